@@ -1,0 +1,2 @@
+"""The consortium administrator's pages: setting up the DPS, windows, the provider register,
+users, the audit trail and the outbox."""

@@ -1,0 +1,174 @@
+from wtforms import ValidationError
+
+from portal.forms import (
+    DataRequired,
+    DateField,
+    Email,
+    FlaskForm,
+    GovCheckboxesInput,
+    GovDateInput,
+    GovIntegerInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+    InputRequired,
+    IntegerField,
+    Length,
+    Optional,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    choices,
+    parse_time,
+)
+from portal.models.dps import EVIDENCE_KINDS, SERVICE_TYPES
+from portal.models.user import AUTHORITY_ROLES, ROLE_LABELS
+
+WHOLE_NUMBER = "Enter a whole number"
+AUTHORITY_ROLE_CHOICES = choices((role, ROLE_LABELS[role]) for role in AUTHORITY_ROLES)
+
+
+def _time_field(label: str, description: str = "Use the 24-hour clock, for example 09:00 or 17:00"):
+    return StringField(label, widget=GovTextInput(), description=description,
+                       validators=[DataRequired("Enter a time")])
+
+
+def _check_time(form, field):
+    if parse_time(field.data) is None:
+        raise ValidationError("Enter a real time, for example 09:00 or 17:00")
+
+
+class TermsForm(FlaskForm):
+    name = StringField("Name", widget=GovTextInput(),
+                       validators=[DataRequired("Enter the DPS's name"), Length(max=200)])
+    description = TextAreaField("Description", widget=GovTextArea(), validators=[Optional()])
+    continuous = RadioField("How often do entry windows open?", widget=GovRadioInput(),
+                            choices=choices([("cadence", "Every few months"), ("continuous", "Continuously open")]),
+                            validators=[DataRequired("Choose how often windows open")])
+    cadence_months = IntegerField("Months between window openings", widget=GovIntegerInput(),
+                                  validators=[Optional()], description="For example 4 for every four months")
+    window_length_days = IntegerField("How many days each window stays open", widget=GovIntegerInput(),
+                                      validators=[InputRequired(WHOLE_NUMBER)])
+    required_evidence = SelectMultipleField("Evidence providers must send", widget=GovCheckboxesInput(),
+                                            choices=choices(list(EVIDENCE_KINDS.items())),
+                                            validators=[DataRequired("Select the evidence providers must send")])
+
+    def validate_cadence_months(self, field):
+        if self.continuous.data == "cadence" and field.data is None:
+            raise ValidationError("Enter how many months there are between windows")
+
+
+class DpsForm(TermsForm):
+    reference = StringField("Reference", widget=GovTextInput(), description="For example NW-16P-DPS",
+                            validators=[DataRequired("Enter a reference"), Length(max=40)])
+    service_type = SelectField("Service", widget=GovSelect(),
+                               choices=choices([("", "Choose a service")] + list(SERVICE_TYPES.items())),
+                               validators=[DataRequired("Choose the service")])
+    start_date = DateField("Start of the term", widget=GovDateInput(), description="For example 1 4 2026",
+                           validators=[DataRequired("Enter the start date as a real date")])
+    initial_years = IntegerField("Initial term, in years", widget=GovIntegerInput(),
+                                 validators=[InputRequired(WHOLE_NUMBER)])
+    extension_years = StringField("Optional extensions, in years", widget=GovTextInput(),
+                                  description="Join them with +, for example 1+1 for two one-year extensions",
+                                  validators=[Optional(), Length(max=20)])
+    quality_weight = IntegerField("Quality weight for tiers (per cent)", widget=GovIntegerInput(),
+                                  description="Cost takes the rest: 60 gives 60% quality, 40% cost",
+                                  validators=[InputRequired(WHOLE_NUMBER)])
+    quality_threshold_percent = IntegerField("Quality score needed for admission (per cent)",
+                                             widget=GovIntegerInput(), validators=[InputRequired(WHOLE_NUMBER)])
+    submit = SubmitField("Create DPS", widget=GovSubmitInput())
+
+
+class EditTermsForm(TermsForm):
+    reminder_days = IntegerField("Days before the close to remind providers", widget=GovIntegerInput(),
+                                 validators=[InputRequired(WHOLE_NUMBER)])
+    decision_working_days = IntegerField("Working days to decide applications", widget=GovIntegerInput(),
+                                         validators=[InputRequired(WHOLE_NUMBER)])
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class MemberForm(FlaskForm):
+    authority_name = StringField("Authority's name", widget=GovTextInput(),
+                                 validators=[DataRequired("Enter the authority's name"), Length(max=200)])
+    local_authority_area = StringField("Local authority area", widget=GovTextInput(),
+                                       validators=[Optional(), Length(max=100)])
+    submit = SubmitField("Add member authority", widget=GovSubmitInput())
+
+
+class LotForm(FlaskForm):
+    name = StringField("Name", widget=GovTextInput(),
+                       validators=[DataRequired("Enter the lot's name"), Length(max=200)])
+    description = TextAreaField("Description", widget=GovTextArea(), validators=[Optional()])
+    age_from = IntegerField("Youngest age", widget=GovIntegerInput(), validators=[InputRequired(WHOLE_NUMBER)])
+    age_to = IntegerField("Oldest age", widget=GovIntegerInput(), validators=[InputRequired(WHOLE_NUMBER)])
+    tiers = IntegerField("Number of tiers", widget=GovIntegerInput(), description="0 if the lot has no tiers",
+                         validators=[InputRequired(WHOLE_NUMBER)])
+    submit = SubmitField("Save lot", widget=GovSubmitInput())
+
+
+class WeightingForm(FlaskForm):
+    quality_weight = IntegerField("Quality weight (per cent)", widget=GovIntegerInput(),
+                                  description="Cost takes the rest", validators=[InputRequired(WHOLE_NUMBER)])
+    quality_threshold_percent = IntegerField("Quality score needed for admission (per cent)",
+                                             widget=GovIntegerInput(), validators=[InputRequired(WHOLE_NUMBER)])
+    submit = SubmitField("Save weighting", widget=GovSubmitInput())
+
+
+class QuestionForm(FlaskForm):
+    text = TextAreaField("Question", widget=GovTextArea(), validators=[DataRequired("Enter the question")])
+    guidance = TextAreaField("Guidance for providers", widget=GovTextArea(), validators=[Optional()])
+    scoring = RadioField("How is it marked?", widget=GovRadioInput(),
+                         choices=choices([("scored", "Scored"), ("pass_fail", "Pass or fail")]),
+                         validators=[DataRequired("Choose how the question is marked")])
+    weight = IntegerField("Weight", widget=GovIntegerInput(), validators=[Optional()], default=1)
+    max_score = IntegerField("Maximum score", widget=GovIntegerInput(), validators=[Optional()], default=5)
+    min_score = IntegerField("Minimum acceptable score", widget=GovIntegerInput(), validators=[Optional()], default=2)
+    word_limit = IntegerField("Word limit", widget=GovIntegerInput(), validators=[InputRequired(WHOLE_NUMBER)],
+                              default=500)
+    submit = SubmitField("Save question", widget=GovSubmitInput())
+
+
+class FirstWindowForm(FlaskForm):
+    opens_on = DateField("Date the first window opens", widget=GovDateInput(),
+                         validators=[DataRequired("Enter the opening date as a real date")])
+    opens_at = _time_field("Time it opens")
+    submit = SubmitField("Schedule window", widget=GovSubmitInput())
+
+    validate_opens_at = _check_time
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField("Reason", widget=GovTextArea(), validators=[DataRequired("Give a reason")])
+    submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+class ExtendForm(FlaskForm):
+    closes_on = DateField("New closing date", widget=GovDateInput(),
+                          validators=[DataRequired("Enter the new closing date as a real date")])
+    closes_at = _time_field("New closing time")
+    reason = TextAreaField("Reason", widget=GovTextArea(), validators=[DataRequired("Give a reason")])
+    submit = SubmitField("Extend window", widget=GovSubmitInput())
+
+    validate_closes_at = _check_time
+
+
+class InviteUserForm(FlaskForm):
+    organisation_id = SelectField("Authority", widget=GovSelect(), coerce=int, validate_choice=False,
+                                  validators=[DataRequired("Choose the authority")])
+    email = StringField("E-mail address", widget=GovTextInput(),
+                        validators=[DataRequired("Enter an e-mail address"),
+                                    Email("Enter an e-mail address in the correct format, like name@council.gov.uk")])
+    roles = SelectMultipleField("Roles", widget=GovCheckboxesInput(), choices=AUTHORITY_ROLE_CHOICES,
+        validators=[DataRequired("Select at least one role")])
+    submit = SubmitField("Send invitation", widget=GovSubmitInput())
+
+
+class RolesForm(FlaskForm):
+    roles = SelectMultipleField("Roles", widget=GovCheckboxesInput(), choices=AUTHORITY_ROLE_CHOICES,
+        validators=[DataRequired("Select at least one role")])
+    submit = SubmitField("Save roles", widget=GovSubmitInput())

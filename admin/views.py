@@ -1,0 +1,518 @@
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from admin.forms import (
+    DpsForm,
+    EditTermsForm,
+    ExtendForm,
+    FirstWindowForm,
+    InviteUserForm,
+    LotForm,
+    MemberForm,
+    QuestionForm,
+    ReasonForm,
+    RolesForm,
+    WeightingForm,
+)
+from portal.auth import require_roles_for_blueprint
+from portal.clock import now
+from portal.errors import DomainError, NotFound
+from portal.extensions import db
+from portal.forms import add_domain_error, choices, parse_time
+from portal.models import (
+    Application,
+    EntryWindow,
+    Lot,
+    LotMembership,
+    Organisation,
+    OutboxMessage,
+    QualityQuestion,
+    QuestionSet,
+    User,
+)
+from portal.models.application import SUBMITTED
+from portal.models.dps import EVIDENCE_KINDS
+from portal.models.organisation import PROVIDER, PROVIDER_STATUSES
+from portal.models.user import ADMINISTRATOR
+from portal.services import accounts, audit, dps_setup, windows
+from portal.timezone import local_datetime, to_local
+
+blueprint = Blueprint("admin", __name__)
+require_roles_for_blueprint(blueprint, ADMINISTRATOR)
+
+
+def _dps(dps_id: int):
+    try:
+        return dps_setup.dps_for_lead(current_user, dps_id)
+    except NotFound:
+        abort(404)
+
+
+def _window(window_id: int) -> EntryWindow:
+    window = db.session.get(EntryWindow, window_id)
+    if window is None or window.dps.lead_authority_id != current_user.organisation_id:
+        abort(404)
+    return window
+
+
+def _status(form) -> int:
+    return 400 if form.errors or form.form_errors else 200
+
+
+# The DPS ---------------------------------------------------------------------------------------
+
+@blueprint.route("/")
+def dps_list():
+    return render_template("admin/dps_list.html", dpss=dps_setup.dpss_led_by(current_user.organisation_id))
+
+
+@blueprint.route("/dps/new", methods=["GET", "POST"])
+def dps_new():
+    form = DpsForm()
+    if request.method == "GET":
+        form.continuous.data = "cadence"
+        form.required_evidence.data = list(EVIDENCE_KINDS)
+    if form.validate_on_submit():
+        try:
+            dps = dps_setup.create_dps(
+                current_user, reference=form.reference.data, name=form.name.data,
+                service_type=form.service_type.data, description=form.description.data or "",
+                start_date=form.start_date.data, initial_years=form.initial_years.data,
+                extension_years=form.extension_years.data or "",
+                cadence_months=None if form.continuous.data == "continuous" else form.cadence_months.data,
+                window_length_days=form.window_length_days.data, required_evidence=form.required_evidence.data,
+                quality_weight=form.quality_weight.data,
+                quality_threshold_percent=form.quality_threshold_percent.data, now=now())
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash(f"{dps.name} created. Add its member authorities, lots and questions, then schedule a window.",
+                  "success")
+            return redirect(url_for("admin.dps_detail", dps_id=dps.id))
+    return render_template("admin/dps_new.html", form=form), _status(form)
+
+
+@blueprint.route("/dps/<int:dps_id>")
+def dps_detail(dps_id):
+    dps = _dps(dps_id)
+    moment = now()
+    return render_template("admin/dps_detail.html", dps=dps, windows=windows.windows_of(dps), moment=moment,
+                           member_form=MemberForm())
+
+
+@blueprint.route("/dps/<int:dps_id>/terms", methods=["GET", "POST"])
+def dps_terms(dps_id):
+    dps = _dps(dps_id)
+    form = EditTermsForm(obj=dps)
+    if request.method == "GET":
+        form.continuous.data = "continuous" if dps.is_continuous else "cadence"
+        form.required_evidence.data = dps.evidence_kinds
+    if form.validate_on_submit():
+        try:
+            dps_setup.update_terms(
+                current_user, dps, name=form.name.data, description=form.description.data or "",
+                cadence_months=None if form.continuous.data == "continuous" else form.cadence_months.data,
+                window_length_days=form.window_length_days.data, reminder_days=form.reminder_days.data,
+                decision_working_days=form.decision_working_days.data,
+                required_evidence=form.required_evidence.data, now=now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash("Terms saved", "success")
+            return redirect(url_for("admin.dps_detail", dps_id=dps.id))
+    return render_template("admin/dps_terms.html", dps=dps, form=form), _status(form)
+
+
+@blueprint.route("/dps/<int:dps_id>/members", methods=["POST"])
+def add_member(dps_id):
+    dps = _dps(dps_id)
+    form = MemberForm()
+    if form.validate_on_submit():
+        try:
+            member = dps_setup.add_member(current_user, dps, authority_name=form.authority_name.data,
+                                          local_authority_area=form.local_authority_area.data or "", now=now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash(f"{member.authority.name} added as a member authority", "success")
+            return redirect(url_for("admin.dps_detail", dps_id=dps.id) + "#members")
+    return render_template("admin/dps_detail.html", dps=dps, windows=windows.windows_of(dps), moment=now(),
+                           member_form=form), 400
+
+
+@blueprint.route("/dps/<int:dps_id>/lots/new", methods=["GET", "POST"])
+def lot_new(dps_id):
+    dps = _dps(dps_id)
+    form = LotForm()
+    if form.validate_on_submit():
+        try:
+            lot = dps_setup.add_lot(current_user, dps, name=form.name.data, description=form.description.data or "",
+                                    age_from=form.age_from.data, age_to=form.age_to.data, tiers=form.tiers.data,
+                                    now=now())
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash(f"{lot.label} added", "success")
+            return redirect(url_for("admin.dps_detail", dps_id=dps.id) + "#lots")
+    return render_template("admin/lot_form.html", dps=dps, form=form, lot=None), _status(form)
+
+
+@blueprint.route("/dps/<int:dps_id>/lots/<int:lot_id>", methods=["GET", "POST"])
+def lot_edit(dps_id, lot_id):
+    dps = _dps(dps_id)
+    lot = db.session.get(Lot, lot_id)
+    if lot is None or lot.dps_id != dps.id:
+        abort(404)
+    form = LotForm(obj=lot)
+    if form.validate_on_submit():
+        try:
+            dps_setup.update_lot(current_user, lot, name=form.name.data, description=form.description.data or "",
+                                 age_from=form.age_from.data, age_to=form.age_to.data, tiers=form.tiers.data,
+                                 now=now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash(f"{lot.label} saved", "success")
+            return redirect(url_for("admin.dps_detail", dps_id=dps.id) + "#lots")
+    return render_template("admin/lot_form.html", dps=dps, form=form, lot=lot), _status(form)
+
+
+# Questions and weighting -----------------------------------------------------------------------
+
+def _question_set(dps, version: int | None) -> QuestionSet:
+    if version is None:
+        return dps.current_question_set
+    found = next((qs for qs in dps.question_sets if qs.version == version), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+@blueprint.route("/dps/<int:dps_id>/questions", methods=["GET", "POST"])
+def questions(dps_id):
+    dps = _dps(dps_id)
+    question_set = _question_set(dps, request.args.get("version", type=int))
+    form = WeightingForm(obj=question_set)
+    error = None
+    if form.validate_on_submit():
+        try:
+            dps_setup.set_weighting(current_user, question_set, quality_weight=form.quality_weight.data,
+                                    quality_threshold_percent=form.quality_threshold_percent.data, now=now())
+        except DomainError as problem:
+            db.session.rollback()
+            add_domain_error(form, problem)
+        else:
+            flash(f"Weighting saved: {question_set.weighting_label}", "success")
+            return redirect(url_for("admin.questions", dps_id=dps.id))
+    return render_template("admin/questions.html", dps=dps, question_set=question_set, form=form,
+                           error=error), _status(form)
+
+
+@blueprint.route("/dps/<int:dps_id>/questions/new-version", methods=["POST"])
+def questions_new_version(dps_id):
+    dps = _dps(dps_id)
+    try:
+        copy = dps_setup.new_version(current_user, dps, now())
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"Version {copy.version} created: later windows will use it", "success")
+    return redirect(url_for("admin.questions", dps_id=dps.id))
+
+
+def _question(dps, question_id) -> QualityQuestion:
+    question = db.session.get(QualityQuestion, question_id)
+    if question is None or question.question_set.dps_id != dps.id:
+        abort(404)
+    return question
+
+
+def _question_fields(form) -> dict:
+    return {"text": form.text.data, "guidance": form.guidance.data or "", "scoring": form.scoring.data,
+            "weight": form.weight.data or 0, "max_score": form.max_score.data or 0,
+            "min_score": form.min_score.data or 0, "word_limit": form.word_limit.data}
+
+
+@blueprint.route("/dps/<int:dps_id>/questions/new", methods=["GET", "POST"])
+def question_new(dps_id):
+    dps = _dps(dps_id)
+    question_set = dps.current_question_set
+    form = QuestionForm()
+    if request.method == "GET":
+        form.scoring.data = "scored"
+    locked_error = None
+    try:
+        dps_setup.ensure_editable(question_set)
+    except DomainError as error:
+        locked_error = error.message
+    if form.validate_on_submit():
+        try:
+            dps_setup.add_question(current_user, question_set, **_question_fields(form), now=now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash("Question added", "success")
+            return redirect(url_for("admin.questions", dps_id=dps.id))
+    return render_template("admin/question_form.html", dps=dps, form=form, question=None,
+                           locked_error=locked_error), _status(form)
+
+
+@blueprint.route("/dps/<int:dps_id>/questions/<int:question_id>", methods=["GET", "POST"])
+def question_edit(dps_id, question_id):
+    dps = _dps(dps_id)
+    question = _question(dps, question_id)
+    form = QuestionForm(obj=question)
+    locked_error = None
+    try:
+        dps_setup.ensure_editable(question.question_set)
+    except DomainError as error:
+        locked_error = error.message
+    if form.validate_on_submit():
+        try:
+            dps_setup.update_question(current_user, question, **_question_fields(form), now=now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash(f"Question {question.number} saved", "success")
+            return redirect(url_for("admin.questions", dps_id=dps.id))
+    return render_template("admin/question_form.html", dps=dps, form=form, question=question,
+                           locked_error=locked_error), _status(form)
+
+
+@blueprint.route("/dps/<int:dps_id>/questions/<int:question_id>/remove", methods=["POST"])
+def question_remove(dps_id, question_id):
+    dps = _dps(dps_id)
+    question = _question(dps, question_id)
+    try:
+        dps_setup.remove_question(current_user, question, now())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash("Question removed", "success")
+    return redirect(url_for("admin.questions", dps_id=dps.id))
+
+
+# Windows ---------------------------------------------------------------------------------------
+
+@blueprint.route("/dps/<int:dps_id>/windows/first", methods=["GET", "POST"])
+def window_first(dps_id):
+    dps = _dps(dps_id)
+    form = FirstWindowForm()
+    if form.validate_on_submit():
+        opens_at = local_datetime(form.opens_on.data, parse_time(form.opens_at.data))
+        try:
+            window = windows.schedule_first_window(current_user, dps, opens_at=opens_at, now=now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash(f"{window.label} scheduled", "success")
+            return redirect(url_for("admin.window_detail", window_id=window.id))
+    return render_template("admin/window_first.html", dps=dps, form=form), _status(form)
+
+
+@blueprint.route("/windows/<int:window_id>")
+def window_detail(window_id):
+    window = _window(window_id)
+    counts = dict(db.session.execute(
+        db.select(Application.status, db.func.count(Application.id)).where(Application.window_id == window.id)
+        .group_by(Application.status)).all())
+    return render_template("admin/window_detail.html", window=window, moment=now(), counts=counts,
+                           reason_form=ReasonForm(), extend_form=_extend_form(window))
+
+
+def _extend_form(window, formdata=None):
+    form = ExtendForm(formdata=formdata) if formdata is not None else ExtendForm()
+    if formdata is None and window.closes_at:
+        proposed = to_local(window.closes_at + timedelta(days=7))
+        form.closes_on.data = proposed.date()
+        form.closes_at.data = proposed.strftime("%H:%M")
+    return form
+
+
+def _window_action(window_id, action, success):
+    window = _window(window_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            action(current_user, window, reason=form.reason.data, now=now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash(success.format(label=window.label), "success")
+            return redirect(url_for("admin.window_detail", window_id=window.id))
+    return render_template("admin/window_detail.html", window=window, moment=now(), counts={},
+                           reason_form=form, extend_form=_extend_form(window)), 400
+
+
+@blueprint.route("/windows/<int:window_id>/open", methods=["POST"])
+def window_open(window_id):
+    return _window_action(window_id, windows.open_early, "{label} is open")
+
+
+@blueprint.route("/windows/<int:window_id>/close", methods=["POST"])
+def window_close(window_id):
+    return _window_action(window_id, windows.close_early, "{label} is closed")
+
+
+@blueprint.route("/windows/<int:window_id>/extend", methods=["POST"])
+def window_extend(window_id):
+    window = _window(window_id)
+    form = ExtendForm()
+    if form.validate_on_submit():
+        closes_at = local_datetime(form.closes_on.data, parse_time(form.closes_at.data))
+        try:
+            windows.extend(current_user, window, closes_at=closes_at, reason=form.reason.data, now=now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash(f"{window.label} now closes on {form.closes_on.data:%-d %B %Y} at {form.closes_at.data}", "success")
+            return redirect(url_for("admin.window_detail", window_id=window.id))
+    return render_template("admin/window_detail.html", window=window, moment=now(), counts={},
+                           reason_form=ReasonForm(formdata=None), extend_form=form), 400
+
+
+# Provider register -----------------------------------------------------------------------------
+
+@blueprint.route("/providers")
+def providers():
+    status = request.args.get("status") or None
+    query = (db.select(Organisation).where(Organisation.kind == PROVIDER)
+             .options(selectinload(Organisation.users)).order_by(Organisation.name))
+    if status in PROVIDER_STATUSES:
+        query = query.where(Organisation.provider_status == status)
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
+    ids = [provider.id for provider in page.items]
+    lots_held = {}
+    for membership in db.session.scalars(
+        db.select(LotMembership).where(LotMembership.provider_id.in_(ids))
+        .options(selectinload(LotMembership.lot).selectinload(Lot.dps))
+    ).all():
+        lots_held.setdefault(membership.provider_id, []).append(membership)
+    return render_template("admin/providers.html", page=page, lots_held=lots_held, status=status,
+                           statuses=PROVIDER_STATUSES)
+
+
+@blueprint.route("/providers/<int:provider_id>")
+def provider_detail(provider_id):
+    provider = db.session.get(Organisation, provider_id)
+    if provider is None or not provider.is_provider:
+        abort(404)
+    memberships = db.session.scalars(
+        db.select(LotMembership).where(LotMembership.provider_id == provider.id)
+        .options(selectinload(LotMembership.lot).selectinload(Lot.dps))).all()
+    submitted = db.session.scalars(
+        db.select(Application).where(Application.provider_id == provider.id, Application.status == SUBMITTED)
+        .join(EntryWindow).where(EntryWindow.dps.has(lead_authority_id=current_user.organisation_id))
+        .order_by(Application.submitted_at.desc())).all()
+    return render_template("admin/provider_detail.html", provider=provider, memberships=memberships,
+                           submitted=submitted)
+
+
+# Users -----------------------------------------------------------------------------------------
+
+def _consortium_ids() -> list[int]:
+    return [org.id for org in accounts.consortium_authorities(current_user.organisation)]
+
+
+@blueprint.route("/users", methods=["GET", "POST"])
+def users():
+    authorities = accounts.consortium_authorities(current_user.organisation)
+    form = InviteUserForm()
+    form.organisation_id.choices = choices([(0, "Choose an authority")] + [(org.id, org.name) for org in authorities])
+    if form.validate_on_submit():
+        organisation = next((org for org in authorities if org.id == form.organisation_id.data), None)
+        if organisation is None:
+            form.organisation_id.errors = ["Choose an authority of your consortium"]
+        else:
+            try:
+                accounts.invite(current_user, organisation, form.email.data, set(form.roles.data), now())
+            except DomainError as error:
+                db.session.rollback()
+                add_domain_error(form, error)
+            else:
+                flash(f"Invitation sent to {form.email.data}", "success")
+                return redirect(url_for("admin.users"))
+    page = db.paginate(
+        db.select(User).where(User.organisation_id.in_([org.id for org in authorities]))
+        .options(selectinload(User.organisation)).order_by(User.name),
+        page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
+    return render_template("admin/users.html", page=page, form=form), _status(form)
+
+
+@blueprint.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_detail(user_id):
+    user = db.session.get(User, user_id)
+    if user is None or user.organisation_id not in _consortium_ids():
+        abort(404)
+    form = RolesForm()
+    if request.method == "GET":
+        form.roles.data = sorted(user.roles)
+    if form.validate_on_submit():
+        try:
+            accounts.change_roles(current_user, user, set(form.roles.data), now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash(f"Roles of {user.name} saved", "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/user_detail.html", user=user, form=form), _status(form)
+
+
+@blueprint.route("/users/<int:user_id>/active", methods=["POST"])
+def user_active(user_id):
+    user = db.session.get(User, user_id)
+    if user is None or user.organisation_id not in _consortium_ids():
+        abort(404)
+    try:
+        accounts.set_active(current_user, user, request.form.get("active") == "yes", now())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(f"{user.name}'s account is {'active' if user.active else 'deactivated'}", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+# Audit and outbox ------------------------------------------------------------------------------
+
+def _date_arg(name: str) -> datetime | None:
+    value = request.args.get(name, "")
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        return None
+
+
+@blueprint.route("/audit")
+def audit_log():
+    since, until = _date_arg("from"), _date_arg("to")
+    query = audit.search(action=request.args.get("action") or None,
+                         actor=request.args.get("actor") or None,
+                         since=local_datetime(since.date(), datetime.min.time()) if since else None,
+                         until=local_datetime((until + timedelta(days=1)).date(), datetime.min.time())
+                         if until else None)
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    return render_template("admin/audit.html", page=page, actions=audit.ACTIONS, args=request.args)
+
+
+@blueprint.route("/outbox")
+def outbox():
+    # The outbox holds sign-in links; only a development or test portal shows it.
+    if current_app.config.get("PRODUCTION"):
+        abort(404)
+    page = db.paginate(db.select(OutboxMessage).order_by(OutboxMessage.id.desc()),
+                       page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
+    return render_template("admin/outbox.html", page=page)

@@ -1,0 +1,1 @@
+"""Member authorities' pages: the arrangements they belong to and the providers admitted to them."""

@@ -1,0 +1,43 @@
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from portal.auth import require_roles_for_blueprint
+from portal.clock import now
+from portal.extensions import db
+from portal.models import Dps, DpsMember, Lot, LotMembership
+from portal.models.user import COMMISSIONING_OFFICER
+from portal.services import windows
+
+blueprint = Blueprint("buyer", __name__)
+require_roles_for_blueprint(blueprint, COMMISSIONING_OFFICER)
+
+
+def _member_dpss():
+    org_id = current_user.organisation_id
+    return db.session.scalars(
+        db.select(Dps).where(db.or_(Dps.lead_authority_id == org_id,
+                                    Dps.id.in_(db.select(DpsMember.dps_id).where(DpsMember.authority_id == org_id))))
+        .order_by(Dps.name)).all()
+
+
+@blueprint.route("/")
+def dashboard():
+    dpss = _member_dpss()
+    return render_template("buyer/dashboard.html", dpss=dpss,
+                           by_dps=windows.open_and_next_by_dps([dps.id for dps in dpss], now()))
+
+
+@blueprint.route("/dps/<int:dps_id>")
+def dps(dps_id):
+    dps = next((item for item in _member_dpss() if item.id == dps_id), None)
+    if dps is None:
+        abort(404)
+    memberships = db.session.scalars(
+        db.select(LotMembership).join(Lot).where(Lot.dps_id == dps.id)
+        .options(selectinload(LotMembership.provider), selectinload(LotMembership.lot))
+        .order_by(Lot.number, LotMembership.tier, LotMembership.id)).all()
+    by_lot = {}
+    for membership in memberships:
+        by_lot.setdefault(membership.lot_id, []).append(membership)
+    return render_template("buyer/dps.html", dps=dps, by_lot=by_lot)

@@ -1,0 +1,1 @@
+"""Lead-authority evaluators' pages: the applications submitted in each window."""

@@ -1,0 +1,84 @@
+"""Form pieces shared by every area: GOV.UK widgets on WTForms fields, and the bridge that puts a
+domain error on the field it concerns."""
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovDateInput,
+    GovFileInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    DateField,
+    FileField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from portal.errors import DomainError
+
+__all__ = [
+    "DataRequired", "DateField", "Email", "FileField", "FlaskForm", "GovCheckboxesInput", "GovDateInput",
+    "GovFileInput", "GovPasswordInput", "GovRadioInput", "GovSelect", "GovSubmitInput", "GovTextArea",
+    "GovTextInput", "InputRequired", "IntegerField", "Length", "NumberRange", "Optional", "PasswordField",
+    "RadioField", "SelectField", "SelectMultipleField", "StringField", "SubmitField", "TextAreaField",
+    "add_domain_error", "choices", "parse_time",
+]
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """WTForms choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class GovIntegerInput(GovTextInput):
+    """A whole-number input, shown as a text box with the numeric keyboard on phones."""
+
+    def map_gov_params(self, field, **kwargs):
+        params = super().map_gov_params(field, **kwargs)
+        params.setdefault("inputmode", "numeric")
+        params.setdefault("spellcheck", False)
+        return params
+
+
+def add_domain_error(form: FlaskForm, error: DomainError) -> None:
+    """Show a domain error against its field, or in the summary when it concerns the whole form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message] if isinstance(field.errors, list) else [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def parse_time(text: str | None):
+    """A 24-hour time typed as 17:00 or 5pm, or None if it cannot be read."""
+    from datetime import time
+
+    cleaned = (text or "").strip().lower().replace(".", ":").replace(" ", "")
+    suffix = None
+    if cleaned.endswith(("am", "pm")):
+        cleaned, suffix = cleaned[:-2], cleaned[-2:]
+    hours, _, minutes = cleaned.partition(":")
+    if not hours.isdigit() or (minutes and not minutes.isdigit()):
+        return None
+    hour, minute = int(hours), int(minutes or 0)
+    if suffix:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    return time(hour, minute)

@@ -1,0 +1,15 @@
+"""The portal's records. Import models from here."""
+
+from portal.models.application import Answer, Application, ApplicationLot, Document, Referee
+from portal.models.audit import AuditEvent
+from portal.models.dps import Dps, DpsMember, Lot, QualityQuestion, QuestionSet
+from portal.models.messages import Notification, OutboxMessage
+from portal.models.organisation import LotMembership, Organisation
+from portal.models.user import Invitation, User, UserRole
+from portal.models.window import EntryWindow
+
+__all__ = [
+    "Answer", "Application", "ApplicationLot", "AuditEvent", "Document", "Dps", "DpsMember",
+    "EntryWindow", "Invitation", "Lot", "LotMembership", "Notification", "Organisation",
+    "OutboxMessage", "QualityQuestion", "QuestionSet", "Referee", "User", "UserRole",
+]

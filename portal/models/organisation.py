@@ -1,0 +1,89 @@
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.errors import InvalidTransition
+from portal.extensions import db
+
+PROVIDER = "provider"
+AUTHORITY = "authority"
+
+OFSTED_RATINGS = ["Outstanding", "Good", "Requires improvement to be good", "Inadequate"]
+
+# A provider's standing on the register, and the moves between standings that are allowed.
+PROVIDER_STATUSES = {
+    "applicant": "Applicant",
+    "admitted": "Admitted",
+    "place_with_caution": "Place with caution",
+    "suspended": "Suspended",
+    "terminated": "Terminated",
+}
+PROVIDER_STATUS_MOVES = {
+    "applicant": {"admitted", "place_with_caution"},
+    "admitted": {"place_with_caution", "suspended", "terminated"},
+    "place_with_caution": {"admitted", "suspended", "terminated"},
+    "suspended": {"admitted", "place_with_caution", "terminated"},
+    "terminated": set(),
+}
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisation"
+    __table_args__ = (Index("ix_organisation_kind_name", "kind", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    local_authority_area: Mapped[str | None] = mapped_column(String(100))
+    registered_office: Mapped[str | None] = mapped_column(Text)
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    telephone: Mapped[str | None] = mapped_column(String(30))
+    ofsted_urn: Mapped[str | None] = mapped_column(String(12), unique=True)
+    ofsted_rating: Mapped[str | None] = mapped_column(String(40))
+    ofsted_rating_date: Mapped[date | None]
+    provider_status: Mapped[str | None] = mapped_column(String(30), index=True)
+    created_at: Mapped[datetime]
+
+    users = relationship("User", back_populates="organisation", order_by="User.name")
+
+    @property
+    def is_provider(self) -> bool:
+        return self.kind == PROVIDER
+
+    @property
+    def is_authority(self) -> bool:
+        return self.kind == AUTHORITY
+
+    @property
+    def status_label(self) -> str:
+        return PROVIDER_STATUSES.get(self.provider_status or "", "")
+
+    def change_provider_status(self, new_status: str) -> None:
+        if not self.is_provider:
+            raise InvalidTransition("Only providers have a standing on the register.")
+        if new_status not in PROVIDER_STATUS_MOVES.get(self.provider_status, set()):
+            raise InvalidTransition(
+                f"A provider cannot move from {self.status_label.lower()} "
+                f"to {PROVIDER_STATUSES.get(new_status, new_status).lower()}."
+            )
+        self.provider_status = new_status
+
+
+class LotMembership(db.Model):
+    """A provider's place on a lot: granted by admission, carrying its tier where the lot has tiers."""
+
+    __tablename__ = "lot_membership"
+    __table_args__ = (UniqueConstraint("lot_id", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    status: Mapped[str] = mapped_column(String(30))
+    tier: Mapped[int | None]
+    admitted_at: Mapped[datetime]
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("entry_window.id"))
+
+    lot = relationship("Lot")
+    provider = relationship("Organisation")
+    window = relationship("EntryWindow")

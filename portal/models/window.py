@@ -1,0 +1,57 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+
+SCHEDULED = "scheduled"
+OPEN = "open"
+CLOSED = "closed"
+STATUS_LABELS = {SCHEDULED: "Scheduled", OPEN: "Open", CLOSED: "Closed"}
+
+
+class EntryWindow(db.Model):
+    """A period in which providers may apply to join a DPS.
+
+    Whether it is open is derived from its planned times alone, so it can never disagree with
+    them. `opened_at` and `closed_at` record that the opening and closing were announced (by the
+    scheduler or an administrator); they do not decide anything.
+    """
+
+    __tablename__ = "entry_window"
+    __table_args__ = (
+        UniqueConstraint("dps_id", "number"),
+        Index("ix_entry_window_dps_opens", "dps_id", "opens_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dps_id: Mapped[int] = mapped_column(ForeignKey("dps.id"))
+    question_set_id: Mapped[int] = mapped_column(ForeignKey("question_set.id"), index=True)
+    number: Mapped[int]
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime | None] = mapped_column(index=True)  # None: continuously open
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    reminder_sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    dps = relationship("Dps")
+    question_set = relationship("QuestionSet")
+
+    def status(self, now: datetime) -> str:
+        if now < self.opens_at:
+            return SCHEDULED
+        if self.closes_at is None or now < self.closes_at:
+            return OPEN
+        return CLOSED
+
+    def is_open(self, now: datetime) -> bool:
+        return self.status(now) == OPEN
+
+    def status_label(self, now: datetime) -> str:
+        return STATUS_LABELS[self.status(now)]
+
+    @property
+    def label(self) -> str:
+        return f"Window {self.number}"

@@ -1,0 +1,40 @@
+"""The one place time events run: `flask scheduler run` starts a blocking APScheduler process.
+
+Web workers start no scheduler (each would run every job again). Jobs are idempotent and catch
+up at start on whatever fell due while no scheduler ran.
+"""
+
+import logging
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from portal.clock import now
+from portal.services import mail, windows
+
+log = logging.getLogger("portal.scheduler")
+_app = None
+
+
+def run_time_events(app=None) -> list[str]:
+    """Do everything that has fallen due: windows opening, closing and reminders, then e-mail."""
+    app = app or _app
+    with app.app_context(), app.test_request_context(base_url=app.config["PORTAL_BASE_URL"]):
+        moment = now()
+        done = windows.run_due(moment)
+        sent = mail.dispatch_outbox(moment)
+        if sent:
+            done.append(f"sent {sent} e-mails")
+    for line in done:
+        log.info(line)
+    return done
+
+
+def run_forever(app, interval_seconds: int = 60) -> None:
+    global _app
+    _app = app
+    run_time_events(app)  # catch up before the first tick
+    scheduler = BlockingScheduler(timezone="Europe/London")
+    scheduler.add_job(run_time_events, "interval", seconds=interval_seconds, id="time-events",
+                      replace_existing=True, max_instances=1, coalesce=True)
+    log.info("scheduler running every %s seconds", interval_seconds)
+    scheduler.start()

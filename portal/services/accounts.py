@@ -1,0 +1,319 @@
+"""Accounts: provider registration, sign-in with lock-out, password resets and invitations."""
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from flask import current_app, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import IntegrityError
+
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.models import Dps, DpsMember, Invitation, Organisation, User, UserRole
+from portal.models.organisation import PROVIDER
+from portal.models.user import (
+    ADMINISTRATOR,
+    AUTHORITY_ROLES,
+    LEAD_AUTHORITY_ROLES,
+    PROVIDER_USER,
+    ROLE_LABELS,
+)
+from portal.services import audit, mail
+from portal.timezone import format_datetime
+
+MIN_PASSWORD_LENGTH = 12
+URN_PATTERN = re.compile(r"^(SC)?\d{6,7}$")
+_hasher = PasswordHasher()
+# Verifying against a throw-away hash keeps a sign-in for an unknown address as slow as a real one.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+SIGN_IN_ERROR = "Enter a correct e-mail address and password"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters", field="password")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(db.select(User).where(User.email == normalise_email(email)))
+
+
+def _new_user(organisation, name, email, password, roles, now) -> User:
+    check_password_strength(password)
+    if find_user(email) is not None:
+        raise DomainError("An account already exists for this e-mail address. Sign in, or reset your password.",
+                          field="email")
+    user = User(organisation=organisation, name=name.strip(), email=normalise_email(email),
+                password_hash=hash_password(password), password_changed_at=now, created_at=now)
+    user.role_rows = [UserRole(role=role) for role in sorted(roles)]
+    db.session.add(user)
+    return user
+
+
+def register_provider(*, organisation_name: str, ofsted_urn: str | None, registered_office: str,
+                      postcode: str, local_authority_area: str, telephone: str,
+                      user_name: str, email: str, password: str, now: datetime) -> User:
+    urn = (ofsted_urn or "").strip().upper() or None
+    if urn and not URN_PATTERN.match(urn):
+        raise DomainError("Enter the Ofsted URN as shown on your registration, like 1234567 or SC123456",
+                          field="ofsted_urn")
+    if urn and db.session.scalar(db.select(Organisation.id).where(Organisation.ofsted_urn == urn)):
+        raise DomainError("A provider with this Ofsted URN is already registered. Ask a colleague there to invite you.",
+                          field="ofsted_urn")
+    provider = Organisation(
+        name=organisation_name.strip(), kind=PROVIDER, ofsted_urn=urn,
+        registered_office=registered_office.strip(), postcode=postcode.strip().upper(),
+        local_authority_area=local_authority_area.strip(), telephone=telephone.strip(),
+        provider_status="applicant", created_at=now,
+    )
+    db.session.add(provider)
+    user = _new_user(provider, user_name, email, password, {PROVIDER_USER}, now)
+    db.session.flush()
+    audit.record(at=now, actor=user, action="provider.registered", entity=provider,
+                 summary=f"{provider.name} registered as a provider",
+                 after={"name": provider.name, "ofsted_urn": urn, "status": "applicant"})
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError("An account already exists for this e-mail address. Sign in, or reset your password.",
+                          field="email") from None
+    return user
+
+
+def authenticate(email: str, password: str, now: datetime) -> User:
+    """Check a sign-in. Repeated failures lock the account for a while; every failure is audited."""
+    config = current_app.config
+    user = find_user(email)
+    if user is None:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerifyMismatchError:
+            pass
+        audit.record(at=now, actor=None, actor_label=normalise_email(email)[:254], action="user.sign_in_failed",
+                     entity=None, summary="Sign-in failed: unknown e-mail address")
+        db.session.commit()
+        raise DomainError(SIGN_IN_ERROR)
+    if user.locked_until and user.locked_until > now:
+        audit.record(at=now, actor=user, action="user.sign_in_failed", entity=user,
+                     summary="Sign-in refused: account locked")
+        db.session.commit()
+        raise DomainError(
+            "This account is locked after too many failed sign-ins. "
+            f"Try again after {format_datetime(user.locked_until)}, or reset your password."
+        )
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        before = {"failed_sign_ins": user.failed_sign_ins}
+        user.failed_sign_ins += 1
+        audit.record(at=now, actor=user, action="user.sign_in_failed", entity=user,
+                     summary="Sign-in failed: wrong password", before=before,
+                     after={"failed_sign_ins": user.failed_sign_ins})
+        if user.failed_sign_ins >= config["LOCKOUT_THRESHOLD"]:
+            user.locked_until = now + timedelta(minutes=config["LOCKOUT_MINUTES"])
+            user.failed_sign_ins = 0
+            audit.record(at=now, actor=user, action="user.locked", entity=user,
+                         summary=f"Account locked until {format_datetime(user.locked_until)}",
+                         after={"locked_until": user.locked_until})
+        db.session.commit()
+        raise DomainError(SIGN_IN_ERROR) from None
+    if not user.is_active:
+        raise DomainError("This account has been deactivated. Ask your organisation's administrator.")
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    user.last_sign_in_at = now
+    audit.record(at=now, actor=user, action="user.sign_in", entity=user, summary="Signed in")
+    db.session.commit()
+    return user
+
+
+# Password resets -------------------------------------------------------------------------------
+
+def _reset_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def _fingerprint(user: User) -> str:
+    # Changing the password changes the hash, so a used link stops working.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def request_password_reset(email: str, now: datetime) -> None:
+    """E-mail a reset link if the address has an account. Says nothing either way to the caller."""
+    user = find_user(email)
+    if user is None or not user.is_active:
+        return
+    expires = now + timedelta(minutes=current_app.config["PASSWORD_RESET_MINUTES"])
+    token = _reset_serializer().dumps({"user": user.id, "exp": expires.isoformat(), "fp": _fingerprint(user)})
+    link = current_app.config["PORTAL_BASE_URL"] + url_for("auth.reset_password", token=token)
+    mail.email_address(
+        user.email, at=now, subject="Reset your password for the placements portal",
+        body=(f"Someone asked to reset the password for {user.email}.\n\n"
+              f"Use this link before {format_datetime(expires)} to choose a new password:\n{link}\n\n"
+              "If it was not you, ignore this e-mail: your password has not changed."),
+    )
+    db.session.commit()
+
+
+def user_for_reset_token(token: str, now: datetime) -> User:
+    try:
+        payload = _reset_serializer().loads(token)
+    except BadSignature:
+        raise DomainError("This password reset link is not valid. Ask for a new one.") from None
+    user = db.session.get(User, payload.get("user"))
+    if user is None or payload.get("fp") != _fingerprint(user):
+        raise DomainError("This password reset link has already been used. Ask for a new one.")
+    if datetime.fromisoformat(payload["exp"]) <= now:
+        raise DomainError("This password reset link has expired. Ask for a new one.")
+    return user
+
+
+def reset_password(token: str, password: str, now: datetime) -> User:
+    user = user_for_reset_token(token, now)
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    audit.record(at=now, actor=user, action="user.password_reset", entity=user, summary="Password reset by e-mail link")
+    db.session.commit()
+    return user
+
+
+# Invitations -----------------------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def consortium_authorities(lead: Organisation) -> list[Organisation]:
+    """The lead authority and every member authority of the DPSs it leads."""
+    members = db.session.scalars(
+        db.select(Organisation).join(DpsMember, DpsMember.authority_id == Organisation.id)
+        .join(Dps, Dps.id == DpsMember.dps_id).where(Dps.lead_authority_id == lead.id)
+        .distinct()
+    ).all()
+    return sorted({lead, *members}, key=lambda org: org.name)
+
+
+def allowed_roles(inviter: User, organisation: Organisation) -> list[str]:
+    """Which roles this user may give to people of that organisation."""
+    if organisation.is_provider:
+        same_org = inviter.organisation_id == organisation.id and inviter.has_role(PROVIDER_USER)
+        return [PROVIDER_USER] if same_org else []
+    if not inviter.has_role(ADMINISTRATOR) or inviter.organisation.is_provider:
+        return []
+    if organisation not in consortium_authorities(inviter.organisation):
+        return []
+    if organisation.id == inviter.organisation_id:
+        return list(AUTHORITY_ROLES)
+    return [role for role in AUTHORITY_ROLES if role not in LEAD_AUTHORITY_ROLES]
+
+
+def invite(inviter: User, organisation: Organisation, email: str, roles: set[str], now: datetime) -> str:
+    permitted = set(allowed_roles(inviter, organisation))
+    if not roles:
+        raise DomainError("Select at least one role", field="roles")
+    if not roles <= permitted:
+        refused = ", ".join(ROLE_LABELS.get(role, role) for role in sorted(roles - permitted))
+        raise DomainError(f"You cannot give the role {refused} to someone at {organisation.name}", field="roles")
+    email = normalise_email(email)
+    if find_user(email) is not None:
+        raise DomainError("Someone with this e-mail address already has an account", field="email")
+    token = secrets.token_urlsafe(32)
+    days = current_app.config["INVITATION_DAYS"]
+    invitation = Invitation(organisation=organisation, email=email, roles=",".join(sorted(roles)),
+                            token_hash=_token_hash(token), invited_by=inviter, created_at=now,
+                            expires_at=now + timedelta(days=days))
+    db.session.add(invitation)
+    db.session.flush()
+    link = current_app.config["PORTAL_BASE_URL"] + url_for("auth.accept_invitation", token=token)
+    mail.email_address(
+        email, at=now, subject=f"You are invited to join {organisation.name} on the placements portal",
+        body=(f"{inviter.name} has invited you to join {organisation.name} on the placements portal.\n\n"
+              f"Use this link within {days} days to set up your account:\n{link}"),
+    )
+    audit.record(at=now, actor=inviter, action="user.invited", entity=invitation,
+                 summary=f"Invited {email} to {organisation.name}",
+                 after={"email": email, "roles": invitation.roles, "organisation": organisation.name})
+    db.session.commit()
+    return token
+
+
+def invitation_for_token(token: str, now: datetime) -> Invitation:
+    invitation = db.session.scalar(db.select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+    if invitation is None:
+        raise DomainError("This invitation link is not valid. Ask the person who invited you to send a new one.")
+    if invitation.accepted_at is not None:
+        raise DomainError("This invitation has already been used. Sign in with your e-mail address and password.")
+    if invitation.expires_at <= now:
+        raise DomainError("This invitation has expired. Ask the person who invited you to send a new one.")
+    return invitation
+
+
+def accept_invitation(token: str, name: str, password: str, now: datetime) -> User:
+    invitation = invitation_for_token(token, now)
+    user = _new_user(invitation.organisation, name, invitation.email, password, set(invitation.role_list), now)
+    invitation.accepted_at = now
+    db.session.flush()
+    audit.record(at=now, actor=user, action="user.joined", entity=user,
+                 summary=f"{user.email} joined {invitation.organisation.name}",
+                 after={"roles": invitation.roles})
+    db.session.commit()
+    return user
+
+
+def change_roles(admin: User, user: User, roles: set[str], now: datetime) -> None:
+    permitted = set(allowed_roles(admin, user.organisation))
+    if not permitted:
+        raise DomainError("You cannot change the roles of this user")
+    if not roles:
+        raise DomainError("Select at least one role", field="roles")
+    if not roles <= permitted:
+        raise DomainError("You cannot give those roles to someone at this organisation", field="roles")
+    if user.id == admin.id and ADMINISTRATOR not in roles:
+        raise DomainError("You cannot remove your own administrator role. Ask another administrator.", field="roles")
+    before = sorted(user.roles)
+    if set(before) == roles:
+        return
+    user.role_rows = [row for row in user.role_rows if row.role in roles]
+    user.role_rows.extend(UserRole(role=role) for role in sorted(roles - set(before)))
+    audit.record(at=now, actor=admin, action="user.roles_changed", entity=user,
+                 summary=f"Roles of {user.email} changed", before={"roles": before}, after={"roles": sorted(roles)})
+    db.session.commit()
+
+
+def set_active(admin: User, user: User, active: bool, now: datetime) -> None:
+    if not allowed_roles(admin, user.organisation) or user.organisation.is_provider:
+        raise DomainError("You cannot change this user's account")
+    if user.id == admin.id:
+        raise DomainError("You cannot deactivate your own account")
+    if user.active == active:
+        return
+    user.active = active
+    action = "user.reactivated" if active else "user.deactivated"
+    audit.record(at=now, actor=admin, action=action, entity=user, summary=f"{user.email} {action.split('.')[1]}",
+                 before={"active": not active}, after={"active": active})
+    db.session.commit()
+
+
+
+def pending_invitations(organisation: Organisation, now: datetime) -> list[Invitation]:
+    return db.session.scalars(
+        db.select(Invitation).where(Invitation.organisation_id == organisation.id, Invitation.accepted_at.is_(None),
+                                    Invitation.expires_at > now).order_by(Invitation.created_at.desc())
+    ).all()

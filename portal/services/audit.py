@@ -1,0 +1,91 @@
+"""The audit trail. Events are added to the session of the change they describe, so the two are
+committed (or rolled back) together."""
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+from portal.extensions import db
+from portal.models import AuditEvent
+
+SYSTEM = "system (scheduler)"
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _dump(state: dict | None) -> str | None:
+    if state is None:
+        return None
+    return json.dumps({key: _plain(value) for key, value in state.items()}, sort_keys=True)
+
+
+def record(*, at: datetime, actor, action: str, entity, summary: str,
+           before: dict | None = None, after: dict | None = None,
+           actor_label: str | None = None) -> AuditEvent:
+    """Add an audit event to the current transaction. `actor` is a User, or None for the system."""
+    event = AuditEvent(
+        at=at,
+        actor_id=actor.id if actor is not None else None,
+        actor_label=actor_label or (actor.email if actor is not None else SYSTEM),
+        action=action,
+        entity_type=type(entity).__tablename__ if entity is not None else "none",
+        entity_id=getattr(entity, "id", None),
+        summary=summary,
+        before=_dump(before),
+        after=_dump(after),
+    )
+    db.session.add(event)
+    return event
+
+
+ACTIONS = {
+    "user.sign_in": "Signed in",
+    "user.sign_in_failed": "Sign-in failed",
+    "user.locked": "Account locked",
+    "user.password_reset": "Password reset",
+    "user.roles_changed": "Roles changed",
+    "user.deactivated": "User deactivated",
+    "user.reactivated": "User reactivated",
+    "user.invited": "User invited",
+    "user.joined": "User joined",
+    "provider.registered": "Provider registered",
+    "dps.created": "DPS created",
+    "dps.updated": "DPS updated",
+    "dps.member_added": "Member authority added",
+    "lot.created": "Lot created",
+    "lot.updated": "Lot updated",
+    "questions.changed": "Quality questions changed",
+    "questions.new_version": "New version of questions",
+    "window.scheduled": "Window scheduled",
+    "window.opened": "Window opened",
+    "window.closed": "Window closed",
+    "window.extended": "Window extended",
+    "window.reminder_sent": "Closing reminder sent",
+    "application.started": "Application started",
+    "application.changed": "Application changed",
+    "application.document_uploaded": "Document uploaded",
+    "application.submitted": "Application submitted",
+}
+
+
+def search(*, action: str | None = None, entity_type: str | None = None, actor: str | None = None,
+           since: datetime | None = None, until: datetime | None = None):
+    """A query over the trail, newest first, with the administrator's filters."""
+    query = db.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if entity_type:
+        query = query.where(AuditEvent.entity_type == entity_type)
+    if actor:
+        query = query.where(AuditEvent.actor_label.ilike(f"%{actor}%"))
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
+    return query

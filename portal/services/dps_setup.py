@@ -1,0 +1,301 @@
+"""Setting up a DPS: its terms, members, lots, quality questions and weighting.
+
+Questions and weighting are versioned: a version is locked once a window has opened under it,
+and changes then go into a new version that later windows use.
+"""
+
+from datetime import date, datetime
+
+from portal.errors import DomainError, NotFound
+from portal.extensions import db
+from portal.models import Dps, DpsMember, EntryWindow, Lot, Organisation, QualityQuestion, QuestionSet, User
+from portal.models.dps import EVIDENCE_KINDS, SERVICE_TYPES
+from portal.models.organisation import AUTHORITY
+from portal.models.user import ADMINISTRATOR, EVALUATOR
+from portal.services import audit
+
+
+def dps_for_lead(user: User, dps_id: int) -> Dps:
+    """The DPS, if the user's organisation leads it and the user administers or evaluates for it."""
+    dps = db.session.get(Dps, dps_id)
+    if dps is None or dps.lead_authority_id != user.organisation_id or not user.has_role(ADMINISTRATOR, EVALUATOR):
+        raise NotFound()
+    return dps
+
+
+def dpss_led_by(organisation_id: int) -> list[Dps]:
+    return db.session.scalars(db.select(Dps).where(Dps.lead_authority_id == organisation_id).order_by(Dps.name)).all()
+
+
+def _check_terms(*, reference, service_type, initial_years, extension_years, cadence_months,
+                 window_length_days, required_evidence):
+    if service_type not in SERVICE_TYPES:
+        raise DomainError("Select the service type", field="service_type")
+    if not 1 <= initial_years <= 10:
+        raise DomainError("The initial term must be between 1 and 10 years", field="initial_years")
+    parts = [part.strip() for part in extension_years.split("+") if part.strip()]
+    if not all(part.isdigit() and 1 <= int(part) <= 5 for part in parts):
+        raise DomainError("Enter extensions as whole years joined by +, like 1+1", field="extension_years")
+    if cadence_months is not None and not 1 <= cadence_months <= 24:
+        raise DomainError("Windows must open between every 1 and every 24 months", field="cadence_months")
+    if not 1 <= window_length_days <= 366:
+        raise DomainError("A window must last between 1 and 366 days", field="window_length_days")
+    if cadence_months is not None and window_length_days > cadence_months * 28:
+        raise DomainError("A window must close before the next one opens: shorten the window",
+                          field="window_length_days")
+    if not set(required_evidence) <= set(EVIDENCE_KINDS) or not required_evidence:
+        raise DomainError("Select the evidence providers must send", field="required_evidence")
+    if not reference.strip():
+        raise DomainError("Enter a reference", field="reference")
+
+
+def create_dps(admin: User, *, reference: str, name: str, service_type: str, description: str,
+               start_date: date, initial_years: int, extension_years: str, cadence_months: int | None,
+               window_length_days: int, required_evidence: list[str], quality_weight: int,
+               quality_threshold_percent: int, now: datetime) -> Dps:
+    _check_terms(reference=reference, service_type=service_type, initial_years=initial_years,
+                 extension_years=extension_years, cadence_months=cadence_months,
+                 window_length_days=window_length_days, required_evidence=required_evidence)
+    if db.session.scalar(db.select(Dps.id).where(Dps.reference == reference.strip())):
+        raise DomainError("Another DPS already has this reference", field="reference")
+    _check_weighting(quality_weight, quality_threshold_percent)
+    dps = Dps(reference=reference.strip(), name=name.strip(), lead_authority_id=admin.organisation_id,
+              service_type=service_type, description=description.strip(), start_date=start_date,
+              initial_years=initial_years, extension_years="+".join(
+                  p.strip() for p in extension_years.split("+") if p.strip()),
+              cadence_months=cadence_months, window_length_days=window_length_days,
+              required_evidence=",".join(required_evidence), created_at=now)
+    db.session.add(dps)
+    db.session.add(QuestionSet(dps=dps, version=1, quality_weight=quality_weight, cost_weight=100 - quality_weight,
+                               quality_threshold_percent=quality_threshold_percent, created_at=now))
+    db.session.flush()
+    audit.record(at=now, actor=admin, action="dps.created", entity=dps, summary=f"{dps.reference} {dps.name} created",
+                 after={"reference": dps.reference, "name": dps.name, "cadence_months": cadence_months,
+                        "quality_weight": quality_weight})
+    db.session.commit()
+    return dps
+
+
+def update_terms(admin: User, dps: Dps, *, name: str, description: str, cadence_months: int | None,
+                 window_length_days: int, reminder_days: int, decision_working_days: int,
+                 required_evidence: list[str], now: datetime) -> None:
+    _check_terms(reference=dps.reference, service_type=dps.service_type, initial_years=dps.initial_years,
+                 extension_years=dps.extension_years, cadence_months=cadence_months,
+                 window_length_days=window_length_days, required_evidence=required_evidence)
+    if not 0 <= reminder_days <= 30:
+        raise DomainError("Send the closing reminder between 0 and 30 days before the close", field="reminder_days")
+    if not 1 <= decision_working_days <= 60:
+        raise DomainError("The decision deadline must be between 1 and 60 working days",
+                          field="decision_working_days")
+    fields = ("name", "description", "cadence_months", "window_length_days", "reminder_days",
+              "decision_working_days", "required_evidence")
+    before = {field: getattr(dps, field) for field in fields}
+    dps.name = name.strip()
+    dps.description = description.strip()
+    dps.cadence_months = cadence_months
+    dps.window_length_days = window_length_days
+    dps.reminder_days = reminder_days
+    dps.decision_working_days = decision_working_days
+    dps.required_evidence = ",".join(required_evidence)
+    after = {field: getattr(dps, field) for field in fields}
+    if before != after:
+        audit.record(at=now, actor=admin, action="dps.updated", entity=dps, summary=f"{dps.reference} terms changed",
+                     before=before, after=after)
+    db.session.commit()
+
+
+def add_member(admin: User, dps: Dps, *, authority_name: str, local_authority_area: str, now: datetime) -> DpsMember:
+    name = authority_name.strip()
+    if not name:
+        raise DomainError("Enter the authority's name", field="authority_name")
+    authority = db.session.scalar(
+        db.select(Organisation).where(Organisation.kind == AUTHORITY, db.func.lower(Organisation.name) == name.lower())
+    )
+    if authority is None:
+        authority = Organisation(name=name, kind=AUTHORITY, local_authority_area=local_authority_area.strip() or name,
+                                 created_at=now)
+        db.session.add(authority)
+        db.session.flush()
+    if authority.id == dps.lead_authority_id:
+        raise DomainError("The lead authority is already part of this DPS", field="authority_name")
+    if any(member.authority_id == authority.id for member in dps.members):
+        raise DomainError(f"{authority.name} is already a member", field="authority_name")
+    member = DpsMember(dps=dps, authority=authority, joined_on=now.date())
+    db.session.add(member)
+    db.session.flush()
+    audit.record(at=now, actor=admin, action="dps.member_added", entity=member,
+                 summary=f"{authority.name} joined {dps.reference}", after={"authority": authority.name})
+    db.session.commit()
+    return member
+
+
+def _check_lot(name: str, age_from: int, age_to: int, tiers: int) -> None:
+    if not name.strip():
+        raise DomainError("Enter the lot's name", field="name")
+    if not 0 <= age_from <= age_to <= 25:
+        raise DomainError("Enter an age band from 0 to 25, the lower age first", field="age_from")
+    if not 0 <= tiers <= 5:
+        raise DomainError("A lot has between 0 (no tiers) and 5 tiers", field="tiers")
+
+
+def add_lot(admin: User, dps: Dps, *, name: str, description: str, age_from: int, age_to: int, tiers: int,
+            now: datetime) -> Lot:
+    _check_lot(name, age_from, age_to, tiers)
+    number = max((lot.number for lot in dps.lots), default=0) + 1
+    lot = Lot(dps=dps, number=number, name=name.strip(), description=description.strip(),
+              age_from=age_from, age_to=age_to, tiers=tiers)
+    db.session.add(lot)
+    db.session.flush()
+    audit.record(at=now, actor=admin, action="lot.created", entity=lot, summary=f"{dps.reference} {lot.label} created",
+                 after={"name": lot.name, "age_from": age_from, "age_to": age_to, "tiers": tiers})
+    db.session.commit()
+    return lot
+
+
+def update_lot(admin: User, lot: Lot, *, name: str, description: str, age_from: int, age_to: int, tiers: int,
+               now: datetime) -> None:
+    _check_lot(name, age_from, age_to, tiers)
+    fields = ("name", "description", "age_from", "age_to", "tiers")
+    before = {field: getattr(lot, field) for field in fields}
+    lot.name, lot.description, lot.age_from, lot.age_to, lot.tiers = (
+        name.strip(), description.strip(), age_from, age_to, tiers)
+    audit.record(at=now, actor=admin, action="lot.updated", entity=lot, summary=f"{lot.label} changed",
+                 before=before, after={field: getattr(lot, field) for field in fields})
+    db.session.commit()
+
+
+# Questions and weighting -----------------------------------------------------------------------
+
+def _window_using(question_set: QuestionSet) -> EntryWindow | None:
+    return db.session.scalar(
+        db.select(EntryWindow).where(EntryWindow.question_set_id == question_set.id,
+                                     EntryWindow.opened_at.is_not(None)).order_by(EntryWindow.opened_at)
+    )
+
+
+def ensure_editable(question_set: QuestionSet) -> None:
+    if not question_set.is_locked:
+        return
+    window = _window_using(question_set)
+    used_by = f" by {window.label}, which has opened" if window else ""
+    raise DomainError(
+        f"Version {question_set.version} of the questions and weighting is in use{used_by}, so it cannot "
+        "change. Create a new version: later windows will use it."
+    )
+
+
+def _check_weighting(quality_weight: int, threshold: int) -> None:
+    if not 0 <= quality_weight <= 100:
+        raise DomainError("The quality weight must be between 0 and 100 per cent", field="quality_weight")
+    if not 0 <= threshold <= 100:
+        raise DomainError("The quality threshold must be between 0 and 100 per cent",
+                          field="quality_threshold_percent")
+
+
+def set_weighting(admin: User, question_set: QuestionSet, *, quality_weight: int, quality_threshold_percent: int,
+                  now: datetime) -> None:
+    ensure_editable(question_set)
+    _check_weighting(quality_weight, quality_threshold_percent)
+    before = {"quality_weight": question_set.quality_weight, "cost_weight": question_set.cost_weight,
+              "quality_threshold_percent": question_set.quality_threshold_percent}
+    question_set.quality_weight = quality_weight
+    question_set.cost_weight = 100 - quality_weight
+    question_set.quality_threshold_percent = quality_threshold_percent
+    audit.record(at=now, actor=admin, action="questions.changed", entity=question_set,
+                 summary=f"Weighting of version {question_set.version} set to {question_set.weighting_label}",
+                 before=before, after={"quality_weight": quality_weight, "cost_weight": 100 - quality_weight,
+                                       "quality_threshold_percent": quality_threshold_percent})
+    db.session.commit()
+
+
+def _check_question(text: str, scoring: str, weight: int, max_score: int, min_score: int, word_limit: int) -> None:
+    if not text.strip():
+        raise DomainError("Enter the question", field="text")
+    if scoring not in ("scored", "pass_fail"):
+        raise DomainError("Select how the question is marked", field="scoring")
+    if scoring == "scored":
+        if not 1 <= max_score <= 100:
+            raise DomainError("The maximum score must be between 1 and 100", field="max_score")
+        if not 0 <= min_score <= max_score:
+            raise DomainError("The minimum acceptable score must be between 0 and the maximum", field="min_score")
+        if not 1 <= weight <= 100:
+            raise DomainError("The weight must be between 1 and 100", field="weight")
+    if not 50 <= word_limit <= 5000:
+        raise DomainError("The word limit must be between 50 and 5,000", field="word_limit")
+
+
+def _question_state(question: QualityQuestion) -> dict:
+    return {"text": question.text, "guidance": question.guidance, "scoring": question.scoring,
+            "weight": question.weight, "max_score": question.max_score, "min_score": question.min_score,
+            "word_limit": question.word_limit}
+
+
+def add_question(admin: User, question_set: QuestionSet, *, text: str, guidance: str, scoring: str, weight: int,
+                 max_score: int, min_score: int, word_limit: int, now: datetime) -> QualityQuestion:
+    ensure_editable(question_set)
+    _check_question(text, scoring, weight, max_score, min_score, word_limit)
+    if scoring == "pass_fail":
+        weight, max_score, min_score = 0, 1, 1
+    number = max((q.number for q in question_set.questions), default=0) + 1
+    question = QualityQuestion(question_set=question_set, number=number, text=text.strip(), guidance=guidance.strip(),
+                               scoring=scoring, weight=weight, max_score=max_score, min_score=min_score,
+                               word_limit=word_limit)
+    db.session.add(question)
+    db.session.flush()
+    audit.record(at=now, actor=admin, action="questions.changed", entity=question,
+                 summary=f"Question {number} added to version {question_set.version}", after=_question_state(question))
+    db.session.commit()
+    return question
+
+
+def update_question(admin: User, question: QualityQuestion, *, text: str, guidance: str, scoring: str, weight: int,
+                    max_score: int, min_score: int, word_limit: int, now: datetime) -> None:
+    ensure_editable(question.question_set)
+    _check_question(text, scoring, weight, max_score, min_score, word_limit)
+    if scoring == "pass_fail":
+        weight, max_score, min_score = 0, 1, 1
+    before = _question_state(question)
+    question.text, question.guidance, question.scoring = text.strip(), guidance.strip(), scoring
+    question.weight, question.max_score, question.min_score, question.word_limit = (
+        weight, max_score, min_score, word_limit)
+    audit.record(at=now, actor=admin, action="questions.changed", entity=question,
+                 summary=f"Question {question.number} changed", before=before, after=_question_state(question))
+    db.session.commit()
+
+
+def remove_question(admin: User, question: QualityQuestion, now: datetime) -> None:
+    question_set = question.question_set
+    ensure_editable(question_set)
+    audit.record(at=now, actor=admin, action="questions.changed", entity=question,
+                 summary=f"Question {question.number} removed from version {question_set.version}",
+                 before=_question_state(question))
+    question_set.questions.remove(question)
+    db.session.commit()
+
+
+def new_version(admin: User, dps: Dps, now: datetime) -> QuestionSet:
+    """Copy the current, locked version into a new one that scheduled and later windows use."""
+    current = dps.current_question_set
+    if not current.is_locked:
+        raise DomainError(f"Version {current.version} has not been used by a window yet: change it directly.")
+    copy = QuestionSet(dps=dps, version=current.version + 1, quality_weight=current.quality_weight,
+                       cost_weight=current.cost_weight, quality_threshold_percent=current.quality_threshold_percent,
+                       created_at=now)
+    copy.questions = [
+        QualityQuestion(number=q.number, text=q.text, guidance=q.guidance, scoring=q.scoring, weight=q.weight,
+                        max_score=q.max_score, min_score=q.min_score, word_limit=q.word_limit)
+        for q in current.questions
+    ]
+    db.session.add(copy)
+    db.session.flush()
+    moved = db.session.scalars(
+        db.select(EntryWindow).where(EntryWindow.dps_id == dps.id, EntryWindow.opened_at.is_(None),
+                                     EntryWindow.opens_at > now)
+    ).all()
+    for window in moved:
+        window.question_set = copy
+    audit.record(at=now, actor=admin, action="questions.new_version", entity=copy,
+                 summary=f"Version {copy.version} of {dps.reference}'s questions, copied from {current.version}",
+                 after={"version": copy.version, "windows_moved": [w.number for w in moved]})
+    db.session.commit()
+    return copy

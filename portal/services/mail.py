@@ -1,0 +1,76 @@
+"""E-mail and in-portal notifications.
+
+Every message is written to the outbox in the same transaction as the change it reports, with an
+in-portal notification for its user. The scheduler's dispatcher sends the outbox through SMTP when
+MAIL_SERVER is set; without it (development) the messages stay in the outbox, where an
+administrator can read them.
+"""
+
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+
+from flask import current_app
+
+from portal.extensions import db
+from portal.models import Notification, OutboxMessage, User
+
+MAX_ATTEMPTS = 5
+
+
+def notify(user: User, *, subject: str, body: str, at: datetime, link: str | None = None) -> None:
+    """E-mail a user and leave the same message in their notifications."""
+    full_body = body
+    if link:
+        full_body = f"{body}\n\n{current_app.config['PORTAL_BASE_URL']}{link}"
+    db.session.add(OutboxMessage(to_address=user.email, user_id=user.id, subject=subject,
+                                 body=full_body, created_at=at))
+    db.session.add(Notification(user_id=user.id, subject=subject, body=body, link=link, created_at=at))
+
+
+def email_address(address: str, *, subject: str, body: str, at: datetime) -> None:
+    """E-mail someone who has no account yet (an invitation, a password reset)."""
+    db.session.add(OutboxMessage(to_address=address, subject=subject, body=body, created_at=at))
+
+
+def dispatch_outbox(now: datetime, limit: int = 100) -> int:
+    """Send unsent messages through SMTP. Returns how many were sent. Safe to run repeatedly."""
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        return 0
+    pending = db.session.scalars(
+        db.select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+        .order_by(OutboxMessage.id).limit(limit)
+    ).all()
+    sent = 0
+    if not pending:
+        return 0
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        for message in pending:
+            email = EmailMessage()
+            email["From"] = config["MAIL_SENDER"]
+            email["To"] = message.to_address
+            email["Subject"] = message.subject
+            email.set_content(message.body)
+            message.attempts += 1
+            try:
+                smtp.send_message(email)
+            except smtplib.SMTPException as error:
+                message.last_error = str(error)
+            else:
+                message.sent_at = now
+                sent += 1
+            db.session.commit()
+    return sent
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(
+        db.select(db.func.count(Notification.id))
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )

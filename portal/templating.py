@@ -1,0 +1,48 @@
+"""Template filters and globals shared by every page."""
+
+from decimal import Decimal
+
+from flask import g
+from flask_login import current_user
+
+from portal.clock import now
+from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER
+from portal.services import mail
+from portal.timezone import format_date, format_datetime
+
+
+def money(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return f"£{value:,.2f}"
+
+
+def navigation() -> list[dict]:
+    if not current_user.is_authenticated:
+        return []
+    from flask import request, url_for
+
+    items = []
+    if current_user.has_role(PROVIDER_USER):
+        items += [("Applications", url_for("supplier.dashboard")), ("Team", url_for("supplier.team"))]
+    if current_user.has_role(COMMISSIONING_OFFICER):
+        items.append(("Providers", url_for("buyer.dashboard")))
+    if current_user.has_role(EVALUATOR):
+        items.append(("Evaluation", url_for("evaluation.dashboard")))
+    if current_user.has_role(ADMINISTRATOR):
+        items += [("DPS set-up", url_for("admin.dps_list")), ("Provider register", url_for("admin.providers")),
+                  ("Users", url_for("admin.users")), ("Audit", url_for("admin.audit_log")),
+                  ("Outbox", url_for("admin.outbox"))]
+    unread = mail.unread_count(current_user)
+    items.append((f"Notifications ({unread})" if unread else "Notifications", url_for("shared.notifications")))
+    return [{"text": text, "href": href, "active": request.path.startswith(href)} for text, href in items]
+
+
+def init_app(app) -> None:
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(money, "money")
+
+    @app.context_processor
+    def globals_for_pages():
+        return {"now": now, "navigation": navigation, "csp_nonce": lambda: g.get("csp_nonce", "")}

@@ -1,0 +1,1 @@
+"""Providers' pages: entry windows, applications and their evidence, and the provider's team."""

@@ -1,0 +1,49 @@
+from portal.forms import (
+    DataRequired,
+    DateField,
+    Email,
+    FileField,
+    FlaskForm,
+    GovDateInput,
+    GovFileInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+    Length,
+    Optional,
+    SelectField,
+    StringField,
+    SubmitField,
+    choices,
+)
+from portal.models.dps import EVIDENCE_KINDS
+
+
+class UploadForm(FlaskForm):
+    kind = SelectField("Document", widget=GovSelect(), choices=choices(list(EVIDENCE_KINDS.items())),
+                       validators=[DataRequired("Choose which document this is")])
+    file = FileField("File", widget=GovFileInput(), description="PDF, DOCX, ODT, XLSX or CSV, smaller than 10 MB")
+    expires_on = DateField("Date the insurance cover ends", widget=GovDateInput(), validators=[Optional()],
+                           description="Only for the insurance certificate. For example, 31 3 2027")
+    submit = SubmitField("Upload", widget=GovSubmitInput())
+
+
+class RefereeForm(FlaskForm):
+    authority_name = StringField("Local authority", widget=GovTextInput(),
+                                 validators=[DataRequired("Enter the local authority's name"), Length(max=200)])
+    contact_name = StringField("Referee's name", widget=GovTextInput(),
+                               validators=[DataRequired("Enter the referee's name"), Length(max=120)])
+    job_title = StringField("Job title", widget=GovTextInput(),
+                            validators=[DataRequired("Enter the referee's job title"), Length(max=120)])
+    email = StringField("E-mail address", widget=GovTextInput(),
+                        validators=[DataRequired("Enter the referee's e-mail address"),
+                                    Email("Enter an e-mail address in the correct format, like name@council.gov.uk")])
+    telephone = StringField("Telephone (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=30)])
+    submit = SubmitField("Add referee", widget=GovSubmitInput())
+
+
+class InviteColleagueForm(FlaskForm):
+    email = StringField("Colleague's e-mail address", widget=GovTextInput(),
+                        validators=[DataRequired("Enter your colleague's e-mail address"),
+                                    Email("Enter an e-mail address in the correct format, like name@example.org")])
+    submit = SubmitField("Send invitation", widget=GovSubmitInput())

@@ -1,0 +1,216 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.auth import require_roles_for_blueprint
+from portal.clock import now
+from portal.errors import DomainError, NotFound
+from portal.extensions import db
+from portal.forms import add_domain_error, choices
+from portal.models import Dps, EntryWindow
+from portal.models.dps import EVIDENCE_KINDS
+from portal.models.user import PROVIDER_USER
+from portal.services import accounts, applications, windows
+from supplier.forms import InviteColleagueForm, RefereeForm, UploadForm
+
+blueprint = Blueprint("supplier", __name__)
+require_roles_for_blueprint(blueprint, PROVIDER_USER)
+
+
+def _own(application_id: int):
+    try:
+        return applications.get_own(current_user, application_id)
+    except NotFound:
+        abort(404)
+
+
+@blueprint.route("/")
+def dashboard():
+    moment = now()
+    all_dps = db.session.scalars(db.select(Dps).order_by(Dps.name)).all()
+    by_dps = windows.open_and_next_by_dps([dps.id for dps in all_dps], moment)
+    arrangements = [{"dps": dps, "open": by_dps[dps.id][0], "next": by_dps[dps.id][1]} for dps in all_dps]
+    own = applications.for_provider(current_user.organisation)
+    by_window = {application.window_id: application for application in own}
+    return render_template("supplier/dashboard.html", arrangements=arrangements, applications=own,
+                           by_window=by_window, moment=moment)
+
+
+@blueprint.route("/windows/<int:window_id>/apply", methods=["POST"])
+def start_application(window_id):
+    window = db.session.get(EntryWindow, window_id)
+    if window is None:
+        abort(404)
+    try:
+        application = applications.start(current_user, window, now())
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("supplier.dashboard"))
+    return redirect(url_for("supplier.application", application_id=application.id))
+
+
+@blueprint.route("/applications/<int:application_id>")
+def application(application_id):
+    application = _own(application_id)
+    moment = now()
+    return render_template("supplier/application.html", application=application, moment=moment,
+                           missing=applications.missing_items(application, moment) if application.is_draft else [],
+                           editable=application.is_draft and application.window.is_open(moment))
+
+
+def _render_section(template, application, status=200, **context):
+    moment = now()
+    return render_template(template, application=application, moment=moment,
+                           editable=application.is_draft and application.window.is_open(moment), **context), status
+
+
+@blueprint.route("/applications/<int:application_id>/lots", methods=["GET", "POST"])
+def application_lots(application_id):
+    application = _own(application_id)
+    chosen = {al.lot_id for al in application.lots}
+    if request.method == "POST":
+        lot_ids = request.form.getlist("lots", type=int)
+        try:
+            applications.set_lots(current_user, application, lot_ids, now())
+        except DomainError as error:
+            return _render_section("supplier/lots.html", application, 400, chosen=set(lot_ids), error=error.message)
+        flash("Lots saved", "success")
+        return redirect(url_for("supplier.application", application_id=application.id))
+    return _render_section("supplier/lots.html", application, chosen=chosen, error=None)
+
+
+@blueprint.route("/applications/<int:application_id>/prices", methods=["GET", "POST"])
+def application_prices(application_id):
+    application = _own(application_id)
+    values = {al.lot_id: (f"{al.weekly_price:.2f}" if al.weekly_price is not None else "") for al in application.lots}
+    if request.method == "POST":
+        submitted = {al.lot_id: request.form.get(f"price-{al.lot_id}", "") for al in application.lots}
+        try:
+            errors = applications.set_prices(current_user, application, submitted, now())
+        except DomainError as error:
+            return _render_section("supplier/prices.html", application, 400, values=submitted, errors={},
+                                   error=error.message)
+        if errors:
+            return _render_section("supplier/prices.html", application, 400, values=submitted, errors=errors,
+                                   error=None)
+        flash("Weekly prices saved", "success")
+        return redirect(url_for("supplier.application", application_id=application.id))
+    return _render_section("supplier/prices.html", application, values=values, errors={}, error=None)
+
+
+@blueprint.route("/applications/<int:application_id>/answers", methods=["GET", "POST"])
+def application_answers(application_id):
+    application = _own(application_id)
+    values = {answer.question_id: answer.text for answer in application.answers}
+    if request.method == "POST":
+        questions = application.window.question_set.questions
+        submitted = {q.id: request.form.get(f"answer-{q.id}", "") for q in questions}
+        try:
+            errors = applications.save_answers(current_user, application, submitted, now())
+        except DomainError as error:
+            return _render_section("supplier/answers.html", application, 400, values=submitted, errors={},
+                                   error=error.message)
+        if errors:
+            return _render_section("supplier/answers.html", application, 400, values=submitted, errors=errors,
+                                   error=None)
+        flash("Answers saved", "success")
+        return redirect(url_for("supplier.application", application_id=application.id))
+    return _render_section("supplier/answers.html", application, values=values, errors={}, error=None)
+
+
+@blueprint.route("/applications/<int:application_id>/documents", methods=["GET", "POST"])
+def application_documents(application_id):
+    application = _own(application_id)
+    required = applications.required_evidence(application)
+    form = UploadForm()
+    form.kind.choices = choices([("", "Choose a document")] + [(kind, EVIDENCE_KINDS[kind]) for kind in required])
+    if request.method == "GET" and request.args.get("kind") in required:
+        form.kind.data = request.args["kind"]
+    if form.validate_on_submit():
+        upload = request.files.get("file")
+        try:
+            applications.upload_document(
+                current_user, application, kind=form.kind.data, filename=upload.filename if upload else "",
+                data=upload.read() if upload else b"", expires_on=form.expires_on.data, now=now())
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash(f"{EVIDENCE_KINDS[form.kind.data]} uploaded", "success")
+            return redirect(url_for("supplier.application_documents", application_id=application.id))
+    documents = {doc.kind: doc for doc in application.documents}
+    status = 400 if form.errors or form.form_errors else 200
+    return _render_section("supplier/documents.html", application, status, form=form, required=required,
+                           documents=documents, labels=EVIDENCE_KINDS)
+
+
+@blueprint.route("/applications/<int:application_id>/referees", methods=["GET", "POST"])
+def application_referees(application_id):
+    application = _own(application_id)
+    form = RefereeForm()
+    if form.validate_on_submit():
+        try:
+            applications.add_referee(
+                current_user, application, authority_name=form.authority_name.data,
+                contact_name=form.contact_name.data, job_title=form.job_title.data, email=form.email.data,
+                telephone=form.telephone.data, now=now())
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash("Referee added", "success")
+            return redirect(url_for("supplier.application_referees", application_id=application.id))
+    status = 400 if form.errors or form.form_errors else 200
+    return _render_section("supplier/referees.html", application, status, form=form)
+
+
+@blueprint.route("/applications/<int:application_id>/referees/<int:referee_id>/remove", methods=["POST"])
+def remove_referee(application_id, referee_id):
+    application = _own(application_id)
+    try:
+        applications.remove_referee(current_user, application, referee_id, now())
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash("Referee removed", "success")
+    return redirect(url_for("supplier.application_referees", application_id=application.id))
+
+
+@blueprint.route("/applications/<int:application_id>/submit", methods=["GET", "POST"])
+def application_submit(application_id):
+    application = _own(application_id)
+    moment = now()
+    error = None
+    if request.method == "POST":
+        try:
+            applications.submit(current_user, application, moment)
+        except DomainError as problem:
+            error = problem.message
+        else:
+            flash("Your application has been submitted", "success")
+            return redirect(url_for("supplier.application_receipt", application_id=application.id))
+    missing = applications.missing_items(application, moment) if application.is_draft else []
+    return _render_section("supplier/submit.html", application, 400 if error else 200, missing=missing, error=error)
+
+
+@blueprint.route("/applications/<int:application_id>/receipt")
+def application_receipt(application_id):
+    application = _own(application_id)
+    if application.is_draft:
+        return redirect(url_for("supplier.application", application_id=application.id))
+    return render_template("supplier/receipt.html", application=application, labels=EVIDENCE_KINDS)
+
+
+@blueprint.route("/team", methods=["GET", "POST"])
+def team():
+    form = InviteColleagueForm()
+    if form.validate_on_submit():
+        try:
+            accounts.invite(current_user, current_user.organisation, form.email.data, {PROVIDER_USER}, now())
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash(f"Invitation sent to {form.email.data}", "success")
+            return redirect(url_for("supplier.team"))
+    pending = accounts.pending_invitations(current_user.organisation, now())
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("supplier/team.html", form=form, pending=pending), status

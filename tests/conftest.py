@@ -1,0 +1,116 @@
+"""Test fixtures: an app per test on a migrated database (SQLite by default, PostgreSQL when
+TEST_DATABASE_URL names one), a frozen clock, and signed-in clients for each role."""
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from portal import create_app
+from portal.clock import FrozenClock
+from portal.extensions import db
+
+# A Monday in November, 10:00 UTC (10:00 in London too).
+START = datetime(2026, 11, 2, 10, 0)
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if base.startswith("postgresql"):
+        url = sa.engine.make_url(base)
+        name = f"{url.database}_{_worker()}"
+        admin_engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin_engine.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin_engine.dispose()
+        database = url.set(database=name).render_as_string(hide_password=False)
+    else:
+        database = f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.db'}"
+    app = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": database})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return database
+
+
+def _empty_tables() -> None:
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        if db.engine.dialect.name == "postgresql":
+            connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+def make_app(database_url: str, clock: FrozenClock, upload_folder: Path, **overrides):
+    return create_app("testing", clock=clock, overrides={
+        "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_FOLDER": str(upload_folder),
+        "WTF_CSRF_ENABLED": False, "PORTAL_BASE_URL": "http://portal.test", **overrides,
+    })
+
+
+@pytest.fixture
+def app(database_url, clock, tmp_path):
+    app = make_app(database_url, clock, tmp_path / "uploads")
+    with app.app_context():
+        _empty_tables()
+    with app.test_request_context(base_url="http://portal.test"):
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def csrf_app(database_url, clock, tmp_path):
+    """An app with CSRF protection on, as in production."""
+    app = make_app(database_url, clock, tmp_path / "uploads", WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        _empty_tables()
+    with app.test_request_context(base_url="http://portal.test"):
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def world(app, clock):
+    """A consortium with a DPS, an open window, and a user of every role (see tests/factories.py)."""
+    from tests.factories import build_world
+
+    return build_world(clock)
+
+
+@pytest.fixture
+def sign_in(app):
+    """sign_in(user) gives a test client signed in as that user."""
+    from tests.factories import PASSWORD
+
+    def _sign_in(user):
+        client = app.test_client()
+        response = client.post("/sign-in", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _sign_in

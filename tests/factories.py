@@ -1,0 +1,103 @@
+"""Builders for test data, through the domain services so the data is what users would make."""
+
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+from portal.extensions import db
+from portal.models import Organisation, User, UserRole
+from portal.models.organisation import AUTHORITY
+from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR
+from portal.services import accounts, applications, dps_setup, windows
+
+PASSWORD = "correct horse battery staple"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def authority_user(organisation, name, email, roles, clock) -> User:
+    user = User(organisation=organisation, name=name, email=email, password_hash=accounts.hash_password(PASSWORD),
+                password_changed_at=clock.now(), created_at=clock.now())
+    user.role_rows = [UserRole(role=role) for role in roles]
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def provider_user(name: str, email: str, clock, urn: str | None = None) -> User:
+    return accounts.register_provider(
+        organisation_name=name, ofsted_urn=urn, registered_office="1 High Street", postcode="M1 1AA",
+        local_authority_area="Manchester", telephone="0161 496 0000", user_name=f"{name} Manager", email=email,
+        password=PASSWORD, now=clock.now())
+
+
+def build_dps(admin: User, clock, *, reference="T-DPS", cadence_months=4, window_length_days=28):
+    dps = dps_setup.create_dps(
+        admin, reference=reference, name=f"Test arrangement {reference}", service_type="sixteen_plus",
+        description="", start_date=date(2026, 1, 1), initial_years=2, extension_years="1+1",
+        cadence_months=cadence_months, window_length_days=window_length_days,
+        required_evidence=["ofsted_report", "statement_of_purpose", "childrens_guide", "pricing_schedule",
+                           "insurance_certificate"],
+        quality_weight=60, quality_threshold_percent=50, now=clock.now())
+    for name in ("Semi-independence", "Floating support with accommodation", "Floating support"):
+        dps_setup.add_lot(admin, dps, name=name, description="", age_from=16, age_to=18, tiers=3, now=clock.now())
+    question_set = dps.current_question_set
+    dps_setup.add_question(admin, question_set, text="How do you keep young people safe?", guidance="",
+                           scoring="scored", weight=2, max_score=5, min_score=2, word_limit=100, now=clock.now())
+    dps_setup.add_question(admin, question_set, text="How do you build independence skills?", guidance="",
+                           scoring="scored", weight=1, max_score=5, min_score=2, word_limit=100, now=clock.now())
+    dps_setup.add_question(admin, question_set, text="Do you hold the insurance required?", guidance="",
+                           scoring="pass_fail", weight=0, max_score=1, min_score=1, word_limit=100, now=clock.now())
+    return dps
+
+
+def build_world(clock) -> SimpleNamespace:
+    now = clock.now()
+    lead = Organisation(name="Lead Council", kind=AUTHORITY, local_authority_area="Lead", created_at=now)
+    db.session.add(lead)
+    admin = authority_user(lead, "Ada Admin", "admin@lead.example.org", [ADMINISTRATOR, EVALUATOR], clock)
+    evaluator = authority_user(lead, "Eve Evaluator", "evaluator@lead.example.org", [EVALUATOR], clock)
+    lead_officer = authority_user(lead, "Lee Officer", "officer@lead.example.org", [COMMISSIONING_OFFICER], clock)
+    dps = build_dps(admin, clock)
+    member = dps_setup.add_member(admin, dps, authority_name="Member Council", local_authority_area="Member",
+                                  now=now).authority
+    member_officer = authority_user(member, "Mo Officer", "officer@member.example.org", [COMMISSIONING_OFFICER],
+                                    clock)
+    outsider = Organisation(name="Outside Council", kind=AUTHORITY, local_authority_area="Outside", created_at=now)
+    db.session.add(outsider)
+    outside_admin = authority_user(outsider, "Oz Outsider", "admin@outside.example.org",
+                                   [ADMINISTRATOR, EVALUATOR, COMMISSIONING_OFFICER], clock)
+    provider_a = provider_user("Alpha Care", "alpha@provider.example.org", clock, urn="SC123456")
+    colleague_a = provider_user("Alpha Care Two", "alpha2@provider.example.org", clock)
+    # The second Alpha user joins Alpha's organisation (as an invited colleague would).
+    colleague_a.organisation_id = provider_a.organisation_id
+    db.session.commit()
+    provider_b = provider_user("Beta Homes", "beta@provider.example.org", clock, urn="SC654321")
+    window = windows.schedule_window(dps, opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=14),
+                                     now=now, actor=admin)
+    db.session.commit()
+    windows.run_due(now)
+    return SimpleNamespace(lead=lead, admin=admin, evaluator=evaluator, lead_officer=lead_officer, dps=dps,
+                           lots=list(dps.lots), member=member, member_officer=member_officer, outsider=outsider,
+                           outside_admin=outside_admin, provider_a=provider_a, colleague_a=colleague_a,
+                           provider_b=provider_b, window=window)
+
+
+def complete_application(user: User, window, clock, lots=None, submit=False):
+    """An application with everything it needs; submitted if asked."""
+    now = clock.now()
+    application = applications.start(user, window, now)
+    lots = lots or window.dps.lots[:2]
+    applications.set_lots(user, application, [lot.id for lot in lots], now)
+    applications.set_prices(user, application, {lot.id: "1250.00" for lot in lots}, now)
+    applications.save_answers(user, application, {q.id: f"Answer to question {q.number}"
+                                                  for q in window.question_set.questions}, now)
+    for kind in applications.required_evidence(application):
+        applications.upload_document(user, application, kind=kind, filename=f"{kind}.pdf", data=PDF,
+                                     expires_on=(now + timedelta(days=365)).date()
+                                     if kind == "insurance_certificate" else None, now=now)
+    for number in (1, 2):
+        applications.add_referee(user, application, authority_name=f"Referee Council {number}",
+                                 contact_name=f"Ref {number}", job_title="Manager",
+                                 email=f"ref{number}@council.example.org", telephone="", now=now)
+    if submit:
+        applications.submit(user, application, now)
+    return application

@@ -1,0 +1,31 @@
+from tests.factories import complete_application
+
+
+def test_each_role_reaches_its_home_page(world, sign_in):
+    for user, path in [(world.admin, "/admin/"), (world.evaluator, "/evaluation/"),
+                       (world.member_officer, "/authority/"), (world.provider_a, "/provider/")]:
+        client = sign_in(user)
+        response = client.get("/", follow_redirects=True)
+        assert response.status_code == 200
+        assert response.request.path == path
+
+
+def test_provider_application_pages_render(world, sign_in, clock):
+    application = complete_application(world.provider_a, world.window, clock)
+    client = sign_in(world.provider_a)
+    for section in ("", "/lots", "/prices", "/answers", "/documents", "/referees", "/submit"):
+        response = client.get(f"/provider/applications/{application.id}{section}")
+        assert response.status_code == 200, section
+    response = client.post(f"/provider/applications/{application.id}/submit")
+    assert response.status_code == 302
+    assert client.get(f"/provider/applications/{application.id}/receipt").status_code == 200
+
+
+def test_admin_pages_render(world, sign_in):
+    client = sign_in(world.admin)
+    for path in ("/admin/", f"/admin/dps/{world.dps.id}", f"/admin/dps/{world.dps.id}/terms",
+                 f"/admin/dps/{world.dps.id}/questions", f"/admin/dps/{world.dps.id}/lots/new",
+                 f"/admin/windows/{world.window.id}", "/admin/providers", "/admin/users", "/admin/audit",
+                 "/admin/outbox", "/admin/dps/new", "/evaluation/", f"/evaluation/windows/{world.window.id}",
+                 "/notifications"):
+        assert client.get(path).status_code == 200, path
