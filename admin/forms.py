@@ -27,6 +27,7 @@ from portal.forms import (
     parse_time,
 )
 from portal.models.dps import EVIDENCE_KINDS, SERVICE_TYPES
+from portal.models.organisation import OFSTED_RATINGS
 from portal.models.user import AUTHORITY_ROLES, ROLE_LABELS
 
 WHOLE_NUMBER = "Enter a whole number"
@@ -172,3 +173,11 @@ class RolesForm(FlaskForm):
     roles = SelectMultipleField("Roles", widget=GovCheckboxesInput(), choices=AUTHORITY_ROLE_CHOICES,
         validators=[DataRequired("Select at least one role")])
     submit = SubmitField("Save roles", widget=GovSubmitInput())
+
+
+class OfstedForm(FlaskForm):
+    rating = RadioField("Ofsted rating", widget=GovRadioInput(), choices=choices((r, r) for r in OFSTED_RATINGS),
+                        validators=[DataRequired("Choose the Ofsted rating")])
+    rating_date = DateField("Date of the judgement", widget=GovDateInput(), description="For example 14 3 2026",
+                            validators=[DataRequired("Enter the date of the judgement as a real date")])
+    submit = SubmitField("Record rating", widget=GovSubmitInput())

@@ -12,6 +12,7 @@ from admin.forms import (
     InviteUserForm,
     LotForm,
     MemberForm,
+    OfstedForm,
     QuestionForm,
     ReasonForm,
     RolesForm,
@@ -38,6 +39,7 @@ from portal.models.dps import EVIDENCE_KINDS
 from portal.models.organisation import PROVIDER, PROVIDER_STATUSES
 from portal.models.user import ADMINISTRATOR
 from portal.services import accounts, audit, dps_setup, windows
+from portal.services import providers as provider_register
 from portal.timezone import local_datetime, to_local
 
 blueprint = Blueprint("admin", __name__)
@@ -405,7 +407,7 @@ def providers():
 
 
 @blueprint.route("/providers/<int:provider_id>")
-def provider_detail(provider_id):
+def provider_detail(provider_id, ofsted_form=None):
     provider = db.session.get(Organisation, provider_id)
     if provider is None or not provider.is_provider:
         abort(404)
@@ -417,7 +419,26 @@ def provider_detail(provider_id):
         .join(EntryWindow).where(EntryWindow.dps.has(lead_authority_id=current_user.organisation_id))
         .order_by(Application.submitted_at.desc())).all()
     return render_template("admin/provider_detail.html", provider=provider, memberships=memberships,
-                           submitted=submitted)
+                           submitted=submitted, ofsted_form=ofsted_form or OfstedForm()), 400 if ofsted_form else 200
+
+
+@blueprint.route("/providers/<int:provider_id>/ofsted", methods=["POST"])
+def provider_ofsted(provider_id):
+    provider = db.session.get(Organisation, provider_id)
+    if provider is None or not provider.is_provider:
+        abort(404)
+    form = OfstedForm()
+    if form.validate_on_submit():
+        try:
+            provider_register.record_ofsted_rating(current_user, provider, rating=form.rating.data,
+                                           rating_date=form.rating_date.data, now=now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash(f"Ofsted rating of {provider.name} recorded", "success")
+            return redirect(url_for("admin.provider_detail", provider_id=provider.id))
+    return provider_detail(provider_id, ofsted_form=form)
 
 
 # Users -----------------------------------------------------------------------------------------

@@ -72,10 +72,12 @@ def application_lots(application_id):
         try:
             applications.set_lots(current_user, application, lot_ids, now())
         except DomainError as error:
-            return _render_section("supplier/lots.html", application, 400, chosen=set(lot_ids), error=error.message)
+            return _render_section("supplier/lots.html", application, 400, chosen=set(lot_ids), error=error.message,
+                                   held=applications.held_lot_ids(application.provider_id))
         flash("Lots saved", "success")
         return redirect(url_for("supplier.application", application_id=application.id))
-    return _render_section("supplier/lots.html", application, chosen=chosen, error=None)
+    return _render_section("supplier/lots.html", application, chosen=chosen, error=None,
+                           held=applications.held_lot_ids(application.provider_id))
 
 
 @blueprint.route("/applications/<int:application_id>/prices", methods=["GET", "POST"])

@@ -23,6 +23,7 @@ from portal.models import (
     ApplicationLot,
     Document,
     EntryWindow,
+    LotMembership,
     Organisation,
     Referee,
     User,
@@ -141,6 +142,11 @@ def start(user: User, window: EntryWindow, now: datetime) -> Application:
     return application
 
 
+def held_lot_ids(provider_id: int) -> set[int]:
+    """Lots the provider already has a place on, from an earlier window."""
+    return set(db.session.scalars(db.select(LotMembership.lot_id).where(LotMembership.provider_id == provider_id)))
+
+
 def set_lots(user: User, application: Application, lot_ids: list[int], now: datetime) -> None:
     ensure_editable(application, now)
     if not lot_ids:
@@ -148,6 +154,11 @@ def set_lots(user: User, application: Application, lot_ids: list[int], now: date
     dps_lots = {lot.id: lot for lot in application.window.dps.lots}
     if not set(lot_ids) <= set(dps_lots):
         raise DomainError("Select lots of this DPS only", field="lots")
+    held = held_lot_ids(application.provider_id)
+    already = sorted(dps_lots[lot_id].label for lot_id in lot_ids if lot_id in held)
+    if already:
+        raise DomainError(f"You already hold a place on {', '.join(already)}: apply only for other lots",
+                          field="lots")
     before = sorted(al.lot.number for al in application.lots)
     application.lots = [al for al in application.lots if al.lot_id in lot_ids]
     held = {al.lot_id for al in application.lots}

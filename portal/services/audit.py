@@ -55,6 +55,7 @@ ACTIONS = {
     "user.invited": "User invited",
     "user.joined": "User joined",
     "provider.registered": "Provider registered",
+    "provider.ofsted_recorded": "Ofsted rating recorded",
     "dps.created": "DPS created",
     "dps.updated": "DPS updated",
     "dps.member_added": "Member authority added",
