@@ -53,6 +53,7 @@ class TestingConfig(Config):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_ENABLED = False
+    FAST_PASSWORD_HASHING = True
     SERVER_NAME = None
 
 

@@ -165,7 +165,7 @@ def load() -> list[tuple[str, str]]:
     _apply(providers["Pennine Steps Ltd"], current, lots, submit=True, moment=moment)
     _apply(providers["Ashgrove Youth Support"], current, lots, submit=True, moment=moment)
     _apply(providers["Northern Pathways Supported Living Ltd"], current, lots[1:], submit=False, moment=moment)
-    _apply(providers["Brightwater Transitions CIC"], current, lots[:2], submit=False, moment=moment, partial=True)
+    _apply(providers["Brightwater Transitions CIC"], current, lots[1:2], submit=False, moment=moment, partial=True)
 
     return [
         ("Consortium administrator and evaluator (Tameside)", admin.email),

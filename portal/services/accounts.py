@@ -27,15 +27,30 @@ from portal.timezone import format_datetime
 
 MIN_PASSWORD_LENGTH = 12
 URN_PATTERN = re.compile(r"^(SC)?\d{6,7}$")
-_hasher = PasswordHasher()
-# Verifying against a throw-away hash keeps a sign-in for an unknown address as slow as a real one.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_HASHERS: dict[bool, PasswordHasher] = {}
+_DUMMY_HASHES: dict[bool, str] = {}
+
+
+def _hasher() -> PasswordHasher:
+    # Tests use cheap parameters; everywhere else argon2id's recommended defaults.
+    cheap = bool(current_app.config.get("FAST_PASSWORD_HASHING"))
+    if cheap not in _HASHERS:
+        _HASHERS[cheap] = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1) if cheap else PasswordHasher()
+    return _HASHERS[cheap]
+
+
+def _dummy_hash() -> str:
+    # Verifying against a throw-away hash keeps a sign-in for an unknown address as slow as a real one.
+    cheap = bool(current_app.config.get("FAST_PASSWORD_HASHING"))
+    if cheap not in _DUMMY_HASHES:
+        _DUMMY_HASHES[cheap] = _hasher().hash("not-a-real-password")
+    return _DUMMY_HASHES[cheap]
 
 SIGN_IN_ERROR = "Enter a correct e-mail address and password"
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password_strength(password: str) -> None:
@@ -100,7 +115,7 @@ def authenticate(email: str, password: str, now: datetime) -> User:
     user = find_user(email)
     if user is None:
         try:
-            _hasher.verify(_DUMMY_HASH, password)
+            _hasher().verify(_dummy_hash(), password)
         except VerifyMismatchError:
             pass
         audit.record(at=now, actor=None, actor_label=normalise_email(email)[:254], action="user.sign_in_failed",
@@ -116,7 +131,7 @@ def authenticate(email: str, password: str, now: datetime) -> User:
             f"Try again after {format_datetime(user.locked_until)}, or reset your password."
         )
     try:
-        _hasher.verify(user.password_hash, password)
+        _hasher().verify(user.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
         before = {"failed_sign_ins": user.failed_sign_ins}
         user.failed_sign_ins += 1
