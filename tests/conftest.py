@@ -64,9 +64,7 @@ def make_app(database_url: str, clock: FrozenClock, upload_folder: Path, **overr
     })
 
 
-@pytest.fixture
-def app(database_url, clock, tmp_path):
-    app = make_app(database_url, clock, tmp_path / "uploads")
+def _serve(app):
     with app.app_context():
         _empty_tables()
     with app.test_request_context(base_url="http://portal.test"):
@@ -74,19 +72,17 @@ def app(database_url, clock, tmp_path):
         db.session.remove()
         _empty_tables()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, clock, tmp_path):
+    yield from _serve(make_app(database_url, clock, tmp_path / "uploads"))
 
 
 @pytest.fixture
 def csrf_app(database_url, clock, tmp_path):
     """An app with CSRF protection on, as in production."""
-    app = make_app(database_url, clock, tmp_path / "uploads", WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        _empty_tables()
-    with app.test_request_context(base_url="http://portal.test"):
-        yield app
-        db.session.remove()
-        _empty_tables()
-        db.engine.dispose()
+    yield from _serve(make_app(database_url, clock, tmp_path / "uploads", WTF_CSRF_ENABLED=True))
 
 
 @pytest.fixture
