@@ -13,8 +13,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
+from wtforms import DateField as _WTFormsDateField
 from wtforms import (
-    DateField,
     FileField,
     IntegerField,
     PasswordField,
@@ -37,6 +37,20 @@ __all__ = [
     "RadioField", "SelectField", "SelectMultipleField", "StringField", "SubmitField", "TextAreaField",
     "add_domain_error", "choices", "parse_time",
 ]
+
+
+class DateField(_WTFormsDateField):
+    """A date from the GOV.UK date input, whose day, month and year boxes arrive as "31 3 2027"
+    (WTForms joins them with spaces); an ISO date such as "2027-03-31" is accepted too."""
+
+    def __init__(self, label=None, validators=None, format=("%d %m %Y", "%Y-%m-%d"), **kwargs):
+        super().__init__(label, validators, format=list(format) if isinstance(format, tuple) else format, **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter a real date, with the day, month and year as numbers, like 31 3 2027") from None
 
 
 def choices(pairs) -> list[SelectChoice]:
