@@ -59,9 +59,13 @@ class TermsForm(FlaskForm):
                                             choices=choices(list(EVIDENCE_KINDS.items())),
                                             validators=[DataRequired("Select the evidence providers must send")])
 
-    def validate_cadence_months(self, field):
-        if self.continuous.data == "cadence" and field.data is None:
-            raise ValidationError("Enter how many months there are between windows")
+    def validate(self, extra_validators=None):
+        # Not an inline validator: Optional() on the field stops the chain before one would run.
+        valid = super().validate(extra_validators)
+        if self.continuous.data == "cadence" and self.cadence_months.data is None and not self.cadence_months.errors:
+            self.cadence_months.errors.append("Enter how many months there are between windows")
+            return False
+        return valid
 
 
 class DpsForm(TermsForm):
@@ -152,7 +156,8 @@ class ExtendForm(FlaskForm):
     closes_on = DateField("New closing date", widget=GovDateInput(),
                           validators=[DataRequired("Enter the new closing date as a real date")])
     closes_at = _time_field("New closing time")
-    reason = TextAreaField("Reason", widget=GovTextArea(), validators=[DataRequired("Give a reason")])
+    reason = TextAreaField("Reason", widget=GovTextArea(), validators=[DataRequired("Give a reason")],
+                           id="extend-reason")
     submit = SubmitField("Extend window", widget=GovSubmitInput())
 
     validate_closes_at = _check_time
