@@ -105,8 +105,9 @@ def _error_pages(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
-        limit = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        return render_template("errors/413.html", limit=limit), 413
+        from portal.services.uploads import size_label
+
+        return render_template("errors/413.html", limit=size_label(app.config["MAX_UPLOAD_BYTES"])), 413
 
     @app.errorhandler(429)
     def too_many(error):

@@ -22,7 +22,7 @@ from portal.models.dps import EVIDENCE_KINDS
 class UploadForm(FlaskForm):
     kind = SelectField("Document", widget=GovSelect(), choices=choices(list(EVIDENCE_KINDS.items())),
                        validators=[DataRequired("Choose which document this is")])
-    file = FileField("File", widget=GovFileInput(), description="PDF, DOCX, ODT, XLSX or CSV, smaller than 10 MB")
+    file = FileField("File", widget=GovFileInput(), description="PDF, DOCX, ODT, XLSX or CSV, up to 10 MB")
     expires_on = DateField("Date the insurance cover ends", widget=GovDateInput(), validators=[Optional()],
                            description="Only for the insurance certificate. For example, 31 3 2027")
     submit = SubmitField("Upload", widget=GovSubmitInput())

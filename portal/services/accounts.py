@@ -88,6 +88,10 @@ def register_provider(*, organisation_name: str, ofsted_urn: str | None, registe
     if urn and db.session.scalar(db.select(Organisation.id).where(Organisation.ofsted_urn == urn)):
         raise DomainError("A provider with this Ofsted URN is already registered. Ask a colleague there to invite you.",
                           field="ofsted_urn")
+    check_password_strength(password)
+    if find_user(email) is not None:
+        raise DomainError("An account already exists for this e-mail address. Sign in, or reset your password.",
+                          field="email")
     provider = Organisation(
         name=organisation_name.strip(), kind=PROVIDER, ofsted_urn=urn,
         registered_office=registered_office.strip(), postcode=postcode.strip().upper(),
@@ -147,6 +151,9 @@ def authenticate(email: str, password: str, now: datetime) -> User:
         db.session.commit()
         raise DomainError(SIGN_IN_ERROR) from None
     if not user.is_active:
+        audit.record(at=now, actor=user, action="user.sign_in_failed", entity=user,
+                     summary="Sign-in refused: account deactivated")
+        db.session.commit()
         raise DomainError("This account has been deactivated. Ask your organisation's administrator.")
     user.failed_sign_ins = 0
     user.locked_until = None

@@ -278,15 +278,16 @@ def new_version(admin: User, dps: Dps, now: datetime) -> QuestionSet:
     current = dps.current_question_set
     if not current.is_locked:
         raise DomainError(f"Version {current.version} has not been used by a window yet: change it directly.")
-    copy = QuestionSet(dps=dps, version=current.version + 1, quality_weight=current.quality_weight,
-                       cost_weight=current.cost_weight, quality_threshold_percent=current.quality_threshold_percent,
-                       created_at=now)
-    copy.questions = [
+    questions = [
         QualityQuestion(number=q.number, text=q.text, guidance=q.guidance, scoring=q.scoring, weight=q.weight,
                         max_score=q.max_score, min_score=q.min_score, word_limit=q.word_limit)
         for q in current.questions
     ]
+    copy = QuestionSet(version=current.version + 1, quality_weight=current.quality_weight,
+                       cost_weight=current.cost_weight, quality_threshold_percent=current.quality_threshold_percent,
+                       created_at=now, questions=questions)
     db.session.add(copy)
+    copy.dps = dps
     db.session.flush()
     moved = db.session.scalars(
         db.select(EntryWindow).where(EntryWindow.dps_id == dps.id, EntryWindow.opened_at.is_(None),

@@ -60,6 +60,14 @@ def detect_type(data: bytes) -> str | None:
     return None
 
 
+def size_label(size: int) -> str:
+    """A byte count for people, rounded down: 10 MB, 100 KB, 200 bytes (never "0 MB")."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"
+
+
 def check(data: bytes, filename: str) -> str:
     """Return the file type, or raise a DomainError the provider can act on."""
     limit = current_app.config["MAX_UPLOAD_BYTES"]
@@ -68,11 +76,16 @@ def check(data: bytes, filename: str) -> str:
     if not data:
         raise DomainError(f"The selected file {filename} is empty", field="file")
     if len(data) > limit:
-        raise DomainError(f"The selected file must be smaller than {limit // (1024 * 1024)} MB", field="file")
+        raise DomainError(f"The selected file must be {size_label(limit)} or smaller", field="file")
     file_type = detect_type(data)
     if file_type is None:
         raise DomainError(f"The selected file {filename} must be a {ALLOWED_LABEL}: its content is not one of these",
                           field="file")
+    # Text with a comma reads as CSV: refuse it when its name says it is another type (notes.txt renamed .pdf).
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension in ALLOWED_TYPES and extension != file_type:
+        raise DomainError(f"The selected file {filename} must be a {ALLOWED_LABEL}: its name says "
+                          f"{extension.upper()} but its content is not", field="file")
     return file_type
 
 

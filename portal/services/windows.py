@@ -103,10 +103,18 @@ def ensure_next_window(dps: Dps, now: datetime) -> EntryWindow | None:
     existing = windows_of(dps)
     if not existing or existing[-1].opens_at > now:
         return None
-    opens_at = add_months(existing[-1].opens_at, dps.cadence_months)
-    closes_at = add_days(opens_at, dps.window_length_days)
-    if to_local(opens_at).date() >= dps.end_date:
-        return None
+    # Count cadences from the first window, so month-end clamping never drifts (31 Jan, 28 Feb, 31 Mar),
+    # and skip any window that would have come and gone while nothing ran.
+    anchor, latest = existing[0].opens_at, existing[-1]
+    step = 1
+    while True:
+        opens_at = add_months(anchor, dps.cadence_months * step)
+        closes_at = add_days(opens_at, dps.window_length_days)
+        if to_local(opens_at).date() >= dps.end_date:
+            return None
+        if opens_at > latest.opens_at and closes_at > now:
+            break
+        step += 1
     if existing[-1].closes_at is None or existing[-1].closes_at > opens_at:
         return None  # the latest window was extended into the next one's slot; schedule after it closes
     return schedule_window(dps, opens_at=opens_at, closes_at=closes_at, now=now, actor=None)
@@ -222,9 +230,9 @@ def open_early(admin: User, window: EntryWindow, *, reason: str, now: datetime) 
     reason = _require_reason(reason)
     if window.status(now) != "scheduled":
         raise DomainError(f"{window.label} is not waiting to open, so it cannot be opened early")
+    _check_no_overlap(window.dps, now, window.closes_at, ignore=window)
     before = _state(window)
     window.opens_at = now
-    _check_no_overlap(window.dps, window.opens_at, window.closes_at, ignore=window)
     _announce_opening(window, now, actor=admin, reason=reason, before=before)
     db.session.commit()
 
@@ -237,9 +245,9 @@ def extend(admin: User, window: EntryWindow, *, closes_at: datetime, reason: str
     if closes_at <= window.closes_at:
         raise DomainError(f"The new closing time must be after the current one, {format_datetime(window.closes_at)}",
                           field="closes_at")
+    _check_no_overlap(window.dps, window.opens_at, closes_at, ignore=window)
     before = _state(window)
     window.closes_at = closes_at
-    _check_no_overlap(window.dps, window.opens_at, closes_at, ignore=window)
     if window.reminder_sent_at is not None and closes_at - timedelta(days=window.dps.reminder_days) > now:
         window.reminder_sent_at = None  # remind again before the new close
     for user in _users_of_providers_without_submission(window):
