@@ -44,12 +44,10 @@ def database_url(tmp_path_factory) -> str:
 
 def _empty_tables() -> None:
     tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    # DELETE is quicker than TRUNCATE on tables this small, on PostgreSQL as on SQLite.
     with db.engine.begin() as connection:
-        if db.engine.dialect.name == "postgresql":
-            connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(sa.text(f"DELETE FROM {table}"))
+        for table in tables:
+            connection.execute(sa.text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture
@@ -70,7 +68,6 @@ def _serve(app):
     with app.test_request_context(base_url="http://portal.test"):
         yield app
         db.session.remove()
-        _empty_tables()
         db.engine.dispose()
 
 
