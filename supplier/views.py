@@ -1,5 +1,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from portal.auth import require_roles_for_blueprint
 from portal.clock import now
@@ -26,7 +27,7 @@ def _own(application_id: int):
 @blueprint.route("/")
 def dashboard():
     moment = now()
-    all_dps = db.session.scalars(db.select(Dps).order_by(Dps.name)).all()
+    all_dps = db.session.scalars(db.select(Dps).options(selectinload(Dps.lead_authority)).order_by(Dps.name)).all()
     by_dps = windows.open_and_next_by_dps([dps.id for dps in all_dps], moment)
     arrangements = [{"dps": dps, "open": by_dps[dps.id][0], "next": by_dps[dps.id][1]} for dps in all_dps]
     own = applications.for_provider(current_user.organisation)
@@ -52,8 +53,9 @@ def start_application(window_id):
 def application(application_id):
     application = _own(application_id)
     moment = now()
-    return render_template("supplier/application.html", application=application, moment=moment,
-                           missing=applications.missing_items(application, moment) if application.is_draft else [],
+    missing = applications.missing_items(application, moment) if application.is_draft else []
+    return render_template("supplier/application.html", application=application, moment=moment, missing=missing,
+                           sections_to_fix=applications.incomplete_sections(missing),
                            editable=application.is_draft and application.window.is_open(moment))
 
 

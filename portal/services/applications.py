@@ -324,6 +324,11 @@ def remove_referee(user: User, application: Application, referee_id: int, now: d
 class MissingItem:
     message: str
     link: str
+    section: str  # lots, prices, answers, documents or referees: the part of the application to fix
+
+
+def incomplete_sections(missing: list[MissingItem]) -> set[str]:
+    return {item.section for item in missing}
 
 
 def missing_items(application: Application, now: datetime) -> list[MissingItem]:
@@ -332,31 +337,31 @@ def missing_items(application: Application, now: datetime) -> list[MissingItem]:
     app_id = application.id
     if not application.lots:
         items.append(MissingItem("Choose at least one lot",
-                                 url_for("supplier.application_lots", application_id=app_id)))
+                                 url_for("supplier.application_lots", application_id=app_id), "lots"))
     for application_lot in sorted(application.lots, key=lambda al: al.lot.number):
         if application_lot.weekly_price is None or application_lot.weekly_price <= 0:
             items.append(MissingItem(f"Enter a weekly price for {application_lot.lot.label}",
                                      url_for("supplier.application_prices", application_id=app_id)
-                                     + f"#price-{application_lot.lot_id}"))
+                                     + f"#price-{application_lot.lot_id}", "prices"))
     answered = {answer.question_id for answer in application.answers if answer.text.strip()}
     for question in application.window.question_set.questions:
         if question.id not in answered:
             items.append(MissingItem(f"Answer question {question.number}",
                                      url_for("supplier.application_answers", application_id=app_id)
-                                     + f"#answer-{question.id}"))
+                                     + f"#answer-{question.id}", "answers"))
     documents = {doc.kind: doc for doc in application.documents}
     for kind in required_evidence(application):
         link = url_for("supplier.application_documents", application_id=app_id) + f"#document-{kind}"
         if kind not in documents:
-            items.append(MissingItem(EVIDENCE_MISSING[kind], link))
+            items.append(MissingItem(EVIDENCE_MISSING[kind], link, "documents"))
         elif kind == "insurance_certificate" and (documents[kind].expires_on or date.min) <= now.date():
             items.append(MissingItem(f"Your insurance expired on {format_date(documents[kind].expires_on)}: "
-                                     "upload a certificate that is in date", link))
+                                     "upload a certificate that is in date", link, "documents"))
     if len(application.referees) < MINIMUM_REFEREES:
         more = MINIMUM_REFEREES - len(application.referees)
         items.append(MissingItem(f"Name {more} more local-authority referee{'s' if more > 1 else ''} "
                                  f"(at least {MINIMUM_REFEREES} are needed)",
-                                 url_for("supplier.application_referees", application_id=app_id)))
+                                 url_for("supplier.application_referees", application_id=app_id), "referees"))
     return items
 
 
