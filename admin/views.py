@@ -25,6 +25,8 @@ from portal.extensions import db
 from portal.forms import add_domain_error, choices, parse_time
 from portal.models import (
     Application,
+    Dps,
+    DpsMember,
     EntryWindow,
     Lot,
     LotMembership,
@@ -100,6 +102,9 @@ def dps_new():
 @blueprint.route("/dps/<int:dps_id>")
 def dps_detail(dps_id):
     dps = _dps(dps_id)
+    # The members and their authorities in two queries, not one per member.
+    db.session.scalars(db.select(Dps).where(Dps.id == dps.id)
+                       .options(selectinload(Dps.members).selectinload(DpsMember.authority))).one()
     moment = now()
     return render_template("admin/dps_detail.html", dps=dps, windows=windows.windows_of(dps), moment=moment,
                            member_form=MemberForm())
@@ -333,7 +338,8 @@ def window_detail(window_id):
 
 
 def _extend_form(window, formdata=None):
-    form = ExtendForm(formdata=formdata) if formdata is not None else ExtendForm()
+    # Never bound to the request: a POST to open or close the window carries no closing date to show.
+    form = ExtendForm(formdata=formdata)
     if formdata is None and window.closes_at:
         proposed = to_local(window.closes_at + timedelta(days=7))
         form.closes_on.data = proposed.date()

@@ -18,6 +18,7 @@ def _member_dpss():
     return db.session.scalars(
         db.select(Dps).where(db.or_(Dps.lead_authority_id == org_id,
                                     Dps.id.in_(db.select(DpsMember.dps_id).where(DpsMember.authority_id == org_id))))
+        .options(selectinload(Dps.lead_authority), selectinload(Dps.lots))
         .order_by(Dps.name)).all()
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from portal import create_app
@@ -55,11 +56,24 @@ def clock() -> FrozenClock:
     return FrozenClock(START)
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own app context (its own `g` and database session), as in production.
+
+    The `app` fixture keeps one app context open for the whole test; without this, Flask-Login's
+    cached user in `g` would leak from one test client to the next."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_app(database_url: str, clock: FrozenClock, upload_folder: Path, **overrides):
-    return create_app("testing", clock=clock, overrides={
+    app = create_app("testing", clock=clock, overrides={
         "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_FOLDER": str(upload_folder),
         "WTF_CSRF_ENABLED": False, "PORTAL_BASE_URL": "http://portal.test", **overrides,
     })
+    app.test_client_class = IsolatedClient
+    return app
 
 
 def _serve(app):

@@ -1,0 +1,295 @@
+"""Who may reach what: every route of the app, for every kind of user.
+
+EXPECTED lists each (endpoint, method) of app.url_map. A route added without a row here fails
+test_every_route_is_in_the_matrix, so the matrix stays complete.
+
+Columns: anonymous, provider (provider_a, owner of the records used), other_provider (provider_b,
+another organisation), officer (member authority's commissioning officer), evaluator and admin
+(lead authority), outsider (administrator, evaluator and officer of an authority outside the
+consortium).
+
+OK means the page was reached: 200 or 302 for a GET; for a POST sent with no data, 200, 302 or 400
+(400: the form was reached and refused the empty input). LOGIN means a redirect to /sign-in.
+"""
+
+import re
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import pytest
+from flask import url_for
+
+from portal.extensions import db
+from portal.models import Notification, OutboxMessage
+from portal.models.user import EVALUATOR
+from portal.services import accounts, applications
+from tests.factories import PDF, complete_application
+
+OK, LOGIN, FORBIDDEN, NOT_FOUND = "ok", "login", 403, 404
+ROLES = ("anonymous", "provider", "other_provider", "officer", "evaluator", "admin", "outsider")
+
+
+def row(anonymous=LOGIN, provider=FORBIDDEN, other_provider=FORBIDDEN, officer=FORBIDDEN, evaluator=FORBIDDEN,
+        admin=FORBIDDEN, outsider=FORBIDDEN) -> dict:
+    return {"anonymous": anonymous, "provider": provider, "other_provider": other_provider, "officer": officer,
+            "evaluator": evaluator, "admin": admin, "outsider": outsider}
+
+
+PUBLIC = row(OK, OK, OK, OK, OK, OK, OK)
+SIGNED_IN = row(LOGIN, OK, OK, OK, OK, OK, OK)
+# Administrator pages: a list of the administrator's own organisation's things, or a record of the lead's.
+ADMIN_LIST = row(admin=OK, outsider=OK)
+ADMIN_RECORD = row(admin=OK, outsider=NOT_FOUND)
+EVALUATION_LIST = row(evaluator=OK, admin=OK, outsider=OK)
+EVALUATION_RECORD = row(evaluator=OK, admin=OK, outsider=NOT_FOUND)
+BUYER_LIST = row(officer=OK, outsider=OK)
+BUYER_RECORD = row(officer=OK, outsider=NOT_FOUND)
+PROVIDER_LIST = row(provider=OK, other_provider=OK)
+PROVIDER_RECORD = row(provider=OK, other_provider=NOT_FOUND)
+# A submitted application's document: its provider and the lead authority's evaluators/administrators.
+DOCUMENT = row(LOGIN, OK, NOT_FOUND, NOT_FOUND, OK, OK, NOT_FOUND)
+OWN_NOTIFICATION = row(LOGIN, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)
+
+EXPECTED = {
+    ("auth.index", "GET"): PUBLIC,
+    ("auth.sign_in", "GET"): PUBLIC,
+    ("auth.sign_in", "POST"): PUBLIC,
+    ("auth.sign_out", "POST"): PUBLIC,
+    ("auth.register", "GET"): PUBLIC,
+    ("auth.register", "POST"): PUBLIC,
+    ("auth.forgot_password", "GET"): PUBLIC,
+    ("auth.forgot_password", "POST"): PUBLIC,
+    ("auth.reset_password", "GET"): PUBLIC,
+    ("auth.reset_password", "POST"): PUBLIC,
+    ("auth.accept_invitation", "GET"): PUBLIC,
+    ("auth.accept_invitation", "POST"): PUBLIC,
+
+    ("shared.notifications", "GET"): SIGNED_IN,
+    ("shared.open_notification", "POST"): OWN_NOTIFICATION,
+    ("shared.read_all", "POST"): SIGNED_IN,
+    ("shared.download_document", "GET"): DOCUMENT,
+
+    ("admin.dps_list", "GET"): ADMIN_LIST,
+    ("admin.dps_new", "GET"): ADMIN_LIST,
+    ("admin.dps_new", "POST"): ADMIN_LIST,
+    ("admin.dps_detail", "GET"): ADMIN_RECORD,
+    ("admin.dps_terms", "GET"): ADMIN_RECORD,
+    ("admin.dps_terms", "POST"): ADMIN_RECORD,
+    ("admin.add_member", "POST"): ADMIN_RECORD,
+    ("admin.lot_new", "GET"): ADMIN_RECORD,
+    ("admin.lot_new", "POST"): ADMIN_RECORD,
+    ("admin.lot_edit", "GET"): ADMIN_RECORD,
+    ("admin.lot_edit", "POST"): ADMIN_RECORD,
+    ("admin.questions", "GET"): ADMIN_RECORD,
+    ("admin.questions", "POST"): ADMIN_RECORD,
+    ("admin.questions_new_version", "POST"): ADMIN_RECORD,
+    ("admin.question_new", "GET"): ADMIN_RECORD,
+    ("admin.question_new", "POST"): ADMIN_RECORD,
+    ("admin.question_edit", "GET"): ADMIN_RECORD,
+    ("admin.question_edit", "POST"): ADMIN_RECORD,
+    ("admin.question_remove", "POST"): ADMIN_RECORD,
+    ("admin.window_first", "GET"): ADMIN_RECORD,
+    ("admin.window_first", "POST"): ADMIN_RECORD,
+    ("admin.window_detail", "GET"): ADMIN_RECORD,
+    ("admin.window_open", "POST"): ADMIN_RECORD,
+    ("admin.window_close", "POST"): ADMIN_RECORD,
+    ("admin.window_extend", "POST"): ADMIN_RECORD,
+    # The provider register is shared: providers register once and may apply to any consortium's DPS.
+    ("admin.providers", "GET"): ADMIN_LIST,
+    ("admin.provider_detail", "GET"): ADMIN_LIST,
+    ("admin.provider_ofsted", "POST"): ADMIN_LIST,
+    ("admin.users", "GET"): ADMIN_LIST,
+    ("admin.users", "POST"): ADMIN_LIST,
+    ("admin.user_detail", "GET"): ADMIN_RECORD,
+    ("admin.user_detail", "POST"): ADMIN_RECORD,
+    ("admin.user_active", "POST"): ADMIN_RECORD,
+    ("admin.audit_log", "GET"): ADMIN_LIST,
+    ("admin.outbox", "GET"): ADMIN_LIST,
+
+    ("evaluation.dashboard", "GET"): EVALUATION_LIST,
+    ("evaluation.window", "GET"): EVALUATION_RECORD,
+    ("evaluation.application", "GET"): EVALUATION_RECORD,
+
+    ("buyer.dashboard", "GET"): BUYER_LIST,
+    ("buyer.dps", "GET"): BUYER_RECORD,
+
+    ("supplier.dashboard", "GET"): PROVIDER_LIST,
+    ("supplier.team", "GET"): PROVIDER_LIST,
+    ("supplier.team", "POST"): PROVIDER_LIST,
+    ("supplier.start_application", "POST"): PROVIDER_LIST,
+    ("supplier.application", "GET"): PROVIDER_RECORD,
+    ("supplier.application_lots", "GET"): PROVIDER_RECORD,
+    ("supplier.application_lots", "POST"): PROVIDER_RECORD,
+    ("supplier.application_prices", "GET"): PROVIDER_RECORD,
+    ("supplier.application_prices", "POST"): PROVIDER_RECORD,
+    ("supplier.application_answers", "GET"): PROVIDER_RECORD,
+    ("supplier.application_answers", "POST"): PROVIDER_RECORD,
+    ("supplier.application_documents", "GET"): PROVIDER_RECORD,
+    ("supplier.application_documents", "POST"): PROVIDER_RECORD,
+    ("supplier.application_referees", "GET"): PROVIDER_RECORD,
+    ("supplier.application_referees", "POST"): PROVIDER_RECORD,
+    ("supplier.remove_referee", "POST"): PROVIDER_RECORD,
+    ("supplier.application_submit", "GET"): PROVIDER_RECORD,
+    ("supplier.application_submit", "POST"): PROVIDER_RECORD,
+    ("supplier.application_receipt", "GET"): PROVIDER_RECORD,
+}
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    return {(rule.endpoint, method) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_every_route_is_in_the_matrix(app):
+    routes = app_routes(app)
+    missing = sorted(routes - set(EXPECTED))
+    stale = sorted(set(EXPECTED) - routes)
+    assert not missing, f"Routes with no access expectations: add them to EXPECTED: {missing}"
+    assert not stale, f"EXPECTED lists routes the app no longer has: {stale}"
+    for key, expected in EXPECTED.items():
+        assert set(expected) == set(ROLES), key
+
+
+@pytest.fixture
+def records(world, clock):
+    """Real ids for every URL parameter, all belonging to provider_a or the lead authority."""
+    now = clock.now()
+    application = complete_application(world.provider_a, world.window, clock, submit=True)
+    accounts.request_password_reset(world.colleague_a.email, now)
+    reset_body = db.session.scalars(db.select(OutboxMessage).where(
+        OutboxMessage.to_address == world.colleague_a.email, OutboxMessage.subject.like("Reset%"))).one().body
+    reset_token = re.search(r"/reset-password/(\S+)", reset_body).group(1)
+    invitation_token = accounts.invite(world.admin, world.lead, "newcomer@lead.example.org", {EVALUATOR}, now)
+    notification = db.session.scalars(db.select(Notification).where(
+        Notification.user_id == world.provider_a.id)).first()
+    assert notification is not None
+    return {
+        "application_id": application.id,
+        "document_id": application.documents[0].id,
+        "referee_id": application.referees[0].id,
+        "window_id": world.window.id,
+        "dps_id": world.dps.id,
+        "lot_id": world.lots[0].id,
+        "question_id": world.window.question_set.questions[0].id,
+        "user_id": world.lead_officer.id,
+        "provider_id": world.provider_a.organisation_id,
+        "notification_id": notification.id,
+        "reset_token": reset_token,
+        "invitation_token": invitation_token,
+    }
+
+
+def url_of(app, endpoint: str, records: dict) -> str:
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+    values = {}
+    for argument in rule.arguments:
+        if argument == "token":
+            values["token"] = records["reset_token" if endpoint == "auth.reset_password" else "invitation_token"]
+        else:
+            values[argument] = records[argument]
+    return url_for(endpoint, **values)
+
+
+# The data posted by an allowed role: never destructive (user_active re-confirms the user is active).
+POST_DATA = {"admin.user_active": {"active": "yes"}}
+
+
+def outcome(response, method: str, signed_in: bool) -> str | int:
+    location = urlparse(response.headers.get("Location", "")).path
+    if response.status_code == 302 and location == "/sign-in" and not signed_in:
+        return LOGIN
+    if response.status_code in (403, 404):
+        return response.status_code
+    allowed = (200, 302) if method == "GET" else (200, 302, 400)
+    if response.status_code in allowed:
+        return OK
+    return response.status_code
+
+
+def test_access_matrix(app, world, records, sign_in):
+    users = {"anonymous": None, "provider": world.provider_a, "other_provider": world.provider_b,
+             "officer": world.member_officer, "evaluator": world.evaluator, "admin": world.admin,
+             "outsider": world.outside_admin}
+    # provider_b has its own application, so its start_application POST resumes that one.
+    applications.start(world.provider_b, world.window, app.extensions["clock"].now())
+    clients = {role: (sign_in(user) if user else app.test_client()) for role, user in users.items()}
+    mismatches = []
+    for (endpoint, method), expected_by_role in sorted(EXPECTED.items()):
+        url = url_of(app, endpoint, records)
+        for role in ROLES:
+            client = clients[role]
+            if endpoint == "auth.sign_out" and users[role] is not None:
+                client = sign_in(users[role])  # signing out ends that client's session
+            response = client.open(url, method=method, data=POST_DATA.get(endpoint, {}))
+            got = outcome(response, method, signed_in=users[role] is not None)
+            if endpoint == "auth.sign_out" and response.status_code == 302:
+                got = OK
+            expected = expected_by_role[role]
+            if got != expected:
+                mismatches.append(f"{method} {url} as {role}: expected {expected}, got {got} "
+                                  f"({response.status_code} {response.headers.get('Location', '')})")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_sign_in_redirect_keeps_the_page_asked_for(app, world, records):
+    client = app.test_client()
+    url = url_for("supplier.application", application_id=records["application_id"])
+    response = client.get(url)
+    assert response.status_code == 302
+    assert urlparse(response.headers["Location"]).path == "/sign-in"
+    assert "next=" in response.headers["Location"]
+    page = client.get(response.headers["Location"])
+    assert "Sign in to see this page" in page.get_data(as_text=True)
+
+
+def test_another_organisations_draft_is_hidden_from_everyone_else(app, world, clock, sign_in):
+    """A draft and its documents: its own provider (any colleague) only; not even the lead's evaluators."""
+    now = clock.now()
+    draft = applications.start(world.provider_b, world.window, now)
+    document = applications.upload_document(world.provider_b, draft, kind="statement_of_purpose",
+                                            filename="sop.pdf", data=PDF, expires_on=None, now=now)
+    draft_id, document_id = draft.id, document.id
+    evaluation_page = f"/evaluation/applications/{draft_id}"
+    download = f"/documents/{document_id}"
+    for user in (world.evaluator, world.admin, world.outside_admin, world.member_officer, world.lead_officer):
+        client = sign_in(user)
+        assert client.get(evaluation_page).status_code in (403, 404), user.email
+        assert client.get(download).status_code == 404, user.email
+    for user in (world.provider_a, world.colleague_a):
+        client = sign_in(user)
+        assert client.get(download).status_code == 404
+        for section in ("", "/lots", "/prices", "/answers", "/documents", "/referees", "/submit", "/receipt"):
+            assert client.get(f"/provider/applications/{draft_id}{section}").status_code == 404, section
+        for section in ("/lots", "/prices", "/answers", "/documents", "/referees", "/submit"):
+            assert client.post(f"/provider/applications/{draft_id}{section}",
+                               data={"lots": [world.lots[0].id]}).status_code == 404, section
+    owner = sign_in(world.provider_b)
+    assert owner.get(download).status_code == 200
+    assert owner.get(f"/provider/applications/{draft_id}").status_code == 200
+    db.session.expire_all()
+    assert [al.lot_id for al in db.session.get(type(draft), draft_id).lots] == []
+
+
+def test_colleague_of_the_same_provider_shares_the_application(app, world, clock, sign_in):
+    application = complete_application(world.provider_a, world.window, clock, submit=True)
+    client = sign_in(world.colleague_a)
+    assert client.get(f"/provider/applications/{application.id}").status_code == 200
+    assert client.get(f"/documents/{application.documents[0].id}").status_code == 200
+
+
+def test_lead_authority_officer_sees_buyer_pages_but_not_evaluation(app, world, clock, sign_in):
+    application = complete_application(world.provider_a, world.window, clock, submit=True)
+    client = sign_in(world.lead_officer)
+    assert client.get(f"/authority/dps/{world.dps.id}").status_code == 200
+    assert client.get(f"/evaluation/applications/{application.id}").status_code == 403
+    assert client.get(f"/documents/{application.documents[0].id}").status_code == 404
+
+
+def test_evaluator_loses_access_when_signed_out_by_expiry(app, world, clock, sign_in):
+    application = complete_application(world.provider_a, world.window, clock, submit=True)
+    client = sign_in(world.evaluator)
+    assert client.get(f"/evaluation/applications/{application.id}").status_code == 200
+    clock.advance(minutes=int(app.config["PERMANENT_SESSION_LIFETIME"] / timedelta(minutes=1)) + 1)
+    response = client.get(f"/evaluation/applications/{application.id}")
+    assert response.status_code == 302
+    assert urlparse(response.headers["Location"]).path == "/sign-in"

@@ -1,0 +1,227 @@
+"""List pages run a fixed number of SQL statements, however many rows they show: each page is
+counted with a few rows and with many, and the counts must match (no query per row)."""
+
+import re
+from collections import Counter
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy import event
+
+from portal.extensions import db
+from portal.models import LotMembership, Notification, Organisation, User, UserRole
+from portal.models.organisation import AUTHORITY, PROVIDER
+from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, PROVIDER_USER
+from portal.services import applications, audit, dps_setup, windows
+from tests.factories import build_dps, complete_application
+
+FEW, MANY = 3, 15
+
+
+@contextmanager
+def counting():
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def statements_for(client, url: str) -> list[str]:
+    with counting() as statements:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return statements
+
+
+def assert_constant(client, url: str, add_rows, *, shows=None) -> None:
+    """Count the page with FEW rows, add more to MANY, count again."""
+    add_rows(0, FEW)
+    few = statements_for(client, url)
+    add_rows(FEW, MANY)
+    page = client.get(url).get_data(as_text=True)
+    if shows:
+        for index in range(MANY):
+            assert shows(index) in page, shows(index)
+    many = statements_for(client, url)
+    assert len(many) == len(few), (
+        f"{url}: {len(few)} statements with {FEW} rows, {len(many)} with {MANY}. Repeated with more rows:\n"
+        + "\n".join(f"{count}x {statement}" for statement, count in grown(few, many)))
+
+
+def _shape(statement: str) -> str:
+    """The statement with its IN lists collapsed, so the same query over more ids compares equal."""
+    return " ".join(re.sub(r"\((?:\?|%\(\w+\)s|\$\d+)(?:, (?:\?|%\(\w+\)s|\$\d+))*\)", "(...)", statement).split())
+
+
+def grown(few: list[str], many: list[str]) -> list[tuple[str, int]]:
+    before, after = Counter(map(_shape, few)), Counter(map(_shape, many))
+    return [(statement[:300], count) for statement, count in after.items() if count > before.get(statement, 0)]
+
+
+# Row builders: plain inserts, quick (no password hashing), shaped as the services would make them.
+
+def add_provider(world, index: int, *, prefix="Provider") -> User:
+    now = world.window.opens_at
+    organisation = Organisation(name=f"{prefix} {index:02d}", kind=PROVIDER, ofsted_urn=f"SC{900000 + index}",
+                                registered_office="1 Road", postcode="M1 1AA", local_authority_area=f"Area {index}",
+                                telephone="0161 000 0000", provider_status="applicant", created_at=now)
+    user = User(organisation=organisation, name=f"{prefix} user {index:02d}",
+                email=f"{prefix.lower()}{index}@providers.example.org", password_hash=world.provider_a.password_hash,
+                password_changed_at=now, created_at=now)
+    user.role_rows = [UserRole(role=PROVIDER_USER)]
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def add_authority(world, index: int) -> User:
+    now = world.window.opens_at
+    authority = Organisation(name=f"Council {index:02d}", kind=AUTHORITY, local_authority_area=f"Council {index}",
+                             created_at=now)
+    admin = User(organisation=authority, name=f"Admin {index:02d}", email=f"admin{index}@council.example.org",
+                 password_hash=world.admin.password_hash, password_changed_at=now, created_at=now)
+    admin.role_rows = [UserRole(role=ADMINISTRATOR)]
+    db.session.add(admin)
+    db.session.commit()
+    return admin
+
+
+# The pages ---------------------------------------------------------------------------------------
+
+def test_admin_provider_register(world, sign_in, clock):
+    other_dps = build_dps(world.admin, clock, reference="SECOND")
+
+    def add(start, stop):
+        for index in range(start, stop):
+            provider = add_provider(world, index).organisation
+            for lot in (world.lots[index % 3], other_dps.lots[index % 3]):
+                db.session.add(LotMembership(lot=lot, provider=provider, status="admitted", tier=1 + index % 3,
+                                             admitted_at=clock.now()))
+            provider.ofsted_rating, provider.ofsted_rating_date = "Good", clock.now().date()
+        db.session.commit()
+
+    assert_constant(sign_in(world.admin), "/admin/providers", add, shows=lambda i: f"Provider {i:02d}")
+
+
+def test_admin_users(world, sign_in, clock):
+    authorities = [world.lead, world.member]
+
+    def add(start, stop):
+        for index in range(start, stop):
+            user = User(organisation=authorities[index % 2], name=f"Officer {index:02d}",
+                        email=f"officer{index}@council.example.org", password_hash=world.admin.password_hash,
+                        password_changed_at=clock.now(), created_at=clock.now(), last_sign_in_at=clock.now())
+            user.role_rows = [UserRole(role=COMMISSIONING_OFFICER)]
+            db.session.add(user)
+        db.session.commit()
+
+    assert_constant(sign_in(world.admin), "/admin/users", add, shows=lambda i: f"Officer {i:02d}")
+
+
+def test_admin_audit_log(world, sign_in, clock):
+    def add(start, stop):
+        for index in range(start, stop):
+            audit.record(at=clock.now(), actor=world.admin if index % 2 else None, action="dps.updated",
+                         entity=world.dps, summary=f"Change number {index:02d}", before={"n": index},
+                         after={"n": index + 1})
+        db.session.commit()
+
+    assert_constant(sign_in(world.admin), "/admin/audit?action=dps.updated", add,
+                    shows=lambda i: f"Change number {i:02d}")
+
+
+def test_evaluation_window(world, sign_in, clock):
+    def add(start, stop):
+        for index in range(start, stop):
+            user = add_provider(world, index)
+            complete_application(user, world.window, clock, lots=[world.lots[index % 3], world.lots[(index + 1) % 3]],
+                                 submit=True)
+
+    assert_constant(sign_in(world.evaluator), f"/evaluation/windows/{world.window.id}", add,
+                    shows=lambda i: f"Provider {i:02d}")
+
+
+def test_evaluation_dashboard(world, sign_in, clock):
+    def add(start, stop):
+        for index in range(start, stop):
+            dps = build_dps(world.admin, clock, reference=f"EVAL-{index:02d}")
+            windows.schedule_window(dps, opens_at=clock.now() - timedelta(days=1),
+                                    closes_at=clock.now() + timedelta(days=10), now=clock.now(), actor=world.admin)
+            db.session.commit()
+
+    assert_constant(sign_in(world.evaluator), "/evaluation/", add, shows=lambda i: f"EVAL-{i:02d}")
+
+
+def test_provider_dashboard(world, sign_in, clock):
+    """DPSs of many consortia, each with an open window, and an application to each."""
+
+    def add(start, stop):
+        for index in range(start, stop):
+            lead_admin = add_authority(world, index)
+            dps = build_dps(lead_admin, clock, reference=f"DPS-{index:02d}")
+            window = windows.schedule_window(dps, opens_at=clock.now() - timedelta(days=1),
+                                             closes_at=clock.now() + timedelta(days=10), now=clock.now(),
+                                             actor=lead_admin)
+            if index % 3 == 0:  # and a scheduled next one
+                windows.schedule_window(dps, opens_at=clock.now() + timedelta(days=60),
+                                        closes_at=clock.now() + timedelta(days=80), now=clock.now(), actor=lead_admin)
+            db.session.commit()
+            application = applications.start(world.provider_a, window, clock.now())
+            applications.set_lots(world.provider_a, application, [lot.id for lot in dps.lots[:2]], clock.now())
+
+    assert_constant(sign_in(world.provider_a), "/provider/", add, shows=lambda i: f"Council {i:02d}")
+
+
+def test_notifications(world, sign_in, clock):
+    def add(start, stop):
+        for index in range(start, stop):
+            db.session.add(Notification(user_id=world.provider_a.id, subject=f"Message {index:02d}", body="Body",
+                                        link="/provider/" if index % 2 else None,
+                                        created_at=clock.now() + timedelta(minutes=index),
+                                        read_at=clock.now() if index % 3 == 0 else None))
+        db.session.commit()
+
+    assert_constant(sign_in(world.provider_a), "/notifications", add, shows=lambda i: f"Message {i:02d}")
+
+
+def test_authority_dps_providers(world, sign_in, clock):
+    def add(start, stop):
+        for index in range(start, stop):
+            provider = add_provider(world, index).organisation
+            provider.ofsted_rating = "Outstanding"
+            for lot in world.lots[: 1 + index % 3]:
+                db.session.add(LotMembership(lot=lot, provider=provider, window=world.window, tier=1 + index % 3,
+                                             status="place_with_caution" if index % 4 == 0 else "admitted",
+                                             admitted_at=clock.now()))
+        db.session.commit()
+
+    assert_constant(sign_in(world.member_officer), f"/authority/dps/{world.dps.id}", add,
+                    shows=lambda i: f"Provider {i:02d}")
+
+
+def test_authority_dashboard(world, sign_in, clock):
+    """A member authority in many consortia's DPSs, each led by another authority."""
+
+    def add(start, stop):
+        for index in range(start, stop):
+            lead_admin = add_authority(world, index)
+            dps = build_dps(lead_admin, clock, reference=f"MEMBER-{index:02d}")
+            dps_setup.add_member(lead_admin, dps, authority_name="Member Council", local_authority_area="Member",
+                                 now=clock.now())
+
+    assert_constant(sign_in(world.member_officer), "/authority/", add, shows=lambda i: f"MEMBER-{i:02d}")
+
+
+def test_admin_dps_detail_with_many_members(world, sign_in, clock):
+    def add(start, stop):
+        for index in range(start, stop):
+            dps_setup.add_member(world.admin, world.dps, authority_name=f"Member {index:02d}",
+                                 local_authority_area=f"Area {index}", now=clock.now())
+
+    assert_constant(sign_in(world.admin), f"/admin/dps/{world.dps.id}", add, shows=lambda i: f"Member {i:02d}")
