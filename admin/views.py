@@ -40,7 +40,7 @@ from portal.models.application import SUBMITTED
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.organisation import PROVIDER, PROVIDER_STATUSES
 from portal.models.user import ADMINISTRATOR
-from portal.services import accounts, audit, dps_setup, windows
+from portal.services import accounts, applications, audit, dps_setup, windows
 from portal.services import providers as provider_register
 from portal.timezone import local_datetime, to_local
 
@@ -330,11 +330,13 @@ def window_first(dps_id):
 @blueprint.route("/windows/<int:window_id>")
 def window_detail(window_id):
     window = _window(window_id)
-    counts = dict(db.session.execute(
-        db.select(Application.status, db.func.count(Application.id)).where(Application.window_id == window.id)
-        .group_by(Application.status)).all())
-    return render_template("admin/window_detail.html", window=window, moment=now(), counts=counts,
-                           reason_form=ReasonForm(), extend_form=_extend_form(window))
+    return _render_window(window, reason_form=ReasonForm(), extend_form=_extend_form(window))
+
+
+def _render_window(window, *, reason_form, extend_form, status=200):
+    return render_template("admin/window_detail.html", window=window, moment=now(),
+                           counts=applications.counts_by_status(window), reason_form=reason_form,
+                           extend_form=extend_form), status
 
 
 def _extend_form(window, formdata=None):
@@ -359,8 +361,7 @@ def _window_action(window_id, action, success):
         else:
             flash(success.format(label=window.label), "success")
             return redirect(url_for("admin.window_detail", window_id=window.id))
-    return render_template("admin/window_detail.html", window=window, moment=now(), counts={},
-                           reason_form=form, extend_form=_extend_form(window)), 400
+    return _render_window(window, reason_form=form, extend_form=_extend_form(window), status=400)
 
 
 @blueprint.route("/windows/<int:window_id>/open", methods=["POST"])
@@ -387,8 +388,7 @@ def window_extend(window_id):
         else:
             flash(f"{window.label} now closes on {form.closes_on.data:%-d %B %Y} at {form.closes_at.data}", "success")
             return redirect(url_for("admin.window_detail", window_id=window.id))
-    return render_template("admin/window_detail.html", window=window, moment=now(), counts={},
-                           reason_form=ReasonForm(formdata=None), extend_form=form), 400
+    return _render_window(window, reason_form=ReasonForm(formdata=None), extend_form=form, status=400)
 
 
 # Provider register -----------------------------------------------------------------------------
@@ -526,7 +526,7 @@ def _date_arg(name: str) -> datetime | None:
 @blueprint.route("/audit")
 def audit_log():
     since, until = _date_arg("from"), _date_arg("to")
-    query = audit.search(action=request.args.get("action") or None,
+    query = audit.search(authority_ids=_consortium_ids(), action=request.args.get("action") or None,
                          actor=request.args.get("actor") or None,
                          since=local_datetime(since.date(), datetime.min.time()) if since else None,
                          until=local_datetime((until + timedelta(days=1)).date(), datetime.min.time())

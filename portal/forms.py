@@ -16,7 +16,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import DateField as _WTFormsDateField
 from wtforms import (
     FileField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -26,6 +25,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms import IntegerField as _WTFormsIntegerField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from portal.errors import DomainError
@@ -51,6 +51,20 @@ class DateField(_WTFormsDateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError("Enter a real date, with the day, month and year as numbers, like 31 3 2027") from None
+        finally:
+            # The widget shows the raw day, month and year again; anything but three boxes' worth would break it.
+            if self.raw_data is not None and len(self.raw_data) != 3:
+                self.raw_data = None if self.data else ["", "", ""]
+
+
+class IntegerField(_WTFormsIntegerField):
+    """A whole number, with a message in the words of the GOV.UK Design System."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter a whole number, like 4") from None
 
 
 def choices(pairs) -> list[SelectChoice]:

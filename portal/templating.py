@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from flask import g
+from flask import g, request, url_for
 from flask_login import current_user
 
 from portal.clock import now
@@ -20,8 +20,6 @@ def money(value: Decimal | None) -> str:
 def navigation() -> list[dict]:
     if not current_user.is_authenticated:
         return []
-    from flask import request, url_for
-
     items = []
     if current_user.has_role(PROVIDER_USER):
         items += [("Applications", url_for("supplier.dashboard")), ("Team", url_for("supplier.team"))]

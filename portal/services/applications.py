@@ -399,3 +399,9 @@ def submitted_counts(window_ids: list[int]) -> dict[int, int]:
         db.select(Application.window_id, db.func.count(Application.id))
         .where(Application.window_id.in_(window_ids), Application.status == SUBMITTED)
         .group_by(Application.window_id)).all())
+
+
+def counts_by_status(window: EntryWindow) -> dict[str, int]:
+    return dict(db.session.execute(
+        db.select(Application.status, db.func.count(Application.id)).where(Application.window_id == window.id)
+        .group_by(Application.status)).all())

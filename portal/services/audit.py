@@ -6,7 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from portal.extensions import db
-from portal.models import AuditEvent
+from portal.models import AuditEvent, Organisation, User
+from portal.models.organisation import PROVIDER
 
 SYSTEM = "system (scheduler)"
 
@@ -75,10 +76,21 @@ ACTIONS = {
 }
 
 
-def search(*, action: str | None = None, entity_type: str | None = None, actor: str | None = None,
-           since: datetime | None = None, until: datetime | None = None):
-    """A query over the trail, newest first, with the administrator's filters."""
-    query = db.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+def search(*, authority_ids: list[int], action: str | None = None, entity_type: str | None = None,
+           actor: str | None = None, since: datetime | None = None, until: datetime | None = None):
+    """A query over the trail, newest first, with the administrator's filters.
+
+    An administrator sees what the system and providers did, and what people of the consortium's
+    own authorities did; not the doings of authorities outside it."""
+    actor_org = db.aliased(Organisation)
+    query = (
+        db.select(AuditEvent)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .outerjoin(actor_org, actor_org.id == User.organisation_id)
+        .where(db.or_(AuditEvent.actor_id.is_(None), actor_org.kind == PROVIDER,
+                      actor_org.id.in_(authority_ids)))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
     if action:
         query = query.where(AuditEvent.action == action)
     if entity_type:

@@ -239,7 +239,7 @@ def dps_count() -> int:
     ({"service_type": ""}, "Choose the service"),
     ({"start_date": ["31", "2", "2027"]}, "Enter the start date as a real date"),
     ({"initial_years": ""}, "Enter a whole number"),
-    ({"initial_years": "two"}, 'id="initial_years-error"'),  # WTForms' own "Not a valid integer value."
+    ({"initial_years": "two"}, "Enter a whole number, like 4"),
     ({"cadence_months": ""}, "Enter how many months there are between windows"),
     ({"required_evidence": []}, "Select the evidence providers must send"),
     ({"reference": "T-DPS"}, "Another DPS already has this reference"),
@@ -385,3 +385,13 @@ def test_provider_register_filters_by_status(world, admin):
     assert shown("?status=suspended") == set()
     assert "No providers match." in text_of(admin.get("/admin/providers?status=suspended"))
     assert shown("?status=not-a-status") == set(names)
+
+
+def test_audit_log_leaves_out_authorities_outside_the_consortium(world, admin, sign_in):
+    sign_in(world.outside_admin)
+    sign_ins = text_of(admin.get("/admin/audit?action=user.sign_in"))
+    assert "admin@lead.example.org" in sign_ins
+    assert "admin@outside.example.org" not in sign_ins
+    # Providers' and the system's doings are part of every consortium's trail.
+    assert "alpha@provider.example.org" in text_of(admin.get("/admin/audit?action=provider.registered"))
+    assert "system (scheduler)" in text_of(admin.get("/admin/audit?action=window.opened"))

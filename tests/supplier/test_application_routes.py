@@ -409,3 +409,26 @@ def test_a_referee_with_a_bad_email_is_refused(world, draft, sign_in):
     assert response.status_code == 400
     assert "Enter an e-mail address in the correct format" in text_of(response)
     assert fresh(Application, draft.id).referees == []
+
+
+def test_an_upload_with_no_date_boxes_at_all_gets_the_message_not_a_crash(world, draft, sign_in):
+    client = sign_in(world.provider_a)
+    response = client.post(f"/provider/applications/{draft.id}/documents",
+                           data={"kind": "insurance_certificate", "file": (io.BytesIO(PDF), "insurance.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "Enter the date the insurance cover ends" in text_of(response)
+    assert document_rows(draft.id) == []
+
+
+def test_an_impossible_insurance_date_gets_a_clear_message(world, draft, sign_in):
+    client = sign_in(world.provider_a)
+    response = client.post(f"/provider/applications/{draft.id}/documents",
+                           data={"kind": "insurance_certificate", "file": (io.BytesIO(PDF), "insurance.pdf"),
+                                 "expires_on": ["31", "2", "2027"]},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "Enter a real date, with the day, month and year as numbers, like 31 3 2027" in page
+    assert 'value="31"' in page  # what the provider typed is shown again
+    assert document_rows(draft.id) == []
