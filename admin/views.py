@@ -206,7 +206,6 @@ def questions(dps_id):
     dps = _dps(dps_id)
     question_set = _question_set(dps, request.args.get("version", type=int))
     form = WeightingForm(obj=question_set)
-    error = None
     if form.validate_on_submit():
         try:
             dps_setup.set_weighting(current_user, question_set, quality_weight=form.quality_weight.data,
@@ -217,8 +216,7 @@ def questions(dps_id):
         else:
             flash(f"Weighting saved: {question_set.weighting_label}", "success")
             return redirect(url_for("admin.questions", dps_id=dps.id))
-    return render_template("admin/questions.html", dps=dps, question_set=question_set, form=form,
-                           error=error), _status(form)
+    return render_template("admin/questions.html", dps=dps, question_set=question_set, form=form), _status(form)
 
 
 @blueprint.route("/dps/<int:dps_id>/questions/new-version", methods=["POST"])
@@ -253,11 +251,7 @@ def question_new(dps_id):
     form = QuestionForm()
     if request.method == "GET":
         form.scoring.data = "scored"
-    locked_error = None
-    try:
-        dps_setup.ensure_editable(question_set)
-    except DomainError as error:
-        locked_error = error.message
+    locked_error = dps_setup.locked_reason(question_set)
     if form.validate_on_submit():
         try:
             dps_setup.add_question(current_user, question_set, **_question_fields(form), now=now())
@@ -276,11 +270,7 @@ def question_edit(dps_id, question_id):
     dps = _dps(dps_id)
     question = _question(dps, question_id)
     form = QuestionForm(obj=question)
-    locked_error = None
-    try:
-        dps_setup.ensure_editable(question.question_set)
-    except DomainError as error:
-        locked_error = error.message
+    locked_error = dps_setup.locked_reason(question.question_set)
     if form.validate_on_submit():
         try:
             dps_setup.update_question(current_user, question, **_question_fields(form), now=now())

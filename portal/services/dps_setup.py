@@ -173,15 +173,20 @@ def _window_using(question_set: QuestionSet) -> EntryWindow | None:
     )
 
 
-def ensure_editable(question_set: QuestionSet) -> None:
+def locked_reason(question_set: QuestionSet) -> str | None:
+    """Why this version of the questions can no longer change, or None while it can."""
     if not question_set.is_locked:
-        return
+        return None
     window = _window_using(question_set)
     used_by = f" by {window.label}, which has opened" if window else ""
-    raise DomainError(
-        f"Version {question_set.version} of the questions and weighting is in use{used_by}, so it cannot "
-        "change. Create a new version: later windows will use it."
-    )
+    return (f"Version {question_set.version} of the questions and weighting is in use{used_by}, so it cannot "
+            "change. Create a new version: later windows will use it.")
+
+
+def ensure_editable(question_set: QuestionSet) -> None:
+    reason = locked_reason(question_set)
+    if reason:
+        raise DomainError(reason)
 
 
 def _check_weighting(quality_weight: int, threshold: int) -> None:
