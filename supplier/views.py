@@ -10,7 +10,7 @@ from portal.forms import add_domain_error, choices
 from portal.models import Dps, EntryWindow
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.user import PROVIDER_USER
-from portal.services import accounts, applications, windows
+from portal.services import accounts, applications, evaluations, outcomes, windows
 from supplier.forms import InviteColleagueForm, RefereeForm, UploadForm
 
 blueprint = Blueprint("supplier", __name__)
@@ -56,6 +56,7 @@ def application(application_id):
     missing = applications.missing_items(application, moment) if application.is_draft else []
     return render_template("supplier/application.html", application=application, moment=moment, missing=missing,
                            sections_to_fix=applications.incomplete_sections(missing),
+                           published=outcomes.published_for_provider(current_user, application),
                            editable=application.is_draft and application.window.is_open(moment))
 
 
@@ -218,3 +219,50 @@ def team():
     pending = accounts.pending_invitations(current_user.organisation, now())
     status = 400 if form.errors or form.form_errors else 200
     return render_template("supplier/team.html", form=form, pending=pending), status
+
+
+@blueprint.route("/applications/<int:application_id>/clarifications", methods=["GET", "POST"])
+def clarifications(application_id):
+    application = _own(application_id)
+    errors = {}
+    if request.method == "POST":
+        clarification_id = request.form.get("clarification_id", type=int) or 0
+        try:
+            evaluations.answer_clarification(current_user, clarification_id, request.form.get("answer", ""), now())
+        except NotFound:
+            abort(404)
+        except DomainError as error:
+            db.session.rollback()
+            errors[clarification_id] = error.message
+        else:
+            flash("Your answer has been sent to the evaluators", "success")
+            return redirect(url_for("supplier.clarifications", application_id=application.id))
+    return render_template("supplier/clarifications.html", application=application,
+                           errors=errors), 400 if errors else 200
+
+
+def _published(application_id: int):
+    application = _own(application_id)
+    if not outcomes.published_for_provider(current_user, application):
+        abort(404)
+    return application
+
+
+@blueprint.route("/applications/<int:application_id>/outcome")
+def outcome(application_id):
+    application = _published(application_id)
+    return render_template("supplier/outcome.html", application=application,
+                           tier_lines=outcomes.own_tier_lines(application),
+                           scores=sorted(application.moderated_scores, key=lambda m: m.question.number))
+
+
+@blueprint.route("/applications/<int:application_id>/letter.pdf")
+def letter(application_id):
+    from flask import Response
+
+    from evaluation.documents import outcome_letter
+
+    application = _published(application_id)
+    pdf = outcome_letter(application, issued_at=application.window.outcomes_published_at)
+    name = f"{application.window.dps.reference}-{application.window.label.replace(' ', '-')}-outcome-letter.pdf"
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})

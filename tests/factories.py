@@ -101,3 +101,35 @@ def complete_application(user: User, window, clock, lots=None, submit=False):
     if submit:
         applications.submit(user, application, now)
     return application
+
+
+def second_evaluator(world, clock) -> User:
+    return authority_user(world.lead, "Sam Second", "second@lead.example.org", [EVALUATOR], clock)
+
+
+def evaluate(application, evaluators, clock, *, scores=None, moderator=None, reference="satisfactory",
+             gates_pass=True):
+    """Allocate, score (the same marks from each evaluator), record gates and references, and moderate.
+
+    `scores` maps question number to a score (default: 4 for scored questions, 1 for pass/fail)."""
+    from portal.services import evaluations
+
+    now = clock.now()
+    questions = application.window.question_set.questions
+    marks = {q.id: ((scores or {}).get(q.number, 1 if q.is_pass_fail else 4), f"Reason for question {q.number}")
+             for q in questions}
+    admin = next(u for u in evaluators if u.has_role("administrator")) if any(
+        u.has_role("administrator") for u in evaluators) else moderator
+    evaluations.allocate(admin, application, [u.id for u in evaluators], now)
+    for evaluator in evaluators:
+        errors = evaluations.save_scores(evaluator, application, marks, now)
+        assert errors == {}, errors
+        evaluations.submit_scores(evaluator, application, now)
+    moderator = moderator or evaluators[0]
+    for gate, (passed, evidence) in evaluations.suggested_gates(application).items():
+        evaluations.record_gate(moderator, application, gate, passed and gates_pass, evidence, now)
+    for referee in application.referees:
+        evaluations.record_reference(moderator, application, referee.id, reference, "Taken up by telephone", now)
+    errors = evaluations.moderate(moderator, application, marks, now)
+    assert errors == {}, errors
+    return application

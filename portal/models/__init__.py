@@ -3,12 +3,24 @@
 from portal.models.application import Answer, Application, ApplicationLot, Document, Referee
 from portal.models.audit import AuditEvent
 from portal.models.dps import Dps, DpsMember, Lot, QualityQuestion, QuestionSet
+from portal.models.evaluation import (
+    Allocation,
+    Clarification,
+    ConflictOfInterest,
+    GateResult,
+    LotOutcome,
+    ModeratedScore,
+    Score,
+    TierAward,
+)
 from portal.models.messages import Notification, OutboxMessage
 from portal.models.organisation import LotMembership, Organisation
 from portal.models.user import Invitation, User, UserRole
 from portal.models.window import EntryWindow
 
 __all__ = [
+    "Allocation", "Clarification", "ConflictOfInterest", "GateResult", "LotOutcome", "ModeratedScore", "Score",
+    "TierAward",
     "Answer", "Application", "ApplicationLot", "AuditEvent", "Document", "Dps", "DpsMember",
     "EntryWindow", "Invitation", "Lot", "LotMembership", "Notification", "Organisation",
     "OutboxMessage", "QualityQuestion", "QuestionSet", "Referee", "User", "UserRole",

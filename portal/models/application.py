@@ -27,17 +27,25 @@ class Application(db.Model):
     updated_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    moderated_at: Mapped[datetime | None]
+    moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     version: Mapped[int] = mapped_column(default=1)
 
     window = relationship("EntryWindow")
     provider = relationship("Organisation")
     submitted_by = relationship("User", foreign_keys=[submitted_by_id])
+    moderated_by = relationship("User", foreign_keys=[moderated_by_id])
     lots = relationship("ApplicationLot", back_populates="application", cascade="all, delete-orphan")
     answers = relationship("Answer", back_populates="application", cascade="all, delete-orphan")
     documents = relationship("Document", back_populates="application", cascade="all, delete-orphan")
     referees = relationship(
         "Referee", back_populates="application", cascade="all, delete-orphan", order_by="Referee.id"
     )
+    allocations = relationship("Allocation", back_populates="application", order_by="Allocation.id")
+    gates = relationship("GateResult", back_populates="application")
+    clarifications = relationship("Clarification", back_populates="application", order_by="Clarification.id")
+    moderated_scores = relationship("ModeratedScore", back_populates="application")
+    outcomes = relationship("LotOutcome", back_populates="application")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -120,5 +128,9 @@ class Referee(db.Model):
     job_title: Mapped[str] = mapped_column(String(120))
     email: Mapped[str] = mapped_column(String(254))
     telephone: Mapped[str] = mapped_column(String(30), default="")
+    reference_outcome: Mapped[str | None] = mapped_column(String(20))  # satisfactory / unsatisfactory
+    reference_note: Mapped[str | None] = mapped_column(Text)
+    reference_recorded_at: Mapped[datetime | None]
+    reference_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     application = relationship("Application", back_populates="referees")

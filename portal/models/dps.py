@@ -49,6 +49,7 @@ class Dps(db.Model):
     window_length_days: Mapped[int]
     reminder_days: Mapped[int] = mapped_column(default=5)
     decision_working_days: Mapped[int] = mapped_column(default=10)
+    moderation_gap: Mapped[int] = mapped_column(default=2)  # evaluators' scores further apart are highlighted
     required_evidence: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
 

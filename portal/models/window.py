@@ -34,6 +34,8 @@ class EntryWindow(db.Model):
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     reminder_sent_at: Mapped[datetime | None]
+    outcomes_published_at: Mapped[datetime | None]
+    outcomes_published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime]
 
     dps = relationship("Dps")

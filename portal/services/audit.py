@@ -23,7 +23,7 @@ def _plain(value):
 def _dump(state: dict | None) -> str | None:
     if state is None:
         return None
-    return json.dumps({key: _plain(value) for key, value in state.items()}, sort_keys=True)
+    return json.dumps({key: _plain(value) for key, value in state.items()}, sort_keys=True, default=str)
 
 
 def record(*, at: datetime, actor, action: str, entity, summary: str,
@@ -73,6 +73,17 @@ ACTIONS = {
     "application.changed": "Application changed",
     "application.document_uploaded": "Document uploaded",
     "application.submitted": "Application submitted",
+    "provider.status_changed": "Provider standing changed",
+    "evaluation.conflict_declared": "Conflict of interest declared",
+    "evaluation.allocated": "Application allocated",
+    "evaluation.scores_submitted": "Scores submitted",
+    "evaluation.gate_recorded": "Gate recorded",
+    "evaluation.reference_recorded": "Reference recorded",
+    "evaluation.clarification_asked": "Clarification asked",
+    "evaluation.clarification_answered": "Clarification answered",
+    "evaluation.moderated": "Application moderated",
+    "evaluation.published": "Outcomes published",
+    "evaluation.tiers_awarded": "Tiers awarded",
 }
 
 

@@ -1,0 +1,483 @@
+"""PDF documents of an evaluation, made with reportlab's platypus and returned as bytes.
+
+outcome_letter
+    The provider's letter for one application once the window's outcomes are published: the outcome
+    on each lot applied for, the quality score, the tier and rank, the moderated score and feedback
+    for every question, and the reasons where the provider was not admitted. It names no other
+    provider and shows no other provider's score.
+
+evaluation_report
+    The lead authority's record of a window's evaluation: every submitted application with each
+    evaluator's marks, the moderated marks, gates, references and outcomes; then each lot's current
+    tier table with every figure of the workings and the weighting used.
+
+Money is shown as £1,234.56, percentages to 1 decimal place, components and totals to 2 (rounded
+half up, for display only: ranks come from the exact totals).
+"""
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from io import BytesIO
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from portal.models.evaluation import SATISFACTORY, UNSATISFACTORY
+from portal.services import evaluations, outcomes
+from portal.timezone import format_date, format_datetime
+
+PORTAL_NAME = "Placements portal"
+MARGIN = 18 * mm
+GRID_COLOUR = colors.HexColor("#b1b4b6")
+HEADER_FILL = colors.HexColor("#e8edf2")
+BAND_FILL = colors.HexColor("#f6f7f8")
+ACCENT = colors.HexColor("#1d70b8")
+
+
+# Formatting ----------------------------------------------------------------------------------------
+
+def money(value: Decimal | None) -> str:
+    if value is None:
+        return "Not given"
+    return f"£{_rounded(value, '0.01'):,.2f}"
+
+
+def percent(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return f"{_rounded(value, '0.1')}%"
+
+
+def figure(value: Decimal | None) -> str:
+    """A component or total, to 2 decimal places."""
+    if value is None:
+        return ""
+    return str(_rounded(value, "0.01"))
+
+
+def _rounded(value, places: str) -> Decimal:
+    return Decimal(value).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def mark(question, score: int | None) -> str:
+    """A score as people read it: "Pass" or "Fail" for a pass/fail question, "4 out of 5" otherwise."""
+    if score is None:
+        return "Not scored"
+    if question.is_pass_fail:
+        return "Pass" if score >= 1 else "Fail"
+    return f"{score} out of {question.max_score}"
+
+
+def reference_label(outcome: str | None) -> str:
+    return {SATISFACTORY: "Satisfactory", UNSATISFACTORY: "Unsatisfactory"}.get(outcome or "", "Not recorded")
+
+
+# Styles and building blocks --------------------------------------------------------------------------
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    body = ParagraphStyle("Body", parent=base["BodyText"], fontName="Helvetica", fontSize=10, leading=13,
+                          spaceAfter=6)
+    return {
+        "body": body,
+        "small": ParagraphStyle("Small", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0),
+        "small_bold": ParagraphStyle("SmallBold", parent=body, fontName="Helvetica-Bold", fontSize=8.5,
+                                     leading=10.5, spaceAfter=0),
+        "small_right": ParagraphStyle("SmallRight", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0,
+                                      alignment=TA_RIGHT),
+        "title": ParagraphStyle("Title", parent=base["Title"], fontName="Helvetica-Bold", fontSize=17, leading=21,
+                                alignment=0, spaceAfter=8),
+        "h2": ParagraphStyle("H2", parent=base["Heading2"], fontName="Helvetica-Bold", fontSize=13, leading=16,
+                             spaceBefore=10, spaceAfter=5),
+        "h3": ParagraphStyle("H3", parent=base["Heading3"], fontName="Helvetica-Bold", fontSize=11, leading=14,
+                             spaceBefore=8, spaceAfter=4),
+        "letterhead": ParagraphStyle("Letterhead", parent=body, fontName="Helvetica-Bold", fontSize=15, leading=18,
+                                     textColor=ACCENT, spaceAfter=0),
+        "letterhead_sub": ParagraphStyle("LetterheadSub", parent=body, fontSize=10, leading=13,
+                                         textColor=colors.HexColor("#505a5f")),
+    }
+
+
+def _text(value) -> str:
+    """User-entered text made safe for a Paragraph, line breaks kept."""
+    return escape(str(value if value is not None else "")).replace("\r\n", "\n").replace("\n", "<br/>")
+
+
+def _para(value, style: ParagraphStyle, *, markup: bool = False) -> Paragraph:
+    return Paragraph(value if markup else _text(value), style)
+
+
+def _table(rows: list[list], widths: list[float], styles: dict, *, header_rows: int = 1,
+           right_columns: tuple[int, ...] = (), bold_rows: tuple[int, ...] = ()) -> Table:
+    """A table that splits across pages with its header repeated; every cell wrapped in a Paragraph."""
+    cells = []
+    for number, row in enumerate(rows):
+        line = []
+        for column, value in enumerate(row):
+            if isinstance(value, Paragraph):
+                line.append(value)
+                continue
+            if number < header_rows or number in bold_rows:
+                style = styles["small_bold"]
+            elif column in right_columns:
+                style = styles["small_right"]
+            else:
+                style = styles["small"]
+            line.append(_para(value, style))
+        cells.append(line)
+    table = Table(cells, colWidths=widths, repeatRows=header_rows, splitInRow=1, hAlign="LEFT")
+    commands = [
+        ("GRID", (0, 0), (-1, -1), 0.5, GRID_COLOUR),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if header_rows:
+        commands.append(("BACKGROUND", (0, 0), (-1, header_rows - 1), HEADER_FILL))
+    for row in bold_rows:
+        commands.append(("BACKGROUND", (0, row), (-1, row), BAND_FILL))
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def _details(pairs: list[tuple[str, str]], width: float, styles: dict) -> Table:
+    """Label/value pairs, as a borderless two-column table."""
+    rows = [[_para(label, styles["small_bold"]), _para(value, styles["small"])] for label, value in pairs]
+    table = Table(rows, colWidths=[width * 0.3, width * 0.7], hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 1),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]))
+    return table
+
+
+def _footer(text: str):
+    def draw(canvas, document):
+        canvas.saveState()
+        canvas.setFont("Helvetica", 8)
+        canvas.setFillColor(colors.HexColor("#505a5f"))
+        canvas.drawString(document.leftMargin, 10 * mm, text)
+        canvas.drawRightString(document.pagesize[0] - document.rightMargin, 10 * mm, f"Page {document.page}")
+        canvas.restoreState()
+    return draw
+
+
+def _build(story: list, *, pagesize, title: str, author: str, subject: str, footer: str) -> bytes:
+    buffer = BytesIO()
+    document = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=MARGIN, rightMargin=MARGIN,
+                                 topMargin=MARGIN, bottomMargin=MARGIN, title=title, author=author,
+                                 subject=subject, creator=PORTAL_NAME)
+    draw = _footer(footer)
+    document.build(story, onFirstPage=draw, onLaterPages=draw)
+    return buffer.getvalue()
+
+
+def _questions(application) -> list:
+    return list(application.window.question_set.questions)
+
+
+# The provider's outcome letter -----------------------------------------------------------------------
+
+def outcome_letter(application, *, issued_at: datetime) -> bytes:
+    """The provider's outcome letter for one application, as PDF bytes."""
+    styles = _styles()
+    window = application.window
+    dps = window.dps
+    lead = dps.lead_authority.name
+    provider = application.provider
+    width = A4[0] - 2 * MARGIN
+    outcomes_by_lot = {outcome.lot_id: outcome for outcome in application.outcomes}
+    tier_lines = outcomes.own_tier_lines(application)
+
+    address = [provider.name, provider.registered_office or "", provider.postcode or ""]
+    story = [
+        _para(lead, styles["letterhead"]),
+        _para(PORTAL_NAME, styles["letterhead_sub"]),
+        Spacer(1, 4 * mm),
+        _para("<br/>".join(_text(line) for line in address if line), styles["body"], markup=True),
+        _para(f"Date issued: {format_date(issued_at)}", styles["body"]),
+        Spacer(1, 2 * mm),
+        _para(f"The outcome of your application to join {dps.name}", styles["title"]),
+        _details([
+            ("Dynamic purchasing system", f"{dps.name} ({dps.reference})"),
+            ("Entry window", window.label),
+            ("Applicant", provider.name),
+            ("Lead authority", lead),
+        ], width, styles),
+        Spacer(1, 3 * mm),
+        _para(f"Dear {provider.name},", styles["body"]),
+        _para(f"Thank you for applying to join {dps.name} in {window.label.lower()}. {lead} has evaluated and "
+              "moderated your application. This letter gives the outcome for each lot you applied for, your "
+              "quality score and, where you were admitted to a tiered lot, your tier and rank. Admission is "
+              "decided on quality alone; your weekly price is used only to rank admitted providers into tiers.",
+              styles["body"]),
+        _para("Your outcome on each lot", styles["h2"]),
+    ]
+    lot_rows = [["Lot", "Your weekly price", "Outcome", "Quality score", "Tier and rank"]]
+    for application_lot in sorted(application.lots, key=lambda al: al.lot.number):
+        outcome = outcomes_by_lot.get(application_lot.lot_id)
+        lot_rows.append([
+            application_lot.lot.label,
+            money(application_lot.weekly_price),
+            outcome.label if outcome else "Not decided",
+            percent(outcome.quality_percent) if outcome else "",
+            _tier_summary(outcome, tier_lines.get(application_lot.lot_id)),
+        ])
+    story.append(_table(lot_rows, [w * width for w in (0.30, 0.15, 0.20, 0.13, 0.22)], styles,
+                        right_columns=(1, 3)))
+
+    for application_lot in sorted(application.lots, key=lambda al: al.lot.number):
+        story.extend(_letter_lot_detail(application_lot, outcomes_by_lot.get(application_lot.lot_id),
+                                        tier_lines.get(application_lot.lot_id), styles, width))
+
+    question_set = window.question_set
+    story.append(_para("Your scores and feedback", styles["h2"]))
+    story.append(_para(
+        f"Your quality score is the weighted total of your moderated scores on the scored questions, as a share "
+        f"of the most available. Applicants need at least {question_set.quality_threshold_percent}% overall, must "
+        "reach each question's minimum score and must pass every pass/fail question.", styles["body"]))
+    moderated = {score.question_id: score for score in application.moderated_scores}
+    rows = [["No.", "Question", "Weight", "Minimum", "Your score", "Feedback"]]
+    for question in _questions(application):
+        agreed = moderated.get(question.id)
+        rows.append([
+            str(question.number),
+            question.text,
+            "Pass/fail" if question.is_pass_fail else str(question.weight),
+            "Pass" if question.is_pass_fail else str(question.min_score),
+            mark(question, agreed.score if agreed else None),
+            agreed.reason if agreed else "",
+        ])
+    story.append(_table(rows, [w * width for w in (0.06, 0.30, 0.09, 0.09, 0.12, 0.34)], styles))
+
+    story.append(_para("What happens next", styles["h2"]))
+    if any(outcome.is_admitted for outcome in application.outcomes):
+        story.append(_para(
+            f"Where you have been admitted, commissioners of the member authorities may now approach you for "
+            f"placements on that lot through {PORTAL_NAME.lower()}, in tier order.", styles["body"]))
+    story.append(_para(
+        f"If you would like a debrief on your evaluation, please ask {lead} by sending a message through "
+        f"{PORTAL_NAME.lower()}, quoting {dps.reference} and {window.label.lower()}. An evaluator will go "
+        "through your scores and feedback with you.", styles["body"]))
+    story.append(_para(
+        f"{dps.name} re-opens to applications at its next entry window ({dps.cadence_label.lower()}). You may "
+        "apply then for any lot you were not admitted to, or to improve your score, using this feedback.",
+        styles["body"]))
+    story.append(Spacer(1, 4 * mm))
+    story.append(_para("Yours faithfully,", styles["body"]))
+    story.append(_para(f"{_text(lead)}<br/>{_text(PORTAL_NAME)}", styles["body"], markup=True))
+
+    return _build(story, pagesize=A4, title=f"Outcome letter: {provider.name}, {dps.reference} {window.label}",
+                  author=lead, subject=f"{dps.name}: the outcome of your application",
+                  footer=f"{dps.reference} {window.label}: outcome letter for {provider.name}")
+
+
+def _tier_summary(outcome, award) -> str:
+    if outcome is None or not outcome.is_admitted:
+        return "Not applicable"
+    if award is None:
+        return "Not yet tiered"
+    if award.tier is None:
+        return f"No tiers on this lot; ranked {award.rank}"
+    return f"Tier {award.tier}, ranked {award.rank}"
+
+
+def _letter_lot_detail(application_lot, outcome, award, styles, width) -> list:
+    """The workings behind one lot's outcome: the reasons, and the provider's own tier line."""
+    lot = application_lot.lot
+    if outcome is None:
+        return []
+    flowables = [_para(lot.label, styles["h3"])]
+    body = f"Outcome: <b>{_text(outcome.label)}</b>. Your quality score: <b>{percent(outcome.quality_percent)}</b>."
+    flowables.append(_para(body, styles["body"], markup=True))
+    reasons = [line.strip() for line in (outcome.reasons or "").splitlines() if line.strip()]
+    if reasons:
+        heading = "You were not admitted to this lot because:" if not outcome.is_admitted else "Please note:"
+        flowables.append(_para(heading, styles["body"]))
+        flowables.append(_para("<br/>".join(f"•&nbsp;{_text(reason)}" for reason in reasons), styles["body"],
+                               markup=True))
+    if outcome.is_admitted and award is not None:
+        if award.tier is None:
+            position = ("This lot has no tiers: every admitted provider is approached at once. "
+                        f"You are ranked <b>{award.rank}</b>.")
+        else:
+            position = f"You are in <b>tier {award.tier}</b> and ranked <b>{award.rank}</b> on this lot."
+        if award.tied_with:
+            position += " Your total is equal to another admitted provider's, so you share this rank."
+        flowables.append(_para(position, styles["body"], markup=True))
+        rows = [
+            ["Figure", "How it is worked out", "Value"],
+            ["Quality component", f"Your quality score × {award.quality_weight}% quality weight",
+             figure(award.quality_component)],
+            ["Cost component", f"Lowest weekly price on the lot ({money(award.lowest_price)}) ÷ your weekly "
+                               f"price ({money(award.weekly_price)}) × {award.cost_weight}% cost weight",
+             figure(award.cost_component)],
+            ["Total", "Quality component + cost component (out of 100)", figure(award.total)],
+        ]
+        flowables.append(KeepTogether([_table(rows, [w * width for w in (0.22, 0.62, 0.16)], styles,
+                                              right_columns=(2,), bold_rows=(3,))]))
+    return flowables
+
+
+# The lead authority's evaluation report ----------------------------------------------------------
+
+def evaluation_report(window, *, issued_at: datetime) -> bytes:
+    """The lead authority's evaluation report for one window, as PDF bytes."""
+    styles = _styles()
+    dps = window.dps
+    lead = dps.lead_authority.name
+    question_set = window.question_set
+    questions = list(question_set.questions)
+    applications = evaluations.window_applications(window)
+    pagesize = landscape(A4)
+    width = pagesize[0] - 2 * MARGIN
+
+    admitted = sum(1 for application in applications if any(o.is_admitted for o in application.outcomes))
+    story = [
+        _para(lead, styles["letterhead"]),
+        _para(PORTAL_NAME, styles["letterhead_sub"]),
+        Spacer(1, 2 * mm),
+        _para(f"Evaluation report: {dps.name}, {window.label}", styles["title"]),
+        _details([
+            ("Dynamic purchasing system", f"{dps.name} ({dps.reference})"),
+            ("Lead authority", lead),
+            ("Entry window", f"{window.label}: opened {format_datetime(window.opens_at)}, "
+                             + (f"closed {format_datetime(window.closes_at)}" if window.closes_at
+                                else "continuously open")),
+            ("Outcomes published", format_datetime(window.outcomes_published_at) or "Not yet published"),
+            ("Report issued", format_date(issued_at)),
+            ("Applications submitted", str(len(applications))),
+            ("Providers admitted to at least one lot", str(admitted)),
+            ("Weighting", f"{question_set.quality_weight}% quality, {question_set.cost_weight}% cost "
+                          f"(question set version {question_set.version})"),
+            ("Quality threshold", f"{question_set.quality_threshold_percent}%"),
+        ], width * 0.7, styles),
+        _para("Questions", styles["h2"]),
+    ]
+    rows = [["No.", "Question", "Scoring", "Weight", "Maximum", "Minimum"]]
+    for question in questions:
+        rows.append([str(question.number), question.text, "Pass/fail" if question.is_pass_fail else "Scored",
+                     "" if question.is_pass_fail else str(question.weight),
+                     "" if question.is_pass_fail else str(question.max_score),
+                     "Pass" if question.is_pass_fail else str(question.min_score)])
+    story.append(_table(rows, [w * width for w in (0.05, 0.55, 0.1, 0.1, 0.1, 0.1)], styles))
+
+    story.append(_para("Summary of outcomes", styles["h2"]))
+    rows = [["Provider", "Lot", "Weekly price", "Outcome", "Quality score"]]
+    for application in applications:
+        by_lot = {o.lot_id: o for o in application.outcomes}
+        for application_lot in sorted(application.lots, key=lambda al: al.lot.number):
+            outcome = by_lot.get(application_lot.lot_id)
+            rows.append([application.provider.name, application_lot.lot.label, money(application_lot.weekly_price),
+                         outcome.label if outcome else "Not decided",
+                         percent(outcome.quality_percent) if outcome else ""])
+    if len(rows) == 1:
+        rows.append(["No application was submitted in this window.", "", "", "", ""])
+    story.append(_table(rows, [w * width for w in (0.25, 0.33, 0.12, 0.18, 0.12)], styles,
+                        right_columns=(2, 4)))
+
+    for application in applications:
+        story.extend(_report_application(application, questions, styles, width))
+
+    story.append(_para("Tier tables", styles["h2"]))
+    story.append(_para(
+        "Each lot's current tier table, over all its current members. Quality component = quality score ÷ 100 × "
+        "quality weight; cost component = lowest weekly price on the lot ÷ the provider's weekly price × cost "
+        "weight; total = quality component + cost component. Figures are rounded for display; ranks and ties "
+        "are worked out on the exact totals.", styles["body"]))
+    for lot in dps.lots:
+        story.extend(_report_tier_table(lot, styles, width))
+
+    return _build(story, pagesize=pagesize, title=f"Evaluation report: {dps.reference} {window.label}",
+                  author=lead, subject=f"{dps.name}: evaluation of {window.label}",
+                  footer=f"{dps.reference} {window.label}: evaluation report, issued {format_date(issued_at)}")
+
+
+def _report_application(application, questions, styles, width) -> list:
+    provider = application.provider
+    flowables = [
+        _para(provider.name, styles["h2"]),
+        _details([
+            ("Submitted", format_datetime(application.submitted_at)),
+            ("Lots applied for", "; ".join(f"{al.lot.label} at {money(al.weekly_price)} a week"
+                                          for al in sorted(application.lots, key=lambda al: al.lot.number))),
+            ("Moderated", format_datetime(application.moderated_at) or "Not yet moderated"),
+        ], width * 0.7, styles),
+    ]
+
+    flowables.append(_para("Scores", styles["h3"]))
+    allocations = list(application.allocations)
+    marks = {(allocation.id, score.question_id): score for allocation in allocations for score in allocation.scores}
+    moderated = {score.question_id: score for score in application.moderated_scores}
+    rows = [["Question", "Marked by", "Score", "Reason"]]
+    bold = []
+    for question in questions:
+        first = True
+        for allocation in allocations:
+            score = marks.get((allocation.id, question.id))
+            rows.append([f"{question.number}. {question.text}" if first else "", allocation.evaluator.name,
+                         mark(question, score.score if score else None), score.reason if score else ""])
+            first = False
+        agreed = moderated.get(question.id)
+        bold.append(len(rows))
+        rows.append([f"{question.number}. {question.text}" if first else "", "Moderated (agreed)",
+                     mark(question, agreed.score if agreed else None), agreed.reason if agreed else ""])
+    flowables.append(_table(rows, [w * width for w in (0.28, 0.16, 0.1, 0.46)], styles, bold_rows=tuple(bold)))
+
+    flowables.append(_para("Gates", styles["h3"]))
+    rows = [["Gate", "Result", "Evidence"]]
+    rows += [[gate.label, "Passed" if gate.passed else "Failed", gate.evidence] for gate in application.gates]
+    if len(rows) == 1:
+        rows.append(["No gate recorded", "", ""])
+    flowables.append(_table(rows, [w * width for w in (0.28, 0.1, 0.62)], styles))
+
+    flowables.append(_para("References", styles["h3"]))
+    rows = [["Referee", "Outcome", "Note"]]
+    rows += [[referee.authority_name, reference_label(referee.reference_outcome), referee.reference_note or ""]
+             for referee in application.referees]
+    if len(rows) == 1:
+        rows.append(["No referee given", "", ""])
+    flowables.append(_table(rows, [w * width for w in (0.28, 0.14, 0.58)], styles))
+
+    flowables.append(_para("Outcome", styles["h3"]))
+    rows = [["Lot", "Outcome", "Quality score", "Reasons"]]
+    by_lot = {o.lot_id: o for o in application.outcomes}
+    for application_lot in sorted(application.lots, key=lambda al: al.lot.number):
+        outcome = by_lot.get(application_lot.lot_id)
+        rows.append([application_lot.lot.label, outcome.label if outcome else "Not decided",
+                     percent(outcome.quality_percent) if outcome else "",
+                     (outcome.reasons or "None") if outcome else ""])
+    flowables.append(_table(rows, [w * width for w in (0.28, 0.18, 0.1, 0.44)], styles, right_columns=(2,)))
+    return flowables
+
+
+def _report_tier_table(lot, styles, width) -> list:
+    awards = outcomes.tier_table(lot)
+    tiers = "no tiers" if not lot.tiers else f"{lot.tiers} tier{'s' if lot.tiers != 1 else ''}"
+    flowables = [_para(f"{lot.label} ({tiers})", styles["h3"])]
+    if not awards:
+        flowables.append(_para("No provider is tiered on this lot yet.", styles["body"]))
+        return flowables
+    first = awards[0]
+    flowables.append(_para(
+        f"Weighting: {first.quality_weight}% quality, {first.cost_weight}% cost. Lowest weekly price on the lot: "
+        f"{money(first.lowest_price)}. Calculated {format_datetime(first.calculated_at)}.", styles["body"]))
+    rows = [["Rank", "Tier", "Provider", "Quality score", "Quality component", "Weekly price", "Lowest price",
+             "Cost component", "Total", "Tied with"]]
+    for award in awards:
+        rows.append([str(award.rank), "None" if award.tier is None else str(award.tier), award.provider.name,
+                     percent(award.quality_percent), figure(award.quality_component), money(award.weekly_price),
+                     money(award.lowest_price), figure(award.cost_component), figure(award.total),
+                     award.tied_with or ""])
+    flowables.append(_table(rows, [w * width for w in (0.05, 0.05, 0.2, 0.09, 0.1, 0.1, 0.1, 0.1, 0.07, 0.14)],
+                            styles, right_columns=(3, 4, 5, 6, 7, 8)))
+    return flowables

@@ -1,0 +1,475 @@
+"""Evaluating applications: allocation and conflicts of interest, independent scoring, pass/fail
+gates and references, clarification questions, the decision clock, moderation and outcomes.
+
+Who sees scores: an evaluator sees their own; the other evaluators' only once they have submitted
+their own. Moderation opens when every allocated evaluator has submitted. Providers see nothing of
+the evaluation until the administrator publishes the window's outcomes, and then only their own.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from flask import url_for
+from sqlalchemy.orm import selectinload
+
+from portal.errors import DomainError, NotFound
+from portal.extensions import db
+from portal.models import (
+    Allocation,
+    Application,
+    Clarification,
+    ConflictOfInterest,
+    EntryWindow,
+    GateResult,
+    LotOutcome,
+    ModeratedScore,
+    Organisation,
+    Referee,
+    Score,
+    User,
+)
+from portal.models.application import SUBMITTED
+from portal.models.evaluation import (
+    ADMITTED,
+    ADMITTED_WITH_CAUTION,
+    GATES,
+    NOT_ADMITTED,
+    OUTCOME_LABELS,
+    SATISFACTORY,
+    UNSATISFACTORY,
+)
+from portal.models.user import ADMINISTRATOR, EVALUATOR
+from portal.services import audit, mail
+from portal.timezone import format_date
+from portal.workdays import working_days_elapsed
+
+MINIMUM_EVALUATORS = 2
+
+
+# Who may do what -------------------------------------------------------------------------------
+
+def _is_lead_evaluator(user: User, application: Application) -> bool:
+    return (user.organisation_id == application.window.dps.lead_authority_id
+            and user.has_role(EVALUATOR, ADMINISTRATOR))
+
+
+def application_for_lead(user: User, application_id: int) -> Application:
+    """A submitted application of a DPS the user's authority leads, for its evaluators and administrators."""
+    application = db.session.get(Application, application_id)
+    if application is None or application.status != SUBMITTED or not _is_lead_evaluator(user, application):
+        raise NotFound()
+    return application
+
+
+def is_conflicted(user: User, provider_id: int) -> bool:
+    return db.session.scalar(db.select(ConflictOfInterest.id).where(
+        ConflictOfInterest.evaluator_id == user.id, ConflictOfInterest.provider_id == provider_id)) is not None
+
+
+def own_allocation(user: User, application: Application) -> Allocation | None:
+    return next((a for a in application.allocations if a.evaluator_id == user.id), None)
+
+
+def lead_evaluators(lead_id: int) -> list[User]:
+    from portal.models import UserRole
+
+    return db.session.scalars(
+        db.select(User).join(UserRole).where(User.organisation_id == lead_id, User.active.is_(True),
+                                             UserRole.role == EVALUATOR).order_by(User.name)
+    ).all()
+
+
+# Conflicts and allocation ----------------------------------------------------------------------
+
+def declare_conflict(evaluator: User, provider: Organisation, note: str, now: datetime) -> None:
+    if not evaluator.has_role(EVALUATOR):
+        raise DomainError("Only evaluators declare conflicts of interest")
+    if not provider.is_provider:
+        raise NotFound()
+    if is_conflicted(evaluator, provider.id):
+        raise DomainError(f"You have already declared a conflict of interest with {provider.name}")
+    db.session.add(ConflictOfInterest(evaluator_id=evaluator.id, provider_id=provider.id, note=note.strip(),
+                                      declared_at=now))
+    # Unsubmitted work on that provider's applications is withdrawn; submitted scores stay on record.
+    pending = db.session.scalars(
+        db.select(Allocation).join(Application).where(Allocation.evaluator_id == evaluator.id,
+                                                      Allocation.submitted_at.is_(None),
+                                                      Application.provider_id == provider.id)).all()
+    for allocation in pending:
+        db.session.delete(allocation)
+    audit.record(at=now, actor=evaluator, action="evaluation.conflict_declared", entity=provider,
+                 summary=f"{evaluator.email} declared a conflict of interest with {provider.name}",
+                 after={"note": note.strip(), "allocations_withdrawn": len(pending)})
+    db.session.commit()
+
+
+def allocate(admin: User, application: Application, evaluator_ids: list[int], now: datetime) -> None:
+    """Give the application to evaluators; it needs at least two in all."""
+    if not admin.has_role(ADMINISTRATOR) or not _is_lead_evaluator(admin, application):
+        raise NotFound()
+    if application.moderated_at is not None:
+        raise DomainError("This application has been moderated: its evaluators can no longer change")
+    candidates = {user.id: user for user in lead_evaluators(application.window.dps.lead_authority_id)}
+    already = {a.evaluator_id for a in application.allocations}
+    chosen = [candidates.get(evaluator_id) for evaluator_id in evaluator_ids if evaluator_id not in already]
+    if None in chosen:
+        raise DomainError("Choose evaluators of the lead authority", field="evaluators")
+    for evaluator in chosen:
+        if is_conflicted(evaluator, application.provider_id):
+            raise DomainError(f"{evaluator.name} has declared a conflict of interest with "
+                              f"{application.provider.name}, so cannot evaluate this application",
+                              field="evaluators")
+    if len(already) + len(chosen) < MINIMUM_EVALUATORS:
+        raise DomainError(f"Allocate at least {MINIMUM_EVALUATORS} evaluators to each application",
+                          field="evaluators")
+    for evaluator in chosen:
+        db.session.add(Allocation(application=application, evaluator_id=evaluator.id, allocated_by_id=admin.id,
+                                  allocated_at=now))
+        mail.notify(evaluator, at=now, link=url_for("evaluation.application", application_id=application.id),
+                    subject=f"Application to evaluate: {application.provider.name}",
+                    body=f"{admin.name} has asked you to evaluate {application.provider.name}'s application to "
+                         f"{application.window.dps.name}.")
+    audit.record(at=now, actor=admin, action="evaluation.allocated", entity=application,
+                 summary=f"{application.provider.name}'s application allocated",
+                 before={"evaluators": sorted(already)},
+                 after={"evaluators": sorted(already | {e.id for e in chosen})})
+    db.session.commit()
+
+
+# Scoring ---------------------------------------------------------------------------------------
+
+def _allocation_for(evaluator: User, application: Application) -> Allocation:
+    allocation = own_allocation(evaluator, application)
+    if allocation is None:
+        raise DomainError("This application has not been allocated to you")
+    if allocation.is_submitted:
+        raise DomainError("You have submitted your scores for this application; they can no longer change")
+    return allocation
+
+
+def _check_mark(question, score: int | None, reason: str) -> str | None:
+    if score is None:
+        return f"Give a score for question {question.number}"
+    top = 1 if question.is_pass_fail else question.max_score
+    if not 0 <= score <= top:
+        return f"The score for question {question.number} must be between 0 and {top}"
+    if not reason.strip():
+        return f"Give the reason for your score for question {question.number}"
+    return None
+
+
+def save_scores(evaluator: User, application: Application, marks: dict[int, tuple[int | None, str]],
+                now: datetime) -> dict[int, str]:
+    """Keep the evaluator's draft marks. Returns errors by question id; the valid marks are kept."""
+    allocation = _allocation_for(evaluator, application)
+    questions = {q.id: q for q in application.window.question_set.questions}
+    existing = {score.question_id: score for score in allocation.scores}
+    errors = {}
+    for question_id, (score, reason) in marks.items():
+        question = questions.get(question_id)
+        if question is None:
+            raise DomainError("That question is not part of this application")
+        if score is None and not reason.strip():
+            continue
+        problem = _check_mark(question, score, reason)
+        if problem:
+            errors[question_id] = problem
+            continue
+        row = existing.get(question_id)
+        if row is None:
+            allocation.scores.append(Score(question_id=question_id, score=score, reason=reason.strip(),
+                                           updated_at=now))
+        else:
+            row.score, row.reason, row.updated_at = score, reason.strip(), now
+    db.session.commit()
+    return errors
+
+
+def submit_scores(evaluator: User, application: Application, now: datetime) -> None:
+    allocation = _allocation_for(evaluator, application)
+    scored = {score.question_id for score in allocation.scores}
+    missing = [q.number for q in application.window.question_set.questions if q.id not in scored]
+    if missing:
+        raise DomainError("Score every question before submitting: question "
+                          + ", ".join(str(number) for number in missing) + " still to do")
+    allocation.submitted_at = now
+    audit.record(at=now, actor=evaluator, action="evaluation.scores_submitted", entity=application,
+                 summary=f"{evaluator.email} submitted scores for {application.provider.name}")
+    db.session.commit()
+
+
+def scores_visible_to(user: User, application: Application) -> list[Allocation]:
+    """The allocations whose scores this user may read."""
+    mine = own_allocation(user, application)
+    if mine is not None and not mine.is_submitted:
+        return [mine]
+    if mine is not None or moderation_open(application):
+        return list(application.allocations)
+    return []
+
+
+# Gates, references and clarifications ----------------------------------------------------------
+
+def suggested_gates(application: Application) -> dict[str, tuple[bool, str]]:
+    """What the record shows for each gate, for the evaluator to confirm."""
+    from portal.services.applications import required_evidence
+
+    documents = {doc.kind: doc for doc in application.documents}
+    missing = [kind for kind in required_evidence(application) if kind not in documents]
+    provider = application.provider
+    insurance = documents.get("insurance_certificate")
+    closes = application.window.closes_at or application.submitted_at
+    return {
+        "documents": (not missing, "All required documents were received" if not missing
+                      else "Missing: " + ", ".join(missing)),
+        "ofsted": (provider.ofsted_rating != "Inadequate",
+                   f"Ofsted {provider.ofsted_urn}: {provider.ofsted_rating or 'no rating recorded'}"
+                   if provider.ofsted_urn else "Not registered with Ofsted"),
+        "insurance": (bool(insurance and insurance.expires_on and insurance.expires_on > closes.date()),
+                      f"Cover ends {format_date(insurance.expires_on)}" if insurance and insurance.expires_on
+                      else "No insurance certificate"),
+    }
+
+
+def _require_evaluator(user: User, application: Application) -> None:
+    if not _is_lead_evaluator(user, application) or is_conflicted(user, application.provider_id):
+        raise DomainError("You cannot evaluate this application")
+    if application.moderated_at is not None:
+        raise DomainError("This application has been moderated and can no longer change")
+
+
+def record_gate(user: User, application: Application, gate: str, passed: bool, evidence: str,
+                now: datetime) -> None:
+    _require_evaluator(user, application)
+    if gate not in GATES:
+        raise NotFound()
+    if not evidence.strip():
+        raise DomainError(f"Give the evidence for '{GATES[gate]}'", field=f"gate-{gate}")
+    row = next((g for g in application.gates if g.gate == gate), None)
+    before = {"passed": row.passed, "evidence": row.evidence} if row else None
+    if row is None:
+        row = GateResult(application=application, gate=gate, passed=passed, evidence=evidence.strip(),
+                         recorded_by_id=user.id, recorded_at=now)
+        db.session.add(row)
+    else:
+        row.passed, row.evidence, row.recorded_by_id, row.recorded_at = passed, evidence.strip(), user.id, now
+    audit.record(at=now, actor=user, action="evaluation.gate_recorded", entity=application,
+                 summary=f"{GATES[gate]}: {'pass' if passed else 'fail'}", before=before,
+                 after={"passed": passed, "evidence": evidence.strip()})
+    db.session.commit()
+
+
+def record_reference(user: User, application: Application, referee_id: int, outcome: str, note: str,
+                     now: datetime) -> None:
+    _require_evaluator(user, application)
+    referee = next((r for r in application.referees if r.id == referee_id), None)
+    if referee is None:
+        raise NotFound()
+    if outcome not in (SATISFACTORY, UNSATISFACTORY):
+        raise DomainError("Choose whether the reference is satisfactory", field=f"referee-{referee_id}")
+    before = {"outcome": referee.reference_outcome}
+    referee.reference_outcome, referee.reference_note = outcome, note.strip()
+    referee.reference_recorded_at, referee.reference_recorded_by_id = now, user.id
+    audit.record(at=now, actor=user, action="evaluation.reference_recorded", entity=application,
+                 summary=f"Reference from {referee.authority_name}: {outcome}", before=before,
+                 after={"outcome": outcome})
+    db.session.commit()
+
+
+def ask_clarification(user: User, application: Application, question: str, now: datetime) -> Clarification:
+    _require_evaluator(user, application)
+    if not question.strip():
+        raise DomainError("Enter the question for the provider", field="question")
+    clarification = Clarification(application=application, asked_by_id=user.id, question=question.strip(),
+                                  asked_at=now)
+    db.session.add(clarification)
+    for colleague in application.provider.users:
+        if colleague.is_active:
+            mail.notify(colleague, at=now, link=url_for("supplier.clarifications", application_id=application.id),
+                        subject=f"{application.window.dps.name}: a question about your application",
+                        body="The evaluators have a question about your application. Answer it in the portal; "
+                             "the evaluation waits for your answer.")
+    audit.record(at=now, actor=user, action="evaluation.clarification_asked", entity=application,
+                 summary=f"Clarification asked of {application.provider.name}")
+    db.session.commit()
+    return clarification
+
+
+def answer_clarification(user: User, clarification_id: int, answer: str, now: datetime) -> None:
+    clarification = db.session.get(Clarification, clarification_id)
+    if clarification is None or clarification.application.provider_id != user.organisation_id:
+        raise NotFound()
+    if not clarification.is_open:
+        raise DomainError("This question has already been answered")
+    if not answer.strip():
+        raise DomainError("Enter your answer", field=f"answer-{clarification_id}")
+    clarification.answer, clarification.answered_by_id, clarification.answered_at = answer.strip(), user.id, now
+    mail.notify(clarification.asked_by, at=now,
+                link=url_for("evaluation.application", application_id=clarification.application_id),
+                subject=f"{clarification.application.provider.name} answered your question",
+                body="The provider has answered your clarification question.")
+    audit.record(at=now, actor=user, action="evaluation.clarification_answered", entity=clarification.application,
+                 summary=f"{user.organisation.name} answered a clarification question")
+    db.session.commit()
+
+
+# The decision clock ----------------------------------------------------------------------------
+
+@dataclass
+class DecisionClock:
+    elapsed: int
+    deadline: int
+    paused: bool
+
+    @property
+    def remaining(self) -> int:
+        return self.deadline - self.elapsed
+
+    @property
+    def state(self) -> str:
+        if self.remaining < 0:
+            return "overdue"
+        if self.remaining <= 2:
+            return "due soon"
+        return "on time"
+
+
+def decision_clock(application: Application, now: datetime) -> DecisionClock | None:
+    """Working days since the window closed (or the application arrived, in an always-open window),
+    paused while a clarification question is open; None once the application is decided."""
+    if application.moderated_at is not None:
+        return None
+    window = application.window
+    start = window.closes_at if window.closes_at is not None else application.submitted_at
+    if start is None or start > now:
+        return None
+    pauses = [(c.asked_at, c.answered_at) for c in application.clarifications]
+    elapsed = working_days_elapsed(start, now, pauses)
+    return DecisionClock(elapsed, window.dps.decision_working_days,
+                         any(c.is_open for c in application.clarifications))
+
+
+# Moderation and outcomes -----------------------------------------------------------------------
+
+def moderation_open(application: Application) -> bool:
+    allocations = application.allocations
+    return len(allocations) >= MINIMUM_EVALUATORS and all(a.is_submitted for a in allocations)
+
+
+def score_spread(application: Application) -> dict[int, tuple[int, int]]:
+    """Lowest and highest evaluator score for each question."""
+    spread = {}
+    for allocation in application.allocations:
+        for score in allocation.scores:
+            low, high = spread.get(score.question_id, (score.score, score.score))
+            spread[score.question_id] = (min(low, score.score), max(high, score.score))
+    return spread
+
+
+def _quality_percent(question_set, agreed: dict[int, int]):
+    from evaluation.engine import quality_percent
+
+    marks = [(agreed[q.id], q.max_score, q.weight) for q in question_set.questions if not q.is_pass_fail]
+    if not marks:
+        return Decimal(100)  # pass/fail questions only: passing them all is full marks
+    return quality_percent(marks)
+
+
+def moderate(moderator: User, application: Application, marks: dict[int, tuple[int | None, str]],
+             now: datetime) -> dict[int, str]:
+    """Record the agreed scores and decide each lot. Returns errors by question id (nothing saved then)."""
+    _require_evaluator(moderator, application)
+    if not moderation_open(application):
+        raise DomainError(f"Moderation opens when at least {MINIMUM_EVALUATORS} evaluators have submitted "
+                          "their scores")
+    questions = application.window.question_set.questions
+    errors = {}
+    for question in questions:
+        score, reason = marks.get(question.id, (None, ""))
+        problem = _check_mark(question, score, reason)
+        if problem:
+            errors[question.id] = problem
+    if errors:
+        return errors
+    gates = {g.gate: g for g in application.gates}
+    unrecorded = [GATES[gate] for gate in GATES if gate not in gates]
+    if unrecorded:
+        raise DomainError("Record every pass/fail gate before moderating: " + ", ".join(unrecorded))
+    untaken = [r.authority_name for r in application.referees if r.reference_outcome is None]
+    if untaken:
+        raise DomainError("Record the outcome of every reference before moderating: " + ", ".join(untaken))
+    if any(c.is_open for c in application.clarifications):
+        raise DomainError("A clarification question to the provider is still open")
+
+    for question in questions:
+        score, reason = marks[question.id]
+        db.session.add(ModeratedScore(application=application, question_id=question.id, score=score,
+                                      reason=reason.strip(), moderator_id=moderator.id, moderated_at=now))
+    agreed = {q.id: marks[q.id][0] for q in questions}
+    outcome, reasons = decide(application, agreed)
+    quality = _quality_percent(application.window.question_set, agreed)
+    for application_lot in application.lots:
+        db.session.add(LotOutcome(application=application, lot_id=application_lot.lot_id, outcome=outcome,
+                                  quality_percent=quality, reasons="\n".join(reasons)))
+    application.moderated_at, application.moderated_by_id = now, moderator.id
+    application.updated_at = now
+    audit.record(at=now, actor=moderator, action="evaluation.moderated", entity=application,
+                 summary=f"{application.provider.name}: {OUTCOME_LABELS[outcome]}",
+                 after={"outcome": outcome, "quality_percent": quality, "scores": agreed})
+    db.session.commit()
+    return {}
+
+
+def decide(application: Application, agreed: dict[int, int]) -> tuple[str, list[str]]:
+    """Admission on quality alone: every gate passed, every pass/fail question passed, no scored
+    question below its minimum, and the weighted quality score at or above the threshold. A provider
+    that passes with an unsatisfactory reference is admitted with caution."""
+    question_set = application.window.question_set
+    reasons = [f"Failed the gate: {GATES[g.gate]} ({g.evidence})" for g in application.gates if not g.passed]
+    for question in question_set.questions:
+        score = agreed[question.id]
+        if question.is_pass_fail and score < 1:
+            reasons.append(f"Question {question.number} was not passed")
+        elif not question.is_pass_fail and score < question.min_score:
+            reasons.append(f"Question {question.number} scored {score}, below the minimum of {question.min_score}")
+    quality = _quality_percent(question_set, agreed)
+    if quality < question_set.quality_threshold_percent:
+        reasons.append(f"The quality score of {quality:.1f}% is below the {question_set.quality_threshold_percent}% "
+                       "needed")
+    if reasons:
+        return NOT_ADMITTED, reasons
+    if any(r.reference_outcome == UNSATISFACTORY for r in application.referees):
+        return ADMITTED_WITH_CAUTION, ["A reference was unsatisfactory: placed on the caution list until updated "
+                                       "evidence is received"]
+    return ADMITTED, []
+
+
+def window_applications(window: EntryWindow) -> list[Application]:
+    return db.session.scalars(
+        db.select(Application).where(Application.window_id == window.id, Application.status == SUBMITTED)
+        .options(selectinload(Application.provider),
+                 selectinload(Application.allocations).selectinload(Allocation.evaluator),
+                 selectinload(Application.clarifications), selectinload(Application.outcomes),
+                 selectinload(Application.lots))
+        .order_by(Application.submitted_at)
+    ).all()
+
+
+def evaluation_state(application: Application) -> str:
+    if application.window.outcomes_published_at is not None and application.moderated_at is not None:
+        return "Published"
+    if application.moderated_at is not None:
+        return "Moderated"
+    if moderation_open(application):
+        return "Ready to moderate"
+    if len(application.allocations) >= MINIMUM_EVALUATORS:
+        return "Being scored"
+    return "To allocate"
+
+
+def referee_for(application: Application, referee_id: int) -> Referee:
+    referee = next((r for r in application.referees if r.id == referee_id), None)
+    if referee is None:
+        raise NotFound()
+    return referee

@@ -1,0 +1,154 @@
+"""Publishing a window's outcomes, and the tier awards that follow.
+
+Publication is a deliberate step by the administrator once every submitted application of the
+window is moderated. Admitted providers get their place on each lot; then every lot the window
+touched is re-tiered over all its current members, with the DPS's weighting of the window's
+version of the questions, and every figure of the workings is stored.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from flask import url_for
+
+from evaluation.engine import EngineError, TierEntry, award_tiers, round_for_display
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.models import Application, ApplicationLot, EntryWindow, Lot, LotMembership, LotOutcome, TierAward, User
+from portal.models.evaluation import ADMITTED, ADMITTED_WITH_CAUTION
+from portal.services import audit, evaluations, mail
+
+ACTIVE_MEMBERSHIP = ("admitted", "place_with_caution")
+
+
+def publish(admin: User, window: EntryWindow, now: datetime) -> None:
+    if window.dps.lead_authority_id != admin.organisation_id:
+        raise DomainError("Only the lead authority publishes outcomes")
+    if window.outcomes_published_at is not None:
+        raise DomainError("The outcomes of this window have already been published")
+    if window.is_open(now):
+        raise DomainError(f"{window.label} is still open: publish its outcomes after it closes")
+    applications = evaluations.window_applications(window)
+    if not applications:
+        raise DomainError("No application was submitted in this window")
+    undecided = [a.provider.name for a in applications if a.moderated_at is None]
+    if undecided:
+        raise DomainError("Moderate every application before publishing. Still to moderate: " + ", ".join(undecided))
+
+    touched_lots = set()
+    for application in applications:
+        _admit(application, now)
+        touched_lots.update(outcome.lot_id for outcome in application.outcomes if outcome.is_admitted)
+    window.outcomes_published_at, window.outcomes_published_by_id = now, admin.id
+    db.session.flush()
+    for lot in db.session.scalars(db.select(Lot).where(Lot.id.in_(touched_lots)).order_by(Lot.number)):
+        recalculate_tiers(lot, window, now)
+    for application in applications:
+        for user in application.provider.users:
+            if user.is_active:
+                mail.notify(user, at=now, link=url_for("supplier.outcome", application_id=application.id),
+                            subject=f"{window.dps.name}: the outcome of your application",
+                            body="The outcome of your application, with your scores and feedback, is ready. "
+                                 "You can download your letter from the portal.")
+    audit.record(at=now, actor=admin, action="evaluation.published", entity=window,
+                 summary=f"{window.dps.reference} {window.label}: outcomes published",
+                 after={"applications": len(applications), "lots_retiered": sorted(touched_lots)})
+    db.session.commit()
+
+
+def _admit(application: Application, now: datetime) -> None:
+    provider = application.provider
+    for outcome in application.outcomes:
+        if not outcome.is_admitted:
+            continue
+        status = "place_with_caution" if outcome.outcome == ADMITTED_WITH_CAUTION else "admitted"
+        membership = db.session.scalar(db.select(LotMembership).where(
+            LotMembership.lot_id == outcome.lot_id, LotMembership.provider_id == provider.id))
+        if membership is None:
+            db.session.add(LotMembership(lot_id=outcome.lot_id, provider_id=provider.id, status=status,
+                                         admitted_at=now, window_id=application.window_id))
+        else:
+            membership.status, membership.window_id = status, application.window_id
+    admitted = {o.outcome for o in application.outcomes if o.is_admitted}
+    if admitted and provider.provider_status in ("applicant", "admitted", "place_with_caution"):
+        new_status = "admitted" if ADMITTED in admitted else "place_with_caution"
+        if provider.provider_status == "admitted" and new_status == "place_with_caution":
+            new_status = "admitted"  # caution on a new lot does not demote a provider already admitted
+        if new_status != provider.provider_status:
+            before = provider.provider_status
+            provider.change_provider_status(new_status)
+            audit.record(at=now, actor=None, action="provider.status_changed", entity=provider,
+                         summary=f"{provider.name} is now {provider.status_label.lower()}",
+                         before={"status": before}, after={"status": new_status})
+
+
+def _latest_outcome(lot_id: int, provider_id: int) -> tuple[LotOutcome, ApplicationLot] | None:
+    row = db.session.execute(
+        db.select(LotOutcome, ApplicationLot)
+        .join(Application, Application.id == LotOutcome.application_id)
+        .join(ApplicationLot, (ApplicationLot.application_id == Application.id) & (ApplicationLot.lot_id == lot_id))
+        .where(LotOutcome.lot_id == lot_id, Application.provider_id == provider_id,
+               LotOutcome.outcome.in_((ADMITTED, ADMITTED_WITH_CAUTION)))
+        .order_by(Application.moderated_at.desc()).limit(1)
+    ).first()
+    return tuple(row) if row else None
+
+
+def recalculate_tiers(lot: Lot, window: EntryWindow, now: datetime) -> list[TierAward]:
+    """Rank every current member of the lot by weighted quality/cost score and assign tiers."""
+    question_set = window.question_set
+    members = db.session.scalars(db.select(LotMembership).where(
+        LotMembership.lot_id == lot.id, LotMembership.status.in_(ACTIVE_MEMBERSHIP))).all()
+    entries, by_provider = [], {}
+    for membership in members:
+        found = _latest_outcome(lot.id, membership.provider_id)
+        if found is None:
+            continue  # admitted before the portal kept outcomes: no figures to rank on
+        outcome, application_lot = found
+        entries.append(TierEntry(provider_id=membership.provider_id, provider_name=membership.provider.name,
+                                 quality_percent=Decimal(outcome.quality_percent),
+                                 weekly_price=Decimal(application_lot.weekly_price)))
+        by_provider[membership.provider_id] = membership
+    try:
+        rows = award_tiers(entries, quality_weight=question_set.quality_weight,
+                           cost_weight=question_set.cost_weight, tiers=lot.tiers)
+    except EngineError as error:
+        raise DomainError(f"{lot.label}: {error}") from None
+    db.session.execute(db.update(TierAward).where(TierAward.lot_id == lot.id, TierAward.current.is_(True))
+                       .values(current=False))
+    awards = []
+    for row in rows:
+        award = TierAward(lot_id=lot.id, provider_id=row.provider_id, window_id=window.id, calculated_at=now,
+                          current=True, quality_weight=question_set.quality_weight,
+                          cost_weight=question_set.cost_weight, quality_percent=row.quality_percent,
+                          quality_component=row.quality_component, weekly_price=row.weekly_price,
+                          lowest_price=row.lowest_price, cost_component=row.cost_component,
+                          total=round_for_display(row.total),
+                          rank=row.rank, tier=row.tier, tied_with=", ".join(row.tied_with))
+        db.session.add(award)
+        awards.append(award)
+        by_provider[row.provider_id].tier = row.tier
+    audit.record(at=now, actor=None, action="evaluation.tiers_awarded", entity=lot,
+                 summary=f"{lot.label} re-tiered: {len(rows)} providers",
+                 after={str(row.provider_id): {"rank": row.rank, "tier": row.tier,
+                                               "total": round_for_display(row.total)} for row in rows})
+    return awards
+
+
+def tier_table(lot: Lot) -> list[TierAward]:
+    return db.session.scalars(
+        db.select(TierAward).where(TierAward.lot_id == lot.id, TierAward.current.is_(True))
+        .order_by(TierAward.rank, TierAward.id)).all()
+
+
+def own_tier_lines(application: Application) -> dict[int, TierAward]:
+    """The provider's current line in each lot's tier table, by lot id."""
+    return {award.lot_id: award for award in db.session.scalars(
+        db.select(TierAward).where(TierAward.provider_id == application.provider_id, TierAward.current.is_(True),
+                                   TierAward.lot_id.in_([al.lot_id for al in application.lots])))}
+
+
+def published_for_provider(user: User, application: Application) -> bool:
+    """Providers see their own evaluation once, and only once, the window's outcomes are published."""
+    return (application.provider_id == user.organisation_id and application.moderated_at is not None
+            and application.window.outcomes_published_at is not None)
