@@ -94,6 +94,8 @@ class EditTermsForm(TermsForm):
                                  validators=[InputRequired(WHOLE_NUMBER)])
     decision_working_days = IntegerField("Working days to decide applications", widget=GovIntegerInput(),
                                          validators=[InputRequired(WHOLE_NUMBER)])
+    moderation_gap = IntegerField("Highlight evaluators' scores that differ by more than", widget=GovIntegerInput(),
+                                  validators=[InputRequired(WHOLE_NUMBER)])
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 

@@ -124,7 +124,7 @@ def dps_terms(dps_id):
                 cadence_months=None if form.continuous.data == "continuous" else form.cadence_months.data,
                 window_length_days=form.window_length_days.data, reminder_days=form.reminder_days.data,
                 decision_working_days=form.decision_working_days.data,
-                required_evidence=form.required_evidence.data, now=now())
+                required_evidence=form.required_evidence.data, moderation_gap=form.moderation_gap.data, now=now())
         except DomainError as error:
             db.session.rollback()
             add_domain_error(form, error)

@@ -78,7 +78,7 @@ def create_dps(admin: User, *, reference: str, name: str, service_type: str, des
 
 def update_terms(admin: User, dps: Dps, *, name: str, description: str, cadence_months: int | None,
                  window_length_days: int, reminder_days: int, decision_working_days: int,
-                 required_evidence: list[str], now: datetime) -> None:
+                 required_evidence: list[str], now: datetime, moderation_gap: int | None = None) -> None:
     _check_terms(reference=dps.reference, service_type=dps.service_type, initial_years=dps.initial_years,
                  extension_years=dps.extension_years, cadence_months=cadence_months,
                  window_length_days=window_length_days, required_evidence=required_evidence)
@@ -87,8 +87,10 @@ def update_terms(admin: User, dps: Dps, *, name: str, description: str, cadence_
     if not 1 <= decision_working_days <= 60:
         raise DomainError("The decision deadline must be between 1 and 60 working days",
                           field="decision_working_days")
+    if moderation_gap is not None and not 0 <= moderation_gap <= 100:
+        raise DomainError("The gap that highlights differing scores must be between 0 and 100", field="moderation_gap")
     fields = ("name", "description", "cadence_months", "window_length_days", "reminder_days",
-              "decision_working_days", "required_evidence")
+              "decision_working_days", "required_evidence", "moderation_gap")
     before = {field: getattr(dps, field) for field in fields}
     dps.name = name.strip()
     dps.description = description.strip()
@@ -97,6 +99,8 @@ def update_terms(admin: User, dps: Dps, *, name: str, description: str, cadence_
     dps.reminder_days = reminder_days
     dps.decision_working_days = decision_working_days
     dps.required_evidence = ",".join(required_evidence)
+    if moderation_gap is not None:
+        dps.moderation_gap = moderation_gap
     after = {field: getattr(dps, field) for field in fields}
     if before != after:
         audit.record(at=now, actor=admin, action="dps.updated", entity=dps, summary=f"{dps.reference} terms changed",

@@ -395,3 +395,18 @@ def test_audit_log_leaves_out_authorities_outside_the_consortium(world, admin, s
     # Providers' and the system's doings are part of every consortium's trail.
     assert "alpha@provider.example.org" in text_of(admin.get("/admin/audit?action=provider.registered"))
     assert "system (scheduler)" in text_of(admin.get("/admin/audit?action=window.opened"))
+
+
+def test_editing_terms_saves_them_with_the_moderation_gap_and_audits_the_change(world, admin):
+    dps_id = world.dps.id
+    response = admin.post(f"/admin/dps/{dps_id}/terms", data={
+        "name": "Renamed", "description": "", "continuous": "cadence", "cadence_months": "6",
+        "window_length_days": "21", "required_evidence": ["statement_of_purpose", "pricing_schedule"],
+        "reminder_days": "7", "decision_working_days": "15", "moderation_gap": "1"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    dps = db.session.get(Dps, dps_id)
+    assert (dps.name, dps.cadence_months, dps.window_length_days, dps.decision_working_days, dps.moderation_gap) == (
+        "Renamed", 6, 21, 15, 1)
+    assert dps.evidence_kinds == ["statement_of_purpose", "pricing_schedule"]
+    assert audit_count("dps.updated") == 1
