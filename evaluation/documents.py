@@ -27,7 +27,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from portal.models.evaluation import SATISFACTORY, UNSATISFACTORY
+from portal.models.evaluation import GATES, SATISFACTORY, UNSATISFACTORY
 from portal.services import evaluations, outcomes
 from portal.timezone import format_date, format_datetime
 
@@ -88,14 +88,16 @@ def _styles() -> dict[str, ParagraphStyle]:
         "small": ParagraphStyle("Small", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0),
         "small_bold": ParagraphStyle("SmallBold", parent=body, fontName="Helvetica-Bold", fontSize=8.5,
                                      leading=10.5, spaceAfter=0),
+        "small_bold_right": ParagraphStyle("SmallBoldRight", parent=body, fontName="Helvetica-Bold", fontSize=8.5,
+                                           leading=10.5, spaceAfter=0, alignment=TA_RIGHT),
         "small_right": ParagraphStyle("SmallRight", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0,
                                       alignment=TA_RIGHT),
         "title": ParagraphStyle("Title", parent=base["Title"], fontName="Helvetica-Bold", fontSize=17, leading=21,
                                 alignment=0, spaceAfter=8),
         "h2": ParagraphStyle("H2", parent=base["Heading2"], fontName="Helvetica-Bold", fontSize=13, leading=16,
-                             spaceBefore=10, spaceAfter=5),
+                             spaceBefore=10, spaceAfter=5, keepWithNext=1),
         "h3": ParagraphStyle("H3", parent=base["Heading3"], fontName="Helvetica-Bold", fontSize=11, leading=14,
-                             spaceBefore=8, spaceAfter=4),
+                             spaceBefore=8, spaceAfter=4, keepWithNext=1),
         "letterhead": ParagraphStyle("Letterhead", parent=body, fontName="Helvetica-Bold", fontSize=15, leading=18,
                                      textColor=ACCENT, spaceAfter=0),
         "letterhead_sub": ParagraphStyle("LetterheadSub", parent=body, fontSize=10, leading=13,
@@ -122,8 +124,10 @@ def _table(rows: list[list], widths: list[float], styles: dict, *, header_rows: 
             if isinstance(value, Paragraph):
                 line.append(value)
                 continue
-            if number < header_rows or number in bold_rows:
+            if number < header_rows:
                 style = styles["small_bold"]
+            elif number in bold_rows:
+                style = styles["small_bold_right" if column in right_columns else "small_bold"]
             elif column in right_columns:
                 style = styles["small_right"]
             else:
@@ -206,7 +210,7 @@ def outcome_letter(application, *, issued_at: datetime) -> bytes:
         _para("<br/>".join(_text(line) for line in address if line), styles["body"], markup=True),
         _para(f"Date issued: {format_date(issued_at)}", styles["body"]),
         Spacer(1, 2 * mm),
-        _para(f"The outcome of your application to join {dps.name}", styles["title"]),
+        _para("The outcome of your application", styles["title"]),
         _details([
             ("Dynamic purchasing system", f"{dps.name} ({dps.reference})"),
             ("Entry window", window.label),
@@ -246,7 +250,7 @@ def outcome_letter(application, *, issued_at: datetime) -> bytes:
         f"of the most available. Applicants need at least {question_set.quality_threshold_percent}% overall, must "
         "reach each question's minimum score and must pass every pass/fail question.", styles["body"]))
     moderated = {score.question_id: score for score in application.moderated_scores}
-    rows = [["No.", "Question", "Weight", "Minimum", "Your score", "Feedback"]]
+    rows = [["No.", "Question", "Weight", "Minimum score", "Your score", "Feedback"]]
     for question in _questions(application):
         agreed = moderated.get(question.id)
         rows.append([
@@ -257,16 +261,16 @@ def outcome_letter(application, *, issued_at: datetime) -> bytes:
             mark(question, agreed.score if agreed else None),
             agreed.reason if agreed else "",
         ])
-    story.append(_table(rows, [w * width for w in (0.06, 0.30, 0.09, 0.09, 0.12, 0.34)], styles))
+    story.append(_table(rows, [w * width for w in (0.05, 0.33, 0.09, 0.10, 0.11, 0.32)], styles))
 
     story.append(_para("What happens next", styles["h2"]))
     if any(outcome.is_admitted for outcome in application.outcomes):
         story.append(_para(
             f"Where you have been admitted, commissioners of the member authorities may now approach you for "
-            f"placements on that lot through {PORTAL_NAME.lower()}, in tier order.", styles["body"]))
+            f"placements on that lot through the {PORTAL_NAME}, in tier order.", styles["body"]))
     story.append(_para(
         f"If you would like a debrief on your evaluation, please ask {lead} by sending a message through "
-        f"{PORTAL_NAME.lower()}, quoting {dps.reference} and {window.label.lower()}. An evaluator will go "
+        f"the {PORTAL_NAME}, quoting {dps.reference} and {window.label.lower()}. An evaluator will go "
         "through your scores and feedback with you.", styles["body"]))
     story.append(_para(
         f"{dps.name} re-opens to applications at its next entry window ({dps.cadence_label.lower()}). You may "
@@ -287,7 +291,7 @@ def _tier_summary(outcome, award) -> str:
     if award is None:
         return "Not yet tiered"
     if award.tier is None:
-        return f"No tiers on this lot; ranked {award.rank}"
+        return f"No tiers; ranked {award.rank}"
     return f"Tier {award.tier}, ranked {award.rank}"
 
 
@@ -435,7 +439,9 @@ def _report_application(application, questions, styles, width) -> list:
 
     flowables.append(_para("Gates", styles["h3"]))
     rows = [["Gate", "Result", "Evidence"]]
-    rows += [[gate.label, "Passed" if gate.passed else "Failed", gate.evidence] for gate in application.gates]
+    order = list(GATES)
+    rows += [[gate.label, "Passed" if gate.passed else "Failed", gate.evidence]
+             for gate in sorted(application.gates, key=lambda gate: order.index(gate.gate))]
     if len(rows) == 1:
         rows.append(["No gate recorded", "", ""])
     flowables.append(_table(rows, [w * width for w in (0.28, 0.1, 0.62)], styles))

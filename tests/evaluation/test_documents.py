@@ -29,6 +29,10 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                 reason="poppler's pdftotext is not installed, so the PDFs cannot be read back")
 
 
+# The first line of each lot's name in a table cell (longer names wrap).
+LOT_STARTS = ("Lot 1: Semi-independence", "Lot 2: Floating support with")
+
+
 def pdf_text(pdf: bytes, tmp_path) -> str:
     assert pdf.startswith(b"%PDF")
     path = tmp_path / "document.pdf"
@@ -92,8 +96,8 @@ def test_letter_shows_the_providers_outcome_scores_tiers_and_feedback(world, clo
     assert "Test arrangement T-DPS (T-DPS)" in words and "Window 1" in text
 
     # The outcome on each lot, with the quality score, tier and rank.
-    for lot in world.lots[:2]:
-        row = line_with(text, lot.label, "£1,250.00")
+    for lot_start in LOT_STARTS:
+        row = line_with(text, lot_start, "£1,250.00")
         assert "Admitted" in row and "93.3%" in row and "Tier 1, ranked 1" in row
     assert world.lots[2].label not in text  # not applied for
 
@@ -101,14 +105,14 @@ def test_letter_shows_the_providers_outcome_scores_tiers_and_feedback(world, clo
     quality = Fraction(14, 15) * 60
     assert two_decimals(quality) == "56.00"
     assert two_decimals(quality + Fraction(1100, 1250) * 40) == "91.20"
-    assert line_with(text, "Quality component", "56.00")
+    assert len([line for line in text.splitlines() if "Quality component" in line and "56.00" in line]) == 2
     assert line_with(text, "Total", "91.20") and line_with(text, "Total", "96.00")
     assert "35.20" in text and "40.00" in text
     assert "You are in tier 1 and ranked 1 on this lot." in words
 
     # Every question's moderated score and feedback; pass/fail shown as Pass.
-    assert line_with(text, "How do you keep young people safe?", "5 out of 5", "Reason for question 1")
-    assert line_with(text, "How do you build independence skills?", "4 out of 5", "Reason for question 2")
+    assert line_with(text, "How do you keep young people", "5 out of 5", "Reason for question 1")
+    assert line_with(text, "How do you build independence", "4 out of 5", "Reason for question 2")
     assert line_with(text, "Do you hold the insurance required?", "Pass", "Reason for question 3")
 
     assert "debrief" in words and "next entry window" in words
@@ -161,7 +165,8 @@ def test_report_shows_every_application_evaluator_gate_and_the_tier_tables(world
     assert re.search(r"^\s*2\s+2\s+Beta Homes\s+60\.0%\s+36\.00\s+£1,100\.00\s+£1,100\.00\s+40\.00\s+76\.00\s*$",
                      beta_lot1), beta_lot1
     alpha_lot2 = line_with(tables, "Alpha Care", "96.00")
-    assert re.search(r"^\s*1\s+1\s+Alpha Care\s+93\.3%\s+56\.00\s+£1,250\.00\s+£1,250\.00\s+40\.00\s+96\.00", alpha_lot2)
+    assert re.search(r"^\s*1\s+1\s+Alpha Care\s+93\.3%\s+56\.00\s+£1,250\.00\s+£1,250\.00\s+40\.00\s+96\.00",
+                     alpha_lot2), alpha_lot2
     beta_lot2_line = line_with(tables, "Beta Homes", "£1,300.00")
     assert re.search(r"^\s*2\s+2\s+Beta Homes\s+60\.0%\s+36\.00\s+£1,300\.00\s+£1,250\.00\s+38\.46\s+74\.46",
                      beta_lot2_line), beta_lot2_line
@@ -187,20 +192,20 @@ def test_letter_gives_the_reasons_when_not_admitted(world, clock, tmp_path):
 
     text = pdf_text(outcome_letter(beta, issued_at=clock.now()), tmp_path)
     words = flat(text)
-    for lot in world.lots[:2]:
-        row = line_with(text, lot.label, "£1,250.00")
+    for lot_start in LOT_STARTS:
+        row = line_with(text, lot_start, "£1,250.00")
         assert "Not admitted" in row and "33.3%" in row and "Not applicable" in row
     assert words.count("You were not admitted to this lot because:") == 2
     assert "Question 1 scored 1, below the minimum of 2" in words
     assert "Question 3 was not passed" in words
     assert "The quality score of 33.3% is below the 50% needed" in words
-    assert line_with(text, "How do you keep young people safe?", "1 out of 5")
+    assert line_with(text, "How do you keep young people", "1 out of 5")
     assert line_with(text, "Do you hold the insurance required?", "Fail")
     assert "Alpha" not in text and "80.0%" not in text
 
     text = pdf_text(outcome_letter(alpha, issued_at=clock.now()), tmp_path)
-    assert "Tier 1, ranked 1" in line_with(text, world.lots[0].label, "£1,250.00")
-    assert "No tiers on this lot; ranked 1" in flat(line_with(text, lot2.label, "£1,250.00"))
+    assert "Tier 1, ranked 1" in line_with(text, LOT_STARTS[0], "£1,250.00")
+    assert "No tiers; ranked 1" in (line_with(text, LOT_STARTS[1], "£1,250.00"))
     assert "Beta" not in text
 
     report = pdf_text(evaluation_report(world.window, issued_at=clock.now()), tmp_path)
