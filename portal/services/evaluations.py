@@ -8,7 +8,7 @@ the evaluation until the administrator publishes the window's outcomes, and then
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask import url_for
 from sqlalchemy.orm import selectinload
@@ -435,8 +435,8 @@ def decide(application: Application, agreed: dict[int, int]) -> tuple[str, list[
             reasons.append(f"Question {question.number} scored {score}, below the minimum of {question.min_score}")
     quality = _quality_percent(question_set, agreed)
     if quality < question_set.quality_threshold_percent:
-        reasons.append(f"The quality score of {quality:.1f}% is below the {question_set.quality_threshold_percent}% "
-                       "needed")
+        shown = quality.quantize(Decimal("0.1"), ROUND_HALF_UP)
+        reasons.append(f"The quality score of {shown}% is below the {question_set.quality_threshold_percent}% needed")
     if reasons:
         return NOT_ADMITTED, reasons
     if any(r.reference_outcome == UNSATISFACTORY for r in application.referees):
