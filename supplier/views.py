@@ -228,7 +228,8 @@ def clarifications(application_id):
     if request.method == "POST":
         clarification_id = request.form.get("clarification_id", type=int) or 0
         try:
-            evaluations.answer_clarification(current_user, clarification_id, request.form.get("answer", ""), now())
+            evaluations.answer_clarification(current_user, application, clarification_id,
+                                             request.form.get("answer", ""), now())
         except NotFound:
             abort(404)
         except DomainError as error:

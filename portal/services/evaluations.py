@@ -120,6 +120,8 @@ def allocate(admin: User, application: Application, evaluator_ids: list[int], no
             raise DomainError(f"{evaluator.name} has declared a conflict of interest with "
                               f"{application.provider.name}, so cannot evaluate this application",
                               field="evaluators")
+    if not chosen and len(already) >= MINIMUM_EVALUATORS:
+        raise DomainError("Choose at least one more evaluator to allocate", field="evaluators")
     if len(already) + len(chosen) < MINIMUM_EVALUATORS:
         raise DomainError(f"Allocate at least {MINIMUM_EVALUATORS} evaluators to each application",
                           field="evaluators")
@@ -296,9 +298,11 @@ def ask_clarification(user: User, application: Application, question: str, now: 
     return clarification
 
 
-def answer_clarification(user: User, clarification_id: int, answer: str, now: datetime) -> None:
+def answer_clarification(user: User, application: Application, clarification_id: int, answer: str,
+                         now: datetime) -> None:
     clarification = db.session.get(Clarification, clarification_id)
-    if clarification is None or clarification.application.provider_id != user.organisation_id:
+    if (clarification is None or clarification.application_id != application.id
+            or application.provider_id != user.organisation_id):
         raise NotFound()
     if not clarification.is_open:
         raise DomainError("This question has already been answered")

@@ -22,8 +22,8 @@ from flask import url_for
 from portal.extensions import db
 from portal.models import Notification, OutboxMessage
 from portal.models.user import EVALUATOR
-from portal.services import accounts, applications
-from tests.factories import PDF, complete_application
+from portal.services import accounts, applications, evaluations, outcomes, windows
+from tests.factories import PDF, build_dps, complete_application, evaluate
 
 OK, LOGIN, FORBIDDEN, NOT_FOUND = "ok", "login", 403, 404
 ROLES = ("anonymous", "provider", "other_provider", "officer", "evaluator", "admin", "outsider")
@@ -42,6 +42,8 @@ ADMIN_LIST = row(admin=OK, outsider=OK)
 ADMIN_RECORD = row(admin=OK, outsider=NOT_FOUND)
 EVALUATION_LIST = row(evaluator=OK, admin=OK, outsider=OK)
 EVALUATION_RECORD = row(evaluator=OK, admin=OK, outsider=NOT_FOUND)
+# Allocating and publishing: the lead's administrators only; an evaluator who is not one is refused.
+EVALUATION_ADMIN = row(evaluator=FORBIDDEN, admin=OK, outsider=NOT_FOUND)
 BUYER_LIST = row(officer=OK, outsider=OK)
 BUYER_RECORD = row(officer=OK, outsider=NOT_FOUND)
 PROVIDER_LIST = row(provider=OK, other_provider=OK)
@@ -109,6 +111,18 @@ EXPECTED = {
     ("evaluation.dashboard", "GET"): EVALUATION_LIST,
     ("evaluation.window", "GET"): EVALUATION_RECORD,
     ("evaluation.application", "GET"): EVALUATION_RECORD,
+    ("evaluation.conflicts", "GET"): EVALUATION_LIST,
+    ("evaluation.conflicts", "POST"): EVALUATION_LIST,
+    ("evaluation.allocate", "POST"): EVALUATION_ADMIN,
+    ("evaluation.scores", "POST"): EVALUATION_RECORD,
+    ("evaluation.gates", "POST"): EVALUATION_RECORD,
+    ("evaluation.reference", "POST"): EVALUATION_RECORD,
+    ("evaluation.clarification", "POST"): EVALUATION_RECORD,
+    ("evaluation.moderate", "GET"): EVALUATION_RECORD,
+    ("evaluation.moderate", "POST"): EVALUATION_RECORD,
+    ("evaluation.publish", "POST"): EVALUATION_ADMIN,
+    ("evaluation.tiers", "GET"): EVALUATION_RECORD,
+    ("evaluation.report", "GET"): EVALUATION_RECORD,
 
     ("buyer.dashboard", "GET"): BUYER_LIST,
     ("buyer.dps", "GET"): BUYER_RECORD,
@@ -132,6 +146,12 @@ EXPECTED = {
     ("supplier.application_submit", "GET"): PROVIDER_RECORD,
     ("supplier.application_submit", "POST"): PROVIDER_RECORD,
     ("supplier.application_receipt", "GET"): PROVIDER_RECORD,
+    ("supplier.clarifications", "GET"): PROVIDER_RECORD,
+    ("supplier.clarifications", "POST"): PROVIDER_RECORD,
+    # On an application whose window's outcomes are published (see `records`); before that, 404 for
+    # its provider too (test_outcome_and_letter_only_after_publication).
+    ("supplier.outcome", "GET"): PROVIDER_RECORD,
+    ("supplier.letter", "GET"): PROVIDER_RECORD,
 }
 
 
@@ -150,11 +170,29 @@ def test_every_route_is_in_the_matrix(app):
         assert set(expected) == set(ROLES), key
 
 
+def published_application(world, clock):
+    """provider_a's application to a second DPS of the lead, evaluated and its window's outcomes published."""
+    now = clock.now()
+    dps = build_dps(world.admin, clock, reference="PUBLISHED")
+    window = windows.schedule_window(dps, opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=14),
+                                     now=now, actor=world.admin)
+    db.session.commit()
+    application = complete_application(world.provider_a, window, clock, submit=True)
+    windows.close_early(world.admin, window, reason="Closed for the access tests", now=now)
+    evaluate(application, [world.admin, world.evaluator], clock)
+    outcomes.publish(world.admin, window, now)
+    return application
+
+
 @pytest.fixture
 def records(world, clock):
     """Real ids for every URL parameter, all belonging to provider_a or the lead authority."""
     now = clock.now()
     application = complete_application(world.provider_a, world.window, clock, submit=True)
+    # Allocated to the lead's two evaluators (the administrator is one), with a question to the provider.
+    evaluations.allocate(world.admin, application, [world.admin.id, world.evaluator.id], now)
+    clarification = evaluations.ask_clarification(world.evaluator, application, "Which homes do you run?", now)
+    published = published_application(world, clock)
     accounts.request_password_reset(world.colleague_a.email, now)
     reset_body = db.session.scalars(db.select(OutboxMessage).where(
         OutboxMessage.to_address == world.colleague_a.email, OutboxMessage.subject.like("Reset%"))).one().body
@@ -165,6 +203,8 @@ def records(world, clock):
     assert notification is not None
     return {
         "application_id": application.id,
+        "published_application_id": published.id,
+        "clarification_id": clarification.id,
         "document_id": application.documents[0].id,
         "referee_id": application.referees[0].id,
         "window_id": world.window.id,
@@ -185,13 +225,30 @@ def url_of(app, endpoint: str, records: dict) -> str:
     for argument in rule.arguments:
         if argument == "token":
             values["token"] = records["reset_token" if endpoint == "auth.reset_password" else "invitation_token"]
+        elif argument == "application_id" and endpoint in PUBLISHED_ENDPOINTS:
+            values[argument] = records["published_application_id"]
         else:
             values[argument] = records[argument]
     return url_for(endpoint, **values)
 
 
-# The data posted by an allowed role: never destructive (user_active re-confirms the user is active).
-POST_DATA = {"admin.user_active": {"active": "yes"}}
+# Pages shown only once the window's outcomes are published: reached with the published application.
+PUBLISHED_ENDPOINTS = {"supplier.outcome", "supplier.letter"}
+
+# The data posted by an allowed role: never destructive (user_active re-confirms the user is active; the
+# evaluation forms are sent without the evidence or answer they need, and refuse with 400). A callable
+# is given the records. With no data at all, the gate and the clarification answer would be 404: no
+# such gate, no such question.
+POST_DATA = {
+    "admin.user_active": {"active": "yes"},
+    "evaluation.gates": {"gate": "documents"},
+    "supplier.clarifications": lambda records: {"clarification_id": records["clarification_id"]},
+}
+
+
+def post_data(endpoint: str, records: dict) -> dict:
+    data = POST_DATA.get(endpoint, {})
+    return data(records) if callable(data) else data
 
 
 def outcome(response, method: str, signed_in: bool) -> str | int:
@@ -220,7 +277,7 @@ def test_access_matrix(app, world, records, sign_in):
             client = clients[role]
             if endpoint == "auth.sign_out" and users[role] is not None:
                 client = sign_in(users[role])  # signing out ends that client's session
-            response = client.open(url, method=method, data=POST_DATA.get(endpoint, {}))
+            response = client.open(url, method=method, data=post_data(endpoint, records))
             got = outcome(response, method, signed_in=users[role] is not None)
             if endpoint == "auth.sign_out" and response.status_code == 302:
                 got = OK
@@ -293,3 +350,22 @@ def test_evaluator_loses_access_when_signed_out_by_expiry(app, world, clock, sig
     response = client.get(f"/evaluation/applications/{application.id}")
     assert response.status_code == 302
     assert urlparse(response.headers["Location"]).path == "/sign-in"
+
+
+def test_outcome_and_letter_only_after_publication(app, world, clock, sign_in):
+    """Moderated is not published: until the administrator publishes, the provider sees no outcome."""
+    application = complete_application(world.provider_a, world.window, clock, submit=True)
+    clock.set(world.window.closes_at + timedelta(days=1))
+    evaluate(application, [world.admin, world.evaluator], clock)
+    pages = [url_for("supplier.outcome", application_id=application.id),
+             url_for("supplier.letter", application_id=application.id)]
+    owner, colleague, other = sign_in(world.provider_a), sign_in(world.colleague_a), sign_in(world.provider_b)
+    for client in (owner, colleague, other):
+        for page in pages:
+            assert client.get(page).status_code == 404, page
+    outcomes.publish(world.admin, world.window, clock.now())
+    for client in (owner, colleague):
+        for page in pages:
+            assert client.get(page).status_code == 200, page
+    for page in pages:
+        assert other.get(page).status_code == 404, page
