@@ -2,6 +2,7 @@
 
 from portal.models.application import Answer, Application, ApplicationLot, Document, Referee
 from portal.models.audit import AuditEvent
+from portal.models.bid import Bid, BidAssessment, BidCost, BidReceipt
 from portal.models.dps import Dps, DpsMember, Lot, QualityQuestion, QuestionSet
 from portal.models.evaluation import (
     Allocation,
@@ -15,12 +16,22 @@ from portal.models.evaluation import (
 )
 from portal.models.messages import Notification, OutboxMessage
 from portal.models.organisation import LotMembership, Organisation
+from portal.models.placement import (
+    OffFrameworkDocument,
+    OffFrameworkProvider,
+    OffFrameworkReferee,
+    Placement,
+    PlacementCost,
+)
+from portal.models.referral import BidInvitation, Referral, ReferralChild, ReferralRound
 from portal.models.user import Invitation, User, UserRole
 from portal.models.window import EntryWindow
 
 __all__ = [
     "Allocation", "Clarification", "ConflictOfInterest", "GateResult", "LotOutcome", "ModeratedScore", "Score",
     "TierAward",
+    "Bid", "BidAssessment", "BidCost", "BidInvitation", "BidReceipt", "OffFrameworkDocument", "OffFrameworkProvider",
+    "OffFrameworkReferee", "Placement", "PlacementCost", "Referral", "ReferralChild", "ReferralRound",
     "Answer", "Application", "ApplicationLot", "AuditEvent", "Document", "Dps", "DpsMember",
     "EntryWindow", "Invitation", "Lot", "LotMembership", "Notification", "Organisation",
     "OutboxMessage", "QualityQuestion", "QuestionSet", "Referee", "User", "UserRole",

@@ -1,0 +1,155 @@
+"""Placements made from referrals, on the framework (an awarded bid) or off it (a provider from the
+authority's own off-framework list, only once the framework is exhausted), and that list itself."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+
+QA_VISIT_HOURS = 72  # an emergency placement gets a quality-assurance visit within this many hours of starting
+
+
+class Placement(db.Model):
+    """A child placed with a provider, with the cost agreed in the individual placement agreement (IPA)."""
+
+    __tablename__ = "placement"
+    __table_args__ = (
+        Index("ix_placement_authority_created", "authority_id", "created_at"),
+        Index("ix_placement_qa_due", "qa_visit_at", "qa_visit_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_reference: Mapped[str] = mapped_column(String(40), unique=True)  # the IPA's reference
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), unique=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    on_framework: Mapped[bool] = mapped_column(Boolean)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)  # on framework
+    off_framework_provider_id: Mapped[int | None] = mapped_column(ForeignKey("off_framework_provider.id"),
+                                                                  index=True)
+    bid_id: Mapped[int | None] = mapped_column(ForeignKey("bid.id"), unique=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id"))
+    tier: Mapped[int | None]
+    weekly_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    start_date: Mapped[date]
+    location_area: Mapped[str] = mapped_column(String(100))  # local authority area of the home
+    in_home_area: Mapped[bool] = mapped_column(Boolean)  # in the child's home authority's area
+    location_was_preferred: Mapped[bool] = mapped_column(Boolean)
+    budget_holder_name: Mapped[str] = mapped_column(String(120))  # approved the cost
+    budget_approved_on: Mapped[date]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+    # Quality assurance visit: due within 72 hours for an emergency placement, else before the start where possible
+    qa_visit_due_at: Mapped[datetime | None]
+    qa_visit_at: Mapped[datetime | None]
+    qa_visit_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    qa_visit_notes: Mapped[str] = mapped_column(Text, default="")
+
+    referral = relationship("Referral")
+    authority = relationship("Organisation", foreign_keys=[authority_id])
+    provider = relationship("Organisation", foreign_keys=[provider_id])
+    off_framework_provider = relationship("OffFrameworkProvider")
+    bid = relationship("Bid")
+    lot = relationship("Lot")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    costs = relationship("PlacementCost", back_populates="placement", order_by="PlacementCost.position",
+                         cascade="all, delete-orphan")
+
+    @property
+    def provider_name(self) -> str:
+        if self.provider is not None:
+            return self.provider.name
+        return self.off_framework_provider.name
+
+    @property
+    def framework_label(self) -> str:
+        return "On framework" if self.on_framework else "Off framework"
+
+    def qa_visit_outstanding(self) -> bool:
+        return self.qa_visit_due_at is not None and self.qa_visit_at is None
+
+    def qa_visit_overdue(self, now: datetime) -> bool:
+        return self.qa_visit_outstanding() and self.qa_visit_due_at <= now
+
+
+class PlacementCost(db.Model):
+    """A line of the itemised placement cost: the core fee, then each additional cost."""
+
+    __tablename__ = "placement_cost"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placement.id"), index=True)
+    position: Mapped[int]
+    description: Mapped[str] = mapped_column(String(200))
+    weekly_amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    timescale: Mapped[str] = mapped_column(String(100), default="")
+    review_date: Mapped[date | None]
+
+    placement = relationship("Placement", back_populates="costs")
+
+
+class OffFrameworkProvider(db.Model):
+    """A provider on no framework, kept on one authority's own list for when the framework is exhausted."""
+
+    __tablename__ = "off_framework_provider"
+    __table_args__ = (Index("ix_off_framework_provider_authority_name", "authority_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    ofsted_urn: Mapped[str | None] = mapped_column(String(12))
+    ofsted_rating: Mapped[str | None] = mapped_column(String(40))
+    local_authority_area: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(Text, default="")
+    contact_name: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    telephone: Mapped[str] = mapped_column(String(30), default="")
+    services: Mapped[str] = mapped_column(Text, default="")
+    place_with_caution: Mapped[bool] = mapped_column(Boolean, default=False)
+    caution_note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    authority = relationship("Organisation")
+    documents = relationship("OffFrameworkDocument", back_populates="provider", order_by="OffFrameworkDocument.id",
+                             cascade="all, delete-orphan")
+    referees = relationship("OffFrameworkReferee", back_populates="provider", order_by="OffFrameworkReferee.id",
+                            cascade="all, delete-orphan")
+
+
+class OffFrameworkDocument(db.Model):
+    """Evidence about an off-framework provider (Ofsted report, insurance...), stored like application files."""
+
+    __tablename__ = "off_framework_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("off_framework_provider.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    original_filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    file_type: Mapped[str] = mapped_column(String(10))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime]
+
+    provider = relationship("OffFrameworkProvider", back_populates="documents")
+
+
+class OffFrameworkReferee(db.Model):
+    """A reference for an off-framework provider and what it said."""
+
+    __tablename__ = "off_framework_referee"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("off_framework_provider.id"), index=True)
+    authority_name: Mapped[str] = mapped_column(String(200))
+    contact_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    outcome: Mapped[str | None] = mapped_column(String(20))  # satisfactory / unsatisfactory; None: not yet taken up
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    provider = relationship("OffFrameworkProvider", back_populates="referees")
