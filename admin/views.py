@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -31,7 +31,6 @@ from portal.models import (
     Lot,
     LotMembership,
     Organisation,
-    OutboxMessage,
     QualityQuestion,
     QuestionSet,
     User,
@@ -40,7 +39,7 @@ from portal.models.application import SUBMITTED
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.organisation import PROVIDER, PROVIDER_STATUSES
 from portal.models.user import ADMINISTRATOR
-from portal.services import accounts, applications, audit, dps_setup, windows
+from portal.services import accounts, applications, audit, dps_setup, mail, windows
 from portal.services import providers as provider_register
 from portal.timezone import local_datetime, to_local
 
@@ -216,7 +215,8 @@ def questions(dps_id):
         else:
             flash(f"Weighting saved: {question_set.weighting_label}", "success")
             return redirect(url_for("admin.questions", dps_id=dps.id))
-    return render_template("admin/questions.html", dps=dps, question_set=question_set, form=form), _status(form)
+    return render_template("admin/questions.html", dps=dps, question_set=question_set, form=form,
+                           locked_reason=dps_setup.locked_reason(question_set, now())), _status(form)
 
 
 @blueprint.route("/dps/<int:dps_id>/questions/new-version", methods=["POST"])
@@ -251,7 +251,7 @@ def question_new(dps_id):
     form = QuestionForm()
     if request.method == "GET":
         form.scoring.data = "scored"
-    locked_error = dps_setup.locked_reason(question_set)
+    locked_error = dps_setup.locked_reason(question_set, now())
     if form.validate_on_submit():
         try:
             dps_setup.add_question(current_user, question_set, **_question_fields(form), now=now())
@@ -270,7 +270,7 @@ def question_edit(dps_id, question_id):
     dps = _dps(dps_id)
     question = _question(dps, question_id)
     form = QuestionForm(obj=question)
-    locked_error = dps_setup.locked_reason(question.question_set)
+    locked_error = dps_setup.locked_reason(question.question_set, now())
     if form.validate_on_submit():
         try:
             dps_setup.update_question(current_user, question, **_question_fields(form), now=now())
@@ -415,7 +415,9 @@ def provider_detail(provider_id, ofsted_form=None):
         .join(EntryWindow).where(EntryWindow.dps.has(lead_authority_id=current_user.organisation_id))
         .order_by(Application.submitted_at.desc())).all()
     return render_template("admin/provider_detail.html", provider=provider, memberships=memberships,
-                           submitted=submitted, ofsted_form=ofsted_form or OfstedForm()), 400 if ofsted_form else 200
+                           submitted=submitted, ofsted_form=ofsted_form or OfstedForm(),
+                           may_record_ofsted=provider_register.is_linked(provider, current_user.organisation_id)
+                           ), 400 if ofsted_form else 200
 
 
 @blueprint.route("/providers/<int:provider_id>/ofsted", methods=["POST"])
@@ -505,31 +507,40 @@ def user_active(user_id):
 
 # Audit and outbox ------------------------------------------------------------------------------
 
-def _date_arg(name: str) -> datetime | None:
-    value = request.args.get(name, "")
+DATE_FILTER_YEARS = (2000, 2100)
+
+
+def _date_arg(name: str) -> tuple[date | None, dict | None]:
+    """The day a date filter names, or an error for the summary; an unreadable date is ignored."""
     try:
-        return datetime.strptime(value, "%Y-%m-%d")
+        day = datetime.strptime(request.args.get(name, ""), "%Y-%m-%d").date()
     except ValueError:
-        return None
+        return None, None
+    first, last = DATE_FILTER_YEARS
+    if not first <= day.year <= last:
+        return None, {"text": f"Enter a ‘{name}’ date between the years {first} and {last}", "href": f"#{name}"}
+    return day, None
 
 
 @blueprint.route("/audit")
 def audit_log():
-    since, until = _date_arg("from"), _date_arg("to")
-    query = audit.search(authority_ids=_consortium_ids(), action=request.args.get("action") or None,
-                         actor=request.args.get("actor") or None,
-                         since=local_datetime(since.date(), datetime.min.time()) if since else None,
-                         until=local_datetime((until + timedelta(days=1)).date(), datetime.min.time())
-                         if until else None)
+    (since, since_error), (until, until_error) = _date_arg("from"), _date_arg("to")
+    errors = [error for error in (since_error, until_error) if error]
+    query = audit.search(lead_id=current_user.organisation_id, authority_ids=_consortium_ids(),
+                         action=request.args.get("action") or None, actor=request.args.get("actor") or None,
+                         since=local_datetime(since, time.min) if since else None,
+                         until=local_datetime(until + timedelta(days=1), time.min) if until else None)
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
-    return render_template("admin/audit.html", page=page, actions=audit.ACTIONS, args=request.args)
+    return render_template("admin/audit.html", page=page, actions=audit.ACTIONS, args=request.args,
+                           errors=errors), 400 if errors else 200
 
 
 @blueprint.route("/outbox")
 def outbox():
-    # The outbox holds sign-in links; only a development or test portal shows it.
+    # Only a development or test portal shows the outbox, and only the consortium's mail, with the secrets of
+    # password-reset and invitation links hidden.
     if current_app.config.get("PRODUCTION"):
         abort(404)
-    page = db.paginate(db.select(OutboxMessage).order_by(OutboxMessage.id.desc()),
+    page = db.paginate(mail.outbox_of(lead_id=current_user.organisation_id, authority_ids=_consortium_ids()),
                        page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
-    return render_template("admin/outbox.html", page=page)
+    return render_template("admin/outbox.html", page=page, masked=mail.masked)

@@ -7,9 +7,10 @@ outcome_letter
     provider and shows no other provider's score.
 
 evaluation_report
-    The lead authority's record of a window's evaluation: every submitted application with each
-    evaluator's marks, the moderated marks, gates, references and outcomes; then each lot's current
-    tier table with every figure of the workings and the weighting used.
+    The lead authority's record of a window's evaluation, for its administrators: every submitted
+    application with each evaluator's submitted marks (never a draft), the moderated marks, gates,
+    references and outcomes; then each lot's current tier table with every figure of the workings and
+    the weighting used.
 
 Money is shown as £1,234.56, percentages to 1 decimal place, components and totals to 2 (rounded
 half up, for display only: ranks come from the exact totals).
@@ -419,7 +420,7 @@ def _report_application(application, questions, styles, width) -> list:
     ]
 
     flowables.append(_para("Scores", styles["h3"]))
-    allocations = list(application.allocations)
+    allocations = [allocation for allocation in application.allocations if allocation.is_submitted]  # never drafts
     marks = {(allocation.id, score.question_id): score for allocation in allocations for score in allocation.scores}
     moderated = {score.question_id: score for score in application.moderated_scores}
     rows = [["Question", "Marked by", "Score", "Reason"]]

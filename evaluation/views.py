@@ -117,6 +117,8 @@ def report(window_id):
     from evaluation.documents import evaluation_report
 
     window = _window(window_id)
+    if not current_user.has_role(ADMINISTRATOR):
+        abort(403)  # the whole window's scores and findings are the administrators' record
     pdf = evaluation_report(window, issued_at=now())
     return _pdf_response(pdf, f"{window.dps.reference}-{window.label.replace(' ', '-')}-evaluation-report.pdf")
 
@@ -146,7 +148,6 @@ def _render_application(application, status=200, **context):
     return render_template(
         "evaluation/application.html", application=application, answers=answers, labels=EVIDENCE_KINDS,
         mine=mine, visible=evaluations.scores_visible_to(current_user, application),
-        conflicted=evaluations.is_conflicted(current_user, application.provider_id),
         gates={g.gate: g for g in application.gates}, gate_labels=GATES,
         suggested=evaluations.suggested_gates(application), clock=evaluations.decision_clock(application, moment),
         state=evaluations.evaluation_state(application), evaluators=evaluators,
@@ -160,10 +161,11 @@ def _marks_from_form() -> dict[int, tuple[int | None, str]]:
     marks = {}
     for key, value in request.form.items():
         if key.startswith("score-"):
-            question_id = int(key.removeprefix("score-")) if key.removeprefix("score-").isdigit() else None
+            # isdecimal, not isdigit: "²" is a digit that int() cannot read.
+            question_id = int(key.removeprefix("score-")) if key.removeprefix("score-").isdecimal() else None
             if question_id is None:
                 continue
-            score = int(value) if value.strip().lstrip("-").isdigit() else None
+            score = int(value) if value.strip().lstrip("-").isdecimal() else None
             marks[question_id] = (score, request.form.get(f"reason-{question_id}", ""))
     return marks
 

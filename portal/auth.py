@@ -40,7 +40,7 @@ login_manager.login_message_category = "info"
 def load_user(session_id: str):
     # The session names the user and a fingerprint of their password, so a reset signs out every session.
     user_id, _, fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
+    if not (user_id.isdecimal() and user_id.isascii()):
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.is_active or fingerprint != user.password_hash[-16:]:
@@ -104,9 +104,13 @@ def home_for(user: User) -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """A path on this site to go to after signing in, or None. Browsers drop tabs and line breaks from a
+    link and read a backslash as a slash, so a path like /%09/evil.example would lead off the site."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(character) < 33 or ord(character) == 127 for character in target):
+        return None
+    return target
 
 
 class SignInForm(FlaskForm):

@@ -22,7 +22,18 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+MAX_PAGE = 10_000
+
+
+class PortalSQLAlchemy(SQLAlchemy):
+    def paginate(self, select, *, page=None, **kwargs):
+        """As Flask-SQLAlchemy's, with the page number clamped: a huge ?page= would overflow the OFFSET."""
+        if page is not None:
+            page = max(1, min(page, MAX_PAGE))
+        return super().paginate(select, page=page, **kwargs)
+
+
+db = PortalSQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

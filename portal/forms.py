@@ -100,7 +100,7 @@ def parse_time(text: str | None):
     if cleaned.endswith(("am", "pm")):
         cleaned, suffix = cleaned[:-2], cleaned[-2:]
     hours, _, minutes = cleaned.partition(":")
-    if not hours.isdigit() or (minutes and not minutes.isdigit()):
+    if not hours.isdecimal() or (minutes and not minutes.isdecimal()):
         return None
     hour, minute = int(hours), int(minutes or 0)
     if suffix:

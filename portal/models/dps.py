@@ -1,3 +1,4 @@
+import calendar
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
@@ -82,8 +83,12 @@ class Dps(db.Model):
 
     @property
     def end_date(self) -> date:
-        years = self.initial_years + sum(self.extensions)
-        return self.start_date.replace(year=self.start_date.year + years)
+        """The start date after the initial term and every extension; 28 February for a 29 February start
+        that ends in a year that is not a leap year."""
+        year = self.start_date.year + self.initial_years + sum(self.extensions)
+        if (self.start_date.month, self.start_date.day) == (2, 29) and not calendar.isleap(year):
+            return date(year, 2, 28)
+        return self.start_date.replace(year=year)
 
     @property
     def cadence_label(self) -> str:

@@ -299,10 +299,19 @@ def accept_invitation(token: str, name: str, password: str, now: datetime) -> Us
     return user
 
 
+def _check_may_manage(admin: User, user: User, permitted: set[str]) -> None:
+    """A lead authority's administrator manages the commissioning officers of its member authorities, but
+    not their administrators: only what the admin could have given the user may be taken away."""
+    if not user.roles <= permitted:
+        raise DomainError(f"{user.name} holds roles that only {user.organisation.name}'s own administrators "
+                          "can change")
+
+
 def change_roles(admin: User, user: User, roles: set[str], now: datetime) -> None:
     permitted = set(allowed_roles(admin, user.organisation))
     if not permitted:
         raise DomainError("You cannot change the roles of this user")
+    _check_may_manage(admin, user, permitted)
     if not roles:
         raise DomainError("Select at least one role", field="roles")
     if not roles <= permitted:
@@ -320,8 +329,10 @@ def change_roles(admin: User, user: User, roles: set[str], now: datetime) -> Non
 
 
 def set_active(admin: User, user: User, active: bool, now: datetime) -> None:
-    if not allowed_roles(admin, user.organisation) or user.organisation.is_provider:
+    permitted = set(allowed_roles(admin, user.organisation))
+    if not permitted or user.organisation.is_provider:
         raise DomainError("You cannot change this user's account")
+    _check_may_manage(admin, user, permitted)
     if user.id == admin.id:
         raise DomainError("You cannot deactivate your own account")
     if user.active == active:

@@ -2,7 +2,8 @@
 the completeness check and submission while the window is open.
 
 Who may see an application: the provider's own users, always; the lead authority's evaluators
-and administrators, once it is submitted. Nobody else, whatever id they type.
+and administrators, once it is submitted, unless they have declared a conflict of interest with the
+provider. Nobody else, whatever id they type.
 """
 
 import re
@@ -31,10 +32,11 @@ from portal.models import (
 from portal.models.application import DRAFT, SUBMITTED
 from portal.models.dps import EVIDENCE_KINDS, EVIDENCE_MISSING, MINIMUM_REFEREES
 from portal.models.user import ADMINISTRATOR, EVALUATOR, PROVIDER_USER
-from portal.services import audit, mail, uploads
+from portal.services import audit, evaluations, mail, uploads
 from portal.timezone import format_date, format_datetime
 
 MAX_WEEKLY_PRICE = Decimal("100000")
+BARRED = ("suspended", "terminated")  # provider standings that may neither apply nor submit
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -45,7 +47,8 @@ def can_view(user: User, application: Application) -> bool:
         return True
     lead_id = application.window.dps.lead_authority_id
     return (application.status == SUBMITTED and user.organisation_id == lead_id
-            and user.has_role(EVALUATOR, ADMINISTRATOR))
+            and user.has_role(EVALUATOR, ADMINISTRATOR)
+            and not evaluations.is_conflicted(user, application.provider_id))
 
 
 def get_for(user: User, application_id: int) -> Application:
@@ -124,8 +127,10 @@ def start(user: User, window: EntryWindow, now: datetime) -> Application:
         return existing
     if not window.is_open(now):
         raise DomainError(f"{window.label} of {window.dps.name} is not open for applications.")
-    if user.organisation.provider_status in ("suspended", "terminated"):
+    if user.organisation.provider_status in BARRED:
         raise DomainError(f"Your organisation is {user.organisation.status_label.lower()} and cannot apply.")
+    if window.question_set.locked_at is None:
+        window.question_set.locked_at = now  # the window has opened, even if the scheduler has not yet said so
     application = Application(window=window, provider_id=user.organisation_id, status=DRAFT, created_by_id=user.id,
                               created_at=now, updated_at=now)
     db.session.add(application)
@@ -261,27 +266,31 @@ def upload_document(user: User, application: Application, *, kind: str, filename
     file_type = uploads.check(data, filename)
     stored_name = uploads.store(data)
     previous = next((doc for doc in application.documents if doc.kind == kind), None)
-    before = None
+    before = old_name = None
     if previous is not None:
         before = {"filename": previous.original_filename, "sha256": previous.sha256}
         old_name = previous.stored_name
-        application.documents.remove(previous)
-        db.session.flush()
     document = Document(kind=kind, original_filename=filename[:255], stored_name=stored_name, file_type=file_type,
                         size_bytes=len(data), sha256=uploads.sha256(data), expires_on=expires_on,
                         uploaded_by_id=user.id, uploaded_at=now)
-    application.documents.append(document)
-    application.updated_at = now
-    db.session.flush()
-    audit.record(at=now, actor=user, action="application.document_uploaded", entity=application,
-                 summary=f"{EVIDENCE_KINDS[kind]} uploaded", before=before,
-                 after={"filename": document.original_filename, "sha256": document.sha256})
     try:
-        _commit_change()
-    except DomainError:
+        # Every write is in here: a colleague's change or upload of the same kind at the same moment shows at
+        # any flush, as a stale version or a second document of the kind.
+        if previous is not None:
+            application.documents.remove(previous)
+            db.session.flush()
+        application.documents.append(document)
+        application.updated_at = now
+        db.session.flush()
+        audit.record(at=now, actor=user, action="application.document_uploaded", entity=application,
+                     summary=f"{EVIDENCE_KINDS[kind]} uploaded", before=before,
+                     after={"filename": document.original_filename, "sha256": document.sha256})
+        db.session.commit()
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
         uploads.discard(stored_name)
-        raise
-    if previous is not None:
+        raise DomainError("A colleague changed this application at the same moment. Check it and try again.") from None
+    if old_name is not None:
         uploads.discard(old_name)
     return document
 
@@ -370,6 +379,10 @@ def submit(user: User, application: Application, now: datetime) -> Application:
         raise DomainError(f"This application was already submitted on {format_datetime(application.submitted_at)}. "
                           "Nothing has changed.")
     ensure_editable(application, now)
+    provider = application.provider
+    if provider.provider_status in BARRED:
+        raise DomainError(f"Your organisation is {provider.status_label.lower()} and cannot submit applications. "
+                          "Your draft has been kept.")
     missing = missing_items(application, now)
     if missing:
         raise DomainError("This application is not complete: fix the items listed, then submit it.")

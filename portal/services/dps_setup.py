@@ -8,11 +8,24 @@ from datetime import date, datetime
 
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.models import Dps, DpsMember, EntryWindow, Lot, Organisation, QualityQuestion, QuestionSet, User
+from portal.models import (
+    Application,
+    Dps,
+    DpsMember,
+    EntryWindow,
+    Lot,
+    Organisation,
+    QualityQuestion,
+    QuestionSet,
+    User,
+)
+from portal.models.application import SUBMITTED
 from portal.models.dps import EVIDENCE_KINDS, SERVICE_TYPES
 from portal.models.organisation import AUTHORITY
 from portal.models.user import ADMINISTRATOR, EVALUATOR
 from portal.services import audit
+
+START_YEARS = (2000, 2100)
 
 
 def dps_for_lead(user: User, dps_id: int) -> Dps:
@@ -34,7 +47,7 @@ def _check_terms(*, reference, service_type, initial_years, extension_years, cad
     if not 1 <= initial_years <= 10:
         raise DomainError("The initial term must be between 1 and 10 years", field="initial_years")
     parts = [part.strip() for part in extension_years.split("+") if part.strip()]
-    if not all(part.isdigit() and 1 <= int(part) <= 5 for part in parts):
+    if not all(part.isdecimal() and 1 <= int(part) <= 5 for part in parts):
         raise DomainError("Enter extensions as whole years joined by +, like 1+1", field="extension_years")
     if cadence_months is not None and not 1 <= cadence_months <= 24:
         raise DomainError("Windows must open between every 1 and every 24 months", field="cadence_months")
@@ -56,6 +69,9 @@ def create_dps(admin: User, *, reference: str, name: str, service_type: str, des
     _check_terms(reference=reference, service_type=service_type, initial_years=initial_years,
                  extension_years=extension_years, cadence_months=cadence_months,
                  window_length_days=window_length_days, required_evidence=required_evidence)
+    first, last = START_YEARS
+    if not first <= start_date.year <= last:
+        raise DomainError(f"The start date must be in the years {first} to {last}", field="start_date")
     if db.session.scalar(db.select(Dps.id).where(Dps.reference == reference.strip())):
         raise DomainError("Another DPS already has this reference", field="reference")
     _check_weighting(quality_weight, quality_threshold_percent)
@@ -89,6 +105,8 @@ def update_terms(admin: User, dps: Dps, *, name: str, description: str, cadence_
                           field="decision_working_days")
     if moderation_gap is not None and not 0 <= moderation_gap <= 100:
         raise DomainError("The gap that highlights differing scores must be between 0 and 100", field="moderation_gap")
+    if set(required_evidence) != set(dps.required_evidence.split(",")):
+        _check_evidence_may_change(dps, now)
     fields = ("name", "description", "cadence_months", "window_length_days", "reminder_days",
               "decision_working_days", "required_evidence", "moderation_gap")
     before = {field: getattr(dps, field) for field in fields}
@@ -106,6 +124,22 @@ def update_terms(admin: User, dps: Dps, *, name: str, description: str, cadence_
         audit.record(at=now, actor=admin, action="dps.updated", entity=dps, summary=f"{dps.reference} terms changed",
                      before=before, after=after)
     db.session.commit()
+
+
+def _check_evidence_may_change(dps: Dps, now: datetime) -> None:
+    """Providers of a window are asked for, and judged on, the same evidence from its opening to its outcomes."""
+    for window in db.session.scalars(db.select(EntryWindow).where(EntryWindow.dps_id == dps.id,
+                                                                  EntryWindow.opens_at <= now)):
+        if window.is_open(now):
+            raise DomainError(f"The evidence providers must send cannot change while {window.label} is open: "
+                              "change it after the window has closed and its outcomes are published",
+                              field="required_evidence")
+        if window.outcomes_published_at is None and db.session.scalar(
+                db.select(Application.id).where(Application.window_id == window.id,
+                                                Application.status == SUBMITTED).limit(1)) is not None:
+            raise DomainError(f"The evidence providers must send cannot change while the applications of "
+                              f"{window.label} are being evaluated: change it after their outcomes are published",
+                              field="required_evidence")
 
 
 def add_member(admin: User, dps: Dps, *, authority_name: str, local_authority_area: str, now: datetime) -> DpsMember:
@@ -170,25 +204,30 @@ def update_lot(admin: User, lot: Lot, *, name: str, description: str, age_from: 
 
 # Questions and weighting -----------------------------------------------------------------------
 
-def _window_using(question_set: QuestionSet) -> EntryWindow | None:
+def _window_using(question_set: QuestionSet, now: datetime) -> EntryWindow | None:
+    """The first window that has opened under this version, whether or not the scheduler has announced it."""
     return db.session.scalar(
-        db.select(EntryWindow).where(EntryWindow.question_set_id == question_set.id,
-                                     EntryWindow.opened_at.is_not(None)).order_by(EntryWindow.opened_at)
+        db.select(EntryWindow).where(EntryWindow.question_set_id == question_set.id, EntryWindow.opens_at <= now)
+        .order_by(EntryWindow.opens_at).limit(1)
     )
 
 
-def locked_reason(question_set: QuestionSet) -> str | None:
+def is_locked(question_set: QuestionSet, now: datetime) -> bool:
+    return question_set.is_locked or _window_using(question_set, now) is not None
+
+
+def locked_reason(question_set: QuestionSet, now: datetime) -> str | None:
     """Why this version of the questions can no longer change, or None while it can."""
-    if not question_set.is_locked:
+    window = _window_using(question_set, now)
+    if not question_set.is_locked and window is None:
         return None
-    window = _window_using(question_set)
     used_by = f" by {window.label}, which has opened" if window else ""
     return (f"Version {question_set.version} of the questions and weighting is in use{used_by}, so it cannot "
             "change. Create a new version: later windows will use it.")
 
 
-def ensure_editable(question_set: QuestionSet) -> None:
-    reason = locked_reason(question_set)
+def ensure_editable(question_set: QuestionSet, now: datetime) -> None:
+    reason = locked_reason(question_set, now)
     if reason:
         raise DomainError(reason)
 
@@ -203,7 +242,7 @@ def _check_weighting(quality_weight: int, threshold: int) -> None:
 
 def set_weighting(admin: User, question_set: QuestionSet, *, quality_weight: int, quality_threshold_percent: int,
                   now: datetime) -> None:
-    ensure_editable(question_set)
+    ensure_editable(question_set, now)
     _check_weighting(quality_weight, quality_threshold_percent)
     before = {"quality_weight": question_set.quality_weight, "cost_weight": question_set.cost_weight,
               "quality_threshold_percent": question_set.quality_threshold_percent}
@@ -241,7 +280,7 @@ def _question_state(question: QualityQuestion) -> dict:
 
 def add_question(admin: User, question_set: QuestionSet, *, text: str, guidance: str, scoring: str, weight: int,
                  max_score: int, min_score: int, word_limit: int, now: datetime) -> QualityQuestion:
-    ensure_editable(question_set)
+    ensure_editable(question_set, now)
     _check_question(text, scoring, weight, max_score, min_score, word_limit)
     if scoring == "pass_fail":
         weight, max_score, min_score = 0, 1, 1
@@ -259,7 +298,7 @@ def add_question(admin: User, question_set: QuestionSet, *, text: str, guidance:
 
 def update_question(admin: User, question: QualityQuestion, *, text: str, guidance: str, scoring: str, weight: int,
                     max_score: int, min_score: int, word_limit: int, now: datetime) -> None:
-    ensure_editable(question.question_set)
+    ensure_editable(question.question_set, now)
     _check_question(text, scoring, weight, max_score, min_score, word_limit)
     if scoring == "pass_fail":
         weight, max_score, min_score = 0, 1, 1
@@ -274,7 +313,7 @@ def update_question(admin: User, question: QualityQuestion, *, text: str, guidan
 
 def remove_question(admin: User, question: QualityQuestion, now: datetime) -> None:
     question_set = question.question_set
-    ensure_editable(question_set)
+    ensure_editable(question_set, now)
     audit.record(at=now, actor=admin, action="questions.changed", entity=question,
                  summary=f"Question {question.number} removed from version {question_set.version}",
                  before=_question_state(question))
@@ -285,7 +324,7 @@ def remove_question(admin: User, question: QualityQuestion, now: datetime) -> No
 def new_version(admin: User, dps: Dps, now: datetime) -> QuestionSet:
     """Copy the current, locked version into a new one that scheduled and later windows use."""
     current = dps.current_question_set
-    if not current.is_locked:
+    if not is_locked(current, now):
         raise DomainError(f"Version {current.version} has not been used by a window yet: change it directly.")
     questions = [
         QualityQuestion(number=q.number, text=q.text, guidance=q.guidance, scoring=q.scoring, weight=q.weight,

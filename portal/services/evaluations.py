@@ -1,23 +1,29 @@
 """Evaluating applications: allocation and conflicts of interest, independent scoring, pass/fail
 gates and references, clarification questions, the decision clock, moderation and outcomes.
 
-Who sees scores: an evaluator sees their own; the other evaluators' only once they have submitted
-their own. Moderation opens when every allocated evaluator has submitted. Providers see nothing of
-the evaluation until the administrator publishes the window's outcomes, and then only their own.
+Who sees scores: an evaluator sees their own; the other evaluators' submitted scores only once they
+have submitted their own, and never a colleague's draft. An evaluator with a declared conflict of
+interest with the provider cannot open the application at all. Moderation opens when every allocated
+evaluator has submitted. Providers see nothing of the evaluation until the administrator publishes
+the window's outcomes, and then only their own.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import url_for
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import (
     Allocation,
     Application,
+    ApplicationLot,
     Clarification,
     ConflictOfInterest,
     EntryWindow,
@@ -45,6 +51,19 @@ from portal.timezone import format_date
 from portal.workdays import working_days_elapsed
 
 MINIMUM_EVALUATORS = 2
+CHANGED_MEANWHILE = "Someone else changed this at the same moment. Check what is recorded now and try again."
+
+
+@contextmanager
+def _saving():
+    """Commit the changes made in the block. If another request changed the same records first (a second row
+    where only one may be, or a stale version of the application), roll everything back and say so."""
+    try:
+        yield
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        raise DomainError(CHANGED_MEANWHILE) from None
 
 
 # Who may do what -------------------------------------------------------------------------------
@@ -55,9 +74,12 @@ def _is_lead_evaluator(user: User, application: Application) -> bool:
 
 
 def application_for_lead(user: User, application_id: int) -> Application:
-    """A submitted application of a DPS the user's authority leads, for its evaluators and administrators."""
+    """A submitted application of a DPS the user's authority leads, for its evaluators and administrators,
+    unless the user has declared a conflict of interest with the provider."""
     application = db.session.get(Application, application_id)
     if application is None or application.status != SUBMITTED or not _is_lead_evaluator(user, application):
+        raise NotFound()
+    if is_conflicted(user, application.provider_id):
         raise NotFound()
     return application
 
@@ -89,19 +111,19 @@ def declare_conflict(evaluator: User, provider: Organisation, note: str, now: da
         raise NotFound()
     if is_conflicted(evaluator, provider.id):
         raise DomainError(f"You have already declared a conflict of interest with {provider.name}")
-    db.session.add(ConflictOfInterest(evaluator_id=evaluator.id, provider_id=provider.id, note=note.strip(),
-                                      declared_at=now))
-    # Unsubmitted work on that provider's applications is withdrawn; submitted scores stay on record.
-    pending = db.session.scalars(
-        db.select(Allocation).join(Application).where(Allocation.evaluator_id == evaluator.id,
-                                                      Allocation.submitted_at.is_(None),
-                                                      Application.provider_id == provider.id)).all()
-    for allocation in pending:
-        db.session.delete(allocation)
-    audit.record(at=now, actor=evaluator, action="evaluation.conflict_declared", entity=provider,
-                 summary=f"{evaluator.email} declared a conflict of interest with {provider.name}",
-                 after={"note": note.strip(), "allocations_withdrawn": len(pending)})
-    db.session.commit()
+    with _saving():
+        db.session.add(ConflictOfInterest(evaluator_id=evaluator.id, provider_id=provider.id, note=note.strip(),
+                                          declared_at=now))
+        # Unsubmitted work on that provider's applications is withdrawn; submitted scores stay on record.
+        pending = db.session.scalars(
+            db.select(Allocation).join(Application).where(Allocation.evaluator_id == evaluator.id,
+                                                          Allocation.submitted_at.is_(None),
+                                                          Application.provider_id == provider.id)).all()
+        for allocation in pending:
+            db.session.delete(allocation)
+        audit.record(at=now, actor=evaluator, action="evaluation.conflict_declared", entity=provider,
+                     summary=f"{evaluator.email} declared a conflict of interest with {provider.name}",
+                     after={"note": note.strip(), "allocations_withdrawn": len(pending)})
 
 
 def allocate(admin: User, application: Application, evaluator_ids: list[int], now: datetime) -> None:
@@ -125,18 +147,18 @@ def allocate(admin: User, application: Application, evaluator_ids: list[int], no
     if len(already) + len(chosen) < MINIMUM_EVALUATORS:
         raise DomainError(f"Allocate at least {MINIMUM_EVALUATORS} evaluators to each application",
                           field="evaluators")
-    for evaluator in chosen:
-        db.session.add(Allocation(application=application, evaluator_id=evaluator.id, allocated_by_id=admin.id,
-                                  allocated_at=now))
-        mail.notify(evaluator, at=now, link=url_for("evaluation.application", application_id=application.id),
-                    subject=f"Application to evaluate: {application.provider.name}",
-                    body=f"{admin.name} has asked you to evaluate {application.provider.name}'s application to "
-                         f"{application.window.dps.name}.")
-    audit.record(at=now, actor=admin, action="evaluation.allocated", entity=application,
-                 summary=f"{application.provider.name}'s application allocated",
-                 before={"evaluators": sorted(already)},
-                 after={"evaluators": sorted(already | {e.id for e in chosen})})
-    db.session.commit()
+    with _saving():
+        for evaluator in chosen:
+            db.session.add(Allocation(application=application, evaluator_id=evaluator.id, allocated_by_id=admin.id,
+                                      allocated_at=now))
+            mail.notify(evaluator, at=now, link=url_for("evaluation.application", application_id=application.id),
+                        subject=f"Application to evaluate: {application.provider.name}",
+                        body=f"{admin.name} has asked you to evaluate {application.provider.name}'s application to "
+                             f"{application.window.dps.name}.")
+        audit.record(at=now, actor=admin, action="evaluation.allocated", entity=application,
+                     summary=f"{application.provider.name}'s application allocated",
+                     before={"evaluators": sorted(already)},
+                     after={"evaluators": sorted(already | {e.id for e in chosen})})
 
 
 # Scoring ---------------------------------------------------------------------------------------
@@ -202,12 +224,13 @@ def submit_scores(evaluator: User, application: Application, now: datetime) -> N
 
 
 def scores_visible_to(user: User, application: Application) -> list[Allocation]:
-    """The allocations whose scores this user may read."""
+    """The allocations whose scores this user may read: their own draft; once they have submitted, every
+    submitted allocation (never a colleague's draft)."""
     mine = own_allocation(user, application)
     if mine is not None and not mine.is_submitted:
         return [mine]
     if mine is not None or moderation_open(application):
-        return list(application.allocations)
+        return [allocation for allocation in application.allocations if allocation.is_submitted]
     return []
 
 
@@ -250,16 +273,16 @@ def record_gate(user: User, application: Application, gate: str, passed: bool, e
         raise DomainError(f"Give the evidence for '{GATES[gate]}'", field=f"gate-{gate}")
     row = next((g for g in application.gates if g.gate == gate), None)
     before = {"passed": row.passed, "evidence": row.evidence} if row else None
-    if row is None:
-        row = GateResult(application=application, gate=gate, passed=passed, evidence=evidence.strip(),
-                         recorded_by_id=user.id, recorded_at=now)
-        db.session.add(row)
-    else:
-        row.passed, row.evidence, row.recorded_by_id, row.recorded_at = passed, evidence.strip(), user.id, now
-    audit.record(at=now, actor=user, action="evaluation.gate_recorded", entity=application,
-                 summary=f"{GATES[gate]}: {'pass' if passed else 'fail'}", before=before,
-                 after={"passed": passed, "evidence": evidence.strip()})
-    db.session.commit()
+    with _saving():
+        if row is None:
+            row = GateResult(application=application, gate=gate, passed=passed, evidence=evidence.strip(),
+                             recorded_by_id=user.id, recorded_at=now)
+            db.session.add(row)
+        else:
+            row.passed, row.evidence, row.recorded_by_id, row.recorded_at = passed, evidence.strip(), user.id, now
+        audit.record(at=now, actor=user, action="evaluation.gate_recorded", entity=application,
+                     summary=f"{GATES[gate]}: {'pass' if passed else 'fail'}", before=before,
+                     after={"passed": passed, "evidence": evidence.strip()})
 
 
 def record_reference(user: User, application: Application, referee_id: int, outcome: str, note: str,
@@ -406,22 +429,22 @@ def moderate(moderator: User, application: Application, marks: dict[int, tuple[i
     if any(c.is_open for c in application.clarifications):
         raise DomainError("A clarification question to the provider is still open")
 
-    for question in questions:
-        score, reason = marks[question.id]
-        db.session.add(ModeratedScore(application=application, question_id=question.id, score=score,
-                                      reason=reason.strip(), moderator_id=moderator.id, moderated_at=now))
-    agreed = {q.id: marks[q.id][0] for q in questions}
-    outcome, reasons = decide(application, agreed)
-    quality = _quality_percent(application.window.question_set, agreed)
-    for application_lot in application.lots:
-        db.session.add(LotOutcome(application=application, lot_id=application_lot.lot_id, outcome=outcome,
-                                  quality_percent=quality, reasons="\n".join(reasons)))
-    application.moderated_at, application.moderated_by_id = now, moderator.id
-    application.updated_at = now
-    audit.record(at=now, actor=moderator, action="evaluation.moderated", entity=application,
-                 summary=f"{application.provider.name}: {OUTCOME_LABELS[outcome]}",
-                 after={"outcome": outcome, "quality_percent": quality, "scores": agreed})
-    db.session.commit()
+    with _saving():
+        for question in questions:
+            score, reason = marks[question.id]
+            db.session.add(ModeratedScore(application=application, question_id=question.id, score=score,
+                                          reason=reason.strip(), moderator_id=moderator.id, moderated_at=now))
+        agreed = {q.id: marks[q.id][0] for q in questions}
+        outcome, reasons = decide(application, agreed)
+        quality = _quality_percent(application.window.question_set, agreed)
+        for application_lot in application.lots:
+            db.session.add(LotOutcome(application=application, lot_id=application_lot.lot_id, outcome=outcome,
+                                      quality_percent=quality, reasons="\n".join(reasons)))
+        application.moderated_at, application.moderated_by_id = now, moderator.id
+        application.updated_at = now
+        audit.record(at=now, actor=moderator, action="evaluation.moderated", entity=application,
+                     summary=f"{application.provider.name}: {OUTCOME_LABELS[outcome]}",
+                     after={"outcome": outcome, "quality_percent": quality, "scores": agreed})
     return {}
 
 
@@ -450,12 +473,17 @@ def decide(application: Application, agreed: dict[int, int]) -> tuple[str, list[
 
 
 def window_applications(window: EntryWindow) -> list[Application]:
+    """The window's submitted applications with everything the window page, publication and the evaluation
+    report read of them, in a fixed number of queries."""
     return db.session.scalars(
         db.select(Application).where(Application.window_id == window.id, Application.status == SUBMITTED)
         .options(selectinload(Application.provider),
                  selectinload(Application.allocations).selectinload(Allocation.evaluator),
+                 selectinload(Application.allocations).selectinload(Allocation.scores),
                  selectinload(Application.clarifications), selectinload(Application.outcomes),
-                 selectinload(Application.lots))
+                 selectinload(Application.lots).selectinload(ApplicationLot.lot),
+                 selectinload(Application.gates), selectinload(Application.referees),
+                 selectinload(Application.moderated_scores))
         .order_by(Application.submitted_at)
     ).all()
 

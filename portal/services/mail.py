@@ -6,6 +6,7 @@ MAIL_SERVER is set; without it (development) the messages stay in the outbox, wh
 administrator can read them.
 """
 
+import re
 import smtplib
 from datetime import datetime
 from email.message import EmailMessage
@@ -13,9 +14,10 @@ from email.message import EmailMessage
 from flask import current_app
 
 from portal.extensions import db
-from portal.models import Notification, OutboxMessage, User
+from portal.models import Invitation, Notification, OutboxMessage, User
 
 MAX_ATTEMPTS = 5
+LINK_TOKEN = re.compile(r"(/(?:reset-password|invitations)/)[^\s/?#]+")
 
 
 def notify(user: User, *, subject: str, body: str, at: datetime, link: str | None = None) -> None:
@@ -67,6 +69,26 @@ def dispatch_outbox(now: datetime, limit: int = 100) -> int:
                 sent += 1
             db.session.commit()
     return sent
+
+
+def outbox_of(*, lead_id: int, authority_ids: list[int]):
+    """The outbox as an administrator of the lead authority may read it, newest first: messages to people of
+    the consortium's authorities and of the providers linked to its DPSs, and invitations to join them."""
+    from portal.services.providers import linked_provider_ids
+
+    providers = linked_provider_ids(lead_id)
+    people = db.select(User.email).where(db.or_(User.organisation_id.in_(authority_ids),
+                                                 User.organisation_id.in_(providers)))
+    invited = db.select(Invitation.email).where(db.or_(Invitation.organisation_id.in_(authority_ids),
+                                                       Invitation.organisation_id.in_(providers)))
+    return (db.select(OutboxMessage)
+            .where(db.or_(OutboxMessage.to_address.in_(people), OutboxMessage.to_address.in_(invited)))
+            .order_by(OutboxMessage.id.desc()))
+
+
+def masked(body: str) -> str:
+    """The body with the secret of every password-reset and invitation link replaced by "…"."""
+    return LINK_TOKEN.sub(r"\1…", body)
 
 
 def unread_count(user: User) -> int:

@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask import url_for
+from sqlalchemy.orm import selectinload
 
 from evaluation.engine import EngineError, TierEntry, award_tiers, round_for_display
 from portal.errors import DomainError
@@ -138,6 +139,7 @@ def recalculate_tiers(lot: Lot, window: EntryWindow, now: datetime) -> list[Tier
 def tier_table(lot: Lot) -> list[TierAward]:
     return db.session.scalars(
         db.select(TierAward).where(TierAward.lot_id == lot.id, TierAward.current.is_(True))
+        .options(selectinload(TierAward.provider))
         .order_by(TierAward.rank, TierAward.id)).all()
 
 

@@ -7,6 +7,7 @@ nothing ran.
 """
 
 import calendar
+import logging
 from datetime import datetime, timedelta
 
 from flask import url_for
@@ -18,6 +19,8 @@ from portal.models.application import SUBMITTED
 from portal.models.organisation import PROVIDER
 from portal.services import audit, mail
 from portal.timezone import format_datetime, to_local, to_utc
+
+log = logging.getLogger(__name__)
 
 
 def add_months(utc: datetime, months: int) -> datetime:
@@ -193,29 +196,55 @@ def _send_reminder(window: EntryWindow, now: datetime) -> None:
 
 
 def run_due(now: datetime) -> list[str]:
-    """Do whatever has fallen due. Returns a line for each thing done, for the scheduler's log."""
+    """Do whatever has fallen due. Returns a line for each thing done, for the scheduler's log.
+
+    Each window and each DPS is done and committed on its own: one that fails is rolled back and logged,
+    and the others still run."""
     done = []
-    for window in db.session.scalars(
-        db.select(EntryWindow).where(EntryWindow.closed_at.is_(None), EntryWindow.opens_at <= now)
-        .order_by(EntryWindow.opens_at)
+    due = db.session.execute(
+        db.select(EntryWindow.id, Dps.reference, EntryWindow.number).join(Dps, Dps.id == EntryWindow.dps_id)
+        .where(EntryWindow.closed_at.is_(None), EntryWindow.opens_at <= now).order_by(EntryWindow.opens_at)
+    ).all()
+    for window_id, reference, number in due:
+        done += _on_its_own(f"{reference} Window {number}", _window_due, window_id, now)
+    for dps_id, reference in db.session.execute(
+        db.select(Dps.id, Dps.reference).where(Dps.cadence_months.is_not(None)).order_by(Dps.id)
     ).all():
-        if window.opened_at is None and window.is_open(now):
-            _announce_opening(window, now, actor=None)
-            done.append(f"opened {window.dps.reference} {window.label}")
-        if window.closes_at is not None and window.closes_at <= now:
-            _announce_closing(window, now, actor=None)
-            done.append(f"closed {window.dps.reference} {window.label}")
-        elif (window.closes_at is not None and window.reminder_sent_at is None and window.opened_at is not None
-              and window.closes_at - timedelta(days=window.dps.reminder_days) <= now):
-            _send_reminder(window, now)
-            done.append(f"reminded {window.dps.reference} {window.label}")
-        db.session.commit()
-    for dps in db.session.scalars(db.select(Dps).where(Dps.cadence_months.is_not(None))).all():
-        window = ensure_next_window(dps, now)
-        if window is not None:
-            done.append(f"scheduled {dps.reference} {window.label}")
-        db.session.commit()
+        done += _on_its_own(reference, _cadence_due, dps_id, now)
     return done
+
+
+def _on_its_own(what: str, work, record_id: int, now: datetime) -> list[str]:
+    try:
+        done = work(record_id, now)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("Time events of %s failed and were rolled back; the others carry on", what)
+        return []
+    return done
+
+
+def _window_due(window_id: int, now: datetime) -> list[str]:
+    window = db.session.get(EntryWindow, window_id)
+    done = []
+    if window.opened_at is None and window.is_open(now):
+        _announce_opening(window, now, actor=None)
+        done.append(f"opened {window.dps.reference} {window.label}")
+    if window.closes_at is not None and window.closes_at <= now:
+        _announce_closing(window, now, actor=None)
+        done.append(f"closed {window.dps.reference} {window.label}")
+    elif (window.closes_at is not None and window.reminder_sent_at is None and window.opened_at is not None
+          and window.closes_at - timedelta(days=window.dps.reminder_days) <= now):
+        _send_reminder(window, now)
+        done.append(f"reminded {window.dps.reference} {window.label}")
+    return done
+
+
+def _cadence_due(dps_id: int, now: datetime) -> list[str]:
+    dps = db.session.get(Dps, dps_id)
+    window = ensure_next_window(dps, now)
+    return [f"scheduled {dps.reference} {window.label}"] if window is not None else []
 
 
 # The administrator's actions -------------------------------------------------------------------

@@ -8,8 +8,19 @@ from datetime import datetime, timedelta
 import pytest
 
 from portal.extensions import db
-from portal.models import AuditEvent, Dps, EntryWindow, Invitation, OutboxMessage, QualityQuestion, QuestionSet
-from portal.services import windows
+from portal.models import (
+    AuditEvent,
+    Dps,
+    EntryWindow,
+    Invitation,
+    Organisation,
+    OutboxMessage,
+    QualityQuestion,
+    QuestionSet,
+    User,
+)
+from portal.services import accounts, applications, windows
+from tests.factories import authority_user, build_dps, provider_user
 
 
 def text_of(response) -> str:
@@ -346,7 +357,9 @@ def test_invalid_invitations_are_refused(world, admin, changes, message):
 
 # Audit log and provider register -----------------------------------------------------------------
 
-def test_audit_log_filters_by_action_and_actor(world, admin):
+def test_audit_log_filters_by_action_and_actor(world, admin, clock):
+    for provider in (world.provider_a, world.provider_b):
+        applications.start(provider, world.window, clock.now())  # providers of this DPS
     everything = text_of(admin.get("/admin/audit"))
     assert "Alpha Care registered as a provider" in everything
     assert "T-DPS Window 1 opened" in everything
@@ -387,17 +400,46 @@ def test_provider_register_filters_by_status(world, admin):
     assert shown("?status=not-a-status") == set(names)
 
 
-def test_audit_log_leaves_out_authorities_outside_the_consortium(world, admin, sign_in):
+def test_audit_log_leaves_out_authorities_outside_the_consortium(world, admin, sign_in, clock):
+    applications.start(world.provider_a, world.window, clock.now())
     sign_in(world.outside_admin)
     sign_ins = text_of(admin.get("/admin/audit?action=user.sign_in"))
     assert "admin@lead.example.org" in sign_ins
     assert "admin@outside.example.org" not in sign_ins
-    # Providers' and the system's doings are part of every consortium's trail.
+    # The doings of the consortium's providers and the system's work on its DPSs are part of its trail.
     assert "alpha@provider.example.org" in text_of(admin.get("/admin/audit?action=provider.registered"))
     assert "system (scheduler)" in text_of(admin.get("/admin/audit?action=window.opened"))
 
 
-def test_editing_terms_saves_them_with_the_moderation_gap_and_audits_the_change(world, admin):
+def test_audit_log_leaves_out_other_consortia_providers_and_system_work(app, world, admin, sign_in, clock):
+    other = build_dps(world.outside_admin, clock, reference="OUT-DPS")
+    other_window = windows.schedule_window(other, opens_at=clock.now() - timedelta(hours=1),
+                                           closes_at=clock.now() + timedelta(days=14), now=clock.now(),
+                                           actor=world.outside_admin)
+    db.session.commit()
+    windows.run_due(clock.now())
+    gamma = provider_user("Gamma Futures", "gamma@provider.example.org", clock)
+    applications.start(gamma, other_window, clock.now())  # Gamma applies only to the other consortium's DPS
+    applications.start(world.provider_b, other_window, clock.now())  # Beta applies to both
+    applications.start(world.provider_b, world.window, clock.now())
+    sign_in(gamma)
+    sign_in(world.provider_b)
+    app.test_client().post("/sign-in", data={"email": "nobody@example.org", "password": "a guess at one"})
+
+    trail = text_of(admin.get("/admin/audit"))
+    assert "T-DPS Window 1 opened" in trail and "Beta Homes started an application to T-DPS Window 1" in trail
+    assert "beta@provider.example.org" in text_of(admin.get("/admin/audit?action=user.sign_in"))
+    for other_consortium in ("OUT-DPS", "Gamma Futures", "gamma@provider.example.org", "nobody@example.org"):
+        assert other_consortium not in trail, other_consortium
+    # The other consortium's administrator sees its own.
+    theirs = text_of(sign_in(world.outside_admin).get("/admin/audit"))
+    assert "OUT-DPS Window 1 opened" in theirs and "Gamma Futures started an application to OUT-DPS" in theirs
+    assert not re.search(r"\bT-DPS", theirs)
+
+
+def test_editing_terms_saves_them_with_the_moderation_gap_and_audits_the_change(world, sign_in, clock):
+    clock.set(world.window.closes_at + timedelta(days=1))  # the evidence asked for changes only between windows
+    admin = sign_in(world.admin)
     dps_id = world.dps.id
     response = admin.post(f"/admin/dps/{dps_id}/terms", data={
         "name": "Renamed", "description": "", "continuous": "cadence", "cadence_months": "6",
@@ -410,3 +452,120 @@ def test_editing_terms_saves_them_with_the_moderation_gap_and_audits_the_change(
         "Renamed", 6, 21, 15, 1)
     assert dps.evidence_kinds == ["statement_of_purpose", "pricing_schedule"]
     assert audit_count("dps.updated") == 1
+
+
+def test_a_member_councils_administrator_is_not_the_leads_to_change(world, admin, clock):
+    member_admin = authority_user(world.member, "Mia Member", "admin@member.example.org",
+                                  ["administrator", "commissioning_officer"], clock)
+    message = "Mia Member holds roles that only Member Council's own administrators can change"
+    response = admin.post(f"/admin/users/{member_admin.id}", data={"roles": ["commissioning_officer"]})
+    assert response.status_code == 400 and message in text_of(response)
+    response = admin.post(f"/admin/users/{member_admin.id}/active", data={"active": "no"}, follow_redirects=True)
+    assert message in text_of(response)
+    db.session.expire_all()
+    unchanged = db.session.get(User, member_admin.id)
+    assert unchanged.roles == {"administrator", "commissioning_officer"} and unchanged.active
+    assert audit_count("user.roles_changed") == 0 and audit_count("user.deactivated") == 0
+
+
+def test_ofsted_ratings_are_recorded_only_for_providers_of_the_leads_dpss(world, admin, clock):
+    alpha_id = world.provider_a.organisation_id
+    url = f"/admin/providers/{alpha_id}/ofsted"
+    data = {"rating": "Good", "rating_date": ["1", "10", "2026"]}
+    message = ("You can record Ofsted ratings only for providers that applied to, or hold a place on, "
+               "a DPS your authority leads")
+    assert "Record a new Ofsted rating" not in text_of(admin.get(f"/admin/providers/{alpha_id}"))
+    response = admin.post(url, data=data)
+    assert response.status_code == 400 and message in text_of(response)
+    db.session.expire_all()
+    assert db.session.get(Organisation, alpha_id).ofsted_rating is None
+    assert audit_count("provider.ofsted_recorded") == 0
+
+    applications.start(world.provider_a, world.window, clock.now())  # Alpha applies to the lead's DPS
+    assert "Record a new Ofsted rating" in text_of(admin.get(f"/admin/providers/{alpha_id}"))
+    response = admin.post(url, data=data, follow_redirects=True)
+    assert "Ofsted rating of Alpha Care recorded" in text_of(response)
+    db.session.expire_all()
+    assert db.session.get(Organisation, alpha_id).ofsted_rating == "Good"
+
+
+def test_outbox_shows_only_the_consortiums_mail_with_link_tokens_hidden(app, world, admin, sign_in, clock):
+    applications.start(world.provider_a, world.window, clock.now())  # Alpha is a provider of the lead's DPS
+    accounts.request_password_reset(world.provider_a.email, clock.now())
+    accounts.request_password_reset(world.member_officer.email, clock.now())
+    token = accounts.invite(world.admin, world.lead, "new.evaluator@lead.example.org", {"evaluator"}, clock.now())
+    outside_token = accounts.invite(world.outside_admin, world.outsider, "someone@outside.example.org",
+                                    {"evaluator"}, clock.now())
+    accounts.request_password_reset(world.outside_admin.email, clock.now())
+    accounts.request_password_reset(world.provider_b.email, clock.now())  # Beta has not applied
+    reset_links = [re.search(r"/reset-password/(\S+)", message.body).group(1) for message in db.session.scalars(
+        db.select(OutboxMessage).where(OutboxMessage.subject.like("Reset your password%")))]
+
+    page = text_of(admin.get("/admin/outbox"))
+    for shown in ("To alpha@provider.example.org", "To officer@member.example.org",
+                  "To new.evaluator@lead.example.org"):
+        assert shown in page, shown
+    for hidden in ("admin@outside.example.org", "someone@outside.example.org", "beta@provider.example.org"):
+        assert hidden not in page, hidden
+    assert "http://portal.test/reset-password/…" in page and "http://portal.test/invitations/…" in page
+    for secret in [token, outside_token, *reset_links]:
+        assert secret not in page
+    # The messages themselves are untouched: the links still work.
+    assert app.test_client().get(f"/invitations/{token}").status_code == 200
+
+
+@pytest.mark.parametrize("query, message", [
+    ("to=9999-12-31", "Enter a ‘to’ date between the years 2000 and 2100"),
+    ("from=0001-01-01", "Enter a ‘from’ date between the years 2000 and 2100"),
+])
+def test_audit_log_dates_out_of_range_are_refused_with_a_message(world, admin, query, message):
+    response = admin.get(f"/admin/audit?{query}")
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "There is a problem" in page and message in page
+    assert "T-DPS Window 1 opened" in page  # the trail, without the date it could not use
+
+
+@pytest.mark.parametrize("url", ["/admin/audit", "/admin/providers", "/admin/users", "/admin/outbox",
+                                 "/notifications"])
+def test_a_huge_page_number_shows_an_empty_page(world, admin, url):
+    response = admin.get(f"{url}?page=99999999999999999999")
+    assert response.status_code == 200
+    assert admin.get(f"{url}?page=-3").status_code == 200
+
+
+def test_a_time_typed_with_superscript_digits_is_refused_with_a_message(world, admin, clock):
+    dps = build_dps(world.admin, clock, reference="NEW-DPS")
+    response = admin.post(f"/admin/dps/{dps.id}/windows/first",
+                          data={"opens_on": ["1", "12", "2026"], "opens_at": "²:00"})
+    assert response.status_code == 400 and "Enter a real time, for example 09:00 or 17:00" in text_of(response)
+    assert windows.windows_of(dps) == []
+
+
+def test_questions_page_is_locked_once_a_window_has_opened_before_the_scheduler_runs(world, admin, clock):
+    dps = build_dps(world.admin, clock, reference="NEW-DPS")
+    windows.schedule_first_window(world.admin, dps, opens_at=clock.now() + timedelta(hours=1), now=clock.now())
+    assert "Add a question" in text_of(admin.get(f"/admin/dps/{dps.id}/questions"))
+    clock.advance(hours=2)
+    page = text_of(admin.get(f"/admin/dps/{dps.id}/questions"))
+    assert "Version 1 of the questions and weighting is in use by Window 1, which has opened" in page
+    assert "Add a question" not in page and "Create version 2" in page
+    response = admin.post(f"/admin/dps/{dps.id}/questions", data={"quality_weight": "10",
+                                                                  "quality_threshold_percent": "50"})
+    assert response.status_code == 400 and "Create a new version: later windows will use it" in text_of(response)
+    db.session.expire_all()
+    assert db.session.get(Dps, dps.id).current_question_set.quality_weight == 60
+
+
+def test_the_evidence_asked_for_cannot_change_mid_window(world, admin):
+    response = admin.post(f"/admin/dps/{world.dps.id}/terms", data={
+        "name": "Renamed", "description": "", "continuous": "cadence", "cadence_months": "4",
+        "window_length_days": "28", "required_evidence": ["statement_of_purpose", "pricing_schedule"],
+        "reminder_days": "5", "decision_working_days": "10", "moderation_gap": "2"})
+    assert response.status_code == 400
+    assert ("The evidence providers must send cannot change while Window 1 is open: change it after the window "
+            "has closed and its outcomes are published") in text_of(response)
+    db.session.expire_all()
+    dps = db.session.get(Dps, world.dps.id)
+    assert dps.name == "Test arrangement T-DPS" and len(dps.evidence_kinds) == 5
+    assert audit_count("dps.updated") == 0

@@ -3,12 +3,14 @@ the administrator publishing, and the provider, who sees nothing until publicati
 its own result."""
 
 import html
+import re
 from datetime import timedelta
 
 import pytest
+from reportlab import rl_config
 
 from portal.extensions import db
-from portal.models import Allocation, Application, Clarification, LotOutcome, ModeratedScore, Score
+from portal.models import Allocation, Application, Clarification, GateResult, LotOutcome, ModeratedScore, Score
 from portal.models.evaluation import ADMITTED
 from portal.services import evaluations
 from tests.evaluation.helpers import after_close, allocate_and_score, apply, marks_for, ready_to_moderate
@@ -113,27 +115,41 @@ def test_bad_score_input_shows_its_message_and_keeps_the_valid_marks(world, cloc
     response = eve.post(f"{page(alpha)}/scores", data={"action": "save", f"score-{q1.id}": "four",
                                                        f"reason-{q1.id}": "Words"})
     assert response.status_code == 400 and "Give a score for question 1" in text(response)
+    # Characters that look like digits but are not numbers are refused the same way.
+    for typed in ("²", "-²", "٣x"):
+        response = eve.post(f"{page(alpha)}/scores", data={"action": "save", f"score-{q1.id}": typed,
+                                                           f"reason-{q1.id}": "Words", "score-²": "1"})
+        assert response.status_code == 400 and "Give a score for question 1" in text(response), typed
+    db.session.expire_all()
+    assert [(s.question_id, s.score) for s in db.session.scalars(db.select(Score).join(Allocation).where(
+        Allocation.evaluator_id == world.evaluator.id))] == [(q2.id, 3)]
 
 
-def test_a_conflicted_evaluator_sees_the_warning_and_cannot_score(world, clock, alpha, sign_in):
+def test_a_conflicted_evaluator_can_neither_read_nor_score_the_application(world, clock, alpha, sign_in):
     evaluations.allocate(world.admin, alpha, [world.admin.id, world.evaluator.id], clock.now())
     eve = sign_in(world.evaluator)
+    assert eve.get(page(alpha)).status_code == 200
     response = eve.post("/evaluation/conflicts", data={"provider_id": world.provider_a.organisation_id,
                                                        "note": "My sister manages one of their homes"},
                         follow_redirects=True)
     assert "Conflict of interest with Alpha Care declared" in text(response)
     assert "My sister manages one of their homes" in text(eve.get("/evaluation/conflicts"))
 
-    body = text(eve.get(page(alpha)))
-    assert "You have declared a conflict of interest with this provider: you cannot evaluate it." in body
-    assert "Submit scores" not in body and "Send question" not in body and "Record reference" not in body
-    response = eve.post(f"{page(alpha)}/scores", data=form_marks(alpha, {1: 4, 2: 4, 3: 1}, action="submit"))
-    assert response.status_code == 400
-    assert "This application has not been allocated to you" in text(response)
-    response = eve.post(f"{page(alpha)}/gates", data={"gate": "ofsted", "passed": "yes", "evidence": "Good"})
-    assert response.status_code == 400 and "You cannot evaluate this application" in text(response)
+    # The application, its documents and its moderation are closed to her, as if they did not exist.
+    assert eve.get(page(alpha)).status_code == 404
+    assert eve.get(f"{page(alpha)}/moderate").status_code == 404
+    assert eve.get(f"/documents/{alpha.documents[0].id}").status_code == 404
+    assert eve.post(f"{page(alpha)}/scores", data=form_marks(alpha, {1: 4, 2: 4, 3: 1}, action="submit")
+                    ).status_code == 404
+    assert eve.post(f"{page(alpha)}/gates", data={"gate": "ofsted", "passed": "yes", "evidence": "Good"}
+                    ).status_code == 404
+    assert "Alpha Care" in text(eve.get(f"/evaluation/windows/{world.window.id}"))  # listed, not opened
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(Score.id))) == 0
+    assert db.session.get(Application, alpha.id).gates == []
 
     admin = sign_in(world.admin)
+    assert admin.get(f"/documents/{alpha.documents[0].id}").status_code == 200
     response = admin.post(f"{page(alpha)}/allocate", data={"evaluators": [world.evaluator.id]})
     assert response.status_code == 400
     assert "Eve Evaluator has declared a conflict of interest with Alpha Care" in text(response)
@@ -147,6 +163,41 @@ def test_an_evaluator_who_is_not_an_administrator_cannot_allocate(world, clock, 
                                              data={"evaluators": [world.evaluator.id, second.id]})
     assert response.status_code == 403
     assert db.session.scalar(db.select(db.func.count(Allocation.id))) == 0
+
+
+def test_a_gate_another_evaluator_recorded_at_the_same_moment_shows_a_message(world, clock, alpha, sign_in,
+                                                                               monkeypatch):
+    real_record = evaluations.record_gate
+
+    def colleague_first(user, application, gate, passed, evidence, now):
+        # The colleague's finding lands after this request read the application, before it saves.
+        application.gates  # noqa: B018 - read, as the page's request would have
+        with db.engine.begin() as connection:
+            connection.execute(db.insert(GateResult.__table__).values(
+                application_id=application.id, gate=gate, passed=False, evidence="Colleague's finding",
+                recorded_by_id=world.admin.id, recorded_at=now))
+        return real_record(user, application, gate, passed, evidence, now)
+
+    monkeypatch.setattr(evaluations, "record_gate", colleague_first)
+    response = sign_in(world.evaluator).post(f"{page(alpha)}/gates",
+                                             data={"gate": "ofsted", "passed": "yes", "evidence": "Good, 2025"})
+    assert response.status_code == 400
+    assert "Someone else changed this at the same moment. Check what is recorded now and try again." in text(response)
+    assert "Colleague's finding" in text(response)  # what is recorded now
+    db.session.expire_all()
+    assert [g.evidence for g in db.session.scalars(db.select(GateResult))] == ["Colleague's finding"]
+
+
+def test_each_record_reference_button_names_its_referee_and_the_back_link_is_in_a_landmark(world, clock, alpha,
+                                                                                           sign_in):
+    body = sign_in(world.evaluator).get(page(alpha)).get_data(as_text=True)
+    buttons = re.findall(r"<button[^>]*>\s*(Record reference.*?)\s*</button>", body, re.S)
+    assert [re.sub(r"<[^>]+>", "", b) for b in buttons] == [
+        "Record reference from Referee Council 1", "Record reference from Referee Council 2"]
+    assert all('<span class="govuk-visually-hidden"> from Referee Council' in b for b in buttons)
+    # Axe's "region" rule: all content sits in a landmark, the back link included (in a nav, before main).
+    back = re.search(r'<nav class="portal-back-link" aria-label="Back">\s*<a [^>]*class="govuk-back-link"', body)
+    assert back is not None and back.start() < body.index("<main")
 
 
 # Moderation --------------------------------------------------------------------------------------
@@ -202,6 +253,33 @@ def test_moderation_through_the_form_records_the_outcome(world, clock, alpha, si
     body = text(admin.get(f"{page(alpha)}/moderate"))
     assert "Admitted" in body and "quality 73.3%" in body and feedback[2] in body
     assert "Record moderation and decide" not in body
+
+
+# The evaluation report ---------------------------------------------------------------------------
+
+def test_the_report_is_for_the_leads_administrators_and_prints_no_draft_scores(world, clock, alpha, sign_in,
+                                                                               monkeypatch):
+    monkeypatch.setattr(rl_config, "pageCompression", 0)  # so the PDF's text can be read in its bytes
+    second = second_evaluator(world, clock)
+    evaluations.allocate(world.admin, alpha, [world.admin.id, world.evaluator.id, second.id], clock.now())
+    evaluations.save_scores(world.admin, alpha, marks_for(alpha, reason="Submitted mark"), clock.now())
+    evaluations.submit_scores(world.admin, alpha, clock.now())
+    evaluations.save_scores(world.evaluator, alpha, marks_for(alpha, reason="Unfinished draft"), clock.now())
+    url = f"/evaluation/windows/{world.window.id}/report.pdf"
+
+    eve = sign_in(world.evaluator)
+    assert eve.get(url).status_code == 403
+    assert "Download the evaluation report" not in text(eve.get(f"/evaluation/windows/{world.window.id}"))
+    assert sign_in(world.outside_admin).get(url).status_code == 404
+    admin = sign_in(world.admin)
+    assert "Download the evaluation report" in text(admin.get(f"/evaluation/windows/{world.window.id}"))
+    response = admin.get(url)
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert b"Submitted mark for question 1" in response.data and b"Ada Admin" in response.data
+    assert b"Unfinished draft" not in response.data and b"Eve Evaluator" not in response.data
+    assert b"Sam Second" not in response.data
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(Score.id))) == 6  # the draft is kept, just not printed
 
 
 # Publication and what the provider sees ----------------------------------------------------------

@@ -6,12 +6,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import (
     Allocation,
+    Application,
     AuditEvent,
+    ConflictOfInterest,
+    GateResult,
     LotMembership,
     LotOutcome,
     ModeratedScore,
@@ -21,7 +25,7 @@ from portal.models import (
     TierAward,
 )
 from portal.models.evaluation import ADMITTED, ADMITTED_WITH_CAUTION, NOT_ADMITTED, SATISFACTORY, UNSATISFACTORY
-from portal.services import dps_setup, evaluations, outcomes, windows
+from portal.services import applications, dps_setup, evaluations, outcomes, windows
 from tests.evaluation.helpers import (
     after_close,
     allocate_and_score,
@@ -130,8 +134,8 @@ def test_evaluators_see_others_scores_only_after_submitting_their_own(world, clo
     mine = evaluations.own_allocation(world.evaluator, alpha)
     assert evaluations.scores_visible_to(world.evaluator, alpha) == [mine]
     evaluations.submit_scores(world.admin, alpha, clock.now())
-    # Ada has submitted: she sees Eve's (draft) marks; Eve still sees only her own.
-    assert len(evaluations.scores_visible_to(world.admin, alpha)) == 2
+    # Ada has submitted: she sees her own, never Eve's draft; Eve still sees only her own.
+    assert evaluations.scores_visible_to(world.admin, alpha) == [evaluations.own_allocation(world.admin, alpha)]
     assert evaluations.scores_visible_to(world.evaluator, alpha) == [mine]
     # An evaluator not allocated sees nothing until moderation opens.
     assert evaluations.scores_visible_to(second, alpha) == []
@@ -140,6 +144,35 @@ def test_evaluators_see_others_scores_only_after_submitting_their_own(world, clo
     assert {a.evaluator_id for a in evaluations.scores_visible_to(world.evaluator, alpha)} == {
         world.admin.id, world.evaluator.id}
     assert len(evaluations.scores_visible_to(second, alpha)) == 2  # moderation is open
+
+
+def test_a_submitted_evaluator_sees_the_submitted_scores_and_never_a_colleagues_draft(world, clock, alpha, second):
+    allocate_and_score(alpha, world.admin, [world.admin, world.evaluator, second], clock, submit=False)
+    evaluations.submit_scores(world.admin, alpha, clock.now())
+    evaluations.submit_scores(world.evaluator, alpha, clock.now())
+    ada, eve, sam = (evaluations.own_allocation(user, alpha) for user in (world.admin, world.evaluator, second))
+    assert evaluations.scores_visible_to(world.evaluator, alpha) == [ada, eve]
+    assert evaluations.scores_visible_to(world.admin, alpha) == [ada, eve]
+    assert evaluations.scores_visible_to(second, alpha) == [sam]  # still drafting: only their own
+    evaluations.submit_scores(second, alpha, clock.now())
+    assert evaluations.scores_visible_to(world.evaluator, alpha) == [ada, eve, sam]
+
+
+def test_a_conflicted_evaluator_cannot_read_the_application_or_its_documents(world, clock, alpha):
+    document = alpha.documents[0]
+    evaluations.declare_conflict(world.evaluator, provider_of(world.provider_a), "My brother works there",
+                                 clock.now())
+    with pytest.raises(NotFound):
+        evaluations.application_for_lead(world.evaluator, alpha.id)
+    assert not applications.can_view(world.evaluator, alpha)
+    with pytest.raises(NotFound):
+        applications.get_document_for(world.evaluator, document.id)
+    with pytest.raises(NotFound):
+        applications.get_for(world.evaluator, alpha.id)
+    # Colleagues without a conflict still can, and so can the provider.
+    assert evaluations.application_for_lead(world.admin, alpha.id) is alpha
+    assert applications.get_document_for(world.admin, document.id) is document
+    assert applications.can_view(world.provider_a, alpha)
 
 
 def test_save_scores_keeps_valid_marks_and_reports_each_bad_one(world, clock, alpha):
@@ -527,3 +560,70 @@ def test_allocating_nobody_new_is_refused_once_two_are_allocated(world, clock):
     evaluations.allocate(world.admin, alpha, [world.admin.id, other.id], clock.now())
     with pytest.raises(DomainError, match="Choose at least one more evaluator"):
         evaluations.allocate(world.admin, alpha, [], clock.now())
+
+
+# Two people at once ------------------------------------------------------------------------------
+
+CHANGED_MEANWHILE = "Someone else changed this at the same moment. Check what is recorded now and try again."
+
+
+def meanwhile(table, **values):
+    """Another request's change, committed while this one was working on what it had read."""
+    with db.engine.begin() as connection:
+        if "id" in values:
+            record_id = values.pop("id")
+            connection.execute(sa.update(table).where(table.c.id == record_id).values(**values))
+        else:
+            connection.execute(sa.insert(table).values(**values))
+
+
+def test_a_gate_recorded_by_two_evaluators_at_once_is_refused_for_the_second(world, clock, alpha):
+    assert alpha.gates == []
+    meanwhile(GateResult.__table__, application_id=alpha.id, gate="ofsted", passed=False, evidence="Theirs",
+              recorded_by_id=world.evaluator.id, recorded_at=clock.now())
+    with pytest.raises(DomainError) as refused:
+        evaluations.record_gate(world.admin, alpha, "ofsted", True, "Mine", clock.now())
+    assert refused.value.message == CHANGED_MEANWHILE
+    db.session.expire_all()
+    assert [(g.evidence, g.passed) for g in db.session.scalars(db.select(GateResult))] == [("Theirs", False)]
+    assert db.session.scalar(db.select(db.func.count(AuditEvent.id)).where(
+        AuditEvent.action == "evaluation.gate_recorded")) == 0
+
+
+def test_moderating_an_application_another_moderator_changed_is_refused(world, clock, alpha):
+    marks = ready_to_moderate(alpha, world.admin, [world.admin, world.evaluator], clock)
+    # Everything this request reads, read before the other moderator's change lands.
+    assert alpha.version and alpha.allocations and alpha.gates and alpha.referees and alpha.lots
+    assert alpha.window.question_set.questions and alpha.clarifications == []
+    meanwhile(Application.__table__, id=alpha.id, version=alpha.version + 1)
+    with pytest.raises(DomainError) as refused:
+        evaluations.moderate(world.admin, alpha, marks, clock.now())
+    assert refused.value.message == CHANGED_MEANWHILE
+    assert_not_moderated(alpha)
+
+
+def test_allocating_an_evaluator_another_administrator_just_allocated_is_refused(world, clock, alpha):
+    assert alpha.allocations == []
+    meanwhile(Allocation.__table__, application_id=alpha.id, evaluator_id=world.evaluator.id,
+              allocated_by_id=world.admin.id, allocated_at=clock.now())
+    with pytest.raises(DomainError) as refused:
+        evaluations.allocate(world.admin, alpha, [world.admin.id, world.evaluator.id], clock.now())
+    assert refused.value.message == CHANGED_MEANWHILE
+    db.session.expire_all()
+    assert [a.evaluator_id for a in db.session.scalars(db.select(Allocation))] == [world.evaluator.id]
+    assert db.session.scalars(db.select(Notification).where(
+        Notification.subject == "Application to evaluate: Alpha Care")).all() == []
+
+
+def test_declaring_a_conflict_twice_at_once_is_refused_the_second_time(world, clock, alpha, monkeypatch):
+    provider = provider_of(world.provider_a)
+    meanwhile(ConflictOfInterest.__table__, evaluator_id=world.evaluator.id, provider_id=provider.id,
+              note="From the other tab", declared_at=clock.now())
+    monkeypatch.setattr(evaluations, "is_conflicted", lambda user, provider_id: False)  # checked before it landed
+    with pytest.raises(DomainError) as refused:
+        evaluations.declare_conflict(world.evaluator, provider, "From this tab", clock.now())
+    assert refused.value.message == CHANGED_MEANWHILE
+    db.session.expire_all()
+    assert [c.note for c in db.session.scalars(db.select(ConflictOfInterest))] == ["From the other tab"]
+    assert db.session.scalar(db.select(db.func.count(AuditEvent.id)).where(
+        AuditEvent.action == "evaluation.conflict_declared")) == 0

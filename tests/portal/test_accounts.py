@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, Organisation, OutboxMessage, User
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER
 from portal.services import accounts
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, authority_user
 
 SIGN_IN_ERROR = "Enter a correct e-mail address and password"
 NEW_PASSWORD = "a much better passphrase"
@@ -388,3 +388,19 @@ def test_change_roles_refused_outside_what_the_administrator_may_give(world, clo
         accounts.change_roles(world.admin, world.evaluator, set(), clock.now())
     assert world.member_officer.roles == {COMMISSIONING_OFFICER}
     assert world.evaluator.roles == {EVALUATOR}
+
+
+def test_lead_administrator_cannot_strip_or_deactivate_a_member_councils_administrator(world, clock):
+    member_admin = authority_user(world.member, "Mia Member", "admin@member.example.org",
+                                  [ADMINISTRATOR, COMMISSIONING_OFFICER], clock)
+    refusal = "^Mia Member holds roles that only Member Council's own administrators can change$"
+    with pytest.raises(DomainError, match=refusal):
+        accounts.change_roles(world.admin, member_admin, {COMMISSIONING_OFFICER}, clock.now())
+    with pytest.raises(DomainError, match=refusal):
+        accounts.set_active(world.admin, member_admin, False, clock.now())
+    db.session.expire_all()
+    assert member_admin.roles == {ADMINISTRATOR, COMMISSIONING_OFFICER} and member_admin.active
+    assert audit_actions("user.roles_changed") == [] and audit_actions("user.deactivated") == []
+    # The member council's commissioning officers are still the lead's to manage.
+    accounts.set_active(world.admin, world.member_officer, False, clock.now())
+    assert not world.member_officer.active

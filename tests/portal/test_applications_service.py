@@ -5,12 +5,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.models import Application, AuditEvent
-from portal.services import applications
-from tests.factories import PDF, complete_application, provider_user
+from portal.models import Application, AuditEvent, EntryWindow, Organisation
+from portal.services import applications, uploads, windows
+from tests.factories import PDF, build_dps, complete_application, provider_user
 
 EVERYTHING_MISSING = [
     "Choose at least one lot",
@@ -200,6 +201,23 @@ def test_submit_refused_once_the_window_has_closed_and_the_draft_is_kept(world, 
     assert count("application.submitted") == 0
 
 
+@pytest.mark.parametrize("status", ["suspended", "terminated"])
+def test_a_suspended_or_terminated_provider_cannot_submit_and_keeps_its_draft(world, clock, status):
+    application = complete_application(world.provider_a, world.window, clock)
+    db.session.execute(db.update(Organisation).where(Organisation.id == world.provider_a.organisation_id)
+                       .values(provider_status=status))
+    db.session.commit()
+    with pytest.raises(DomainError) as error:
+        applications.submit(world.provider_a, application, clock.now())
+    assert error.value.message == (f"Your organisation is {status} and cannot submit applications. "
+                                   "Your draft has been kept.")
+    db.session.expire_all()
+    kept = db.session.get(Application, application.id)
+    assert kept.status == "draft" and kept.submitted_at is None
+    assert len(kept.answers) == 3 and len(kept.documents) == 5 and len(kept.referees) == 2
+    assert count("application.submitted") == 0
+
+
 def test_submit_just_before_the_close_is_accepted(world, clock):
     application = complete_application(world.provider_a, world.window, clock)
     clock.set(world.window.closes_at - timedelta(seconds=1))
@@ -250,6 +268,17 @@ def test_no_application_can_be_started_in_a_closed_window(world, clock):
     assert count("application.started") == 0
 
 
+def test_starting_an_application_locks_the_questions_if_the_scheduler_has_not(world, clock):
+    dps = build_dps(world.admin, clock, reference="T-NEW")
+    window = windows.schedule_first_window(world.admin, dps, opens_at=clock.now() + timedelta(hours=1),
+                                           now=clock.now())
+    clock.advance(hours=2)  # the window has opened; the scheduler has not run
+    assert window.opened_at is None and window.question_set.locked_at is None
+    applications.start(world.provider_a, window, clock.now())
+    db.session.expire_all()
+    assert db.session.get(EntryWindow, window.id).question_set.locked_at == clock.now()
+
+
 def test_only_provider_users_can_start_an_application(world, clock):
     with pytest.raises(NotFound):
         applications.start(world.admin, world.window, clock.now())
@@ -289,3 +318,24 @@ def test_documents_follow_the_application(world, clock):
         applications.get_document_for(world.provider_b, document.id)
     with pytest.raises(NotFound):
         applications.get_document_for(world.outside_admin, document.id)
+
+
+# Two people at once -----------------------------------------------------------------------------------
+
+def test_an_upload_racing_a_colleagues_change_is_refused_and_leaves_nothing_behind(app, world, clock):
+    application = applications.start(world.provider_a, world.window, clock.now())
+    assert application.version == 1
+    # A colleague changes the application in another request, after this one read it.
+    with db.engine.begin() as connection:
+        connection.execute(sa.update(Application.__table__).where(Application.__table__.c.id == application.id)
+                           .values(version=2))
+    stored = set(uploads.folder().iterdir())
+    clock.advance(minutes=1)
+    with pytest.raises(DomainError) as error:
+        applications.upload_document(world.provider_a, application, kind="statement_of_purpose",
+                                     filename="purpose.pdf", data=PDF, expires_on=None, now=clock.now())
+    assert error.value.message == "A colleague changed this application at the same moment. Check it and try again."
+    assert set(uploads.folder().iterdir()) == stored  # the file is not left behind
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).documents == []
+    assert count("application.document_uploaded") == 0

@@ -80,6 +80,19 @@ def test_sign_in_goes_to_the_page_asked_for_but_never_off_site(app, world):
         assert response.headers["Location"] == "/admin/", target
 
 
+def test_sign_in_never_follows_a_next_with_spaces_or_control_characters(app, world):
+    # Browsers drop tabs and line breaks from a link, so "/<tab>/evil.example.com" would be "//evil.example.com".
+    for target in ("/\t/evil.example.com", "/\n/evil.example.com", "/ /evil.example.com", "/\x00/x",
+                   "/admin\\..\\evil", "evil.example.com", ""):
+        response = sign_in_form(app.test_client(), world.admin.email, PASSWORD, next=target)
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/admin/", repr(target)
+    # Percent-encoded in the address, as a link would carry it.
+    response = app.test_client().post("/sign-in?next=/%09/evil.example.com",
+                                      data={"email": world.admin.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/admin/"
+
+
 def test_deactivated_account_cannot_sign_in(app, world, clock):
     accounts.set_active(world.admin, world.lead_officer, False, clock.now())
     response = sign_in_form(app.test_client(), world.lead_officer.email, PASSWORD)

@@ -9,8 +9,8 @@ from portal.extensions import db
 from portal.models import AuditEvent, Dps, Organisation
 from portal.models.organisation import AUTHORITY
 from portal.models.user import ADMINISTRATOR
-from portal.services import dps_setup, windows
-from tests.factories import authority_user
+from portal.services import dps_setup, outcomes, windows
+from tests.factories import authority_user, build_dps, complete_application, evaluate
 
 LOCKED = ("Version 1 of the questions and weighting is in use by Window 1, which has opened, so it cannot change. "
           "Create a new version: later windows will use it.")
@@ -67,6 +67,10 @@ def test_create_continuous_dps(admin, clock):
     ({"initial_years": 11}, "initial_years", "The initial term must be between 1 and 10 years"),
     ({"extension_years": "1+one"}, "extension_years", "Enter extensions as whole years joined by +, like 1+1"),
     ({"extension_years": "6"}, "extension_years", "Enter extensions as whole years joined by +, like 1+1"),
+    ({"extension_years": "1+²"}, "extension_years", "Enter extensions as whole years joined by +, like 1+1"),
+    ({"start_date": date(1999, 12, 31)}, "start_date", "The start date must be in the years 2000 to 2100"),
+    ({"start_date": date(2101, 1, 1)}, "start_date", "The start date must be in the years 2000 to 2100"),
+    ({"start_date": date(9999, 12, 31)}, "start_date", "The start date must be in the years 2000 to 2100"),
     ({"cadence_months": 0}, "cadence_months", "Windows must open between every 1 and every 24 months"),
     ({"cadence_months": 25}, "cadence_months", "Windows must open between every 1 and every 24 months"),
     ({"window_length_days": 0}, "window_length_days", "A window must last between 1 and 366 days"),
@@ -94,9 +98,60 @@ def test_create_dps_refuses_bad_terms(admin, clock, overrides, field, message):
     assert dps_count() == before
 
 
+@pytest.mark.parametrize(("start", "years", "extensions", "end"), [
+    (date(2024, 2, 29), 1, "", date(2025, 2, 28)),
+    (date(2024, 2, 29), 2, "1+1", date(2028, 2, 29)),  # four years on is a leap year again
+    (date(2024, 2, 29), 3, "", date(2027, 2, 28)),
+    (date(2027, 3, 31), 2, "1", date(2030, 3, 31)),
+])
+def test_the_end_date_of_a_dps_starting_on_29_february(admin, clock, start, years, extensions, end):
+    dps = dps_setup.create_dps(admin, **terms(start_date=start, initial_years=years, extension_years=extensions),
+                               now=clock.now())
+    assert dps.end_date == end
+
+
 def test_a_window_as_long_as_the_cadence_allows_is_accepted(admin, clock):
     dps = dps_setup.create_dps(admin, **terms(cadence_months=1, window_length_days=28), now=clock.now())
     assert dps.window_length_days == 28
+
+
+# The evidence asked for ---------------------------------------------------------------------------
+
+EVIDENCE = ["ofsted_report", "statement_of_purpose", "childrens_guide", "pricing_schedule", "insurance_certificate"]
+
+
+def change_terms(world, clock, evidence):
+    dps_setup.update_terms(world.admin, world.dps, name="Renamed", description="", cadence_months=4,
+                           window_length_days=28, reminder_days=5, decision_working_days=10,
+                           required_evidence=evidence, now=clock.now())
+
+
+def test_the_evidence_asked_for_cannot_change_while_a_window_is_open_or_being_evaluated(world, clock):
+    fewer = ["statement_of_purpose", "pricing_schedule"]
+    with pytest.raises(DomainError) as error:
+        change_terms(world, clock, fewer)
+    assert error.value.message == ("The evidence providers must send cannot change while Window 1 is open: "
+                                   "change it after the window has closed and its outcomes are published")
+    assert error.value.field == "required_evidence"
+    db.session.rollback()
+    assert world.dps.evidence_kinds == EVIDENCE and world.dps.name == "Test arrangement T-DPS"
+    # The other terms can change, with the same evidence in any order.
+    change_terms(world, clock, list(reversed(EVIDENCE)))
+    assert world.dps.name == "Renamed" and world.dps.evidence_kinds == EVIDENCE
+
+    application = complete_application(world.provider_a, world.window, clock, submit=True)
+    clock.set(world.window.closes_at + timedelta(days=1))
+    with pytest.raises(DomainError) as error:
+        change_terms(world, clock, fewer)
+    assert error.value.message == ("The evidence providers must send cannot change while the applications of "
+                                   "Window 1 are being evaluated: change it after their outcomes are published")
+    db.session.rollback()
+    assert world.dps.evidence_kinds == EVIDENCE
+
+    evaluate(application, [world.admin, world.evaluator], clock)
+    outcomes.publish(world.admin, world.window, clock.now())
+    change_terms(world, clock, fewer)
+    assert world.dps.evidence_kinds == fewer
 
 
 # Questions and weighting are locked once a window opened under them ------------------------------
@@ -140,6 +195,26 @@ def test_locked_weighting_cannot_change(world, clock):
     assert error.value.message == LOCKED
     db.session.refresh(question_set)
     assert (question_set.quality_weight, question_set.cost_weight) == (60, 40)
+
+
+def test_questions_lock_when_a_window_opens_even_before_the_scheduler_runs(world, clock):
+    dps = build_dps(world.admin, clock, reference="T-NEW")
+    window = windows.schedule_first_window(world.admin, dps, opens_at=clock.now() + timedelta(days=1),
+                                           now=clock.now())
+    question_set = dps.current_question_set
+    clock.advance(days=1)  # the window has opened; the scheduler has not run
+    assert window.opened_at is None and question_set.locked_at is None
+    with pytest.raises(DomainError) as error:
+        dps_setup.add_question(world.admin, question_set, **question_kwargs(), now=clock.now())
+    assert error.value.message == LOCKED
+    with pytest.raises(DomainError, match="Create a new version"):
+        dps_setup.set_weighting(world.admin, question_set, quality_weight=10, quality_threshold_percent=50,
+                                now=clock.now())
+    db.session.rollback()
+    assert len(question_set.questions) == 3 and question_set.quality_weight == 60
+    assert dps_setup.locked_reason(question_set, clock.now()) == LOCKED
+    # A new version can be made from it at once.
+    assert dps_setup.new_version(world.admin, dps, clock.now()).version == 2
 
 
 def test_new_version_is_refused_while_the_current_one_is_unused(admin, clock):

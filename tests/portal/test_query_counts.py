@@ -5,15 +5,16 @@ import re
 from collections import Counter
 from contextlib import contextmanager
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import event
 
 from portal.extensions import db
-from portal.models import LotMembership, Notification, Organisation, User, UserRole
+from portal.models import LotMembership, Notification, Organisation, TierAward, User, UserRole
 from portal.models.organisation import AUTHORITY, PROVIDER
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, PROVIDER_USER
 from portal.services import applications, audit, dps_setup, windows
-from tests.factories import build_dps, complete_application
+from tests.factories import build_dps, complete_application, evaluate
 
 FEW, MANY = 3, 15
 
@@ -136,6 +137,22 @@ def test_admin_audit_log(world, sign_in, clock):
                     shows=lambda i: f"Change number {i:02d}")
 
 
+def test_admin_audit_log_of_providers_and_the_system(world, sign_in, clock):
+    """Events the trail must place in a DPS (by the application or provider they concern), in one query."""
+    def add(start, stop):
+        for index in range(start, stop):
+            provider = add_provider(world, index)
+            application = applications.start(provider, world.window, clock.now())
+            audit.record(at=clock.now(), actor=None, action="application.changed", entity=application,
+                         summary=f"System change number {index:02d}")
+            audit.record(at=clock.now(), actor=provider, action="application.changed", entity=provider,
+                         summary=f"Provider change number {index:02d}")
+        db.session.commit()
+
+    assert_constant(sign_in(world.admin), "/admin/audit?action=application.changed", add,
+                    shows=lambda i: f"System change number {i:02d}")
+
+
 def test_evaluation_window(world, sign_in, clock):
     def add(start, stop):
         for index in range(start, stop):
@@ -145,6 +162,43 @@ def test_evaluation_window(world, sign_in, clock):
 
     assert_constant(sign_in(world.evaluator), f"/evaluation/windows/{world.window.id}", add,
                     shows=lambda i: f"Provider {i:02d}")
+
+
+def test_evaluation_tier_tables(world, sign_in, clock):
+    def add(start, stop):
+        for index in range(start, stop):
+            provider = add_provider(world, index).organisation
+            for lot in world.lots:
+                db.session.add(TierAward(lot=lot, provider=provider, window_id=world.window.id,
+                                         calculated_at=clock.now(), quality_weight=60, cost_weight=40,
+                                         quality_percent=Decimal(80), quality_component=Decimal(48),
+                                         weekly_price=Decimal(1000 + index), lowest_price=Decimal(1000),
+                                         cost_component=Decimal(40), total=Decimal(88) - index, rank=index + 1,
+                                         tier=1 + index % 3))
+        db.session.commit()
+
+    assert_constant(sign_in(world.evaluator), f"/evaluation/windows/{world.window.id}/tiers", add,
+                    shows=lambda i: f"Provider {i:02d}")
+
+
+def test_evaluation_report(world, sign_in, clock):
+    """The PDF report of a window whose applications were all scored, checked, referenced and moderated."""
+    def add(start, stop):
+        for index in range(start, stop):
+            user = add_provider(world, index)
+            application = complete_application(user, world.window, clock,
+                                               lots=[world.lots[index % 3], world.lots[(index + 1) % 3]],
+                                               submit=True)
+            evaluate(application, [world.admin, world.evaluator], clock)
+
+    client, url = sign_in(world.admin), f"/evaluation/windows/{world.window.id}/report.pdf"
+    add(0, FEW)
+    few = statements_for(client, url)
+    add(FEW, MANY)
+    many = statements_for(client, url)
+    assert len(many) == len(few), (
+        f"{url}: {len(few)} statements with {FEW} applications, {len(many)} with {MANY}. Repeated with more:\n"
+        + "\n".join(f"{count}x {statement}" for statement, count in grown(few, many)))
 
 
 def test_evaluation_dashboard(world, sign_in, clock):

@@ -29,3 +29,10 @@ def test_admin_pages_render(world, sign_in):
                  "/admin/outbox", "/admin/dps/new", "/evaluation/", f"/evaluation/windows/{world.window.id}",
                  "/notifications"):
         assert client.get(path).status_code == 200, path
+
+
+def test_a_page_without_a_back_link_has_no_empty_back_navigation(world, sign_in):
+    body = sign_in(world.admin).get("/admin/").get_data(as_text=True)
+    assert 'aria-label="Back"' not in body
+    body = sign_in(world.admin).get(f"/admin/dps/{world.dps.id}").get_data(as_text=True)
+    assert '<nav class="portal-back-link" aria-label="Back">' in body

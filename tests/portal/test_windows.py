@@ -7,7 +7,7 @@ import pytest
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import AuditEvent, EntryWindow, Notification, OutboxMessage
+from portal.models import AuditEvent, Dps, EntryWindow, Notification, OutboxMessage
 from portal.services import dps_setup, windows
 from portal.services.audit import SYSTEM
 from tests.conftest import START
@@ -269,6 +269,32 @@ def test_run_due_twice_does_nothing_the_second_time(world, clock):
     assert len(events("window.opened", world.window)) == 1
     assert len(events("window.reminder_sent", world.window)) == 1
     assert len(events("window.closed", world.window)) == 1
+
+
+def test_one_bad_window_or_dps_does_not_stop_the_others(world, clock, monkeypatch, caplog):
+    one, two = new_dps(world, clock, "T-ONE"), new_dps(world, clock, "T-TWO")
+    bad = windows.schedule_first_window(world.admin, one, opens_at=START + timedelta(days=2), now=START)
+    good = windows.schedule_first_window(world.admin, two, opens_at=START + timedelta(days=2, minutes=1), now=START)
+    # T-ONE is a bad record: its opening fails, and so does working out its next window from its term.
+    announce = windows._announce_opening
+
+    def failing(window, now, actor, **kwargs):
+        if window.dps.reference == "T-ONE":
+            raise RuntimeError("a bad record")
+        return announce(window, now, actor, **kwargs)
+
+    monkeypatch.setattr(windows, "_announce_opening", failing)
+    db.session.execute(db.update(Dps).where(Dps.id == one.id).values(extension_years="one"))
+    db.session.commit()
+
+    clock.set(START + timedelta(days=3))
+    done = windows.run_due(clock.now())
+    assert "opened T-TWO Window 1" in done and "scheduled T-TWO Window 2" in done
+    assert not any("T-ONE" in line for line in done)
+    assert good.opened_at is not None and bad.opened_at is None
+    assert events("window.opened", bad) == [] and notified("Test arrangement T-ONE") == []
+    assert [w.number for w in windows.windows_of(one)] == [1]
+    assert "T-ONE" in caplog.text and "a bad record" in caplog.text
 
 
 # The closing reminder ---------------------------------------------------------------------------
