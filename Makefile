@@ -31,13 +31,13 @@ lint: install
 
 # Every test, browser tests included, on SQLite.
 test: install
-	VENV=$(VENV) scripts/ensure-chromium
+	VENV=$(VENV) scripts/ensure-test-tools
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadfile
 
 # The same suite against PostgreSQL (a server on 127.0.0.1:5432 by default).
 test-postgres: install
-	VENV=$(VENV) scripts/ensure-chromium
+	VENV=$(VENV) scripts/ensure-test-tools
 	TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest -n 2 --dist loadfile
 
 # Rebuild the committed stylesheet and script from GOV.UK Frontend (needs Node.js and npm).
