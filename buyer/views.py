@@ -7,6 +7,7 @@ from portal.clock import now
 from portal.extensions import db
 from portal.models import Dps, DpsMember, Lot, LotMembership
 from portal.models.user import COMMISSIONING_OFFICER
+from portal.services import referrals as referral_service
 from portal.services import windows
 
 blueprint = Blueprint("buyer", __name__)
@@ -26,7 +27,8 @@ def _member_dpss():
 def dashboard():
     dpss = _member_dpss()
     return render_template("buyer/dashboard.html", dpss=dpss,
-                           by_dps=windows.open_and_next_by_dps([dps.id for dps in dpss], now()))
+                           by_dps=windows.open_and_next_by_dps([dps.id for dps in dpss], now()),
+                           referral_counts=referral_service.status_counts(current_user, now()))
 
 
 @blueprint.route("/dps/<int:dps_id>")
@@ -42,3 +44,6 @@ def dps(dps_id):
     for membership in memberships:
         by_lot.setdefault(membership.lot_id, []).append(membership)
     return render_template("buyer/dps.html", dps=dps, by_lot=by_lot)
+
+
+from buyer import awards, off_framework, referrals  # noqa: E402,F401  (their routes register on import)

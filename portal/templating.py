@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.clock import now
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER
-from portal.services import mail
+from portal.services import mail, off_framework
 from portal.timezone import format_date, format_datetime
 
 
@@ -22,9 +22,14 @@ def navigation() -> list[dict]:
         return []
     items = []
     if current_user.has_role(PROVIDER_USER):
-        items += [("Applications", url_for("supplier.dashboard")), ("Team", url_for("supplier.team"))]
+        items += [("Applications", url_for("supplier.dashboard")),
+                  ("Referrals", url_for("supplier.referral_list")), ("Team", url_for("supplier.team"))]
     if current_user.has_role(COMMISSIONING_OFFICER):
-        items.append(("Providers", url_for("buyer.dashboard")))
+        items += [("Providers", url_for("buyer.dashboard")), ("Referrals", url_for("buyer.referral_list"))]
+        tasks = off_framework.qa_task_count(current_user)
+        items += [("Placements", url_for("buyer.placements")),
+                  ("Off-framework providers", url_for("buyer.off_framework_providers")),
+                  (f"Tasks ({tasks})" if tasks else "Tasks", url_for("buyer.tasks"))]
     if current_user.has_role(EVALUATOR):
         items.append(("Evaluation", url_for("evaluation.dashboard")))
     if current_user.has_role(ADMINISTRATOR):
@@ -33,7 +38,9 @@ def navigation() -> list[dict]:
                   ("Outbox", url_for("admin.outbox"))]
     unread = mail.unread_count(current_user)
     items.append((f"Notifications ({unread})" if unread else "Notifications", url_for("shared.notifications")))
-    return [{"text": text, "href": href, "active": request.path.startswith(href)} for text, href in items]
+    # The most specific item is the current one ("/authority/referrals" rather than "/authority/").
+    current = max((href for _, href in items if request.path.startswith(href)), key=len, default=None)
+    return [{"text": text, "href": href, "active": href == current} for text, href in items]
 
 
 def init_app(app) -> None:

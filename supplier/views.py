@@ -10,7 +10,7 @@ from portal.forms import add_domain_error, choices
 from portal.models import Dps, EntryWindow
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.user import PROVIDER_USER
-from portal.services import accounts, applications, evaluations, outcomes, windows
+from portal.services import accounts, applications, bids, evaluations, outcomes, windows
 from supplier.forms import InviteColleagueForm, RefereeForm, UploadForm
 
 blueprint = Blueprint("supplier", __name__)
@@ -33,7 +33,8 @@ def dashboard():
     own = applications.for_provider(current_user.organisation)
     by_window = {application.window_id: application for application in own}
     return render_template("supplier/dashboard.html", arrangements=arrangements, applications=own,
-                           by_window=by_window, moment=moment)
+                           by_window=by_window, moment=moment,
+                           open_referrals=bids.open_invitation_count(current_user, moment))
 
 
 @blueprint.route("/windows/<int:window_id>/apply", methods=["POST"])
@@ -267,3 +268,6 @@ def letter(application_id):
     pdf = outcome_letter(application, issued_at=application.window.outcomes_published_at)
     name = f"{application.window.dps.reference}-{application.window.label.replace(' ', '-')}-outcome-letter.pdf"
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+from supplier import placements, referrals  # noqa: E402,F401

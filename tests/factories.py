@@ -133,3 +133,78 @@ def evaluate(application, evaluators, clock, *, scores=None, moderator=None, ref
     errors = evaluations.moderate(moderator, application, marks, now)
     assert errors == {}, errors
     return application
+
+
+# Referrals (the REFERRALS helper's builders) -------------------------------------------------------------------
+
+# The canary identity: none of it may ever reach a provider's page, e-mail or download.
+CHILD_FIRST_NAMES = "Kestrel"
+CHILD_SURNAME = "Quennell-Abara"
+CHILD_DATE_OF_BIRTH = date(2010, 3, 14)
+CHILD_CASE_NUMBER = "CN-48213-Q"
+
+
+def admit(provider_user, lot, *, tier=1, caution=False, clock):
+    """A place on a lot for the user's provider: a documented shortcut (admission itself is tested in
+    tests/evaluation). On a lot without tiers the place has no tier. Returns the LotMembership."""
+    from portal.models import LotMembership
+
+    provider = provider_user.organisation
+    status = "place_with_caution" if caution else "admitted"
+    if provider.provider_status in (None, "applicant"):
+        provider.provider_status = status
+    membership = LotMembership(lot_id=lot.id, provider_id=provider.id, status=status,
+                               tier=tier if lot.tiers else None, admitted_at=clock.now())
+    db.session.add(membership)
+    db.session.commit()
+    return membership
+
+
+def referral_fields(**overrides) -> dict:
+    """A referral's fields (the Placements Data Standard's), valid for the test DPS's 16-18 lots."""
+    from decimal import Decimal
+
+    fields = {
+        "needed_by": "more_than_5_days", "siblings_to_place_with": 0, "preferred_location": "Tameside or Oldham",
+        "communication_needs": "no", "communication_which": [], "adaptations_needed": False,
+        "adaptations_detail": "", "cultural_needs": "not_required", "cultural_detail": "",
+        "live_alongside": "with_other_children", "pets": "yes_can", "additional_support": ["therapeutic_support"],
+        "deprivation_of_liberty": False, "suitability_foster": "suitable", "suitability_residential": "unsuitable",
+        "suitability_supported": "preferred", "risks_to_child": ["going_missing"], "risks_to_others": [],
+        "age_years": 16, "required_start": date(2027, 1, 4), "expected_duration": "Until 18, about two years",
+        "education_needs": "At college three days a week; needs help to keep going.",
+        "needs_summary": "A young person preparing for independence, who has gone missing twice this year and "
+                         "needs steady support from the same key worker.",
+        "indicative_weekly_price": Decimal("1200.00"), "quality_weight": None, "cost_weight": None,
+    }
+    fields.update(overrides)
+    return fields
+
+
+def child_details(**overrides) -> dict:
+    """The private part of a referral: the canary identity."""
+    child = {"first_names": CHILD_FIRST_NAMES, "surname": CHILD_SURNAME, "known_as": "",
+             "date_of_birth": CHILD_DATE_OF_BIRTH, "case_number": CHILD_CASE_NUMBER}
+    child.update(overrides)
+    return child
+
+
+def draft_referral(world, clock, *, lot=None, child=None, **overrides):
+    """A draft referral by world.member_officer (the member authority). `overrides` change the fields,
+    `child` (a dict) the private part."""
+    from portal.services import referrals
+
+    return referrals.create(world.member_officer, lot=lot or world.lots[0], fields=referral_fields(**overrides),
+                            child=child_details(**(child or {})), now=clock.now())
+
+
+def published_referral(world, clock, *, lot=None, deadline=None, child=None, **overrides):
+    """A referral with its funding approved, published to the first tier with providers (admit them first).
+    Without a deadline, the default for its urgency applies."""
+    from portal.services import referrals
+
+    referral = draft_referral(world, clock, lot=lot, child=child, **overrides)
+    referrals.record_funding(world.member_officer, referral, approved_by="Bea Budget-Holder",
+                             approved_on=clock.now().date(), now=clock.now())
+    referrals.publish(world.member_officer, referral, clock.now(), deadline=deadline)
+    return referral

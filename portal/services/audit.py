@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from portal.extensions import db
-from portal.models import AuditEvent, Organisation, User
+from portal.models import Application, AuditEvent, Dps, EntryWindow, Lot, Organisation, User
 from portal.models.organisation import PROVIDER
 
 SYSTEM = "system (scheduler)"
@@ -84,22 +84,67 @@ ACTIONS = {
     "evaluation.moderated": "Application moderated",
     "evaluation.published": "Outcomes published",
     "evaluation.tiers_awarded": "Tiers awarded",
+    "off_framework.provider_added": "Off-framework provider added",
+    "off_framework.provider_changed": "Off-framework provider changed",
+    "off_framework.document_uploaded": "Off-framework document uploaded",
+    "off_framework.referee_added": "Off-framework referee added",
+    "off_framework.reference_recorded": "Off-framework reference recorded",
+    "off_framework.search_recorded": "Off-framework search recorded",
+    "off_framework.placed": "Placed off framework",
+    "placement.qa_visit_recorded": "QA visit recorded",
+    "bid.submitted": "Bid sent",
+    "bid.revised": "Bid revised",
+    "bid.withdrawn": "Bid withdrawn",
+    "bid.declined": "Referral declined",
+    "referral.created": "Referral drafted",
+    "referral.changed": "Referral changed",
+    "referral.funding_recorded": "Referral funding approved",
+    "referral.published": "Referral published",
+    "referral.reopened": "Referral re-opened to the next tier",
+    "referral.round_closed": "Referral round closed",
+    "referral.exhausted": "Referral marked exhausted",
+    "referral.withdrawn": "Referral withdrawn",
+    "bid.assessed": "Bid assessed",
+    "bid.negotiated": "Price negotiated",
+    "referral.awarded": "Referral awarded",
 }
 
 
-def search(*, authority_ids: list[int], action: str | None = None, entity_type: str | None = None,
+def search(*, lead_id: int, authority_ids: list[int], action: str | None = None, entity_type: str | None = None,
            actor: str | None = None, since: datetime | None = None, until: datetime | None = None):
     """A query over the trail, newest first, with the administrator's filters.
 
-    An administrator sees what the system and providers did, and what people of the consortium's
-    own authorities did; not the doings of authorities outside it."""
+    An administrator of the lead authority `lead_id` sees what people of the consortium's own authorities
+    (`authority_ids`) did, and what the system and providers did to the DPSs it leads: to the DPS, its
+    windows, lots and applications, and to the providers linked to it (that applied to one of its DPSs or
+    hold a place on one of its lots). A linked provider's doings that belong to no DPS (signing in,
+    inviting a colleague) are shown too. Nothing of other consortia, and no system event that belongs to
+    no DPS (such as a sign-in with an unknown address). One query, however many events."""
+    from portal.services.providers import linked_provider_ids
+
+    led = db.select(Dps.id).where(Dps.lead_authority_id == lead_id)
+    providers = linked_provider_ids(lead_id)
+    owned_by_led = {
+        Dps.__tablename__: led,
+        EntryWindow.__tablename__: db.select(EntryWindow.id).where(EntryWindow.dps_id.in_(led)),
+        Lot.__tablename__: db.select(Lot.id).where(Lot.dps_id.in_(led)),
+        Application.__tablename__: db.select(Application.id).join(EntryWindow, EntryWindow.id == Application.window_id)
+        .where(EntryWindow.dps_id.in_(led)),
+        Organisation.__tablename__: providers,
+    }
+    of_led_dps = db.or_(*(db.and_(AuditEvent.entity_type == table, AuditEvent.entity_id.in_(ids))
+                          for table, ids in owned_by_led.items()))
     actor_org = db.aliased(Organisation)
+    by_provider = actor_org.kind == PROVIDER
     query = (
         db.select(AuditEvent)
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .outerjoin(actor_org, actor_org.id == User.organisation_id)
-        .where(db.or_(AuditEvent.actor_id.is_(None), actor_org.kind == PROVIDER,
-                      actor_org.id.in_(authority_ids)))
+        .where(db.or_(
+            actor_org.id.in_(authority_ids),
+            db.and_(db.or_(AuditEvent.actor_id.is_(None), by_provider), of_led_dps),
+            db.and_(by_provider, actor_org.id.in_(providers), AuditEvent.entity_type.not_in(list(owned_by_led))),
+        ))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     )
     if action:

@@ -1,0 +1,131 @@
+"""The individual placement agreement (IPA) as a PDF, in the style of the evaluation documents.
+
+It is the referring authority's own document: it names the child (name, date of birth, case number) and so is
+served only on the authority's pages, never on a provider's. It holds the agreement reference, the parties, the
+arrangement (DPS, lot and tier, or off framework), the start, where the child will live, the itemised weekly
+cost with each line's timescale and review date and the total, the budget holder's approval, and a signature
+block for each party.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
+
+from evaluation.documents import MARGIN, PORTAL_NAME, _build, _details, _para, _styles, _table, money
+from portal.models import Placement
+from portal.timezone import format_date, format_datetime
+
+
+def signed_money(value: Decimal) -> str:
+    """£1,234.56, or -£50.00 for a negative line (a negotiated reduction)."""
+    return f"-{money(-value)}" if value < 0 else money(value)
+
+
+def _yes_no(value: bool) -> str:
+    return "Yes" if value else "No"
+
+
+def _provider_lines(placement: Placement) -> list[tuple[str, str]]:
+    if placement.on_framework:
+        provider = placement.provider
+        lot = placement.lot
+        return [
+            ("Provider", provider.name),
+            ("Ofsted URN", provider.ofsted_urn or "None recorded"),
+            ("Arrangement", f"On framework: {lot.dps.name} ({lot.dps.reference})"),
+            ("Lot", lot.label),
+            ("Tier", "No tiers" if placement.tier is None else f"Tier {placement.tier}"),
+        ]
+    provider = placement.off_framework_provider
+    return [
+        ("Provider", provider.name),
+        ("Ofsted URN", provider.ofsted_urn or "None recorded"),
+        ("Arrangement", "Off framework: a provider on no framework, placed once the framework was exhausted"),
+    ]
+
+
+def _cost_table(placement: Placement, styles, width) -> Table:
+    rows = [["Cost", "Weekly amount", "Timescale", "Review date"]]
+    for cost in placement.costs:
+        rows.append([cost.description, signed_money(cost.weekly_amount), cost.timescale or "For the whole placement",
+                     format_date(cost.review_date) or "None"])
+    rows.append(["Total weekly cost", money(placement.weekly_cost), "", ""])
+    return _table(rows, [w * width for w in (0.44, 0.18, 0.22, 0.16)], styles, right_columns=(1,),
+                  bold_rows=(len(rows) - 1,))
+
+
+def _signature_block(party: str, name: str, styles, width) -> Table:
+    rows = [[_para(f"Signed for {name} ({party})", styles["small_bold"]), ""]]
+    rows += [[_para(label, styles["small"]), ""] for label in ("Name", "Position", "Signature", "Date")]
+    table = Table(rows, colWidths=[width * 0.25, width * 0.55], rowHeights=[None, 9 * mm, 9 * mm, 12 * mm, 9 * mm],
+                  hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("SPAN", (0, 0), (1, 0)),
+        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+        ("LINEBELOW", (1, 1), (1, -1), 0.5, styles["small"].textColor),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    ]))
+    return table
+
+
+def placement_agreement(placement: Placement, *, issued_at: datetime) -> bytes:
+    """The authority's copy of the individual placement agreement, as PDF bytes."""
+    styles = _styles()
+    width = A4[0] - 2 * MARGIN
+    referral = placement.referral
+    child = referral.child
+    authority = placement.authority.name
+    provider_name = placement.provider_name
+
+    story = [
+        _para(authority, styles["letterhead"]),
+        _para(PORTAL_NAME, styles["letterhead_sub"]),
+        Spacer(1, 2 * mm),
+        _para("Individual placement agreement", styles["title"]),
+        _details([
+            ("Agreement reference", placement.agreement_reference),
+            ("Referral", referral.reference),
+            ("Issued", format_date(issued_at)),
+            ("Placing authority", authority),
+            *_provider_lines(placement),
+        ], width, styles),
+        _para("The child", styles["h2"]),
+        _para("This section identifies the child. It is for the placing authority and the provider's registered "
+              "manager only: do not share it further.", styles["body"]),
+        _details([
+            ("Name", child.full_name + (f" (known as {child.known_as})" if child.known_as else "")),
+            ("Date of birth", format_date(child.date_of_birth)),
+            ("Case number", child.case_number),
+        ], width, styles),
+        _para("The placement", styles["h2"]),
+        _details([
+            ("Start date", format_date(placement.start_date)),
+            ("Where the child will live", placement.location_area),
+            ("In the authority's own area", _yes_no(placement.in_home_area)),
+            ("In the preferred location", _yes_no(placement.location_was_preferred)),
+            ("Placed on the framework", _yes_no(placement.on_framework)),
+            ("Quality-assurance visit due", format_datetime(placement.qa_visit_due_at) or "Not required"),
+        ], width, styles),
+        _para("Placement cost", styles["h2"]),
+        _para("The weekly cost of the placement, line by line. Each additional cost is paid for its timescale and "
+              "reviewed on its review date.", styles["body"]),
+        _cost_table(placement, styles, width),
+        Spacer(1, 3 * mm),
+        _details([
+            ("Total weekly cost", money(placement.weekly_cost)),
+            ("Cost approved by", f"{placement.budget_holder_name} (budget holder), on "
+                                 f"{format_date(placement.budget_approved_on)}"),
+        ], width, styles),
+        KeepTogether([
+            _para("Signatures", styles["h2"]),
+            _para(f"{authority} and {provider_name} agree to the placement on the terms above.", styles["body"]),
+            _signature_block("the placing authority", authority, styles, width), Spacer(1, 6 * mm),
+            _signature_block("the provider", provider_name, styles, width)]),
+    ]
+    return _build(story, pagesize=A4, title=f"Individual placement agreement {placement.agreement_reference}",
+                  author=authority, subject=f"Placement with {provider_name}",
+                  footer=f"{placement.agreement_reference}: individual placement agreement. Contains the child's "
+                         "personal details.")

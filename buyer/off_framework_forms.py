@@ -1,0 +1,122 @@
+"""Forms of the off-framework pages. They read what was typed; the rules are in portal/services/off_framework.py."""
+
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput
+from wtforms import BooleanField, FieldList, Form, FormField
+
+from portal.forms import (
+    DataRequired,
+    DateField,
+    FileField,
+    FlaskForm,
+    GovDateInput,
+    GovFileInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+    Length,
+    Optional,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    choices,
+)
+from portal.models.organisation import OFSTED_RATINGS
+from portal.services.off_framework import REFERENCE_OUTCOMES
+
+COST_LINES = 5  # lines offered on the placement form: the core fee and up to four additional costs
+
+
+def _id(value) -> int:
+    """A record id from a select; 0 (nothing chosen) for anything that is not one."""
+    return int(value) if str(value).isdecimal() and str(value).isascii() else 0
+
+
+class ProviderForm(FlaskForm):
+    name = StringField("Provider's name", widget=GovTextInput(), validators=[Length(max=200)])
+    ofsted_urn = StringField("Ofsted URN (optional)", widget=GovTextInput(), validators=[Length(max=12)],
+                             description="As shown on the provider's registration, like 1234567 or SC123456")
+    ofsted_rating = SelectField("Ofsted rating (optional)", widget=GovSelect(),
+                                choices=choices([("", "Not rated or not known")] + [(r, r) for r in OFSTED_RATINGS]))
+    local_authority_area = StringField("Local authority area", widget=GovTextInput(), validators=[Length(max=100)],
+                                       description="Where the provider's homes are, like Sefton")
+    address = TextAreaField("Address (optional)", widget=GovTextArea())
+    contact_name = StringField("Contact's name", widget=GovTextInput(), validators=[Length(max=120)])
+    email = StringField("Contact's e-mail address", widget=GovTextInput(), validators=[Length(max=254)])
+    telephone = StringField("Telephone (optional)", widget=GovTextInput(), validators=[Length(max=30)])
+    services = TextAreaField("Services offered", widget=GovTextArea(),
+                             description="For example: solo residential homes for 11 to 17 year olds, "
+                                         "therapeutic support")
+    place_with_caution = BooleanField("Place with caution", widget=GovCheckboxInput())
+    caution_note = TextAreaField("Why this provider must be placed with caution", widget=GovTextArea(),
+                                 description="Needed if the provider is marked place with caution. Officers must "
+                                             "confirm they have read it before placing a child there.")
+    submit = SubmitField("Save provider", widget=GovSubmitInput())
+
+
+class DocumentForm(FlaskForm):
+    title = StringField("Title", widget=GovTextInput(), validators=[Length(max=200)],
+                        description="For example, Ofsted inspection report March 2026")
+    file = FileField("File", widget=GovFileInput(), description="PDF, DOCX, ODT, XLSX or CSV, up to 10 MB")
+    upload = SubmitField("Upload document", widget=GovSubmitInput())
+
+
+class RefereeForm(FlaskForm):
+    authority_name = StringField("Local authority", widget=GovTextInput(), validators=[Length(max=200)])
+    contact_name = StringField("Referee's name", widget=GovTextInput(), validators=[Length(max=120)])
+    email = StringField("Referee's e-mail address", widget=GovTextInput(), validators=[Length(max=254)])
+    add_referee = SubmitField("Add referee", widget=GovSubmitInput())
+
+
+class ReferenceForm(FlaskForm):
+    outcome = RadioField("What did the reference say?", widget=GovRadioInput(),
+                         choices=choices(list(REFERENCE_OUTCOMES.items())),
+                         validators=[DataRequired("Choose what the reference said")])
+    note = TextAreaField("Note", widget=GovTextArea(),
+                         description="What the referee said. An unsatisfactory reference marks the provider "
+                                     "place with caution.")
+    submit = SubmitField("Record reference", widget=GovSubmitInput())
+
+
+class SearchForm(FlaskForm):
+    funding_approved_by = StringField("Budget holder who approved the funding", widget=GovTextInput(),
+                                      validators=[Length(max=120)])
+    funding_approved_on = DateField("Date the funding was approved", widget=GovDateInput(), validators=[Optional()],
+                                    description="For example, 27 3 2026")
+    notes = TextAreaField("Notes on the search (optional)", widget=GovTextArea())
+    submit = SubmitField("Record the search", widget=GovSubmitInput())
+
+
+class CostLineForm(Form):
+    description = StringField("What it pays for", widget=GovTextInput(), validators=[Length(max=200)])
+    amount = StringField("Weekly amount in pounds", widget=GovTextInput())
+    timescale = StringField("Timescale (optional)", widget=GovTextInput(), validators=[Length(max=100)])
+    review_date = DateField("Review date (optional)", widget=GovDateInput(), validators=[Optional()])
+
+
+class PlacementForm(FlaskForm):
+    provider_id = SelectField("Provider", widget=GovSelect(), coerce=_id, validate_choice=False,
+                              validators=[DataRequired("Choose the provider from your off-framework list")])
+    caution_acknowledged = BooleanField("I have read the caution note of the provider chosen",
+                                        widget=GovCheckboxInput())
+    costs = FieldList(FormField(CostLineForm), min_entries=COST_LINES, max_entries=COST_LINES)
+    start_date = DateField("Start date", widget=GovDateInput(), validators=[Optional()],
+                           description="For example, 27 3 2026")
+    location_area = StringField("Local authority area of the home", widget=GovTextInput(),
+                                validators=[Length(max=100)])
+    budget_holder = StringField("Budget holder who approved the cost", widget=GovTextInput(),
+                                validators=[Length(max=120)])
+    approved_on = DateField("Date the cost was approved", widget=GovDateInput(), validators=[Optional()])
+    submit = SubmitField("Place the child off framework", widget=GovSubmitInput())
+
+
+class QaVisitForm(FlaskForm):
+    visited_on = DateField("Date of the visit", widget=GovDateInput(), validators=[Optional()],
+                           description="For example, 27 3 2026")
+    visited_time = StringField("Time of the visit (UK time)", widget=GovTextInput(),
+                               description="For example, 14:30 or 2:30pm")
+    notes = TextAreaField("What the visit found", widget=GovTextArea())
+    submit = SubmitField("Record the visit", widget=GovSubmitInput())

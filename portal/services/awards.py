@@ -1,0 +1,589 @@
+"""Awarding a referral: the officer's assessment of each bid once the deadline has passed, the ranking on
+quality and cost, negotiation, the award itself (a placement with its itemised cost) and each bidder's outcome.
+
+The rules, in one place:
+
+* Only the referring authority's commissioning officers assess, negotiate, rank and award, and only bids of
+  rounds whose deadline has passed: they read bids through `bids.visible_bids` (the sealing rule), nothing else.
+* Each bid is scored 0 to CRITERION_MAX, in whole numbers, on every criterion of CRITERIA. Its quality is the
+  sum of its scores as a percentage of the most available (4 criteria x 5).
+* The ranking is `evaluation.engine.award_tiers` with no tiers, on the referral's weighting fixed when it was
+  published: quality component = quality % / 100 x quality weight; cost component = the lowest price among the
+  assessed bids / the bid's price x cost weight; the price is the negotiated price where one was agreed. Exact
+  arithmetic: equal totals share a rank and are never broken. A bid not yet assessed is listed, unranked.
+* An award needs the referral closed (no round open, not awarded, exhausted or withdrawn), every bid assessed,
+  a written reason when the bid chosen is not ranked first (every bid tied at rank 1 counts as first) and the
+  budget holder's approval of the cost. It makes the placement, once.
+* A provider learns only its own outcome: awarded or not, its own quality, total and rank of N. Nothing is said
+  to any provider of the child, of the officer, or of another provider's bid.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import NoReturn
+
+from flask import url_for
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from evaluation.engine import TierEntry, award_tiers, quality_percent, round_for_display
+from portal.errors import DomainError, NotFound
+from portal.extensions import db
+from portal.models import Bid, BidAssessment, Placement, PlacementCost, Referral, User
+from portal.models.bid import CRITERIA, CRITERION_MAX, SUBMITTED
+from portal.models.placement import QA_VISIT_HOURS
+from portal.models.referral import AWARDED, CLOSED, OPEN
+from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
+from portal.services import audit, bids, mail, referrals
+from portal.timezone import format_date, format_datetime, local_datetime, to_local
+
+MAX_WEEKLY_PRICE = Decimal("100000")
+MAX_NOTES = 5000
+MAX_BUDGET_HOLDER = 120
+WHOLE_NUMBER = re.compile(r"[0-9]{1,3}")  # ASCII digits only: "²" and "٣" are digits to Python, not to us
+NEGOTIATED_ADJUSTMENT = "Negotiated adjustment"
+CORE_FEE = "Core weekly fee"
+ALREADY_AWARDED = "This referral has already been awarded"
+SCORE_EVERY_BID = "Score every bid before you award"
+REASON_NEEDED = "Give the reason for choosing a bid that is not ranked first"
+CHANGED_AT_ONCE = "A colleague changed this bid at the same moment. Check it and try again."
+
+
+class InvalidScores(DomainError):
+    """The scores have mistakes: every one of them, by criterion (the form field of the same name)."""
+
+    def __init__(self, problems: dict[str, str]):
+        field_name, message = next(iter(problems.items()))
+        super().__init__(message, field=field_name)
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class RankedBid:
+    """A bid in the ranking with every figure of its workings. Unassessed: quality, components, total and rank
+    are None."""
+
+    bid: Bid
+    provider_name: str
+    tier: int | None  # of the invitation: the round the provider was approached in
+    place_with_caution: bool
+    indicative_price: Decimal | None
+    price: Decimal  # what the placement would cost a week: the negotiated price where one was agreed
+    assessed: bool
+    quality_percent: Decimal | None
+    quality_component: Decimal | None
+    lowest_price: Decimal | None
+    cost_component: Decimal | None
+    total: Decimal | None  # exact; show with round_for_display
+    rank: int | None
+    tied_with: tuple[str, ...]
+
+    @property
+    def is_top(self) -> bool:
+        return self.rank == 1
+
+    @property
+    def display_total(self) -> Decimal | None:
+        return round_for_display(self.total) if self.total is not None else None
+
+    @property
+    def is_negotiated(self) -> bool:
+        return self.bid.negotiated_weekly_price is not None
+
+
+@dataclass(frozen=True)
+class CostLine:
+    description: str
+    weekly_amount: Decimal
+    timescale: str
+    review_date: date | None
+
+
+@dataclass(frozen=True)
+class AwardTerms:
+    """What the winning provider is told of the placement: the agreed cost and start, nothing of the child."""
+
+    agreement_reference: str
+    weekly_cost: Decimal
+    start_date: date
+    costs: tuple[CostLine, ...]
+
+
+@dataclass(frozen=True)
+class ProviderOutcome:
+    """A bidder's own outcome once the referral is awarded. Never another provider's name, price or score."""
+
+    referral: referrals.AnonymisedReferral  # what a provider may see of the referral, nothing more
+    awarded: bool
+    price: Decimal  # the provider's own weekly price, as weighed (negotiated where agreed)
+    quality_percent: Decimal | None
+    total: Decimal | None
+    rank: int | None
+    tied: bool  # another bid has the same total (never which)
+    bids_count: int
+    terms: AwardTerms | None  # the winner's only
+
+
+# Who may do what ---------------------------------------------------------------------------------------------
+
+def _is_officer_of(user: User, referral: Referral) -> bool:
+    return user.has_role(COMMISSIONING_OFFICER) and user.organisation_id == referral.authority_id
+
+
+def _require_officer_of(user: User, referral: Referral) -> None:
+    if not _is_officer_of(user, referral):
+        raise NotFound()
+
+
+def bid_of_authority(user: User, bid_id: int) -> Bid:
+    """A bid for one of the officer's authority's referrals, sealed or not: for finding it, not reading it."""
+    bid = db.session.get(Bid, bid_id)
+    if bid is None or not _is_officer_of(user, bid.referral):
+        raise NotFound()
+    return bid
+
+
+def readable_bid(user: User, bid: Bid, now: datetime) -> Bid:
+    """The bid if the officer may read it: sent, its round's deadline passed. Before the deadline: DomainError
+    "Bids are sealed until ..."; withdrawn: DomainError saying so; of another authority: NotFound."""
+    _require_officer_of(user, bid.referral)
+    return _visible(user, bid, now)
+
+
+def _visible(user: User, bid: Bid, now: datetime) -> Bid:
+    for visible in bids.visible_bids(user, bid.referral, now):
+        if visible.id == bid.id:
+            return visible
+    _refuse_unseen(bid, now)
+
+
+def _refuse_unseen(bid: Bid, now: datetime) -> NoReturn:
+    """A bid the officer cannot read: withdrawn before a deadline that has passed (said so), or sealed or of
+    another authority (not found)."""
+    if bid.is_withdrawn and not bids.is_sealed(bid, now):
+        raise DomainError("This bid was withdrawn by the provider before the deadline", field="bid_id")
+    raise NotFound()
+
+
+def _require_bid_open_to_change(user: User, bid: Bid, now: datetime, action: str) -> Bid:
+    """The bid as the officer may read it, on a referral not yet decided. `action`: "assess a bid"."""
+    _require_officer_of(user, bid.referral)
+    referral = bid.referral
+    if referral.awarded_at is not None:
+        raise DomainError(f"{ALREADY_AWARDED}: you can no longer {action}")
+    referral.require_status(now, OPEN, CLOSED, action=action)
+    return _visible(user, bid, now)
+
+
+def placement_for_authority(user: User, placement_id: int) -> Placement:
+    """A placement, on or off the framework, for the referring authority's officers only."""
+    placement = db.session.scalars(
+        db.select(Placement).where(Placement.id == placement_id)
+        .options(selectinload(Placement.costs), selectinload(Placement.provider),
+                 selectinload(Placement.off_framework_provider), selectinload(Placement.lot),
+                 selectinload(Placement.referral).selectinload(Referral.child))).one_or_none()
+    if placement is None or not (user.has_role(COMMISSIONING_OFFICER)
+                                 and user.organisation_id == placement.authority_id):
+        raise NotFound()
+    return placement
+
+
+def placement_of(referral: Referral) -> Placement | None:
+    return db.session.scalar(db.select(Placement).where(Placement.referral_id == referral.id))
+
+
+# Assessing ---------------------------------------------------------------------------------------------------
+
+def _score(value, label: str) -> int:
+    whole = f"Score \u201c{label}\u201d as a whole number from 0 to {CRITERION_MAX}"
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise DomainError(f"Choose a score for \u201c{label}\u201d")
+    if isinstance(value, bool):
+        raise DomainError(whole)
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
+        number = int(value.strip())
+    else:
+        raise DomainError(whole)
+    if not 0 <= number <= CRITERION_MAX:
+        raise DomainError(whole)
+    return number
+
+
+def parse_scores(scores: dict) -> dict[str, int]:
+    """Every criterion's score read and checked; raises InvalidScores listing every mistake."""
+    problems, clean = {}, {}
+    for criterion, label in CRITERIA.items():
+        try:
+            clean[criterion] = _score(scores.get(criterion), label)
+        except DomainError as error:
+            problems[criterion] = error.message
+    if problems:
+        raise InvalidScores(problems)
+    return clean
+
+
+def scores_of(assessment: BidAssessment | None) -> dict[str, int]:
+    if assessment is None:
+        return {}
+    return {criterion: assessment.score_of(criterion) for criterion in CRITERIA}
+
+
+def assess(officer: User, bid: Bid, *, scores: dict, notes: str, now: datetime) -> BidAssessment:
+    """Score the bid on each criterion, or change its scores, until the referral is awarded."""
+    try:
+        bid = _require_bid_open_to_change(officer, bid, now, "assess the bids")
+        clean = parse_scores(scores)
+        notes = (notes or "").strip()
+        if len(notes) > MAX_NOTES:
+            raise DomainError(f"Write the notes in {MAX_NOTES} characters or fewer (you have {len(notes)})",
+                              field="notes")
+        assessment = bid.assessment
+        before = scores_of(assessment) or None
+        if assessment is None:
+            assessment = BidAssessment(bid=bid)
+            db.session.add(assessment)
+        for criterion, score in clean.items():
+            setattr(assessment, criterion, score)
+        assessment.notes, assessment.assessed_by_id, assessment.assessed_at = notes, officer.id, now
+        db.session.flush()
+        percent = quality_percent([(score, CRITERION_MAX, 1) for score in clean.values()])
+        audit.record(at=now, actor=officer, action="bid.assessed", entity=bid,
+                     summary=f"Bid of {bid.provider.name} for {bid.referral.reference} "
+                             f"{'re-assessed' if before else 'assessed'}: quality {round_for_display(percent)}%",
+                     before=before, after=clean)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError("A colleague assessed this bid at the same moment. Check the scores and try again.") \
+            from None
+    except DomainError:
+        db.session.rollback()
+        raise
+    return assessment
+
+
+# Negotiating -------------------------------------------------------------------------------------------------
+
+def parse_price(value) -> Decimal:
+    if isinstance(value, Decimal):
+        price = value
+    else:
+        cleaned = (value or "").strip().replace("£", "").replace(",", "")
+        if not cleaned:
+            raise DomainError("Enter the weekly price agreed", field="price")
+        try:
+            price = Decimal(cleaned)
+        except InvalidOperation:
+            raise DomainError("Enter the weekly price agreed as an amount in pounds, like 1450.00",
+                              field="price") from None
+    if not price.is_finite() or price <= 0:
+        raise DomainError("The weekly price agreed must be more than £0", field="price")
+    if price > MAX_WEEKLY_PRICE:
+        raise DomainError("The weekly price agreed must be £100,000 or less", field="price")
+    if price != price.quantize(Decimal("0.01")):
+        raise DomainError("Enter the weekly price agreed in pounds and pence, with no more than 2 decimal places",
+                          field="price")
+    return price.quantize(Decimal("0.01"))
+
+
+def negotiate(officer: User, bid: Bid, *, price, note: str, now: datetime) -> Bid:
+    """Record a weekly price agreed with the provider after the deadline; it replaces the bid's price in the
+    ranking and the award."""
+    try:
+        bid = _require_bid_open_to_change(officer, bid, now, "negotiate a price")
+        agreed = parse_price(price)
+        note = (note or "").strip()
+        if not note:
+            raise DomainError("Say what was agreed with the provider, and why", field="note")
+        if len(note) > MAX_NOTES:
+            raise DomainError(f"Write the note in {MAX_NOTES} characters or fewer (you have {len(note)})",
+                              field="note")
+        before = {"weekly_price": bid.weekly_price, "negotiated_weekly_price": bid.negotiated_weekly_price}
+        bid.negotiated_weekly_price, bid.negotiation_note = agreed, note
+        db.session.flush()
+        audit.record(at=now, actor=officer, action="bid.negotiated", entity=bid,
+                     summary=f"Weekly price of {bid.provider.name}'s bid for {bid.referral.reference} negotiated "
+                             f"to £{agreed:,.2f}",
+                     before=before, after={"negotiated_weekly_price": agreed, "note": note})
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise DomainError(CHANGED_AT_ONCE) from None
+    except DomainError:
+        db.session.rollback()
+        raise
+    return bid
+
+
+# Ranking -----------------------------------------------------------------------------------------------------
+
+def weighting(referral: Referral) -> tuple[int, int]:
+    """The referral's quality and cost weights, fixed when it was published; the DPS's current ones if it has
+    none of its own."""
+    if referral.quality_weight is not None and referral.cost_weight is not None:
+        return referral.quality_weight, referral.cost_weight
+    question_set = referral.dps.current_question_set
+    return question_set.quality_weight, question_set.cost_weight
+
+
+def quality_of(assessment: BidAssessment) -> Decimal:
+    return quality_percent([(assessment.score_of(criterion), CRITERION_MAX, 1) for criterion in CRITERIA])
+
+
+def _opened_bids(referral: Referral, now: datetime) -> list[Bid]:
+    """The referral's sent bids of every round whose deadline has passed (the sealing rule of services.bids), for
+    pages that are not the officer's: the award and a provider's own outcome."""
+    opened = [round_.id for round_ in referral.rounds if not bids.is_sealed(round_, now)]
+    if not opened:
+        raise DomainError(f"Bids are sealed until {format_datetime(referral.rounds[0].deadline)}"
+                          if referral.rounds else "This referral has not been sent to providers")
+    return list(db.session.scalars(
+        db.select(Bid).where(Bid.referral_id == referral.id, Bid.round_id.in_(opened), Bid.status == SUBMITTED)
+        .options(selectinload(Bid.costs), selectinload(Bid.provider), selectinload(Bid.assessment),
+                 selectinload(Bid.invitation))
+        .order_by(Bid.submitted_at, Bid.id)))
+
+
+def ranking(referral: Referral, now: datetime) -> list[RankedBid]:
+    """Every sent bid of every round whose deadline has passed, ranked best first; unassessed bids last, unranked.
+    Raises DomainError while every bid is sealed."""
+    return rank(referral, _opened_bids(referral, now))
+
+
+def ranking_for(officer: User, referral: Referral, now: datetime) -> list[RankedBid]:
+    """The ranking as the referring authority's officer reads it, through bids.visible_bids."""
+    return rank(referral, bids.visible_bids(officer, referral, now))
+
+
+def rank(referral: Referral, bid_list: list[Bid]) -> list[RankedBid]:
+    quality_weight, cost_weight = weighting(referral)
+    assessed = [bid for bid in bid_list if bid.assessment is not None]
+    entries = [TierEntry(provider_id=bid.provider_id, provider_name=bid.provider.name,
+                         quality_percent=quality_of(bid.assessment), weekly_price=bid.price_for_award)
+               for bid in assessed]
+    rows = {row.provider_id: row for row in award_tiers(entries, quality_weight=quality_weight,
+                                                        cost_weight=cost_weight, tiers=0)}
+    ranked = []
+    for bid in bid_list:
+        row = rows.get(bid.provider_id)
+        ranked.append(RankedBid(
+            bid=bid, provider_name=bid.provider.name, tier=bid.invitation.tier,
+            place_with_caution=bid.invitation.place_with_caution,
+            indicative_price=referral.indicative_weekly_price, price=bid.price_for_award,
+            assessed=row is not None,
+            quality_percent=row.quality_percent if row else None,
+            quality_component=row.quality_component if row else None,
+            lowest_price=row.lowest_price if row else None,
+            cost_component=row.cost_component if row else None,
+            total=row.total if row else None,
+            rank=row.rank if row else None,
+            tied_with=row.tied_with if row else (),
+        ))
+    ranked.sort(key=lambda item: (item.rank is None, item.rank or 0, item.provider_name, item.bid.id))
+    return ranked
+
+
+def all_assessed(ranked: list[RankedBid]) -> bool:
+    return all(item.assessed for item in ranked)
+
+
+# Awarding ----------------------------------------------------------------------------------------------------
+
+def _locked_referral(referral_id: int) -> Referral:
+    """The referral re-read and locked until the transaction ends (PostgreSQL), so two awards, or an award and a
+    re-opening, cannot interleave."""
+    return db.session.scalars(db.select(Referral).where(Referral.id == referral_id).with_for_update()
+                              .execution_options(populate_existing=True)).one()
+
+
+def _require_awardable(referral: Referral, now: datetime) -> None:
+    if referral.awarded_at is not None:
+        raise DomainError(ALREADY_AWARDED)
+    if referral.status(now) == OPEN:
+        raise DomainError(f"Bids are open until {format_datetime(referral.current_round.deadline)}: "
+                          "you can award once the deadline has passed")
+    referral.require_status(now, CLOSED, action="award it")
+
+
+def refusal_to_award(referral: Referral, ranked: list[RankedBid], now: datetime) -> str | None:
+    """The first thing stopping any award of the referral, for the award page; None when it can be awarded."""
+    try:
+        _require_awardable(referral, now)
+    except DomainError as error:
+        return error.message
+    if not ranked:
+        return "No bid was received in time, so there is nothing to award"
+    if not all_assessed(ranked):
+        return SCORE_EVERY_BID
+    return None
+
+
+def budget_approval(budget_holder: str, approved_on: date | None, now: datetime) -> str:
+    name = (budget_holder or "").strip()
+    if not name:
+        raise DomainError("Enter the name of the budget holder who approved the weekly cost", field="budget_holder")
+    if len(name) > MAX_BUDGET_HOLDER:
+        raise DomainError(f"Enter the budget holder's name in {MAX_BUDGET_HOLDER} characters or fewer",
+                          field="budget_holder")
+    if approved_on is None:
+        raise DomainError("Enter the date the budget holder approved the cost", field="approved_on")
+    if approved_on > to_local(now).date():
+        raise DomainError("The date the budget holder approved the cost cannot be in the future",
+                          field="approved_on")
+    return name
+
+
+def same_area(first: str | None, second: str | None) -> bool:
+    return bool(first and second) and first.strip().casefold() == second.strip().casefold()
+
+
+def qa_visit_due(referral: Referral, start_date: date, now: datetime) -> datetime | None:
+    """An emergency placement's quality-assurance visit is due within 72 hours of its start: from 00:00 UK time on
+    the start date, or from the award if that is later. A planned framework placement needs none."""
+    if not referral.is_emergency:
+        return None
+    start = max(local_datetime(start_date, time(0, 0)), now)
+    return start + timedelta(hours=QA_VISIT_HOURS)
+
+
+def _cost_lines(bid: Bid) -> list[PlacementCost]:
+    """The core fee, the negotiated adjustment (so the lines add up to the price agreed), then each additional
+    cost with its timescale and review date."""
+    lines = [PlacementCost(description=CORE_FEE, weekly_amount=bid.core_weekly_fee, timescale="", review_date=None)]
+    adjustment = bid.price_for_award - bid.weekly_price
+    if adjustment:
+        lines.append(PlacementCost(description=NEGOTIATED_ADJUSTMENT, weekly_amount=adjustment, timescale="",
+                                   review_date=None))
+    lines += [PlacementCost(description=cost.description, weekly_amount=cost.weekly_amount, timescale=cost.timescale,
+                            review_date=cost.review_date) for cost in bid.costs]
+    for position, line in enumerate(lines, start=1):
+        line.position = position
+    return lines
+
+
+def award(officer: User, referral: Referral, bid: Bid, *, reason: str, budget_holder: str,
+          approved_on: date | None, now: datetime) -> Placement:
+    """Award the referral to a bid and make the placement, with its itemised weekly cost."""
+    _require_officer_of(officer, referral)
+    if bid.referral_id != referral.id:
+        raise NotFound()
+    try:
+        referral = _locked_referral(referral.id)
+        _require_awardable(referral, now)
+        ranked = ranking_for(officer, referral, now)
+        chosen = next((item for item in ranked if item.bid.id == bid.id), None)
+        if chosen is None:
+            _refuse_unseen(bid, now)
+        if not all_assessed(ranked):
+            raise DomainError(SCORE_EVERY_BID)
+        reason = (reason or "").strip()
+        if not chosen.is_top and not reason:
+            raise DomainError(REASON_NEEDED, field="reason")
+        budget_holder = budget_approval(budget_holder, approved_on, now)
+        provider = chosen.bid.provider
+        if provider.provider_status in bids.BARRED_STANDINGS:
+            raise DomainError(f"{provider.name} is {provider.status_label.lower()}: no new placement can be made "
+                              "with it", field="bid_id")
+        placement = _make_placement(officer, referral, chosen, budget_holder, approved_on, now)
+        referral.awarded_at, referral.awarded_bid_id, referral.award_reason = now, chosen.bid.id, reason
+        db.session.flush()
+        _record_award(officer, referral, chosen, placement, reason, now)
+        _tell_bidders(referral, ranked, chosen, placement, now)
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        raise DomainError(ALREADY_AWARDED) from None
+    except DomainError:
+        db.session.rollback()
+        raise
+    return placement
+
+
+def _make_placement(officer: User, referral: Referral, chosen: RankedBid, budget_holder: str, approved_on: date,
+                    now: datetime) -> Placement:
+    bid = chosen.bid
+    placement = Placement(
+        agreement_reference=f"IPA-{referral.reference}", referral_id=referral.id, authority_id=referral.authority_id,
+        on_framework=True, provider_id=bid.provider_id, off_framework_provider_id=None, bid_id=bid.id,
+        lot_id=referral.lot_id, tier=chosen.tier, weekly_cost=bid.price_for_award, start_date=bid.proposed_start,
+        location_area=bid.home_area,
+        in_home_area=same_area(bid.home_area, referral.authority.local_authority_area),
+        location_was_preferred=same_area(bid.home_area, referral.preferred_location),
+        budget_holder_name=budget_holder, budget_approved_on=approved_on, created_by_id=officer.id,
+        created_at=now, qa_visit_due_at=qa_visit_due(referral, bid.proposed_start, now), qa_visit_notes="",
+        costs=_cost_lines(bid))
+    db.session.add(placement)
+    db.session.flush()
+    return placement
+
+
+def _record_award(officer: User, referral: Referral, chosen: RankedBid, placement: Placement, reason: str,
+                  now: datetime) -> None:
+    audit.record(at=now, actor=officer, action="referral.awarded", entity=referral,
+                 summary=f"{referral.reference} awarded to {chosen.provider_name} ({placement.agreement_reference}), "
+                         f"ranked {chosen.rank}" + ("" if chosen.is_top else " with a reason given"),
+                 after={"bid_id": chosen.bid.id, "provider": chosen.provider_name, "rank": chosen.rank,
+                        "total": chosen.display_total, "weekly_cost": placement.weekly_cost,
+                        "start_date": placement.start_date, "reason": reason,
+                        "budget_holder": placement.budget_holder_name, "approved_on": placement.budget_approved_on,
+                        "placement_id": placement.id, "qa_visit_due_at": placement.qa_visit_due_at})
+
+
+def _provider_users(bid: Bid) -> list[User]:
+    return [user for user in bid.provider.users if user.is_active and user.has_role(PROVIDER_USER)]
+
+
+def _tell_bidders(referral: Referral, ranked: list[RankedBid], chosen: RankedBid, placement: Placement,
+                  now: datetime) -> None:
+    """The winner hears the award, every other bidder that it was not successful; none hears of the child or the
+    officer, nor of another provider."""
+    link = url_for("supplier.referral_outcome", referral_id=referral.id)
+    authority = referral.authority.name
+    for item in ranked:
+        if item is chosen:
+            subject = f"Referral {referral.reference}: your bid has been awarded"
+            body = (f"{authority} has awarded referral {referral.reference} to your bid.\n"
+                    f"Weekly cost: £{placement.weekly_cost:,.2f}\n"
+                    f"Start date: {format_date(placement.start_date)}\n"
+                    f"Agreement reference: {placement.agreement_reference}\n"
+                    "The authority will send the agreement to sign.")
+        else:
+            subject = f"Referral {referral.reference}: your bid was not successful"
+            body = (f"{authority} has awarded referral {referral.reference} to another provider. Your bid was not "
+                    "successful. Your own score and rank are in the portal.")
+        for user in _provider_users(item.bid):
+            mail.notify(user, subject=subject, body=body, at=now, link=link)
+
+
+# A provider's own outcome ------------------------------------------------------------------------------------
+
+def outcome_for_provider(user: User, referral_id: int, now: datetime) -> ProviderOutcome:
+    """The outcome for the user's provider, once the referral is awarded; NotFound for a provider that did not bid,
+    and for everyone before the award."""
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or not user.has_role(PROVIDER_USER) or referral.status(now) != AWARDED:
+        raise NotFound()
+    ranked = ranking(referral, now)
+    own = next((item for item in ranked if item.bid.provider_id == user.organisation_id), None)
+    if own is None:
+        raise NotFound()
+    awarded = referral.awarded_bid_id == own.bid.id
+    return ProviderOutcome(
+        referral=referrals.anonymised(referral), awarded=awarded, price=own.price,
+        quality_percent=own.quality_percent, total=own.display_total, rank=own.rank, tied=bool(own.tied_with),
+        bids_count=len(ranked),
+        terms=_terms(placement_of(referral)) if awarded else None)
+
+
+def _terms(placement: Placement) -> AwardTerms:
+    return AwardTerms(
+        agreement_reference=placement.agreement_reference, weekly_cost=placement.weekly_cost,
+        start_date=placement.start_date,
+        costs=tuple(CostLine(cost.description, cost.weekly_amount, cost.timescale, cost.review_date)
+                    for cost in placement.costs))
+

@@ -1,0 +1,491 @@
+"""Bids: a provider's sealed, itemised offer for a referral it was invited to.
+
+The rules, in one place:
+
+* A provider's users may send, revise or withdraw its one bid for a referral, or decline the referral, until the
+  deadline of the round it was invited in. Exactly at the deadline is late. A late, ineligible or invalid bid is
+  refused with a message and nothing is stored.
+* The deadline is checked and the bid written in one transaction, with the invitation and its round locked
+  (SELECT ... FOR UPDATE on PostgreSQL), so a bid and the round's close cannot interleave: a bid is either wholly
+  stored before the deadline or not at all.
+* Sealing: a bid's content is read by the referring authority's commissioning officers only once its round's
+  deadline has passed (`visible_bids`, the only way the authority reads bids), and never by another provider.
+  Before that the authority may know how many bids arrived (`received_count`), not who sent them or when.
+* The audit trail and every e-mail record a bid's revision and SHA-256 only, never its price or text: both are
+  read by people (administrators, the outbox) who must not see bid contents before the deadline.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
+
+from flask import url_for
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.errors import DomainError, NotFound
+from portal.extensions import db
+from portal.models import Bid, BidCost, BidInvitation, BidReceipt, LotMembership, Referral, ReferralRound, User
+from portal.models.bid import SUBMITTED, WITHDRAWN
+from portal.models.referral import DECLINE_REASONS, OPEN
+from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
+from portal.services import anonymity, audit, mail
+from portal.timezone import format_datetime, to_local
+
+MAX_WEEKLY_AMOUNT = Decimal("100000")
+MAX_ADDITIONAL_COSTS = 5
+MEMBERSHIP_STATUSES = ("admitted", "place_with_caution")
+BARRED_STANDINGS = ("suspended", "terminated")
+CHANGED_AT_ONCE = "Your bid was changed at the same time by someone else; check it and send again"
+
+# Receipt actions
+SENT = "submitted"
+REVISED = "revised"
+RECEIPT_WITHDRAWN = "withdrawn"
+RECEIPT_LABELS = {SENT: "Bid sent", REVISED: "Bid revised", RECEIPT_WITHDRAWN: "Bid withdrawn"}
+_VERBS = {SENT: "sent", REVISED: "revised", RECEIPT_WITHDRAWN: "withdrew"}
+
+
+class AdditionalCost(NamedTuple):
+    """A line of the bid as typed: the amount as text (or a Decimal), the review date as a date or None."""
+
+    description: str
+    weekly_amount: Decimal | str | None
+    timescale: str
+    review_date: date | None
+
+
+@dataclass
+class BidInput:
+    """What the bid form holds. Money may be text as typed; the service reads and checks it."""
+
+    core_weekly_fee: Decimal | str | None
+    additional_costs: list[AdditionalCost] = field(default_factory=list)
+    proposed_start: date | None = None
+    home_area: str = ""
+    home_description: str = ""
+    how_needs_met: str = ""
+
+
+class InvalidBid(DomainError):
+    """The bid has mistakes: every one of them, by form field (costs-0-description and so on)."""
+
+    def __init__(self, problems: dict[str, str]):
+        field_name, message = next(iter(problems.items()))
+        super().__init__(message, field=field_name)
+        self.problems = problems
+
+
+# Reading what was typed --------------------------------------------------------------------------------------
+
+def _money(value, *, what: str) -> Decimal:
+    """`what` names the amount in messages: "the core weekly fee"."""
+    if isinstance(value, Decimal):
+        amount = value
+    else:
+        cleaned = (value or "").strip().replace("£", "").replace(",", "")
+        if not cleaned:
+            raise DomainError(f"Enter {what}")
+        try:
+            amount = Decimal(cleaned)
+        except InvalidOperation:
+            raise DomainError(f"Enter {what} as an amount in pounds, like 1450.00") from None
+    if not amount.is_finite() or amount <= 0:
+        raise DomainError(f"{what[0].upper()}{what[1:]} must be more than £0")
+    if amount > MAX_WEEKLY_AMOUNT:
+        raise DomainError(f"{what[0].upper()}{what[1:]} must be £100,000 or less")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise DomainError(f"Enter {what} in pounds and pence, with no more than 2 decimal places")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _blank(cost: AdditionalCost) -> bool:
+    return (not (cost.description or "").strip() and not str(cost.weekly_amount or "").strip()
+            and not (cost.timescale or "").strip() and cost.review_date is None)
+
+
+@dataclass
+class _Clean:
+    core_weekly_fee: Decimal
+    costs: list[tuple[str, Decimal, str, date]]
+    proposed_start: date
+    home_area: str
+    home_description: str
+    how_needs_met: str
+
+    @property
+    def weekly_price(self) -> Decimal:
+        return self.core_weekly_fee + sum((cost[1] for cost in self.costs), Decimal("0.00"))
+
+
+def _text(problems: dict, name: str, value: str, message: str, limit: int | None = None) -> str:
+    text = (value or "").strip()
+    if not text:
+        problems[name] = message
+    elif limit and len(text) > limit:
+        problems[name] = f"Use {limit} characters or fewer (you have {len(text)})"
+    return text
+
+
+def _validated(data: BidInput, now: datetime) -> _Clean:
+    """The bid read and checked; raises InvalidBid listing every mistake."""
+    problems: dict[str, str] = {}
+    core = None
+    try:
+        core = _money(data.core_weekly_fee, what="the core weekly fee")
+    except DomainError as error:
+        problems["core_weekly_fee"] = error.message
+    today = to_local(now).date()
+    start = data.proposed_start
+    if start is None:
+        problems["proposed_start"] = "Enter the date the placement could start"
+    elif start < today:
+        problems["proposed_start"] = "The proposed start date must be today or in the future"
+    home_area = _text(problems, "home_area", data.home_area,
+                      "Enter the area of the home or carers, like a local authority or district", 100)
+    if home_area and any(finding.kind == anonymity.POSTCODE
+                         for finding in anonymity.find_identifiers(home_area, anonymity.PrivateDetails())):
+        problems["home_area"] = ("Give the area of the home (a local authority or district, like Tameside or OL6), "
+                                 "not its address or full postcode")
+    home_description = _text(problems, "home_description", data.home_description,
+                             "Describe the home or the carers")
+    how_needs_met = _text(problems, "how_needs_met", data.how_needs_met, "Say how you will meet the child's needs")
+    costs = _validated_costs(data.additional_costs, start, problems)
+    if problems:
+        raise InvalidBid(problems)
+    clean = _Clean(core, costs, start, home_area, home_description, how_needs_met)
+    if clean.weekly_price > MAX_WEEKLY_AMOUNT:
+        raise InvalidBid({"core_weekly_fee": "The total weekly price (core fee plus additional costs) must be "
+                                             "£100,000 or less"})
+    return clean
+
+
+def _validated_costs(lines: list[AdditionalCost], start: date | None, problems: dict) -> list:
+    costs = []
+    filled = [(index, line) for index, line in enumerate(lines) if not _blank(line)]
+    if len(filled) > MAX_ADDITIONAL_COSTS:
+        problems["costs"] = f"List up to {MAX_ADDITIONAL_COSTS} additional costs"
+        return []
+    for index, line in filled:
+        prefix, number = f"costs-{index}-", index + 1
+        description = _text(problems, prefix + "description", line.description,
+                            f"Enter what additional cost {number} pays for", 200)
+        amount = None
+        try:
+            amount = _money(line.weekly_amount, what=f"the weekly amount of additional cost {number}")
+        except DomainError as error:
+            problems[prefix + "weekly_amount"] = error.message
+        timescale = _text(problems, prefix + "timescale", line.timescale,
+                          f"Enter the timescale of additional cost {number}, like First 12 weeks", 100)
+        if line.review_date is None:
+            problems[prefix + "review_date"] = f"Enter the review date of additional cost {number}"
+        elif start is not None and line.review_date <= start:
+            problems[prefix + "review_date"] = (f"The review date of additional cost {number} must be after "
+                                                "the proposed start date")
+        costs.append((description, amount, timescale, line.review_date))
+    return costs
+
+
+# The bid's fingerprint ---------------------------------------------------------------------------------------
+
+def content_of(bid: Bid) -> dict:
+    """The bid's content as the canonical, plain structure its SHA-256 is taken of (prices as strings)."""
+    return {
+        "core_weekly_fee": f"{bid.core_weekly_fee:.2f}",
+        "additional_costs": [
+            {"description": cost.description, "weekly_amount": f"{cost.weekly_amount:.2f}",
+             "timescale": cost.timescale, "review_date": cost.review_date.isoformat()}
+            for cost in sorted(bid.costs, key=lambda c: c.position)
+        ],
+        "weekly_price": f"{bid.weekly_price:.2f}",
+        "proposed_start": bid.proposed_start.isoformat(),
+        "home_area": bid.home_area,
+        "home_description": bid.home_description,
+        "how_needs_met": bid.how_needs_met,
+    }
+
+
+def fingerprint(bid: Bid) -> str:
+    canonical = json.dumps(content_of(bid), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# Who may do what ---------------------------------------------------------------------------------------------
+
+def _require_own(user: User, invitation: BidInvitation) -> None:
+    if not user.has_role(PROVIDER_USER) or user.organisation_id != invitation.provider_id:
+        raise NotFound()
+
+
+def _locked(invitation_id: int) -> tuple[BidInvitation, ReferralRound]:
+    """The invitation and its round, re-read and locked until the transaction ends (PostgreSQL; SQLite takes
+    the database's write lock when the bid is written), so the deadline is checked against the latest state."""
+    invitation = db.session.scalars(
+        db.select(BidInvitation).where(BidInvitation.id == invitation_id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)).one()
+    round_ = db.session.scalars(
+        db.select(ReferralRound).where(ReferralRound.id == invitation.round_id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)).one()
+    db.session.scalars(db.select(Referral).where(Referral.id == invitation.referral_id)
+                       .execution_options(populate_existing=True)).one()
+    return invitation, round_
+
+
+def _late(round_: ReferralRound, now: datetime) -> bool:
+    # Once the close has been processed no bid is taken, so the bids the officer is told about are all there are.
+    return now >= round_.deadline or round_.closed_at is not None
+
+
+def is_open_for(invitation: BidInvitation, now: datetime) -> bool:
+    """Whether the invited provider may still bid, revise, withdraw or decline."""
+    return not _late(invitation.round, now) and invitation.referral.status(now) == OPEN
+
+
+def _require_in_time(round_: ReferralRound, now: datetime, what: str) -> None:
+    if _late(round_, now):
+        raise DomainError(f"The deadline for bids was {format_datetime(round_.deadline)}; {what}")
+
+
+def _own_bid_of(invitation: BidInvitation) -> Bid | None:
+    return db.session.scalars(db.select(Bid).where(Bid.invitation_id == invitation.id)
+                              .execution_options(populate_existing=True)).one_or_none()
+
+
+def _require_eligible(invitation: BidInvitation, round_: ReferralRound, now: datetime) -> None:
+    _require_in_time(round_, now, "your bid was not sent")
+    referral = invitation.referral
+    referral.require_status(now, OPEN, action="send a bid")
+    if invitation.has_declined:
+        raise DomainError(f"You declined this referral on {format_datetime(invitation.declined_at)}, so you "
+                          "cannot bid for it")
+    provider = invitation.provider
+    if provider.provider_status in BARRED_STANDINGS:
+        raise DomainError(f"Your organisation is {provider.status_label.lower()} and cannot bid")
+    membership = db.session.scalar(db.select(LotMembership).where(
+        LotMembership.lot_id == referral.lot_id, LotMembership.provider_id == provider.id,
+        LotMembership.status.in_(MEMBERSHIP_STATUSES)))
+    if membership is None:
+        raise DomainError(f"Your organisation no longer holds a place on {referral.lot.label}, so it cannot bid")
+
+
+# Bidding -----------------------------------------------------------------------------------------------------
+
+def check(user: User, invitation: BidInvitation, data: BidInput, now: datetime) -> None:
+    """Everything submit() would refuse, without storing anything: for a form that has mistakes of its own."""
+    _require_own(user, invitation)
+    _require_eligible(invitation, invitation.round, now)
+    _validated(data, now)
+
+
+def submit(user: User, invitation: BidInvitation, data: BidInput, now: datetime) -> BidReceipt:
+    """Send the provider's bid, or revise the one it sent. Returns the receipt."""
+    _require_own(user, invitation)
+    invitation_id = invitation.id
+    for attempt in (1, 2):
+        try:
+            return _submit_once(user, invitation_id, data, now)
+        except IntegrityError:
+            # A colleague's first bid was stored in the same instant: send this one again as a revision of it.
+            db.session.rollback()
+            if attempt == 2:
+                raise DomainError(CHANGED_AT_ONCE) from None
+        except StaleDataError:
+            db.session.rollback()
+            raise DomainError(CHANGED_AT_ONCE) from None
+        except DomainError:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")
+
+
+def _submit_once(user: User, invitation_id: int, data: BidInput, now: datetime) -> BidReceipt:
+    invitation, round_ = _locked(invitation_id)
+    _require_eligible(invitation, round_, now)
+    clean = _validated(data, now)
+    bid = _own_bid_of(invitation)
+    action = REVISED if bid is not None and bid.status == SUBMITTED else SENT
+    if bid is None:
+        bid = Bid(referral_id=invitation.referral_id, invitation_id=invitation.id, provider_id=invitation.provider_id,
+                  revision=0)
+        db.session.add(bid)
+    bid.round_id = round_.id
+    bid.status, bid.withdrawn_at = SUBMITTED, None
+    bid.core_weekly_fee, bid.weekly_price = clean.core_weekly_fee, clean.weekly_price
+    bid.proposed_start, bid.home_area = clean.proposed_start, clean.home_area
+    bid.home_description, bid.how_needs_met = clean.home_description, clean.how_needs_met
+    bid.costs = [BidCost(position=position, description=description, weekly_amount=amount, timescale=timescale,
+                         review_date=review_date)
+                 for position, (description, amount, timescale, review_date) in enumerate(clean.costs, start=1)]
+    bid.revision += 1
+    bid.submitted_at, bid.submitted_by_id = now, user.id
+    bid.content_sha256 = fingerprint(bid)
+    db.session.flush()
+    receipt = _receipt(user, bid, action, now)
+    _tell_provider(user, bid, receipt, invitation.referral)
+    db.session.commit()
+    return receipt
+
+
+def _receipt(user: User, bid: Bid, action: str, now: datetime) -> BidReceipt:
+    receipt = BidReceipt(bid=bid, revision=bid.revision, action=action, at=now, by_id=user.id,
+                         content_sha256=bid.content_sha256)
+    db.session.add(receipt)
+    # Revision and fingerprint only: the trail is read before the deadline, when the bid is sealed.
+    audit.record(at=now, actor=user, action=f"bid.{action}", entity=bid,
+                 summary=f"{RECEIPT_LABELS[action]}: revision {bid.revision}",
+                 after={"revision": bid.revision, "content_sha256": bid.content_sha256})
+    return receipt
+
+
+def _tell_provider(user: User, bid: Bid, receipt: BidReceipt, referral: Referral) -> None:
+    """E-mail the provider's users the receipt: the time and fingerprint, never the price (the outbox is read by
+    the consortium's administrators)."""
+    subject = f"{RECEIPT_LABELS[receipt.action]} for referral {referral.reference}"
+    body = (f"{user.name} {_VERBS[receipt.action]} your bid for referral {referral.reference} "
+            f"on {format_datetime(receipt.at)} (revision {receipt.revision}).\n"
+            f"SHA-256 of the bid: {receipt.content_sha256}\n"
+            "Keep this receipt: it proves what was sent and when.")
+    link = url_for("supplier.bid_receipt", referral_id=referral.id)
+    for colleague in bid.provider.users:
+        if colleague.is_active and colleague.has_role(PROVIDER_USER):
+            mail.notify(colleague, subject=subject, body=body, at=receipt.at, link=link)
+
+
+def withdraw(user: User, bid: Bid, now: datetime) -> BidReceipt:
+    """Withdraw the provider's bid, until the deadline. It may be sent again before the deadline."""
+    if not user.has_role(PROVIDER_USER) or user.organisation_id != bid.provider_id:
+        raise NotFound()
+    try:
+        invitation, round_ = _locked(bid.invitation_id)
+        _require_in_time(round_, now, "your bid can no longer be withdrawn")
+        invitation.referral.require_status(now, OPEN, action="withdraw a bid")
+        bid = _own_bid_of(invitation)
+        if bid.status == WITHDRAWN:
+            raise DomainError("This bid has already been withdrawn")
+        bid.withdraw(now)
+        receipt = _receipt(user, bid, RECEIPT_WITHDRAWN, now)
+        _tell_provider(user, bid, receipt, invitation.referral)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise DomainError(CHANGED_AT_ONCE) from None
+    except DomainError:
+        db.session.rollback()
+        raise
+    return receipt
+
+
+def decline(user: User, invitation: BidInvitation, *, reason: str, detail: str, now: datetime) -> None:
+    """Say the provider will not bid, with a reason. Not once it has a bid in: it withdraws that first."""
+    _require_own(user, invitation)
+    detail = (detail or "").strip()
+    if reason not in DECLINE_REASONS:
+        raise DomainError("Choose why you cannot bid", field="reason")
+    if reason == "other" and not detail:
+        raise DomainError("Say why you cannot bid", field="detail")
+    try:
+        invitation, round_ = _locked(invitation.id)
+        _require_in_time(round_, now, "you can no longer decline this referral")
+        invitation.referral.require_status(now, OPEN, action="decline the referral")
+        bid = _own_bid_of(invitation)
+        if bid is not None and bid.status == SUBMITTED:
+            raise DomainError("You have sent a bid for this referral: withdraw it first if you cannot go ahead")
+        invitation.decline(reason=reason, detail=detail, by=user, at=now)
+        audit.record(at=now, actor=user, action="bid.declined", entity=invitation,
+                     summary=f"Referral declined: {DECLINE_REASONS[reason]}", after={"reason": reason})
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()
+        raise
+
+
+# Reading bids ------------------------------------------------------------------------------------------------
+
+def own_bid(user: User, referral: Referral) -> Bid | None:
+    """The user's provider's bid for the referral, with its costs and receipts."""
+    if not user.has_role(PROVIDER_USER):
+        raise NotFound()
+    return db.session.scalars(
+        db.select(Bid).where(Bid.referral_id == referral.id, Bid.provider_id == user.organisation_id)
+        .options(selectinload(Bid.costs), selectinload(Bid.receipts))).one_or_none()
+
+
+def own_bids_for(user: User, referral_ids: list[int]) -> dict[int, Bid]:
+    """The provider's bids for these referrals, by referral id: one query for a list page."""
+    if not referral_ids:
+        return {}
+    bids = db.session.scalars(db.select(Bid).where(Bid.referral_id.in_(referral_ids),
+                                                   Bid.provider_id == user.organisation_id))
+    return {bid.referral_id: bid for bid in bids}
+
+
+def latest_receipt(bid: Bid) -> BidReceipt | None:
+    return bid.receipts[-1] if bid.receipts else None
+
+
+def invitations_of(user: User, page: int, per_page: int):
+    """The referrals the user's provider was invited to, newest first, a page at a time."""
+    if not user.has_role(PROVIDER_USER):
+        raise NotFound()
+    return db.paginate(
+        db.select(BidInvitation).where(BidInvitation.provider_id == user.organisation_id)
+        .options(selectinload(BidInvitation.round),
+                 selectinload(BidInvitation.referral).selectinload(Referral.lot),
+                 selectinload(BidInvitation.referral).selectinload(Referral.rounds))
+        .order_by(BidInvitation.invited_at.desc(), BidInvitation.id.desc()),
+        page=page, per_page=per_page, error_out=False)
+
+
+def open_invitation_count(user: User, now: datetime) -> int:
+    """How many referrals the user's provider may still bid for (or decline): for its dashboard."""
+    return db.session.scalar(
+        db.select(db.func.count(BidInvitation.id))
+        .join(ReferralRound, ReferralRound.id == BidInvitation.round_id)
+        .join(Referral, Referral.id == BidInvitation.referral_id)
+        .where(BidInvitation.provider_id == user.organisation_id, BidInvitation.declined_at.is_(None),
+               ReferralRound.deadline > now, ReferralRound.closed_at.is_(None),
+               Referral.withdrawn_at.is_(None), Referral.awarded_at.is_(None), Referral.exhausted_at.is_(None)))
+
+
+def response_label(invitation: BidInvitation, bid: Bid | None) -> str:
+    """What the provider did about the referral, in its own words."""
+    referral = invitation.referral
+    if invitation.has_declined:
+        return "Declined"
+    if referral.awarded_at is not None and bid is not None and bid.status == SUBMITTED:
+        return "Awarded to you" if referral.awarded_bid_id == bid.id else "Not awarded"
+    if bid is None:
+        return "Not responded"
+    return "Withdrawn" if bid.status == WITHDRAWN else "Bid sent"
+
+
+def received_count(referral: Referral) -> int:
+    """How many bids are in (sent and not withdrawn): known to the authority before the deadline."""
+    return db.session.scalar(db.select(db.func.count(Bid.id)).where(Bid.referral_id == referral.id,
+                                                                    Bid.status == SUBMITTED))
+
+
+def is_sealed(bid_or_round: Bid | ReferralRound, now: datetime) -> bool:
+    round_ = bid_or_round.round if isinstance(bid_or_round, Bid) else bid_or_round
+    return now < round_.deadline
+
+
+def visible_bids(user: User, referral: Referral, now: datetime) -> list[Bid]:
+    """The bids the referring authority's officers may read: those of every round whose deadline has passed.
+    Before the first deadline every bid is sealed. Nobody else reads bids here, providers included."""
+    if not (user.has_role(COMMISSIONING_OFFICER) and user.organisation_id == referral.authority_id):
+        raise NotFound()
+    opened = [round_.id for round_ in referral.rounds if not is_sealed(round_, now)]
+    if not opened:
+        first = referral.rounds[0].deadline if referral.rounds else None
+        raise DomainError(f"Bids are sealed until {format_datetime(first)}" if first
+                          else "This referral has not been sent to providers")
+    return list(db.session.scalars(
+        db.select(Bid).where(Bid.referral_id == referral.id, Bid.round_id.in_(opened), Bid.status == SUBMITTED)
+        .options(selectinload(Bid.costs), selectinload(Bid.provider), selectinload(Bid.assessment),
+                 selectinload(Bid.invitation))
+        .order_by(Bid.submitted_at, Bid.id)))

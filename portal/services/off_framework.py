@@ -1,0 +1,644 @@
+"""Off-framework placements: each authority's own list of providers on no framework, and placing a child
+with one of them once the consortium's framework has been exhausted for that referral.
+
+Rules kept here:
+- Only the authority's commissioning officers see and change its list; anyone else is told it does not exist.
+- An off-framework search needs the referral EXHAUSTED (every tier approached, no award) and its own funding
+  approval; a placement needs that search recorded, a provider from the authority's own list with at least
+  two references taken up, and, for a provider marked "place with caution", the officer's confirmation that
+  they have read the caution note.
+- A quality-assurance (QA) visit is due within 72 hours of an emergency placement starting, otherwise before
+  the placement starts; outstanding visits are the officers' tasks.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.errors import DomainError, NotFound
+from portal.extensions import db
+from portal.models import (
+    OffFrameworkDocument,
+    OffFrameworkProvider,
+    OffFrameworkReferee,
+    Placement,
+    PlacementCost,
+    Referral,
+    User,
+)
+from portal.models.organisation import OFSTED_RATINGS
+from portal.models.referral import AWARDED, CLOSED, DRAFT, EXHAUSTED, OPEN, WITHDRAWN
+from portal.models.user import COMMISSIONING_OFFICER
+from portal.services import audit, awards, referrals, uploads
+from portal.services.accounts import URN_PATTERN
+from portal.timezone import format_date, format_datetime, local_datetime, to_local
+
+PER_PAGE = 25
+MAX_WEEKLY_AMOUNT = Decimal("100000")
+MINIMUM_REFERENCES = 2
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# A reference's outcome; "not yet taken up" is stored as None.
+SATISFACTORY = "satisfactory"
+UNSATISFACTORY = "unsatisfactory"
+NOT_TAKEN_UP = "not_taken_up"
+REFERENCE_OUTCOMES = {SATISFACTORY: "Satisfactory", UNSATISFACTORY: "Unsatisfactory",
+                      NOT_TAKEN_UP: "Not yet taken up"}
+
+# The placements list's filter.
+FRAMEWORK_FILTERS = {"on": "On framework", "off": "Off framework"}
+
+
+# Who may see what ------------------------------------------------------------------------------
+
+def _authority_id(user: User) -> int:
+    """The authority whose list and placements the user works on; NotFound for anyone but its officers."""
+    if not user.has_role(COMMISSIONING_OFFICER) or not user.organisation.is_authority:
+        raise NotFound()
+    return user.organisation_id
+
+
+def get_provider(user: User, provider_id: int) -> OffFrameworkProvider:
+    provider = db.session.get(OffFrameworkProvider, provider_id)
+    if provider is None or provider.authority_id != _authority_id(user):
+        raise NotFound()
+    return provider
+
+
+def get_document(user: User, document_id: int) -> OffFrameworkDocument:
+    document = db.session.get(OffFrameworkDocument, document_id)
+    if document is None or document.provider.authority_id != _authority_id(user):
+        raise NotFound()
+    return document
+
+
+def get_referee(user: User, referee_id: int) -> OffFrameworkReferee:
+    referee = db.session.get(OffFrameworkReferee, referee_id)
+    if referee is None or referee.provider.authority_id != _authority_id(user):
+        raise NotFound()
+    return referee
+
+
+def get_placement(user: User, placement_id: int) -> Placement:
+    """A placement of the user's authority, on or off the framework (the awards service holds the rule)."""
+    return awards.placement_for_authority(user, placement_id)
+
+
+def _own_referral(user: User, referral: Referral) -> None:
+    if referral.authority_id != _authority_id(user):
+        raise NotFound()
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_for(user: User, page: int = 1, search: str = "", per_page: int = PER_PAGE):
+    """The authority's list, by name, searched by name, area, Ofsted URN or services offered."""
+    query = (db.select(OffFrameworkProvider).where(OffFrameworkProvider.authority_id == _authority_id(user))
+             .options(selectinload(OffFrameworkProvider.referees))
+             .order_by(OffFrameworkProvider.name, OffFrameworkProvider.id))
+    search = (search or "").strip()
+    if search:
+        pattern = _like(search)
+        query = query.where(db.or_(*(column.ilike(pattern, escape="\\") for column in (
+            OffFrameworkProvider.name, OffFrameworkProvider.local_authority_area, OffFrameworkProvider.ofsted_urn,
+            OffFrameworkProvider.services))))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def usable_providers(user: User) -> list[OffFrameworkProvider]:
+    """Every provider of the authority's list, for choosing one for a placement."""
+    return db.session.scalars(
+        db.select(OffFrameworkProvider).where(OffFrameworkProvider.authority_id == _authority_id(user))
+        .options(selectinload(OffFrameworkProvider.referees))
+        .order_by(OffFrameworkProvider.name, OffFrameworkProvider.id)).all()
+
+
+def references_taken_up(provider: OffFrameworkProvider) -> int:
+    return sum(1 for referee in provider.referees if referee.outcome is not None)
+
+
+def outcome_label(referee: OffFrameworkReferee) -> str:
+    return REFERENCE_OUTCOMES[referee.outcome or NOT_TAKEN_UP]
+
+
+# The provider list -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProviderDetails:
+    """What an officer records about an off-framework provider."""
+
+    name: str
+    local_authority_area: str
+    contact_name: str
+    email: str
+    services: str
+    ofsted_urn: str = ""
+    ofsted_rating: str = ""
+    address: str = ""
+    telephone: str = ""
+    place_with_caution: bool = False
+    caution_note: str = ""
+
+
+def _required(value: str, message: str, field: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(message, field=field)
+    return value
+
+
+def _clean(details: ProviderDetails) -> dict:
+    """The details checked and tidied, as column values; DomainError on the first problem."""
+    values = {
+        "name": _required(details.name, "Enter the provider's name", "name"),
+        "local_authority_area": _required(details.local_authority_area,
+                                          "Enter the local authority area the provider is in",
+                                          "local_authority_area"),
+        "contact_name": _required(details.contact_name, "Enter the name of a contact at the provider",
+                                  "contact_name"),
+        "email": _required(details.email, "Enter the contact's e-mail address", "email").lower(),
+        "services": _required(details.services, "Describe the services the provider offers", "services"),
+        "address": (details.address or "").strip(),
+        "telephone": (details.telephone or "").strip(),
+    }
+    if not EMAIL_PATTERN.match(values["email"]):
+        raise DomainError("Enter an e-mail address in the correct format, like name@provider.example.org",
+                          field="email")
+    urn = (details.ofsted_urn or "").strip().upper() or None
+    if urn and not URN_PATTERN.match(urn):
+        raise DomainError("Enter the Ofsted URN as shown on the provider's registration, like 1234567 or SC123456",
+                          field="ofsted_urn")
+    rating = (details.ofsted_rating or "").strip() or None
+    if rating and rating not in OFSTED_RATINGS:
+        raise DomainError("Choose the Ofsted rating from the list", field="ofsted_rating")
+    if rating and not urn:
+        raise DomainError("Enter the Ofsted URN the rating belongs to", field="ofsted_urn")
+    note = (details.caution_note or "").strip()
+    if details.place_with_caution and not note:
+        raise DomainError("Say why this provider must be placed with caution", field="caution_note")
+    values.update(ofsted_urn=urn, ofsted_rating=rating, place_with_caution=bool(details.place_with_caution),
+                  caution_note=note if details.place_with_caution else "")
+    for field, limit in (("name", 200), ("local_authority_area", 100), ("contact_name", 120), ("email", 254),
+                         ("telephone", 30)):
+        if len(values[field]) > limit:
+            raise DomainError(f"Enter no more than {limit} characters", field=field)
+    return values
+
+
+def _refuse_duplicate(authority_id: int, values: dict, provider_id: int | None) -> None:
+    """One entry per provider on a list: the same Ofsted URN, or the same name in the same area, is refused."""
+    same_name = db.and_(db.func.lower(OffFrameworkProvider.name) == values["name"].lower(),
+                        db.func.lower(OffFrameworkProvider.local_authority_area)
+                        == values["local_authority_area"].lower())
+    query = db.select(OffFrameworkProvider).where(OffFrameworkProvider.authority_id == authority_id)
+    if provider_id is not None:
+        query = query.where(OffFrameworkProvider.id != provider_id)
+    if values["ofsted_urn"]:
+        existing = db.session.scalars(query.where(OffFrameworkProvider.ofsted_urn == values["ofsted_urn"])).first()
+        if existing is not None:
+            raise DomainError(f"{existing.name} is already on your list with this Ofsted URN", field="ofsted_urn")
+    existing = db.session.scalars(query.where(same_name)).first()
+    if existing is not None:
+        raise DomainError(f"{existing.name} ({existing.local_authority_area}) is already on your list",
+                          field="name")
+
+
+def _audited(provider: OffFrameworkProvider) -> dict:
+    return {"name": provider.name, "ofsted_urn": provider.ofsted_urn, "ofsted_rating": provider.ofsted_rating,
+            "local_authority_area": provider.local_authority_area, "place_with_caution": provider.place_with_caution,
+            "caution_note": provider.caution_note}
+
+
+def create(officer: User, details: ProviderDetails, now: datetime) -> OffFrameworkProvider:
+    authority_id = _authority_id(officer)
+    values = _clean(details)
+    _refuse_duplicate(authority_id, values, None)
+    provider = OffFrameworkProvider(authority_id=authority_id, created_by_id=officer.id, created_at=now,
+                                    updated_at=now, **values)
+    db.session.add(provider)
+    db.session.flush()
+    audit.record(at=now, actor=officer, action="off_framework.provider_added", entity=provider,
+                 summary=f"{provider.name} added to {officer.organisation.name}'s off-framework list",
+                 after=_audited(provider))
+    db.session.commit()
+    return provider
+
+
+def update(officer: User, provider: OffFrameworkProvider, details: ProviderDetails, now: datetime) -> None:
+    if provider.authority_id != _authority_id(officer):
+        raise NotFound()
+    values = _clean(details)
+    _refuse_duplicate(provider.authority_id, values, provider.id)
+    before = _audited(provider)
+    for column, value in values.items():
+        setattr(provider, column, value)
+    provider.updated_at = now
+    audit.record(at=now, actor=officer, action="off_framework.provider_changed", entity=provider,
+                 summary=f"Details of off-framework provider {provider.name} changed", before=before,
+                 after=_audited(provider))
+    db.session.commit()
+
+
+def upload_document(officer: User, provider: OffFrameworkProvider, *, title: str, filename: str, data: bytes,
+                    now: datetime) -> OffFrameworkDocument:
+    """Keep a document about the provider (its Ofsted report, insurance...). Its type is read from its content."""
+    if provider.authority_id != _authority_id(officer):
+        raise NotFound()
+    title = _required(title, "Enter a title for the document, like Ofsted report 2026", "title")
+    if len(title) > 200:
+        raise DomainError("Enter a title of no more than 200 characters", field="title")
+    file_type = uploads.check(data, filename)
+    stored_name = uploads.store(data)
+    document = OffFrameworkDocument(title=title, original_filename=filename[:255], stored_name=stored_name,
+                                    file_type=file_type, size_bytes=len(data), sha256=uploads.sha256(data),
+                                    uploaded_by_id=officer.id, uploaded_at=now)
+    provider.documents.append(document)
+    provider.updated_at = now
+    try:
+        db.session.flush()
+        audit.record(at=now, actor=officer, action="off_framework.document_uploaded", entity=provider,
+                     summary=f"{title} uploaded for off-framework provider {provider.name}",
+                     after={"title": title, "filename": document.original_filename, "sha256": document.sha256})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        uploads.discard(stored_name)
+        raise
+    return document
+
+
+def add_referee(officer: User, provider: OffFrameworkProvider, *, authority_name: str, contact_name: str,
+                email: str, now: datetime) -> OffFrameworkReferee:
+    if provider.authority_id != _authority_id(officer):
+        raise NotFound()
+    authority_name = _required(authority_name, "Enter the referee's local authority", "authority_name")
+    contact_name = _required(contact_name, "Enter the referee's name", "contact_name")
+    email = _required(email, "Enter the referee's e-mail address", "email").lower()
+    if not EMAIL_PATTERN.match(email):
+        raise DomainError("Enter an e-mail address in the correct format, like name@council.gov.uk", field="email")
+    for field, value, limit in (("authority_name", authority_name, 200), ("contact_name", contact_name, 120),
+                                ("email", email, 254)):
+        if len(value) > limit:
+            raise DomainError(f"Enter no more than {limit} characters", field=field)
+    referee = OffFrameworkReferee(authority_name=authority_name, contact_name=contact_name, email=email,
+                                  outcome=None, note="")
+    provider.referees.append(referee)
+    provider.updated_at = now
+    db.session.flush()
+    audit.record(at=now, actor=officer, action="off_framework.referee_added", entity=provider,
+                 summary=f"Referee {authority_name} added for off-framework provider {provider.name}",
+                 after={"authority": authority_name, "contact": contact_name})
+    db.session.commit()
+    return referee
+
+
+def record_reference(officer: User, referee: OffFrameworkReferee, *, outcome: str, note: str,
+                     now: datetime) -> None:
+    """Record what a referee said. An unsatisfactory reference marks the provider "place with caution"."""
+    provider = referee.provider
+    if provider.authority_id != _authority_id(officer):
+        raise NotFound()
+    if outcome not in REFERENCE_OUTCOMES:
+        raise DomainError("Choose what the reference said", field="outcome")
+    note = (note or "").strip()
+    if outcome != NOT_TAKEN_UP and not note:
+        raise DomainError("Note what the referee said", field="note")
+    before = {"outcome": referee.outcome, "note": referee.note}
+    referee.outcome = None if outcome == NOT_TAKEN_UP else outcome
+    referee.note = note
+    provider.updated_at = now
+    audit.record(at=now, actor=officer, action="off_framework.reference_recorded", entity=provider,
+                 summary=f"Reference from {referee.authority_name} for {provider.name}: "
+                         f"{REFERENCE_OUTCOMES[outcome].lower()}", before=before,
+                 after={"outcome": referee.outcome, "note": note})
+    if outcome == UNSATISFACTORY and before != {"outcome": UNSATISFACTORY, "note": note}:
+        _caution_after_reference(officer, provider, referee, now)
+    db.session.commit()
+
+
+def _caution_after_reference(officer: User, provider: OffFrameworkProvider, referee: OffFrameworkReferee,
+                             now: datetime) -> None:
+    reason = (f"Unsatisfactory reference from {referee.authority_name} ({referee.contact_name}) recorded on "
+              f"{format_date(now)}: {referee.note}")
+    before = {"place_with_caution": provider.place_with_caution, "caution_note": provider.caution_note}
+    provider.place_with_caution = True
+    provider.caution_note = f"{provider.caution_note}\n\n{reason}" if provider.caution_note else reason
+    audit.record(at=now, actor=officer, action="off_framework.provider_changed", entity=provider,
+                 summary=f"{provider.name} marked place with caution after an unsatisfactory reference",
+                 before=before, after={"place_with_caution": True, "caution_note": provider.caution_note})
+
+
+# The off-framework search and the placement ----------------------------------------------------
+
+def _tiers_left(referral: Referral) -> list[int]:
+    """Tiers after the current round's with providers who could still be invited (as re-opening would)."""
+    current = referral.current_round
+    if current is None or current.tier is None:
+        return []
+    return [tier for tier in range(current.tier + 1, referral.lot.tiers + 1)
+            if referrals.eligible_memberships(referral, tier)]
+
+
+def _numbered(tiers: list[int]) -> str:
+    words = [str(tier) for tier in tiers]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def not_exhausted_reason(referral: Referral, now: datetime) -> str | None:
+    """Why the framework cannot yet be left for this referral, or None once it is exhausted."""
+    status = referral.status(now)
+    if status == EXHAUSTED:
+        return None
+    if status == AWARDED:
+        return "The framework has not been exhausted: the referral has been awarded on the framework."
+    if status == WITHDRAWN:
+        return "The referral has been withdrawn: no placement can be made for it."
+    if status == DRAFT:
+        return ("The framework has not been exhausted: the referral has not been sent to the framework's "
+                "providers yet.")
+    round_ = referral.current_round
+    if status == OPEN:
+        return (f"The framework has not been exhausted: the referral is still open for bids until "
+                f"{format_datetime(round_.deadline)}.")
+    assert status == CLOSED
+    remaining = _tiers_left(referral)
+    if remaining:
+        plural = "s" if len(remaining) > 1 else ""
+        verb = "have" if len(remaining) > 1 else "has"
+        return (f"The framework has not been exhausted: {round_.label} has closed but tier{plural} "
+                f"{_numbered(remaining)} {verb} not been approached.")
+    return (f"The framework has not been exhausted: {round_.label} has closed and every tier has been approached. "
+            "Weigh the bids received, or mark the referral as exhausted if none is acceptable.")
+
+
+def _placed_reason(referral: Referral) -> str | None:
+    existing = awards.placement_of(referral)
+    if existing is None:
+        return None
+    return (f"This referral has already been placed ({existing.agreement_reference}, "
+            f"{existing.framework_label.lower()}, with {existing.provider_name}).")
+
+
+def _local_today(now: datetime) -> date:
+    return to_local(now).date()
+
+
+def _funding_approval(by: str, on: date | None, now: datetime) -> str:
+    by = _required(by, "Enter the name of the budget holder who approved the funding", "funding_approved_by")
+    if len(by) > 120:
+        raise DomainError("Enter no more than 120 characters", field="funding_approved_by")
+    if on is None:
+        raise DomainError("Enter the date the funding was approved", field="funding_approved_on")
+    if on > _local_today(now):
+        raise DomainError("The date the funding was approved cannot be in the future", field="funding_approved_on")
+    return by
+
+
+def _commit_referral_change() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise DomainError("A colleague changed this referral at the same moment. Check it and try again.") from None
+
+
+def record_search(officer: User, referral: Referral, *, funding_approved_by: str, funding_approved_on: date | None,
+                  notes: str, now: datetime) -> None:
+    """Record the funding agreed for an off-framework search: allowed only once the framework is exhausted."""
+    _own_referral(officer, referral)
+    reason = not_exhausted_reason(referral, now) or _placed_reason(referral)
+    if reason:
+        raise DomainError(reason)
+    by = _funding_approval(funding_approved_by, funding_approved_on, now)
+    before = {"funding_by": referral.off_framework_funding_by, "funding_on": referral.off_framework_funding_on}
+    referral.off_framework_funding_by = by
+    referral.off_framework_funding_on = funding_approved_on
+    referral.off_framework_search_notes = (notes or "").strip()
+    referral.updated_at = now
+    audit.record(at=now, actor=officer, action="off_framework.search_recorded", entity=referral,
+                 summary=f"Off-framework search for {referral.reference}: funding approved by {by} on "
+                         f"{format_date(funding_approved_on)}", before=before,
+                 after={"funding_by": by, "funding_on": funding_approved_on})
+    _commit_referral_change()
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """A line of the weekly placement cost, as typed: the amount is parsed and checked by `place`."""
+
+    description: str
+    amount: str | Decimal
+    timescale: str = ""
+    review_date: date | None = None
+
+
+def parse_amount(value: str | Decimal, *, field: str) -> Decimal:
+    """A weekly amount in pounds: more than £0, less than £100,000, at most 2 decimal places."""
+    if isinstance(value, Decimal):
+        amount = value
+    else:
+        cleaned = (value or "").strip().replace("£", "").replace(",", "")
+        if not cleaned:
+            raise DomainError("Enter the weekly amount", field=field)
+        try:
+            amount = Decimal(cleaned)
+        except InvalidOperation:
+            raise DomainError("Enter the weekly amount in pounds, like 1450.00", field=field) from None
+    if not amount.is_finite() or amount <= 0:
+        raise DomainError("The weekly amount must be more than £0", field=field)
+    if amount >= MAX_WEEKLY_AMOUNT:
+        raise DomainError("The weekly amount must be less than £100,000", field=field)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise DomainError("Enter the weekly amount in pounds and pence, with no more than 2 decimal places",
+                          field=field)
+    return amount.quantize(Decimal("0.01"))
+
+
+def _cost_lines(lines: list[CostLine], start_date: date) -> list[PlacementCost]:
+    """PlacementCost rows from the typed lines; blank lines are skipped. Fields are named costs-<n>-<part>."""
+    costs = []
+    for index, line in enumerate(lines):
+        description = (line.description or "").strip()
+        amount_text = line.amount if isinstance(line.amount, Decimal) else (line.amount or "").strip()
+        if not description and not amount_text and not (line.timescale or "").strip() and line.review_date is None:
+            continue
+        if not description:
+            raise DomainError("Describe what the weekly amount pays for", field=f"costs-{index}-description")
+        if len(description) > 200:
+            raise DomainError("Enter a description of no more than 200 characters",
+                              field=f"costs-{index}-description")
+        amount = parse_amount(line.amount, field=f"costs-{index}-amount")
+        if line.review_date is not None and line.review_date < start_date:
+            raise DomainError("The review date cannot be before the placement starts",
+                              field=f"costs-{index}-review_date")
+        costs.append(PlacementCost(position=len(costs) + 1, description=description, weekly_amount=amount,
+                                   timescale=(line.timescale or "").strip()[:100], review_date=line.review_date))
+    if not costs:
+        raise DomainError("Enter at least one line of the weekly cost, such as the core weekly fee",
+                          field="costs-0-description")
+    total = sum((cost.weekly_amount for cost in costs), Decimal("0.00"))
+    if total >= MAX_WEEKLY_AMOUNT:
+        raise DomainError("The total weekly cost must be less than £100,000", field="costs-0-amount")
+    return costs
+
+
+def qa_visit_due(referral: Referral, start_date: date, now: datetime) -> datetime:
+    """When the QA visit is due: for an emergency placement, within 72 hours of its start, as for a framework
+    placement (see awards.qa_visit_due); otherwise before the placement starts, at 00:00 UK time on the start
+    date, so that it shows as a task."""
+    return awards.qa_visit_due(referral, start_date, now) or local_datetime(start_date, time(0, 0))
+
+
+def refusal_to_place(referral: Referral, now: datetime) -> str | None:
+    """The first thing stopping any off-framework placement for this referral, or None."""
+    reason = not_exhausted_reason(referral, now)
+    if reason:
+        return reason
+    if referral.off_framework_funding_on is None:
+        return "Record the funding approved for the off-framework search before placing the child."
+    return _placed_reason(referral)
+
+
+def _require_references(provider: OffFrameworkProvider) -> None:
+    count = references_taken_up(provider)
+    if count < MINIMUM_REFERENCES:
+        raise DomainError(f"{provider.name} has {count} reference{'' if count == 1 else 's'} taken up: record at "
+                          f"least {MINIMUM_REFERENCES} before placing a child there.", field="provider_id")
+
+
+def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, cost_lines: list[CostLine],
+          start_date: date | None, location_area: str, budget_holder: str, approved_on: date | None,
+          caution_acknowledged: bool = False, now: datetime) -> Placement:
+    """Place the child with a provider of the authority's off-framework list, once the framework is exhausted."""
+    _own_referral(officer, referral)
+    if provider.authority_id != referral.authority_id:
+        raise NotFound()
+    reason = refusal_to_place(referral, now)
+    if reason:
+        raise DomainError(reason)
+    _require_references(provider)
+    if provider.place_with_caution and not caution_acknowledged:
+        raise DomainError(f"{provider.name} is marked place with caution: confirm you have read its caution note "
+                          f"(\u201c{provider.caution_note}\u201d)", field="caution_acknowledged")
+    if start_date is None:
+        raise DomainError("Enter the date the placement starts", field="start_date")
+    if start_date < to_local(referral.created_at).date():
+        raise DomainError(f"The placement cannot start before the referral was made "
+                          f"({format_date(referral.created_at)})", field="start_date")
+    costs = _cost_lines(cost_lines, start_date)
+    location_area = _required(location_area, "Enter the local authority area of the home", "location_area")
+    if len(location_area) > 100:
+        raise DomainError("Enter no more than 100 characters", field="location_area")
+    budget_holder = awards.budget_approval(budget_holder, approved_on, now)
+    placement = Placement(
+        agreement_reference=f"IPA-{referral.reference}", referral_id=referral.id, authority_id=referral.authority_id,
+        on_framework=False, off_framework_provider=provider, provider_id=None, bid_id=None, lot_id=None, tier=None,
+        weekly_cost=sum((cost.weekly_amount for cost in costs), Decimal("0.00")), start_date=start_date,
+        location_area=location_area,
+        in_home_area=awards.same_area(location_area, referral.authority.local_authority_area),
+        location_was_preferred=awards.same_area(location_area, referral.preferred_location),
+        budget_holder_name=budget_holder, budget_approved_on=approved_on, created_by_id=officer.id, created_at=now,
+        qa_visit_due_at=qa_visit_due(referral, start_date, now), qa_visit_notes="", costs=costs)
+    db.session.add(placement)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError("This referral was placed by a colleague at the same moment. Check its placement.") from None
+    audit.record(at=now, actor=officer, action="off_framework.placed", entity=placement,
+                 summary=f"OFF FRAMEWORK: {referral.reference} placed with {provider.name} "
+                         f"({placement.agreement_reference})"
+                         + (", a provider marked place with caution (note read)" if provider.place_with_caution
+                            else ""),
+                 after={"on_framework": False, "off_framework_provider": provider.name,
+                        "weekly_cost": placement.weekly_cost, "start_date": start_date,
+                        "location_area": location_area, "budget_holder": budget_holder, "approved_on": approved_on,
+                        "qa_visit_due_at": placement.qa_visit_due_at,
+                        "caution_acknowledged": bool(provider.place_with_caution and caution_acknowledged)})
+    db.session.commit()
+    return placement
+
+
+# Quality-assurance visits ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QaTask:
+    placement: Placement
+    due_at: datetime
+    overdue: bool
+
+
+def _outstanding_qa(authority_id: int):
+    return (Placement.authority_id == authority_id, Placement.qa_visit_due_at.is_not(None),
+            Placement.qa_visit_at.is_(None))
+
+
+def qa_tasks(user: User, now: datetime) -> list[QaTask]:
+    """The authority's placements whose QA visit is outstanding, soonest due (so overdue) first."""
+    placements = db.session.scalars(
+        db.select(Placement).where(*_outstanding_qa(_authority_id(user)))
+        .options(selectinload(Placement.referral), selectinload(Placement.provider),
+                 selectinload(Placement.off_framework_provider))
+        .order_by(Placement.qa_visit_due_at, Placement.id)).all()
+    return [QaTask(placement, placement.qa_visit_due_at, placement.qa_visit_overdue(now)) for placement in placements]
+
+
+def qa_task_count(user: User) -> int:
+    """How many QA visits are outstanding (one query), for the navigation."""
+    if not user.has_role(COMMISSIONING_OFFICER):
+        return 0
+    return db.session.scalar(db.select(db.func.count(Placement.id)).where(*_outstanding_qa(user.organisation_id)))
+
+
+def record_qa_visit(officer: User, placement: Placement, *, visited_at: datetime | None, notes: str,
+                    now: datetime) -> None:
+    if placement.authority_id != _authority_id(officer):
+        raise NotFound()
+    if placement.qa_visit_at is not None:
+        raise DomainError(f"The QA visit was already recorded: visited on {format_datetime(placement.qa_visit_at)}.")
+    if visited_at is None:
+        raise DomainError("Enter the date and time of the visit", field="visited_on")
+    if visited_at > now:
+        raise DomainError("The visit cannot be in the future", field="visited_on")
+    notes = _required(notes, "Note what the visit found", "notes")
+    placement.qa_visit_at = visited_at
+    placement.qa_visit_by_id = officer.id
+    placement.qa_visit_notes = notes
+    audit.record(at=now, actor=officer, action="placement.qa_visit_recorded", entity=placement,
+                 summary=f"QA visit to {placement.provider_name} for {placement.agreement_reference} recorded"
+                         + (" (late)" if placement.qa_visit_due_at and visited_at > placement.qa_visit_due_at
+                            else ""),
+                 after={"visited_at": visited_at, "due_at": placement.qa_visit_due_at})
+    db.session.commit()
+
+
+# The authority's placements --------------------------------------------------------------------
+
+def _placements_query(user: User, framework: str | None):
+    query = (db.select(Placement).where(Placement.authority_id == _authority_id(user))
+             .options(selectinload(Placement.referral), selectinload(Placement.provider),
+                      selectinload(Placement.off_framework_provider))
+             .order_by(Placement.created_at.desc(), Placement.id.desc()))
+    if framework == "on":
+        query = query.where(Placement.on_framework.is_(True))
+    elif framework == "off":
+        query = query.where(Placement.on_framework.is_(False))
+    return query
+
+
+def placements_for(user: User, *, framework: str | None = None, page: int = 1, per_page: int = PER_PAGE):
+    """The authority's placements, on and off framework (or one of them), newest first."""
+    return db.paginate(_placements_query(user, framework), page=page, per_page=per_page, error_out=False)
+
+
+def all_placements_for(user: User, *, framework: str | None = None) -> list[Placement]:
+    """Every placement of the authority, for the export."""
+    return db.session.scalars(_placements_query(user, framework)).all()

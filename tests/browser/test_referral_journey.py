@@ -1,0 +1,109 @@
+"""A commissioning officer drafts a referral, is shown the child's name left in the text, removes it, records the
+funding approval and publishes to tier 1 with the default deadline; every page is checked with axe."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from portal.extensions import db
+from portal.models import Lot, User
+from tests.factories import PASSWORD, admit
+
+OFFICER = "officer@member.example.org"
+
+
+def test_officer_drafts_checks_and_publishes_a_referral(page: Page, live_portal, accessible, clock):
+    world = live_portal.world
+
+    def admit_providers():
+        lot = db.session.get(Lot, db.session.scalar(db.select(Lot.id).where(Lot.dps_id == world.dps_id,
+                                                                            Lot.number == 1)))
+        alpha = db.session.scalar(db.select(User).where(User.email == "alpha@provider.example.org"))
+        beta = db.session.scalar(db.select(User).where(User.email == "beta@provider.example.org"))
+        admit(alpha, lot, clock=clock)
+        admit(beta, lot, tier=1, caution=True, clock=clock)
+
+    live_portal.run(admit_providers)
+
+    page.goto("/sign-in")
+    accessible("sign in")
+    page.get_by_label("E-mail address").fill(OFFICER)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    accessible("officer dashboard")
+    page.get_by_role("link", name="Referrals", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Referrals")).to_be_visible()
+    accessible("referrals list, empty")
+
+    page.get_by_role("button", name="New referral").click()
+    accessible("choose the lot")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_contain_text("Select the lot the placement is for")
+    accessible("choose the lot, with an error")
+    page.get_by_role("radio", name=re.compile(world.lots[0])).check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1, name="New referral")).to_be_visible()
+    accessible("the referral form")
+
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("alert")).to_contain_text("Select when the placement is needed")
+    accessible("the referral form, with errors")
+
+    page.get_by_role("group", name="When is the placement needed?").get_by_label("Within 5 days").check()
+    page.get_by_label("Preferred location for the home search").fill("Tameside")
+    page.get_by_role("group", name="Can the child live with pets?").get_by_label("No", exact=True).check()
+    page.get_by_role("group", name="Risks to the child").get_by_label("Going missing").check()
+    page.get_by_label("Child's age in years").fill("16")
+    start = page.get_by_role("group", name="Date the placement must start")
+    for part, value in zip(("Day", "Month", "Year"), ("4", "1", "2027"), strict=True):
+        start.get_by_label(part).fill(value)
+    page.get_by_label("Expected duration").fill("Until 18")
+    page.get_by_label("Summary of the child's needs").fill("Kestrel needs a steady key worker and help with money.")
+    page.get_by_label("Indicative weekly price (optional)").fill("1200")
+    page.get_by_label("First names").fill("Kestrel")
+    page.get_by_label("Surname").fill("Quennell-Abara")
+    born = page.get_by_role("group", name="Date of birth")
+    for part, value in zip(("Day", "Month", "Year"), ("14", "3", "2010"), strict=True):
+        born.get_by_label(part).fill(value)
+    page.get_by_label("Case number").fill("CN-48213-Q")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text("Draft referral T-DPS-R0001 saved")
+    expect(page.get_by_text("Only Member Council can see this.")).to_be_visible()
+    accessible("the draft referral")
+
+    page.get_by_role("link", name="Check it for anything that identifies the child").click()
+    expect(page.locator("mark", has_text="Kestrel")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("Summary of needs: Remove the child's name “Kestrel”")
+    accessible("the anonymity check, with a finding")
+    page.get_by_role("link", name="Change summary of needs").click()
+    expect(page).to_have_url(re.compile(r"/edit#needs_summary$"))
+    accessible("the referral form, to change the summary")
+    page.get_by_label("Summary of the child's needs").fill("Needs a steady key worker and help with money.")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text("Draft saved")
+    accessible("the draft after the change")
+
+    page.get_by_label("Budget holder who approved the funding").fill("Bea Budget-Holder")
+    approved = page.get_by_role("group", name="Date of approval")
+    for part, value in zip(("Day", "Month", "Year"), ("2", "11", "2026"), strict=True):
+        approved.get_by_label(part).fill(value)
+    page.get_by_role("button", name="Record the approval").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text("Funding approval recorded")
+    accessible("the draft with its funding")
+
+    page.get_by_role("link", name="Check it for anything that identifies the child").click()
+    expect(page.get_by_text("Ready to publish")).to_be_visible()
+    accessible("the anonymity check, ready")
+    page.get_by_role("button", name="Continue to publish").click()
+    expect(page.get_by_role("table", name=re.compile("2 providers will be invited"))).to_be_visible()
+    expect(page.get_by_text("Place with caution", exact=True)).to_be_visible()
+    accessible("publish confirmation")
+    page.get_by_role("button", name="Publish and invite providers").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text("published: 2 providers invited to bid")
+    # Within 5 days, from Monday 2 November 10:00: midday two working days later
+    expect(page.get_by_text("Bids close on 4 November 2026 at 12:00pm")).to_be_visible()
+    accessible("the published referral")
+
+    page.get_by_role("link", name="Back to referrals").click()
+    expect(page.get_by_role("row").filter(has_text="T-DPS-R0001")).to_contain_text("Kestrel Q.")
+    accessible("referrals list")

@@ -1,0 +1,381 @@
+"""The officer's award pages and the provider's outcome page: sealed before the deadline, every bid side by side
+after it, messages shown and nothing changed on refusal, other authorities' records hidden, CSRF required."""
+
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from flask import url_for
+
+from portal.extensions import db
+from portal.models import BidAssessment, OffFrameworkProvider, Placement, PlacementCost, Referral
+from portal.services import awards
+from portal.timezone import format_datetime
+from tests.buyer.test_awards_service import (
+    CHILD_WORDS,
+    SCORES_60,
+    SCORES_90,
+    assess,
+    bid_input,
+    bid_of,
+    competition,
+    past_deadline,
+    send,
+)
+from tests.factories import PASSWORD, admit, published_referral
+
+SCORE_FORM_90 = {"needs": "5", "location": "5", "stability": "4", "education": "4", "notes": "Strong on stability"}
+
+
+def text_of(response) -> str:
+    page = response.get_data(as_text=True)
+    assert "&lt;" not in page, "markup was escaped into the page's text"
+    return page
+
+
+@pytest.fixture
+def sealed(world, clock):
+    """Alpha (flagged place with caution) and Beta have bid; the deadline has not passed."""
+    admit(world.provider_a, world.lots[0], clock=clock, caution=True)
+    referral = competition(world, clock, bidders=[(world.provider_b, bid_input("1000.00", home_area="Member"))])
+    send(world.provider_a, referral, clock, bid_input("1200.00", therapy="300.00",
+                                                      home_description="Zephyr House, a quiet home"))
+    return referral
+
+
+@pytest.fixture
+def opened(world, clock, sealed):
+    past_deadline(clock, sealed)
+    return sealed
+
+
+@pytest.fixture
+def assessed(world, clock, opened):
+    assess(world, opened, world.provider_a, SCORES_90, clock)
+    assess(world, opened, world.provider_b, SCORES_60, clock)
+    return opened
+
+
+def award_form(bid, **overrides) -> dict:
+    """The award form as sent: the date's day, month and year boxes all carry the name approved_on."""
+    data = {"bid_id": str(bid.id), "reason": "", "budget_holder": "Bea Budget", "approved_on": ["1", "11", "2026"]}
+    data.update(overrides)
+    return data
+
+
+# The bids page -----------------------------------------------------------------------------------------------
+
+def test_before_the_deadline_the_bids_are_sealed_and_only_counted(world, clock, sign_in, sealed):
+    client = sign_in(world.member_officer)
+    page = text_of(client.get(url_for("buyer.referral_bids", referral_id=sealed.id)))
+    assert f"Bids are sealed until {format_datetime(sealed.rounds[0].deadline)}" in page
+    assert "Bids received so far: <strong>2</strong>" in page
+    for secret in ("Alpha Care", "Beta Homes", "1,500", "1,000", "Zephyr House", "Weekly therapy"):
+        assert secret not in page
+    response = client.get(url_for("buyer.referral_bids_csv", referral_id=sealed.id))
+    assert response.status_code == 404 and "Alpha" not in text_of(response)
+    bid = bid_of(sealed, world.provider_a)
+    response = client.get(url_for("buyer.assess_bid", bid_id=bid.id))
+    assert response.status_code == 302
+    assert "Zephyr" not in text_of(client.get(response.headers["Location"]))
+    response = client.post(url_for("buyer.assess_bid", bid_id=bid.id), data=SCORE_FORM_90)
+    assert response.status_code == 302 and db.session.scalar(db.select(db.func.count(BidAssessment.id))) == 0
+
+
+def test_after_the_deadline_every_bid_is_shown_side_by_side(world, clock, sign_in, opened):
+    client = sign_in(world.member_officer)
+    page = text_of(client.get(url_for("buyer.referral_bids", referral_id=opened.id)))
+    for shown in ("Alpha Care", "Beta Homes", "Place with caution", "Core weekly fee: £1,200.00",
+                  "Weekly therapy sessions: £300.00", "Weekly price bid: £1,500.00", "Weekly price bid: £1,000.00",
+                  "£300.00 more than the indicative £1,200.00", "30 November 2026", "Member", "Tameside",
+                  "Zephyr House, a quiet home", "A keyworker and a school link worker", "Not assessed",
+                  "Score every bid before you award"):
+        assert shown in page, shown
+    assert "Award this referral" not in page
+
+
+def test_the_workings_are_shown_once_assessed(world, clock, sign_in, assessed):
+    page = text_of(sign_in(world.member_officer).get(url_for("buyer.referral_bids", referral_id=assessed.id)))
+    for figure in ("90.00", "54.0000", "26.6667", "80.6667", "60.00", "36.0000", "40.0000", "76.0000",
+                   "60% quality, 40% cost", "Award this referral"):
+        assert figure in page, figure
+    assert page.index("Alpha Care") < page.index("Beta Homes")  # best ranked first
+
+
+def test_the_csv_has_every_bid_and_its_workings(world, clock, sign_in, assessed):
+    response = sign_in(world.member_officer).get(url_for("buyer.referral_bids_csv", referral_id=assessed.id))
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(text_of(response))))
+    assert [row["Provider"] for row in rows] == ["Alpha Care", "Beta Homes"]
+    alpha, beta = rows
+    assert (alpha["Rank"], alpha["Quality (%)"], alpha["Quality component"], alpha["Cost component"],
+            alpha["Total"]) == ("1", "90.0000", "54.0000", "26.6667", "80.6667")
+    assert alpha["Place with caution"] == "Yes" and alpha["Price for award (£)"] == "1500.00"
+    assert "Weekly therapy sessions: 300.00 a week, First 12 weeks, review 2027-02-01" in alpha["Additional costs"]
+    assert (beta["Rank"], beta["Total"], beta["Lowest price (£)"]) == ("2", "76.0000", "1000.00")
+
+
+# Assessing and negotiating -------------------------------------------------------------------------------------
+
+def test_officer_scores_a_bid(world, clock, sign_in, opened):
+    client = sign_in(world.member_officer)
+    bid = bid_of(opened, world.provider_a)
+    page = text_of(client.get(url_for("buyer.assess_bid", bid_id=bid.id)))
+    assert "Assess the bid from Alpha Care" in page and "Meets the child&#39;s needs" in page
+    response = client.post(url_for("buyer.assess_bid", bid_id=bid.id), data=SCORE_FORM_90)
+    assert response.status_code == 302
+    assert "Scores saved for Alpha Care" in text_of(client.get(response.headers["Location"]))
+    db.session.expire_all()
+    assessment = bid_of(opened, world.provider_a).assessment
+    assert (assessment.needs, assessment.stability, assessment.notes) == (5, 4, "Strong on stability")
+
+
+@pytest.mark.parametrize("bad", ["4.5", "\u00b2", "9"])
+def test_a_bad_score_is_shown_and_nothing_is_saved(world, clock, sign_in, opened, bad):
+    client = sign_in(world.member_officer)
+    bid = bid_of(opened, world.provider_a)
+    response = client.post(url_for("buyer.assess_bid", bid_id=bid.id), data={**SCORE_FORM_90, "education": bad})
+    page = text_of(response)
+    assert response.status_code == 400
+    assert "There is a problem" in page and "Score “Education” as a whole number from 0 to 5" in page
+    assert 'href="#education' in page
+    assert "Strong on stability" in page  # what was typed is kept
+    assert db.session.scalar(db.select(db.func.count(BidAssessment.id))) == 0
+
+
+def test_officer_records_a_negotiated_price(world, clock, sign_in, assessed):
+    client = sign_in(world.member_officer)
+    bid = bid_of(assessed, world.provider_b)
+    response = client.post(url_for("buyer.negotiate_bid", bid_id=bid.id),
+                           data={"negotiate-price": "800", "negotiate-note": "Agreed by phone"})
+    assert response.status_code == 302
+    page = text_of(client.get(response.headers["Location"]))
+    assert "Weekly price of £800.00 agreed with Beta Homes recorded" in page
+    assert "Negotiated: £800.00" in page and "75.3333" in page
+
+
+def test_a_bad_negotiated_price_is_shown_and_nothing_changes(world, clock, sign_in, assessed):
+    client = sign_in(world.member_officer)
+    bid = bid_of(assessed, world.provider_b)
+    response = client.post(url_for("buyer.negotiate_bid", bid_id=bid.id),
+                           data={"negotiate-price": "eight hundred", "negotiate-note": "Agreed by phone"})
+    page = text_of(response)
+    assert response.status_code == 400
+    assert "Enter the weekly price agreed as an amount in pounds, like 1450.00" in page
+    assert "Agreed by phone" in page
+    db.session.expire_all()
+    assert bid_of(assessed, world.provider_b).negotiated_weekly_price is None
+
+
+# Awarding ----------------------------------------------------------------------------------------------------
+
+def test_the_award_page_names_the_top_ranked_bid_and_refuses_while_bids_are_unassessed(world, clock, sign_in,
+                                                                                      opened):
+    client = sign_in(world.member_officer)
+    page = text_of(client.get(url_for("buyer.referral_award", referral_id=opened.id)))
+    assert "Score every bid before you award" in page and "<form" not in page.split("Sign out")[-1]
+    assess(world, opened, world.provider_a, SCORES_90, clock)
+    assess(world, opened, world.provider_b, SCORES_60, clock)
+    page = text_of(client.get(url_for("buyer.referral_award", referral_id=opened.id)))
+    assert "Ranked first: <strong>Alpha Care</strong>" in page
+    assert "Alpha Care: ranked 1, total 80.6667, £1,500.00 a week" in page
+    assert 'value="Bea Budget-Holder"' in page  # the referral's budget holder, to confirm
+
+
+def test_a_bid_not_ranked_first_needs_a_reason_and_nothing_changes(world, clock, sign_in, assessed):
+    client = sign_in(world.member_officer)
+    beta = bid_of(assessed, world.provider_b)
+    response = client.post(url_for("buyer.referral_award", referral_id=assessed.id), data=award_form(beta))
+    page = text_of(response)
+    assert response.status_code == 400
+    assert "Give the reason for choosing a bid that is not ranked first" in page and 'href="#reason"' in page
+    assert 'value="Bea Budget"' in page
+    assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
+    assert db.session.get(Referral, assessed.id).awarded_at is None
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"bid_id": ""}, "Choose the bid you award"),
+    ({"budget_holder": ""}, "Enter the name of the budget holder who approved the weekly cost"),
+    ({"approved_on": ["", "", ""]}, "Enter the date the budget holder approved the cost"),
+    ({"approved_on": ["31", "2", "2026"]}, "Enter a real date"),
+    ({"approved_on": ["1", "11", "2027"]}, "cannot be in the future"),
+])
+def test_award_form_mistakes_are_shown_and_nothing_changes(world, clock, sign_in, assessed, overrides, message):
+    client = sign_in(world.member_officer)
+    response = client.post(url_for("buyer.referral_award", referral_id=assessed.id),
+                           data=award_form(bid_of(assessed, world.provider_a), **overrides))
+    assert response.status_code == 400 and message in text_of(response)
+    assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
+
+
+def test_officer_awards_and_sees_the_placement(world, clock, sign_in, assessed):
+    client = sign_in(world.member_officer)
+    beta = bid_of(assessed, world.provider_b)
+    response = client.post(url_for("buyer.referral_award", referral_id=assessed.id),
+                           data=award_form(beta, reason="Nearer the child's school"))
+    assert response.status_code == 302
+    placement = db.session.scalars(db.select(Placement)).one()
+    assert response.headers["Location"].endswith(url_for("buyer.placement", placement_id=placement.id))
+    page = text_of(client.get(response.headers["Location"]))
+    for shown in (f"Referral {assessed.reference} awarded to Beta Homes", f"IPA-{assessed.reference}",
+                  "Placement with Beta Homes", "On framework", "Kestrel Quennell-Abara", "CN-48213-Q",
+                  "Core weekly fee", "£1,000.00", "30 November 2026", "Bea Budget (budget holder) on 1 November 2026",
+                  "Nearer the child&#39;s school", "Download the individual placement agreement (PDF)"):
+        assert shown in page, shown
+    again = client.post(url_for("buyer.referral_award", referral_id=assessed.id), data=award_form(beta))
+    assert again.status_code == 302 and db.session.scalar(db.select(db.func.count(Placement.id))) == 1
+    # the bids can no longer be changed
+    page = text_of(client.get(url_for("buyer.assess_bid", bid_id=beta.id)))
+    assert "<form method=\"post\" action=\"/authority/bids" not in page
+
+
+def test_award_is_refused_before_the_deadline_with_nothing_changed(world, clock, sign_in, sealed):
+    client = sign_in(world.member_officer)
+    response = client.post(url_for("buyer.referral_award", referral_id=sealed.id),
+                           data=award_form(bid_of(sealed, world.provider_a)))
+    assert response.status_code == 400 and "you can award once the deadline has passed" in text_of(response)
+    assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
+
+
+def test_a_bid_of_another_authority_is_not_found_on_the_award_form(world, clock, sign_in, assessed):
+    other = published_referral(world, clock, lot=world.lots[0], deadline=clock.now() + timedelta(days=10))
+    other.authority_id = world.lead.id  # another authority's referral (the lead is a member too)
+    db.session.commit()
+    other_bid = send(world.provider_a, other, clock, bid_input("900.00"))
+    response = sign_in(world.member_officer).post(url_for("buyer.referral_award", referral_id=assessed.id),
+                                                  data=award_form(other_bid))
+    assert response.status_code == 404
+    assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
+
+
+def test_the_lead_authoritys_officer_sees_404_on_the_members_referral(world, clock, sign_in, assessed):
+    client = sign_in(world.lead_officer)
+    bid = bid_of(assessed, world.provider_a)
+    placement = awards.award(world.member_officer, assessed, bid, reason="", budget_holder="Bea",
+                             approved_on=date(2026, 11, 1), now=clock.now())
+    for url in (url_for("buyer.referral_bids", referral_id=assessed.id),
+                url_for("buyer.referral_bids_csv", referral_id=assessed.id),
+                url_for("buyer.assess_bid", bid_id=bid.id),
+                url_for("buyer.referral_award", referral_id=assessed.id),
+                url_for("buyer.placement", placement_id=placement.id),
+                url_for("buyer.placement_agreement", placement_id=placement.id)):
+        assert client.get(url).status_code == 404, url
+    assert client.post(url_for("buyer.assess_bid", bid_id=bid.id), data=SCORE_FORM_90).status_code == 404
+    assert client.post(url_for("buyer.negotiate_bid", bid_id=bid.id),
+                       data={"negotiate-price": "1", "negotiate-note": "x"}).status_code == 404
+
+
+def test_csrf_token_is_required(csrf_app, world, clock):
+    admit(world.provider_a, world.lots[0], clock=clock)
+    referral = published_referral(world, clock, lot=world.lots[0], deadline=clock.now() + timedelta(days=10))
+    bid = send(world.provider_a, referral, clock, bid_input("1000.00"))
+    past_deadline(clock, referral)
+    client = csrf_app.test_client()
+    page = text_of(client.get("/sign-in"))
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/sign-in", data={"email": world.member_officer.email, "password": PASSWORD, "csrf_token": token})
+    response = client.post(url_for("buyer.assess_bid", bid_id=bid.id), data=SCORE_FORM_90)
+    assert response.status_code == 400
+    assert db.session.scalar(db.select(db.func.count(BidAssessment.id))) == 0
+    response = client.post(url_for("buyer.negotiate_bid", bid_id=bid.id),
+                           data={"negotiate-price": "800", "negotiate-note": "x"})
+    assert response.status_code == 400
+
+
+def test_an_emergency_placement_page_shows_when_the_qa_visit_is_due(world, clock, sign_in):
+    referral = competition(world, clock, needed_by="today",
+                           bidders=[(world.provider_a, bid_input("1000.00", proposed_start=date(2026, 11, 20)))])
+    past_deadline(clock, referral)
+    assess(world, referral, world.provider_a, SCORES_90, clock)
+    placement = awards.award(world.member_officer, referral, bid_of(referral, world.provider_a), reason="",
+                             budget_holder="Bea", approved_on=date(2026, 11, 1), now=clock.now())
+    page = text_of(sign_in(world.member_officer).get(url_for("buyer.placement", placement_id=placement.id)))
+    assert "A quality-assurance visit is due by 23 November 2026 at 12:00am" in page
+    assert url_for("buyer.qa_visit", placement_id=placement.id) in page
+
+
+# The placement page, for off-framework placements too -----------------------------------------------------------
+
+def test_an_off_framework_placement_is_clearly_marked(world, clock, sign_in):
+    admit(world.provider_a, world.lots[0], clock=clock)
+    referral = published_referral(world, clock, lot=world.lots[0], deadline=clock.now() + timedelta(days=10))
+    placement = off_framework_placement(world, clock, referral)
+    page = text_of(sign_in(world.member_officer).get(url_for("buyer.placement", placement_id=placement.id)))
+    assert "Off framework" in page and "Placement with Harbour Lights Care" in page
+    assert "SC999001" in page and "Local support worker" in page and "£1,850.00" in page
+    response = sign_in(world.member_officer).get(url_for("buyer.placement_agreement", placement_id=placement.id))
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def off_framework_placement(world, clock, referral) -> Placement:
+    """An off-framework placement as that service stores it (its own rules are tested with it)."""
+    now = clock.now()
+    provider = OffFrameworkProvider(authority_id=world.member.id, name="Harbour Lights Care", ofsted_urn="SC999001",
+                                    local_authority_area="Wirral", created_by_id=world.member_officer.id,
+                                    created_at=now, updated_at=now)
+    placement = Placement(
+        agreement_reference=f"IPA-{referral.reference}", referral_id=referral.id, authority_id=world.member.id,
+        on_framework=False, off_framework_provider=provider, weekly_cost=Decimal("1850.00"),
+        start_date=date(2026, 12, 1), location_area="Wirral", in_home_area=False, location_was_preferred=False,
+        budget_holder_name="Bea Budget", budget_approved_on=date(2026, 11, 1), created_by_id=world.member_officer.id,
+        created_at=now, qa_visit_due_at=now + timedelta(days=3), qa_visit_notes="",
+        costs=[PlacementCost(position=1, description="Core weekly fee", weekly_amount=Decimal("1600.00"),
+                             timescale=""),
+               PlacementCost(position=2, description="Local support worker", weekly_amount=Decimal("250.00"),
+                             timescale="First 8 weeks", review_date=date(2027, 1, 26))])
+    db.session.add(placement)
+    db.session.commit()
+    return placement
+
+
+# The provider's outcome page -----------------------------------------------------------------------------------
+
+def test_each_provider_sees_only_its_own_outcome(world, clock, sign_in, assessed):
+    assert sign_in(world.provider_a).get(url_for("supplier.referral_outcome",
+                                                 referral_id=assessed.id)).status_code == 404
+    awards.award(world.member_officer, assessed, bid_of(assessed, world.provider_a), reason="",
+                 budget_holder="Bea", approved_on=date(2026, 11, 1), now=clock.now())
+    won = text_of(sign_in(world.provider_a).get(url_for("supplier.referral_outcome", referral_id=assessed.id)))
+    for shown in ("Your bid has been awarded", f"IPA-{assessed.reference}", "£1,500.00", "Weekly therapy sessions",
+                  "£300.00", "1 February 2027", "30 November 2026", "The authority will send the agreement to sign",
+                  "1 of 2 bids"):
+        assert shown in won, shown
+    lost = text_of(sign_in(world.provider_b).get(url_for("supplier.referral_outcome", referral_id=assessed.id)))
+    for shown in ("Your bid was not successful", "2 of 2 bids", "60.0%", "76.00 out of 100", "£1,000.00"):
+        assert shown in lost, shown
+    for secret in ("Alpha Care", "1,500", "80.6", "Weekly therapy", f"IPA-{assessed.reference}"):
+        assert secret not in lost, secret
+    assert "Beta Homes" not in won and "1,000" not in won
+    for page in (won, lost):
+        for word in (*CHILD_WORDS, world.member_officer.name):
+            assert word not in page, word
+
+
+# Query counts ------------------------------------------------------------------------------------------------
+
+def test_the_bids_page_runs_as_many_queries_for_many_bids_as_for_few(world, clock, sign_in):
+    from tests.portal.test_query_counts import MANY, add_provider, assert_constant
+
+    bidders = [add_provider(world, index) for index in range(MANY)]
+    for user in bidders:
+        admit(user, world.lots[0], clock=clock)
+    referral = published_referral(world, clock, lot=world.lots[0], deadline=clock.now() + timedelta(days=10))
+    before, after = clock.now(), referral.rounds[0].deadline + timedelta(hours=1)
+
+    def add_bids(start: int, end: int) -> None:
+        for index in range(start, end):
+            clock.set(before)
+            bid = send(bidders[index], referral, clock, bid_input(f"{1000 + index}.00", therapy="100.00"))
+            clock.set(after)
+            awards.assess(world.member_officer, bid, scores=SCORES_90, notes="Seen", now=clock.now())
+            if index % 2:
+                awards.negotiate(world.member_officer, bid, price=f"{900 + index}.00", note="Agreed",
+                                 now=clock.now())
+
+    clock.set(after)
+    client = sign_in(world.member_officer)  # signed in when the pages are read, so the session is fresh
+    assert_constant(client, url_for("buyer.referral_bids", referral_id=referral.id), add_bids,
+                    shows=lambda index: f"Provider {index:02d}")

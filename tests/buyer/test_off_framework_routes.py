@@ -1,0 +1,426 @@
+"""The officers' off-framework pages: messages, nothing lost on refusal, other authorities' records hidden."""
+
+import csv
+import io
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from portal.extensions import db
+from portal.models import OffFrameworkProvider, OffFrameworkReferee, Placement, PlacementCost, Referral
+from portal.services import off_framework
+from tests.buyer.test_off_framework_service import (
+    awarded_referral,
+    details,
+    emergency_placement,
+    exhausted_referral,
+    provider_with_references,
+    searched_referral,
+)
+from tests.factories import PDF
+from tests.portal.test_auth_routes import assert_form_not_sent, csrf_sign_in, csrf_token_of
+from tests.portal.test_query_counts import assert_constant
+
+PROVIDER_FORM = {"name": "Coastal Care", "ofsted_urn": "SC112233", "ofsted_rating": "Good",
+                 "local_authority_area": "Sefton", "address": "1 Prom, Southport", "contact_name": "Cal Coast",
+                 "email": "cal@coastal.example.org", "telephone": "0151 000 0000",
+                 "services": "Supported accommodation for 16 and 17 year olds", "caution_note": ""}
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# The provider list -----------------------------------------------------------------------------
+
+def test_officer_adds_a_provider_and_sees_it_listed(world, sign_in):
+    client = sign_in(world.member_officer)
+    response = client.post("/authority/off-framework-providers/new", data=PROVIDER_FORM)
+    assert response.status_code == 302
+    provider = db.session.scalars(db.select(OffFrameworkProvider)).one()
+    assert response.headers["Location"].endswith(f"/authority/off-framework-providers/{provider.id}")
+    page = text_of(client.get(response.headers["Location"]))
+    assert "Coastal Care added to your off-framework list" in page
+    assert "Take up at least 2 references" in page
+    listing = text_of(client.get("/authority/off-framework-providers?search=coastal"))
+    assert "Coastal Care" in listing and "0 of 0" in listing
+
+
+def test_a_refused_provider_form_keeps_what_was_typed(world, sign_in):
+    client = sign_in(world.member_officer)
+    data = dict(PROVIDER_FORM, ofsted_urn="12-AB", place_with_caution="y")
+    response = client.post("/authority/off-framework-providers/new", data=data)
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "Enter the Ofsted URN as shown on the provider" in page
+    assert 'value="Coastal Care"' in page and "Supported accommodation for 16 and 17 year olds" in page
+    assert 'href="#ofsted_urn"' in page
+    data["ofsted_urn"] = "SC112233"
+    response = client.post("/authority/off-framework-providers/new", data=data)
+    assert response.status_code == 400
+    assert "Say why this provider must be placed with caution" in text_of(response)
+    assert db.session.scalar(db.select(db.func.count(OffFrameworkProvider.id))) == 0
+
+
+def test_a_double_submitted_provider_is_added_once(world, sign_in):
+    client = sign_in(world.member_officer)
+    assert client.post("/authority/off-framework-providers/new", data=PROVIDER_FORM).status_code == 302
+    again = client.post("/authority/off-framework-providers/new", data=PROVIDER_FORM)
+    assert again.status_code == 400
+    assert "Coastal Care is already on your list with this Ofsted URN" in text_of(again)
+    assert db.session.scalar(db.select(db.func.count(OffFrameworkProvider.id))) == 1
+
+
+def test_officer_changes_a_provider(world, clock, sign_in):
+    provider = off_framework.create(world.member_officer, details(), clock.now())
+    client = sign_in(world.member_officer)
+    form = text_of(client.get(f"/authority/off-framework-providers/{provider.id}/edit"))
+    assert 'value="SC765432"' in form
+    response = client.post(f"/authority/off-framework-providers/{provider.id}/edit",
+                           data=dict(PROVIDER_FORM, name="Northern Homes Group", place_with_caution="y",
+                                     caution_note="Registered manager left in May"))
+    assert response.status_code == 302
+    page = text_of(client.get(response.headers["Location"]))
+    assert "Details of Northern Homes Group saved" in page
+    assert "Place with caution" in page and "Registered manager left in May" in page
+
+
+def test_documents_are_uploaded_and_downloaded_by_the_authoritys_officers_only(world, clock, sign_in):
+    provider = off_framework.create(world.member_officer, details(), clock.now())
+    client = sign_in(world.member_officer)
+    url = f"/authority/off-framework-providers/{provider.id}/documents"
+    response = client.post(url, data={"title": "Ofsted report", "file": (io.BytesIO(PDF), "ofsted.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    page = text_of(client.get(response.headers["Location"]))
+    assert "Ofsted report uploaded" in page
+    document = provider.documents[0]
+    assert document.sha256 in page
+    download = client.get(f"/authority/off-framework-documents/{document.id}")
+    assert download.status_code == 200 and download.data == PDF
+    assert download.mimetype == "application/pdf"
+    for user in (world.lead_officer, world.outside_admin):
+        assert sign_in(user).get(f"/authority/off-framework-documents/{document.id}").status_code == 404
+
+
+def test_a_refused_upload_says_why_and_keeps_the_title(world, clock, sign_in):
+    provider = off_framework.create(world.member_officer, details(), clock.now())
+    client = sign_in(world.member_officer)
+    response = client.post(f"/authority/off-framework-providers/{provider.id}/documents",
+                           data={"title": "Insurance", "file": (io.BytesIO(b"just words"), "insurance.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "must be a PDF, DOCX, ODT, XLSX or CSV" in page and 'value="Insurance"' in page
+    db.session.expire_all()
+    assert db.session.get(OffFrameworkProvider, provider.id).documents == []
+
+
+def test_referees_and_references_through_the_pages(world, clock, sign_in):
+    provider = off_framework.create(world.member_officer, details(), clock.now())
+    client = sign_in(world.member_officer)
+    url = f"/authority/off-framework-providers/{provider.id}/referees"
+    refused = client.post(url, data={"authority_name": "Wirral Council", "contact_name": "Wyn",
+                                     "email": "wyn-at-wirral"})
+    assert refused.status_code == 400
+    assert "Enter an e-mail address in the correct format" in text_of(refused)
+    assert 'value="Wirral Council"' in text_of(refused)
+    response = client.post(url, data={"authority_name": "Wirral Council", "contact_name": "Wyn",
+                                      "email": "wyn@wirral.example.org"})
+    assert response.status_code == 302
+    assert "Referee Wyn of Wirral Council added" in text_of(client.get(response.headers["Location"]))
+    referee = provider.referees[0]
+    prefix = f"referee-{referee.id}-"
+    refused = client.post(f"/authority/off-framework-referees/{referee.id}",
+                          data={prefix + "outcome": "unsatisfactory", prefix + "note": ""})
+    assert refused.status_code == 400 and "Note what the referee said" in text_of(refused)
+    response = client.post(f"/authority/off-framework-referees/{referee.id}",
+                           data={prefix + "outcome": "unsatisfactory", prefix + "note": "Missed two reviews"})
+    assert response.status_code == 302
+    page = text_of(client.get(response.headers["Location"]))
+    assert "Reference from Wirral Council recorded" in page
+    assert "Northern Homes Ltd is now marked place with caution because the reference was unsatisfactory" in page
+    assert "Unsatisfactory reference from Wirral Council (Wyn)" in page
+
+
+def test_another_authoritys_provider_is_not_found(world, clock, sign_in):
+    provider = provider_with_references(world.member_officer, clock)
+    referee = provider.referees[0]
+    client = sign_in(world.lead_officer)
+    base = f"/authority/off-framework-providers/{provider.id}"
+    for url in (base, base + "/edit"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(base + "/edit", data=PROVIDER_FORM).status_code == 404
+    assert client.post(base + "/documents", data={"title": "X", "file": (io.BytesIO(PDF), "x.pdf")},
+                       content_type="multipart/form-data").status_code == 404
+    assert client.post(base + "/referees", data={"authority_name": "A", "contact_name": "B",
+                                                 "email": "b@a.example.org"}).status_code == 404
+    assert client.post(f"/authority/off-framework-referees/{referee.id}",
+                       data={f"referee-{referee.id}-outcome": "satisfactory",
+                             f"referee-{referee.id}-note": "Fine"}).status_code == 404
+    assert "Northern Homes" not in text_of(client.get("/authority/off-framework-providers"))
+    db.session.expire_all()
+    provider = db.session.get(OffFrameworkProvider, provider.id)
+    assert provider.name == "Northern Homes Ltd" and provider.documents == [] and len(provider.referees) == 2
+
+
+def test_csrf_token_is_required(csrf_app, world):
+    client = csrf_sign_in(csrf_app, world.member_officer)
+    response = client.post("/authority/off-framework-providers/new", data=PROVIDER_FORM)
+    assert_form_not_sent(response)
+    response = client.post("/authority/off-framework-providers/new", data=dict(PROVIDER_FORM, csrf_token="forged"))
+    assert_form_not_sent(response)
+    assert db.session.scalar(db.select(db.func.count(OffFrameworkProvider.id))) == 0
+    token = csrf_token_of(client.get("/authority/off-framework-providers/new"))
+    assert client.post("/authority/off-framework-providers/new",
+                       data=dict(PROVIDER_FORM, csrf_token=token)).status_code == 302
+
+
+# The off-framework search and placement for a referral --------------------------------------------
+
+def place_form(provider_id, **overrides) -> dict:
+    data = {"provider_id": str(provider_id),
+            "costs-0-description": "Core weekly fee", "costs-0-amount": "2,400.00",
+            "costs-1-description": "Waking night staff", "costs-1-amount": "350.50",
+            "costs-1-timescale": "First 8 weeks", "costs-1-review_date": ["5", "1", "2027"],
+            "start_date": ["10", "11", "2026"], "location_area": "Member", "budget_holder": "Hana Head",
+            "approved_on": ["4", "11", "2026"]}
+    data.update(overrides)
+    return data
+
+
+def test_before_exhaustion_the_page_gives_the_reason_and_no_form(world, clock, sign_in):
+    from tests.factories import admit, published_referral
+
+    admit(world.provider_a, world.lots[0], clock=clock)
+    referral = published_referral(world, clock, lot=world.lots[0], deadline=clock.now() + timedelta(days=7))
+    client = sign_in(world.member_officer)
+    url = f"/authority/referrals/{referral.id}/off-framework"
+    page = text_of(client.get(url))
+    assert "the referral is still open for bids until 9 November 2026 at 10:00am" in page
+    assert "You cannot search off framework yet" in page
+    assert "Record the search" not in page and "funding_approved_by" not in page
+    response = client.post(url, data={"funding_approved_by": "Hana", "funding_approved_on": ["2", "11", "2026"]})
+    assert response.status_code == 400
+    assert "still open for bids" in text_of(response)
+    db.session.expire_all()
+    assert db.session.get(type(referral), referral.id).off_framework_funding_on is None
+
+
+def test_search_then_placement_through_the_page(world, clock, sign_in):
+    referral = exhausted_referral(world, clock)
+    provider = provider_with_references(world.member_officer, clock)
+    client = sign_in(world.member_officer)
+    url = f"/authority/referrals/{referral.id}/off-framework"
+    page = text_of(client.get(url))
+    assert "Record the off-framework search" in page
+    refused = client.post(url, data={"funding_approved_by": "", "funding_approved_on": ["2", "11", "2026"],
+                                     "notes": "Called three providers"})
+    assert refused.status_code == 400
+    assert "Enter the name of the budget holder who approved the funding" in text_of(refused)
+    assert "Called three providers" in text_of(refused)
+    response = client.post(url, data={"funding_approved_by": "Hana Head", "funding_approved_on": ["4", "11", "2026"],
+                                      "notes": "Called three providers"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("#placement")
+    page = text_of(client.get(url))
+    assert "Off-framework search recorded" in page
+    assert "Place the child off framework" in page and "OFF FRAMEWORK" in page
+    assert f'<option value="{provider.id}">Northern Homes Ltd (Sefton)</option>' in page
+    response = client.post(url, data=place_form(provider.id))
+    assert response.status_code == 302
+    placement = db.session.scalars(db.select(Placement)).one()
+    assert response.headers["Location"].endswith(f"/authority/placements/{placement.id}")
+    assert placement.weekly_cost == Decimal("2750.50") and not placement.on_framework
+    shown = text_of(client.get(response.headers["Location"]))
+    assert f"{referral.reference} placed off framework with Northern Homes Ltd" in shown
+    assert "Off framework" in shown
+    # A second submission (a double click, a colleague) makes nothing more.
+    again = client.post(url, data=place_form(provider.id))
+    assert again.status_code == 400 and "already been placed" in text_of(again)
+    assert db.session.scalar(db.select(db.func.count(Placement.id))) == 1
+
+
+def test_a_refused_placement_keeps_everything_typed(world, clock, sign_in):
+    referral = searched_referral(world, clock)
+    provider = provider_with_references(world.member_officer, clock, place_with_caution=True,
+                                        caution_note="Weak supervision found in May")
+    client = sign_in(world.member_officer)
+    url = f"/authority/referrals/{referral.id}/off-framework"
+    page = text_of(client.get(url))
+    assert "Weak supervision found in May" in page and "place with caution" in page
+    response = client.post(url, data=place_form(provider.id))
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "is marked place with caution: confirm you have read its caution note" in page
+    assert 'href="#caution_acknowledged"' in page
+    for typed in ('value="2,400.00"', 'value="Waking night staff"', 'value="First 8 weeks"', 'value="Hana Head"'):
+        assert typed in page, typed
+    response = client.post(url, data=place_form(provider.id, caution_acknowledged="y",
+                                                 **{"costs-1-amount": "three hundred"}))
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "Enter the weekly amount in pounds, like 1450.00" in page
+    assert 'href="#costs-1-amount"' in page and 'value="three hundred"' in page
+    assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
+    response = client.post(url, data=place_form(provider.id, caution_acknowledged="y"))
+    assert response.status_code == 302
+
+
+def test_another_authoritys_provider_or_referral_is_not_found(world, clock, sign_in):
+    referral = searched_referral(world, clock)
+    theirs = provider_with_references(world.lead_officer, clock)
+    client = sign_in(world.member_officer)
+    url = f"/authority/referrals/{referral.id}/off-framework"
+    assert client.post(url, data=place_form(theirs.id)).status_code == 404
+    assert client.post(url, data=place_form(999999)).status_code == 404
+    assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
+    lead = sign_in(world.lead_officer)
+    assert lead.get(url).status_code == 404
+    assert lead.post(url, data=place_form(theirs.id)).status_code == 404
+
+
+# Placements, the export and QA visits ----------------------------------------------------------
+
+def test_placements_list_marks_off_framework_rows_and_filters(world, clock, sign_in):
+    awarded_referral(world, clock)
+    off = emergency_placement(world, clock)
+    client = sign_in(world.member_officer)
+    page = text_of(client.get("/authority/placements"))
+    rows = re.findall(r'<tr class="govuk-table__row">(.*?)</tr>', page, re.S)[1:]
+    assert len(rows) == 2
+    off_row = next(row for row in rows if off.agreement_reference in row)
+    on_row = next(row for row in rows if off.agreement_reference not in row)
+    assert "govuk-tag--orange" in off_row and "Off framework" in off_row
+    assert "On framework" in on_row and "Off framework" not in on_row
+    only_off = text_of(client.get("/authority/placements?framework=off"))
+    assert off.agreement_reference in only_off and "Alpha Care" not in only_off
+    assert off.agreement_reference not in text_of(client.get("/authority/placements?framework=on"))
+    assert off.agreement_reference not in text_of(sign_in(world.lead_officer).get("/authority/placements"))
+
+
+def test_csv_export_has_an_on_framework_column_on_every_row(world, clock, sign_in):
+    awarded_referral(world, clock)
+    off = emergency_placement(world, clock)
+    response = sign_in(world.member_officer).get("/authority/placements.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert len(rows) == 2
+    by_reference = {row["Agreement reference"]: row for row in rows}
+    assert by_reference[off.agreement_reference]["On framework"] == "No"
+    assert by_reference[off.agreement_reference]["Weekly cost (£)"] == "2750.50"
+    assert [row["On framework"] for row in rows if row["Agreement reference"] != off.agreement_reference] == ["Yes"]
+    assert all(row["On framework"] in ("Yes", "No") for row in rows)
+    for word in ("Kestrel", "Quennell-Abara", "CN-48213-Q"):
+        assert word not in response.get_data(as_text=True)
+
+
+def test_csv_cells_cannot_run_as_formulas(world, clock, sign_in):
+    referral = searched_referral(world, clock)
+    provider = provider_with_references(world.member_officer, clock, name="=HYPERLINK(\"http://x\")")
+    off_framework.place(world.member_officer, referral, provider, cost_lines=[off_framework.CostLine("Core", "10")],
+                        start_date=clock.now().date(), location_area="@Sefton", budget_holder="+Hana",
+                        approved_on=clock.now().date(), now=clock.now())
+    text = text_of(sign_in(world.member_officer).get("/authority/placements.csv"))
+    assert "'=HYPERLINK" in text and "'@Sefton" in text and "'+Hana" in text
+
+
+def test_tasks_page_and_recording_the_qa_visit(world, clock, sign_in):
+    placement = emergency_placement(world, clock)
+    client = sign_in(world.member_officer)
+    page = text_of(client.get("/authority/tasks"))
+    assert "Tasks (1)" in page
+    assert placement.agreement_reference in page and "13 November 2026 at 12:00am" in page
+    assert "Overdue" not in page
+    clock.set(datetime(2026, 11, 13, 9, 0))
+    client = sign_in(world.member_officer)  # the earlier session has timed out
+    page = text_of(client.get("/authority/tasks"))
+    assert "Overdue" in page
+    url = f"/authority/placements/{placement.id}/qa-visit"
+    assert "The visit is due by 13 November 2026 at 12:00am" in text_of(client.get(url))
+    for data, message in (
+        ({"visited_on": ["13", "11", "2026"], "visited_time": "soonish", "notes": "Fine"}, "Enter the time"),
+        ({"visited_on": ["13", "11", "2026"], "visited_time": "10:00", "notes": "Fine"}, "cannot be in the future"),
+        ({"visited_on": ["", "", ""], "visited_time": "", "notes": "Fine"}, "Enter the date and time of the visit"),
+        ({"visited_on": ["13", "11", "2026"], "visited_time": "8:30", "notes": ""}, "Note what the visit found"),
+    ):
+        response = client.post(url, data=data)
+        assert response.status_code == 400, data
+        assert message in text_of(response)
+    response = client.post(url, data={"visited_on": ["13", "11", "2026"], "visited_time": "8:30",
+                                      "notes": "Room ready, staff briefed"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/authority/tasks")
+    page = text_of(client.get("/authority/tasks"))
+    assert "QA visit to Northern Homes Ltd recorded" in page
+    assert "No QA visits are outstanding" in page and "Tasks (1)" not in page
+    db.session.expire_all()
+    assert db.session.get(Placement, placement.id).qa_visit_at == datetime(2026, 11, 13, 8, 30)
+    assert "Room ready, staff briefed" in text_of(client.get(url))
+
+
+def test_another_authoritys_placement_is_not_found(world, clock, sign_in):
+    placement = emergency_placement(world, clock)
+    client = sign_in(world.lead_officer)
+    url = f"/authority/placements/{placement.id}/qa-visit"
+    assert client.get(url).status_code == 404
+    assert client.post(url, data={"visited_on": ["4", "11", "2026"], "visited_time": "9:00",
+                                  "notes": "Tampered"}).status_code == 404
+    assert placement.agreement_reference not in text_of(client.get("/authority/tasks"))
+    db.session.expire_all()
+    assert db.session.get(Placement, placement.id).qa_visit_at is None
+
+
+# Query counts: a fixed number of statements however many rows a page shows -----------------------
+
+def add_off_framework_providers(world, clock, start, stop):
+    for index in range(start, stop):
+        provider = OffFrameworkProvider(
+            authority_id=world.member.id, name=f"Listed provider {index:02d}", local_authority_area=f"Area {index}",
+            ofsted_urn=f"SC{800000 + index}", ofsted_rating="Good", contact_name="Contact",
+            email=f"contact{index}@listed.example.org", services="Residential", place_with_caution=index % 2 == 0,
+            caution_note="Caution" if index % 2 == 0 else "", created_by_id=world.member_officer.id,
+            created_at=clock.now(), updated_at=clock.now())
+        provider.referees = [OffFrameworkReferee(authority_name=f"Council {n}", contact_name="Ref",
+                                                 email="ref@council.example.org", outcome=outcome, note="")
+                             for n, outcome in enumerate(("satisfactory", None))]
+        db.session.add(provider)
+    db.session.commit()
+
+
+def add_placements(world, clock, template, start, stop):
+    """Placements on copies of `template` (a referral), alternately on and off framework, each with a QA visit due.
+    Plain inserts shaped as the services make them, for speed."""
+    off_provider = db.session.scalars(db.select(OffFrameworkProvider)).first()
+    columns = [column.key for column in Referral.__table__.columns if column.key not in ("id", "reference")]
+    for index in range(start, stop):
+        referral = Referral(reference=f"QC-{index:03d}", **{key: getattr(template, key) for key in columns})
+        db.session.add(referral)
+        db.session.flush()
+        on_framework = index % 2 == 1
+        db.session.add(Placement(
+            agreement_reference=f"IPA-QC-{index:03d}", referral_id=referral.id, authority_id=world.member.id,
+            on_framework=on_framework, provider_id=world.provider_a.organisation_id if on_framework else None,
+            off_framework_provider_id=None if on_framework else off_provider.id,
+            lot_id=world.lots[0].id if on_framework else None, weekly_cost=Decimal("1000.00") + index,
+            start_date=clock.now().date(), location_area="Member", in_home_area=True, location_was_preferred=False,
+            budget_holder_name="Hana", budget_approved_on=clock.now().date(), created_by_id=world.member_officer.id,
+            created_at=clock.now() + timedelta(seconds=index), qa_visit_due_at=clock.now() + timedelta(hours=index),
+            qa_visit_notes="", costs=[PlacementCost(position=1, description="Core weekly fee",
+                                                    weekly_amount=Decimal("1000.00") + index)]))
+    db.session.commit()
+
+
+def test_provider_list_query_count(world, clock, sign_in):
+    assert_constant(sign_in(world.member_officer), "/authority/off-framework-providers",
+                    lambda start, stop: add_off_framework_providers(world, clock, start, stop),
+                    shows=lambda index: f"Listed provider {index:02d}")
+
+
+@pytest.mark.parametrize("url", ["/authority/placements", "/authority/tasks"])
+def test_placements_and_tasks_query_count(world, clock, sign_in, url):
+    template = exhausted_referral(world, clock)
+    add_off_framework_providers(world, clock, 0, 1)
+    assert_constant(sign_in(world.member_officer), url,
+                    lambda start, stop: add_placements(world, clock, template, start, stop),
+                    shows=lambda index: f"IPA-QC-{index:03d}")
