@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from portal.extensions import db
-from portal.models import Application, AuditEvent, Dps, EntryWindow, Lot, Organisation, User
+from portal.models import Application, AuditEvent, Dps, EntryWindow, Lot, Organisation, Placement, Referral, User
 from portal.models.organisation import PROVIDER
 
 SYSTEM = "system (scheduler)"
@@ -131,6 +131,9 @@ def search(*, lead_id: int, authority_ids: list[int], action: str | None = None,
         Application.__tablename__: db.select(Application.id).join(EntryWindow, EntryWindow.id == Application.window_id)
         .where(EntryWindow.dps_id.in_(led)),
         Organisation.__tablename__: providers,
+        Referral.__tablename__: db.select(Referral.id).where(Referral.dps_id.in_(led)),
+        Placement.__tablename__: db.select(Placement.id).join(Referral, Referral.id == Placement.referral_id)
+        .where(Referral.dps_id.in_(led)),
     }
     of_led_dps = db.or_(*(db.and_(AuditEvent.entity_type == table, AuditEvent.entity_id.in_(ids))
                           for table, ids in owned_by_led.items()))

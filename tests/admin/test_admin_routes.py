@@ -569,3 +569,15 @@ def test_the_evidence_asked_for_cannot_change_mid_window(world, admin):
     dps = db.session.get(Dps, world.dps.id)
     assert dps.name == "Test arrangement T-DPS" and len(dps.evidence_kinds) == 5
     assert audit_count("dps.updated") == 0
+
+
+def test_audit_log_shows_the_systems_work_on_the_consortiums_referrals(world, sign_in, clock):
+    from portal.services import referrals
+    from tests.factories import admit, published_referral
+
+    admit(world.provider_a, world.lots[0], clock=clock)
+    referral = published_referral(world, clock, deadline=clock.now() + timedelta(days=1))
+    clock.advance(days=2)
+    referrals.run_due(clock.now())
+    trail = text_of(sign_in(world.admin).get("/admin/audit?action=referral.round_closed"))
+    assert referral.reference in trail and "system (scheduler)" in trail
