@@ -526,7 +526,7 @@ def _date_arg(name: str) -> tuple[date | None, dict | None]:
 def audit_log():
     (since, since_error), (until, until_error) = _date_arg("from"), _date_arg("to")
     errors = [error for error in (since_error, until_error) if error]
-    query = audit.search(lead_id=current_user.organisation_id, authority_ids=_consortium_ids(),
+    query = audit.search(lead_id=current_user.organisation_id, authority_ids=_consortium_ids(), now=now(),
                          action=request.args.get("action") or None, actor=request.args.get("actor") or None,
                          since=local_datetime(since, time.min) if since else None,
                          until=local_datetime(until + timedelta(days=1), time.min) if until else None)
@@ -541,6 +541,7 @@ def outbox():
     # password-reset and invitation links hidden.
     if current_app.config.get("PRODUCTION"):
         abort(404)
-    page = db.paginate(mail.outbox_of(lead_id=current_user.organisation_id, authority_ids=_consortium_ids()),
+    page = db.paginate(mail.outbox_of(lead_id=current_user.organisation_id, authority_ids=_consortium_ids(),
+                                      now=now()),
                        page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
     return render_template("admin/outbox.html", page=page, masked=mail.masked)

@@ -26,5 +26,7 @@ class AuditEvent(db.Model):
     summary: Mapped[str] = mapped_column(Text)
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
+    # Shown to nobody before this time: the events of a sealed bid say who bid and when.
+    sealed_until: Mapped[datetime | None]
 
     actor = relationship("User")

@@ -28,7 +28,7 @@ def _dump(state: dict | None) -> str | None:
 
 def record(*, at: datetime, actor, action: str, entity, summary: str,
            before: dict | None = None, after: dict | None = None,
-           actor_label: str | None = None) -> AuditEvent:
+           actor_label: str | None = None, sealed_until: datetime | None = None) -> AuditEvent:
     """Add an audit event to the current transaction. `actor` is a User, or None for the system."""
     event = AuditEvent(
         at=at,
@@ -40,6 +40,7 @@ def record(*, at: datetime, actor, action: str, entity, summary: str,
         summary=summary,
         before=_dump(before),
         after=_dump(after),
+        sealed_until=sealed_until,
     )
     db.session.add(event)
     return event
@@ -110,7 +111,7 @@ ACTIONS = {
 }
 
 
-def search(*, lead_id: int, authority_ids: list[int], action: str | None = None, entity_type: str | None = None,
+def search(*, lead_id: int, authority_ids: list[int], now: datetime, action: str | None = None, entity_type: str | None = None,
            actor: str | None = None, since: datetime | None = None, until: datetime | None = None):
     """A query over the trail, newest first, with the administrator's filters.
 
@@ -148,6 +149,7 @@ def search(*, lead_id: int, authority_ids: list[int], action: str | None = None,
             db.and_(db.or_(AuditEvent.actor_id.is_(None), by_provider), of_led_dps),
             db.and_(by_provider, actor_org.id.in_(providers), AuditEvent.entity_type.not_in(list(owned_by_led))),
         ))
+        .where(db.or_(AuditEvent.sealed_until.is_(None), AuditEvent.sealed_until <= now))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     )
     if action:

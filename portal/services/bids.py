@@ -334,11 +334,17 @@ def _receipt(user: User, bid: Bid, action: str, now: datetime) -> BidReceipt:
     receipt = BidReceipt(bid=bid, revision=bid.revision, action=action, at=now, by_id=user.id,
                          content_sha256=bid.content_sha256)
     db.session.add(receipt)
-    # Revision and fingerprint only: the trail is read before the deadline, when the bid is sealed.
+    # Revision and fingerprint only; and the event itself stays out of the administrators' trail until the
+    # deadline, since even who bid and when is part of what the seal hides.
     audit.record(at=now, actor=user, action=f"bid.{action}", entity=bid,
                  summary=f"{RECEIPT_LABELS[action]}: revision {bid.revision}",
-                 after={"revision": bid.revision, "content_sha256": bid.content_sha256})
+                 after={"revision": bid.revision, "content_sha256": bid.content_sha256},
+                 sealed_until=_deadline_of(bid.round_id))
     return receipt
+
+
+def _deadline_of(round_id: int) -> datetime:
+    return db.session.get(ReferralRound, round_id).deadline
 
 
 def _tell_provider(user: User, bid: Bid, receipt: BidReceipt, referral: Referral) -> None:
@@ -352,7 +358,8 @@ def _tell_provider(user: User, bid: Bid, receipt: BidReceipt, referral: Referral
     link = url_for("supplier.bid_receipt", referral_id=referral.id)
     for colleague in bid.provider.users:
         if colleague.is_active and colleague.has_role(PROVIDER_USER):
-            mail.notify(colleague, subject=subject, body=body, at=receipt.at, link=link)
+            mail.notify(colleague, subject=subject, body=body, at=receipt.at, link=link,
+                        sealed_until=_deadline_of(bid.round_id))
 
 
 def withdraw(user: User, bid: Bid, now: datetime) -> BidReceipt:
@@ -396,7 +403,8 @@ def decline(user: User, invitation: BidInvitation, *, reason: str, detail: str, 
             raise DomainError("You have sent a bid for this referral: withdraw it first if you cannot go ahead")
         invitation.decline(reason=reason, detail=detail, by=user, at=now)
         audit.record(at=now, actor=user, action="bid.declined", entity=invitation,
-                     summary=f"Referral declined: {DECLINE_REASONS[reason]}", after={"reason": reason})
+                     summary=f"Referral declined: {DECLINE_REASONS[reason]}", after={"reason": reason},
+                     sealed_until=round_.deadline)
         db.session.commit()
     except DomainError:
         db.session.rollback()

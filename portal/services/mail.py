@@ -20,13 +20,15 @@ MAX_ATTEMPTS = 5
 LINK_TOKEN = re.compile(r"(/(?:reset-password|invitations)/)[^\s/?#]+")
 
 
-def notify(user: User, *, subject: str, body: str, at: datetime, link: str | None = None) -> None:
+def notify(user: User, *, subject: str, body: str, at: datetime, link: str | None = None,
+           sealed_until: datetime | None = None) -> None:
     """E-mail a user and leave the same message in their notifications."""
     full_body = body
     if link:
         full_body = f"{body}\n\n{current_app.config['PORTAL_BASE_URL']}{link}"
     db.session.add(OutboxMessage(to_address=user.email, user_id=user.id, subject=subject,
-                                 body=full_body, created_at=at))
+                                 body=full_body, created_at=at,
+                                 sealed_until=sealed_until))
     db.session.add(Notification(user_id=user.id, subject=subject, body=body, link=link, created_at=at))
 
 
@@ -71,7 +73,7 @@ def dispatch_outbox(now: datetime, limit: int = 100) -> int:
     return sent
 
 
-def outbox_of(*, lead_id: int, authority_ids: list[int]):
+def outbox_of(*, lead_id: int, authority_ids: list[int], now: datetime):
     """The outbox as an administrator of the lead authority may read it, newest first: messages to people of
     the consortium's authorities and of the providers linked to its DPSs, and invitations to join them."""
     from portal.services.providers import linked_provider_ids
@@ -83,6 +85,7 @@ def outbox_of(*, lead_id: int, authority_ids: list[int]):
                                                        Invitation.organisation_id.in_(providers)))
     return (db.select(OutboxMessage)
             .where(db.or_(OutboxMessage.to_address.in_(people), OutboxMessage.to_address.in_(invited)))
+            .where(db.or_(OutboxMessage.sealed_until.is_(None), OutboxMessage.sealed_until <= now))
             .order_by(OutboxMessage.id.desc()))
 
 

@@ -581,3 +581,19 @@ def test_audit_log_shows_the_systems_work_on_the_consortiums_referrals(world, si
     referrals.run_due(clock.now())
     trail = text_of(sign_in(world.admin).get("/admin/audit?action=referral.round_closed"))
     assert referral.reference in trail and "system (scheduler)" in trail
+
+
+def test_who_bid_and_when_stays_out_of_the_trail_and_outbox_until_the_deadline(world, sign_in, clock):
+    from tests.buyer.test_awards_service import bid_input, competition, past_deadline
+
+    referral = competition(world, clock, bidders=[(world.provider_a, bid_input("1234.56"))])
+    admin = sign_in(world.admin)
+    trail = text_of(admin.get("/admin/audit?action=bid.submitted"))
+    outbox = text_of(admin.get("/admin/outbox"))
+    assert "revision 1" not in trail and "alpha@provider.example.org" not in trail
+    assert f"Bid sent for referral {referral.reference}" not in outbox
+    past_deadline(clock, referral)
+    admin = sign_in(world.admin)
+    trail = text_of(admin.get("/admin/audit?action=bid.submitted"))
+    assert "revision 1" in trail and "alpha@provider.example.org" in trail
+    assert f"Bid sent for referral {referral.reference}" in text_of(admin.get("/admin/outbox"))
