@@ -111,8 +111,9 @@ ACTIONS = {
 }
 
 
-def search(*, lead_id: int, authority_ids: list[int], now: datetime, action: str | None = None, entity_type: str | None = None,
-           actor: str | None = None, since: datetime | None = None, until: datetime | None = None):
+def search(*, lead_id: int, authority_ids: list[int], now: datetime, action: str | None = None,
+           entity_type: str | None = None, actor: str | None = None, since: datetime | None = None,
+           until: datetime | None = None):
     """A query over the trail, newest first, with the administrator's filters.
 
     An administrator of the lead authority `lead_id` sees what people of the consortium's own authorities
