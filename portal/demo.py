@@ -6,11 +6,19 @@ window ran four months ago: five providers applied, two evaluators scored each a
 gates and references were taken up, the administrator moderated and published the outcomes, and
 the lots were tiered. One provider was admitted with caution (an unsatisfactory reference) and one
 was not admitted (low scores). The second window is open now, with submitted and draft
-applications. People, e-mail addresses and telephone numbers are fictional (example.org
-addresses, Ofcom's drama numbers)."""
+applications.
+
+Referrals follow, in every state, made through the referral, bid, award and off-framework services
+at the times an officer and the providers would have acted: an award three weeks ago (bids assessed,
+one price negotiated, the placement and its agreement), a referral closed and awaiting the officer's
+decision, one open for bids (a bid in, a decline), an emergency that exhausted every tier yesterday
+and was placed off the framework with its quality-assurance visit still to do, and a draft. The
+children, people, e-mail addresses and telephone numbers are fictional (example.org addresses,
+Ofcom's drama numbers)."""
 
 import io
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
@@ -21,7 +29,19 @@ from portal.models import Application, EntryWindow, Organisation, User, UserRole
 from portal.models.evaluation import SATISFACTORY, UNSATISFACTORY
 from portal.models.organisation import AUTHORITY
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR
-from portal.services import accounts, applications, dps_setup, evaluations, outcomes, windows
+from portal.services import (
+    accounts,
+    applications,
+    awards,
+    bids,
+    dps_setup,
+    evaluations,
+    off_framework,
+    outcomes,
+    referrals,
+    windows,
+)
+from portal.timezone import local_datetime, to_local
 
 PASSWORD = "demo-password-2026"
 
@@ -246,11 +266,14 @@ def load() -> list[tuple[str, str]]:
            moment=opened + timedelta(days=7, hours=2), partial=True)
     windows.run_due(moment)
 
+    _make_referrals(moment, sefton_officer=officer, tameside_officer=lead_officer, lots=lots, providers=providers)
+
     return [
         ("Consortium administrator and evaluator (Tameside)", admin.email),
         ("Evaluator (Tameside)", evaluator.email),
-        ("Commissioning officer (Tameside)", lead_officer.email),
-        ("Commissioning officer (Sefton, a member)", officer.email),
+        ("Commissioning officer (Tameside): bids to weigh", lead_officer.email),
+        ("Commissioning officer (Sefton): referrals", officer.email),
+        ("Provider with an open bid and a placement", providers["Mersey Horizons Housing"].email),
         ("Provider not admitted in Window 1; resubmitted", providers["Pennine Steps Ltd"].email),
         ("Provider admitted in Window 1, with a draft", providers["Northern Pathways Supported Living Ltd"].email),
         ("Provider admitted with caution in Window 1", providers["Brightwater Transitions CIC"].email),
@@ -351,3 +374,269 @@ def _apply(user: User, window: EntryWindow, lots, *, submit: bool, moment: datet
     if submit:
         applications.submit(user, application, submit_at or moment)
     return application
+
+
+# Referrals and placements ------------------------------------------------------------------------------------
+# Made after the windows, each at the moments the officer and the providers acted (every service takes `now`).
+# The children are fictional; their names stay in the private part and never reach a provider.
+
+BUDGET_HOLDER = "Joanne Pritchard, Head of Children's Placements"
+MERSEY, HARBOUR, PATHWAYS = "Mersey Horizons Housing", "Harbour Lane Homes", "Northern Pathways Supported Living Ltd"
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    """A London wall-clock time on `day`, as the naive UTC the services take."""
+    return local_datetime(day, time(hour, minute))
+
+
+def _born(today: date, years: int, days: int) -> date:
+    """A date of birth `years` and about `days` days before today (so the child is `years` old)."""
+    return today - timedelta(days=years * 365 + years // 4 + days)
+
+
+def _fields(**overrides) -> dict:
+    """A referral's Placements Data Standard fields for a young person of 16 or 17 in supported accommodation."""
+    fields = {
+        "needed_by": "more_than_5_days", "siblings_to_place_with": 0, "preferred_location": "Sefton",
+        "communication_needs": "no", "communication_which": [], "adaptations_needed": False,
+        "adaptations_detail": "", "cultural_needs": "not_required", "cultural_detail": "",
+        "live_alongside": "with_other_children", "pets": "yes_can", "additional_support": [],
+        "deprivation_of_liberty": False, "suitability_foster": "unsuitable", "suitability_residential": "unsuitable",
+        "suitability_supported": "preferred", "risks_to_child": [], "risks_to_others": [],
+        "expected_duration": "Until 18, then a planned move to a tenancy", "education_needs": "",
+        "quality_weight": None, "cost_weight": None,
+    }
+    fields.update(overrides)
+    return fields
+
+
+def _published(officer: User, lot, *, fields: dict, child: dict, created: datetime, published: datetime,
+               deadline: datetime):
+    referral = referrals.create(officer, lot=lot, fields=fields, child=child, now=created)
+    referrals.record_funding(officer, referral, approved_by=BUDGET_HOLDER, approved_on=to_local(created).date(),
+                             now=created + timedelta(minutes=45))
+    referrals.publish(officer, referral, published, deadline=deadline)
+    return referral
+
+
+def _bid(user: User, referral, at: datetime, *, core: str, start: date, area: str, home: str, how: str,
+         costs: tuple = ()) -> None:
+    """The provider's bid; `costs` are (what it pays for, weekly amount, timescale, weeks until its review)."""
+    lines = [bids.AdditionalCost(text, amount, timescale, start + timedelta(weeks=weeks))
+             for text, amount, timescale, weeks in costs]
+    bids.submit(user, referrals.invitation_for(user, referral.id),
+                bids.BidInput(core_weekly_fee=core, additional_costs=lines, proposed_start=start, home_area=area,
+                              home_description=home, how_needs_met=how), at)
+
+
+def _decline(user: User, referral, at: datetime, reason: str, detail: str) -> None:
+    bids.decline(user, referrals.invitation_for(user, referral.id), reason=reason, detail=detail, now=at)
+
+
+def _opened_bid(officer: User, referral, provider_user: User, at: datetime):
+    """The provider's bid as the officer reads it once the deadline has passed."""
+    return next(bid for bid in bids.visible_bids(officer, referral, at)
+                if bid.provider_id == provider_user.organisation_id)
+
+
+def _assess(officer: User, referral, provider_user: User, at: datetime, scores: tuple, notes: str) -> None:
+    bid = _opened_bid(officer, referral, provider_user, at)
+    awards.assess(officer, bid, scores=dict(zip(("needs", "location", "stability", "education"), scores, strict=True)),
+                  notes=notes, now=at)
+
+
+def _make_referrals(moment: datetime, *, sefton_officer: User, tameside_officer: User, lots, providers) -> None:
+    today = to_local(moment).date()
+    semi, floating = lots[0], lots[1]  # the lots with tier tables from the first window
+    list_provider = _off_framework_list(sefton_officer, today)
+    _awarded_referral(sefton_officer, semi, providers, today)
+    _closed_referral(tameside_officer, semi, providers, today)
+    _open_referral(sefton_officer, semi, providers, today)
+    _exhausted_referral(sefton_officer, floating, providers, today, list_provider)
+    referrals.create(sefton_officer, lot=floating, now=moment - timedelta(minutes=40), fields=_fields(
+        age_years=17, required_start=today + timedelta(days=21), indicative_weekly_price=Decimal("940.00"),
+        preferred_location="Sefton or Knowsley", expected_duration="Six months, then a council tenancy",
+        live_alongside="no_preference", pets="not_known",
+        education_needs="Working 20 hours a week in a supermarket and studying English and maths at college one "
+                        "day a week.",
+        needs_summary="Young person aged 17 ready to move on from a semi-independent house to their own flat, with "
+                      "6 hours' floating key-work a week. Manages money well and cooks for themselves; needs help "
+                      "to register with a GP and dentist near the new home, and to keep up with rent and bills. "
+                      "No known risks."),
+        child={"first_names": "Ashton", "surname": "Pilkington-Roe", "known_as": "",
+               "date_of_birth": _born(today, 17, 200), "case_number": "SEF-LC-51382"})
+
+
+def _off_framework_list(officer: User, today: date):
+    """Sefton's own list: a provider vetted ten weeks ago, with its two references and its registration."""
+    added = _at(today - timedelta(days=75), 10, 15)
+    provider = off_framework.create(officer, off_framework.ProviderDetails(
+        name="Dune Light Supported Living Ltd", local_authority_area="Sefton", contact_name="Gemma Rowntree",
+        email="gemma.rowntree@dunelight.example.org", telephone="0151 496 0471", ofsted_urn="2750031",
+        services="Self-contained studio flats for young people aged 16 to 18 in a staffed building, with visiting "
+                 "key-work from 6 to 20 hours a week and staff on call overnight."), added)
+    off_framework.upload_document(officer, provider, title="Ofsted registration certificate",
+                                  filename="dune-light-registration.pdf",
+                                  data=_pdf("Dune Light Supported Living Ltd: Ofsted registration"),
+                                  now=added + timedelta(minutes=10))
+    for number, (authority, contact, email, note) in enumerate((
+            ("Wirral Council", "Declan Moss", "declan.moss@wirral.example.org",
+             "Two young people placed last year; both moved on to tenancies. Quick to share concerns."),
+            ("St Helens Borough Council", "Aoife Lawton", "aoife.lawton@sthelens.example.org",
+             "Reliable at short notice; key-work records were thorough at our last visit."))):
+        referee = off_framework.add_referee(officer, provider, authority_name=authority, contact_name=contact,
+                                            email=email, now=added + timedelta(minutes=20 + number))
+        off_framework.record_reference(officer, referee, outcome=off_framework.SATISFACTORY, note=note,
+                                       now=added + timedelta(days=4 + number, hours=3))
+    return provider
+
+
+def _awarded_referral(officer: User, lot, providers: dict[str, User], today: date) -> None:
+    """Published three weeks ago to tier 1; both bids assessed, one price negotiated, awarded with a reason."""
+    start = today - timedelta(days=14)
+    published = _at(today - timedelta(days=23), 10)
+    deadline = _at(today - timedelta(days=20), 12)
+    referral = _published(officer, lot, created=_at(today - timedelta(days=24), 9, 30), published=published,
+                          deadline=deadline, fields=_fields(
+        age_years=17, required_start=start, indicative_weekly_price=Decimal("1450.00"),
+        preferred_location="Sefton or north Liverpool", additional_support=["other"],
+        education_needs="On a level 2 construction course at college three days a week; needs encouragement to "
+                        "keep attending.",
+        needs_summary="Young person aged 17 needing semi-independent accommodation with 10 hours' key-work a week. "
+                      "Moving on from a foster home of four years as the carers retire. Good daily living skills, "
+                      "but has never managed a budget or a tenancy. Mild anxiety, supported by the leaving care "
+                      "team's health worker. No known risks to others."),
+        child={"first_names": "Kacey Marie", "surname": "Thistlewood", "known_as": "",
+               "date_of_birth": _born(today, 17, 120), "case_number": "SEF-LC-40917"})
+    mersey, harbour = providers[MERSEY], providers[HARBOUR]
+    _bid(mersey, referral, published + timedelta(days=1, hours=4), core="1520.00", start=start, area="Sefton",
+         home="A four-bedroom shared house in Bootle with staff on site from 8am to 10pm and a waking night worker; "
+              "three other young people aged 16 to 18 live there.",
+         how="A named key worker for 10 hours a week, a weekly budgeting session and help with college travel. "
+             "The house is twenty minutes by bus from the college.",
+         costs=(("Two extra hours of key-work a week to settle into college routines", "90.00", "First 8 weeks", 8),))
+    _bid(harbour, referral, published + timedelta(days=2, hours=6), core="1395.00", start=start, area="Liverpool",
+         home="A two-bedroom flat shared with one other young person, in a block with staff on site around the clock.",
+         how="Ten hours' key-work a week, with a tenancy-skills course in the first three months.")
+    referrals.run_due(deadline)
+    assessed = deadline + timedelta(days=1, hours=-2)
+    _assess(officer, referral, mersey, assessed, (5, 5, 4, 4),
+            "Meets every need; close to college and to friends in Sefton. Stable staff team.")
+    _assess(officer, referral, harbour, assessed + timedelta(minutes=25), (4, 3, 4, 3),
+            "A good flat, but in Liverpool, a longer journey to college.")
+    bid = _opened_bid(officer, referral, mersey, assessed)
+    awards.negotiate(officer, bid, price="1580.00", note="Mersey Horizons agreed to give one of the two extra hours "
+                     "of key-work within the core fee.", now=assessed + timedelta(hours=4))
+    awarded = deadline + timedelta(days=2)
+    awards.award(officer, referral, bid, budget_holder=BUDGET_HOLDER, approved_on=to_local(awarded).date(),
+                 now=awarded, reason="Ranked first: the home is in Sefton, near college and friends, and the "
+                                     "negotiated price is within the indicative price's range.")
+
+
+def _closed_referral(officer: User, lot, providers: dict[str, User], today: date) -> None:
+    """Closed two days ago with two bids; one assessed, the other left for the officer to weigh and award."""
+    deadline = _at(today - timedelta(days=2), 12)
+    referral = _published(officer, lot, created=_at(today - timedelta(days=7), 14), deadline=deadline,
+                          published=_at(today - timedelta(days=6), 9, 30), fields=_fields(
+        age_years=16, required_start=today + timedelta(days=9), indicative_weekly_price=Decimal("1650.00"),
+        preferred_location="Tameside, Stockport or Oldham", live_alongside="only_older", pets="no",
+        additional_support=["additional_supervision"], risks_to_child=["going_missing", "criminal_exploitation"],
+        cultural_needs="required", cultural_detail="Of Polish heritage; would like to keep going to a Polish "
+                                                   "Saturday club and to a Catholic church.",
+        education_needs="In the first year of a sport course at a sixth-form college; attendance has fallen to "
+                        "about 70 per cent.",
+        needs_summary="Young person aged 16 needing semi-independent accommodation in a small shared house with "
+                      "staff on site around the clock and 12 hours' key-work a week. Has gone missing overnight "
+                      "three times in six months, returning the next day each time; a risk of criminal "
+                      "exploitation is managed with the police. Gets on well with adults, finds younger children "
+                      "hard, and wants to learn to cook and manage money."),
+        child={"first_names": "Dominik", "surname": "Wrzesniewski", "known_as": "",
+               "date_of_birth": _born(today, 16, 150), "case_number": "TMBC-CS-88214"})
+    published = referral.published_at
+    start = today + timedelta(days=9)
+    _bid(providers[MERSEY], referral, published + timedelta(days=2, hours=2), core="1690.00", start=start,
+         area="Stockport",
+         home="A three-bedroom house with two other young people aged 17 and 18, staff on site day and night.",
+         how="Twelve hours' key-work a week from one named worker, a missing-from-care plan agreed with the police, "
+             "and a cooking and budgeting programme.",
+         costs=(("Waking night cover while the young person settles", "210.00", "First 6 weeks", 6),))
+    _bid(providers[HARBOUR], referral, published + timedelta(days=3, hours=6), core="1560.00", start=start,
+         area="Tameside",
+         home="A two-bedroom house shared with a young person aged 18, with a worker on site around the clock.",
+         how="Twelve hours' key-work a week, daily check-ins after college, and joint work with the exploitation "
+             "team.",
+         costs=(("Four extra hours of key-work a week", "140.00", "First 12 weeks", 12),))
+    referrals.run_due(deadline)
+    _assess(officer, referral, providers[HARBOUR], deadline + timedelta(hours=3), (4, 5, 3, 4),
+            "Strong on location: ten minutes from college. Less on stability: two staff changes this year.")
+
+
+def _open_referral(officer: User, lot, providers: dict[str, User], today: date) -> None:
+    """Open for bids until the day after tomorrow: one bid in (sealed), one provider declined."""
+    published = _at(today - timedelta(days=2), 16)
+    start = today + timedelta(days=4)
+    referral = _published(officer, lot, created=_at(today - timedelta(days=2), 14), published=published,
+                          deadline=_at(today + timedelta(days=2), 12), fields=_fields(
+        needed_by="within_5_days", age_years=16, required_start=start, indicative_weekly_price=Decimal("1350.00"),
+        risks_to_child=["drugs_alcohol"], additional_support=["therapeutic_support"],
+        education_needs="Left school this summer and is not in education, employment or training; interested in "
+                        "a mechanics apprenticeship.",
+        needs_summary="Young person aged 16 needing semi-independent accommodation with 10 hours' key-work a week, "
+                      "returning to Sefton from a children's home out of the area to be nearer family and friends. "
+                      "Uses cannabis most days and has agreed to work with the young people's substance misuse "
+                      "service. No known risks to others."),
+        child={"first_names": "Reuben", "surname": "Attwater-Nwosu", "known_as": "",
+               "date_of_birth": _born(today, 16, 60), "case_number": "SEF-LC-47730"})
+    _decline(providers[HARBOUR], referral, published + timedelta(hours=17), "no_vacancy",
+             "Our Sefton houses are full until the end of next month.")
+    _bid(providers[MERSEY], referral, published + timedelta(hours=20), core="1365.00", start=start, area="Sefton",
+         home="A three-bedroom shared house in Southport with staff on site from 8am to 10pm.",
+         how="Ten hours' key-work a week, introductions to the substance misuse service and to a garage that takes "
+             "apprentices.")
+
+
+def _exhausted_referral(officer: User, lot, providers: dict[str, User], today: date, list_provider) -> None:
+    """An emergency yesterday: every tier approached in turn, no acceptable bid, placed off the framework that
+    afternoon; its quality-assurance visit is due within 72 hours."""
+    day = today - timedelta(days=1)
+    first = _at(day, 10, 45)
+    referral = _published(officer, lot, created=_at(day, 8, 15), published=_at(day, 9, 15), deadline=first,
+                          fields=_fields(
+        needed_by="today", age_years=17, required_start=day, indicative_weekly_price=Decimal("1050.00"),
+        preferred_location="Sefton or Knowsley", live_alongside="solo", pets="no",
+        additional_support=["additional_supervision"], risks_to_child=["self_harm"],
+        expected_duration="Twelve weeks while a longer-term home is found",
+        education_needs="At college two days a week on a hair and beauty course.",
+        needs_summary="Young person aged 17 needing a home today after their supported lodgings ended last night. "
+                      "Needs a self-contained flat with visiting key-work of 12 hours a week and staff on call "
+                      "overnight. Has self-harmed when distressed, and works with the mental health service for "
+                      "young people weekly. No known risks to others."),
+        child={"first_names": "Tiegan Louise", "surname": "Brackenridge", "known_as": "",
+               "date_of_birth": _born(today, 17, 250), "case_number": "SEF-LC-49921"})
+    _decline(providers[MERSEY], referral, _at(day, 9, 40), "no_vacancy", "No flat free until next week.")
+    referrals.run_due(first)
+    second = _at(day, 13)
+    referrals.reopen_to_next_tier(officer, referral, deadline=second, now=_at(day, 11))
+    _decline(providers[HARBOUR], referral, _at(day, 11, 40), "cannot_meet_needs",
+             "We cannot put overnight cover in place at such short notice.")
+    referrals.run_due(second)
+    third = _at(day, 15)
+    referrals.reopen_to_next_tier(officer, referral, deadline=third, now=_at(day, 13, 10))
+    pathways = providers[PATHWAYS]
+    _bid(pathways, referral, _at(day, 14, 20), core="985.00", start=day + timedelta(days=3), area="Bolton",
+         home="A self-contained studio flat in a building with a staffed office in the daytime.",
+         how="Twelve hours' key-work a week and an on-call worker overnight; the flat is free in three days.")
+    referrals.run_due(third)
+    _assess(officer, referral, pathways, _at(day, 15, 10), (2, 1, 2, 1),
+            "Cannot start for three days, and Bolton is too far from college and the mental health service: "
+            "not acceptable for a placement needed today.")
+    referrals.mark_exhausted(officer, referral, _at(day, 15, 20))
+    off_framework.record_search(officer, referral, funding_approved_by=BUDGET_HOLDER, funding_approved_on=day,
+                                now=_at(day, 15, 35),
+                                notes="Every tier approached today without an acceptable bid. Rang three providers "
+                                      "on our list; Dune Light can take the young person this evening.")
+    off_framework.place(officer, referral, list_provider, start_date=day, location_area="Sefton",
+                        budget_holder=BUDGET_HOLDER, approved_on=day, now=_at(day, 16, 30), cost_lines=[
+                            off_framework.CostLine("Core weekly fee: studio flat with 12 hours' key-work", "1080.00"),
+                            off_framework.CostLine("Waking night cover in the building", "280.00", "First 2 weeks",
+                                                   day + timedelta(weeks=2))])

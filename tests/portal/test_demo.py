@@ -1,18 +1,46 @@
+import re
+
+from buyer import documents
 from portal import demo, scheduler
 from portal.extensions import db
 from portal.models import (
     Application,
+    AuditEvent,
+    Bid,
     EntryWindow,
     Lot,
     LotMembership,
     LotOutcome,
     Notification,
+    OffFrameworkProvider,
     Organisation,
+    OutboxMessage,
+    Placement,
+    Referral,
+    ReferralChild,
     TierAward,
+    User,
 )
 from portal.models.application import DRAFT, SUBMITTED
 from portal.models.evaluation import ADMITTED, ADMITTED_WITH_CAUTION, NOT_ADMITTED
-from portal.services import accounts, outcomes
+from portal.models.referral import AWARDED, CLOSED, EXHAUSTED, OPEN
+from portal.models.referral import DRAFT as REFERRAL_DRAFT
+from portal.services import accounts, awards, bids, off_framework, outcomes, referrals
+
+SEFTON_OFFICER = "rachel.hughes@sefton.example.org"
+TAMESIDE_OFFICER = "chris.doyle@tameside.example.org"
+DRAMA_NUMBER = re.compile(r"^(0161 496 0|0151 496 0|07700 900)\d{3}$")  # Ofcom's ranges for drama
+
+
+def _user(email: str) -> User:
+    return db.session.scalar(db.select(User).where(User.email == email))
+
+
+def _referrals_by_status(now) -> dict[str, list[Referral]]:
+    found: dict[str, list[Referral]] = {}
+    for referral in db.session.scalars(db.select(Referral).order_by(Referral.id)):
+        found.setdefault(referral.status(now), []).append(referral)
+    return found
 
 
 def test_demo_loads_a_consortium_with_an_open_window_and_applications(app, clock):
@@ -89,6 +117,103 @@ def test_demo_uses_fictional_contact_details(app, clock):
             assert user.email.endswith(".example.org")
         if organisation.telephone:
             assert organisation.telephone.startswith("0161 496 0")  # Ofcom's range for drama
+    for provider in db.session.scalars(db.select(OffFrameworkProvider)):
+        assert provider.email.endswith(".example.org") and DRAMA_NUMBER.match(provider.telephone)
+        assert all(referee.email.endswith(".example.org") for referee in provider.referees)
+
+
+def test_demo_has_a_referral_in_every_state_made_by_the_officers(app, clock):
+    demo.load()
+    now = clock.now()
+    found = _referrals_by_status(now)
+    assert {status: len(items) for status, items in found.items()} == {
+        REFERRAL_DRAFT: 1, OPEN: 1, CLOSED: 1, AWARDED: 1, EXHAUSTED: 1}
+    sefton, tameside = _user(SEFTON_OFFICER), _user(TAMESIDE_OFFICER)
+    assert found[CLOSED][0].created_by == tameside
+    assert {found[status][0].created_by for status in (REFERRAL_DRAFT, OPEN, AWARDED, EXHAUSTED)} == {sefton}
+    for items in found.values():
+        referral = items[0]
+        assert referral.lot.tiers and outcomes.tier_table(referral.lot)  # the lots tiered in Window 1
+        assert referrals.check(referral) == {}  # nothing in the free text identifies the child
+        assert referral.created_at <= referral.updated_at <= now
+
+    # Open: a bid in (still sealed) and a decline, the deadline ahead.
+    open_ = found[OPEN][0]
+    assert open_.current_round.deadline > now and bids.received_count(open_) == 1
+    assert [i.has_declined for i in open_.invitations].count(True) == 1
+    assert bids.is_sealed(open_.current_round, now)
+
+    # Closed: its deadline passed, two bids, one assessed: the officer scores the other and may award.
+    closed = found[CLOSED][0]
+    assert closed.current_round.deadline < now and closed.current_round.closed_at is not None
+    ranked = awards.ranking_for(tameside, closed, now)
+    assert len(ranked) == 2 and [item.assessed for item in ranked].count(True) == 1
+    assert awards.refusal_to_award(closed, ranked, now) == awards.SCORE_EVERY_BID
+
+    # Exhausted: every tier approached in turn, no award.
+    exhausted = found[EXHAUSTED][0]
+    assert [round_.tier for round_ in exhausted.rounds] == [1, 2, 3]
+    assert all(round_.closed_at for round_ in exhausted.rounds) and referrals.next_tier(exhausted) is None
+    assert exhausted.awarded_at is None and exhausted.exhausted_at < now
+
+
+def test_demo_award_made_a_placement_with_its_agreement(app, clock):
+    demo.load()
+    now = clock.now()
+    referral = _referrals_by_status(now)[AWARDED][0]
+    ranked = awards.ranking(referral, now)
+    assert len(ranked) == 2 and awards.all_assessed(ranked)
+    assert any(item.is_negotiated for item in ranked) and referral.award_reason
+    placement = awards.placement_of(referral)
+    assert placement.on_framework and placement.bid_id == referral.awarded_bid_id
+    assert placement.weekly_cost == referral.awarded_bid.price_for_award
+    assert sum(cost.weekly_amount for cost in placement.costs) == placement.weekly_cost
+    assert placement.qa_visit_due_at is None  # a planned framework placement
+    assert referral.published_at < referral.current_round.deadline < referral.awarded_at == placement.created_at < now
+    pdf = documents.placement_agreement(placement, issued_at=now)
+    assert pdf.startswith(b"%PDF") and len(pdf) > 1000
+
+
+def test_demo_emergency_was_placed_off_the_framework_with_its_qa_visit_due(app, clock):
+    demo.load()
+    now = clock.now()
+    referral = _referrals_by_status(now)[EXHAUSTED][0]
+    assert referral.is_emergency and referral.off_framework_funding_by and referral.off_framework_funding_on
+    placement = awards.placement_of(referral)
+    assert not placement.on_framework and placement.off_framework_provider.authority_id == referral.authority_id
+    assert off_framework.references_taken_up(placement.off_framework_provider) >= 2
+    assert referral.exhausted_at < placement.created_at < now < placement.qa_visit_due_at
+    assert documents.placement_agreement(placement, issued_at=now).startswith(b"%PDF")
+    officer = _user(SEFTON_OFFICER)
+    tasks = off_framework.qa_tasks(officer, now)
+    assert [task.placement.id for task in tasks] == [placement.id] and not tasks[0].overdue
+    assert off_framework.qa_task_count(officer) == 1
+    assert db.session.scalar(db.select(db.func.count(Placement.id))) == 2
+
+
+def test_demo_events_are_in_the_past_and_bids_before_their_deadlines(app, clock):
+    demo.load()
+    now = clock.now()
+    assert db.session.scalar(db.select(db.func.max(AuditEvent.at))) <= now
+    assert db.session.scalar(db.select(db.func.max(Notification.created_at))) <= now
+    for bid in db.session.scalars(db.select(Bid)):
+        assert bid.referral.published_at < bid.submitted_at < bid.round.deadline
+
+
+def test_demo_never_tells_a_provider_who_the_child_is(app, clock):
+    demo.load()
+    children = db.session.scalars(db.select(ReferralChild)).all()
+    assert len(children) == 5
+    canaries = {name for child in children for name in child.names} | {c.case_number for c in children}
+    pattern = re.compile("|".join(rf"\b{re.escape(name)}\b" for name in canaries), re.IGNORECASE)
+    provider_users = db.session.scalars(db.select(User).join(Organisation).where(Organisation.kind == "provider")).all()
+    ids, addresses = {user.id for user in provider_users}, {user.email for user in provider_users}
+    notifications = db.session.scalars(db.select(Notification).where(Notification.user_id.in_(ids))).all()
+    messages = db.session.scalars(db.select(OutboxMessage).where(
+        db.or_(OutboxMessage.user_id.in_(ids), OutboxMessage.to_address.in_(addresses)))).all()
+    assert any("Referral" in n.subject for n in notifications)  # they were told of the referrals
+    for item in [*notifications, *messages]:
+        assert not pattern.search(f"{item.subject}\n{item.body}"), item.subject
 
 
 def test_scheduler_run_catches_up_once_and_is_idempotent(app, clock):
