@@ -342,7 +342,10 @@ def test_the_referral_page_marks_the_private_part_and_counts_bids_only(world, cl
     assert "0 bids received so far: they stay sealed until then" in page
     assert "Round 1 (tier 1)" in page and "Alpha Care" in page and "Beta Homes" not in page
     assert "60% quality, 40% cost, fixed" in page
-    assert f'href="{base(referral)}/bids"' not in officer.get(base(referral)).get_data(as_text=True)
+    html = officer.get(base(referral)).get_data(as_text=True)
+    assert f'href="{base(referral)}/bids"' not in html
+    # What providers see is shown as text, never as escaped markup.
+    assert "&lt;span" not in html and "portal-notice" in html
 
 
 def test_a_closed_referral_links_to_its_bids_and_to_the_next_tier(world, clock, sign_in, admitted):
