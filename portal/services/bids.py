@@ -478,8 +478,11 @@ def received_count(referral: Referral) -> int:
 
 
 def is_sealed(bid_or_round: Bid | ReferralRound, now: datetime) -> bool:
+    """A bid is sealed until its round's deadline; for ever if the referral was withdrawn before that deadline
+    (else an authority could withdraw a referral only to read the market's prices)."""
     round_ = bid_or_round.round if isinstance(bid_or_round, Bid) else bid_or_round
-    return now < round_.deadline
+    withdrawn_early = round_.referral.withdrawn_at is not None and round_.referral.withdrawn_at < round_.deadline
+    return now < round_.deadline or withdrawn_early
 
 
 def visible_bids(user: User, referral: Referral, now: datetime) -> list[Bid]:
@@ -488,6 +491,8 @@ def visible_bids(user: User, referral: Referral, now: datetime) -> list[Bid]:
     if not (user.has_role(COMMISSIONING_OFFICER) and user.organisation_id == referral.authority_id):
         raise NotFound()
     opened = [round_.id for round_ in referral.rounds if not is_sealed(round_, now)]
+    if not opened and referral.withdrawn_at is not None and referral.rounds:
+        raise DomainError("This referral was withdrawn before its deadline, so its bids stay sealed")
     if not opened:
         first = referral.rounds[0].deadline if referral.rounds else None
         raise DomainError(f"Bids are sealed until {format_datetime(first)}" if first

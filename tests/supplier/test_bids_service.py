@@ -464,6 +464,18 @@ def test_withdrawn_bids_are_not_among_the_visible(world, clock, referral):
         world.provider_a.organisation_id]
 
 
+def test_bids_of_a_referral_withdrawn_before_its_deadline_stay_sealed_for_ever(world, clock, referral, sign_in):
+    send(world.provider_a, referral, clock)
+    referrals.withdraw(world.member_officer, referral, "The child's plans changed", clock.now())
+    clock.set(deadline_of(referral) + timedelta(days=1))
+    with pytest.raises(DomainError, match="withdrawn before its deadline, so its bids stay sealed"):
+        bids.visible_bids(world.member_officer, referral, clock.now())
+    officer = sign_in(world.member_officer)
+    page = officer.get(f"/authority/referrals/{referral.id}/bids").get_data(as_text=True)
+    assert "1,234.56" not in page and CANARY not in page
+    assert officer.get(f"/authority/referrals/{referral.id}/bids.csv").status_code == 404
+
+
 def test_nobody_but_the_referring_authoritys_officers_reads_bids(world, clock, referral):
     send(world.provider_a, referral, clock)
     clock.set(deadline_of(referral) + timedelta(days=1))
