@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import IntegerConverter
 
 from portal.clock import SystemClock
 from portal.config import CONFIGS, check_production_secret
@@ -16,9 +17,18 @@ from portal.extensions import csrf, db, limiter, login_manager, migrate
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+class RecordIdConverter(IntegerConverter):
+    """Ids in URLs fit the database's integer columns: a bigger number is no record (404), not an error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config_name: str | None = None, *, clock=None, overrides: dict | None = None) -> Flask:
     config_name = config_name or os.environ.get("PORTAL_ENV", "development")
     app = Flask(__name__, static_url_path="/assets", template_folder=None)
+    app.url_map.converters["int"] = RecordIdConverter
     app.config.from_object(CONFIGS[config_name])
     if overrides:
         app.config.update(overrides)

@@ -36,3 +36,10 @@ def test_a_page_without_a_back_link_has_no_empty_back_navigation(world, sign_in)
     assert 'aria-label="Back"' not in body
     body = sign_in(world.admin).get(f"/admin/dps/{world.dps.id}").get_data(as_text=True)
     assert '<nav class="portal-back-link" aria-label="Back">' in body
+
+
+def test_an_id_too_big_for_the_database_is_not_found(world, sign_in):
+    for user, url in ((world.admin, "/admin/windows/99999999999999999999"),
+                      (world.member_officer, "/authority/bids/99999999999999999999/assess"),
+                      (world.member_officer, "/authority/referrals/2147483648")):
+        assert sign_in(user).get(url).status_code == 404, url
