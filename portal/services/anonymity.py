@@ -18,6 +18,7 @@ postcodes are recognised.
 """
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -76,22 +77,44 @@ _PRIORITY = {
 
 
 def find_identifiers(text: str, private: PrivateDetails) -> list[Finding]:
-    """Everything in `text` that could identify the child, sorted by start, with no overlaps."""
+    """Everything in `text` that could identify the child, sorted by start, with no overlaps.
+
+    The search runs on a normalised copy (compatibility forms such as fullwidth letters folded, invisible format
+    characters such as soft hyphens and zero-width spaces dropped, both common in pasted text); each finding's
+    offsets are mapped back to the text as written."""
+    plain, origin = _normalised(text)
     candidates = [
-        *_names(text, private.names),
-        *_dates(text, private.date_of_birth),
-        *_postcodes(text),
-        *_telephones(text),
-        *_emails(text),
-        *_nhs_numbers(text),
-        *_case_numbers(text, private.case_number),
+        *_names(plain, private.names),
+        *_dates(plain, private.date_of_birth),
+        *_postcodes(plain),
+        *_telephones(plain),
+        *_emails(plain),
+        *_nhs_numbers(plain),
+        *_case_numbers(plain, private.case_number),
     ]
     chosen: list[_Candidate] = []
     for candidate in sorted(candidates, key=lambda c: (c.start - c.end, c.priority, c.start)):
         if all(candidate.end <= other.start or candidate.start >= other.end for other in chosen):
             chosen.append(candidate)
     chosen.sort(key=lambda c: c.start)
-    return [Finding(c.kind, text[c.start : c.end], c.start, c.end, c.message) for c in chosen]
+    findings = []
+    for c in chosen:
+        start, end = origin[c.start], origin[c.end - 1] + 1
+        findings.append(Finding(c.kind, text[start:end], start, end, c.message))
+    return findings
+
+
+def _normalised(text: str) -> tuple[str, list[int]]:
+    """The text with each character in NFKC form and format characters (category Cf) removed, and for each
+    character of the result the offset of the character of `text` it came from."""
+    pieces, origin = [], []
+    for index, character in enumerate(text):
+        if unicodedata.category(character) == "Cf":
+            continue
+        folded = unicodedata.normalize("NFKC", character)
+        pieces.append(folded)
+        origin.extend([index] * len(folded))
+    return "".join(pieces), origin
 
 
 def highlight(text: str, findings: list[Finding]) -> list[tuple[str, Finding | None]]:

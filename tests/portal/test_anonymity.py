@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from portal.services.anonymity import Finding, PrivateDetails, find_identifiers, highlight, is_valid_nhs_number
+from portal.services.anonymity import (
+    NAME,
+    Finding,
+    PrivateDetails,
+    find_identifiers,
+    highlight,
+    is_valid_nhs_number,
+)
 
 PRIVATE = PrivateDetails(names=("Jordan", "Lee", "Smith"), date_of_birth=date(2012, 4, 3), case_number="LCS-123456")
 NOBODY = PrivateDetails()
@@ -413,3 +420,11 @@ class TestHighlight:
     def test_a_finding_from_another_text_is_refused(self):
         with pytest.raises(ValueError):
             highlight("Somebody else", [Finding("name", "Jordan", 0, 6, "Remove the child's name “Jordan”")])
+
+
+@pytest.mark.parametrize("written", [
+    "Kes\u00adtrel", "K\u200bestrel", "Kestrel\u2060", "\uff2b\uff45\uff53\uff54\uff52\uff45\uff4c"])
+def test_a_name_hidden_by_invisible_or_fullwidth_characters_is_found_where_it_is_written(written):
+    text = f"Lives with {written} on Tuesdays."
+    [finding] = [f for f in find_identifiers(text, PrivateDetails(names=("Kestrel",))) if f.kind == NAME]
+    assert finding.text == written.rstrip("\u2060") == text[finding.start:finding.end]
