@@ -18,7 +18,7 @@ The rules, in one place:
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
@@ -38,6 +38,7 @@ from portal.timezone import format_datetime, to_local
 
 MAX_WEEKLY_AMOUNT = Decimal("100000")
 MAX_ADDITIONAL_COSTS = 5
+MAX_START_DAYS = 730  # a proposed start further off than two years is a mistake
 MEMBERSHIP_STATUSES = ("admitted", "place_with_caution")
 BARRED_STANDINGS = ("suspended", "terminated")
 CHANGED_AT_ONCE = "Your bid was changed at the same time by someone else; check it and send again"
@@ -145,6 +146,8 @@ def _validated(data: BidInput, now: datetime) -> _Clean:
         problems["proposed_start"] = "Enter the date the placement could start"
     elif start < today:
         problems["proposed_start"] = "The proposed start date must be today or in the future"
+    elif start > today + timedelta(days=MAX_START_DAYS):
+        problems["proposed_start"] = "The proposed start date must be within two years"
     home_area = _text(problems, "home_area", data.home_area,
                       "Enter the area of the home or carers, like a local authority or district", 100)
     if home_area and any(finding.kind == anonymity.POSTCODE

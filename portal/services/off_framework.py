@@ -13,7 +13,7 @@ Rules kept here:
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +36,7 @@ from portal.models.referral import AWARDED, CLOSED, DRAFT, EXHAUSTED, OPEN, WITH
 from portal.models.user import COMMISSIONING_OFFICER
 from portal.services import audit, awards, referrals, uploads
 from portal.services.accounts import URN_PATTERN
+from portal.services.bids import MAX_START_DAYS
 from portal.timezone import format_date, format_datetime, local_datetime, to_local
 
 PER_PAGE = 25
@@ -530,6 +531,8 @@ def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, 
                           f"(\u201c{provider.caution_note}\u201d)", field="caution_acknowledged")
     if start_date is None:
         raise DomainError("Enter the date the placement starts", field="start_date")
+    if start_date > to_local(now).date() + timedelta(days=MAX_START_DAYS):
+        raise DomainError("The placement must start within two years", field="start_date")
     if start_date < to_local(referral.created_at).date():
         raise DomainError(f"The placement cannot start before the referral was made "
                           f"({format_date(referral.created_at)})", field="start_date")

@@ -577,3 +577,12 @@ def test_placements_for_lists_the_authoritys_placements_newest_first_with_a_filt
     assert off_framework.placements_for(world.lead_officer).total == 0
     with pytest.raises(NotFound):
         off_framework.placements_for(world.provider_a)
+
+
+def test_an_emergency_placement_starting_years_ahead_is_refused_not_crashed(world, clock):
+    referral = searched_referral(world, clock, needed_by="today", required_start=clock.now().date())
+    provider = provider_with_references(world.member_officer, clock)
+    args = {**place_args(clock), "start_date": date(9999, 12, 31)}
+    with pytest.raises(DomainError, match="The placement must start within two years"):
+        off_framework.place(world.member_officer, referral, provider, **args)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Placement)) == 0

@@ -181,6 +181,7 @@ BAD_INPUTS = [
      "The total weekly price (core fee plus additional costs) must be £100,000 or less"),
     ({"proposed_start": None}, "proposed_start", "Enter the date the placement could start"),
     ({"proposed_start": date(2026, 11, 1)}, "proposed_start", "The proposed start date must be today or in the future"),
+    ({"proposed_start": date(9999, 12, 31)}, "proposed_start", "The proposed start date must be within two years"),
     ({"home_area": "  "}, "home_area", "Enter the area of the home or carers, like a local authority or district"),
     ({"home_area": "Ashton, OL6 7AB"}, "home_area",
      "Give the area of the home (a local authority or district, like Tameside or OL6), not its address or full "
