@@ -2,6 +2,9 @@
 reason when the bid chosen is not ranked first, the budget holder's approval) are checked by services.awards;
 these forms only carry what was typed."""
 
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput
+from wtforms import BooleanField
+
 from portal.forms import (
     DateField,
     FlaskForm,
@@ -53,6 +56,7 @@ class AwardForm(FlaskForm):
     bid_id = RadioField("Which bid do you award?", widget=GovRadioInput(), validate_choice=False, choices=[])
     reason = TextAreaField("Reason for your choice", widget=GovTextArea(),
                            description="Required when you choose a bid that is not ranked first")
+    caution_acknowledged = BooleanField("I have read the caution and still wish to award", widget=GovCheckboxInput())
     budget_holder = StringField("Name of the budget holder who approved the weekly cost", widget=GovTextInput())
     approved_on = DateField("Date the budget holder approved the cost", widget=GovDateInput(),
                             validators=[Optional()], description="For example, 27 3 2027")

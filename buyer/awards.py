@@ -14,7 +14,7 @@ from buyer.award_forms import AssessForm, AwardForm, NegotiateForm
 from buyer.views import blueprint
 from portal.clock import now
 from portal.errors import DomainError, NotFound
-from portal.forms import add_domain_error
+from portal.forms import add_domain_error, record_id
 from portal.models.bid import CRITERIA, CRITERION_MAX
 from portal.models.referral import CLOSED, OPEN
 from portal.services import awards, bids, referrals
@@ -47,7 +47,8 @@ def referral_bids(referral_id):
     ranked = _ranking(referral, moment)
     if ranked is None:
         return render_template("buyer/awards/sealed.html", referral=referral, count=bids.received_count(referral),
-                               deadline=referral.rounds[0].deadline if referral.rounds else None)
+                               deadline=referral.rounds[0].deadline if referral.rounds else None,
+                               withdrawn_unopened=referral.withdrawn_at is not None and bool(referral.rounds))
     quality_weight, cost_weight = awards.weighting(referral)
     return render_template("buyer/awards/bids.html", referral=referral, ranked=ranked, moment=moment,
                            quality_weight=quality_weight, cost_weight=cost_weight, criteria=CRITERIA,
@@ -199,7 +200,8 @@ def _bid_label(item: awards.RankedBid) -> str:
     if item.rank is None:
         return f"{item.provider_name}: not yet assessed"
     tied = " (tied)" if item.tied_with else ""
-    return (f"{item.provider_name}: ranked {item.rank}{tied}, total {item.display_total}, "
+    caution = " (place with caution)" if item.place_with_caution else ""
+    return (f"{item.provider_name}{caution}: ranked {item.rank}{tied}, total {item.display_total}, "
             f"£{item.price:,.2f} a week")
 
 
@@ -223,10 +225,11 @@ def referral_award(referral_id):
     ranked = _ranking(referral, moment) or []
     refusal = awards.refusal_to_award(referral, ranked, moment)
     top = [item for item in ranked if item.is_top]
+    cautioned = [item for item in ranked if item.place_with_caution]
     if request.method == "GET" or refusal:
         form = _award_form(referral, ranked)
         return render_template("buyer/awards/award.html", referral=referral, form=form, ranked=ranked, top=top,
-                               refusal=refusal), 400 if request.method == "POST" else 200
+                               cautioned=cautioned, refusal=refusal), 400 if request.method == "POST" else 200
     form = _award_form(referral, ranked, request.form)
     if form.validate():
         try:
@@ -240,15 +243,17 @@ def referral_award(referral_id):
                   "provider to sign.", "success")
             return redirect(url_for("buyer.placement", placement_id=placement.id))
     return render_template("buyer/awards/award.html", referral=referral, form=form, ranked=ranked, top=top,
-                           refusal=None), 400
+                           cautioned=cautioned, refusal=None), 400
 
 
 def _award(referral, form: AwardForm):
-    if not (form.bid_id.data or "").isdecimal() or not (form.bid_id.data or "").isascii():
+    bid_id = record_id(form.bid_id.data)
+    if bid_id is None:
         raise DomainError("Choose the bid you award", field="bid_id")
-    bid = awards.bid_of_authority(current_user, int(form.bid_id.data))
+    bid = awards.bid_of_authority(current_user, bid_id)
     return awards.award(current_user, referral, bid, reason=form.reason.data or "",
-                        budget_holder=form.budget_holder.data or "", approved_on=form.approved_on.data, now=now())
+                        budget_holder=form.budget_holder.data or "", approved_on=form.approved_on.data, now=now(),
+                        caution_acknowledged=bool(form.caution_acknowledged.data))
 
 
 # The placement and its agreement ------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from portal.forms import (
     SubmitField,
     TextAreaField,
     choices,
+    record_id,
 )
 from portal.models.organisation import OFSTED_RATINGS
 from portal.services.off_framework import REFERENCE_OUTCOMES
@@ -32,7 +33,7 @@ COST_LINES = 5  # lines offered on the placement form: the core fee and up to fo
 
 def _id(value) -> int:
     """A record id from a select; 0 (nothing chosen) for anything that is not one."""
-    return int(value) if str(value).isdecimal() and str(value).isascii() else 0
+    return record_id(value) or 0
 
 
 class ProviderForm(FlaskForm):

@@ -19,8 +19,8 @@ from buyer.referral_forms import (
 from buyer.views import blueprint
 from portal.clock import now
 from portal.errors import DomainError, NotFound
-from portal.forms import add_domain_error, choices, parse_time
-from portal.models.referral import CLOSED, DRAFT, EXHAUSTED, OPEN, STATUS_LABELS
+from portal.forms import MAX_RECORD_ID, add_domain_error, choices, parse_time
+from portal.models.referral import CLOSED, DRAFT, EXHAUSTED, OPEN, STATUS_LABELS, WITHDRAWN
 from portal.services import anonymity, referrals
 from portal.services.referrals import FREE_TEXT_FIELDS, ReferralInvalid
 from portal.timezone import local_datetime, to_local
@@ -76,6 +76,8 @@ def referral_new():
     lot_id = request.values.get("lot_id", type=int)
     if lot_id is None:
         return _choose_lot()
+    if not 0 <= lot_id <= MAX_RECORD_ID:
+        abort(404)
     try:
         lot = referrals.lot_for(current_user, lot_id)
     except NotFound:
@@ -166,7 +168,7 @@ def _render_referral(referral, status=200, funding_form=None, error=None):
         findings=referrals.check(referral) if state == DRAFT else {},
         funding_form=funding_form, exhaust_form=ExhaustForm(), error=error,
         invitations=referrals.invitations_of(referral),
-        bids_link=_has_endpoint("buyer.referral_bids") and state not in (DRAFT, OPEN),
+        bids_link=_has_endpoint("buyer.referral_bids") and state not in (DRAFT, OPEN, WITHDRAWN),
         off_framework_link=_has_endpoint("buyer.referral_off_framework") and state == EXHAUSTED,
         award_link=_has_endpoint("buyer.referral_award") and state == CLOSED,
     ), status

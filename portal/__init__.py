@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from portal.clock import SystemClock
 from portal.config import CONFIGS, check_production_secret
 from portal.extensions import csrf, db, limiter, login_manager, migrate
+from portal.forms import MAX_RECORD_ID
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -21,7 +22,7 @@ class RecordIdConverter(IntegerConverter):
     """Ids in URLs fit the database's integer columns: a bigger number is no record (404), not an error."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_RECORD_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -35,8 +35,18 @@ __all__ = [
     "GovFileInput", "GovPasswordInput", "GovRadioInput", "GovSelect", "GovSubmitInput", "GovTextArea",
     "GovTextInput", "InputRequired", "IntegerField", "Length", "NumberRange", "Optional", "PasswordField",
     "RadioField", "SelectField", "SelectMultipleField", "StringField", "SubmitField", "TextAreaField",
-    "add_domain_error", "choices", "parse_time",
+    "MAX_RECORD_ID", "add_domain_error", "choices", "parse_time", "record_id",
 ]
+
+MAX_RECORD_ID = 2**31 - 1  # the largest id the database's integer columns hold (PostgreSQL INTEGER)
+
+
+def record_id(value) -> int | None:
+    """A record id given in a form or query string; None for anything that is not one, or too big to be one."""
+    text = str(value if value is not None else "")
+    if not (text.isdecimal() and text.isascii()) or int(text) > MAX_RECORD_ID:
+        return None
+    return int(text)
 
 
 class DateField(_WTFormsDateField):

@@ -104,6 +104,12 @@ def find_identifiers(text: str, private: PrivateDetails) -> list[Finding]:
     return findings
 
 
+def without_format_characters(text: str) -> str:
+    """The text without invisible format characters (Unicode category Cf: soft hyphens, zero-width spaces and
+    joiners, direction marks), which only hide what is written from a reader or a search."""
+    return "".join(character for character in text if unicodedata.category(character) != "Cf")
+
+
 def _normalised(text: str) -> tuple[str, list[int]]:
     """The text with each character in NFKC form and format characters (category Cf) removed, and for each
     character of the result the offset of the character of `text` it came from."""

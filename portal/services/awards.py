@@ -32,7 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from evaluation.engine import TierEntry, award_tiers, quality_percent, round_for_display
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.models import Bid, BidAssessment, Placement, PlacementCost, Referral, User
+from portal.models import Bid, BidAssessment, LotMembership, Placement, PlacementCost, Referral, User
 from portal.models.bid import CRITERIA, CRITERION_MAX, SUBMITTED
 from portal.models.placement import QA_VISIT_HOURS
 from portal.models.referral import AWARDED, CLOSED, OPEN
@@ -41,6 +41,7 @@ from portal.services import audit, bids, mail, referrals
 from portal.timezone import format_date, format_datetime, local_datetime, to_local
 
 MAX_WEEKLY_PRICE = Decimal("100000")
+PLACE_WITH_CAUTION = "place_with_caution"  # a provider's standing, and a lot membership's status
 MAX_NOTES = 5000
 MAX_BUDGET_HOLDER = 120
 WHOLE_NUMBER = re.compile(r"[0-9]{1,3}")  # ASCII digits only: "²" and "٣" are digits to Python, not to us
@@ -306,10 +307,11 @@ def negotiate(officer: User, bid: Bid, *, price, note: str, now: datetime) -> Bi
         before = {"weekly_price": bid.weekly_price, "negotiated_weekly_price": bid.negotiated_weekly_price}
         bid.negotiated_weekly_price, bid.negotiation_note = agreed, note
         db.session.flush()
+        # The note stays on the bid: free text may name the child, and the trail is read by the lead's admins.
         audit.record(at=now, actor=officer, action="bid.negotiated", entity=bid,
                      summary=f"Weekly price of {bid.provider.name}'s bid for {bid.referral.reference} negotiated "
                              f"to £{agreed:,.2f}",
-                     before=before, after={"negotiated_weekly_price": agreed, "note": note})
+                     before=before, after={"negotiated_weekly_price": agreed, "note_length": len(note)})
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
@@ -368,12 +370,13 @@ def rank(referral: Referral, bid_list: list[Bid]) -> list[RankedBid]:
                for bid in assessed]
     rows = {row.provider_id: row for row in award_tiers(entries, quality_weight=quality_weight,
                                                         cost_weight=cost_weight, tiers=0)}
+    cautioned = _cautioned_providers(referral, bid_list)
     ranked = []
     for bid in bid_list:
         row = rows.get(bid.provider_id)
         ranked.append(RankedBid(
             bid=bid, provider_name=bid.provider.name, tier=bid.invitation.tier,
-            place_with_caution=bid.invitation.place_with_caution,
+            place_with_caution=bid.invitation.place_with_caution or bid.provider_id in cautioned,
             indicative_price=referral.indicative_weekly_price, price=bid.price_for_award,
             assessed=row is not None,
             quality_percent=row.quality_percent if row else None,
@@ -386,6 +389,19 @@ def rank(referral: Referral, bid_list: list[Bid]) -> list[RankedBid]:
         ))
     ranked.sort(key=lambda item: (item.rank is None, item.rank or 0, item.provider_name, item.bid.id))
     return ranked
+
+
+def _cautioned_providers(referral: Referral, bid_list: list[Bid]) -> set[int]:
+    """The bidders to place with caution now, by their standing or their membership of the referral's lot: either
+    may have changed since the invitation (whose flag was taken at publishing) was sent."""
+    provider_ids = {bid.provider_id for bid in bid_list}
+    if not provider_ids:
+        return set()
+    cautioned = {bid.provider_id for bid in bid_list if bid.provider.provider_status == PLACE_WITH_CAUTION}
+    cautioned.update(db.session.scalars(db.select(LotMembership.provider_id).where(
+        LotMembership.lot_id == referral.lot_id, LotMembership.provider_id.in_(provider_ids),
+        LotMembership.status == PLACE_WITH_CAUTION)))
+    return cautioned
 
 
 def all_assessed(ranked: list[RankedBid]) -> bool:
@@ -448,6 +464,9 @@ def qa_visit_due(referral: Referral, start_date: date, now: datetime) -> datetim
     if not referral.is_emergency:
         return None
     start = max(local_datetime(start_date, time(0, 0)), now)
+    if start_date > to_local(now).date() + timedelta(days=bids.MAX_START_DAYS):  # and the sum below overflows
+        raise DomainError(f"The placement would start on {format_date(start_date)}, more than two years ahead: "
+                          "no placement can be made with that start", field="bid_id")
     return start + timedelta(hours=QA_VISIT_HOURS)
 
 
@@ -467,8 +486,9 @@ def _cost_lines(bid: Bid) -> list[PlacementCost]:
 
 
 def award(officer: User, referral: Referral, bid: Bid, *, reason: str, budget_holder: str,
-          approved_on: date | None, now: datetime) -> Placement:
-    """Award the referral to a bid and make the placement, with its itemised weekly cost."""
+          approved_on: date | None, now: datetime, caution_acknowledged: bool = False) -> Placement:
+    """Award the referral to a bid and make the placement, with its itemised weekly cost. A bid of a provider to
+    place with caution needs the officer's word (`caution_acknowledged`) that the caution was read."""
     _require_officer_of(officer, referral)
     if bid.referral_id != referral.id:
         raise NotFound()
@@ -489,6 +509,9 @@ def award(officer: User, referral: Referral, bid: Bid, *, reason: str, budget_ho
         if provider.provider_status in bids.BARRED_STANDINGS:
             raise DomainError(f"{provider.name} is {provider.status_label.lower()}: no new placement can be made "
                               "with it", field="bid_id")
+        if chosen.place_with_caution and not caution_acknowledged:
+            raise DomainError(f"{provider.name} is marked place with caution: confirm that you have read the caution "
+                              "and still wish to award", field="caution_acknowledged")
         placement = _make_placement(officer, referral, chosen, budget_holder, approved_on, now)
         referral.awarded_at, referral.awarded_bid_id, referral.award_reason = now, chosen.bid.id, reason
         db.session.flush()
@@ -529,9 +552,12 @@ def _record_award(officer: User, referral: Referral, chosen: RankedBid, placemen
                          f"ranked {chosen.rank}" + ("" if chosen.is_top else " with a reason given"),
                  after={"bid_id": chosen.bid.id, "provider": chosen.provider_name, "rank": chosen.rank,
                         "total": chosen.display_total, "weekly_cost": placement.weekly_cost,
-                        "start_date": placement.start_date, "reason": reason,
+                        "start_date": placement.start_date,
+                        # the reason itself stays on the referral: free text may name the child
+                        "reason_given": bool(reason), "reason_length": len(reason),
                         "budget_holder": placement.budget_holder_name, "approved_on": placement.budget_approved_on,
-                        "placement_id": placement.id, "qa_visit_due_at": placement.qa_visit_due_at})
+                        "placement_id": placement.id, "qa_visit_due_at": placement.qa_visit_due_at,
+                        "place_with_caution": chosen.place_with_caution})
 
 
 def _provider_users(bid: Bid) -> list[User]:

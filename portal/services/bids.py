@@ -39,6 +39,7 @@ from portal.timezone import format_datetime, to_local
 MAX_WEEKLY_AMOUNT = Decimal("100000")
 MAX_ADDITIONAL_COSTS = 5
 MAX_START_DAYS = 730  # a proposed start further off than two years is a mistake
+MAX_REVIEW_DAYS = 5 * 365  # likewise a cost's review date more than five years after the start
 MEMBERSHIP_STATUSES = ("admitted", "place_with_caution")
 BARRED_STANDINGS = ("suspended", "terminated")
 CHANGED_AT_ONCE = "Your bid was changed at the same time by someone else; check it and send again"
@@ -189,6 +190,9 @@ def _validated_costs(lines: list[AdditionalCost], start: date | None, problems: 
         elif start is not None and line.review_date <= start:
             problems[prefix + "review_date"] = (f"The review date of additional cost {number} must be after "
                                                 "the proposed start date")
+        elif line.review_date > (start or line.review_date) + timedelta(days=MAX_REVIEW_DAYS):
+            problems[prefix + "review_date"] = (f"The review date of additional cost {number} must be within five "
+                                                "years of the proposed start date")
         costs.append((description, amount, timescale, line.review_date))
     return costs
 
@@ -226,12 +230,16 @@ def _require_own(user: User, invitation: BidInvitation) -> None:
 
 def _locked(invitation_id: int) -> tuple[BidInvitation, ReferralRound]:
     """The invitation and its round, re-read and locked until the transaction ends (PostgreSQL; SQLite takes
-    the database's write lock when the bid is written), so the deadline is checked against the latest state."""
+    the database's write lock when the bid is written), so the deadline is checked against the latest state.
+
+    The round is locked FOR UPDATE, the strongest row lock: the scheduler's closing of the round (an UPDATE of
+    its closed_at, referrals.run_due) waits for a bid being taken, or the bid waits for the close and then sees
+    closed_at set. The callers check the deadline and closed_at only after this returns."""
     invitation = db.session.scalars(
         db.select(BidInvitation).where(BidInvitation.id == invitation_id).with_for_update(key_share=True)
         .execution_options(populate_existing=True)).one()
     round_ = db.session.scalars(
-        db.select(ReferralRound).where(ReferralRound.id == invitation.round_id).with_for_update(key_share=True)
+        db.select(ReferralRound).where(ReferralRound.id == invitation.round_id).with_for_update()
         .execution_options(populate_existing=True)).one()
     db.session.scalars(db.select(Referral).where(Referral.id == invitation.referral_id)
                        .execution_options(populate_existing=True)).one()

@@ -36,7 +36,7 @@ from portal.models.referral import AWARDED, CLOSED, DRAFT, EXHAUSTED, OPEN, WITH
 from portal.models.user import COMMISSIONING_OFFICER
 from portal.services import audit, awards, referrals, uploads
 from portal.services.accounts import URN_PATTERN
-from portal.services.bids import MAX_START_DAYS
+from portal.services.bids import MAX_REVIEW_DAYS, MAX_START_DAYS
 from portal.timezone import format_date, format_datetime, local_datetime, to_local
 
 PER_PAGE = 25
@@ -213,9 +213,11 @@ def _refuse_duplicate(authority_id: int, values: dict, provider_id: int | None) 
 
 
 def _audited(provider: OffFrameworkProvider) -> dict:
+    """What the audit trail keeps of a provider: its free text (the caution note) stays on the record, as it may
+    name a child, and the trail is read by the lead authority's administrators."""
     return {"name": provider.name, "ofsted_urn": provider.ofsted_urn, "ofsted_rating": provider.ofsted_rating,
             "local_authority_area": provider.local_authority_area, "place_with_caution": provider.place_with_caution,
-            "caution_note": provider.caution_note}
+            "caution_note_length": len(provider.caution_note or "")}
 
 
 def create(officer: User, details: ProviderDetails, now: datetime) -> OffFrameworkProvider:
@@ -312,15 +314,16 @@ def record_reference(officer: User, referee: OffFrameworkReferee, *, outcome: st
     note = (note or "").strip()
     if outcome != NOT_TAKEN_UP and not note:
         raise DomainError("Note what the referee said", field="note")
-    before = {"outcome": referee.outcome, "note": referee.note}
+    unchanged = referee.outcome == outcome and referee.note == note
+    before = {"outcome": referee.outcome, "note_length": len(referee.note or "")}  # the note itself stays on record
     referee.outcome = None if outcome == NOT_TAKEN_UP else outcome
     referee.note = note
     provider.updated_at = now
     audit.record(at=now, actor=officer, action="off_framework.reference_recorded", entity=provider,
                  summary=f"Reference from {referee.authority_name} for {provider.name}: "
                          f"{REFERENCE_OUTCOMES[outcome].lower()}", before=before,
-                 after={"outcome": referee.outcome, "note": note})
-    if outcome == UNSATISFACTORY and before != {"outcome": UNSATISFACTORY, "note": note}:
+                 after={"outcome": referee.outcome, "note_length": len(note)})
+    if outcome == UNSATISFACTORY and not unchanged:
         _caution_after_reference(officer, provider, referee, now)
     db.session.commit()
 
@@ -329,12 +332,13 @@ def _caution_after_reference(officer: User, provider: OffFrameworkProvider, refe
                              now: datetime) -> None:
     reason = (f"Unsatisfactory reference from {referee.authority_name} ({referee.contact_name}) recorded on "
               f"{format_date(now)}: {referee.note}")
-    before = {"place_with_caution": provider.place_with_caution, "caution_note": provider.caution_note}
+    before = {"place_with_caution": provider.place_with_caution,
+              "caution_note_length": len(provider.caution_note or "")}
     provider.place_with_caution = True
     provider.caution_note = f"{provider.caution_note}\n\n{reason}" if provider.caution_note else reason
     audit.record(at=now, actor=officer, action="off_framework.provider_changed", entity=provider,
                  summary=f"{provider.name} marked place with caution after an unsatisfactory reference",
-                 before=before, after={"place_with_caution": True, "caution_note": provider.caution_note})
+                 before=before, after={"place_with_caution": True, "caution_note_length": len(provider.caution_note)})
 
 
 # The off-framework search and the placement ----------------------------------------------------
@@ -455,8 +459,8 @@ def parse_amount(value: str | Decimal, *, field: str) -> Decimal:
             raise DomainError("Enter the weekly amount in pounds, like 1450.00", field=field) from None
     if not amount.is_finite() or amount <= 0:
         raise DomainError("The weekly amount must be more than £0", field=field)
-    if amount >= MAX_WEEKLY_AMOUNT:
-        raise DomainError("The weekly amount must be less than £100,000", field=field)
+    if amount > MAX_WEEKLY_AMOUNT:
+        raise DomainError("The weekly amount must be £100,000 or less", field=field)
     if amount != amount.quantize(Decimal("0.01")):
         raise DomainError("Enter the weekly amount in pounds and pence, with no more than 2 decimal places",
                           field=field)
@@ -480,14 +484,17 @@ def _cost_lines(lines: list[CostLine], start_date: date) -> list[PlacementCost]:
         if line.review_date is not None and line.review_date < start_date:
             raise DomainError("The review date cannot be before the placement starts",
                               field=f"costs-{index}-review_date")
+        if line.review_date is not None and line.review_date > start_date + timedelta(days=MAX_REVIEW_DAYS):
+            raise DomainError("The review date must be within five years of the start",
+                              field=f"costs-{index}-review_date")
         costs.append(PlacementCost(position=len(costs) + 1, description=description, weekly_amount=amount,
                                    timescale=(line.timescale or "").strip()[:100], review_date=line.review_date))
     if not costs:
         raise DomainError("Enter at least one line of the weekly cost, such as the core weekly fee",
                           field="costs-0-description")
     total = sum((cost.weekly_amount for cost in costs), Decimal("0.00"))
-    if total >= MAX_WEEKLY_AMOUNT:
-        raise DomainError("The total weekly cost must be less than £100,000", field="costs-0-amount")
+    if total > MAX_WEEKLY_AMOUNT:
+        raise DomainError("The total weekly cost must be £100,000 or less", field="costs-0-amount")
     return costs
 
 
@@ -611,6 +618,9 @@ def record_qa_visit(officer: User, placement: Placement, *, visited_at: datetime
         raise DomainError("Enter the date and time of the visit", field="visited_on")
     if visited_at > now:
         raise DomainError("The visit cannot be in the future", field="visited_on")
+    if visited_at < placement.referral.created_at:
+        raise DomainError(f"The visit cannot be before the referral was made "
+                          f"({format_date(placement.referral.created_at)})", field="visited_on")
     notes = _required(notes, "Note what the visit found", "notes")
     placement.qa_visit_at = visited_at
     placement.qa_visit_by_id = officer.id

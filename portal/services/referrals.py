@@ -320,7 +320,7 @@ def _clean_fields(lot: Lot, fields: dict, now: datetime) -> tuple[dict, dict[str
     for name in BOOLEANS:
         clean[name] = bool(fields.get(name))
     for name, limit in TEXT_LIMITS.items():
-        clean[name] = (fields.get(name) or "").strip()
+        clean[name] = anonymity.without_format_characters(fields.get(name) or "").strip()
         if len(clean[name]) > limit:
             errors[name] = f"{FREE_TEXT_FIELDS[name]} must be {limit} characters or fewer"
     for name, message in (("preferred_location", "Enter the preferred location: an area, such as a town or district"),
@@ -381,7 +381,7 @@ def _clean_child(child: dict, now: datetime) -> tuple[dict, dict[str, str]]:
                                  ("surname", "Enter the child's surname", 120),
                                  ("known_as", "", 120),
                                  ("case_number", "Enter the child's case number", 40)):
-        clean[name] = " ".join((child.get(name) or "").split())
+        clean[name] = " ".join(anonymity.without_format_characters(child.get(name) or "").split())
         if message and not clean[name]:
             errors[f"child_{name}"] = message
         elif len(clean[name]) > limit:

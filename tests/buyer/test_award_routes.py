@@ -180,7 +180,7 @@ def test_the_award_page_names_the_top_ranked_bid_and_refuses_while_bids_are_unas
     assess(world, opened, world.provider_b, SCORES_60, clock)
     page = text_of(client.get(url_for("buyer.referral_award", referral_id=opened.id)))
     assert "Ranked first: <strong>Alpha Care</strong>" in page
-    assert "Alpha Care: ranked 1, total 80.6667, £1,500.00 a week" in page
+    assert "Alpha Care (place with caution): ranked 1, total 80.6667, £1,500.00 a week" in page
     assert 'value="Bea Budget-Holder"' in page  # the referral's budget holder, to confirm
 
 
@@ -198,6 +198,7 @@ def test_a_bid_not_ranked_first_needs_a_reason_and_nothing_changes(world, clock,
 
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"bid_id": ""}, "Choose the bid you award"),
+    ({"bid_id": "99999999999999999999"}, "Choose the bid you award"),
     ({"budget_holder": ""}, "Enter the name of the budget holder who approved the weekly cost"),
     ({"approved_on": ["", "", ""]}, "Enter the date the budget holder approved the cost"),
     ({"approved_on": ["31", "2", "2026"]}, "Enter a real date"),
@@ -209,6 +210,26 @@ def test_award_form_mistakes_are_shown_and_nothing_changes(world, clock, sign_in
                            data=award_form(bid_of(assessed, world.provider_a), **overrides))
     assert response.status_code == 400 and message in text_of(response)
     assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
+
+
+def test_a_caution_bid_is_tagged_and_awarded_only_once_the_caution_is_acknowledged(world, clock, sign_in, assessed):
+    client = sign_in(world.member_officer)
+    page = text_of(client.get(url_for("buyer.referral_award", referral_id=assessed.id)))
+    assert "Alpha Care <strong class=\"govuk-tag govuk-tag--red\">" in page.replace("\n", "").replace("  ", "")
+    assert "Alpha Care is marked place with caution" in page
+    assert "I have read the caution and still wish to award" in page
+    alpha = bid_of(assessed, world.provider_a)
+    response = client.post(url_for("buyer.referral_award", referral_id=assessed.id), data=award_form(alpha))
+    page = text_of(response)
+    assert response.status_code == 400
+    assert ("Alpha Care is marked place with caution: confirm that you have read the caution and still wish to "
+            "award") in page and 'href="#caution_acknowledged"' in page
+    assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
+    assert db.session.get(Referral, assessed.id).awarded_at is None
+    response = client.post(url_for("buyer.referral_award", referral_id=assessed.id),
+                           data=award_form(alpha, caution_acknowledged="y"))
+    assert response.status_code == 302
+    assert db.session.scalars(db.select(Placement)).one().provider_id == world.provider_a.organisation_id
 
 
 def test_officer_awards_and_sees_the_placement(world, clock, sign_in, assessed):
@@ -255,7 +276,7 @@ def test_the_lead_authoritys_officer_sees_404_on_the_members_referral(world, clo
     client = sign_in(world.lead_officer)
     bid = bid_of(assessed, world.provider_a)
     placement = awards.award(world.member_officer, assessed, bid, reason="", budget_holder="Bea",
-                             approved_on=date(2026, 11, 1), now=clock.now())
+                             approved_on=date(2026, 11, 1), now=clock.now(), caution_acknowledged=True)
     for url in (url_for("buyer.referral_bids", referral_id=assessed.id),
                 url_for("buyer.referral_bids_csv", referral_id=assessed.id),
                 url_for("buyer.assess_bid", bid_id=bid.id),
@@ -337,7 +358,7 @@ def test_each_provider_sees_only_its_own_outcome(world, clock, sign_in, assessed
     assert sign_in(world.provider_a).get(url_for("supplier.referral_outcome",
                                                  referral_id=assessed.id)).status_code == 404
     awards.award(world.member_officer, assessed, bid_of(assessed, world.provider_a), reason="",
-                 budget_holder="Bea", approved_on=date(2026, 11, 1), now=clock.now())
+                 budget_holder="Bea", approved_on=date(2026, 11, 1), now=clock.now(), caution_acknowledged=True)
     won = text_of(sign_in(world.provider_a).get(url_for("supplier.referral_outcome", referral_id=assessed.id)))
     for shown in ("Your bid has been awarded", f"IPA-{assessed.reference}", "£1,500.00", "Weekly therapy sessions",
                   "£300.00", "1 February 2027", "30 November 2026", "The authority will send the agreement to sign",

@@ -28,7 +28,17 @@ import pytest
 
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.models import AuditEvent, Bid, BidAssessment, Notification, OutboxMessage, Placement, Referral, User
+from portal.models import (
+    AuditEvent,
+    Bid,
+    BidAssessment,
+    LotMembership,
+    Notification,
+    OutboxMessage,
+    Placement,
+    Referral,
+    User,
+)
 from portal.models.user import COMMISSIONING_OFFICER
 from portal.services import awards, bids, referrals
 from portal.services.bids import AdditionalCost, BidInput
@@ -350,6 +360,26 @@ def test_a_bid_not_ranked_first_needs_a_written_reason(world, clock, two_bids):
     assert db.session.get(Referral, two_bids.id).award_reason == "Beta's carers live near the child's school"
 
 
+def test_the_award_reason_and_negotiation_note_stay_out_of_the_audit_trail(world, clock, two_bids, sign_in):
+    beta = bid_of(two_bids, world.provider_b)
+    note, reason = "Kestrel Quennell-Abara's social worker agreed it", "Kestrel's brother lives near Beta's home"
+    awards.negotiate(world.member_officer, beta, price="950.00", note=note, now=clock.now())
+    awards.award(world.member_officer, two_bids, beta, **award_args(clock, reason=reason))
+    assert db.session.get(Referral, two_bids.id).award_reason == reason and beta.negotiation_note == note
+    events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action.in_(
+        ["bid.negotiated", "referral.awarded"]))).all()
+    assert len(events) == 2
+    for event in events:
+        recorded = f"{event.summary} {event.before} {event.after}"
+        assert "Kestrel" not in recorded and "Quennell" not in recorded, event.action
+    negotiated = next(event for event in events if event.action == "bid.negotiated")
+    awarded = next(event for event in events if event.action == "referral.awarded")
+    assert f'"note_length": {len(note)}' in negotiated.after
+    assert '"reason_given": true' in awarded.after and f'"reason_length": {len(reason)}' in awarded.after
+    page = sign_in(world.admin).get("/admin/audit").get_data(as_text=True)
+    assert "awarded to Beta Homes" in page and "Kestrel" not in page and "Quennell" not in page
+
+
 def test_a_negotiated_award_adds_an_adjustment_line_so_the_lines_add_up(world, clock, two_bids):
     alpha = bid_of(two_bids, world.provider_a)
     awards.negotiate(world.member_officer, alpha, price="1425.50", note="5% off", now=clock.now())
@@ -443,6 +473,46 @@ def test_a_suspended_provider_cannot_be_awarded(world, clock, two_bids):
     assert count(Placement) == 0
 
 
+def _caution_by_standing(world, referral):
+    world.provider_a.organisation.provider_status = "place_with_caution"
+
+
+def _caution_on_the_lot(world, referral):
+    membership = db.session.scalars(db.select(LotMembership).where(
+        LotMembership.provider_id == world.provider_a.organisation_id,
+        LotMembership.lot_id == referral.lot_id)).one()
+    membership.status = "place_with_caution"
+
+
+@pytest.mark.parametrize("caution", [_caution_by_standing, _caution_on_the_lot], ids=["standing", "lot"])
+def test_a_caution_given_after_the_invitation_is_shown_and_must_be_acknowledged(world, clock, two_bids, caution):
+    alpha = bid_of(two_bids, world.provider_a)
+    assert not alpha.invitation.place_with_caution
+    caution(world, two_bids)
+    db.session.commit()
+    ranked = by_name(awards.ranking_for(world.member_officer, two_bids, clock.now()))
+    assert ranked["Alpha Care"].place_with_caution and not ranked["Beta Homes"].place_with_caution
+    with pytest.raises(DomainError) as refused:
+        awards.award(world.member_officer, two_bids, alpha, **award_args(clock))
+    assert refused.value.field == "caution_acknowledged"
+    assert refused.value.message == ("Alpha Care is marked place with caution: confirm that you have read the "
+                                     "caution and still wish to award")
+    assert count(Placement) == 0 and db.session.get(Referral, two_bids.id).awarded_at is None
+    placement = awards.award(world.member_officer, two_bids, alpha, caution_acknowledged=True, **award_args(clock))
+    assert placement.provider_id == world.provider_a.organisation_id
+
+
+def test_a_caution_flagged_at_the_invitation_must_be_acknowledged(world, clock):
+    admit(world.provider_a, world.lots[0], clock=clock, caution=True)
+    referral = competition(world, clock, bidders=[])
+    send(world.provider_a, referral, clock, bid_input("1000.00"))
+    past_deadline(clock, referral)
+    assess(world, referral, world.provider_a, SCORES_90, clock)
+    with pytest.raises(DomainError, match="marked place with caution"):
+        awards.award(world.member_officer, referral, bid_of(referral, world.provider_a), **award_args(clock))
+    assert count(Placement) == 0
+
+
 # The QA visit of an emergency, and the home area ---------------------------------------------------------------
 
 def test_an_emergency_placement_gets_a_qa_visit_due_72_hours_after_its_start(world, clock):
@@ -462,6 +532,20 @@ def test_an_emergency_award_after_the_proposed_start_counts_72_hours_from_the_aw
     assess(world, referral, world.provider_a, SCORES_90, clock)
     placement = awards.award(world.member_officer, referral, bid_of(referral, world.provider_a), **award_args(clock))
     assert placement.qa_visit_due_at == awarded_at + timedelta(hours=72)
+
+
+def test_an_emergency_award_of_a_bid_starting_years_ahead_is_refused_not_crashed(world, clock):
+    referral = competition(world, clock, needed_by="today",
+                           bidders=[(world.provider_a, bid_input("1000.00", proposed_start=clock.now().date()))])
+    past_deadline(clock, referral)
+    assess(world, referral, world.provider_a, SCORES_90, clock)
+    bid = bid_of(referral, world.provider_a)
+    bid.proposed_start = date(9999, 12, 31)  # a bid sent before starts were limited to two years ahead
+    db.session.commit()
+    with pytest.raises(DomainError, match="31 December 9999, more than two years ahead") as refused:
+        awards.award(world.member_officer, referral, bid, **award_args(clock))
+    assert refused.value.field == "bid_id"
+    assert count(Placement) == 0 and db.session.get(Referral, referral.id).awarded_at is None
 
 
 def test_the_qa_visit_counts_from_midnight_uk_time_in_summer(clock):

@@ -225,6 +225,24 @@ def test_an_unsatisfactory_reference_marks_the_provider_place_with_caution(world
     assert summaries == ["Northern Homes Ltd marked place with caution after an unsatisfactory reference"]
 
 
+def test_reference_notes_and_caution_notes_stay_out_of_the_audit_trail(world, clock):
+    provider = provider_with_references(world.member_officer, clock, outcomes=("satisfactory", None),
+                                        place_with_caution=True, caution_note="Kestrel stayed there in 2024")
+    note = "Kestrel Quennell-Abara went missing from this home"
+    off_framework.record_reference(world.member_officer, provider.referees[1], outcome="unsatisfactory", note=note,
+                                   now=clock.now())
+    assert provider.referees[1].note == note and note in provider.caution_note
+    events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.entity_id == provider.id,
+                                                             AuditEvent.action.like("off_framework.%"))).all()
+    assert {event.action for event in events} >= {"off_framework.provider_added", "off_framework.reference_recorded",
+                                                  "off_framework.provider_changed"}
+    for event in events:
+        recorded = f"{event.summary} {event.before} {event.after}"
+        assert "Kestrel" not in recorded and "Quennell" not in recorded, event.action
+    recorded = next(event for event in events if event.after and f'"note_length": {len(note)}' in event.after)
+    assert recorded.action == "off_framework.reference_recorded"
+
+
 def test_a_second_unsatisfactory_reference_adds_to_an_existing_caution_note(world, clock):
     provider = provider_with_references(world.member_officer, clock, outcomes=(None,),
                                         place_with_caution=True, caution_note="Ofsted monitoring visit due")
@@ -470,12 +488,14 @@ def test_a_caution_provider_needs_the_officer_to_confirm_reading_the_note(world,
     ({"cost_lines": [CostLine("", "", "", None), CostLine("", "")]}, "costs-0-description", "Enter at least one"),
     ({"cost_lines": [CostLine("Core", "lots")]}, "costs-0-amount", "in pounds, like 1450.00"),
     ({"cost_lines": [CostLine("Core", "-5")]}, "costs-0-amount", "more than £0"),
-    ({"cost_lines": [CostLine("Core", "100000")]}, "costs-0-amount", "less than £100,000"),
+    ({"cost_lines": [CostLine("Core", "100000.01")]}, "costs-0-amount", "£100,000 or less"),
     ({"cost_lines": [CostLine("Core", "10.001")]}, "costs-0-amount", "no more than 2 decimal places"),
-    ({"cost_lines": [CostLine("Core", "60000"), CostLine("Extra", "40000")]}, "costs-0-amount",
-     "total weekly cost must be less than £100,000"),
+    ({"cost_lines": [CostLine("Core", "60000"), CostLine("Extra", "40000.01")]}, "costs-0-amount",
+     "total weekly cost must be £100,000 or less"),
     ({"cost_lines": [CostLine("Core", "100"), CostLine("", "20")]}, "costs-1-description", "Describe"),
     ({"cost_lines": [CostLine("Core", "100", "", date(2026, 11, 1))]}, "costs-0-review_date", "review date"),
+    ({"cost_lines": [CostLine("Core", "100", "", date(9999, 12, 31))]}, "costs-0-review_date",
+     "The review date must be within five years of the start"),
     ({"start_date": None}, "start_date", "Enter the date the placement starts"),
     ({"start_date": date(2026, 10, 1)}, "start_date", "cannot start before the referral was made"),
     ({"location_area": " "}, "location_area", "Enter the local authority area"),
@@ -546,11 +566,16 @@ def test_qa_tasks_are_soonest_first(world, clock):
 def test_qa_visit_is_checked(world, clock):
     placement = emergency_placement(world, clock)
     for visited_at, notes, field in ((None, "Fine", "visited_on"), (clock.now() + timedelta(minutes=1), "Fine",
-                                                                    "visited_on"), (clock.now(), " ", "notes")):
+                                                                    "visited_on"), (clock.now(), " ", "notes"),
+                                     (datetime(1, 1, 1, 12, 0), "Fine", "visited_on"),
+                                     (placement.referral.created_at - timedelta(minutes=1), "Fine", "visited_on")):
         with pytest.raises(DomainError) as refused:
             off_framework.record_qa_visit(world.member_officer, placement, visited_at=visited_at, notes=notes,
                                           now=clock.now())
         assert refused.value.field == field
+        if visited_at is not None and visited_at.year == 1:
+            assert refused.value.message.startswith("The visit cannot be before the referral was made (")
+        assert db.session.get(Placement, placement.id).qa_visit_at is None
     with pytest.raises(NotFound):
         off_framework.record_qa_visit(world.lead_officer, placement, visited_at=clock.now(), notes="Fine",
                                       now=clock.now())
@@ -577,6 +602,15 @@ def test_placements_for_lists_the_authoritys_placements_newest_first_with_a_filt
     assert off_framework.placements_for(world.lead_officer).total == 0
     with pytest.raises(NotFound):
         off_framework.placements_for(world.provider_a)
+
+
+def test_a_weekly_cost_of_exactly_100000_is_accepted_as_everywhere_else(world, clock):
+    referral = searched_referral(world, clock)
+    provider = provider_with_references(world.member_officer, clock)
+    placement = off_framework.place(world.member_officer, referral, provider,
+                                    **place_args(clock, cost_lines=[CostLine("Core weekly fee", "100000")]))
+    assert placement.weekly_cost == Decimal("100000.00")
+    assert off_framework.parse_amount("100,000.00", field="f") == Decimal("100000.00")
 
 
 def test_an_emergency_placement_starting_years_ahead_is_refused_not_crashed(world, clock):

@@ -311,6 +311,28 @@ def test_every_free_text_field_is_checked(world, clock, field):
     assert findings[field][0].kind == "name" and findings[field][0].message == "Remove the child's name “Kestrel”"
 
 
+@pytest.mark.parametrize("written", ["Kes\u00adtrel", "K\u200bestrel", "\uff2b\uff45\uff53\uff54\uff52\uff45\uff4c"])
+def test_a_name_hidden_by_invisible_or_fullwidth_characters_stops_publishing(world, clock, written):
+    admit(world.provider_a, world.lots[0], clock=clock)
+    referral = draft_referral(world, clock, needs_summary=f"{written} needs a steady key worker.")
+    fund(world, referral, clock)
+    with pytest.raises(DomainError, match="Remove the 1 thing that could identify the child"):
+        referrals.publish(world.member_officer, referral, clock.now(), deadline=later(clock, days=3))
+    assert referral.published_at is None
+    assert db.session.scalar(db.select(db.func.count(BidInvitation.id))) == 0
+
+
+def test_invisible_format_characters_are_dropped_from_free_text_when_saved(world, clock):
+    referral = draft_referral(world, clock, needs_summary="Needs a\u200b steady\u00ad key\u2060 worker.",
+                              preferred_location="Tame\u200bside")
+    assert referral.needs_summary == "Needs a steady key worker."
+    assert referral.preferred_location == "Tameside"
+    referrals.update(world.member_officer, referral, now=clock.now(),
+                     fields=referral_fields(education_needs="Year\u200b 9"),
+                     child=child_details(first_names="Kes\u00adtrel"))
+    assert referral.education_needs == "Year 9" and referral.child.first_names == "Kestrel"
+
+
 def test_the_check_of_a_clean_referral_finds_nothing(world, clock):
     assert referrals.check(draft_referral(world, clock)) == {}
 

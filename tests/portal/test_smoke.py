@@ -41,5 +41,8 @@ def test_a_page_without_a_back_link_has_no_empty_back_navigation(world, sign_in)
 def test_an_id_too_big_for_the_database_is_not_found(world, sign_in):
     for user, url in ((world.admin, "/admin/windows/99999999999999999999"),
                       (world.member_officer, "/authority/bids/99999999999999999999/assess"),
-                      (world.member_officer, "/authority/referrals/2147483648")):
+                      (world.member_officer, "/authority/referrals/2147483648"),
+                      (world.member_officer, "/authority/referrals/new?lot_id=99999999999999999999"),
+                      (world.member_officer, "/authority/off-framework-documents/99999999999999999999"),
+                      (world.provider_a, "/provider/referrals/99999999999999999999/outcome")):
         assert sign_in(user).get(url).status_code == 404, url

@@ -9,6 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text, update
+from sqlalchemy.exc import OperationalError
 
 from portal.errors import DomainError
 from portal.extensions import db
@@ -116,3 +118,30 @@ def test_bids_racing_the_deadline_and_the_close_are_stored_whole_or_refused(app,
     assert costs == sum(len(bid.costs) for bid in stored)
     assert db.session.scalar(db.select(db.func.count(AuditEvent.id)).where(
         AuditEvent.action.in_(["bid.submitted", "bid.revised"]))) == len(receipts)
+
+
+def test_a_bid_being_taken_holds_back_the_close_of_its_round_and_then_sees_it(app, world, clock):
+    admit(world.provider_a, world.lots[0], clock=clock)
+    referral = published_referral(world, clock, lot=world.lots[0], deadline=clock.now() + timedelta(days=10))
+    round_id, deadline = referral.rounds[0].id, referral.rounds[0].deadline
+    invitation = referrals.invitation_for(world.provider_a, referral.id)
+    db.session.commit()
+    close = update(ReferralRound).where(ReferralRound.id == round_id).values(closed_at=deadline)
+    bids._locked(invitation.id)  # the bid path's locks, held until this transaction ends
+    with db.engine.connect() as scheduler:
+        scheduler.execute(text("SET lock_timeout = '300ms'"))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            scheduler.execute(close)  # run_due's UPDATE waits for the bid
+        scheduler.rollback()
+        scheduler.execute(text("SET lock_timeout = '300ms'"))
+        with pytest.raises(OperationalError, match="lock timeout"):  # FOR UPDATE: even a key-share lock waits
+            scheduler.execute(text("SELECT id FROM referral_round WHERE id = :id FOR KEY SHARE"), {"id": round_id})
+        scheduler.rollback()
+        db.session.rollback()
+        scheduler.execute(close)  # the bid's transaction is over: the round closes
+        scheduler.commit()
+    # The bid path checks closed_at after taking its lock: a bid sent before the deadline is refused once closed.
+    with pytest.raises(DomainError, match="The deadline for bids was"):
+        bids.submit(world.provider_a, invitation, bid_input(1), deadline - timedelta(minutes=5))
+    assert db.session.scalar(db.select(db.func.count(Bid.id))) == 0
+    assert db.session.scalar(db.select(db.func.count(BidReceipt.id))) == 0

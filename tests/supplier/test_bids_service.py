@@ -2,6 +2,7 @@
 refusals, validation with nothing stored, withdrawal, declining, sealing, and an audit trail that never
 reveals a bid's price or text."""
 
+import html
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -202,6 +203,8 @@ BAD_INPUTS = [
     ({"additional_costs": [AdditionalCost("", "", "", None),
                            AdditionalCost("Taxi", "10", "A year", date(2026, 11, 20))]},
      "costs-1-review_date", "The review date of additional cost 2 must be after the proposed start date"),
+    ({"additional_costs": [AdditionalCost("Taxi", "10", "A year", date(9999, 12, 31))]}, "costs-0-review_date",
+     "The review date of additional cost 1 must be within five years of the proposed start date"),
     ({"additional_costs": [AdditionalCost(f"Cost {n}", "1", "A year", date(2027, 1, 1)) for n in range(6)]}, "costs",
      "List up to 5 additional costs"),
 ]
@@ -332,20 +335,21 @@ def test_two_first_bids_at_once_end_as_one_bid_and_a_revision(world, clock, refe
     own = invitation(world.provider_a, referral)
     real_own_bid_of = bids._own_bid_of
     calls = []
+    # The colleague's first bid is stored in its own transaction. (It cannot be stored while this submission holds
+    # the round's lock: on PostgreSQL it would wait for it; so this submission is made to miss it instead.)
+    with Session(db.engine) as other:
+        other.add(Bid(referral_id=referral.id, round_id=own.round_id, invitation_id=own.id,
+                      provider_id=own.provider_id, core_weekly_fee=Decimal("1000.00"),
+                      weekly_price=Decimal("1000.00"), proposed_start=date(2026, 11, 20), home_area="Bury",
+                      home_description="A home", how_needs_met="Well", revision=1,
+                      submitted_at=clock.now(), submitted_by_id=world.colleague_a.id,
+                      content_sha256="0" * 64))
+        other.commit()
 
     def colleague_first(invitation):
         if not calls:
             calls.append(1)
-            # The colleague's first bid is stored after this one looked for a bid and found none.
-            with Session(db.engine) as other:
-                other.add(Bid(referral_id=referral.id, round_id=own.round_id, invitation_id=own.id,
-                              provider_id=own.provider_id, core_weekly_fee=Decimal("1000.00"),
-                              weekly_price=Decimal("1000.00"), proposed_start=date(2026, 11, 20), home_area="Bury",
-                              home_description="A home", how_needs_met="Well", revision=1,
-                              submitted_at=clock.now(), submitted_by_id=world.colleague_a.id,
-                              content_sha256="0" * 64))
-                other.commit()
-            return None
+            return None  # this submission looked for a bid before the colleague's was stored, and found none
         return real_own_bid_of(invitation)
 
     monkeypatch.setattr(bids, "_own_bid_of", colleague_first)
@@ -472,9 +476,16 @@ def test_bids_of_a_referral_withdrawn_before_its_deadline_stay_sealed_for_ever(w
     with pytest.raises(DomainError, match="withdrawn before its deadline, so its bids stay sealed"):
         bids.visible_bids(world.member_officer, referral, clock.now())
     officer = sign_in(world.member_officer)
-    page = officer.get(f"/authority/referrals/{referral.id}/bids").get_data(as_text=True)
-    assert "1,234.56" not in page and CANARY not in page
+    page = html.unescape(officer.get(f"/authority/referrals/{referral.id}/bids").get_data(as_text=True))
+    assert "This referral was withdrawn before its deadline, so its bids stay sealed." in page
+    assert "Bids received: <strong>1</strong>" in page
+    assert "1,234.56" not in page and CANARY not in page and "Alpha" not in page
     assert officer.get(f"/authority/referrals/{referral.id}/bids.csv").status_code == 404
+    bid = db.session.scalars(db.select(Bid).where(Bid.referral_id == referral.id)).one()
+    assessing = officer.get(f"/authority/bids/{bid.id}/assess")
+    assert assessing.status_code == 302 and "1,234.56" not in officer.get(assessing.location).get_data(as_text=True)
+    referral_page = officer.get(f"/authority/referrals/{referral.id}").get_data(as_text=True)
+    assert f"/authority/referrals/{referral.id}/bids" not in referral_page
 
 
 def test_nobody_but_the_referring_authoritys_officers_reads_bids(world, clock, referral):
