@@ -9,10 +9,10 @@ import io
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from buyer import documents
 from buyer.award_forms import AssessForm, AwardForm, NegotiateForm
 from buyer.views import blueprint
 from portal.clock import now
+from portal.documents.placement_agreement import placement_agreement as agreement_pdf
 from portal.errors import DomainError, NotFound
 from portal.forms import add_domain_error, record_id
 from portal.models.bid import CRITERIA, CRITERION_MAX
@@ -275,7 +275,7 @@ def placement(placement_id):
 @blueprint.route("/placements/<int:placement_id>/agreement.pdf")
 def placement_agreement(placement_id):
     placement = _placement(placement_id)
-    pdf = documents.placement_agreement(placement, issued_at=now())
+    pdf = agreement_pdf(placement, issued_at=now())
     name = f"{placement.agreement_reference}-individual-placement-agreement.pdf"
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -114,7 +114,7 @@ def tiers(window_id):
 
 @blueprint.route("/windows/<int:window_id>/report.pdf")
 def report(window_id):
-    from evaluation.documents import evaluation_report
+    from portal.documents.evaluation import evaluation_report
 
     window = _window(window_id)
     if not current_user.has_role(ADMINISTRATOR):

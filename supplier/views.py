@@ -262,7 +262,7 @@ def outcome(application_id):
 def letter(application_id):
     from flask import Response
 
-    from evaluation.documents import outcome_letter
+    from portal.documents.evaluation import outcome_letter
 
     application = _published(application_id)
     pdf = outcome_letter(application, issued_at=application.window.outcomes_published_at)

@@ -7,7 +7,7 @@ The rules, in one place:
   rounds whose deadline has passed: they read bids through `bids.visible_bids` (the sealing rule), nothing else.
 * Each bid is scored 0 to CRITERION_MAX, in whole numbers, on every criterion of CRITERIA. Its quality is the
   sum of its scores as a percentage of the most available (4 criteria x 5).
-* The ranking is `evaluation.engine.award_tiers` with no tiers, on the referral's weighting fixed when it was
+* The ranking is `portal.scoring.award_tiers` with no tiers, on the referral's weighting fixed when it was
   published: quality component = quality % / 100 x quality weight; cost component = the lowest price among the
   assessed bids / the bid's price x cost weight; the price is the negotiated price where one was agreed. Exact
   arithmetic: equal totals share a rank and are never broken. A bid not yet assessed is listed, unranked.
@@ -29,7 +29,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from evaluation.engine import TierEntry, award_tiers, quality_percent, round_for_display
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import Bid, BidAssessment, LotMembership, Placement, PlacementCost, Referral, User
@@ -37,6 +36,7 @@ from portal.models.bid import CRITERIA, CRITERION_MAX, SUBMITTED
 from portal.models.placement import QA_VISIT_HOURS
 from portal.models.referral import AWARDED, CLOSED, OPEN
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
+from portal.scoring import TierEntry, award_tiers, quality_percent, round_for_display
 from portal.services import audit, bids, mail, referrals
 from portal.timezone import format_date, format_datetime, local_datetime, to_local
 

@@ -395,7 +395,7 @@ def score_spread(application: Application) -> dict[int, tuple[int, int]]:
 
 
 def _quality_percent(question_set, agreed: dict[int, int]):
-    from evaluation.engine import quality_percent
+    from portal.scoring import quality_percent
 
     marks = [(agreed[q.id], q.max_score, q.weight) for q in question_set.questions if not q.is_pass_fail]
     if not marks:

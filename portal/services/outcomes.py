@@ -12,11 +12,11 @@ from decimal import Decimal
 from flask import url_for
 from sqlalchemy.orm import selectinload
 
-from evaluation.engine import EngineError, TierEntry, award_tiers, round_for_display
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Application, ApplicationLot, EntryWindow, Lot, LotMembership, LotOutcome, TierAward, User
 from portal.models.evaluation import ADMITTED, ADMITTED_WITH_CAUTION
+from portal.scoring import EngineError, TierEntry, award_tiers, round_for_display
 from portal.services import audit, evaluations, mail
 
 ACTIVE_MEMBERSHIP = ("admitted", "place_with_caution")

@@ -1,7 +1,7 @@
 import re
 
-from buyer import documents
 from portal import demo, scheduler
+from portal.documents import placement_agreement
 from portal.extensions import db
 from portal.models import (
     Application,
@@ -170,7 +170,7 @@ def test_demo_award_made_a_placement_with_its_agreement(app, clock):
     assert sum(cost.weekly_amount for cost in placement.costs) == placement.weekly_cost
     assert placement.qa_visit_due_at is None  # a planned framework placement
     assert referral.published_at < referral.current_round.deadline < referral.awarded_at == placement.created_at < now
-    pdf = documents.placement_agreement(placement, issued_at=now)
+    pdf = placement_agreement.placement_agreement(placement, issued_at=now)
     assert pdf.startswith(b"%PDF") and len(pdf) > 1000
 
 
@@ -183,7 +183,7 @@ def test_demo_emergency_was_placed_off_the_framework_with_its_qa_visit_due(app, 
     assert not placement.on_framework and placement.off_framework_provider.authority_id == referral.authority_id
     assert off_framework.references_taken_up(placement.off_framework_provider) >= 2
     assert referral.exhausted_at < placement.created_at < now < placement.qa_visit_due_at
-    assert documents.placement_agreement(placement, issued_at=now).startswith(b"%PDF")
+    assert placement_agreement.placement_agreement(placement, issued_at=now).startswith(b"%PDF")
     officer = _user(SEFTON_OFFICER)
     tasks = off_framework.qa_tasks(officer, now)
     assert [task.placement.id for task in tasks] == [placement.id] and not tasks[0].overdue

@@ -14,7 +14,7 @@ import pytest
 from flask import url_for
 from pypdf import PdfReader
 
-from buyer.documents import placement_agreement
+from portal.documents.placement_agreement import placement_agreement
 from portal.services import awards
 from portal.services.bids import AdditionalCost
 from tests.buyer.test_award_routes import off_framework_placement

@@ -17,173 +17,16 @@ half up, for display only: ranks come from the exact totals).
 """
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
-from io import BytesIO
-from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Spacer
 
-from portal.models.evaluation import GATES, SATISFACTORY, UNSATISFACTORY
+from portal.documents import common
+from portal.documents.common import MARGIN, PORTAL_NAME, figure, mark, money, percent, reference_label
+from portal.models.evaluation import GATES
 from portal.services import evaluations, outcomes
 from portal.timezone import format_date, format_datetime
-
-PORTAL_NAME = "Placements portal"
-MARGIN = 18 * mm
-GRID_COLOUR = colors.HexColor("#b1b4b6")
-HEADER_FILL = colors.HexColor("#e8edf2")
-BAND_FILL = colors.HexColor("#f6f7f8")
-ACCENT = colors.HexColor("#1d70b8")
-
-
-# Formatting ----------------------------------------------------------------------------------------
-
-def money(value: Decimal | None) -> str:
-    if value is None:
-        return "Not given"
-    return f"£{_rounded(value, '0.01'):,.2f}"
-
-
-def percent(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return f"{_rounded(value, '0.1')}%"
-
-
-def figure(value: Decimal | None) -> str:
-    """A component or total, to 2 decimal places."""
-    if value is None:
-        return ""
-    return str(_rounded(value, "0.01"))
-
-
-def _rounded(value, places: str) -> Decimal:
-    return Decimal(value).quantize(Decimal(places), rounding=ROUND_HALF_UP)
-
-
-def mark(question, score: int | None) -> str:
-    """A score as people read it: "Pass" or "Fail" for a pass/fail question, "4 out of 5" otherwise."""
-    if score is None:
-        return "Not scored"
-    if question.is_pass_fail:
-        return "Pass" if score >= 1 else "Fail"
-    return f"{score} out of {question.max_score}"
-
-
-def reference_label(outcome: str | None) -> str:
-    return {SATISFACTORY: "Satisfactory", UNSATISFACTORY: "Unsatisfactory"}.get(outcome or "", "Not recorded")
-
-
-# Styles and building blocks --------------------------------------------------------------------------
-
-def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()
-    body = ParagraphStyle("Body", parent=base["BodyText"], fontName="Helvetica", fontSize=10, leading=13,
-                          spaceAfter=6)
-    return {
-        "body": body,
-        "small": ParagraphStyle("Small", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0),
-        "small_bold": ParagraphStyle("SmallBold", parent=body, fontName="Helvetica-Bold", fontSize=8.5,
-                                     leading=10.5, spaceAfter=0),
-        "small_bold_right": ParagraphStyle("SmallBoldRight", parent=body, fontName="Helvetica-Bold", fontSize=8.5,
-                                           leading=10.5, spaceAfter=0, alignment=TA_RIGHT),
-        "small_right": ParagraphStyle("SmallRight", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0,
-                                      alignment=TA_RIGHT),
-        "title": ParagraphStyle("Title", parent=base["Title"], fontName="Helvetica-Bold", fontSize=17, leading=21,
-                                alignment=0, spaceAfter=8),
-        "h2": ParagraphStyle("H2", parent=base["Heading2"], fontName="Helvetica-Bold", fontSize=13, leading=16,
-                             spaceBefore=10, spaceAfter=5, keepWithNext=1),
-        "h3": ParagraphStyle("H3", parent=base["Heading3"], fontName="Helvetica-Bold", fontSize=11, leading=14,
-                             spaceBefore=8, spaceAfter=4, keepWithNext=1),
-        "letterhead": ParagraphStyle("Letterhead", parent=body, fontName="Helvetica-Bold", fontSize=15, leading=18,
-                                     textColor=ACCENT, spaceAfter=0),
-        "letterhead_sub": ParagraphStyle("LetterheadSub", parent=body, fontSize=10, leading=13,
-                                         textColor=colors.HexColor("#505a5f")),
-    }
-
-
-def _text(value) -> str:
-    """User-entered text made safe for a Paragraph, line breaks kept."""
-    return escape(str(value if value is not None else "")).replace("\r\n", "\n").replace("\n", "<br/>")
-
-
-def _para(value, style: ParagraphStyle, *, markup: bool = False) -> Paragraph:
-    return Paragraph(value if markup else _text(value), style)
-
-
-def _table(rows: list[list], widths: list[float], styles: dict, *, header_rows: int = 1,
-           right_columns: tuple[int, ...] = (), bold_rows: tuple[int, ...] = ()) -> Table:
-    """A table that splits across pages with its header repeated; every cell wrapped in a Paragraph."""
-    cells = []
-    for number, row in enumerate(rows):
-        line = []
-        for column, value in enumerate(row):
-            if isinstance(value, Paragraph):
-                line.append(value)
-                continue
-            if number < header_rows:
-                style = styles["small_bold"]
-            elif number in bold_rows:
-                style = styles["small_bold_right" if column in right_columns else "small_bold"]
-            elif column in right_columns:
-                style = styles["small_right"]
-            else:
-                style = styles["small"]
-            line.append(_para(value, style))
-        cells.append(line)
-    table = Table(cells, colWidths=widths, repeatRows=header_rows, splitInRow=1, hAlign="LEFT")
-    commands = [
-        ("GRID", (0, 0), (-1, -1), 0.5, GRID_COLOUR),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]
-    if header_rows:
-        commands.append(("BACKGROUND", (0, 0), (-1, header_rows - 1), HEADER_FILL))
-    for row in bold_rows:
-        commands.append(("BACKGROUND", (0, row), (-1, row), BAND_FILL))
-    table.setStyle(TableStyle(commands))
-    return table
-
-
-def _details(pairs: list[tuple[str, str]], width: float, styles: dict) -> Table:
-    """Label/value pairs, as a borderless two-column table."""
-    rows = [[_para(label, styles["small_bold"]), _para(value, styles["small"])] for label, value in pairs]
-    table = Table(rows, colWidths=[width * 0.3, width * 0.7], hAlign="LEFT")
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("TOPPADDING", (0, 0), (-1, -1), 1),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ]))
-    return table
-
-
-def _footer(text: str):
-    def draw(canvas, document):
-        canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.setFillColor(colors.HexColor("#505a5f"))
-        canvas.drawString(document.leftMargin, 10 * mm, text)
-        canvas.drawRightString(document.pagesize[0] - document.rightMargin, 10 * mm, f"Page {document.page}")
-        canvas.restoreState()
-    return draw
-
-
-def _build(story: list, *, pagesize, title: str, author: str, subject: str, footer: str) -> bytes:
-    buffer = BytesIO()
-    document = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=MARGIN, rightMargin=MARGIN,
-                                 topMargin=MARGIN, bottomMargin=MARGIN, title=title, author=author,
-                                 subject=subject, creator=PORTAL_NAME)
-    draw = _footer(footer)
-    document.build(story, onFirstPage=draw, onLaterPages=draw)
-    return buffer.getvalue()
 
 
 def _questions(application) -> list:
@@ -194,7 +37,7 @@ def _questions(application) -> list:
 
 def outcome_letter(application, *, issued_at: datetime) -> bytes:
     """The provider's outcome letter for one application, as PDF bytes."""
-    styles = _styles()
+    styles = common.styles()
     window = application.window
     dps = window.dps
     lead = dps.lead_authority.name
@@ -205,27 +48,27 @@ def outcome_letter(application, *, issued_at: datetime) -> bytes:
 
     address = [provider.name, provider.registered_office or "", provider.postcode or ""]
     story = [
-        _para(lead, styles["letterhead"]),
-        _para(PORTAL_NAME, styles["letterhead_sub"]),
+        common.para(lead, styles["letterhead"]),
+        common.para(PORTAL_NAME, styles["letterhead_sub"]),
         Spacer(1, 4 * mm),
-        _para("<br/>".join(_text(line) for line in address if line), styles["body"], markup=True),
-        _para(f"Date issued: {format_date(issued_at)}", styles["body"]),
+        common.para("<br/>".join(common.text(line) for line in address if line), styles["body"], markup=True),
+        common.para(f"Date issued: {format_date(issued_at)}", styles["body"]),
         Spacer(1, 2 * mm),
-        _para("The outcome of your application", styles["title"]),
-        _details([
+        common.para("The outcome of your application", styles["title"]),
+        common.details([
             ("Dynamic purchasing system", f"{dps.name} ({dps.reference})"),
             ("Entry window", window.label),
             ("Applicant", provider.name),
             ("Lead authority", lead),
         ], width, styles),
         Spacer(1, 3 * mm),
-        _para(f"Dear {provider.name},", styles["body"]),
-        _para(f"Thank you for applying to join {dps.name} in {window.label.lower()}. {lead} has evaluated and "
+        common.para(f"Dear {provider.name},", styles["body"]),
+        common.para(f"Thank you for applying to join {dps.name} in {window.label.lower()}. {lead} has evaluated and "
               "moderated your application. This letter gives the outcome for each lot you applied for, your "
               "quality score and, where you were admitted to a tiered lot, your tier and rank. Admission is "
               "decided on quality alone; your weekly price is used only to rank admitted providers into tiers.",
               styles["body"]),
-        _para("Your outcome on each lot", styles["h2"]),
+        common.para("Your outcome on each lot", styles["h2"]),
     ]
     lot_rows = [["Lot", "Your weekly price", "Outcome", "Quality score", "Tier and rank"]]
     for application_lot in sorted(application.lots, key=lambda al: al.lot.number):
@@ -237,7 +80,7 @@ def outcome_letter(application, *, issued_at: datetime) -> bytes:
             percent(outcome.quality_percent) if outcome else "",
             _tier_summary(outcome, tier_lines.get(application_lot.lot_id)),
         ])
-    story.append(_table(lot_rows, [w * width for w in (0.30, 0.15, 0.20, 0.13, 0.22)], styles,
+    story.append(common.table(lot_rows, [w * width for w in (0.30, 0.15, 0.20, 0.13, 0.22)], styles,
                         right_columns=(1, 3)))
 
     for application_lot in sorted(application.lots, key=lambda al: al.lot.number):
@@ -245,8 +88,8 @@ def outcome_letter(application, *, issued_at: datetime) -> bytes:
                                         tier_lines.get(application_lot.lot_id), styles, width))
 
     question_set = window.question_set
-    story.append(_para("Your scores and feedback", styles["h2"]))
-    story.append(_para(
+    story.append(common.para("Your scores and feedback", styles["h2"]))
+    story.append(common.para(
         f"Your quality score is the weighted total of your moderated scores on the scored questions, as a share "
         f"of the most available. Applicants need at least {question_set.quality_threshold_percent}% overall, must "
         "reach each question's minimum score and must pass every pass/fail question.", styles["body"]))
@@ -262,26 +105,26 @@ def outcome_letter(application, *, issued_at: datetime) -> bytes:
             mark(question, agreed.score if agreed else None),
             agreed.reason if agreed else "",
         ])
-    story.append(_table(rows, [w * width for w in (0.05, 0.33, 0.09, 0.10, 0.11, 0.32)], styles))
+    story.append(common.table(rows, [w * width for w in (0.05, 0.33, 0.09, 0.10, 0.11, 0.32)], styles))
 
-    story.append(_para("What happens next", styles["h2"]))
+    story.append(common.para("What happens next", styles["h2"]))
     if any(outcome.is_admitted for outcome in application.outcomes):
-        story.append(_para(
+        story.append(common.para(
             f"Where you have been admitted, commissioners of the member authorities may now approach you for "
             f"placements on that lot through the {PORTAL_NAME}, in tier order.", styles["body"]))
-    story.append(_para(
+    story.append(common.para(
         f"If you would like a debrief on your evaluation, please ask {lead} by sending a message through "
         f"the {PORTAL_NAME}, quoting {dps.reference} and {window.label.lower()}. An evaluator will go "
         "through your scores and feedback with you.", styles["body"]))
-    story.append(_para(
+    story.append(common.para(
         f"{dps.name} re-opens to applications at its next entry window ({dps.cadence_label.lower()}). You may "
         "apply then for any lot you were not admitted to, or to improve your score, using this feedback.",
         styles["body"]))
     story.append(Spacer(1, 4 * mm))
-    story.append(_para("Yours faithfully,", styles["body"]))
-    story.append(_para(f"{_text(lead)}<br/>{_text(PORTAL_NAME)}", styles["body"], markup=True))
+    story.append(common.para("Yours faithfully,", styles["body"]))
+    story.append(common.para(f"{common.text(lead)}<br/>{common.text(PORTAL_NAME)}", styles["body"], markup=True))
 
-    return _build(story, pagesize=A4, title=f"Outcome letter: {provider.name}, {dps.reference} {window.label}",
+    return common.build(story, pagesize=A4, title=f"Outcome letter: {provider.name}, {dps.reference} {window.label}",
                   author=lead, subject=f"{dps.name}: the outcome of your application",
                   footer=f"{dps.reference} {window.label}: outcome letter for {provider.name}")
 
@@ -301,15 +144,16 @@ def _letter_lot_detail(application_lot, outcome, award, styles, width) -> list:
     lot = application_lot.lot
     if outcome is None:
         return []
-    flowables = [_para(lot.label, styles["h3"])]
-    body = f"Outcome: <b>{_text(outcome.label)}</b>. Your quality score: <b>{percent(outcome.quality_percent)}</b>."
-    flowables.append(_para(body, styles["body"], markup=True))
+    flowables = [common.para(lot.label, styles["h3"])]
+    body = (f"Outcome: <b>{common.text(outcome.label)}</b>. "
+            f"Your quality score: <b>{percent(outcome.quality_percent)}</b>.")
+    flowables.append(common.para(body, styles["body"], markup=True))
     reasons = [line.strip() for line in (outcome.reasons or "").splitlines() if line.strip()]
     if reasons:
         heading = "You were not admitted to this lot because:" if not outcome.is_admitted else "Please note:"
-        flowables.append(_para(heading, styles["body"]))
-        flowables.append(_para("<br/>".join(f"•&nbsp;{_text(reason)}" for reason in reasons), styles["body"],
-                               markup=True))
+        flowables.append(common.para(heading, styles["body"]))
+        flowables.append(common.para("<br/>".join(f"•&nbsp;{common.text(reason)}" for reason in reasons),
+                                     styles["body"], markup=True))
     if outcome.is_admitted and award is not None:
         if award.tier is None:
             position = ("This lot has no tiers: every admitted provider is approached at once. "
@@ -318,7 +162,7 @@ def _letter_lot_detail(application_lot, outcome, award, styles, width) -> list:
             position = f"You are in <b>tier {award.tier}</b> and ranked <b>{award.rank}</b> on this lot."
         if award.tied_with:
             position += " Your total is equal to another admitted provider's, so you share this rank."
-        flowables.append(_para(position, styles["body"], markup=True))
+        flowables.append(common.para(position, styles["body"], markup=True))
         rows = [
             ["Figure", "How it is worked out", "Value"],
             ["Quality component", f"Your quality score × {award.quality_weight}% quality weight",
@@ -328,7 +172,7 @@ def _letter_lot_detail(application_lot, outcome, award, styles, width) -> list:
              figure(award.cost_component)],
             ["Total", "Quality component + cost component (out of 100)", figure(award.total)],
         ]
-        flowables.append(KeepTogether([_table(rows, [w * width for w in (0.22, 0.62, 0.16)], styles,
+        flowables.append(KeepTogether([common.table(rows, [w * width for w in (0.22, 0.62, 0.16)], styles,
                                               right_columns=(2,), bold_rows=(3,))]))
     return flowables
 
@@ -337,7 +181,7 @@ def _letter_lot_detail(application_lot, outcome, award, styles, width) -> list:
 
 def evaluation_report(window, *, issued_at: datetime) -> bytes:
     """The lead authority's evaluation report for one window, as PDF bytes."""
-    styles = _styles()
+    styles = common.styles()
     dps = window.dps
     lead = dps.lead_authority.name
     question_set = window.question_set
@@ -348,11 +192,11 @@ def evaluation_report(window, *, issued_at: datetime) -> bytes:
 
     admitted = sum(1 for application in applications if any(o.is_admitted for o in application.outcomes))
     story = [
-        _para(lead, styles["letterhead"]),
-        _para(PORTAL_NAME, styles["letterhead_sub"]),
+        common.para(lead, styles["letterhead"]),
+        common.para(PORTAL_NAME, styles["letterhead_sub"]),
         Spacer(1, 2 * mm),
-        _para(f"Evaluation report: {dps.name}, {window.label}", styles["title"]),
-        _details([
+        common.para(f"Evaluation report: {dps.name}, {window.label}", styles["title"]),
+        common.details([
             ("Dynamic purchasing system", f"{dps.name} ({dps.reference})"),
             ("Lead authority", lead),
             ("Entry window", f"{window.label}: opened {format_datetime(window.opens_at)}, "
@@ -366,7 +210,7 @@ def evaluation_report(window, *, issued_at: datetime) -> bytes:
                           f"(question set version {question_set.version})"),
             ("Quality threshold", f"{question_set.quality_threshold_percent}%"),
         ], width * 0.7, styles),
-        _para("Questions", styles["h2"]),
+        common.para("Questions", styles["h2"]),
     ]
     rows = [["No.", "Question", "Scoring", "Weight", "Maximum", "Minimum"]]
     for question in questions:
@@ -374,9 +218,9 @@ def evaluation_report(window, *, issued_at: datetime) -> bytes:
                      "" if question.is_pass_fail else str(question.weight),
                      "" if question.is_pass_fail else str(question.max_score),
                      "Pass" if question.is_pass_fail else str(question.min_score)])
-    story.append(_table(rows, [w * width for w in (0.05, 0.55, 0.1, 0.1, 0.1, 0.1)], styles))
+    story.append(common.table(rows, [w * width for w in (0.05, 0.55, 0.1, 0.1, 0.1, 0.1)], styles))
 
-    story.append(_para("Summary of outcomes", styles["h2"]))
+    story.append(common.para("Summary of outcomes", styles["h2"]))
     rows = [["Provider", "Lot", "Weekly price", "Outcome", "Quality score"]]
     for application in applications:
         by_lot = {o.lot_id: o for o in application.outcomes}
@@ -387,14 +231,14 @@ def evaluation_report(window, *, issued_at: datetime) -> bytes:
                          percent(outcome.quality_percent) if outcome else ""])
     if len(rows) == 1:
         rows.append(["No application was submitted in this window.", "", "", "", ""])
-    story.append(_table(rows, [w * width for w in (0.25, 0.33, 0.12, 0.18, 0.12)], styles,
+    story.append(common.table(rows, [w * width for w in (0.25, 0.33, 0.12, 0.18, 0.12)], styles,
                         right_columns=(2, 4)))
 
     for application in applications:
         story.extend(_report_application(application, questions, styles, width))
 
-    story.append(_para("Tier tables", styles["h2"]))
-    story.append(_para(
+    story.append(common.para("Tier tables", styles["h2"]))
+    story.append(common.para(
         "Each lot's current tier table, over all its current members. Quality component = quality score ÷ 100 × "
         "quality weight; cost component = lowest weekly price on the lot ÷ the provider's weekly price × cost "
         "weight; total = quality component + cost component. Figures are rounded for display; ranks and ties "
@@ -402,7 +246,7 @@ def evaluation_report(window, *, issued_at: datetime) -> bytes:
     for lot in dps.lots:
         story.extend(_report_tier_table(lot, styles, width))
 
-    return _build(story, pagesize=pagesize, title=f"Evaluation report: {dps.reference} {window.label}",
+    return common.build(story, pagesize=pagesize, title=f"Evaluation report: {dps.reference} {window.label}",
                   author=lead, subject=f"{dps.name}: evaluation of {window.label}",
                   footer=f"{dps.reference} {window.label}: evaluation report, issued {format_date(issued_at)}")
 
@@ -410,8 +254,8 @@ def evaluation_report(window, *, issued_at: datetime) -> bytes:
 def _report_application(application, questions, styles, width) -> list:
     provider = application.provider
     flowables = [
-        _para(provider.name, styles["h2"]),
-        _details([
+        common.para(provider.name, styles["h2"]),
+        common.details([
             ("Submitted", format_datetime(application.submitted_at)),
             ("Lots applied for", "; ".join(f"{al.lot.label} at {money(al.weekly_price)} a week"
                                           for al in sorted(application.lots, key=lambda al: al.lot.number))),
@@ -419,7 +263,7 @@ def _report_application(application, questions, styles, width) -> list:
         ], width * 0.7, styles),
     ]
 
-    flowables.append(_para("Scores", styles["h3"]))
+    flowables.append(common.para("Scores", styles["h3"]))
     allocations = [allocation for allocation in application.allocations if allocation.is_submitted]  # never drafts
     marks = {(allocation.id, score.question_id): score for allocation in allocations for score in allocation.scores}
     moderated = {score.question_id: score for score in application.moderated_scores}
@@ -436,26 +280,26 @@ def _report_application(application, questions, styles, width) -> list:
         bold.append(len(rows))
         rows.append([f"{question.number}. {question.text}" if first else "", "Moderated (agreed)",
                      mark(question, agreed.score if agreed else None), agreed.reason if agreed else ""])
-    flowables.append(_table(rows, [w * width for w in (0.28, 0.16, 0.1, 0.46)], styles, bold_rows=tuple(bold)))
+    flowables.append(common.table(rows, [w * width for w in (0.28, 0.16, 0.1, 0.46)], styles, bold_rows=tuple(bold)))
 
-    flowables.append(_para("Gates", styles["h3"]))
+    flowables.append(common.para("Gates", styles["h3"]))
     rows = [["Gate", "Result", "Evidence"]]
     order = list(GATES)
     rows += [[gate.label, "Passed" if gate.passed else "Failed", gate.evidence]
              for gate in sorted(application.gates, key=lambda gate: order.index(gate.gate))]
     if len(rows) == 1:
         rows.append(["No gate recorded", "", ""])
-    flowables.append(_table(rows, [w * width for w in (0.28, 0.1, 0.62)], styles))
+    flowables.append(common.table(rows, [w * width for w in (0.28, 0.1, 0.62)], styles))
 
-    flowables.append(_para("References", styles["h3"]))
+    flowables.append(common.para("References", styles["h3"]))
     rows = [["Referee", "Outcome", "Note"]]
     rows += [[referee.authority_name, reference_label(referee.reference_outcome), referee.reference_note or ""]
              for referee in application.referees]
     if len(rows) == 1:
         rows.append(["No referee given", "", ""])
-    flowables.append(_table(rows, [w * width for w in (0.28, 0.14, 0.58)], styles))
+    flowables.append(common.table(rows, [w * width for w in (0.28, 0.14, 0.58)], styles))
 
-    flowables.append(_para("Outcome", styles["h3"]))
+    flowables.append(common.para("Outcome", styles["h3"]))
     rows = [["Lot", "Outcome", "Quality score", "Reasons"]]
     by_lot = {o.lot_id: o for o in application.outcomes}
     for application_lot in sorted(application.lots, key=lambda al: al.lot.number):
@@ -463,19 +307,19 @@ def _report_application(application, questions, styles, width) -> list:
         rows.append([application_lot.lot.label, outcome.label if outcome else "Not decided",
                      percent(outcome.quality_percent) if outcome else "",
                      (outcome.reasons or "None") if outcome else ""])
-    flowables.append(_table(rows, [w * width for w in (0.28, 0.18, 0.1, 0.44)], styles, right_columns=(2,)))
+    flowables.append(common.table(rows, [w * width for w in (0.28, 0.18, 0.1, 0.44)], styles, right_columns=(2,)))
     return flowables
 
 
 def _report_tier_table(lot, styles, width) -> list:
     awards = outcomes.tier_table(lot)
     tiers = "no tiers" if not lot.tiers else f"{lot.tiers} tier{'s' if lot.tiers != 1 else ''}"
-    flowables = [_para(f"{lot.label} ({tiers})", styles["h3"])]
+    flowables = [common.para(f"{lot.label} ({tiers})", styles["h3"])]
     if not awards:
-        flowables.append(_para("No provider is tiered on this lot yet.", styles["body"]))
+        flowables.append(common.para("No provider is tiered on this lot yet.", styles["body"]))
         return flowables
     first = awards[0]
-    flowables.append(_para(
+    flowables.append(common.para(
         f"Weighting: {first.quality_weight}% quality, {first.cost_weight}% cost. Lowest weekly price on the lot: "
         f"{money(first.lowest_price)}. Calculated {format_datetime(first.calculated_at)}.", styles["body"]))
     rows = [["Rank", "Tier", "Provider", "Quality score", "Quality component", "Weekly price", "Lowest price",
@@ -485,6 +329,6 @@ def _report_tier_table(lot, styles, width) -> list:
                      percent(award.quality_percent), figure(award.quality_component), money(award.weekly_price),
                      money(award.lowest_price), figure(award.cost_component), figure(award.total),
                      award.tied_with or ""])
-    flowables.append(_table(rows, [w * width for w in (0.05, 0.05, 0.2, 0.09, 0.1, 0.1, 0.1, 0.1, 0.07, 0.14)],
+    flowables.append(common.table(rows, [w * width for w in (0.05, 0.05, 0.2, 0.09, 0.1, 0.1, 0.1, 0.1, 0.07, 0.14)],
                             styles, right_columns=(3, 4, 5, 6, 7, 8)))
     return flowables

@@ -14,7 +14,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
-from evaluation.documents import MARGIN, PORTAL_NAME, _build, _details, _para, _styles, _table, money
+from portal.documents import common
+from portal.documents.common import MARGIN, PORTAL_NAME, money
 from portal.models import Placement
 from portal.timezone import format_date, format_datetime
 
@@ -53,13 +54,13 @@ def _cost_table(placement: Placement, styles, width) -> Table:
         rows.append([cost.description, signed_money(cost.weekly_amount), cost.timescale or "For the whole placement",
                      format_date(cost.review_date) or "None"])
     rows.append(["Total weekly cost", money(placement.weekly_cost), "", ""])
-    return _table(rows, [w * width for w in (0.44, 0.18, 0.22, 0.16)], styles, right_columns=(1,),
+    return common.table(rows, [w * width for w in (0.44, 0.18, 0.22, 0.16)], styles, right_columns=(1,),
                   bold_rows=(len(rows) - 1,))
 
 
 def _signature_block(party: str, name: str, styles, width) -> Table:
-    rows = [[_para(f"Signed for {name} ({party})", styles["small_bold"]), ""]]
-    rows += [[_para(label, styles["small"]), ""] for label in ("Name", "Position", "Signature", "Date")]
+    rows = [[common.para(f"Signed for {name} ({party})", styles["small_bold"]), ""]]
+    rows += [[common.para(label, styles["small"]), ""] for label in ("Name", "Position", "Signature", "Date")]
     table = Table(rows, colWidths=[width * 0.25, width * 0.55], rowHeights=[None, 9 * mm, 9 * mm, 12 * mm, 9 * mm],
                   hAlign="LEFT")
     table.setStyle(TableStyle([
@@ -73,7 +74,7 @@ def _signature_block(party: str, name: str, styles, width) -> Table:
 
 def placement_agreement(placement: Placement, *, issued_at: datetime) -> bytes:
     """The authority's copy of the individual placement agreement, as PDF bytes."""
-    styles = _styles()
+    styles = common.styles()
     width = A4[0] - 2 * MARGIN
     referral = placement.referral
     child = referral.child
@@ -81,27 +82,27 @@ def placement_agreement(placement: Placement, *, issued_at: datetime) -> bytes:
     provider_name = placement.provider_name
 
     story = [
-        _para(authority, styles["letterhead"]),
-        _para(PORTAL_NAME, styles["letterhead_sub"]),
+        common.para(authority, styles["letterhead"]),
+        common.para(PORTAL_NAME, styles["letterhead_sub"]),
         Spacer(1, 2 * mm),
-        _para("Individual placement agreement", styles["title"]),
-        _details([
+        common.para("Individual placement agreement", styles["title"]),
+        common.details([
             ("Agreement reference", placement.agreement_reference),
             ("Referral", referral.reference),
             ("Issued", format_date(issued_at)),
             ("Placing authority", authority),
             *_provider_lines(placement),
         ], width, styles),
-        _para("The child", styles["h2"]),
-        _para("This section identifies the child. It is for the placing authority and the provider's registered "
+        common.para("The child", styles["h2"]),
+        common.para("This section identifies the child. It is for the placing authority and the provider's registered "
               "manager only: do not share it further.", styles["body"]),
-        _details([
+        common.details([
             ("Name", child.full_name + (f" (known as {child.known_as})" if child.known_as else "")),
             ("Date of birth", format_date(child.date_of_birth)),
             ("Case number", child.case_number),
         ], width, styles),
-        _para("The placement", styles["h2"]),
-        _details([
+        common.para("The placement", styles["h2"]),
+        common.details([
             ("Start date", format_date(placement.start_date)),
             ("Where the child will live", placement.location_area),
             ("In the authority's own area", _yes_no(placement.in_home_area)),
@@ -109,23 +110,23 @@ def placement_agreement(placement: Placement, *, issued_at: datetime) -> bytes:
             ("Placed on the framework", _yes_no(placement.on_framework)),
             ("Quality-assurance visit due", format_datetime(placement.qa_visit_due_at) or "Not required"),
         ], width, styles),
-        _para("Placement cost", styles["h2"]),
-        _para("The weekly cost of the placement, line by line. Each additional cost is paid for its timescale and "
-              "reviewed on its review date.", styles["body"]),
+        common.para("Placement cost", styles["h2"]),
+        common.para("The weekly cost of the placement, line by line. Each additional cost is paid for its timescale "
+                    "and reviewed on its review date.", styles["body"]),
         _cost_table(placement, styles, width),
         Spacer(1, 3 * mm),
-        _details([
+        common.details([
             ("Total weekly cost", money(placement.weekly_cost)),
             ("Cost approved by", f"{placement.budget_holder_name} (budget holder), on "
                                  f"{format_date(placement.budget_approved_on)}"),
         ], width, styles),
         KeepTogether([
-            _para("Signatures", styles["h2"]),
-            _para(f"{authority} and {provider_name} agree to the placement on the terms above.", styles["body"]),
+            common.para("Signatures", styles["h2"]),
+            common.para(f"{authority} and {provider_name} agree to the placement on the terms above.", styles["body"]),
             _signature_block("the placing authority", authority, styles, width), Spacer(1, 6 * mm),
             _signature_block("the provider", provider_name, styles, width)]),
     ]
-    return _build(story, pagesize=A4, title=f"Individual placement agreement {placement.agreement_reference}",
+    return common.build(story, pagesize=A4, title=f"Individual placement agreement {placement.agreement_reference}",
                   author=authority, subject=f"Placement with {provider_name}",
                   footer=f"{placement.agreement_reference}: individual placement agreement. Contains the child's "
                          "personal details.")

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from evaluation.engine import (
+from portal.scoring import (
     EngineError,
     TierEntry,
     TierRow,

@@ -19,7 +19,7 @@ from fractions import Fraction
 
 import pytest
 
-from evaluation.documents import evaluation_report, outcome_letter
+from portal.documents.evaluation import evaluation_report, outcome_letter
 from portal.extensions import db
 from portal.services import applications, outcomes
 from tests.factories import complete_application, evaluate, second_evaluator
