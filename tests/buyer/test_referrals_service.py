@@ -11,7 +11,7 @@ from portal.errors import DomainError, InvalidTransition, NotFound
 from portal.extensions import db
 from portal.models import AuditEvent, BidInvitation, Notification, OutboxMessage, Referral, ReferralRound
 from portal.services import referrals
-from portal.services.referrals import ReferralInvalid, default_deadline
+from portal.services.referrals import ReferralInvalid, default_deadline, drafting, rounds
 from portal.timezone import local_datetime
 from tests.factories import (
     CHILD_CASE_NUMBER,
@@ -69,9 +69,9 @@ def test_a_draft_gets_a_reference_that_says_nothing_of_the_child(world, clock):
 
 def test_a_reference_taken_in_the_same_instant_is_retried(world, clock, monkeypatch):
     taken = draft_referral(world, clock)
-    real = referrals._next_reference
+    real = drafting._next_reference
     answers = iter([taken.reference])
-    monkeypatch.setattr(referrals, "_next_reference", lambda dps: next(answers, None) or real(dps))
+    monkeypatch.setattr(drafting, "_next_reference", lambda dps: next(answers, None) or real(dps))
     again = draft_referral(world, clock)
     assert again.reference == "T-DPS-R0002"
     assert db.session.scalar(db.select(db.func.count(Referral.id))) == 2
@@ -579,21 +579,21 @@ def test_run_due_goes_on_when_one_referral_fails(world, clock, monkeypatch):
     admit(world.provider_a, world.lots[0], clock=clock)
     bad = published_referral(world, clock, deadline=later(clock, hours=1))
     good = published_referral(world, clock, deadline=later(clock, hours=2))
-    real = referrals._close_round
+    real = rounds._close_round
 
     def flaky(round_, now):
         if round_.referral_id == bad.id:
             raise RuntimeError("a broken record")
         return real(round_, now)
 
-    monkeypatch.setattr(referrals, "_close_round", flaky)
+    monkeypatch.setattr(rounds, "_close_round", flaky)
     clock.advance(hours=3)
     done = referrals.run_due(clock.now())
     bad_round = db.session.scalars(db.select(ReferralRound).where(ReferralRound.referral_id == bad.id)).one()
     assert done == [f"failed to close referral round {bad_round.id}",
                     f"closed referral {good.reference} round 1 (tier 1)"]
     assert bad_round.closed_at is None
-    monkeypatch.setattr(referrals, "_close_round", real)
+    monkeypatch.setattr(rounds, "_close_round", real)
     assert referrals.run_due(clock.now()) == [f"closed referral {bad.reference} round 1 (tier 1)"]
 
 

@@ -1,0 +1,133 @@
+"""Referrals: a member authority's request for a child's placement, checked for anything that identifies the
+child, published to the providers of a lot tier by tier, and closed, re-opened, exhausted or withdrawn.
+
+The package, one module a concept: `drafting` (the fields, drafts, funding and the anonymity guard), `access`
+(who may see which referral, the authority's lists), `invitations` (the tier cascade's next tier and the opening
+of a round to its providers), `publishing` (publishing and withdrawing), `rounds` (closing rounds at their
+deadlines, re-opening to the next tier, exhaustion) and `anonymised` (what providers see). Other modules use
+the names below, from the package.
+
+The API, for the other modules (every `now` is naive UTC; every change commits, with its audit event):
+
+    create(officer, *, lot, fields: dict, child: dict, now) -> Referral          # a draft
+    update(officer, referral, *, fields: dict, child: dict, now) -> Referral     # drafts only
+    record_funding(officer, referral, *, approved_by: str, approved_on: date, now)
+    check(referral) -> dict[field, list[anonymity.Finding]]                     # empty: nothing identifies the child
+    default_deadline(needed_by: str, now) -> datetime
+    publish(officer, referral, now, *, deadline: datetime | None = None) -> ReferralRound
+    reopen_to_next_tier(officer, referral, *, deadline, now) -> ReferralRound
+    mark_exhausted(officer, referral, now); withdraw(officer, referral, reason, now)
+    run_due(now) -> list[str]                                                    # closes rounds; idempotent
+    get_for_authority(user, referral_id) -> Referral          # NotFound unless an officer of its authority
+    invitation_for(user, referral_id) -> BidInvitation        # NotFound unless the user's provider was invited
+    anonymised(referral) -> AnonymisedReferral                # all a provider may see
+    for_authority(user, *, now, status=None, page=1, per_page=25) -> Pagination of Referral
+    received_counts(referral_ids) -> dict[int, int]; status_counts(user, now) -> {"draft"|"open"|"closed": int}
+    next_tier(referral) -> int | None; skipped_tiers(referral, round) -> list[int]
+    eligible_memberships(referral, tier) -> list[LotMembership]; invitees_preview(referral) -> (tier, memberships)
+    invitations_of(referral) -> list[BidInvitation]; publication_problems(referral, now) -> list[str]
+    problems(lot, fields, child, now) -> dict[field, message]; dpss_for(user); lot_for(user, lot_id) -> Lot
+
+`fields` holds the referral's own columns by name (see FIELD_NAMES), already typed: ints, `date`, `Decimal`,
+bools, option codes, and lists of codes for the multiple-choice fields. `child` holds first_names, surname,
+known_as, date_of_birth and case_number. Validation problems come back all at once as `ReferralInvalid`
+(a DomainError whose `errors` maps each field to its message).
+
+`anonymised(referral, now=None)`: the AnonymisedReferral's `sections` gives its fields as (heading, [(label, text)])
+in the Placements Data Standard's groups, for pages and documents; `status` is set only when `now` is given.
+
+tests/factories.py: admit(provider_user, lot, *, tier=1, caution=False, clock) -> LotMembership;
+referral_fields(**overrides) -> dict; child_details(**overrides) -> dict (the canary identity: CHILD_FIRST_NAMES
+"Kestrel", CHILD_SURNAME "Quennell-Abara", CHILD_DATE_OF_BIRTH 2010-03-14, CHILD_CASE_NUMBER "CN-48213-Q");
+draft_referral(world, clock, *, lot=None, child=None, **field_overrides) (by world.member_officer; `child` is a dict
+of overrides of the private part); published_referral(world, clock, *, lot=None, deadline=None, child=None,
+**field_overrides) (admit providers first; funding recorded; deadline None: the default for the urgency).
+"""
+
+from portal.services.referrals.access import (
+    dpss_for,
+    for_authority,
+    get_for_authority,
+    invitation_for,
+    invitations_of,
+    is_officer_of,
+    lot_for,
+    received_counts,
+    status_counts,
+)
+from portal.services.referrals.anonymised import (
+    AnonymisedReferral,
+    anonymised,
+)
+from portal.services.referrals.drafting import (
+    BOOLEANS,
+    CHILD_FIELDS,
+    FIELD_NAMES,
+    FREE_TEXT_FIELDS,
+    MAX_INDICATIVE_PRICE,
+    ReferralInvalid,
+    check,
+    create,
+    london_today,
+    parse_money,
+    private_details,
+    problems,
+    record_funding,
+    update,
+)
+from portal.services.referrals.invitations import (
+    eligible_memberships,
+    invitees_preview,
+    next_tier,
+    skipped_tiers,
+)
+from portal.services.referrals.publishing import (
+    default_deadline,
+    publication_problems,
+    publish,
+    withdraw,
+)
+from portal.services.referrals.rounds import (
+    mark_exhausted,
+    reopen_to_next_tier,
+    run_due,
+)
+
+__all__ = [
+    "anonymised",
+    "AnonymisedReferral",
+    "BOOLEANS",
+    "check",
+    "CHILD_FIELDS",
+    "create",
+    "default_deadline",
+    "dpss_for",
+    "eligible_memberships",
+    "FIELD_NAMES",
+    "for_authority",
+    "FREE_TEXT_FIELDS",
+    "get_for_authority",
+    "invitation_for",
+    "invitations_of",
+    "invitees_preview",
+    "is_officer_of",
+    "london_today",
+    "lot_for",
+    "mark_exhausted",
+    "MAX_INDICATIVE_PRICE",
+    "next_tier",
+    "parse_money",
+    "private_details",
+    "problems",
+    "publication_problems",
+    "publish",
+    "received_counts",
+    "record_funding",
+    "ReferralInvalid",
+    "reopen_to_next_tier",
+    "run_due",
+    "skipped_tiers",
+    "status_counts",
+    "update",
+    "withdraw",
+]

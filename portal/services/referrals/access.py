@@ -1,0 +1,125 @@
+"""Who may see which referral, and the lists of an authority's referrals."""
+
+from datetime import datetime
+
+from sqlalchemy.orm import selectinload
+
+from portal.errors import NotFound
+from portal.extensions import db
+from portal.models import (
+    Bid,
+    BidInvitation,
+    Dps,
+    DpsMember,
+    Lot,
+    Referral,
+    ReferralRound,
+    User,
+)
+from portal.models.bid import SUBMITTED as BID_SUBMITTED
+from portal.models.referral import (
+    AWARDED,
+    CLOSED,
+    DRAFT,
+    EXHAUSTED,
+    OPEN,
+    STATUS_LABELS,
+    WITHDRAWN,
+)
+from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
+
+
+def is_officer_of(user: User, referral: Referral) -> bool:
+    return user.has_role(COMMISSIONING_OFFICER) and user.organisation_id == referral.authority_id
+
+
+def get_for_authority(user: User, referral_id: int) -> Referral:
+    """A referral of the user's own authority; NotFound for anyone else, whatever id they type."""
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or not is_officer_of(user, referral):
+        raise NotFound()
+    return referral
+
+
+def invitation_for(user: User, referral_id: int) -> BidInvitation:
+    """The invitation of the user's provider to bid for the referral; NotFound if it was not invited."""
+    if not user.has_role(PROVIDER_USER):
+        raise NotFound()
+    invitation = db.session.scalar(db.select(BidInvitation).where(
+        BidInvitation.referral_id == referral_id, BidInvitation.provider_id == user.organisation_id))
+    if invitation is None:
+        raise NotFound()
+    return invitation
+
+
+def dpss_for(user: User):
+    """The DPSs an officer may refer to: those the authority leads or is a member of, with their lots."""
+    org_id = user.organisation_id
+    return db.session.scalars(
+        db.select(Dps).where(db.or_(Dps.lead_authority_id == org_id,
+                                    Dps.id.in_(db.select(DpsMember.dps_id).where(DpsMember.authority_id == org_id))))
+        .options(selectinload(Dps.lots)).order_by(Dps.name)).all()
+
+
+def lot_for(user: User, lot_id: int) -> Lot:
+    """A lot of a DPS the officer may refer to; NotFound otherwise."""
+    lot = db.session.get(Lot, lot_id)
+    if lot is None or not user.has_role(COMMISSIONING_OFFICER) or not _may_refer_to(user, lot):
+        raise NotFound()
+    return lot
+
+
+def _status_clause(status: str, now: datetime):
+    latest_deadline = (db.select(db.func.max(ReferralRound.deadline))
+                       .where(ReferralRound.referral_id == Referral.id).scalar_subquery())
+    live = db.and_(Referral.withdrawn_at.is_(None), Referral.awarded_at.is_(None), Referral.exhausted_at.is_(None))
+    return {
+        WITHDRAWN: Referral.withdrawn_at.is_not(None),
+        AWARDED: db.and_(Referral.withdrawn_at.is_(None), Referral.awarded_at.is_not(None)),
+        EXHAUSTED: db.and_(Referral.withdrawn_at.is_(None), Referral.awarded_at.is_(None),
+                           Referral.exhausted_at.is_not(None)),
+        DRAFT: db.and_(live, Referral.published_at.is_(None)),
+        OPEN: db.and_(live, Referral.published_at.is_not(None), latest_deadline > now),
+        CLOSED: db.and_(live, Referral.published_at.is_not(None),
+                        db.or_(latest_deadline <= now, latest_deadline.is_(None))),
+    }[status]
+
+
+def for_authority(user: User, *, now: datetime, status: str | None = None, page: int = 1, per_page: int = 25):
+    """The authority's referrals, newest first, optionally of one status; a Pagination."""
+    query = (db.select(Referral).where(Referral.authority_id == user.organisation_id)
+             .options(selectinload(Referral.child), selectinload(Referral.lot), selectinload(Referral.rounds))
+             .order_by(Referral.created_at.desc(), Referral.id.desc()))
+    if status in STATUS_LABELS:
+        query = query.where(_status_clause(status, now))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def status_counts(user: User, now: datetime) -> dict[str, int]:
+    """How many of the authority's referrals are drafts, open and closed awaiting a decision."""
+    base = db.select(db.func.count(Referral.id)).where(Referral.authority_id == user.organisation_id)
+    return {status: db.session.scalar(base.where(_status_clause(status, now))) for status in (DRAFT, OPEN, CLOSED)}
+
+
+def invitations_of(referral: Referral) -> list[BidInvitation]:
+    """The referral's invitations in the order sent, with their providers."""
+    return db.session.scalars(db.select(BidInvitation).where(BidInvitation.referral_id == referral.id)
+                              .options(selectinload(BidInvitation.provider))
+                              .order_by(BidInvitation.id)).all()
+
+
+def received_counts(referral_ids: list[int]) -> dict[int, int]:
+    """How many bids (not withdrawn) each referral has received: a count only, allowed before the deadline."""
+    if not referral_ids:
+        return {}
+    rows = db.session.execute(
+        db.select(Bid.referral_id, db.func.count(Bid.id))
+        .where(Bid.referral_id.in_(referral_ids), Bid.status == BID_SUBMITTED)
+        .group_by(Bid.referral_id))
+    return {referral_id: count for referral_id, count in rows}
+
+
+def _may_refer_to(officer: User, lot: Lot) -> bool:
+    dps = lot.dps
+    return dps.lead_authority_id == officer.organisation_id or any(
+        member.authority_id == officer.organisation_id for member in dps.members)

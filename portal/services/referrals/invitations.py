@@ -1,0 +1,147 @@
+"""Inviting providers: which tier of the lot is next, who in it may be invited, and opening a round to them
+with their invitations and e-mails."""
+
+from datetime import datetime
+
+from flask import url_for
+from sqlalchemy.orm import selectinload
+from werkzeug.routing import BuildError
+
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.models import (
+    BidInvitation,
+    Lot,
+    LotMembership,
+    Organisation,
+    Referral,
+    ReferralRound,
+    User,
+)
+from portal.models.referral import (
+    MORE_THAN_5_DAYS,
+    TODAY,
+    WITHIN_5_DAYS,
+)
+from portal.models.user import PROVIDER_USER
+from portal.services import mail
+from portal.timezone import format_datetime
+
+INVITABLE_MEMBERSHIP = ("admitted", "place_with_caution")
+BARRED_PROVIDER = ("suspended", "terminated")
+CAUTION = "place_with_caution"
+URGENCY_PHRASES = {TODAY: "today", WITHIN_5_DAYS: "within 5 days", MORE_THAN_5_DAYS: "in more than 5 days"}
+
+
+def _tiers(lot: Lot) -> list[int | None]:
+    return list(range(1, lot.tiers + 1)) if lot.tiers else [None]
+
+
+def eligible_memberships(referral: Referral, tier: int | None) -> list[LotMembership]:
+    """Providers on the referral's lot in the tier (every tier when None) who may be invited now and were not
+    invited before: admitted or to be placed with caution, neither suspended nor terminated."""
+    invited = db.select(BidInvitation.provider_id).where(BidInvitation.referral_id == referral.id)
+    query = (db.select(LotMembership).join(Organisation, Organisation.id == LotMembership.provider_id)
+             .where(LotMembership.lot_id == referral.lot_id, LotMembership.status.in_(INVITABLE_MEMBERSHIP),
+                    db.or_(Organisation.provider_status.is_(None),
+                           Organisation.provider_status.not_in(BARRED_PROVIDER)),
+                    LotMembership.provider_id.not_in(invited))
+             .options(selectinload(LotMembership.provider))
+             .order_by(LotMembership.tier, Organisation.name, LotMembership.id))
+    if tier is not None:
+        query = query.where(LotMembership.tier == tier)
+    return db.session.scalars(query).all()
+
+
+def _first_tier_with_providers(referral: Referral, after: int | None) -> tuple[int | None, list[LotMembership]]:
+    """The next tier (after `after`) with someone to invite, and who; (None, []) when none is left."""
+    for tier in _tiers(referral.lot):
+        if tier is not None and after is not None and tier <= after:
+            continue
+        memberships = eligible_memberships(referral, tier)
+        if memberships:
+            return tier, memberships
+    return None, []
+
+
+def next_tier(referral: Referral) -> int | None:
+    """The tier a re-opening would invite, or None when every tier has been approached."""
+    current = referral.current_round
+    if current is None or current.tier is None:
+        return None
+    tier, _ = _first_tier_with_providers(referral, current.tier)
+    return tier
+
+
+def invitees_preview(referral: Referral) -> tuple[int | None, list[LotMembership]]:
+    """Who publishing (or re-opening) would invite now: the tier and the memberships."""
+    current = referral.current_round
+    if current is None:
+        return _first_tier_with_providers(referral, None)
+    if current.tier is None:
+        return None, []
+    return _first_tier_with_providers(referral, current.tier)
+
+
+def skipped_tiers(referral: Referral, round_: ReferralRound) -> list[int]:
+    """Tiers passed over before this round because nobody in them could be invited."""
+    if round_.tier is None:
+        return []
+    earlier = [r.tier for r in referral.rounds if r.number < round_.number and r.tier is not None]
+    return list(range((max(earlier) if earlier else 0) + 1, round_.tier))
+
+
+def _provider_link(referral: Referral) -> str:
+    try:
+        return url_for("supplier.referral", referral_id=referral.id)
+    except BuildError:  # the providers' pages are not registered (a bare app in a script)
+        return f"/provider/referrals/{referral.id}"
+
+
+def _officer_link(referral: Referral) -> str:
+    try:
+        return url_for("buyer.referral", referral_id=referral.id)
+    except BuildError:
+        return f"/authority/referrals/{referral.id}"
+
+
+def _invite_message(referral: Referral, round_: ReferralRound) -> tuple[str, str]:
+    """The invitation e-mail: the reference, lot, age, urgency and deadline only, never who the child is."""
+    subject = f"Referral {referral.reference}: invitation to bid by {format_datetime(round_.deadline)}"
+    body = (f"You are invited to bid for referral {referral.reference} on {referral.dps.name}, {referral.lot.label}: "
+            f"a young person aged {referral.age_years}, placement needed {URGENCY_PHRASES[referral.needed_by]}. "
+            f"Bids close on {format_datetime(round_.deadline)}. Read the referral and send your bid in the portal.")
+    return subject, body
+
+
+def _open_round(officer: User, referral: Referral, *, tier: int | None, memberships: list[LotMembership],
+                deadline: datetime, now: datetime) -> ReferralRound:
+    round_ = ReferralRound(referral=referral, number=len(referral.rounds) + 1, tier=tier, opened_at=now,
+                           opened_by_id=officer.id, deadline=deadline)
+    db.session.add(round_)
+    subject, body = _invite_message(referral, round_)
+    link = _provider_link(referral)
+    for membership in memberships:
+        provider = membership.provider
+        caution = membership.status == CAUTION or provider.provider_status == CAUTION
+        db.session.add(BidInvitation(referral=referral, round=round_, provider_id=provider.id, tier=membership.tier,
+                                     place_with_caution=caution, invited_at=now))
+        for user in provider.users:
+            if user.active and user.has_role(PROVIDER_USER):
+                mail.notify(user, subject=subject, body=body, at=now, link=link)
+    return round_
+
+
+def _invited(round_: ReferralRound, memberships: list[LotMembership], skipped: list[int]) -> str:
+    count = len(memberships)
+    text = (f"{round_.label.lower()}: {count} provider{'s' if count != 1 else ''} invited, bids close "
+            f"{format_datetime(round_.deadline)}")
+    return text + (f"; tiers with nobody to invite: {', '.join(map(str, skipped))}" if skipped else "")
+
+
+def _require_deadline(deadline: datetime | None, now: datetime) -> datetime:
+    if deadline is None:
+        raise DomainError("Enter the deadline for bids", field="deadline")
+    if deadline <= now:
+        raise DomainError("The deadline for bids must be in the future", field="deadline")
+    return deadline
