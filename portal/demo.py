@@ -324,7 +324,7 @@ def _evaluate_first_window(window: EntryWindow, admin: User, people: dict[str, U
         checker = people[plan["evaluators"][0]]
         checked_at = closed + timedelta(days=5, hours=number)
         for gate, (passed, evidence) in evaluations.suggested_gates(application).items():
-            evaluations.record_gate(checker, application, gate, passed, evidence, checked_at)
+            evaluations.record_gate(checker, application, gate, passed is not False, evidence, checked_at)
         for referee in application.referees:
             if plan["concern"] and referee is application.referees[-1]:
                 evaluations.record_reference(checker, application, referee.id, UNSATISFACTORY, plan["concern"],
