@@ -103,7 +103,8 @@ def _render_provider(provider, *, failed=None, document_form=None, referee_form=
         "buyer/off_framework/provider.html", provider=provider, failed=failed,
         document_form=document_form or DocumentForm(formdata=None),
         referee_form=referee_form or RefereeForm(formdata=None), reference_forms=reference_forms,
-        references_taken_up=off_framework.references_taken_up(provider),
+        references_taken_up=off_framework.references_taken_up(provider), evidence=off_framework.evidence_of(provider),
+        missing_evidence=off_framework.missing_evidence(provider),
         minimum_references=off_framework.MINIMUM_REFERENCES, outcome_label=off_framework.outcome_label,
         size_label=uploads.size_label), 400 if failed is not None else 200
 
@@ -121,8 +122,8 @@ def off_framework_document_upload(provider_id):
         upload = request.files.get("file")
         try:
             document = off_framework.upload_document(
-                current_user, provider, title=form.title.data or "", filename=upload.filename if upload else "",
-                data=upload.read() if upload else b"", now=now())
+                current_user, provider, kind=form.kind.data, title=form.title.data or "",
+                filename=upload.filename if upload else "", data=upload.read() if upload else b"", now=now())
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -208,6 +209,8 @@ def _provider_choices(providers) -> list:
         notes = [provider.local_authority_area]
         if provider.place_with_caution:
             notes.append("place with caution")
+        if off_framework.missing_evidence(provider):
+            notes.append("evidence missing")
         labels.append((provider.id, f"{provider.name} ({', '.join(notes)})"))
     return choices(labels)
 
@@ -223,7 +226,8 @@ def _render_off_framework(referral, *, search_form=None, placement_form=None):
         not_exhausted=off_framework.not_exhausted_reason(referral, moment),
         placement=awards.placement_of(referral), providers=providers,
         references_taken_up=off_framework.references_taken_up, minimum_references=off_framework.MINIMUM_REFERENCES,
-        search_form=search_form or SearchForm(formdata=None), placement_form=placement_form), 400 if failed else 200
+        missing_evidence=off_framework.missing_evidence, search_form=search_form or SearchForm(formdata=None),
+        placement_form=placement_form), 400 if failed else 200
 
 
 @blueprint.route("/referrals/<int:referral_id>/off-framework", methods=["GET", "POST"])

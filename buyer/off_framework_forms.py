@@ -26,6 +26,7 @@ from portal.forms import (
     record_id,
 )
 from portal.models.organisation import OFSTED_RATINGS
+from portal.models.placement import DOCUMENT_KINDS
 from portal.services.off_framework import REFERENCE_OUTCOMES
 
 COST_LINES = 5  # lines offered on the placement form: the core fee and up to four additional costs
@@ -59,8 +60,11 @@ class ProviderForm(FlaskForm):
 
 
 class DocumentForm(FlaskForm):
+    kind = RadioField("What is the document?", widget=GovRadioInput(), choices=choices(list(DOCUMENT_KINDS.items())),
+                      validators=[DataRequired("Choose what the document is")])
     title = StringField("Title", widget=GovTextInput(), validators=[Length(max=200)],
-                        description="For example, Ofsted inspection report March 2026")
+                        description="Needed for another document, like Insurance certificate 2026; optional for the "
+                                    "evidence named above")
     file = FileField("File", widget=GovFileInput(), description="PDF, DOCX, ODT, XLSX or CSV, up to 10 MB")
     upload = SubmitField("Upload document", widget=GovSubmitInput())
 

@@ -152,6 +152,7 @@ def _render_application(application, status=200, **context):
         suggested=evaluations.suggested_gates(application), clock=evaluations.decision_clock(application, moment),
         state=evaluations.evaluation_state(application), evaluators=evaluators,
         allocated={a.evaluator_id for a in application.allocations},
+        conflicted=evaluations.conflicted_evaluator_ids([e.id for e in evaluators], application.provider_id),
         can_allocate=current_user.has_role(ADMINISTRATOR),
         moderation_open=evaluations.moderation_open(application),
         satisfactory=SATISFACTORY, unsatisfactory=UNSATISFACTORY, **context), status
@@ -210,8 +211,8 @@ def gates(application_id):
     application = _application(application_id)
     gate = request.form.get("gate", "")
     try:
-        evaluations.record_gate(current_user, application, gate, request.form.get("passed") == "yes",
-                                request.form.get("evidence", ""), now())
+        passed = {"yes": True, "no": False}.get(request.form.get("passed", ""))
+        evaluations.record_gate(current_user, application, gate, passed, request.form.get("evidence", ""), now())
     except DomainError as error:
         db.session.rollback()
         return _render_application(application, 400, errors=[{"text": error.message, "href": f"#gate-{gate}"}])
@@ -255,11 +256,19 @@ def moderate(application_id):
     if not evaluations.moderation_open(application) and application.moderated_at is None:
         flash("Moderation opens when every allocated evaluator has submitted their scores", "error")
         return redirect(url_for("evaluation.application", application_id=application.id))
-    values, errors, problem = {}, {}, None
+    values, errors, problem, chosen = {}, {}, None, {}
     if request.method == "POST":
-        values = _marks_from_form()
+        chosen = {key.removeprefix("reason-choice-"): value for key, value in request.form.items()
+                  if key.startswith("reason-choice-")}
+        for question_id, (score, written) in _marks_from_form().items():
+            try:
+                reason = evaluations.chosen_reason(application, question_id, chosen.get(str(question_id), ""),
+                                                   written)
+            except DomainError as error:
+                errors[question_id], reason = error.message, written
+            values[question_id] = (score, reason)
         try:
-            errors = evaluations.moderate(current_user, application, values, now())
+            errors = errors or evaluations.moderate(current_user, application, values, now())
         except DomainError as error:
             db.session.rollback()
             problem = error.message
@@ -274,4 +283,6 @@ def moderate(application_id):
     status = 400 if errors or problem else 200
     return render_template("evaluation/moderate.html", application=application, values=values, errors=errors,
                            problem=problem, agreed=agreed, spread=spread, by_evaluator=by_evaluator,
+                           starts=evaluations.moderation_starts(application), chosen=chosen,
+                           written={qid: request.form.get(f"reason-{qid}", "") for qid in values},
                            gap=application.window.dps.moderation_gap), status

@@ -324,7 +324,7 @@ def _evaluate_first_window(window: EntryWindow, admin: User, people: dict[str, U
         checker = people[plan["evaluators"][0]]
         checked_at = closed + timedelta(days=5, hours=number)
         for gate, (passed, evidence) in evaluations.suggested_gates(application).items():
-            evaluations.record_gate(checker, application, gate, passed, evidence, checked_at)
+            evaluations.record_gate(checker, application, gate, passed is not False, evidence, checked_at)
         for referee in application.referees:
             if plan["concern"] and referee is application.referees[-1]:
                 evaluations.record_reference(checker, application, referee.id, UNSATISFACTORY, plan["concern"],
@@ -468,13 +468,22 @@ def _make_referrals(moment: datetime, *, sefton_officer: User, tameside_officer:
 
 
 def _off_framework_list(officer: User, today: date):
-    """Sefton's own list: a provider vetted ten weeks ago, with its two references and its registration."""
+    """Sefton's own list: a provider vetted ten weeks ago, with the evidence asked of it (its Ofsted report,
+    statement of purpose, young people's guide and pricing schedule), its registration and its two references."""
     added = _at(today - timedelta(days=75), 10, 15)
     provider = off_framework.create(officer, off_framework.ProviderDetails(
         name="Dune Light Supported Living Ltd", local_authority_area="Sefton", contact_name="Gemma Rowntree",
         email="gemma.rowntree@dunelight.example.org", telephone="0151 496 0471", ofsted_urn="2750031",
         services="Self-contained studio flats for young people aged 16 to 18 in a staffed building, with visiting "
                  "key-work from 6 to 20 hours a week and staff on call overnight."), added)
+    evidence = (("ofsted_report", "Ofsted inspection report, June 2026", "dune-light-ofsted-report.pdf"),
+                ("statement_of_purpose", "Statement of purpose 2026", "dune-light-statement-of-purpose.pdf"),
+                ("childrens_guide", "Young people's guide", "dune-light-young-peoples-guide.pdf"),
+                ("pricing_schedule", "Pricing schedule 2026-27", "dune-light-pricing-schedule.pdf"))
+    for number, (kind, title, filename) in enumerate(evidence):
+        off_framework.upload_document(officer, provider, kind=kind, title=title, filename=filename,
+                                      data=_pdf(f"Dune Light Supported Living Ltd: {title}"),
+                                      now=added + timedelta(minutes=5 + number))
     off_framework.upload_document(officer, provider, title="Ofsted registration certificate",
                                   filename="dune-light-registration.pdf",
                                   data=_pdf("Dune Light Supported Living Ltd: Ofsted registration"),

@@ -254,7 +254,8 @@ def _published(application_id: int):
 def outcome(application_id):
     application = _published(application_id)
     return render_template("supplier/outcome.html", application=application,
-                           tier_lines=outcomes.own_tier_lines(application),
+                           tier_lines=outcomes.published_tier_lines(application),
+                           current_lines=outcomes.own_tier_lines(application), retiered_since=outcomes.retiered_since,
                            scores=sorted(application.moderated_scores, key=lambda m: m.question.number))
 
 

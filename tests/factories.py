@@ -127,7 +127,8 @@ def evaluate(application, evaluators, clock, *, scores=None, moderator=None, ref
         evaluations.submit_scores(evaluator, application, now)
     moderator = moderator or evaluators[0]
     for gate, (passed, evidence) in evaluations.suggested_gates(application).items():
-        evaluations.record_gate(moderator, application, gate, passed and gates_pass, evidence, now)
+        # Where the record suggests nothing (no Ofsted rating yet), the evaluator checked and found a pass.
+        evaluations.record_gate(moderator, application, gate, passed is not False and gates_pass, evidence, now)
     for referee in application.referees:
         evaluations.record_reference(moderator, application, referee.id, reference, "Taken up by telephone", now)
     errors = evaluations.moderate(moderator, application, marks, now)

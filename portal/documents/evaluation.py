@@ -2,7 +2,8 @@
 
 outcome_letter
     The provider's letter for one application once the window's outcomes are published: the outcome
-    on each lot applied for, the quality score, the tier and rank, the moderated score and feedback
+    on each lot applied for, the quality score, the tier and rank as they were at publication (the
+    same letter, however often it is downloaded), the moderated score and feedback
     for every question, and the reasons where the provider was not admitted. It names no other
     provider and shows no other provider's score.
 
@@ -44,7 +45,7 @@ def outcome_letter(application, *, issued_at: datetime) -> bytes:
     provider = application.provider
     width = A4[0] - 2 * MARGIN
     outcomes_by_lot = {outcome.lot_id: outcome for outcome in application.outcomes}
-    tier_lines = outcomes.own_tier_lines(application)
+    tier_lines = outcomes.published_tier_lines(application)  # as published: later re-tiering changes no letter
 
     address = [provider.name, provider.registered_office or "", provider.postcode or ""]
     story = [

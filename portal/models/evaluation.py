@@ -158,9 +158,13 @@ class LotOutcome(db.Model):
     outcome: Mapped[str] = mapped_column(String(30))
     quality_percent: Mapped[Decimal] = mapped_column(Numeric(9, 4))
     reasons: Mapped[str] = mapped_column(Text, default="")
+    # The provider's line of the lot's tier table as it stood when the outcome was published: the letter and
+    # the outcome page keep showing it after later windows re-tier the lot.
+    published_award_id: Mapped[int | None] = mapped_column(ForeignKey("tier_award.id"))
 
     application = relationship("Application", back_populates="outcomes")
     lot = relationship("Lot")
+    published_award = relationship("TierAward")
 
     @property
     def label(self) -> str:
@@ -199,3 +203,4 @@ class TierAward(db.Model):
 
     lot = relationship("Lot")
     provider = relationship("Organisation")
+    window = relationship("EntryWindow")

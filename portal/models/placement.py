@@ -120,6 +120,18 @@ class OffFrameworkProvider(db.Model):
                             cascade="all, delete-orphan")
 
 
+# The evidence an authority asks of a provider before adding it to its off-framework list (Leicestershire's
+# off-framework process), beside two local-authority references. The Ofsted report only where one applies.
+OFF_FRAMEWORK_EVIDENCE = {
+    "ofsted_report": "Current Ofsted report",
+    "statement_of_purpose": "Statement of purpose (or 16+ equivalent)",
+    "childrens_guide": "Children's guide (or 16+ equivalent)",
+    "pricing_schedule": "Pricing schedule",
+}
+OTHER_DOCUMENT = "other"
+DOCUMENT_KINDS = {**OFF_FRAMEWORK_EVIDENCE, OTHER_DOCUMENT: "Another document"}
+
+
 class OffFrameworkDocument(db.Model):
     """Evidence about an off-framework provider (Ofsted report, insurance...), stored like application files."""
 
@@ -127,6 +139,7 @@ class OffFrameworkDocument(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("off_framework_provider.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30), default=OTHER_DOCUMENT, server_default=OTHER_DOCUMENT)
     title: Mapped[str] = mapped_column(String(200))
     original_filename: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -137,6 +150,10 @@ class OffFrameworkDocument(db.Model):
     uploaded_at: Mapped[datetime]
 
     provider = relationship("OffFrameworkProvider", back_populates="documents")
+
+    @property
+    def kind_label(self) -> str:
+        return DOCUMENT_KINDS.get(self.kind, DOCUMENT_KINDS[OTHER_DOCUMENT])
 
 
 class OffFrameworkReferee(db.Model):

@@ -93,6 +93,14 @@ def own_allocation(user: User, application: Application) -> Allocation | None:
     return next((a for a in application.allocations if a.evaluator_id == user.id), None)
 
 
+def conflicted_evaluator_ids(evaluator_ids: list[int], provider_id: int) -> set[int]:
+    """Which of these evaluators have declared a conflict of interest with the provider (one query)."""
+    if not evaluator_ids:
+        return set()
+    return set(db.session.scalars(db.select(ConflictOfInterest.evaluator_id).where(
+        ConflictOfInterest.provider_id == provider_id, ConflictOfInterest.evaluator_id.in_(evaluator_ids))))
+
+
 def lead_evaluators(lead_id: int) -> list[User]:
     from portal.models import UserRole
 
@@ -236,8 +244,9 @@ def scores_visible_to(user: User, application: Application) -> list[Allocation]:
 
 # Gates, references and clarifications ----------------------------------------------------------
 
-def suggested_gates(application: Application) -> dict[str, tuple[bool, str]]:
-    """What the record shows for each gate, for the evaluator to confirm."""
+def suggested_gates(application: Application) -> dict[str, tuple[bool | None, str]]:
+    """What the record shows for each gate, for the evaluator to confirm: pass (True), fail (False), or
+    None where the record cannot say, which the evaluator must then decide."""
     from portal.services.applications import required_evidence
 
     documents = {doc.kind: doc for doc in application.documents}
@@ -248,13 +257,19 @@ def suggested_gates(application: Application) -> dict[str, tuple[bool, str]]:
     return {
         "documents": (not missing, "All required documents were received" if not missing
                       else "Missing: " + ", ".join(missing)),
-        "ofsted": (provider.ofsted_rating != "Inadequate",
-                   f"Ofsted {provider.ofsted_urn}: {provider.ofsted_rating or 'no rating recorded'}"
-                   if provider.ofsted_urn else "Not registered with Ofsted"),
+        "ofsted": _suggested_ofsted(provider),
         "insurance": (bool(insurance and insurance.expires_on and insurance.expires_on > closes.date()),
                       f"Cover ends {format_date(insurance.expires_on)}" if insurance and insurance.expires_on
                       else "No insurance certificate"),
     }
+
+
+def _suggested_ofsted(provider: Organisation) -> tuple[bool | None, str]:
+    """Without a rating on record the gate cannot be suggested either way: the evaluator checks Ofsted."""
+    if not provider.ofsted_rating:
+        registration = f"Ofsted {provider.ofsted_urn}" if provider.ofsted_urn else "Not registered with Ofsted"
+        return None, f"{registration}: no rating on record"
+    return provider.ofsted_rating != "Inadequate", f"Ofsted {provider.ofsted_urn}: {provider.ofsted_rating}"
 
 
 def _require_evaluator(user: User, application: Application) -> None:
@@ -264,11 +279,13 @@ def _require_evaluator(user: User, application: Application) -> None:
         raise DomainError("This application has been moderated and can no longer change")
 
 
-def record_gate(user: User, application: Application, gate: str, passed: bool, evidence: str,
+def record_gate(user: User, application: Application, gate: str, passed: bool | None, evidence: str,
                 now: datetime) -> None:
     _require_evaluator(user, application)
     if gate not in GATES:
         raise NotFound()
+    if passed is None:
+        raise DomainError(f"Choose whether '{GATES[gate]}' is a pass or a fail", field=f"gate-{gate}")
     if not evidence.strip():
         raise DomainError(f"Give the evidence for '{GATES[gate]}'", field=f"gate-{gate}")
     row = next((g for g in application.gates if g.gate == gate), None)
@@ -392,6 +409,57 @@ def score_spread(application: Application) -> dict[int, tuple[int, int]]:
             low, high = spread.get(score.question_id, (score.score, score.score))
             spread[score.question_id] = (min(low, score.score), max(high, score.score))
     return spread
+
+
+@dataclass(frozen=True)
+class ReasonChoice:
+    """An evaluator's reason for a question, offered to the moderator as the starting feedback."""
+
+    allocation_id: int
+    evaluator_name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ModerationStart:
+    """Where moderation of a question starts: the evaluators' score where they all gave the same one (None
+    where they differ), their reasons to choose from, and the reason chosen to begin with (only where they
+    agree)."""
+
+    score: int | None
+    choices: list[ReasonChoice]
+    chosen: int | None
+
+
+def moderation_starts(application: Application) -> dict[int, ModerationStart]:
+    """The starting point of moderation for each question, by question id."""
+    submitted = [allocation for allocation in application.allocations if allocation.is_submitted]
+    marks = {(allocation.id, score.question_id): score for allocation in submitted for score in allocation.scores}
+    starts = {}
+    for question in application.window.question_set.questions:
+        given = [(allocation, marks[allocation.id, question.id]) for allocation in submitted
+                 if (allocation.id, question.id) in marks]
+        choices = [ReasonChoice(allocation.id, allocation.evaluator.name, score.reason) for allocation, score in given]
+        scores = {score.score for _, score in given}
+        agreed = scores.pop() if given and len(given) == len(submitted) and len(scores) == 1 else None
+        starts[question.id] = ModerationStart(score=agreed, choices=choices,
+                                              chosen=choices[0].allocation_id if agreed is not None else None)
+    return starts
+
+
+def chosen_reason(application: Application, question_id: int, choice: str, written: str) -> str:
+    """The moderator's feedback for a question: the evaluator's reason they chose, or what they wrote. Both at
+    once is refused, so that nothing typed is dropped unseen."""
+    for allocation in application.allocations:
+        if allocation.is_submitted and str(allocation.id) == choice:
+            score = next((s for s in allocation.scores if s.question_id == question_id), None)
+            if score is None:
+                break
+            if written.strip():
+                raise DomainError(f"Question {score.question.number}: choose \u201cWrite the feedback\u201d to use "
+                                  f"what you wrote, or empty the box to use {allocation.evaluator.name}'s reason")
+            return score.reason
+    return written
 
 
 def _quality_percent(question_set, agreed: dict[int, int]):

@@ -5,8 +5,9 @@ Rules kept here:
 - Only the authority's commissioning officers see and change its list; anyone else is told it does not exist.
 - An off-framework search needs the referral EXHAUSTED (every tier approached, no award) and its own funding
   approval; a placement needs that search recorded, a provider from the authority's own list with at least
-  two references taken up, and, for a provider marked "place with caution", the officer's confirmation that
-  they have read the caution note.
+  two references taken up and the evidence asked of it received (its statement of purpose, children's guide
+  and pricing schedule, and its current Ofsted report where it is registered with Ofsted), and, for a
+  provider marked "place with caution", the officer's confirmation that they have read the caution note.
 - A quality-assurance (QA) visit is due within 72 hours of an emergency placement starting, otherwise before
   the placement starts; outstanding visits are the officers' tasks.
 """
@@ -32,6 +33,7 @@ from portal.models import (
     User,
 )
 from portal.models.organisation import OFSTED_RATINGS
+from portal.models.placement import DOCUMENT_KINDS, OFF_FRAMEWORK_EVIDENCE, OTHER_DOCUMENT
 from portal.models.referral import AWARDED, CLOSED, DRAFT, EXHAUSTED, OPEN, WITHDRAWN
 from portal.models.user import COMMISSIONING_OFFICER
 from portal.services import audit, awards, referrals, uploads
@@ -118,12 +120,46 @@ def usable_providers(user: User) -> list[OffFrameworkProvider]:
     """Every provider of the authority's list, for choosing one for a placement."""
     return db.session.scalars(
         db.select(OffFrameworkProvider).where(OffFrameworkProvider.authority_id == _authority_id(user))
-        .options(selectinload(OffFrameworkProvider.referees))
+        .options(selectinload(OffFrameworkProvider.referees), selectinload(OffFrameworkProvider.documents))
         .order_by(OffFrameworkProvider.name, OffFrameworkProvider.id)).all()
 
 
 def references_taken_up(provider: OffFrameworkProvider) -> int:
     return sum(1 for referee in provider.referees if referee.outcome is not None)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One kind of evidence asked of a provider: whether it is needed, and the latest document received."""
+
+    kind: str
+    label: str
+    required: bool
+    document: OffFrameworkDocument | None
+
+    @property
+    def missing(self) -> bool:
+        return self.required and self.document is None
+
+
+def required_evidence(provider: OffFrameworkProvider) -> list[str]:
+    """The kinds of evidence a provider must send: the Ofsted report only where it is registered with Ofsted."""
+    registered = bool(provider.ofsted_urn or provider.ofsted_rating)
+    return [kind for kind in OFF_FRAMEWORK_EVIDENCE if kind != "ofsted_report" or registered]
+
+
+def evidence_of(provider: OffFrameworkProvider) -> list[Evidence]:
+    """Each kind of evidence, received or not, with the latest document of that kind."""
+    required = required_evidence(provider)
+    latest = {}
+    for document in provider.documents:  # in upload order: the last of a kind is the latest
+        latest[document.kind] = document
+    return [Evidence(kind, label, kind in required, latest.get(kind)) for kind, label in OFF_FRAMEWORK_EVIDENCE.items()]
+
+
+def missing_evidence(provider: OffFrameworkProvider) -> list[str]:
+    """The labels of the evidence still to come, in the order it is asked for."""
+    return [evidence.label for evidence in evidence_of(provider) if evidence.missing]
 
 
 def outcome_label(referee: OffFrameworkReferee) -> str:
@@ -251,16 +287,22 @@ def update(officer: User, provider: OffFrameworkProvider, details: ProviderDetai
 
 
 def upload_document(officer: User, provider: OffFrameworkProvider, *, title: str, filename: str, data: bytes,
-                    now: datetime) -> OffFrameworkDocument:
-    """Keep a document about the provider (its Ofsted report, insurance...). Its type is read from its content."""
+                    now: datetime, kind: str = OTHER_DOCUMENT) -> OffFrameworkDocument:
+    """Keep a document about the provider: one of the kinds of evidence asked of it (its title is then optional)
+    or another document (insurance...). Its file type is read from its content."""
     if provider.authority_id != _authority_id(officer):
         raise NotFound()
-    title = _required(title, "Enter a title for the document, like Ofsted report 2026", "title")
+    if kind not in DOCUMENT_KINDS:
+        raise DomainError("Choose what the document is", field="kind")
+    if kind != OTHER_DOCUMENT and not (title or "").strip():
+        title = OFF_FRAMEWORK_EVIDENCE[kind]
+    title = _required(title, "Enter a title for the document, like Insurance certificate 2026", "title")
     if len(title) > 200:
         raise DomainError("Enter a title of no more than 200 characters", field="title")
     file_type = uploads.check(data, filename)
     stored_name = uploads.store(data)
-    document = OffFrameworkDocument(title=title, original_filename=filename[:255], stored_name=stored_name,
+    document = OffFrameworkDocument(kind=kind, title=title, original_filename=filename[:255],
+                                    stored_name=stored_name,
                                     file_type=file_type, size_bytes=len(data), sha256=uploads.sha256(data),
                                     uploaded_by_id=officer.id, uploaded_at=now)
     provider.documents.append(document)
@@ -269,7 +311,8 @@ def upload_document(officer: User, provider: OffFrameworkProvider, *, title: str
         db.session.flush()
         audit.record(at=now, actor=officer, action="off_framework.document_uploaded", entity=provider,
                      summary=f"{title} uploaded for off-framework provider {provider.name}",
-                     after={"title": title, "filename": document.original_filename, "sha256": document.sha256})
+                     after={"kind": kind, "title": title, "filename": document.original_filename,
+                            "sha256": document.sha256})
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -522,6 +565,13 @@ def _require_references(provider: OffFrameworkProvider) -> None:
                           f"least {MINIMUM_REFERENCES} before placing a child there.", field="provider_id")
 
 
+def _require_evidence(provider: OffFrameworkProvider) -> None:
+    missing = missing_evidence(provider)
+    if missing:
+        raise DomainError(f"{provider.name} has evidence missing: {', '.join(missing)}. Upload it before placing "
+                          "a child there.", field="provider_id")
+
+
 def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, cost_lines: list[CostLine],
           start_date: date | None, location_area: str, budget_holder: str, approved_on: date | None,
           caution_acknowledged: bool = False, now: datetime) -> Placement:
@@ -533,6 +583,7 @@ def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, 
     if reason:
         raise DomainError(reason)
     _require_references(provider)
+    _require_evidence(provider)
     if provider.place_with_caution and not caution_acknowledged:
         raise DomainError(f"{provider.name} is marked place with caution: confirm you have read its caution note "
                           f"(\u201c{provider.caution_note}\u201d)", field="caution_acknowledged")

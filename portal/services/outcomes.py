@@ -42,8 +42,11 @@ def publish(admin: User, window: EntryWindow, now: datetime) -> None:
         touched_lots.update(outcome.lot_id for outcome in application.outcomes if outcome.is_admitted)
     window.outcomes_published_at, window.outcomes_published_by_id = now, admin.id
     db.session.flush()
+    awards = {}
     for lot in db.session.scalars(db.select(Lot).where(Lot.id.in_(touched_lots)).order_by(Lot.number)):
-        recalculate_tiers(lot, window, now)
+        awards.update(((award.lot_id, award.provider_id), award) for award in recalculate_tiers(lot, window, now))
+    for application in applications:
+        _keep_published_awards(application, awards)
     for application in applications:
         for user in application.provider.users:
             if user.is_active:
@@ -55,6 +58,13 @@ def publish(admin: User, window: EntryWindow, now: datetime) -> None:
                  summary=f"{window.dps.reference} {window.label}: outcomes published",
                  after={"applications": len(applications), "lots_retiered": sorted(touched_lots)})
     db.session.commit()
+
+
+def _keep_published_awards(application: Application, awards: dict[tuple[int, int], TierAward]) -> None:
+    """The snapshot of each admitted lot's tier line at publication, which later re-tiering leaves alone."""
+    for outcome in application.outcomes:
+        if outcome.is_admitted:
+            outcome.published_award = awards.get((outcome.lot_id, application.provider_id))
 
 
 def _admit(application: Application, now: datetime) -> None:
@@ -141,6 +151,20 @@ def tier_table(lot: Lot) -> list[TierAward]:
         db.select(TierAward).where(TierAward.lot_id == lot.id, TierAward.current.is_(True))
         .options(selectinload(TierAward.provider))
         .order_by(TierAward.rank, TierAward.id)).all()
+
+
+def published_tier_lines(application: Application) -> dict[int, TierAward]:
+    """The provider's line in each lot's tier table as it was when this application's outcome was published,
+    by lot id: what its outcome letter says, however the lot has been re-tiered since."""
+    return {outcome.lot_id: outcome.published_award for outcome in application.outcomes
+            if outcome.published_award is not None}
+
+
+def retiered_since(published: TierAward | None, current: TierAward | None) -> bool:
+    """Whether the provider's tier or rank on the lot has changed since the outcome was published."""
+    if published is None or current is None:
+        return False
+    return (published.tier, published.rank) != (current.tier, current.rank)
 
 
 def own_tier_lines(application: Application) -> dict[int, TierAward]:

@@ -184,12 +184,22 @@ def test_evaluators_score_moderate_and_publish_and_the_provider_reads_its_outcom
     expect(page.get_by_role("heading", level=1, name="Moderation: Alpha Care")).to_be_visible()
     side_by_side = page.get_by_role("table", name="Evaluators' scores side by side")
     expect(side_by_side).to_contain_text(MARKS[1][1][1])
+    # Both evaluators passed question 3: moderation starts from that result and the first evaluator's reason.
+    agreed = page.get_by_role("group", name="Question 3", exact=True)
+    expect(agreed.get_by_label("Agreed result: pass (1) or fail (0)")).to_have_value("1")
+    expect(agreed.get_by_role("radio", name="Use Ada Admin's reason")).to_be_checked()
+    differing = page.get_by_role("group", name="Question 1", exact=True)
+    expect(differing.get_by_label("Agreed score, 0 to 5")).to_have_value("")
+    expect(differing.get_by_role("radio")).to_have_count(3)
+    for radio in differing.get_by_role("radio").all():
+        expect(radio).not_to_be_checked()
     accessible("moderation form")
     screenshot("evaluation-moderation")
     for number in MARKS:
         mark, reason = MARKS[number][2]
         group = page.get_by_role("group", name=f"Question {number}", exact=True)
         group.get_by_role("textbox").first.fill(str(mark))
+        group.get_by_role("radio", name="Write the feedback").check()
         group.get_by_label(f"Reason and feedback for question {number}").fill(reason)
     page.get_by_role("button", name="Record moderation and decide").click()
     success(page, "Alpha Care: moderated. Outcome: Admitted")

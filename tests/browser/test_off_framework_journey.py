@@ -1,7 +1,7 @@
 """An officer whose emergency referral has exhausted the framework builds the authority's off-framework list (a
-provider, its Ofsted report, two references, one unsatisfactory), records the funding for an off-framework search,
-places the child (after confirming the caution note), sees the placement marked off framework, and records the QA
-visit due within 72 hours. Every page is checked with axe."""
+provider, the evidence asked of it, two references, one unsatisfactory), records the funding for an off-framework
+search, places the child (after confirming the caution note), sees the placement marked off framework, and records
+the QA visit due within 72 hours. Every page is checked with axe."""
 
 import re
 from types import SimpleNamespace
@@ -59,12 +59,24 @@ def test_officer_places_a_child_off_framework(page: Page, live_portal, accessibl
     expect(page.get_by_role("alert", name="Success")).to_contain_text("Harbour Homes added to your off-framework list")
     accessible("provider added")
 
-    # Its Ofsted report and two references, one of them unsatisfactory.
-    page.get_by_label("Title").fill("Ofsted report 2026")
-    page.get_by_label("File", exact=True).set_input_files(report)
-    page.get_by_role("button", name="Upload document").click()
-    expect(page.get_by_role("alert", name="Success")).to_contain_text("Ofsted report 2026 uploaded")
-    accessible("document uploaded")
+    # The evidence asked of it, each shown missing until it arrives, then two references, one unsatisfactory.
+    evidence = {"Current Ofsted report": "Ofsted report 2026",
+                "Statement of purpose (or 16+ equivalent)": "",
+                "Children's guide (or 16+ equivalent)": "Young people's guide",
+                "Pricing schedule": ""}
+    listed = page.locator("#evidence + p + .govuk-summary-list")
+    for kind in evidence:
+        expect(listed.locator(".govuk-summary-list__row").filter(has_text=kind)).to_contain_text("Missing")
+    expect(page.get_by_text("Upload the evidence still missing before placing a child")).to_be_visible()
+    for kind, title in evidence.items():
+        page.get_by_role("radio", name=kind, exact=True).check()
+        page.get_by_label("Title").fill(title)
+        page.get_by_label("File", exact=True).set_input_files(report)
+        page.get_by_role("button", name="Upload document").click()
+        expect(page.get_by_role("alert", name="Success")).to_contain_text(f"{title or kind} uploaded")
+        expect(listed.locator(".govuk-summary-list__row").filter(has_text=kind)).to_contain_text("Received")
+        accessible(f"evidence uploaded: {kind}")
+    expect(page.get_by_text("Upload the evidence still missing before placing a child")).to_have_count(0)
     for authority, name, email in (("Wirral Council", "Wyn Wirral", "wyn@wirral.example.org"),
                                    ("Sefton Council", "Sam Sefton", "sam@sefton.example.org")):
         page.get_by_label("Local authority", exact=True).fill(authority)

@@ -1,6 +1,7 @@
 """The officers' off-framework pages: messages, nothing lost on refusal, other authorities' records hidden."""
 
 import csv
+import html
 import io
 import re
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ import pytest
 from portal.extensions import db
 from portal.models import OffFrameworkProvider, OffFrameworkReferee, Placement, PlacementCost, Referral
 from portal.services import off_framework
+from portal.timezone import format_date
 from tests.buyer.test_off_framework_service import (
     awarded_referral,
     details,
@@ -18,6 +20,7 @@ from tests.buyer.test_off_framework_service import (
     exhausted_referral,
     provider_with_references,
     searched_referral,
+    upload_evidence,
 )
 from tests.factories import PDF
 from tests.portal.test_auth_routes import assert_form_not_sent, csrf_sign_in, csrf_token_of
@@ -91,8 +94,8 @@ def test_documents_are_uploaded_and_downloaded_by_the_authoritys_officers_only(w
     provider = off_framework.create(world.member_officer, details(), clock.now())
     client = sign_in(world.member_officer)
     url = f"/authority/off-framework-providers/{provider.id}/documents"
-    response = client.post(url, data={"title": "Ofsted report", "file": (io.BytesIO(PDF), "ofsted.pdf")},
-                           content_type="multipart/form-data")
+    response = client.post(url, data={"kind": "other", "title": "Ofsted report",
+                                      "file": (io.BytesIO(PDF), "ofsted.pdf")}, content_type="multipart/form-data")
     assert response.status_code == 302
     page = text_of(client.get(response.headers["Location"]))
     assert "Ofsted report uploaded" in page
@@ -109,7 +112,8 @@ def test_a_refused_upload_says_why_and_keeps_the_title(world, clock, sign_in):
     provider = off_framework.create(world.member_officer, details(), clock.now())
     client = sign_in(world.member_officer)
     response = client.post(f"/authority/off-framework-providers/{provider.id}/documents",
-                           data={"title": "Insurance", "file": (io.BytesIO(b"just words"), "insurance.pdf")},
+                           data={"kind": "other", "title": "Insurance",
+                                 "file": (io.BytesIO(b"just words"), "insurance.pdf")},
                            content_type="multipart/form-data")
     assert response.status_code == 400
     page = text_of(response)
@@ -146,14 +150,14 @@ def test_referees_and_references_through_the_pages(world, clock, sign_in):
 
 
 def test_another_authoritys_provider_is_not_found(world, clock, sign_in):
-    provider = provider_with_references(world.member_officer, clock)
+    provider = provider_with_references(world.member_officer, clock, evidence=False)
     referee = provider.referees[0]
     client = sign_in(world.lead_officer)
     base = f"/authority/off-framework-providers/{provider.id}"
     for url in (base, base + "/edit"):
         assert client.get(url).status_code == 404, url
     assert client.post(base + "/edit", data=PROVIDER_FORM).status_code == 404
-    assert client.post(base + "/documents", data={"title": "X", "file": (io.BytesIO(PDF), "x.pdf")},
+    assert client.post(base + "/documents", data={"kind": "other", "title": "X", "file": (io.BytesIO(PDF), "x.pdf")},
                        content_type="multipart/form-data").status_code == 404
     assert client.post(base + "/referees", data={"authority_name": "A", "contact_name": "B",
                                                  "email": "b@a.example.org"}).status_code == 404
@@ -424,3 +428,66 @@ def test_placements_and_tasks_query_count(world, clock, sign_in, url):
     assert_constant(sign_in(world.member_officer), url,
                     lambda start, stop: add_placements(world, clock, template, start, stop),
                     shows=lambda index: f"IPA-QC-{index:03d}")
+
+
+# The evidence asked of a provider ----------------------------------------------------------------------------
+
+def evidence_rows(page: str) -> dict[str, str]:
+    """The provider page's evidence list: each kind's label and what is shown for it, as text."""
+    section = page.split('id="evidence"', 1)[1].split('id="documents"', 1)[0]
+    rows = re.findall(r'<dt class="govuk-summary-list__key">\s*(.*?)\s*</dt>\s*<dd class="govuk-summary-list__value">'
+                      r'(.*?)</dd>', section, re.S)
+    return {html.unescape(key): " ".join(html.unescape(re.sub(r"<[^>]+>", " ", value)).split())
+            for key, value in rows}
+
+
+def test_the_provider_page_shows_each_piece_of_evidence_received_or_missing(world, clock, sign_in):
+    provider = off_framework.create(world.member_officer, details(), clock.now())
+    client = sign_in(world.member_officer)
+    url = f"/authority/off-framework-providers/{provider.id}"
+    assert evidence_rows(text_of(client.get(url))) == {
+        "Current Ofsted report": "Missing", "Statement of purpose (or 16+ equivalent)": "Missing",
+        "Children's guide (or 16+ equivalent)": "Missing", "Pricing schedule": "Missing"}
+    assert ("Upload the evidence still missing before placing a child with this provider: Current Ofsted report, "
+            "Statement of purpose (or 16+ equivalent), Children&#39;s guide (or 16+ equivalent), Pricing schedule."
+            ) in text_of(client.get(url))
+
+    refused = client.post(f"{url}/documents", data={"title": "", "file": (io.BytesIO(PDF), "sop.pdf")},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 400 and "Choose what the document is" in text_of(refused)
+    response = client.post(f"{url}/documents", data={"kind": "statement_of_purpose", "title": "",
+                                                      "file": (io.BytesIO(PDF), "sop.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    page = text_of(client.get(url))
+    assert "Statement of purpose (or 16+ equivalent) uploaded" in html.unescape(page)
+    rows = evidence_rows(page)
+    assert rows["Statement of purpose (or 16+ equivalent)"] == (
+        f"Received sop.pdf (Statement of purpose (or 16+ equivalent)) , {format_date(clock.now())}")
+    assert rows["Pricing schedule"] == "Missing"
+
+    # Without an Ofsted registration, no Ofsted report is asked for.
+    unregistered = off_framework.create(world.member_officer, details(name="Quay Lodgings", ofsted_urn="",
+                                                                      ofsted_rating=""), clock.now())
+    rows = evidence_rows(text_of(client.get(f"/authority/off-framework-providers/{unregistered.id}")))
+    assert rows["Current Ofsted report"] == "Not needed No Ofsted registration recorded"
+
+
+def test_a_placement_with_evidence_missing_is_refused_with_what_is_missing(world, clock, sign_in):
+    referral = searched_referral(world, clock)
+    provider = provider_with_references(world.member_officer, clock, evidence=False)
+    upload_evidence(world.member_officer, provider, clock, ["ofsted_report", "statement_of_purpose"])
+    client = sign_in(world.member_officer)
+    url = f"/authority/referrals/{referral.id}/off-framework"
+    page = html.unescape(text_of(client.get(url)))
+    assert (f'<option value="{provider.id}">Northern Homes Ltd (Sefton, evidence missing)</option>') in page
+    assert ("Evidence missing: Northern Homes Ltd (Children's guide (or 16+ equivalent), Pricing schedule)."
+            in " ".join(re.sub(r"<[^>]+>", " ", page).split()))
+    response = client.post(url, data=place_form(provider.id))
+    assert response.status_code == 400
+    assert ("Northern Homes Ltd has evidence missing: Children's guide (or 16+ equivalent), Pricing schedule. "
+            "Upload it before placing a child there.") in html.unescape(text_of(response))
+    assert 'value="Hana Head"' in text_of(response)  # nothing typed is lost
+    assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
+    upload_evidence(world.member_officer, provider, clock, ["childrens_guide", "pricing_schedule"])
+    assert client.post(url, data=place_form(provider.id)).status_code == 302

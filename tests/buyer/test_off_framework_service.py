@@ -1,6 +1,7 @@
 """The off-framework service: each authority's own provider list, the search and placement allowed only once the
 framework is exhausted, and the QA visits that follow."""
 
+import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -24,8 +25,19 @@ def details(**overrides) -> ProviderDetails:
     return ProviderDetails(**values)
 
 
-def provider_with_references(officer, clock, *, outcomes=("satisfactory", "satisfactory"), **overrides):
+def upload_evidence(officer, provider, clock, kinds=None):
+    """The evidence asked of the provider (all of it, unless `kinds` says which), as PDFs."""
+    for kind in off_framework.required_evidence(provider) if kinds is None else kinds:
+        off_framework.upload_document(officer, provider, kind=kind, title="", filename=f"{kind}.pdf", data=PDF,
+                                      now=clock.now())
+
+
+def provider_with_references(officer, clock, *, outcomes=("satisfactory", "satisfactory"), evidence=True,
+                             **overrides):
+    """A provider with two references taken up (or the `outcomes` given) and, unless told not to, its evidence."""
     provider = off_framework.create(officer, details(**overrides), clock.now())
+    if evidence:
+        upload_evidence(officer, provider, clock)
     for number, outcome in enumerate(outcomes, start=1):
         referee = off_framework.add_referee(officer, provider, authority_name=f"Referee Council {number}",
                                             contact_name=f"Ref {number}", email=f"ref{number}@council.example.org",
@@ -620,3 +632,52 @@ def test_an_emergency_placement_starting_years_ahead_is_refused_not_crashed(worl
     with pytest.raises(DomainError, match="The placement must start within two years"):
         off_framework.place(world.member_officer, referral, provider, **args)
     assert db.session.scalar(db.select(db.func.count()).select_from(Placement)) == 0
+
+
+# The evidence asked of an off-framework provider -------------------------------------------------------------
+
+def test_a_placement_waits_for_the_evidence_asked_of_the_provider(world, clock):
+    referral = searched_referral(world, clock)
+    provider = provider_with_references(world.member_officer, clock, evidence=False)
+    off_framework.upload_document(world.member_officer, provider, title="Insurance 2026", filename="cover.pdf",
+                                  data=PDF, now=clock.now())  # another document is no evidence
+    with pytest.raises(DomainError) as refused:
+        off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+    assert refused.value.message == (
+        "Northern Homes Ltd has evidence missing: Current Ofsted report, Statement of purpose (or 16+ equivalent), "
+        "Children's guide (or 16+ equivalent), Pricing schedule. Upload it before placing a child there.")
+    assert refused.value.field == "provider_id"
+    upload_evidence(world.member_officer, provider, clock, ["ofsted_report", "statement_of_purpose",
+                                                            "childrens_guide"])
+    with pytest.raises(DomainError, match="has evidence missing: Pricing schedule. Upload it"):
+        off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+    assert placement_count() == 0
+    upload_evidence(world.member_officer, provider, clock, ["pricing_schedule"])
+    assert off_framework.place(world.member_officer, referral, provider, **place_args(clock)).id
+
+
+def test_the_ofsted_report_is_asked_for_only_where_the_provider_is_registered(world, clock):
+    unregistered = off_framework.create(world.member_officer, details(name="Quay Lodgings", ofsted_urn="",
+                                                                      ofsted_rating=""), clock.now())
+    assert off_framework.required_evidence(unregistered) == ["statement_of_purpose", "childrens_guide",
+                                                             "pricing_schedule"]
+    registered = off_framework.create(world.member_officer, details(ofsted_rating=""), clock.now())
+    assert off_framework.required_evidence(registered)[0] == "ofsted_report"  # a URN without a rating yet
+
+
+def test_evidence_is_named_by_its_kind(world, clock):
+    provider = off_framework.create(world.member_officer, details(), clock.now())
+    document = off_framework.upload_document(world.member_officer, provider, kind="statement_of_purpose", title="",
+                                             filename="sop.pdf", data=PDF, now=clock.now())
+    assert (document.kind, document.title) == ("statement_of_purpose", "Statement of purpose (or 16+ equivalent)")
+    with pytest.raises(DomainError, match="Choose what the document is"):
+        off_framework.upload_document(world.member_officer, provider, kind="passport", title="X", filename="x.pdf",
+                                      data=PDF, now=clock.now())
+    with pytest.raises(DomainError, match="Enter a title"):
+        off_framework.upload_document(world.member_officer, provider, title="", filename="x.pdf", data=PDF,
+                                      now=clock.now())
+    db.session.rollback()
+    assert [d.kind for d in provider.documents] == ["statement_of_purpose"]
+    event = db.session.scalars(db.select(AuditEvent).where(
+        AuditEvent.action == "off_framework.document_uploaded")).one()
+    assert json.loads(event.after)["kind"] == "statement_of_purpose"

@@ -13,7 +13,14 @@ from portal.extensions import db
 from portal.models import Allocation, Application, Clarification, GateResult, LotOutcome, ModeratedScore, Score
 from portal.models.evaluation import ADMITTED
 from portal.services import evaluations
-from tests.evaluation.helpers import after_close, allocate_and_score, apply, marks_for, ready_to_moderate
+from tests.evaluation.helpers import (
+    after_close,
+    allocate_and_score,
+    apply,
+    marks_for,
+    ready_to_moderate,
+    record_findings,
+)
 from tests.factories import complete_application, evaluate, second_evaluator
 from tests.portal.test_query_counts import add_provider, counting, grown
 
@@ -327,7 +334,7 @@ def test_provider_sees_nothing_until_publication_then_only_its_own(world, clock,
     record = {"ofsted": True}
     for gate, (passed, evidence) in evaluations.suggested_gates(alpha).items():
         if gate not in record:
-            evaluations.record_gate(world.admin, alpha, gate, passed, evidence, clock.now())
+            evaluations.record_gate(world.admin, alpha, gate, passed is not False, evidence, clock.now())
     for referee in alpha.referees:
         evaluations.record_reference(world.admin, alpha, referee.id, "satisfactory", "", clock.now())
     feedback = {1: "Excellent safeguarding practice", 2: "Strong independence programme", 3: "Insured"}
@@ -451,3 +458,87 @@ def test_window_page_runs_the_same_queries_for_3_and_10_applications(world, cloc
     assert len(many) == len(few), (
         f"{url}: {len(few)} statements with 3 applications, {len(many)} with 10. Repeated with more rows:\n"
         + "\n".join(f"{count}x {statement}" for statement, count in grown(few, many)))
+
+
+# Issue 10: conflicts marked on the allocation form, the Ofsted gate without a rating, moderation's start ---------
+
+def test_the_allocation_form_marks_a_conflicted_evaluator_and_does_not_offer_them(world, clock, alpha, sign_in):
+    evaluations.declare_conflict(world.evaluator, world.provider_a.organisation, "My sister works there",
+                                 clock.now())
+    second = second_evaluator(world, clock)
+    body = sign_in(world.admin).get(page(alpha)).get_data(as_text=True)
+    offered = re.findall(r'<input class="govuk-checkboxes__input"[^>]*name="evaluators"[^>]*value="(\d+)"', body)
+    assert sorted(int(value) for value in offered) == sorted([world.admin.id, second.id])
+    unavailable = html.unescape(re.search(r'<div class="govuk-inset-text" id="conflicted-evaluators">(.*?)</div>',
+                                          body, re.S).group(1))
+    assert "Not offered, because they have declared a conflict of interest with Alpha Care" in unavailable
+    assert "Eve Evaluator" in unavailable and "Sam Second" not in unavailable
+
+
+def test_the_ofsted_gate_suggests_no_rating_on_record_never_pass_without_a_rating(world, clock, alpha, sign_in):
+    assert alpha.provider.ofsted_urn == "SC123456" and alpha.provider.ofsted_rating is None
+    evaluator = sign_in(world.evaluator)
+    body = evaluator.get(page(alpha)).get_data(as_text=True)
+    card = html.unescape(re.search(r'id="gate-ofsted">(.*?)</form>', body, re.S).group(1))
+    assert "The record suggests neither pass nor fail (Ofsted SC123456: no rating on record)" in card
+    assert "The record shows: pass" not in card
+    assert " checked" not in card  # neither pass nor fail is chosen for the evaluator
+
+    # Posted without a finding, nothing is recorded and the evaluator is asked to choose.
+    response = evaluator.post(f"{page(alpha)}/gates", data={"gate": "ofsted", "evidence": "No rating on record"})
+    assert response.status_code == 400
+    assert "Choose whether 'Ofsted rating not Inadequate' is a pass or a fail" in text(response)
+    assert db.session.scalar(db.select(db.func.count(GateResult.id))) == 0
+
+    # With a rating on record the suggestion follows it.
+    alpha.provider.ofsted_rating = "Good"
+    db.session.commit()
+    card = text(evaluator.get(page(alpha))).split('id="gate-ofsted">', 1)[1].split("</form>", 1)[0]
+    assert "The record shows: pass (Ofsted SC123456: Good)" in card
+
+
+def test_moderation_starts_from_the_score_and_reason_where_the_evaluators_agree(world, clock, alpha, sign_in):
+    after_close(world, clock)
+    evaluations.allocate(world.admin, alpha, [world.admin.id, world.evaluator.id], clock.now())
+    for user, scores, words in ((world.admin, {1: 5, 2: 4}, "Ada"), (world.evaluator, {1: 3, 2: 4}, "Eve")):
+        evaluations.save_scores(user, alpha, marks_for(alpha, scores, reason=f"{words}'s reason"), clock.now())
+        evaluations.submit_scores(user, alpha, clock.now())
+    q1, q2, q3 = alpha.window.question_set.questions
+    admin = sign_in(world.admin)
+    body = admin.get(f"{page(alpha)}/moderate").get_data(as_text=True)
+
+    def score_value(question) -> str:
+        return re.search(rf'<input[^>]*id="score-{question.id}"[^>]*>', body).group(0)
+
+    def chosen(question) -> list[str]:
+        return re.findall(rf'<input class="govuk-radios__input" id="[^"]*" name="reason-choice-{question.id}" '
+                          r'type="radio" value="(\w+)"[^>]* checked', body)
+
+    assert 'value="4"' in score_value(q2) and 'value="1"' in score_value(q3)  # both gave 4, and both passed
+    assert 'value=""' in score_value(q1)  # 5 and 3: nothing agreed yet
+    first = next(a for a in alpha.allocations if a.evaluator_id == world.admin.id)
+    assert chosen(q2) == [str(first.id)] and chosen(q3) == [str(first.id)]
+    assert chosen(q1) == []
+    assert "Use Eve Evaluator's reason" in html.unescape(body) and "Eve's reason for question 1" in html.unescape(body)
+
+    # Accepting the start as it is, with the feedback written for question 1, records the evaluators' reasons.
+    record_findings(alpha, world.admin, clock)
+    eve_allocation = next(a for a in alpha.allocations if a.evaluator_id == world.evaluator.id)
+    # An evaluator's reason chosen and feedback typed as well: refused, and what was typed is kept on the page.
+    response = admin.post(f"{page(alpha)}/moderate", data={
+        f"score-{q1.id}": "4", f"reason-choice-{q1.id}": str(eve_allocation.id), f"reason-{q1.id}": "Typed words",
+        f"score-{q2.id}": "4", f"reason-choice-{q2.id}": str(first.id),
+        f"score-{q3.id}": "1", f"reason-choice-{q3.id}": str(first.id)})
+    assert response.status_code == 400
+    assert ("Question 1: choose \u201cWrite the feedback\u201d to use what you wrote, or empty the box to use "
+            "Eve Evaluator's reason") in text(response)
+    assert "Typed words</textarea>" in text(response)
+    assert db.session.scalar(db.select(db.func.count(ModeratedScore.id))) == 0
+    response = admin.post(f"{page(alpha)}/moderate", data={
+        f"score-{q1.id}": "4", f"reason-choice-{q1.id}": "write", f"reason-{q1.id}": "A clear protocol",
+        f"score-{q2.id}": "4", f"reason-choice-{q2.id}": str(eve_allocation.id), f"reason-{q2.id}": "",
+        f"score-{q3.id}": "1", f"reason-choice-{q3.id}": str(first.id)}, follow_redirects=True)
+    assert "Alpha Care: moderated" in text(response)
+    db.session.expire_all()
+    assert sorted((m.question.number, m.score, m.reason) for m in db.session.scalars(db.select(ModeratedScore))) == [
+        (1, 4, "A clear protocol"), (2, 4, "Eve's reason for question 2"), (3, 1, "Ada's reason for question 3")]

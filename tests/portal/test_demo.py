@@ -182,6 +182,9 @@ def test_demo_emergency_was_placed_off_the_framework_with_its_qa_visit_due(app, 
     placement = awards.placement_of(referral)
     assert not placement.on_framework and placement.off_framework_provider.authority_id == referral.authority_id
     assert off_framework.references_taken_up(placement.off_framework_provider) >= 2
+    assert off_framework.missing_evidence(placement.off_framework_provider) == []
+    assert [e.kind for e in off_framework.evidence_of(placement.off_framework_provider) if e.document] == [
+        "ofsted_report", "statement_of_purpose", "childrens_guide", "pricing_schedule"]
     assert referral.exhausted_at < placement.created_at < now < placement.qa_visit_due_at
     assert placement_agreement.placement_agreement(placement, issued_at=now).startswith(b"%PDF")
     officer = _user(SEFTON_OFFICER)

@@ -11,6 +11,7 @@ and lot 2 (lowest price £1,250):
     Beta  36.00 + 1250/1300 x 40 = 38.46 -> 74.46, rank 2, tier 2
 """
 
+import html
 import re
 import subprocess
 from datetime import timedelta
@@ -22,6 +23,7 @@ import pytest
 from portal.documents.evaluation import evaluation_report, outcome_letter
 from portal.extensions import db
 from portal.services import applications, outcomes
+from portal.timezone import format_date
 from tests.factories import complete_application, evaluate, second_evaluator
 
 # The first line of each lot's name in a table cell (longer names wrap).
@@ -224,3 +226,50 @@ def test_long_feedback_splits_across_pages_with_the_header_repeated(world, clock
 
     report = evaluation_report(world.window, issued_at=clock.now())
     assert "Point 699 of the feedback." in flat(pdf_text(report, tmp_path))
+
+
+def test_the_letter_and_outcome_page_keep_the_tier_as_published_after_a_later_window_retiers(
+        world, clock, published, tmp_path, sign_in):
+    """Published: Alpha is tier 1, rank 1 on lot 1. A later window admits Gamma Lodge, cheaper and as good, and the
+    lot is re-tiered: Alpha is now tier 2, rank 2. Alpha's first letter, downloaded again, still says tier 1."""
+    from portal.services import windows
+    from tests.evaluation.helpers import apply
+    from tests.factories import provider_user
+
+    alpha, _beta = published
+    lot1 = world.lots[0]
+    provider = sign_in(world.provider_a)
+    letter = f"/provider/applications/{alpha.id}/letter.pdf"
+    first_download = pdf_text(provider.get(letter).data, tmp_path)
+    assert "Tier 1, ranked 1" in line_with(first_download, LOT_STARTS[0], "£1,250.00")
+
+    later = windows.next_window(world.dps, clock.now()) or windows.schedule_window(
+        world.dps, opens_at=clock.now() + timedelta(days=1), closes_at=clock.now() + timedelta(days=20),
+        now=clock.now(), actor=world.admin)
+    db.session.commit()
+    clock.set(later.opens_at + timedelta(hours=1))
+    gamma_user = provider_user("Gamma Lodge", "gamma@provider.example.org", clock, urn="SC777777")
+    gamma = apply(gamma_user, later, clock, price="900.00", lots=[lot1])
+    clock.set(later.closes_at + timedelta(days=1))
+    evaluate(gamma, [world.admin, world.evaluator], clock, scores={1: 5, 2: 5})
+    outcomes.publish(world.admin, later, clock.now())
+    assert [(award.provider.name, award.tier, award.rank) for award in outcomes.tier_table(lot1)] == [
+        ("Gamma Lodge", 1, 1), ("Alpha Care", 2, 2), ("Beta Homes", 3, 3)]
+
+    # The first letter again: the tier and rank as published, on both lots, not the current ones.
+    provider = sign_in(world.provider_a)  # weeks later: a new session
+    again = pdf_text(provider.get(letter).data, tmp_path)
+    assert again == first_download
+    for lot_start in LOT_STARTS:
+        assert "Tier 1, ranked 1" in line_with(again, lot_start, "£1,250.00")
+    assert "tier 2" not in again.lower() and "ranked 2" not in again
+
+    # The outcome page shows the same published line, and the current one beside it where it changed.
+    body = html.unescape(provider.get(f"/provider/applications/{alpha.id}/outcome").get_data(as_text=True))
+    rows = re.findall(r'<tr class="govuk-table__row">(.*?)</tr>', body, re.S)
+    lot1_row = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", next(row for row in rows if lot1.label in row)))
+    assert "Tier 1, rank 1" in lot1_row
+    assert (f"Now tier 2, rank 2 : the lot was re-tiered on {format_date(clock.now())}, when the outcomes of "
+            f"{later.label.lower()} were published.") in lot1_row
+    lot2_row = next(row for row in rows if world.lots[1].label in row)
+    assert "Tier 1, rank 1" in re.sub(r"<[^>]+>", "", lot2_row) and "Now tier" not in lot2_row  # not re-tiered
