@@ -95,7 +95,8 @@ def forget_ended_sessions():
     session.clear()
     if ended in ENDED_MESSAGES:
         flash(ENDED_MESSAGES[ended], "info")
-        return redirect(url_for("auth.sign_in", next=request.path))
+        back_to = request.path if request.method == "GET" and request.endpoint != "auth.sign_in" else None
+        return redirect(url_for("auth.sign_in", next=back_to))
     return None
 
 
