@@ -139,9 +139,7 @@ def off_framework_document(document_id):
     if not path.exists():
         abort(404)
     _label, mimetype = uploads.ALLOWED_TYPES[document.file_type]
-    name = document.original_filename
-    if not name.lower().endswith("." + document.file_type):
-        name = f"{name.rsplit('.', 1)[0]}.{document.file_type}"
+    name = uploads.download_name(document.original_filename, document.file_type)
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=name)
 
 

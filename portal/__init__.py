@@ -8,12 +8,15 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from portal.clock import SystemClock
 from portal.config import CONFIGS, check_production_secret
 from portal.extensions import csrf, db, limiter, login_manager, migrate
 from portal.forms import MAX_RECORD_ID
+from portal.rate_limits import SCHEME as DATABASE_LIMITS_SCHEME
+from portal.services import sessions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -36,6 +39,11 @@ def create_app(config_name: str | None = None, *, clock=None, overrides: dict | 
     check_production_secret(app.config)
     _make_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     app.extensions["clock"] = clock or SystemClock()
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or f"{DATABASE_LIMITS_SCHEME}://")
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address is the one the nearest trusted proxy saw; anything further left could be forged.
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(os.path.join(ROOT, "templates")),
@@ -52,6 +60,7 @@ def create_app(config_name: str | None = None, *, clock=None, overrides: dict | 
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    sessions.init_app(app)
     WTFormsHelpers(app)
 
     from portal import auth, cli, shared, templating  # noqa: I001 - blueprints import the app's pieces

@@ -1,10 +1,9 @@
 """Signing in and out, registration, password resets, invitations, and the role checks every
 area uses."""
 
-from datetime import datetime, timedelta
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.clock import now
@@ -28,25 +27,32 @@ from portal.forms import (
 )
 from portal.models import User
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER
-from portal.services import accounts
+from portal.services import accounts, sessions
 
 blueprint = Blueprint("auth", __name__)
 login_manager.login_view = "auth.sign_in"
 login_manager.login_message = "Sign in to see this page"
 login_manager.login_message_category = "info"
+SESSION_TOKEN = "session_token"
 
 
 @login_manager.user_loader
-def load_user(session_id: str):
-    # The session names the user and a fingerprint of their password, so a reset signs out every session.
-    user_id, _, fingerprint = session_id.partition(":")
-    if not (user_id.isdecimal() and user_id.isascii()):
+def load_user(login_id: str):
+    # The cookie names the user, a fingerprint of their password (so a password change signs out every session)
+    # and the token of a session kept on the server (so signing out ends it for good).
+    user_id, _, fingerprint = login_id.partition(":")
+    token = session.get(SESSION_TOKEN)
+    if not (user_id.isdecimal() and user_id.isascii()) or not isinstance(token, str):
+        return None
+    state = sessions.check(token, int(user_id), now())
+    if state != sessions.ACTIVE:
+        g.ended_session = state
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.is_active or fingerprint != user.password_hash[-16:]:
+        sessions.end(token)
         return None
     return user
-
 
 
 def roles_required(*roles: str):
@@ -74,20 +80,23 @@ def require_roles_for_blueprint(bp: Blueprint, *roles: str) -> None:
             abort(403)
 
 
+ENDED_MESSAGES = {
+    sessions.IDLE: "You were signed out because you had not used the portal for a while. Sign in again.",
+    sessions.TOO_OLD: "You were signed out because you signed in more than 12 hours ago. Sign in again.",
+}
+
+
 @blueprint.before_app_request
-def expire_idle_sessions():
-    if not current_user.is_authenticated:
+def forget_ended_sessions():
+    if current_user.is_authenticated or SESSION_TOKEN not in session:
         return None
-    moment = now()
-    last_seen = session.get("last_seen")
-    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
-    if last_seen and moment - datetime.fromisoformat(last_seen) > lifetime:
-        logout_user()
-        session.clear()
-        flash("You were signed out because you had not used the portal for a while. Sign in again.", "info")
-        return redirect(url_for("auth.sign_in", next=request.path))
-    if not last_seen or moment - datetime.fromisoformat(last_seen) > timedelta(minutes=1):
-        session["last_seen"] = moment.isoformat()
+    # The session has ended on the server (signed out, expired, password changed): drop the stale cookie.
+    ended = g.pop("ended_session", None)
+    session.clear()
+    if ended in ENDED_MESSAGES:
+        flash(ENDED_MESSAGES[ended], "info")
+        back_to = request.path if request.method == "GET" and request.endpoint != "auth.sign_in" else None
+        return redirect(url_for("auth.sign_in", next=back_to))
     return None
 
 
@@ -169,9 +178,9 @@ class AcceptInvitationForm(FlaskForm):
 
 def _start_session(user: User) -> None:
     session.clear()
+    session[SESSION_TOKEN] = sessions.start(user.id, now())
     login_user(user)
     session.permanent = True
-    session["last_seen"] = now().isoformat()
 
 
 @blueprint.route("/")
@@ -198,6 +207,9 @@ def sign_in():
 
 @blueprint.route("/sign-out", methods=["POST"])
 def sign_out():
+    token = session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        sessions.end(token)
     logout_user()
     session.clear()
     flash("You have signed out", "success")

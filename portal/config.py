@@ -33,8 +33,12 @@ class Config:
     INVITATION_DAYS = 14
     LOCKOUT_THRESHOLD = 5
     LOCKOUT_MINUTES = 15
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Sessions and rate limits live in the database, or in Redis when REDIS_URL is set. create_app sets
+    # RATELIMIT_STORAGE_URI from it: database:// (portal.rate_limits) or the Redis URL.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
     RATELIMIT_SIGN_IN = "20 per minute"
+    # How many proxies in front of the portal add themselves to X-Forwarded-For; 0 trusts no such header.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
     PAGE_SIZE = 25
     WTF_CSRF_TIME_LIMIT = None
     PRODUCTION = False
@@ -52,6 +56,8 @@ class ProductionConfig(Config):
 class TestingConfig(Config):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    REDIS_URL = ""
+    # Off for the tests that are not about it; tests/portal/test_rate_limits.py turns it on.
     RATELIMIT_ENABLED = False
     FAST_PASSWORD_HASHING = True
     SERVER_NAME = None

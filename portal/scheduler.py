@@ -8,8 +8,9 @@ import logging
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from portal import rate_limits
 from portal.clock import now
-from portal.services import mail, referrals, windows
+from portal.services import accounts, mail, referrals, sessions, windows
 
 log = logging.getLogger("portal.scheduler")
 _app = None
@@ -17,7 +18,7 @@ _app = None
 
 def run_time_events(app=None) -> list[str]:
     """Do everything that has fallen due: windows opening, closing and reminders, referral rounds closing, then
-    e-mail."""
+    e-mail, then clearing out expired sessions and counters."""
     app = app or _app
     with app.app_context(), app.test_request_context(base_url=app.config["PORTAL_BASE_URL"]):
         moment = now()
@@ -26,9 +27,20 @@ def run_time_events(app=None) -> list[str]:
         sent = mail.dispatch_outbox(moment)
         if sent:
             done.append(f"sent {sent} e-mails")
+        done += _clean_up(moment)
     for line in done:
         log.info(line)
     return done
+
+
+def _clean_up(moment) -> list[str]:
+    """Forget sessions, sign-in failures and rate-limit counters that no longer count for anything."""
+    purged = {
+        "expired sessions": sessions.purge_expired(moment),
+        "old sign-in failures": accounts.purge_sign_in_failures(moment),
+        "expired rate-limit counters": rate_limits.purge_expired(),
+    }
+    return [f"deleted {count} {what}" for what, count in purged.items() if count]
 
 
 def run_forever(app, interval_seconds: int = 60) -> None:

@@ -30,8 +30,6 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    failed_sign_ins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     last_sign_in_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime]
     created_at: Mapped[datetime]

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import Dps, DpsMember, Invitation, Organisation, User, UserRole
+from portal.models import Dps, DpsMember, Invitation, Organisation, SignInAddress, User, UserRole
 from portal.models.organisation import PROVIDER
 from portal.models.user import (
     ADMINISTRATOR,
@@ -47,6 +47,7 @@ def _dummy_hash() -> str:
     return _DUMMY_HASHES[cheap]
 
 SIGN_IN_ERROR = "Enter a correct e-mail address and password"
+FAILURES_FORGOTTEN_AFTER = timedelta(days=1)
 
 
 def hash_password(password: str) -> str:
@@ -113,54 +114,111 @@ def register_provider(*, organisation_name: str, ofsted_urn: str | None, registe
     return user
 
 
-def authenticate(email: str, password: str, now: datetime) -> User:
-    """Check a sign-in. Repeated failures lock the account for a while; every failure is audited."""
-    config = current_app.config
-    user = find_user(email)
-    if user is None:
-        try:
-            _hasher().verify(_dummy_hash(), password)
-        except VerifyMismatchError:
-            pass
-        audit.record(at=now, actor=None, actor_label=normalise_email(email)[:254], action="user.sign_in_failed",
-                     entity=None, summary="Sign-in failed: unknown e-mail address")
-        db.session.commit()
-        raise DomainError(SIGN_IN_ERROR)
-    if user.locked_until and user.locked_until > now:
-        audit.record(at=now, actor=user, action="user.sign_in_failed", entity=user,
-                     summary="Sign-in refused: account locked")
-        db.session.commit()
-        raise DomainError(
-            "This account is locked after too many failed sign-ins. "
-            f"Try again after {format_datetime(user.locked_until)}, or reset your password."
-        )
+def _address_hash(email: str) -> str:
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+
+
+def _sign_in_address(email: str) -> SignInAddress | None:
+    return db.session.get(SignInAddress, _address_hash(email), with_for_update=True)
+
+
+def sign_in_record(email: str) -> SignInAddress | None:
+    """The failed sign-ins and any lock of an address, or None if it has none."""
+    return db.session.get(SignInAddress, _address_hash(email), populate_existing=True)
+
+
+def _locked_message(until: datetime) -> str:
+    return ("This account is locked after too many failed sign-ins. "
+            f"Try again after {format_datetime(until)}, or reset your password.")
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    # An unknown address is checked against a throw-away hash, so it takes as long as a real account.
     try:
-        _hasher().verify(user.password_hash, password)
+        return _hasher().verify(user.password_hash if user else _dummy_hash(), password) and user is not None
     except (VerifyMismatchError, InvalidHashError):
-        before = {"failed_sign_ins": user.failed_sign_ins}
-        user.failed_sign_ins += 1
-        audit.record(at=now, actor=user, action="user.sign_in_failed", entity=user,
-                     summary="Sign-in failed: wrong password", before=before,
-                     after={"failed_sign_ins": user.failed_sign_ins})
-        if user.failed_sign_ins >= config["LOCKOUT_THRESHOLD"]:
-            user.locked_until = now + timedelta(minutes=config["LOCKOUT_MINUTES"])
-            user.failed_sign_ins = 0
-            audit.record(at=now, actor=user, action="user.locked", entity=user,
-                         summary=f"Account locked until {format_datetime(user.locked_until)}",
-                         after={"locked_until": user.locked_until})
+        return False
+
+
+def _audit_failure(user: User | None, email: str, now: datetime, summary: str, **changes) -> None:
+    if user is None:
+        audit.record(at=now, actor=None, actor_label=normalise_email(email)[:254], action="user.sign_in_failed",
+                     entity=None, summary=summary, **changes)
+    else:
+        audit.record(at=now, actor=user, action="user.sign_in_failed", entity=user, summary=summary, **changes)
+
+
+def _count_failure(user: User | None, email: str, address: SignInAddress | None, now: datetime) -> None:
+    """Count a wrong password against the address, known or not, and lock it at the threshold."""
+    config = current_app.config
+    if address is None:
+        address = SignInAddress(address_hash=_address_hash(email), failed_sign_ins=0)
+        db.session.add(address)
+    elif address.last_failed_at < now - FAILURES_FORGOTTEN_AFTER:
+        address.failed_sign_ins = 0
+    before = {"failed_sign_ins": address.failed_sign_ins}
+    address.failed_sign_ins += 1
+    address.last_failed_at = now
+    reason = "wrong password" if user else "unknown e-mail address"
+    _audit_failure(user, email, now, f"Sign-in failed: {reason}", before=before,
+                   after={"failed_sign_ins": address.failed_sign_ins})
+    if address.failed_sign_ins >= config["LOCKOUT_THRESHOLD"]:
+        address.locked_until = now + timedelta(minutes=config["LOCKOUT_MINUTES"])
+        address.failed_sign_ins = 0
+        audit.record(at=now, actor=user, actor_label=None if user else normalise_email(email)[:254],
+                     action="user.locked", entity=user,
+                     summary=f"Sign-in locked until {format_datetime(address.locked_until)}",
+                     after={"locked_until": address.locked_until})
+
+
+def authenticate(email: str, password: str, now: datetime) -> User:
+    """Check a sign-in. LOCKOUT_THRESHOLD wrong passwords in a row lock the e-mail address for LOCKOUT_MINUTES,
+    whether or not it has an account, with the same message and the same work done, so the lock cannot tell
+    which addresses have accounts. Every failure is audited."""
+    user = find_user(email)
+    address = _sign_in_address(email)
+    matches = _password_matches(user, password)
+    if address is not None and address.locked_until and address.locked_until > now:
+        _audit_failure(user, email, now, "Sign-in refused: locked after failed sign-ins")
         db.session.commit()
-        raise DomainError(SIGN_IN_ERROR) from None
+        raise DomainError(_locked_message(address.locked_until))
+    if not matches:
+        try:
+            _count_failure(user, email, address, now)
+            db.session.commit()
+        except IntegrityError:
+            # Another worker recorded this address's first failure at the same moment: count on its row.
+            db.session.rollback()
+            _count_failure(user, email, _sign_in_address(email), now)
+            db.session.commit()
+        raise DomainError(SIGN_IN_ERROR)
     if not user.is_active:
-        audit.record(at=now, actor=user, action="user.sign_in_failed", entity=user,
-                     summary="Sign-in refused: account deactivated")
+        _audit_failure(user, email, now, "Sign-in refused: account deactivated")
         db.session.commit()
         raise DomainError("This account has been deactivated. Ask your organisation's administrator.")
-    user.failed_sign_ins = 0
-    user.locked_until = None
+    if address is not None:
+        db.session.delete(address)
     user.last_sign_in_at = now
     audit.record(at=now, actor=user, action="user.sign_in", entity=user, summary="Signed in")
     db.session.commit()
     return user
+
+
+def unlock(email: str) -> None:
+    """Forget the failed sign-ins of an address (after a password reset). The caller commits."""
+    address = _sign_in_address(email)
+    if address is not None:
+        db.session.delete(address)
+
+
+def purge_sign_in_failures(now: datetime) -> int:
+    """Forget failures at addresses that are not locked and have had none for a day, known or not alike."""
+    quiet_since = now - FAILURES_FORGOTTEN_AFTER
+    result = db.session.execute(db.delete(SignInAddress).where(
+        SignInAddress.last_failed_at < quiet_since,
+        (SignInAddress.locked_until.is_(None)) | (SignInAddress.locked_until <= now)))
+    db.session.commit()
+    return result.rowcount
 
 
 # Password resets -------------------------------------------------------------------------------
@@ -209,8 +267,7 @@ def reset_password(token: str, password: str, now: datetime) -> User:
     check_password_strength(password)
     user.password_hash = hash_password(password)
     user.password_changed_at = now
-    user.failed_sign_ins = 0
-    user.locked_until = None
+    unlock(user.email)
     audit.record(at=now, actor=user, action="user.password_reset", entity=user, summary="Password reset by e-mail link")
     db.session.commit()
     return user

@@ -270,8 +270,8 @@ def upload_document(user: User, application: Application, *, kind: str, filename
     if previous is not None:
         before = {"filename": previous.original_filename, "sha256": previous.sha256}
         old_name = previous.stored_name
-    document = Document(kind=kind, original_filename=filename[:255], stored_name=stored_name, file_type=file_type,
-                        size_bytes=len(data), sha256=uploads.sha256(data), expires_on=expires_on,
+    document = Document(kind=kind, original_filename=uploads.display_name(filename), stored_name=stored_name,
+                        file_type=file_type, size_bytes=len(data), sha256=uploads.sha256(data), expires_on=expires_on,
                         uploaded_by_id=user.id, uploaded_at=now)
     try:
         # Every write is in here: a colleague's change or upload of the same kind at the same moment shows at

@@ -301,9 +301,9 @@ def upload_document(officer: User, provider: OffFrameworkProvider, *, title: str
         raise DomainError("Enter a title of no more than 200 characters", field="title")
     file_type = uploads.check(data, filename)
     stored_name = uploads.store(data)
-    document = OffFrameworkDocument(kind=kind, title=title, original_filename=filename[:255],
-                                    stored_name=stored_name,
-                                    file_type=file_type, size_bytes=len(data), sha256=uploads.sha256(data),
+    document = OffFrameworkDocument(kind=kind, title=title, original_filename=uploads.display_name(filename),
+                                    stored_name=stored_name, file_type=file_type, size_bytes=len(data),
+                                    sha256=uploads.sha256(data),
                                     uploaded_by_id=officer.id, uploaded_at=now)
     provider.documents.append(document)
     provider.updated_at = now

@@ -5,6 +5,7 @@ import csv
 import hashlib
 import io
 import secrets
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -60,6 +61,34 @@ def detect_type(data: bytes) -> str | None:
     return None
 
 
+MAX_DISPLAY_NAME = 120
+
+
+def display_name(filename: str) -> str:
+    """The name we keep and offer for download: the last part of what the browser sent (some send a whole
+    path), without control or invisible format characters, and at most MAX_DISPLAY_NAME characters with its
+    extension kept."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(" " if character.isspace() else character for character in name
+                   if unicodedata.category(character) not in ("Cc", "Cf") or character.isspace())
+    name = " ".join(name.split()).strip(". ")
+    if len(name) > MAX_DISPLAY_NAME:
+        stem, dot, extension = name.rpartition(".")
+        if dot and 0 < len(extension) <= 10:
+            name = stem[:MAX_DISPLAY_NAME - len(extension) - 1].rstrip() + "." + extension
+        else:
+            name = name[:MAX_DISPLAY_NAME].rstrip()
+    return name or "document"
+
+
+def download_name(filename: str, file_type: str) -> str:
+    """The name to offer for a stored file, ending in the extension of its real type."""
+    name = display_name(filename)
+    if not name.lower().endswith("." + file_type):
+        name = display_name(f"{name.rsplit('.', 1)[0]}.{file_type}")
+    return name
+
+
 def size_label(size: int) -> str:
     """A byte count for people, rounded down: 10 MB, 100 KB, 200 bytes (never "0 MB")."""
     for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
@@ -73,6 +102,7 @@ def check(data: bytes, filename: str) -> str:
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if not filename:
         raise DomainError("Select a file", field="file")
+    filename = display_name(filename)
     if not data:
         raise DomainError(f"The selected file {filename} is empty", field="file")
     if len(data) > limit:

@@ -119,7 +119,7 @@ def test_wrong_password_and_unknown_address_fail_alike_and_are_audited(world, cl
     failures = audit_actions("user.sign_in_failed")
     assert [(f.actor_id, f.actor_label) for f in failures] == [
         (world.provider_a.id, world.provider_a.email), (None, "nobody@nowhere.example.org")]
-    assert world.provider_a.failed_sign_ins == 1
+    assert accounts.sign_in_record(world.provider_a.email).failed_sign_ins == 1
 
 
 def test_account_locks_after_the_threshold_and_unlocks_after_the_lock_out_time(app, world, clock):
@@ -132,22 +132,62 @@ def test_account_locks_after_the_threshold_and_unlocks_after_the_lock_out_time(a
         clock.advance(seconds=10)
     assert len(audit_actions("user.locked", user)) == 1
     locked_at = clock.now() - timedelta(seconds=10)  # the fifth failure
-    assert user.locked_until == locked_at + timedelta(minutes=minutes)
+    locked_until = accounts.sign_in_record(user.email).locked_until
+    assert locked_until == locked_at + timedelta(minutes=minutes)
 
     # Even the right password is refused while locked, with a message saying until when.
     with pytest.raises(DomainError) as error:
         accounts.authenticate(user.email, PASSWORD, clock.now())
     assert error.value.message == ("This account is locked after too many failed sign-ins. Try again after "
                                    "2 November 2026 at 10:15am, or reset your password.")
-    clock.set(user.locked_until - timedelta(seconds=1))
+    clock.set(locked_until - timedelta(seconds=1))
     with pytest.raises(DomainError, match="^This account is locked"):
         accounts.authenticate(user.email, PASSWORD, clock.now())
 
     clock.set(locked_at + timedelta(minutes=minutes))
     assert accounts.authenticate(user.email, PASSWORD, clock.now()) == user
-    assert user.locked_until is None and user.failed_sign_ins == 0
+    assert accounts.sign_in_record(user.email) is None  # a good sign-in forgets the failures
     # Every failure was audited: five wrong passwords and two refusals while locked.
     assert len(audit_actions("user.sign_in_failed", user)) == threshold + 2
+
+
+def test_every_sign_in_attempt_checks_a_password_hash_known_address_or_not(app, world, clock, monkeypatch):
+    """The work done, and so the time taken, does not tell an account from an unknown address, locked or not."""
+    checks = []
+    hasher = accounts._hasher()
+
+    class CountingHasher:
+        def verify(self, hash_, password):
+            checks.append(hash_)
+            return hasher.verify(hash_, password)
+
+        def __getattr__(self, name):
+            return getattr(hasher, name)
+
+    monkeypatch.setattr(accounts, "_hasher", CountingHasher)
+    for email in (world.provider_a.email, "nobody@nowhere.example.org"):
+        for attempt in range(app.config["LOCKOUT_THRESHOLD"] + 2):  # the last two while locked
+            checks.clear()
+            with pytest.raises(DomainError) as error:
+                accounts.authenticate(email, "wrong password!", clock.now())
+            assert len(checks) == 1, (email, attempt)
+        assert error.value.message.startswith("This account is locked after too many failed sign-ins")
+    assert [event.actor_label for event in audit_actions("user.locked")] == [
+        world.provider_a.email, "nobody@nowhere.example.org"]
+
+
+def test_failures_are_forgotten_after_a_quiet_day_for_accounts_and_unknown_addresses_alike(app, world, clock):
+    threshold = app.config["LOCKOUT_THRESHOLD"]
+    for email in (world.provider_a.email, "nobody@nowhere.example.org"):
+        for _ in range(threshold - 1):
+            with pytest.raises(DomainError, match=f"^{SIGN_IN_ERROR}$"):
+                accounts.authenticate(email, "wrong password!", clock.now())
+    clock.advance(days=1, seconds=1)
+    assert accounts.purge_sign_in_failures(clock.now()) == 2
+    for email in (world.provider_a.email, "nobody@nowhere.example.org"):
+        with pytest.raises(DomainError, match=f"^{SIGN_IN_ERROR}$"):
+            accounts.authenticate(email, "wrong password!", clock.now())
+        assert accounts.sign_in_record(email).failed_sign_ins == 1
 
 
 def test_a_successful_sign_in_resets_the_failure_count(app, world, clock):
@@ -160,7 +200,7 @@ def test_a_successful_sign_in_resets_the_failure_count(app, world, clock):
     for _ in range(threshold - 1):
         with pytest.raises(DomainError):
             accounts.authenticate(user.email, "wrong password!", clock.now())
-    assert user.locked_until is None
+    assert accounts.sign_in_record(user.email).locked_until is None
     assert accounts.authenticate(user.email, PASSWORD, clock.now()) == user
 
 
@@ -235,13 +275,13 @@ def test_password_reset_refuses_a_short_password_and_unlocks_the_account(app, wo
     for _ in range(app.config["LOCKOUT_THRESHOLD"]):
         with pytest.raises(DomainError):
             accounts.authenticate(user.email, "wrong password!", clock.now())
-    assert user.locked_until is not None
+    assert accounts.sign_in_record(user.email).locked_until is not None
     accounts.request_password_reset(user.email, clock.now())
     token = reset_token_sent_to(user.email)
     with pytest.raises(DomainError, match="^Password must be at least 12 characters$"):
         accounts.reset_password(token, "short", clock.now())
     accounts.reset_password(token, NEW_PASSWORD, clock.now())
-    assert user.locked_until is None
+    assert accounts.sign_in_record(user.email) is None
     assert accounts.authenticate(user.email, NEW_PASSWORD, clock.now()) == user
 
 

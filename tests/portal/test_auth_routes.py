@@ -63,13 +63,33 @@ def test_account_locks_after_five_failures(app, world, clock):
     page = text_of(response)
     assert "This account is locked after too many failed sign-ins" in page
     assert "or reset your password" in page
-    assert fresh_user(world.provider_a.id).locked_until is not None
     assert db.session.scalar(db.select(db.func.count(AuditEvent.id)).where(AuditEvent.action == "user.locked")) == 1
 
     clock.advance(minutes=app.config["LOCKOUT_MINUTES"] + 1)
     response = sign_in_form(client, world.provider_a.email, PASSWORD)
     assert response.status_code == 302
     assert path_of(response.headers["Location"]) == "/provider/"
+
+
+def test_the_lock_out_looks_the_same_for_an_address_without_an_account(app, world, clock):
+    """Otherwise anyone could find out who has an account by getting an address locked."""
+    pages = {}
+    for email in (world.provider_a.email, "nobody@provider.example.org"):
+        client = app.test_client()
+        for _ in range(app.config["LOCKOUT_THRESHOLD"]):
+            assert "Enter a correct e-mail address and password" in text_of(sign_in_form(client, email, "a guess"))
+        response = sign_in_form(client, email, PASSWORD)
+        assert response.status_code == 200
+        summary = re.search(r'<div class="govuk-error-summary".*?</div>\s*</div>', text_of(response), re.S)
+        pages[email] = summary.group(0)
+    known, unknown = pages.values()
+    assert "This account is locked after too many failed sign-ins. Try again after 2 November 2026 at 10:15am" in known
+    assert unknown == known
+
+    clock.advance(minutes=app.config["LOCKOUT_MINUTES"])
+    assert sign_in_form(app.test_client(), world.provider_a.email, PASSWORD).status_code == 302
+    assert "Enter a correct e-mail address and password" in text_of(
+        sign_in_form(app.test_client(), "nobody@provider.example.org", PASSWORD))
 
 
 def test_sign_in_goes_to_the_page_asked_for_but_never_off_site(app, world):
@@ -203,7 +223,7 @@ def test_an_expired_reset_link_shows_the_problem_page(app, world, clock):
         page = text_of(response)
         assert "There is a problem with this link" in page
         assert "This password reset link has expired. Ask for a new one." in page
-    assert accounts.find_user(world.provider_a.email).failed_sign_ins == 0
+    assert accounts.sign_in_record(world.provider_a.email) is None
     assert sign_in_form(app.test_client(), world.provider_a.email, PASSWORD).status_code == 302
 
 

@@ -126,3 +126,17 @@ def test_an_oversize_file_is_refused_under_a_small_limit(app):
     with pytest.raises(DomainError) as error:
         uploads.check(PDF + b" " * 200, "big.pdf")
     assert error.value.message == "The selected file must be 200 bytes or smaller"
+
+
+@pytest.mark.parametrize(("sent", "kept"), [
+    ("C:\\fakepath\\Insurance 2026.pdf", "Insurance 2026.pdf"),
+    ("../../etc/passwd", "passwd"),
+    ("Line\r\nbreak\x00.pdf", "Line break.pdf"),
+    ("invoice\u202efdp.exe", "invoicefdp.exe"),
+    ("  .hidden.pdf  ", "hidden.pdf"),
+    ("/\x07/", "document"),
+    ("x" * 200, "x" * 120),
+    ("y" * 200 + ".docx", "y" * 115 + ".docx"),
+])
+def test_display_name_keeps_a_clean_short_name(sent, kept):
+    assert uploads.display_name(sent) == kept

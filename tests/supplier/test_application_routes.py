@@ -432,3 +432,37 @@ def test_an_impossible_insurance_date_gets_a_clear_message(world, draft, sign_in
     assert "Enter a real date, with the day, month and year as numbers, like 31 3 2027" in page
     assert 'value="31"' in page  # what the provider typed is shown again
     assert document_rows(draft.id) == []
+
+
+def test_an_uploaded_file_keeps_a_clean_name_and_downloads_under_it(world, draft, sign_in):
+    client = sign_in(world.provider_a)
+    # A browser may send a whole path; names may carry control characters or a right-to-left override that
+    # would show "fdp.exe" as "exe.pdf"; and they may be any length.
+    sent = "../../home/alpha/Documents/Statement\x07 of\tpurpose\u202e.pdf"
+    assert post_file(client, draft.id, kind="statement_of_purpose", data=PDF, filename=sent).status_code == 302
+    [document] = document_rows(draft.id)
+    assert document.original_filename == "Statement of purpose.pdf"
+    assert "Statement of purpose.pdf" in text_of(client.get(f"/provider/applications/{draft.id}/documents"))
+    response = client.get(f"/documents/{document.id}")
+    assert response.headers["Content-Disposition"] == 'attachment; filename="Statement of purpose.pdf"'
+
+    long_name = "Policy " + "x" * 300 + ".pdf"
+    assert post_file(client, draft.id, kind="statement_of_purpose", data=PDF, filename=long_name).status_code == 302
+    [document] = document_rows(draft.id)
+    assert len(document.original_filename) == 120 and document.original_filename.endswith("x.pdf")
+
+    # Quotes are escaped in the header (the name as a browser could send it; this test client cannot).
+    document.original_filename = 'Rapport "final"; name=evil.pdf'
+    db.session.commit()
+    response = client.get(f"/documents/{document.id}")
+    assert response.headers["Content-Disposition"] == 'attachment; filename="Rapport \\"final\\"; name=evil.pdf"'
+
+    accented = "Déclaration d’assurance 2026.pdf"
+    assert post_file(client, draft.id, kind="statement_of_purpose", data=PDF, filename=accented).status_code == 302
+    [document] = document_rows(draft.id)
+    assert document.original_filename == accented
+    response = client.get(f"/documents/{document.id}")
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=\"Declaration dassurance 2026.pdf\"; "
+        "filename*=UTF-8''D%C3%A9claration%20d%E2%80%99assurance%202026.pdf")
+    assert response.data == PDF
