@@ -143,6 +143,7 @@ EXPECTED = {
     ("supplier.application_documents", "POST"): PROVIDER_RECORD,
     ("supplier.application_referees", "GET"): PROVIDER_RECORD,
     ("supplier.application_referees", "POST"): PROVIDER_RECORD,
+    ("supplier.remove_referee", "GET"): PROVIDER_RECORD,
     ("supplier.remove_referee", "POST"): PROVIDER_RECORD,
     ("supplier.application_submit", "GET"): PROVIDER_RECORD,
     ("supplier.application_submit", "POST"): PROVIDER_RECORD,
