@@ -10,8 +10,8 @@ from portal.forms import add_domain_error, choices
 from portal.models import Dps, EntryWindow
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.user import PROVIDER_USER
-from portal.services import accounts, applications, bids, evaluations, outcomes, windows
-from supplier.forms import InviteColleagueForm, RefereeForm, UploadForm
+from portal.services import accounts, applications, bids, cautions, evaluations, outcomes, windows
+from supplier.forms import CautionEvidenceForm, InviteColleagueForm, RefereeForm, UploadForm
 
 blueprint = Blueprint("supplier", __name__)
 require_roles_for_blueprint(blueprint, PROVIDER_USER)
@@ -35,7 +35,8 @@ def dashboard():
     return render_template("supplier/dashboard.html", arrangements=arrangements, applications=own,
                            by_window=by_window, moment=moment,
                            progress=lambda application: applications.progress(application, moment),
-                           open_referrals=bids.open_invitation_count(current_user, moment))
+                           open_referrals=bids.open_invitation_count(current_user, moment),
+                           under_caution=cautions.is_under_caution(current_user.organisation))
 
 
 @blueprint.route("/windows/<int:window_id>/apply", methods=["POST"])
@@ -276,6 +277,25 @@ def clarifications(application_id):
             return redirect(url_for("supplier.clarifications", application_id=application.id))
     return render_template("supplier/clarifications.html", application=application,
                            errors=errors), 400 if errors else 200
+
+
+@blueprint.route("/caution", methods=["GET", "POST"])
+def caution():
+    """The provider's own caution: where it applies, the evidence sent, the decisions; and a form to send more."""
+    form = CautionEvidenceForm()
+    if form.validate_on_submit():
+        upload = request.files.get("file")
+        try:
+            cautions.send_evidence(current_user, note=form.note.data, filename=upload.filename if upload else "",
+                                   data=upload.read() if upload else b"", now=now())
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash("Your evidence has been sent to the lead authority", "success")
+            return redirect(url_for("supplier.caution"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("supplier/caution.html", form=form,
+                           summary=cautions.summary_for_provider(current_user)), status
 
 
 def _published(application_id: int):
