@@ -400,7 +400,8 @@ def providers():
     ).all():
         lots_held.setdefault(membership.provider_id, []).append(membership)
     return render_template("admin/providers.html", page=page, lots_held=lots_held, status=status,
-                           statuses=PROVIDER_STATUSES)
+                           statuses=PROVIDER_STATUSES,
+                           evidence_to_review=cautions.awaiting_review_counts(current_user, ids))
 
 
 @blueprint.route("/providers/<int:provider_id>")

@@ -81,6 +81,10 @@ def test_the_provider_sends_evidence_and_the_administrator_sees_it(app, world, c
     assert notice.subject == "Alpha Care sent evidence about its caution"
     assert notice.link == f"/admin/providers/{cautioned.id}"
     admin = sign_in(world.admin)
+    register = text_of(admin.get("/admin/providers"))
+    alpha_row = next(row for row in register.split('<tr class="govuk-table__row">') if "Alpha Care" in row)
+    assert "Caution evidence to review" in alpha_row
+    assert "Caution evidence to review" not in text_of(sign_in(world.outside_admin).get("/admin/providers"))
     page = text_of(admin.get(f"/admin/providers/{cautioned.id}"))
     assert "Alpha Care has sent 1 piece of evidence awaiting review." in page
     assert "new-reference.pdf" in page and "A new reference from Wigan Council" in page and "Awaiting review" in page
@@ -131,6 +135,7 @@ def test_lifting_the_caution_admits_the_provider_and_tells_it(world, clock, sign
     assert statuses(cautioned.id) == ["admitted", "admitted"]
     assert db.session.get(Organisation, cautioned.id).provider_status == "admitted"
     assert all(not item.awaiting_review for item in db.session.scalars(db.select(CautionEvidence)))
+    assert "Caution evidence to review" not in text_of(admin.get("/admin/providers"))
 
     event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "caution.lifted")).one()
     assert event.actor_id == world.admin.id
