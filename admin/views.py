@@ -417,10 +417,11 @@ def provider_detail(provider_id, ofsted_form=None, caution_form=None):
         .join(EntryWindow).where(EntryWindow.dps.has(lead_authority_id=current_user.organisation_id))
         .order_by(Application.submitted_at.desc())).all()
     linked = provider_register.is_linked(provider, current_user.organisation_id)
+    page = request.args.get("page", 1, type=int)
     return render_template("admin/provider_detail.html", provider=provider, memberships=memberships,
                            submitted=submitted, ofsted_form=ofsted_form or OfstedForm(),
                            may_record_ofsted=linked,
-                           caution=cautions.summary_for_admin(current_user, provider) if linked else None,
+                           caution=cautions.summary_for_admin(current_user, provider, page) if linked else None,
                            caution_form=caution_form or CautionDecisionForm(formdata=None),
                            ), 400 if ofsted_form or caution_form else 200
 

@@ -295,7 +295,8 @@ def caution():
             return redirect(url_for("supplier.caution"))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("supplier/caution.html", form=form,
-                           summary=cautions.summary_for_provider(current_user)), status
+                           summary=cautions.summary_for_provider(current_user, request.args.get("page", 1, type=int))
+                           ), status
 
 
 def _published(application_id: int):

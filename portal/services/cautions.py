@@ -46,15 +46,18 @@ ADMITTED = "admitted"
 MAX_NOTE = 2000
 MAX_REASON = 2000
 RECENT_REVIEWS = 10
+EVIDENCE_PER_PAGE = 20
 
 
 @dataclass(frozen=True)
 class CautionSummary:
-    """What a reader may see of a provider's caution: the lots it is on, the evidence sent and the decisions."""
+    """What a reader may see of a provider's caution: the lots it is on, a page of the evidence sent (newest first),
+    how much evidence awaits review, and the latest decisions."""
 
     provider: Organisation
     memberships: list[LotMembership]
-    evidence: list[CautionEvidence]
+    evidence: object  # a page of CautionEvidence (Flask-SQLAlchemy's Pagination)
+    awaiting_review: int
     reviews: list[CautionReview]
 
     @property
@@ -64,10 +67,6 @@ class CautionSummary:
     @property
     def under_caution(self) -> bool:
         return bool(self.memberships) or self.standing_cautioned
-
-    @property
-    def awaiting_review(self) -> list[CautionEvidence]:
-        return [item for item in self.evidence if item.awaiting_review]
 
 
 def cautioned_memberships(provider_id: int, lead_id: int | None = None) -> list[LotMembership]:
@@ -85,11 +84,17 @@ def is_under_caution(provider: Organisation) -> bool:
     return provider.provider_status == PLACE_WITH_CAUTION or bool(cautioned_memberships(provider.id))
 
 
-def _evidence_of(provider_id: int) -> list[CautionEvidence]:
-    return db.session.scalars(
+def _evidence_of(provider_id: int, page: int):
+    return db.paginate(
         db.select(CautionEvidence).where(CautionEvidence.provider_id == provider_id)
         .options(selectinload(CautionEvidence.sent_by))
-        .order_by(CautionEvidence.sent_at.desc(), CautionEvidence.id.desc())).all()
+        .order_by(CautionEvidence.sent_at.desc(), CautionEvidence.id.desc()),
+        page=page, per_page=EVIDENCE_PER_PAGE, error_out=False)
+
+
+def _awaiting_review(provider_id: int) -> int:
+    return db.session.scalar(db.select(db.func.count(CautionEvidence.id)).where(
+        CautionEvidence.provider_id == provider_id, CautionEvidence.review_id.is_(None)))
 
 
 def _recent_reviews(provider_id: int, lead_id: int | None = None) -> list[CautionReview]:
@@ -111,23 +116,23 @@ def awaiting_review_counts(admin: User, provider_ids: list[int]) -> dict[int, in
         .group_by(CautionEvidence.provider_id)).all())
 
 
-def summary_for_provider(user: User) -> CautionSummary:
+def summary_for_provider(user: User, page: int = 1) -> CautionSummary:
     """The user's own provider's caution: the only one a provider ever sees."""
     if not user.has_role(PROVIDER_USER):
         raise NotFound()
     provider = user.organisation
-    return CautionSummary(provider, cautioned_memberships(provider.id), _evidence_of(provider.id),
-                          _recent_reviews(provider.id))
+    return CautionSummary(provider, cautioned_memberships(provider.id), _evidence_of(provider.id, page),
+                          _awaiting_review(provider.id), _recent_reviews(provider.id))
 
 
-def summary_for_admin(admin: User, provider: Organisation) -> CautionSummary:
+def summary_for_admin(admin: User, provider: Organisation, page: int = 1) -> CautionSummary:
     """A provider's caution as an administrator of a lead authority it is linked to sees it: the cautions on the
     lots of DPSs that authority leads, every piece of evidence, and that authority's decisions."""
     if not may_review(admin, provider):
         raise NotFound()
     lead_id = admin.organisation_id
-    return CautionSummary(provider, cautioned_memberships(provider.id, lead_id), _evidence_of(provider.id),
-                          _recent_reviews(provider.id, lead_id))
+    return CautionSummary(provider, cautioned_memberships(provider.id, lead_id), _evidence_of(provider.id, page),
+                          _awaiting_review(provider.id), _recent_reviews(provider.id, lead_id))
 
 
 def may_review(user: User, provider: Organisation) -> bool:

@@ -205,3 +205,18 @@ def test_each_provider_sees_only_its_own_caution_and_evidence(world, clock, sign
     assert statuses(cautioned.id) == ["place_with_caution", "place_with_caution"]
     with pytest.raises(NotFound):
         cautions.get_evidence_for(world.provider_b, evidence_id)
+
+
+def test_the_evidence_is_listed_a_page_at_a_time(world, clock, sign_in, cautioned):
+    for number in range(cautions.EVIDENCE_PER_PAGE + 1):
+        clock.advance(minutes=1)
+        cautions.send_evidence(world.provider_a, note=f"Reference {number}", filename=f"reference-{number}.pdf",
+                               data=PDF, now=clock.now())
+    for client, url in ((sign_in(world.provider_a), "/provider/caution"),
+                        (sign_in(world.admin), f"/admin/providers/{cautioned.id}")):
+        first = text_of(client.get(url))
+        assert f"reference-{cautions.EVIDENCE_PER_PAGE}.pdf" in first and "reference-0.pdf" not in first
+        assert f'href="{url}?page=2"' in first
+        second = text_of(client.get(f"{url}?page=2"))
+        assert "reference-0.pdf" in second and "reference-1.pdf" not in second
+    assert "has sent 21 pieces of evidence awaiting review" in first
