@@ -188,3 +188,12 @@ class OfstedForm(FlaskForm):
     rating_date = DateField("Date of the judgement", widget=GovDateInput(), description="For example 14 3 2026",
                             validators=[DataRequired("Enter the date of the judgement as a real date")])
     submit = SubmitField("Record rating", widget=GovSubmitInput())
+
+
+class CautionDecisionForm(FlaskForm):
+    decision = RadioField("What is your decision?", widget=GovRadioInput(),
+                          choices=choices([("lifted", "Lift the caution: the provider is admitted without caution"),
+                                           ("confirmed", "Confirm the caution: it stays")]),
+                          validators=[DataRequired("Choose whether to lift or confirm the caution")])
+    reason = TextAreaField("Reason", widget=GovTextArea(), description="The provider reads this reason")
+    submit = SubmitField("Record the decision", widget=GovSubmitInput())

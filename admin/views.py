@@ -5,6 +5,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from admin.forms import (
+    CautionDecisionForm,
     DpsForm,
     EditTermsForm,
     ExtendForm,
@@ -39,7 +40,7 @@ from portal.models.application import SUBMITTED
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.organisation import PROVIDER, PROVIDER_STATUSES
 from portal.models.user import ADMINISTRATOR
-from portal.services import accounts, applications, audit, dps_setup, mail, windows
+from portal.services import accounts, applications, audit, cautions, dps_setup, mail, windows
 from portal.services import providers as provider_register
 from portal.timezone import local_datetime, to_local
 
@@ -399,11 +400,12 @@ def providers():
     ).all():
         lots_held.setdefault(membership.provider_id, []).append(membership)
     return render_template("admin/providers.html", page=page, lots_held=lots_held, status=status,
-                           statuses=PROVIDER_STATUSES)
+                           statuses=PROVIDER_STATUSES,
+                           evidence_to_review=cautions.awaiting_review_counts(current_user, ids))
 
 
 @blueprint.route("/providers/<int:provider_id>")
-def provider_detail(provider_id, ofsted_form=None):
+def provider_detail(provider_id, ofsted_form=None, caution_form=None):
     provider = db.session.get(Organisation, provider_id)
     if provider is None or not provider.is_provider:
         abort(404)
@@ -414,10 +416,36 @@ def provider_detail(provider_id, ofsted_form=None):
         db.select(Application).where(Application.provider_id == provider.id, Application.status == SUBMITTED)
         .join(EntryWindow).where(EntryWindow.dps.has(lead_authority_id=current_user.organisation_id))
         .order_by(Application.submitted_at.desc())).all()
+    linked = provider_register.is_linked(provider, current_user.organisation_id)
+    page = request.args.get("page", 1, type=int)
     return render_template("admin/provider_detail.html", provider=provider, memberships=memberships,
                            submitted=submitted, ofsted_form=ofsted_form or OfstedForm(),
-                           may_record_ofsted=provider_register.is_linked(provider, current_user.organisation_id)
-                           ), 400 if ofsted_form else 200
+                           may_record_ofsted=linked,
+                           caution=cautions.summary_for_admin(current_user, provider, page) if linked else None,
+                           caution_form=caution_form or CautionDecisionForm(formdata=None),
+                           ), 400 if ofsted_form or caution_form else 200
+
+
+@blueprint.route("/providers/<int:provider_id>/caution", methods=["POST"])
+def provider_caution(provider_id):
+    """Lift or confirm the provider's caution on the lots of the DPSs this authority leads, with a reason."""
+    provider = db.session.get(Organisation, provider_id)
+    if provider is None or not cautions.may_review(current_user, provider):
+        abort(404)
+    form = CautionDecisionForm()
+    if form.validate_on_submit():
+        try:
+            review = cautions.review(current_user, provider, decision=form.decision.data, reason=form.reason.data,
+                                     now=now())
+        except NotFound:
+            abort(404)
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash(f"{review.label} for {provider.name}", "success")
+            return redirect(url_for("admin.provider_detail", provider_id=provider.id))
+    return provider_detail(provider_id, caution_form=form)
 
 
 @blueprint.route("/providers/<int:provider_id>/ofsted", methods=["POST"])

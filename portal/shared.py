@@ -1,4 +1,5 @@
-"""Pages every signed-in user has: notifications, and evidence downloads for those allowed."""
+"""Pages every signed-in user has: notifications, and evidence downloads (application documents and a provider's
+caution evidence) for those allowed."""
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -7,7 +8,7 @@ from portal.clock import now
 from portal.errors import NotFound
 from portal.extensions import db
 from portal.models import Notification
-from portal.services import applications, uploads
+from portal.services import applications, cautions, uploads
 
 blueprint = Blueprint("shared", __name__)
 
@@ -53,9 +54,23 @@ def download_document(document_id):
         document = applications.get_document_for(current_user, document_id)
     except NotFound:
         abort(404)
-    path = uploads.path_of(document.stored_name)
+    return _send_stored(document.stored_name, document.file_type, document.original_filename)
+
+
+@blueprint.route("/caution-evidence/<int:evidence_id>")
+@login_required
+def download_caution_evidence(evidence_id):
+    try:
+        evidence = cautions.get_evidence_for(current_user, evidence_id)
+    except NotFound:
+        abort(404)
+    return _send_stored(evidence.stored_name, evidence.file_type, evidence.original_filename)
+
+
+def _send_stored(stored_name: str, file_type: str, original_filename: str):
+    path = uploads.path_of(stored_name)
     if not path.exists():
         abort(404)
-    label, mimetype = uploads.ALLOWED_TYPES[document.file_type]
-    name = uploads.download_name(document.original_filename, document.file_type)
+    label, mimetype = uploads.ALLOWED_TYPES[file_type]
+    name = uploads.download_name(original_filename, file_type)
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=name)

@@ -8,12 +8,14 @@ from portal.forms import (
     GovFileInput,
     GovSelect,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
     Length,
     Optional,
     SelectField,
     StringField,
     SubmitField,
+    TextAreaField,
     choices,
 )
 from portal.models.dps import EVIDENCE_KINDS
@@ -47,3 +49,11 @@ class InviteColleagueForm(FlaskForm):
                         validators=[DataRequired("Enter your colleague's e-mail address"),
                                     Email("Enter an e-mail address in the correct format, like name@example.org")])
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
+
+
+class CautionEvidenceForm(FlaskForm):
+    file = FileField("Evidence file", widget=GovFileInput(), description="PDF, DOCX, ODT, XLSX or CSV, up to 10 MB")
+    note = TextAreaField("What does this evidence show?", widget=GovTextArea(),
+                         description="For example, a new reference from a local authority, or the actions taken since "
+                                     "the unsatisfactory reference")
+    submit = SubmitField("Send evidence", widget=GovSubmitInput())

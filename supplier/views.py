@@ -10,8 +10,8 @@ from portal.forms import add_domain_error, choices
 from portal.models import Dps, EntryWindow
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.user import PROVIDER_USER
-from portal.services import accounts, applications, bids, evaluations, outcomes, windows
-from supplier.forms import InviteColleagueForm, RefereeForm, UploadForm
+from portal.services import accounts, applications, bids, cautions, evaluations, outcomes, windows
+from supplier.forms import CautionEvidenceForm, InviteColleagueForm, RefereeForm, UploadForm
 
 blueprint = Blueprint("supplier", __name__)
 require_roles_for_blueprint(blueprint, PROVIDER_USER)
@@ -34,7 +34,9 @@ def dashboard():
     by_window = {application.window_id: application for application in own}
     return render_template("supplier/dashboard.html", arrangements=arrangements, applications=own,
                            by_window=by_window, moment=moment,
-                           open_referrals=bids.open_invitation_count(current_user, moment))
+                           progress=lambda application: applications.progress(application, moment),
+                           open_referrals=bids.open_invitation_count(current_user, moment),
+                           under_caution=cautions.is_under_caution(current_user.organisation))
 
 
 @blueprint.route("/windows/<int:window_id>/apply", methods=["POST"])
@@ -63,8 +65,23 @@ def application(application_id):
 
 def _render_section(template, application, status=200, **context):
     moment = now()
-    return render_template(template, application=application, moment=moment,
+    # The form posts to this page with its query (a return to check your answers) and without the fragment the
+    # Change link jumped to, which the browser would otherwise carry through the redirect after saving.
+    form_action = request.full_path.rstrip("?")
+    return render_template(template, application=application, moment=moment, from_check=_from_check(),
+                           form_action=form_action,
                            editable=application.is_draft and application.window.is_open(moment), **context), status
+
+
+def _from_check() -> bool:
+    """The provider came from the check-your-answers page through a "Change" link, and goes back there."""
+    return request.args.get("from") == "check"
+
+
+def _after_save(application, endpoint: str = "supplier.application"):
+    if _from_check():
+        return redirect(url_for("supplier.application_submit", application_id=application.id))
+    return redirect(url_for(endpoint, application_id=application.id))
 
 
 @blueprint.route("/applications/<int:application_id>/lots", methods=["GET", "POST"])
@@ -79,7 +96,7 @@ def application_lots(application_id):
             return _render_section("supplier/lots.html", application, 400, chosen=set(lot_ids), error=error.message,
                                    held=applications.held_lot_ids(application.provider_id))
         flash("Lots saved", "success")
-        return redirect(url_for("supplier.application", application_id=application.id))
+        return _after_save(application)
     return _render_section("supplier/lots.html", application, chosen=chosen, error=None,
                            held=applications.held_lot_ids(application.provider_id))
 
@@ -99,7 +116,7 @@ def application_prices(application_id):
             return _render_section("supplier/prices.html", application, 400, values=submitted, errors=errors,
                                    error=None)
         flash("Weekly prices saved", "success")
-        return redirect(url_for("supplier.application", application_id=application.id))
+        return _after_save(application)
     return _render_section("supplier/prices.html", application, values=values, errors={}, error=None)
 
 
@@ -119,7 +136,7 @@ def application_answers(application_id):
             return _render_section("supplier/answers.html", application, 400, values=submitted, errors=errors,
                                    error=None)
         flash("Answers saved", "success")
-        return redirect(url_for("supplier.application", application_id=application.id))
+        return _after_save(application)
     return _render_section("supplier/answers.html", application, values=values, errors={}, error=None)
 
 
@@ -141,7 +158,7 @@ def application_documents(application_id):
             add_domain_error(form, error)
         else:
             flash(f"{EVIDENCE_KINDS[form.kind.data]} uploaded", "success")
-            return redirect(url_for("supplier.application_documents", application_id=application.id))
+            return _after_save(application, "supplier.application_documents")
     documents = {doc.kind: doc for doc in application.documents}
     status = 400 if form.errors or form.form_errors else 200
     return _render_section("supplier/documents.html", application, status, form=form, required=required,
@@ -162,27 +179,43 @@ def application_referees(application_id):
             add_domain_error(form, error)
         else:
             flash("Referee added", "success")
-            return redirect(url_for("supplier.application_referees", application_id=application.id))
+            return _after_save(application, "supplier.application_referees")
     status = 400 if form.errors or form.form_errors else 200
     return _render_section("supplier/referees.html", application, status, form=form)
 
 
-@blueprint.route("/applications/<int:application_id>/referees/<int:referee_id>/remove", methods=["POST"])
+@blueprint.route("/applications/<int:application_id>/referees/<int:referee_id>/remove", methods=["GET", "POST"])
 def remove_referee(application_id, referee_id):
+    """Removing a referee asks first: only a "yes" to the question removes it; anything else changes nothing."""
     application = _own(application_id)
-    try:
-        applications.remove_referee(current_user, application, referee_id, now())
-    except NotFound:
+    referee = next((r for r in application.referees if r.id == referee_id), None)
+    if referee is None:
         abort(404)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        flash("Referee removed", "success")
-    return redirect(url_for("supplier.application_referees", application_id=application.id))
+    error = None
+    if request.method == "POST":
+        answer = request.form.get("confirm")
+        if answer == "no":
+            return redirect(url_for("supplier.application_referees", application_id=application.id))
+        if answer != "yes":
+            error = f"Select yes if you want to remove {referee.contact_name} as a referee"
+        else:
+            try:
+                applications.remove_referee(current_user, application, referee_id, now())
+            except NotFound:
+                abort(404)
+            except DomainError as problem:
+                error = problem.message
+            else:
+                flash(f"Referee {referee.contact_name} removed", "success")
+                return redirect(url_for("supplier.application_referees", application_id=application.id))
+    return _render_section("supplier/remove_referee.html", application, 400 if error else 200, referee=referee,
+                           error=error)
 
 
 @blueprint.route("/applications/<int:application_id>/submit", methods=["GET", "POST"])
 def application_submit(application_id):
+    """Check your answers: every lot and price, answer, document and referee, each with a way to change it; the
+    application is submitted from here."""
     application = _own(application_id)
     moment = now()
     error = None
@@ -195,7 +228,10 @@ def application_submit(application_id):
             flash("Your application has been submitted", "success")
             return redirect(url_for("supplier.application_receipt", application_id=application.id))
     missing = applications.missing_items(application, moment) if application.is_draft else []
-    return _render_section("supplier/submit.html", application, 400 if error else 200, missing=missing, error=error)
+    answers = {answer.question_id: answer.text for answer in application.answers}
+    return _render_section("supplier/submit.html", application, 400 if error else 200, missing=missing, error=error,
+                           answers=answers, required=applications.required_evidence(application),
+                           documents={doc.kind: doc for doc in application.documents}, labels=EVIDENCE_KINDS)
 
 
 @blueprint.route("/applications/<int:application_id>/receipt")
@@ -241,6 +277,26 @@ def clarifications(application_id):
             return redirect(url_for("supplier.clarifications", application_id=application.id))
     return render_template("supplier/clarifications.html", application=application,
                            errors=errors), 400 if errors else 200
+
+
+@blueprint.route("/caution", methods=["GET", "POST"])
+def caution():
+    """The provider's own caution: where it applies, the evidence sent, the decisions; and a form to send more."""
+    form = CautionEvidenceForm()
+    if form.validate_on_submit():
+        upload = request.files.get("file")
+        try:
+            cautions.send_evidence(current_user, note=form.note.data, filename=upload.filename if upload else "",
+                                   data=upload.read() if upload else b"", now=now())
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash("Your evidence has been sent to the lead authority", "success")
+            return redirect(url_for("supplier.caution"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("supplier/caution.html", form=form,
+                           summary=cautions.summary_for_provider(current_user, request.args.get("page", 1, type=int))
+                           ), status
 
 
 def _published(application_id: int):

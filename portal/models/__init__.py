@@ -3,6 +3,7 @@
 from portal.models.application import Answer, Application, ApplicationLot, Document, Referee
 from portal.models.audit import AuditEvent
 from portal.models.bid import Bid, BidAssessment, BidCost, BidReceipt
+from portal.models.caution import CautionEvidence, CautionReview
 from portal.models.dps import Dps, DpsMember, Lot, QualityQuestion, QuestionSet
 from portal.models.evaluation import (
     Allocation,
@@ -30,7 +31,7 @@ from portal.models.window import EntryWindow
 
 __all__ = [
     "Allocation", "Clarification", "ConflictOfInterest", "GateResult", "LotOutcome", "ModeratedScore", "Score",
-    "TierAward",
+    "TierAward", "CautionEvidence", "CautionReview",
     "Bid", "BidAssessment", "BidCost", "BidInvitation", "BidReceipt", "OffFrameworkDocument", "OffFrameworkProvider",
     "OffFrameworkReferee", "Placement", "PlacementCost", "Referral", "ReferralChild", "ReferralRound",
     "Answer", "Application", "ApplicationLot", "AuditEvent", "Document", "Dps", "DpsMember",

@@ -4,6 +4,7 @@ authority's own off-framework list, only once the framework is exhausted), and t
 from datetime import date, datetime
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy import Boolean, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -46,6 +47,8 @@ class Placement(db.Model):
     qa_visit_at: Mapped[datetime | None]
     qa_visit_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     qa_visit_notes: Mapped[str] = mapped_column(Text, default="")
+    # The provider was marked place with caution when the child was placed: a QA visit is due, as for an emergency
+    placed_with_caution: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa.false())
 
     referral = relationship("Referral")
     authority = relationship("Organisation", foreign_keys=[authority_id])
@@ -66,6 +69,19 @@ class Placement(db.Model):
     @property
     def framework_label(self) -> str:
         return "On framework" if self.on_framework else "Off framework"
+
+    @property
+    def qa_visit_reasons(self) -> list[str]:
+        """Why a QA visit is due: the placement was an emergency, made with a provider placed with caution, or
+        off the framework (a visit before the start)."""
+        reasons = []
+        if self.referral.is_emergency:
+            reasons.append("Emergency")
+        if self.placed_with_caution:
+            reasons.append("Placed with caution")
+        if not self.on_framework:
+            reasons.append("Off framework")
+        return reasons
 
     def qa_visit_outstanding(self) -> bool:
         return self.qa_visit_due_at is not None and self.qa_visit_at is None

@@ -31,6 +31,7 @@ from portal.models import (
 )
 from portal.models.application import DRAFT, SUBMITTED
 from portal.models.dps import EVIDENCE_KINDS, EVIDENCE_MISSING, MINIMUM_REFEREES
+from portal.models.evaluation import ADMITTED_WITH_CAUTION
 from portal.models.user import ADMINISTRATOR, EVALUATOR, PROVIDER_USER
 from portal.services import audit, evaluations, mail, uploads
 from portal.timezone import format_date, format_datetime
@@ -77,9 +78,48 @@ def for_provider(provider: Organisation) -> list[Application]:
     return db.session.scalars(
         db.select(Application).where(Application.provider_id == provider.id)
         .options(selectinload(Application.window).selectinload(EntryWindow.dps),
-                 selectinload(Application.lots).selectinload(ApplicationLot.lot))
+                 selectinload(Application.lots).selectinload(ApplicationLot.lot),
+                 selectinload(Application.outcomes), selectinload(Application.clarifications))
         .order_by(Application.created_at.desc())
     ).all()
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an application stands, for its provider: a short label, its tag colour, what to do next."""
+
+    label: str
+    tag_class: str
+    link_text: str
+    link: str
+    open_questions: int
+
+
+def progress(application: Application, now: datetime) -> Progress:
+    """The application's real state: draft, not submitted in time, being evaluated, or its published outcome."""
+    app_id = application.id
+    open_questions = sum(1 for clarification in application.clarifications if clarification.is_open)
+    window = application.window
+    if application.is_draft:
+        if window.is_open(now):
+            return Progress("Draft", "govuk-tag--yellow", "Continue your application",
+                            url_for("supplier.application", application_id=app_id), open_questions)
+        return Progress("Not submitted: the window closed", "govuk-tag--grey", "See your draft",
+                        url_for("supplier.application", application_id=app_id), open_questions)
+    if application.moderated_at is None or window.outcomes_published_at is None:
+        return Progress("Submitted, being evaluated", "govuk-tag--blue", "See your submitted application",
+                        url_for("supplier.application", application_id=app_id), open_questions)
+    admitted = [outcome for outcome in application.outcomes if outcome.is_admitted]
+    outcome_link = url_for("supplier.outcome", application_id=app_id)
+    if not admitted:
+        return Progress("Not admitted", "govuk-tag--red", "See your outcome and feedback", outcome_link,
+                        open_questions)
+    decided = len(application.outcomes)
+    label = f"Admitted to {len(admitted)} of {decided} lot{'s' if decided != 1 else ''}"
+    cautioned = sum(1 for outcome in admitted if outcome.outcome == ADMITTED_WITH_CAUTION)
+    if cautioned:
+        label += f", {cautioned} with caution"
+    return Progress(label, "govuk-tag--green", "See your outcome and feedback", outcome_link, open_questions)
 
 
 def submitted_in(window: EntryWindow, page: int, per_page: int):

@@ -458,10 +458,12 @@ def same_area(first: str | None, second: str | None) -> bool:
     return bool(first and second) and first.strip().casefold() == second.strip().casefold()
 
 
-def qa_visit_due(referral: Referral, start_date: date, now: datetime) -> datetime | None:
-    """An emergency placement's quality-assurance visit is due within 72 hours of its start: from 00:00 UK time on
-    the start date, or from the award if that is later. A planned framework placement needs none."""
-    if not referral.is_emergency:
+def qa_visit_due(referral: Referral, start_date: date, now: datetime, *,
+                 placed_with_caution: bool = False) -> datetime | None:
+    """The quality-assurance visit of an emergency placement, or of a placement with a provider marked place with
+    caution, is due within 72 hours of its start: from 00:00 UK time on the start date, or from the award if that
+    is later. Any other framework placement needs none."""
+    if not (referral.is_emergency or placed_with_caution):
         return None
     start = max(local_datetime(start_date, time(0, 0)), now)
     if start_date > to_local(now).date() + timedelta(days=bids.MAX_START_DAYS):  # and the sum below overflows
@@ -538,8 +540,8 @@ def _make_placement(officer: User, referral: Referral, chosen: RankedBid, budget
         in_home_area=same_area(bid.home_area, referral.authority.local_authority_area),
         location_was_preferred=same_area(bid.home_area, referral.preferred_location),
         budget_holder_name=budget_holder, budget_approved_on=approved_on, created_by_id=officer.id,
-        created_at=now, qa_visit_due_at=qa_visit_due(referral, bid.proposed_start, now), qa_visit_notes="",
-        costs=_cost_lines(bid))
+        created_at=now, qa_visit_notes="", costs=_cost_lines(bid), placed_with_caution=chosen.place_with_caution,
+        qa_visit_due_at=qa_visit_due(referral, bid.proposed_start, now, placed_with_caution=chosen.place_with_caution))
     db.session.add(placement)
     db.session.flush()
     return placement

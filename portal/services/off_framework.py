@@ -544,7 +544,8 @@ def _cost_lines(lines: list[CostLine], start_date: date) -> list[PlacementCost]:
 def qa_visit_due(referral: Referral, start_date: date, now: datetime) -> datetime:
     """When the QA visit is due: for an emergency placement, within 72 hours of its start, as for a framework
     placement (see awards.qa_visit_due); otherwise before the placement starts, at 00:00 UK time on the start
-    date, so that it shows as a task."""
+    date, so that it shows as a task. A provider marked place with caution gets this visit too: before the start
+    is sooner than the 72 hours after it that a cautioned framework placement gets."""
     return awards.qa_visit_due(referral, start_date, now) or local_datetime(start_date, time(0, 0))
 
 
@@ -607,7 +608,8 @@ def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, 
         in_home_area=awards.same_area(location_area, referral.authority.local_authority_area),
         location_was_preferred=awards.same_area(location_area, referral.preferred_location),
         budget_holder_name=budget_holder, budget_approved_on=approved_on, created_by_id=officer.id, created_at=now,
-        qa_visit_due_at=qa_visit_due(referral, start_date, now), qa_visit_notes="", costs=costs)
+        qa_visit_due_at=qa_visit_due(referral, start_date, now), qa_visit_notes="", costs=costs,
+        placed_with_caution=provider.place_with_caution)
     db.session.add(placement)
     try:
         db.session.flush()

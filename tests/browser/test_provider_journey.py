@@ -1,5 +1,6 @@
 """A new provider registers, applies to two lots of the open window with prices, answers and
-evidence, is told what is missing, puts it right, submits and keeps the receipt."""
+evidence, is told what is missing, puts it right (removing a referee only once it confirms), checks its
+answers, changes one through its Change link, submits and keeps the receipt."""
 
 import hashlib
 import re
@@ -143,10 +144,11 @@ def test_provider_registers_applies_and_submits(page: Page, live_portal, accessi
     screenshot("provider-evidence")
     back_to_application(page, accessible)
 
-    # Check and submit lists what is still missing, and submitting now is refused.
+    # Check your answers lists what is still missing, and submitting now is refused.
     page.get_by_role("link", name="Check and submit").click()
-    expect(page.get_by_role("heading", level=1, name="Check and submit your application")).to_be_visible()
-    accessible("check and submit, incomplete")
+    expect(page.get_by_role("heading", level=1, name="Check your answers before submitting your application")
+           ).to_be_visible()
+    accessible("check your answers, incomplete")
     missing = page.get_by_role("list").filter(has=page.get_by_role("link", name="Upload your pricing schedule"))
     expect(missing.get_by_role("listitem")).to_have_text([
         "Upload your children's guide (or 16+ equivalent)",
@@ -157,7 +159,7 @@ def test_provider_registers_applies_and_submits(page: Page, live_portal, accessi
     problem = page.get_by_role("alert").filter(has_text="There is a problem")
     expect(problem).to_contain_text("This application is not complete")
     expect(problem.get_by_role("link", name="Upload your pricing schedule")).to_be_visible()
-    accessible("check and submit, refused")
+    accessible("check your answers, refused")
     screenshot("provider-missing")
 
     # Put it right: the rest of the evidence, reached from the error summary, and two referees.
@@ -174,13 +176,54 @@ def test_provider_registers_applies_and_submits(page: Page, live_portal, accessi
     accessible("referees")
     add_referee(page, accessible, "Salford City Council", "Rita Reed", "rita.reed@salford.example.org")
     add_referee(page, accessible, "Trafford Council", "Tom Tate", "tom.tate@trafford.example.org")
+    add_referee(page, accessible, "Wigan Council", "Will Wade", "will.wade@wigan.example.org")
+
+    # Removing a referee asks first; "No" keeps them, "Yes" removes them.
+    page.get_by_role("link", name="Remove Will Wade").click()
+    question = page.get_by_role("group", name="Are you sure you want to remove Will Wade as a referee?")
+    expect(question).to_be_visible()
+    accessible("remove a referee")
+    question.get_by_role("radio", name="No").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("row").filter(has_text="Wigan Council")).to_contain_text("Will Wade")
+    accessible("referees, Will Wade kept")
+    page.get_by_role("link", name="Remove Will Wade").click()
+    accessible("remove a referee, again")
+    page.get_by_role("radio", name="Yes").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text("Referee Will Wade removed")
+    expect(page.get_by_role("row").filter(has_text="Wigan Council")).to_have_count(0)
+    accessible("referees after removing Will Wade")
     back_to_application(page, accessible)
 
-    # Submit.
+    # Check your answers: everything is there, each with its Change link.
     page.get_by_role("link", name="Check and submit").click()
     expect(page.get_by_text("Everything the application needs is there")).to_be_visible()
     expect(page.get_by_role("heading", name="Still to do before you can submit")).to_have_count(0)
-    accessible("check and submit, complete")
+    expect(summary_row(page, lot_one).get_by_role("definition").first).to_have_text("£1,250.00 per week")
+    expect(summary_row(page, lot_two).get_by_role("definition").first).to_have_text("£980.00 per week")
+    expect(summary_row(page, "Pricing schedule").get_by_role("definition").first).to_have_text(
+        EVIDENCE["Pricing schedule"])
+    expect(summary_row(page, "Trafford Council")).to_contain_text("Tom Tate, Head of placements")
+    first_question = world.questions[0]
+    expect(summary_row(page, first_question).get_by_role("definition").first).to_have_text(
+        "Our answer to question 1, with examples.")
+    accessible("check your answers, complete")
+    screenshot("provider-check-answers")
+
+    # Change one answer through its Change link, and come back to check the answers.
+    page.get_by_role("link", name="Change your answer to question 1").click()
+    expect(page.get_by_role("heading", level=1, name="Quality questions")).to_be_visible()
+    expect(page.get_by_role("link", name="Back to check your answers")).to_be_visible()
+    accessible("quality questions, from check your answers")
+    page.get_by_role("textbox", name=first_question).fill("Our better answer to question 1.")
+    page.get_by_role("button", name="Save answers").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text("Answers saved")
+    expect(page.get_by_role("heading", level=1, name="Check your answers before submitting your application")
+           ).to_be_visible()
+    expect(summary_row(page, first_question).get_by_role("definition").first).to_have_text(
+        "Our better answer to question 1.")
+    accessible("check your answers, after changing an answer")
     page.get_by_role("button", name="Submit application").click()
 
     # The receipt, with the fingerprint of each document as received.

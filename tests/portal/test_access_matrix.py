@@ -23,8 +23,8 @@ from flask import url_for
 from portal.extensions import db
 from portal.models import Notification, OutboxMessage
 from portal.models.user import EVALUATOR
-from portal.services import accounts, applications, evaluations, outcomes, windows
-from tests.factories import PDF, build_dps, complete_application, evaluate
+from portal.services import accounts, applications, cautions, evaluations, outcomes, windows
+from tests.factories import PDF, admit, build_dps, complete_application, evaluate
 
 OK, LOGIN, FORBIDDEN, NOT_FOUND = "ok", "login", 403, 404
 ROLES = ("anonymous", "provider", "other_provider", "officer", "evaluator", "admin", "outsider")
@@ -71,6 +71,8 @@ EXPECTED = {
     ("shared.open_notification", "POST"): OWN_NOTIFICATION,
     ("shared.read_all", "POST"): SIGNED_IN,
     ("shared.download_document", "GET"): DOCUMENT,
+    # A provider's caution evidence: its own users and the administrators of a lead it is linked to.
+    ("shared.download_caution_evidence", "GET"): row(LOGIN, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND),
 
     ("admin.dps_list", "GET"): ADMIN_LIST,
     ("admin.dps_new", "GET"): ADMIN_LIST,
@@ -101,6 +103,8 @@ EXPECTED = {
     ("admin.providers", "GET"): ADMIN_LIST,
     ("admin.provider_detail", "GET"): ADMIN_LIST,
     ("admin.provider_ofsted", "POST"): ADMIN_LIST,
+    # Deciding on a caution: administrators of a lead the provider is linked to.
+    ("admin.provider_caution", "POST"): ADMIN_RECORD,
     ("admin.users", "GET"): ADMIN_LIST,
     ("admin.users", "POST"): ADMIN_LIST,
     ("admin.user_detail", "GET"): ADMIN_RECORD,
@@ -131,6 +135,9 @@ EXPECTED = {
     ("supplier.dashboard", "GET"): PROVIDER_LIST,
     ("supplier.team", "GET"): PROVIDER_LIST,
     ("supplier.team", "POST"): PROVIDER_LIST,
+    # Each provider's own caution page (provider_b has none: its page says so, and sending is refused).
+    ("supplier.caution", "GET"): PROVIDER_LIST,
+    ("supplier.caution", "POST"): PROVIDER_LIST,
     ("supplier.start_application", "POST"): PROVIDER_LIST,
     ("supplier.application", "GET"): PROVIDER_RECORD,
     ("supplier.application_lots", "GET"): PROVIDER_RECORD,
@@ -143,6 +150,7 @@ EXPECTED = {
     ("supplier.application_documents", "POST"): PROVIDER_RECORD,
     ("supplier.application_referees", "GET"): PROVIDER_RECORD,
     ("supplier.application_referees", "POST"): PROVIDER_RECORD,
+    ("supplier.remove_referee", "GET"): PROVIDER_RECORD,
     ("supplier.remove_referee", "POST"): PROVIDER_RECORD,
     ("supplier.application_submit", "GET"): PROVIDER_RECORD,
     ("supplier.application_submit", "POST"): PROVIDER_RECORD,
@@ -215,6 +223,10 @@ def records(world, clock):
     evaluations.allocate(world.admin, application, [world.admin.id, world.evaluator.id], now)
     clarification = evaluations.ask_clarification(world.evaluator, application, "Which homes do you run?", now)
     published = published_application(world, clock)
+    # provider_a is placed with caution on a lot of the lead's DPS, and has sent evidence about it.
+    admit(world.provider_a, world.lots[2], caution=True, clock=clock)
+    evidence = cautions.send_evidence(world.provider_a, note="A new reference", filename="reference.pdf", data=PDF,
+                                      now=now)
     accounts.request_password_reset(world.colleague_a.email, now)
     reset_body = db.session.scalars(db.select(OutboxMessage).where(
         OutboxMessage.to_address == world.colleague_a.email, OutboxMessage.subject.like("Reset%"))).one().body
@@ -228,6 +240,7 @@ def records(world, clock):
         "published_application_id": published.id,
         "clarification_id": clarification.id,
         "document_id": application.documents[0].id,
+        "evidence_id": evidence.id,
         "referee_id": application.referees[0].id,
         "window_id": world.window.id,
         "dps_id": world.dps.id,
