@@ -19,6 +19,7 @@ from portal.models.application import SUBMITTED
 from portal.models.organisation import PROVIDER
 from portal.services import audit, mail
 from portal.timezone import format_datetime, to_local, to_utc
+from portal.workdays import decision_due_date
 
 log = logging.getLogger(__name__)
 
@@ -298,6 +299,33 @@ def close_early(admin: User, window: EntryWindow, *, reason: str, now: datetime)
     window.closes_at = now
     _announce_closing(window, now, actor=admin, reason=reason, before=before)
     db.session.commit()
+
+
+def reminder_due_at(window: EntryWindow) -> datetime | None:
+    """When the closing reminder falls due, or None for a window that never closes."""
+    if window.closes_at is None:
+        return None
+    return window.closes_at - timedelta(days=window.dps.reminder_days)
+
+
+def reminder_text(window: EntryWindow, now: datetime) -> str:
+    """The closing reminder as the window's page states it: sent, due, or not sent because the window closed."""
+    if window.reminder_sent_at is not None:
+        return f"Sent {format_datetime(window.reminder_sent_at)}"
+    due_at = reminder_due_at(window)
+    if due_at is None:
+        return "None: the window stays open"
+    if window.status(now) == "closed":
+        return "Not sent: the window has closed"
+    return f"Due {format_datetime(max(due_at, window.opens_at))}"
+
+
+def decisions_due_on(window: EntryWindow):
+    """The day decisions on the window's applications are due when no clarification question paused their clock,
+    or None for a window that never closes (each application's clock starts when it arrives)."""
+    if window.closes_at is None:
+        return None
+    return decision_due_date(window.closes_at, window.dps.decision_working_days, window.closes_at)
 
 
 def open_and_next_by_dps(dps_ids: list[int], now: datetime) -> dict[int, tuple]:
