@@ -329,7 +329,8 @@ def _render_window(window, *, reason_form, extend_form, status=200):
     return render_template("admin/window_detail.html", window=window, moment=moment,
                            counts=applications.counts_by_status(window), reason_form=reason_form,
                            extend_form=extend_form, reminder_text=windows.reminder_text(window, moment),
-                           decisions_due_on=windows.decisions_due_on(window), pause_rule=PAUSE_RULE), status
+                           decisions_due_on=windows.decisions_due_on(window), pause_rule=PAUSE_RULE,
+                           setup_problems=windows.opening_problems(window, moment)), status
 
 
 def _extend_form(window, formdata=None):

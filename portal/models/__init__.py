@@ -24,6 +24,7 @@ from portal.models.placement import (
     PlacementCost,
 )
 from portal.models.referral import BidInvitation, Referral, ReferralChild, ReferralRound
+from portal.models.reminder import SentReminder
 from portal.models.user import Invitation, User, UserRole
 from portal.models.window import EntryWindow
 
@@ -34,5 +35,5 @@ __all__ = [
     "OffFrameworkReferee", "Placement", "PlacementCost", "Referral", "ReferralChild", "ReferralRound",
     "Answer", "Application", "ApplicationLot", "AuditEvent", "Document", "Dps", "DpsMember",
     "EntryWindow", "Invitation", "Lot", "LotMembership", "Notification", "Organisation",
-    "OutboxMessage", "QualityQuestion", "QuestionSet", "Referee", "User", "UserRole",
+    "OutboxMessage", "QualityQuestion", "QuestionSet", "Referee", "SentReminder", "User", "UserRole",
 ]
