@@ -43,6 +43,7 @@ from portal.models.user import ADMINISTRATOR
 from portal.services import accounts, applications, audit, cautions, dps_setup, mail, windows
 from portal.services import providers as provider_register
 from portal.timezone import local_datetime, to_local
+from portal.workdays import PAUSE_RULE
 
 blueprint = Blueprint("admin", __name__)
 require_roles_for_blueprint(blueprint, ADMINISTRATOR)
@@ -325,9 +326,12 @@ def window_detail(window_id):
 
 
 def _render_window(window, *, reason_form, extend_form, status=200):
-    return render_template("admin/window_detail.html", window=window, moment=now(),
+    moment = now()
+    return render_template("admin/window_detail.html", window=window, moment=moment,
                            counts=applications.counts_by_status(window), reason_form=reason_form,
-                           extend_form=extend_form), status
+                           extend_form=extend_form, reminder_text=windows.reminder_text(window, moment),
+                           decisions_due_on=windows.decisions_due_on(window), pause_rule=PAUSE_RULE,
+                           setup_problems=windows.opening_problems(window, moment)), status
 
 
 def _extend_form(window, formdata=None):

@@ -12,6 +12,7 @@ from portal.models.evaluation import GATES, SATISFACTORY, UNSATISFACTORY
 from portal.models.organisation import PROVIDER
 from portal.models.user import ADMINISTRATOR, EVALUATOR
 from portal.services import applications, dps_setup, evaluations, outcomes, windows
+from portal.workdays import PAUSE_RULE
 
 blueprint = Blueprint("evaluation", __name__)
 require_roles_for_blueprint(blueprint, EVALUATOR, ADMINISTRATOR)
@@ -41,10 +42,13 @@ def dashboard():
     queue = db.session.scalars(
         db.select(Allocation).where(Allocation.evaluator_id == current_user.id)
         .options(selectinload(Allocation.application).selectinload(Application.provider),
+                 selectinload(Allocation.application).selectinload(Application.clarifications),
                  selectinload(Allocation.application).selectinload(Application.window).selectinload(EntryWindow.dps))
         .order_by(Allocation.submitted_at.is_not(None), Allocation.allocated_at)).all()
+    moment = now()
+    clocks = {allocation.id: evaluations.decision_clock(allocation.application, moment) for allocation in queue}
     return render_template("evaluation/dashboard.html", dpss=dpss, windows=window_list, counts=counts,
-                           moment=now(), queue=queue,
+                           moment=moment, queue=queue, clocks=clocks, pause_rule=PAUSE_RULE,
                            by_dps=windows.open_and_next_by_dps([dps.id for dps in dpss], now()))
 
 
@@ -87,7 +91,8 @@ def window(window_id):
     states = {}
     for row in rows:
         states[row["state"]] = states.get(row["state"], 0) + 1
-    return render_template("evaluation/window.html", window=window, rows=rows, states=states, moment=moment)
+    return render_template("evaluation/window.html", window=window, rows=rows, states=states, moment=moment,
+                           due_on=windows.decisions_due_on(window), pause_rule=PAUSE_RULE)
 
 
 @blueprint.route("/windows/<int:window_id>/publish", methods=["POST"])
@@ -155,7 +160,7 @@ def _render_application(application, status=200, **context):
         conflicted=evaluations.conflicted_evaluator_ids([e.id for e in evaluators], application.provider_id),
         can_allocate=current_user.has_role(ADMINISTRATOR),
         moderation_open=evaluations.moderation_open(application),
-        satisfactory=SATISFACTORY, unsatisfactory=UNSATISFACTORY, **context), status
+        satisfactory=SATISFACTORY, unsatisfactory=UNSATISFACTORY, pause_rule=PAUSE_RULE, **context), status
 
 
 def _marks_from_form() -> dict[int, tuple[int | None, str]]:

@@ -10,20 +10,21 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from portal import rate_limits
 from portal.clock import now
-from portal.services import accounts, mail, referrals, sessions, windows
+from portal.services import accounts, mail, referrals, reminders, sessions, windows
 
 log = logging.getLogger("portal.scheduler")
 _app = None
 
 
 def run_time_events(app=None) -> list[str]:
-    """Do everything that has fallen due: windows opening, closing and reminders, referral rounds closing, then
-    e-mail, then clearing out expired sessions and counters."""
+    """Do everything that has fallen due: windows opening, closing and reminders, referral rounds closing, the
+    reminders to providers, officers and evaluators, then e-mail, then clearing out expired sessions and counters."""
     app = app or _app
     with app.app_context(), app.test_request_context(base_url=app.config["PORTAL_BASE_URL"]):
         moment = now()
         done = windows.run_due(moment)
         done += referrals.run_due(moment)  # catches failures per referral
+        done += reminders.run_due(moment)  # catches failures per kind
         sent = mail.dispatch_outbox(moment)
         if sent:
             done.append(f"sent {sent} e-mails")

@@ -8,7 +8,7 @@ from flask_login import current_user
 from portal.clock import now
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER
 from portal.services import mail, off_framework
-from portal.timezone import format_date, format_datetime
+from portal.timezone import format_date, format_datetime, format_day
 
 
 def money(value: Decimal | None) -> str:
@@ -46,6 +46,7 @@ def navigation() -> list[dict]:
 def init_app(app) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_day, "day")
     app.add_template_filter(money, "money")
 
     @app.context_processor

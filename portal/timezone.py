@@ -35,3 +35,10 @@ def format_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = to_local(value)
     return f"{value.day} {value:%B %Y}"
+
+
+def format_day(value: date | None) -> str:
+    """A date with its weekday, as in "Tuesday 17 March 2026"."""
+    if value is None:
+        return ""
+    return f"{value:%A} {value.day} {value:%B %Y}"

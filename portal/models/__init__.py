@@ -25,6 +25,7 @@ from portal.models.placement import (
     PlacementCost,
 )
 from portal.models.referral import BidInvitation, Referral, ReferralChild, ReferralRound
+from portal.models.reminder import SentReminder
 from portal.models.security import RateLimitCounter, SignInAddress, UserSession
 from portal.models.user import Invitation, User, UserRole
 from portal.models.window import EntryWindow
@@ -36,6 +37,6 @@ __all__ = [
     "OffFrameworkReferee", "Placement", "PlacementCost", "Referral", "ReferralChild", "ReferralRound",
     "Answer", "Application", "ApplicationLot", "AuditEvent", "Document", "Dps", "DpsMember",
     "EntryWindow", "Invitation", "Lot", "LotMembership", "Notification", "Organisation",
-    "OutboxMessage", "QualityQuestion", "QuestionSet", "RateLimitCounter", "Referee", "SignInAddress", "User",
-    "UserRole", "UserSession",
+    "OutboxMessage", "QualityQuestion", "QuestionSet", "RateLimitCounter", "Referee", "SentReminder", "SignInAddress",
+    "User", "UserRole", "UserSession",
 ]

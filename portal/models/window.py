@@ -16,7 +16,9 @@ class EntryWindow(db.Model):
 
     Whether it is open is derived from its planned times alone, so it can never disagree with
     them. `opened_at` and `closed_at` record that the opening and closing were announced (by the
-    scheduler or an administrator); they do not decide anything.
+    scheduler or an administrator); they do not decide anything. The one exception is `setup_held_at`:
+    when the scheduler found the DPS's set-up incomplete at the opening time, the window waits (still
+    "scheduled") until the set-up is complete and the scheduler opens it, or until its closing time.
     """
 
     __tablename__ = "entry_window"
@@ -34,6 +36,7 @@ class EntryWindow(db.Model):
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     reminder_sent_at: Mapped[datetime | None]
+    setup_held_at: Mapped[datetime | None]  # not opened at its time: the DPS's set-up was incomplete
     outcomes_published_at: Mapped[datetime | None]
     outcomes_published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime]
@@ -44,9 +47,16 @@ class EntryWindow(db.Model):
     def status(self, now: datetime) -> str:
         if now < self.opens_at:
             return SCHEDULED
-        if self.closes_at is None or now < self.closes_at:
-            return OPEN
-        return CLOSED
+        if self.closes_at is not None and now >= self.closes_at:
+            return CLOSED
+        if self.is_held:
+            return SCHEDULED
+        return OPEN
+
+    @property
+    def is_held(self) -> bool:
+        """Waiting for the DPS's set-up to be completed before it opens."""
+        return self.setup_held_at is not None and self.opened_at is None
 
     def is_open(self, now: datetime) -> bool:
         return self.status(now) == OPEN

@@ -33,7 +33,7 @@ from portal.models.application import DRAFT, SUBMITTED
 from portal.models.dps import EVIDENCE_KINDS, EVIDENCE_MISSING, MINIMUM_REFEREES
 from portal.models.evaluation import ADMITTED_WITH_CAUTION
 from portal.models.user import ADMINISTRATOR, EVALUATOR, PROVIDER_USER
-from portal.services import audit, evaluations, mail, uploads
+from portal.services import audit, dps_setup, evaluations, mail, uploads
 from portal.timezone import format_date, format_datetime
 
 MAX_WEEKLY_PRICE = Decimal("100000")
@@ -157,6 +157,12 @@ def _commit_change() -> None:
         raise DomainError("A colleague changed this application at the same moment. Check it and try again.") from None
 
 
+def _setup_incomplete(window: EntryWindow) -> bool:
+    """Until the scheduler has opened it, a window whose DPS's set-up is incomplete takes no applications."""
+    question_set = window.question_set if window.question_set.locked_at else window.dps.current_question_set
+    return bool(dps_setup.setup_problems(window.dps, question_set))
+
+
 def start(user: User, window: EntryWindow, now: datetime) -> Application:
     """Start the provider's application for this window, or return the one it already has."""
     if not user.has_role(PROVIDER_USER):
@@ -165,7 +171,7 @@ def start(user: User, window: EntryWindow, now: datetime) -> Application:
         Application.window_id == window.id, Application.provider_id == user.organisation_id))
     if existing is not None:
         return existing
-    if not window.is_open(now):
+    if not window.is_open(now) or (window.opened_at is None and _setup_incomplete(window)):
         raise DomainError(f"{window.label} of {window.dps.name} is not open for applications.")
     if user.organisation.provider_status in BARRED:
         raise DomainError(f"Your organisation is {user.organisation.status_label.lower()} and cannot apply.")

@@ -70,6 +70,8 @@ ACTIONS = {
     "window.closed": "Window closed",
     "window.extended": "Window extended",
     "window.reminder_sent": "Closing reminder sent",
+    "window.held": "Window not opened: set-up incomplete",
+    "reminders.sent": "Reminders sent",
     "application.started": "Application started",
     "application.changed": "Application changed",
     "application.document_uploaded": "Document uploaded",

@@ -202,12 +202,37 @@ def update_lot(admin: User, lot: Lot, *, name: str, description: str, age_from: 
     db.session.commit()
 
 
+# Whether the set-up is complete ----------------------------------------------------------------
+
+def setup_problems(dps: Dps, question_set: QuestionSet | None = None) -> list[str]:
+    """What is missing before a window of the DPS may be scheduled or opened: its lots, the quality questions
+    and weighting of the version the window uses (the current one unless given), and the evidence providers
+    must send. Empty when the set-up is complete."""
+    question_set = question_set or dps.current_question_set
+    problems = []
+    if not dps.lots:
+        problems.append("add at least one lot")
+    if question_set is None or not question_set.questions:
+        problems.append("add at least one quality question")
+    elif question_set.quality_weight + question_set.cost_weight != 100:
+        problems.append("set the quality and cost weighting so that they add up to 100%")
+    if not dps.evidence_kinds:
+        problems.append("choose the evidence providers must send")
+    return problems
+
+
+def setup_incomplete_message(dps: Dps, problems: list[str]) -> str:
+    return f"The set-up of {dps.reference} is not complete: {'; '.join(problems)}."
+
+
 # Questions and weighting -----------------------------------------------------------------------
 
 def _window_using(question_set: QuestionSet, now: datetime) -> EntryWindow | None:
-    """The first window that has opened under this version, whether or not the scheduler has announced it."""
+    """The first window that has opened under this version, whether or not the scheduler has announced it (a window
+    held back because the set-up was incomplete has not opened)."""
     return db.session.scalar(
-        db.select(EntryWindow).where(EntryWindow.question_set_id == question_set.id, EntryWindow.opens_at <= now)
+        db.select(EntryWindow).where(EntryWindow.question_set_id == question_set.id, EntryWindow.opens_at <= now,
+                                     db.or_(EntryWindow.setup_held_at.is_(None), EntryWindow.opened_at.is_not(None)))
         .order_by(EntryWindow.opens_at).limit(1)
     )
 

@@ -10,7 +10,7 @@ the window's outcomes, and then only their own.
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import url_for
@@ -47,8 +47,8 @@ from portal.models.evaluation import (
 )
 from portal.models.user import ADMINISTRATOR, EVALUATOR
 from portal.services import audit, mail
-from portal.timezone import format_date
-from portal.workdays import working_days_elapsed
+from portal.timezone import format_date, format_day
+from portal.workdays import decision_due_date, working_days_elapsed
 
 MINIMUM_EVALUATORS = 2
 CHANGED_MEANWHILE = "Someone else changed this at the same moment. Check what is recorded now and try again."
@@ -365,6 +365,7 @@ class DecisionClock:
     elapsed: int
     deadline: int
     paused: bool
+    due_on: date  # as it stands: a question still open is taken as answered now
 
     @property
     def remaining(self) -> int:
@@ -378,20 +379,33 @@ class DecisionClock:
             return "due soon"
         return "on time"
 
+    @property
+    def summary(self) -> str:
+        """What the pages show: "3 of 10 working days, decision due Tuesday 17 March 2026" (", paused")."""
+        return (f"{self.elapsed} of {self.deadline} working days, decision due {format_day(self.due_on)}"
+                + (", paused" if self.paused else ""))
+
+
+def clock_start(application: Application) -> datetime | None:
+    """When the decision clock starts: the window's close (or the application's arrival in an always-open one)."""
+    window = application.window
+    return window.closes_at if window.closes_at is not None else application.submitted_at
+
 
 def decision_clock(application: Application, now: datetime) -> DecisionClock | None:
-    """Working days since the window closed (or the application arrived, in an always-open window),
-    paused while a clarification question is open; None once the application is decided."""
+    """Working days since the window closed (or the application arrived, in an always-open window), leaving
+    out each working day on which a clarification question was open, and the date the decision is due;
+    None once the application is decided."""
     if application.moderated_at is not None:
         return None
-    window = application.window
-    start = window.closes_at if window.closes_at is not None else application.submitted_at
+    start = clock_start(application)
     if start is None or start > now:
         return None
     pauses = [(c.asked_at, c.answered_at) for c in application.clarifications]
-    elapsed = working_days_elapsed(start, now, pauses)
-    return DecisionClock(elapsed, window.dps.decision_working_days,
-                         any(c.is_open for c in application.clarifications))
+    deadline = application.window.dps.decision_working_days
+    return DecisionClock(working_days_elapsed(start, now, pauses), deadline,
+                         any(c.is_open for c in application.clarifications),
+                         decision_due_date(start, deadline, now, pauses))
 
 
 # Moderation and outcomes -----------------------------------------------------------------------

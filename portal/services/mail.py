@@ -32,6 +32,21 @@ def notify(user: User, *, subject: str, body: str, at: datetime, link: str | Non
     db.session.add(Notification(user_id=user.id, subject=subject, body=body, link=link, created_at=at))
 
 
+def notify_many(notices: list[tuple[User, str, str, str | None]], *, at: datetime) -> None:
+    """As `notify`, for many (user, subject, body, link) at once: two INSERT statements however many there are
+    (for the scheduler's reminders)."""
+    if not notices:
+        return
+    base = current_app.config["PORTAL_BASE_URL"]
+    db.session.execute(db.insert(OutboxMessage), [
+        {"to_address": user.email, "user_id": user.id, "subject": subject, "created_at": at, "attempts": 0,
+         "body": f"{body}\n\n{base}{link}" if link else body}
+        for user, subject, body, link in notices])
+    db.session.execute(db.insert(Notification), [
+        {"user_id": user.id, "subject": subject, "body": body, "link": link, "created_at": at}
+        for user, subject, body, link in notices])
+
+
 def email_address(address: str, *, subject: str, body: str, at: datetime) -> None:
     """E-mail someone who has no account yet (an invitation, a password reset)."""
     db.session.add(OutboxMessage(to_address=address, subject=subject, body=body, created_at=at))

@@ -1,6 +1,10 @@
 """Entry windows: scheduling by cadence, opening and closing on time, reminders, and the
 administrator's early opening, extension and early closing.
 
+No window is scheduled or opened while its DPS's set-up is incomplete (dps_setup.setup_problems): the
+administrator is refused with the reason, and the scheduler tells the lead authority's administrators
+instead, holding a window that falls due until the set-up is complete.
+
 `run_due` is the one time-events handler: the scheduler calls it every minute and at start-up,
 tests call it with a moved clock. It is idempotent and catches up on whatever fell due while
 nothing ran.
@@ -14,11 +18,13 @@ from flask import url_for
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import Application, Dps, EntryWindow, Organisation, User
+from portal.models import Application, Dps, EntryWindow, Organisation, SentReminder, User, UserRole
 from portal.models.application import SUBMITTED
 from portal.models.organisation import PROVIDER
-from portal.services import audit, mail
+from portal.models.user import ADMINISTRATOR
+from portal.services import audit, dps_setup, mail
 from portal.timezone import format_datetime, to_local, to_utc
+from portal.workdays import decision_due_date
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +84,7 @@ def schedule_window(dps: Dps, *, opens_at: datetime, closes_at: datetime | None,
     if dps.is_continuous and closes_at is not None:
         raise DomainError("This DPS is continuously open: its window has no closing time", field="closes_at")
     _check_no_overlap(dps, opens_at, closes_at, ignore=None)
+    _check_setup_complete(dps, dps.current_question_set)
     number = max((w.number for w in windows_of(dps)), default=0) + 1
     window = EntryWindow(dps=dps, question_set=dps.current_question_set, number=number, opens_at=opens_at,
                          closes_at=closes_at, created_at=now)
@@ -86,6 +93,45 @@ def schedule_window(dps: Dps, *, opens_at: datetime, closes_at: datetime | None,
     audit.record(at=now, actor=actor, action="window.scheduled", entity=window,
                  summary=f"{dps.reference} {window.label} scheduled", after=_state(window))
     return window
+
+
+def _check_setup_complete(dps: Dps, question_set) -> None:
+    problems = dps_setup.setup_problems(dps, question_set)
+    if problems:
+        raise DomainError(dps_setup.setup_incomplete_message(dps, problems) + " Complete it first.")
+
+
+def _opening_question_set(window: EntryWindow):
+    """The version of the questions the window will open with (see _announce_opening)."""
+    if window.question_set.locked_at is None:
+        return window.dps.current_question_set
+    return window.question_set
+
+
+def opening_problems(window: EntryWindow, now: datetime) -> list[str]:
+    """What keeps a window that has not opened yet from opening (empty once it has opened or closed)."""
+    if window.opened_at is not None or window.status(now) == "closed":
+        return []
+    return dps_setup.setup_problems(window.dps, _opening_question_set(window))
+
+
+def administrators_of(dps: Dps) -> list[User]:
+    return db.session.scalars(
+        db.select(User).join(UserRole).where(User.organisation_id == dps.lead_authority_id, User.active.is_(True),
+                                             UserRole.role == ADMINISTRATOR).order_by(User.id)).all()
+
+
+def _tell_administrators_once(dps: Dps, *, kind: str, record_id: int, subject: str, body: str,
+                              now: datetime) -> bool:
+    """Tell the lead authority's administrators, unless they have already been told about this record."""
+    if db.session.scalar(db.select(SentReminder.id).where(SentReminder.kind == kind,
+                                                          SentReminder.record_id == record_id)) is not None:
+        return False
+    db.session.add(SentReminder(kind=kind, record_id=record_id, sent_at=now))
+    link = url_for("admin.dps_detail", dps_id=dps.id)
+    for admin in administrators_of(dps):
+        mail.notify(admin, at=now, link=link, subject=subject, body=body)
+    return True
 
 
 def schedule_first_window(admin: User, dps: Dps, *, opens_at: datetime, now: datetime) -> EntryWindow:
@@ -120,6 +166,15 @@ def ensure_next_window(dps: Dps, now: datetime) -> EntryWindow | None:
         step += 1
     if existing[-1].closes_at is None or existing[-1].closes_at > opens_at:
         return None  # the latest window was extended into the next one's slot; schedule after it closes
+    problems = dps_setup.setup_problems(dps, dps.current_question_set)
+    if problems:
+        _tell_administrators_once(
+            dps, kind="window.not_scheduled", record_id=latest.id, now=now,
+            subject=f"{dps.name}: the next window cannot be scheduled",
+            body=f"The next window of {dps.name} ({dps.reference}) is due to open on {format_datetime(opens_at)}, "
+                 f"but it has not been scheduled. {dps_setup.setup_incomplete_message(dps, problems)} "
+                 "It will be scheduled once the set-up is complete.")
+        return None
     return schedule_window(dps, opens_at=opens_at, closes_at=closes_at, now=now, actor=None)
 
 
@@ -167,7 +222,7 @@ def _announce_opening(window: EntryWindow, now: datetime, actor: User | None, re
 def _announce_closing(window: EntryWindow, now: datetime, actor: User | None, reason: str = "",
                       before: dict | None = None) -> None:
     dps = window.dps
-    if window.opened_at is None:
+    if window.opened_at is None and window.setup_held_at is None:
         # It opened and closed while nothing ran: record the opening, too late to invite anyone.
         window.opened_at = now
         if window.question_set.locked_at is None:
@@ -228,7 +283,13 @@ def _on_its_own(what: str, work, record_id: int, now: datetime) -> list[str]:
 def _window_due(window_id: int, now: datetime) -> list[str]:
     window = db.session.get(EntryWindow, window_id)
     done = []
-    if window.opened_at is None and window.is_open(now):
+    if window.opened_at is None and (window.closes_at is None or now < window.closes_at):
+        problems = dps_setup.setup_problems(window.dps, _opening_question_set(window))
+        if problems:
+            if window.setup_held_at is None:
+                _hold(window, problems, now)
+                done.append(f"held {window.dps.reference} {window.label}: set-up incomplete")
+            return done
         _announce_opening(window, now, actor=None)
         done.append(f"opened {window.dps.reference} {window.label}")
     if window.closes_at is not None and window.closes_at <= now:
@@ -239,6 +300,21 @@ def _window_due(window_id: int, now: datetime) -> list[str]:
         _send_reminder(window, now)
         done.append(f"reminded {window.dps.reference} {window.label}")
     return done
+
+
+def _hold(window: EntryWindow, problems: list[str], now: datetime) -> None:
+    """Keep the window from opening and tell the administrators why (once: `setup_held_at` records it)."""
+    dps = window.dps
+    window.setup_held_at = now
+    _tell_administrators_once(
+        dps, kind="window.held", record_id=window.id, now=now,
+        subject=f"{dps.name}: {window.label} has not opened",
+        body=f"{window.label} of {dps.name} ({dps.reference}) was due to open on {format_datetime(window.opens_at)}. "
+             f"It has not opened and providers have not been told. {dps_setup.setup_incomplete_message(dps, problems)} "
+             "It opens as soon as the set-up is complete.")
+    audit.record(at=now, actor=None, action="window.held", entity=window,
+                 summary=f"{dps.reference} {window.label} not opened: the set-up is incomplete",
+                 after={"problems": problems})
 
 
 def _cadence_due(dps_id: int, now: datetime) -> list[str]:
@@ -259,6 +335,7 @@ def open_early(admin: User, window: EntryWindow, *, reason: str, now: datetime) 
     reason = _require_reason(reason)
     if window.status(now) != "scheduled":
         raise DomainError(f"{window.label} is not waiting to open, so it cannot be opened early")
+    _check_setup_complete(window.dps, _opening_question_set(window))
     _check_no_overlap(window.dps, now, window.closes_at, ignore=window)
     before = _state(window)
     window.opens_at = now
@@ -298,6 +375,33 @@ def close_early(admin: User, window: EntryWindow, *, reason: str, now: datetime)
     window.closes_at = now
     _announce_closing(window, now, actor=admin, reason=reason, before=before)
     db.session.commit()
+
+
+def reminder_due_at(window: EntryWindow) -> datetime | None:
+    """When the closing reminder falls due, or None for a window that never closes."""
+    if window.closes_at is None:
+        return None
+    return window.closes_at - timedelta(days=window.dps.reminder_days)
+
+
+def reminder_text(window: EntryWindow, now: datetime) -> str:
+    """The closing reminder as the window's page states it: sent, due, or not sent because the window closed."""
+    if window.reminder_sent_at is not None:
+        return f"Sent {format_datetime(window.reminder_sent_at)}"
+    due_at = reminder_due_at(window)
+    if due_at is None:
+        return "None: the window stays open"
+    if window.status(now) == "closed":
+        return "Not sent: the window has closed"
+    return f"Due {format_datetime(max(due_at, window.opens_at))}"
+
+
+def decisions_due_on(window: EntryWindow):
+    """The day decisions on the window's applications are due when no clarification question paused their clock,
+    or None for a window that never closes (each application's clock starts when it arrives)."""
+    if window.closes_at is None:
+        return None
+    return decision_due_date(window.closes_at, window.dps.decision_working_days, window.closes_at)
 
 
 def open_and_next_by_dps(dps_ids: list[int], now: datetime) -> dict[int, tuple]:

@@ -361,12 +361,14 @@ def test_decision_clock_counts_working_days_and_pauses_for_clarifications(world,
                                                   clock.now())
     assert at(2026, 12, 29, 13, 0) == (0, "on time", True)
     assert at(2027, 1, 13, 9, 0) == (0, "on time", True)
-    # Answered on Wednesday 13 January: that day counts, and every working day after it.
+    # Answered on Wednesday 13 January: the question was open for part of that day, so it does not count
+    # either; every working day after it does.
     clock.set(datetime(2027, 1, 13, 11, 0))
     evaluations.answer_clarification(world.provider_a, alpha, clarification.id, "Pat Jones", clock.now())
-    assert at(2027, 1, 13, 12, 0) == (1, "on time", False)
-    assert at(2027, 1, 22, 12, 0) == (8, "due soon", False)
-    assert at(2027, 1, 27, 12, 0) == (11, "overdue", False)
+    assert at(2027, 1, 13, 12, 0) == (0, "on time", False)
+    assert at(2027, 1, 22, 12, 0) == (7, "on time", False)  # 14, 15, 18 to 22 January
+    assert at(2027, 1, 27, 12, 0) == (10, "due soon", False)
+    assert at(2027, 1, 28, 12, 0) == (11, "overdue", False)
 
 
 def test_decision_clock_stops_once_moderated(world, clock, alpha):

@@ -5,7 +5,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from portal.workdays import add_working_days, bank_holidays, is_working_day, working_days_elapsed
+from portal.workdays import (
+    add_working_days,
+    bank_holidays,
+    decision_due_date,
+    is_working_day,
+    working_days_elapsed,
+)
 
 # Times are naive UTC.  In winter (GMT) UTC and London agree; in summer (BST) London is an hour ahead.
 
@@ -130,11 +136,11 @@ class TestPauses:
     def test_no_pause(self):
         assert working_days_elapsed(self.CLOSED, self.NOW) == 10
 
-    def test_a_clarification_stops_the_days_it_was_open_at_midnight(self):
-        # Asked Wednesday 4 Nov 10:00, answered Monday 9 Nov 15:00.  Open at the end of Wed 4, Thu 5 and
-        # Fri 6 (and the weekend), not at the end of Mon 9: 3 days left out, 10 - 3 = 7.
+    def test_a_clarification_stops_every_working_day_it_was_open_for_any_part_of(self):
+        # Asked Wednesday 4 Nov 10:00, answered Monday 9 Nov 15:00.  Open during Wed 4, Thu 5, Fri 6 (and the
+        # weekend) and part of Mon 9: 4 working days left out, 10 - 4 = 6.
         pause = (datetime(2026, 11, 4, 10, 0), datetime(2026, 11, 9, 15, 0))
-        assert working_days_elapsed(self.CLOSED, self.NOW, [pause]) == 7
+        assert working_days_elapsed(self.CLOSED, self.NOW, [pause]) == 6
 
     def test_an_open_clarification_stops_every_day_from_the_one_it_was_asked(self):
         # Asked Wednesday 11 Nov 09:00, not yet answered: 11, 12, 13 and 16 (today) are left out.
@@ -143,22 +149,32 @@ class TestPauses:
         assert working_days_elapsed(self.CLOSED, self.NOW, [pause]) == 6
 
     def test_answered_and_open_clarifications_together(self):
-        # Both of the above: counted 3, 9 and 10 only.
+        # Both of the above: counted 3 and 10 only.
         pauses = [(datetime(2026, 11, 4, 10, 0), datetime(2026, 11, 9, 15, 0)), (datetime(2026, 11, 11, 9, 0), None)]
-        assert working_days_elapsed(self.CLOSED, self.NOW, iter(pauses)) == 3
+        assert working_days_elapsed(self.CLOSED, self.NOW, iter(pauses)) == 2
 
-    def test_a_clarification_answered_the_same_day_stops_nothing(self):
+    def test_a_clarification_answered_the_same_day_stops_that_day(self):
         pause = (datetime(2026, 11, 3, 10, 0), datetime(2026, 11, 3, 16, 0))
-        assert working_days_elapsed(self.CLOSED, self.NOW, [pause]) == 10
+        assert working_days_elapsed(self.CLOSED, self.NOW, [pause]) == 9
+
+    def test_a_question_sent_on_thursday_and_answered_on_friday_stops_both_days(self):
+        # The window closed on Friday 27 February 2026 at 17:00; the question was sent on Thursday 5 March and
+        # answered on Friday 6 March.  Counted by Friday 13 March: 2, 3, 4, 9, 10, 11, 12, 13 = 8.
+        closed = datetime(2026, 2, 27, 17, 0)
+        pause = (datetime(2026, 3, 5, 11, 0), datetime(2026, 3, 6, 9, 30))
+        assert working_days_elapsed(closed, datetime(2026, 3, 13, 12, 0), [pause]) == 8
 
     def test_midnight_boundaries(self):
-        # Answered exactly at the end of Wed 4 Nov (midnight; GMT, so 00:00 UTC on the 5th): not running
-        # *after* the end of the day, so the 4th still counts.
+        # Answered exactly at the end of Wed 4 Nov (midnight; GMT, so 00:00 UTC on the 5th): open during the
+        # 4th, not during the 5th, so only the 4th is left out.
         answered_at_midnight = (datetime(2026, 11, 4, 10, 0), datetime(2026, 11, 5, 0, 0))
-        assert working_days_elapsed(self.CLOSED, self.NOW, [answered_at_midnight]) == 10
-        # Asked exactly at that midnight and answered the next morning: running at the end of the 4th.
+        assert working_days_elapsed(self.CLOSED, self.NOW, [answered_at_midnight]) == 9
+        # Asked exactly at that midnight and answered the next morning: open during the 5th only.
         asked_at_midnight = (datetime(2026, 11, 5, 0, 0), datetime(2026, 11, 5, 9, 0))
         assert working_days_elapsed(self.CLOSED, self.NOW, [asked_at_midnight]) == 9
+        # Asked and answered at that same midnight: open for no part of either day.
+        instant = (datetime(2026, 11, 5, 0, 0), datetime(2026, 11, 5, 0, 0))
+        assert working_days_elapsed(self.CLOSED, self.NOW, [instant]) == 10
 
     def test_a_pause_over_a_weekend_only_costs_nothing(self):
         pause = (datetime(2026, 11, 7, 10, 0), datetime(2026, 11, 8, 20, 0))
@@ -184,16 +200,50 @@ class TestLondonDays:
 
     def test_the_end_of_a_summer_day_is_23_00_utc(self):
         # Wednesday 21 Oct 2026 ends at midnight BST = 23:00 UTC.  A clarification answered at 23:30 UTC
-        # (00:30 on Thursday in London) was still running at the end of Wednesday, so Wednesday is left out.
+        # (00:30 on Thursday in London) was open during part of Thursday too, so both days are left out.
         closed = datetime(2026, 10, 20, 12, 0)
         now = datetime(2026, 10, 23, 12, 0)  # 21, 22, 23 would count: 3
         late_answer = (datetime(2026, 10, 21, 9, 0), datetime(2026, 10, 21, 23, 30))
-        assert working_days_elapsed(closed, now, [late_answer]) == 2
+        assert working_days_elapsed(closed, now, [late_answer]) == 1
         early_answer = (datetime(2026, 10, 21, 9, 0), datetime(2026, 10, 21, 22, 30))  # 23:30 BST Wednesday
-        assert working_days_elapsed(closed, now, [early_answer]) == 3
+        assert working_days_elapsed(closed, now, [early_answer]) == 2
 
     def test_across_the_spring_clock_change(self):
         # Clocks go forward on Sunday 28 March 2027 (Easter Sunday).  Closed Wednesday 24 March at 23:30 UTC
         # (23:30 GMT, still the Wednesday); now Wednesday 31 March at 23:30 UTC = 00:30 BST on Thursday 1 April.
         # Days: 25 (Thu) counts, 26 Good Friday no, weekend, 29 Easter Monday no, 30, 31, 1 April count: 4.
         assert working_days_elapsed(datetime(2027, 3, 24, 23, 30), datetime(2027, 3, 31, 23, 30)) == 4
+
+
+class TestDecisionDueDate:
+    # The window closed on Friday 27 February 2026 at 17:00 (GMT); the DPS allows 10 working days.
+    CLOSED = datetime(2026, 2, 27, 17, 0)
+
+    def test_without_pauses_it_is_ten_working_days_after_the_close(self):
+        assert decision_due_date(self.CLOSED, 10, datetime(2026, 3, 2, 9, 0)) == date(2026, 3, 13)
+
+    def test_a_question_sent_thursday_and_answered_friday_makes_it_tuesday_17_march(self):
+        pause = (datetime(2026, 3, 5, 11, 0), datetime(2026, 3, 6, 9, 30))
+        assert decision_due_date(self.CLOSED, 10, datetime(2026, 3, 9, 9, 0), [pause]) == date(2026, 3, 17)
+
+    def test_an_open_question_gives_the_due_date_as_it_stands(self):
+        # Sent Thursday 5 March, still open on Friday 6 at noon: as it stands, Thursday and Friday are
+        # paused and the counting resumes on Monday, so Tuesday 17 March.
+        pause = (datetime(2026, 3, 5, 11, 0), None)
+        assert decision_due_date(self.CLOSED, 10, datetime(2026, 3, 6, 12, 0), [pause]) == date(2026, 3, 17)
+        # Still open on Monday 9 March: one more working day paused, so Wednesday 18 March.
+        assert decision_due_date(self.CLOSED, 10, datetime(2026, 3, 9, 12, 0), [pause]) == date(2026, 3, 18)
+
+    def test_it_agrees_with_the_count(self):
+        pause = (datetime(2026, 3, 5, 11, 0), datetime(2026, 3, 6, 9, 30))
+        due = decision_due_date(self.CLOSED, 10, datetime(2026, 3, 9, 9, 0), [pause])
+        assert working_days_elapsed(self.CLOSED, datetime(2026, 3, 16, 12, 0), [pause]) == 9
+        assert working_days_elapsed(self.CLOSED, datetime(due.year, due.month, due.day, 12, 0), [pause]) == 10
+
+    def test_across_easter_2027(self):
+        # Closed Thursday 25 March 2027: Good Friday and Easter Monday do not count, so 1 working day is Tue 30.
+        assert decision_due_date(datetime(2027, 3, 25, 16, 0), 1, datetime(2027, 3, 25, 16, 0)) == date(2027, 3, 30)
+
+    def test_a_deadline_below_one_day_is_refused(self):
+        with pytest.raises(ValueError, match="at least 1"):
+            decision_due_date(self.CLOSED, 0, self.CLOSED)
