@@ -38,7 +38,7 @@ from portal.models import (
 )
 from portal.models.application import SUBMITTED
 from portal.models.dps import EVIDENCE_KINDS
-from portal.models.organisation import PROVIDER, PROVIDER_STATUSES
+from portal.models.organisation import PROVIDER_STATUSES
 from portal.models.user import ADMINISTRATOR
 from portal.services import accounts, applications, audit, cautions, dps_setup, mail, windows
 from portal.services import providers as provider_register
@@ -391,20 +391,13 @@ def window_extend(window_id):
 @blueprint.route("/providers")
 def providers():
     status = request.args.get("status") or None
-    query = (db.select(Organisation).where(Organisation.kind == PROVIDER)
-             .options(selectinload(Organisation.users)).order_by(Organisation.name))
-    if status in PROVIDER_STATUSES:
-        query = query.where(Organisation.provider_status == status)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
+    search = request.args.get("q", "")
+    sorting = provider_register.REGISTER_SORTS.choose(request.args.get("sort"), request.args.get("order"))
+    page = provider_register.register(status=status, search=search, sorting=sorting,
+                                      page=request.args.get("page", 1, type=int))
     ids = [provider.id for provider in page.items]
-    lots_held = {}
-    for membership in db.session.scalars(
-        db.select(LotMembership).where(LotMembership.provider_id.in_(ids))
-        .options(selectinload(LotMembership.lot).selectinload(Lot.dps))
-    ).all():
-        lots_held.setdefault(membership.provider_id, []).append(membership)
-    return render_template("admin/providers.html", page=page, lots_held=lots_held, status=status,
-                           statuses=PROVIDER_STATUSES,
+    return render_template("admin/providers.html", page=page, status=status, statuses=PROVIDER_STATUSES,
+                           lots_held=provider_register.lots_held(ids), search=search, sorting=sorting,
                            evidence_to_review=cautions.awaiting_review_counts(current_user, ids))
 
 
@@ -558,13 +551,15 @@ def _date_arg(name: str) -> tuple[date | None, dict | None]:
 def audit_log():
     (since, since_error), (until, until_error) = _date_arg("from"), _date_arg("to")
     errors = [error for error in (since_error, until_error) if error]
+    sorting = audit.TRAIL_SORTS.choose(request.args.get("sort"), request.args.get("order"))
     query = audit.search(lead_id=current_user.organisation_id, authority_ids=_consortium_ids(), now=now(),
                          action=request.args.get("action") or None, actor=request.args.get("actor") or None,
                          since=local_datetime(since, time.min) if since else None,
-                         until=local_datetime(until + timedelta(days=1), time.min) if until else None)
+                         until=local_datetime(until + timedelta(days=1), time.min) if until else None,
+                         text=request.args.get("q", ""), sorting=sorting)
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
     return render_template("admin/audit.html", page=page, actions=audit.ACTIONS, args=request.args,
-                           errors=errors), 400 if errors else 200
+                           errors=errors, sorting=sorting), 400 if errors else 200
 
 
 @blueprint.route("/outbox")
@@ -573,7 +568,10 @@ def outbox():
     # password-reset and invitation links hidden.
     if current_app.config.get("PRODUCTION"):
         abort(404)
+    search = request.args.get("q", "")
+    key, _, order = request.args.get("sort", "").partition("-")  # the sort menu's choices are "key-order"
+    sorting = mail.OUTBOX_SORTS.choose(key, order)
     page = db.paginate(mail.outbox_of(lead_id=current_user.organisation_id, authority_ids=_consortium_ids(),
-                                      now=now()),
+                                      now=now(), search=search, sorting=sorting),
                        page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
-    return render_template("admin/outbox.html", page=page, masked=mail.masked)
+    return render_template("admin/outbox.html", page=page, masked=mail.masked, search=search, sorting=sorting)

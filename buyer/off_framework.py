@@ -282,13 +282,17 @@ def _framework_filter() -> str | None:
     return framework if framework in FRAMEWORK_FILTERS else None
 
 
+def _placement_sorting():
+    return off_framework.PLACEMENT_SORTS.choose(request.args.get("sort"), request.args.get("order"))
+
+
 @blueprint.route("/placements")
 def placements():
-    framework = _framework_filter()
-    page = off_framework.placements_for(current_user, framework=framework,
+    framework, search, sorting = _framework_filter(), request.args.get("q", ""), _placement_sorting()
+    page = off_framework.placements_for(current_user, framework=framework, search=search, sorting=sorting,
                                         page=request.args.get("page", 1, type=int))
     return render_template("buyer/off_framework/placements.html", page=page, framework=framework,
-                           filters=FRAMEWORK_FILTERS, moment=now())
+                           filters=FRAMEWORK_FILTERS, moment=now(), search=search, sorting=sorting)
 
 
 CSV_HEADINGS = ["Agreement reference", "Referral", "Provider", "On framework", "Weekly cost (£)", "Start date",
@@ -311,7 +315,8 @@ def placements_csv():
     output = io.StringIO()
     writer = csv.writer(output)
     writer.writerow(CSV_HEADINGS)
-    for placement in off_framework.all_placements_for(current_user, framework=_framework_filter()):
+    for placement in off_framework.all_placements_for(current_user, framework=_framework_filter(),
+                                                      search=request.args.get("q", ""), sorting=_placement_sorting()):
         writer.writerow([_cell(value) for value in (
             placement.agreement_reference, placement.referral.reference, placement.provider_name,
             _yes_no(placement.on_framework), f"{placement.weekly_cost:.2f}", placement.start_date.isoformat(),

@@ -52,11 +52,13 @@ def referral_list():
     moment = now()
     status = request.args.get("status", "")
     status = status if status in STATUS_LABELS else ""
-    page = referrals.for_authority(current_user, now=moment, status=status or None,
+    search = request.args.get("q", "")
+    sorting = referrals.REFERRAL_SORTS.choose(request.args.get("sort"), request.args.get("order"))
+    page = referrals.for_authority(current_user, now=moment, status=status or None, search=search, sorting=sorting,
                                    page=request.args.get("page", 1, type=int), per_page=PER_PAGE)
     counts = referrals.received_counts([referral.id for referral in page.items])
     return render_template("buyer/referrals/list.html", page=page, counts=counts, status=status, moment=moment,
-                           statuses=STATUS_LABELS)
+                           statuses=STATUS_LABELS, search=search, sorting=sorting)
 
 
 # A new referral and its draft --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from decimal import Decimal
 from portal.extensions import db
 from portal.models import Application, AuditEvent, Dps, EntryWindow, Lot, Organisation, Placement, Referral, User
 from portal.models.organisation import PROVIDER
+from portal.services import listing
 
 SYSTEM = "system (scheduler)"
 
@@ -116,10 +117,25 @@ ACTIONS = {
 }
 
 
+def _by_label():
+    """The actions in the order of their labels, as the trail shows them; actions without a label come last."""
+    ranks = {action: rank for rank, (action, _label) in enumerate(sorted(ACTIONS.items(), key=lambda item: item[1]))}
+    return db.case(ranks, value=AuditEvent.action, else_=len(ranks))
+
+
+# The trail sorts by these keys only.
+TRAIL_SORTS = listing.SortKeys({
+    "when": [AuditEvent.at],
+    "who": [db.func.lower(AuditEvent.actor_label)],
+    "what": [_by_label()],
+}, default="when", default_descending=True, tie_breaker=[AuditEvent.id], newest_first=["when"])
+
+
 def search(*, lead_id: int, authority_ids: list[int], now: datetime, action: str | None = None,
            entity_type: str | None = None, actor: str | None = None, since: datetime | None = None,
-           until: datetime | None = None):
-    """A query over the trail, newest first, with the administrator's filters.
+           until: datetime | None = None, text: str = "", sorting: listing.Sorting | None = None):
+    """A query over the trail, newest first unless sorted otherwise (TRAIL_SORTS), with the administrator's
+    filters: `actor` is found in who did it, `text` in who did it or the summary (a reference, a provider's name).
 
     An administrator of the lead authority `lead_id` sees what people of the consortium's own authorities
     (`authority_ids`) did, and what the system and providers did to the DPSs it leads: to the DPS, its
@@ -156,14 +172,16 @@ def search(*, lead_id: int, authority_ids: list[int], now: datetime, action: str
             db.and_(by_provider, actor_org.id.in_(providers), AuditEvent.entity_type.not_in(list(owned_by_led))),
         ))
         .where(db.or_(AuditEvent.sealed_until.is_(None), AuditEvent.sealed_until <= now))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .order_by(*TRAIL_SORTS.order_by(sorting or TRAIL_SORTS.choose(None, None)))
     )
     if action:
         query = query.where(AuditEvent.action == action)
     if entity_type:
         query = query.where(AuditEvent.entity_type == entity_type)
-    if actor:
-        query = query.where(AuditEvent.actor_label.ilike(f"%{actor}%"))
+    if listing.cleaned(actor):
+        query = query.where(listing.matching(listing.cleaned(actor), [AuditEvent.actor_label]))
+    if listing.cleaned(text):
+        query = query.where(listing.matching(listing.cleaned(text), [AuditEvent.actor_label, AuditEvent.summary]))
     if since:
         query = query.where(AuditEvent.at >= since)
     if until:

@@ -15,6 +15,7 @@ from flask import current_app
 
 from portal.extensions import db
 from portal.models import Invitation, Notification, OutboxMessage, User
+from portal.services import listing
 
 MAX_ATTEMPTS = 5
 LINK_TOKEN = re.compile(r"(/(?:reset-password|invitations)/)[^\s/?#]+")
@@ -88,20 +89,35 @@ def dispatch_outbox(now: datetime, limit: int = 100) -> int:
     return sent
 
 
-def outbox_of(*, lead_id: int, authority_ids: list[int], now: datetime):
-    """The outbox as an administrator of the lead authority may read it, newest first: messages to people of
-    the consortium's authorities and of the providers linked to its DPSs, and invitations to join them."""
+# The outbox sorts by these keys only.
+OUTBOX_SORTS = listing.SortKeys({
+    "written": [OutboxMessage.created_at],
+    "recipient": [db.func.lower(OutboxMessage.to_address)],
+    "subject": [db.func.lower(OutboxMessage.subject)],
+}, default="written", default_descending=True, tie_breaker=[OutboxMessage.id], newest_first=["written"])
+
+
+def outbox_of(*, lead_id: int, authority_ids: list[int], now: datetime, search: str = "",
+              sorting: listing.Sorting | None = None):
+    """The outbox as an administrator of the lead authority may read it, newest first unless sorted otherwise
+    (OUTBOX_SORTS), searched by recipient or subject: messages to people of the consortium's authorities and of
+    the providers linked to its DPSs, and invitations to join them."""
     from portal.services.providers import linked_provider_ids
 
+    sorting = sorting or OUTBOX_SORTS.choose(None, None)
     providers = linked_provider_ids(lead_id)
     people = db.select(User.email).where(db.or_(User.organisation_id.in_(authority_ids),
                                                  User.organisation_id.in_(providers)))
     invited = db.select(Invitation.email).where(db.or_(Invitation.organisation_id.in_(authority_ids),
                                                        Invitation.organisation_id.in_(providers)))
-    return (db.select(OutboxMessage)
-            .where(db.or_(OutboxMessage.to_address.in_(people), OutboxMessage.to_address.in_(invited)))
-            .where(db.or_(OutboxMessage.sealed_until.is_(None), OutboxMessage.sealed_until <= now))
-            .order_by(OutboxMessage.id.desc()))
+    query = (db.select(OutboxMessage)
+             .where(db.or_(OutboxMessage.to_address.in_(people), OutboxMessage.to_address.in_(invited)))
+             .where(db.or_(OutboxMessage.sealed_until.is_(None), OutboxMessage.sealed_until <= now))
+             .order_by(*OUTBOX_SORTS.order_by(sorting)))
+    search = listing.cleaned(search)
+    if search:
+        query = query.where(listing.matching(search, [OutboxMessage.to_address, OutboxMessage.subject]))
+    return query
 
 
 def masked(body: str) -> str:

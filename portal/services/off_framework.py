@@ -27,6 +27,7 @@ from portal.models import (
     OffFrameworkDocument,
     OffFrameworkProvider,
     OffFrameworkReferee,
+    Organisation,
     Placement,
     PlacementCost,
     Referral,
@@ -36,7 +37,7 @@ from portal.models.organisation import OFSTED_RATINGS
 from portal.models.placement import DOCUMENT_KINDS, OFF_FRAMEWORK_EVIDENCE, OTHER_DOCUMENT
 from portal.models.referral import AWARDED, CLOSED, DRAFT, EXHAUSTED, OPEN, WITHDRAWN
 from portal.models.user import COMMISSIONING_OFFICER
-from portal.services import audit, awards, referrals, uploads
+from portal.services import audit, awards, listing, referrals, uploads
 from portal.services.accounts import URN_PATTERN
 from portal.services.bids import MAX_REVIEW_DAYS, MAX_START_DAYS
 from portal.timezone import format_date, format_datetime, local_datetime, to_local
@@ -97,22 +98,16 @@ def _own_referral(user: User, referral: Referral) -> None:
         raise NotFound()
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def list_for(user: User, page: int = 1, search: str = "", per_page: int = PER_PAGE):
     """The authority's list, by name, searched by name, area, Ofsted URN or services offered."""
     query = (db.select(OffFrameworkProvider).where(OffFrameworkProvider.authority_id == _authority_id(user))
              .options(selectinload(OffFrameworkProvider.referees))
              .order_by(OffFrameworkProvider.name, OffFrameworkProvider.id))
-    search = (search or "").strip()
+    search = listing.cleaned(search)
     if search:
-        pattern = _like(search)
-        query = query.where(db.or_(*(column.ilike(pattern, escape="\\") for column in (
+        query = query.where(listing.matching(search, [
             OffFrameworkProvider.name, OffFrameworkProvider.local_authority_area, OffFrameworkProvider.ofsted_urn,
-            OffFrameworkProvider.services))))
+            OffFrameworkProvider.services]))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
@@ -688,23 +683,51 @@ def record_qa_visit(officer: User, placement: Placement, *, visited_at: datetime
 
 # The authority's placements --------------------------------------------------------------------
 
-def _placements_query(user: User, framework: str | None):
+_framework_provider = db.aliased(Organisation)
+_provider_name = db.func.lower(db.func.coalesce(_framework_provider.name, OffFrameworkProvider.name))
+# The placements list sorts by these keys only.
+PLACEMENT_SORTS = listing.SortKeys({
+    "agreement": [Placement.agreement_reference],
+    "provider": [_provider_name],
+    "framework": [Placement.on_framework],
+    "cost": [Placement.weekly_cost],
+    "start": [Placement.start_date],
+    "location": [db.func.lower(Placement.location_area)],
+    "qa_visit": [db.func.coalesce(Placement.qa_visit_at, Placement.qa_visit_due_at)],
+    "created": [Placement.created_at],
+}, default="created", default_descending=True, tie_breaker=[Placement.id],
+    newest_first=["cost", "start", "qa_visit", "created"], blanks_last=["qa_visit"])
+
+
+def _placements_query(user: User, framework: str | None, search: str = "", sorting: listing.Sorting | None = None):
+    sorting = sorting or PLACEMENT_SORTS.choose(None, None)
     query = (db.select(Placement).where(Placement.authority_id == _authority_id(user))
+             .join(Referral, Referral.id == Placement.referral_id)
+             .outerjoin(_framework_provider, _framework_provider.id == Placement.provider_id)
+             .outerjoin(OffFrameworkProvider, OffFrameworkProvider.id == Placement.off_framework_provider_id)
              .options(selectinload(Placement.referral), selectinload(Placement.provider),
                       selectinload(Placement.off_framework_provider))
-             .order_by(Placement.created_at.desc(), Placement.id.desc()))
+             .order_by(*PLACEMENT_SORTS.order_by(sorting)))
     if framework == "on":
         query = query.where(Placement.on_framework.is_(True))
     elif framework == "off":
         query = query.where(Placement.on_framework.is_(False))
+    search = listing.cleaned(search)
+    if search:
+        query = query.where(listing.matching(search, [Placement.agreement_reference, Referral.reference,
+                                                      _framework_provider.name, OffFrameworkProvider.name]))
     return query
 
 
-def placements_for(user: User, *, framework: str | None = None, page: int = 1, per_page: int = PER_PAGE):
-    """The authority's placements, on and off framework (or one of them), newest first."""
-    return db.paginate(_placements_query(user, framework), page=page, per_page=per_page, error_out=False)
+def placements_for(user: User, *, framework: str | None = None, search: str = "",
+                   sorting: listing.Sorting | None = None, page: int = 1, per_page: int = PER_PAGE):
+    """The authority's placements, on and off framework (or one of them), newest first unless sorted otherwise
+    (PLACEMENT_SORTS), searched by agreement or referral reference or provider name."""
+    return db.paginate(_placements_query(user, framework, search, sorting), page=page, per_page=per_page,
+                       error_out=False)
 
 
-def all_placements_for(user: User, *, framework: str | None = None) -> list[Placement]:
-    """Every placement of the authority, for the export."""
-    return db.session.scalars(_placements_query(user, framework)).all()
+def all_placements_for(user: User, *, framework: str | None = None, search: str = "",
+                       sorting: listing.Sorting | None = None) -> list[Placement]:
+    """Every placement of the authority (as the list shows them), for the export."""
+    return db.session.scalars(_placements_query(user, framework, search, sorting)).all()

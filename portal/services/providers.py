@@ -2,11 +2,48 @@
 
 from datetime import date, datetime
 
+from sqlalchemy.orm import selectinload
+
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Application, Dps, EntryWindow, Lot, LotMembership, Organisation, User
-from portal.models.organisation import OFSTED_RATINGS
-from portal.services import audit
+from portal.models.organisation import OFSTED_RATINGS, PROVIDER, PROVIDER_STATUSES
+from portal.services import audit, listing
+
+# The register sorts by these keys only.
+REGISTER_SORTS = listing.SortKeys({
+    "name": [db.func.lower(Organisation.name)],
+    "ofsted": [Organisation.ofsted_urn],
+    "area": [db.func.lower(Organisation.local_authority_area)],
+    "standing": [Organisation.provider_status],
+}, default="name", default_descending=False, tie_breaker=[Organisation.id], blanks_last=["ofsted"])
+
+
+def register(*, status: str | None = None, search: str = "", sorting: listing.Sorting | None = None, page: int = 1,
+             per_page: int = 25):
+    """The provider register, by name unless sorted otherwise (REGISTER_SORTS), optionally of one standing, and
+    searched by name, Ofsted URN or area; a Pagination."""
+    sorting = sorting or REGISTER_SORTS.choose(None, None)
+    query = (db.select(Organisation).where(Organisation.kind == PROVIDER)
+             .options(selectinload(Organisation.users)).order_by(*REGISTER_SORTS.order_by(sorting)))
+    if status in PROVIDER_STATUSES:
+        query = query.where(Organisation.provider_status == status)
+    search = listing.cleaned(search)
+    if search:
+        query = query.where(listing.matching(search, [Organisation.name, Organisation.ofsted_urn,
+                                                      Organisation.local_authority_area]))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def lots_held(provider_ids: list[int]) -> dict[int, list[LotMembership]]:
+    """Each provider's places on lots, with the lot and its DPS, in one query."""
+    held: dict[int, list[LotMembership]] = {}
+    for membership in db.session.scalars(
+        db.select(LotMembership).where(LotMembership.provider_id.in_(provider_ids))
+        .options(selectinload(LotMembership.lot).selectinload(Lot.dps))
+    ).all():
+        held.setdefault(membership.provider_id, []).append(membership)
+    return held
 
 
 def linked_provider_ids(lead_id: int):

@@ -7,10 +7,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import event
 
 from portal.extensions import db
-from portal.models import LotMembership, Notification, Organisation, TierAward, User, UserRole
+from portal.models import LotMembership, Notification, Organisation, OutboxMessage, TierAward, User, UserRole
 from portal.models.organisation import AUTHORITY, PROVIDER
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, PROVIDER_USER
 from portal.services import applications, audit, dps_setup, windows
@@ -95,7 +96,8 @@ def add_authority(world, index: int) -> User:
 
 # The pages ---------------------------------------------------------------------------------------
 
-def test_admin_provider_register(world, sign_in, clock):
+@pytest.mark.parametrize("query", ["", "?q=provider&sort=area&order=desc&status=applicant", "?sort=ofsted"])
+def test_admin_provider_register(world, sign_in, clock, query):
     other_dps = build_dps(world.admin, clock, reference="SECOND")
 
     def add(start, stop):
@@ -107,7 +109,7 @@ def test_admin_provider_register(world, sign_in, clock):
             provider.ofsted_rating, provider.ofsted_rating_date = "Good", clock.now().date()
         db.session.commit()
 
-    assert_constant(sign_in(world.admin), "/admin/providers", add, shows=lambda i: f"Provider {i:02d}")
+    assert_constant(sign_in(world.admin), f"/admin/providers{query}", add, shows=lambda i: f"Provider {i:02d}")
 
 
 def test_admin_users(world, sign_in, clock):
@@ -125,7 +127,8 @@ def test_admin_users(world, sign_in, clock):
     assert_constant(sign_in(world.admin), "/admin/users", add, shows=lambda i: f"Officer {i:02d}")
 
 
-def test_admin_audit_log(world, sign_in, clock):
+@pytest.mark.parametrize("query", ["", "&q=change number&sort=who&order=asc", "&sort=what"])
+def test_admin_audit_log(world, sign_in, clock, query):
     def add(start, stop):
         for index in range(start, stop):
             audit.record(at=clock.now(), actor=world.admin if index % 2 else None, action="dps.updated",
@@ -133,7 +136,7 @@ def test_admin_audit_log(world, sign_in, clock):
                          after={"n": index + 1})
         db.session.commit()
 
-    assert_constant(sign_in(world.admin), "/admin/audit?action=dps.updated", add,
+    assert_constant(sign_in(world.admin), f"/admin/audit?action=dps.updated{query}", add,
                     shows=lambda i: f"Change number {i:02d}")
 
 
@@ -279,3 +282,44 @@ def test_admin_dps_detail_with_many_members(world, sign_in, clock):
                                  local_authority_area=f"Area {index}", now=clock.now())
 
     assert_constant(sign_in(world.admin), f"/admin/dps/{world.dps.id}", add, shows=lambda i: f"Member {i:02d}")
+
+
+@pytest.mark.parametrize("query", ["", "?q=notice&sort=subject-asc", "?sort=recipient-asc"])
+def test_admin_outbox(world, sign_in, clock, query):
+    applications.start(world.provider_a, world.window, clock.now())  # a provider of the lead's DPS
+
+    def add(start, stop):
+        for index in range(start, stop):
+            user = (world.provider_a, world.member_officer)[index % 2]
+            db.session.add(OutboxMessage(to_address=user.email, user_id=user.id, subject=f"Notice {index:02d}",
+                                         body="Body", created_at=clock.now() + timedelta(minutes=index)))
+        db.session.commit()
+
+    assert_constant(sign_in(world.admin), f"/admin/outbox{query}", add, shows=lambda i: f"Notice {i:02d}")
+
+
+@pytest.mark.parametrize("query", ["?q=T-DPS&sort=reference&order=asc", "?sort=deadline", "?sort=child&status=draft",
+                                   "?sort=needed_by&q=semi"])
+def test_authority_referrals_searched_and_sorted(world, sign_in, clock, query):
+    from tests.factories import draft_referral
+
+    def add(start, stop):
+        for _ in range(start, stop):
+            draft_referral(world, clock)
+
+    assert_constant(sign_in(world.member_officer), f"/authority/referrals{query}", add,
+                    shows=lambda i: f"T-DPS-R{i + 1:04d}")
+
+
+@pytest.mark.parametrize("query", ["?q=IPA-QC&sort=provider&order=desc", "?sort=cost&framework=on",
+                                   "?sort=qa_visit&q=listed"])
+def test_authority_placements_searched_and_sorted(world, sign_in, clock, query):
+    from tests.buyer.test_off_framework_routes import add_off_framework_providers, add_placements
+    from tests.buyer.test_off_framework_service import exhausted_referral
+
+    template = exhausted_referral(world, clock)
+    add_off_framework_providers(world, clock, 0, 1)
+    shown = {"?sort=cost&framework=on": lambda i: f"IPA-QC-{min(i | 1, MANY - 2):03d}",
+             "?sort=qa_visit&q=listed": lambda i: f"IPA-QC-{i - i % 2:03d}"}.get(query, lambda i: f"IPA-QC-{i:03d}")
+    assert_constant(sign_in(world.member_officer), f"/authority/placements{query}",
+                    lambda start, stop: add_placements(world, clock, template, start, stop), shows=shown)

@@ -21,6 +21,10 @@ from tests.supplier.test_bid_routes import CANARY, bid_form
 DATES_OF_BIRTH = ("14/03/2010", "14/3/2010", "14 March 2010", "14 Mar 2010", "2010-03-14", "14.03.2010",
                   "March 14, 2010", "14-03-2010")
 OWN_PAGES = ("supplier.referral", "supplier.bid", "supplier.bid_receipt", "supplier.decline_referral")
+# The pages these sweeps are about, by endpoint: a page renamed or gone fails the sweep instead of escaping it.
+PROVIDER_OUTCOME_PAGE = "supplier.referral_outcome"
+AUTHORITY_REFERRAL_PAGES = ("buyer.referral", "buyer.referral_check", "buyer.referral_bids", "buyer.referral_bids_csv",
+                            "buyer.assess_bid", "buyer.referral_award")
 PRICES = ("1,234.56", "1234.56", "1,384.56", "1384.56")
 
 
@@ -43,6 +47,18 @@ def referral(world, clock):
     admit(world.provider_a, world.lots[0], clock=clock)
     admit(world.provider_b, world.lots[0], clock=clock)
     return published_referral(world, clock, lot=world.lots[0], deadline=clock.now() + timedelta(days=10))
+
+
+def require_pages(app, endpoints) -> None:
+    """Fail, never skip, when a page the sweep must search is not registered (renamed, or its module not loaded)."""
+    missing = [endpoint for endpoint in endpoints if endpoint not in app.view_functions]
+    assert not missing, f"pages the anonymity sweep must search are not registered: {missing}"
+
+
+def test_a_missing_page_fails_the_sweep_rather_than_skipping_it(app):
+    require_pages(app, (*OWN_PAGES, PROVIDER_OUTCOME_PAGE, *AUTHORITY_REFERRAL_PAGES))
+    with pytest.raises(AssertionError, match="supplier.referral_result"):
+        require_pages(app, ("supplier.referral", "supplier.referral_result"))
 
 
 def provider_urls(app, referral_id: int) -> list[str]:
@@ -96,8 +112,7 @@ def test_no_provider_page_or_message_identifies_the_child(app, world, clock, ref
 
 
 def test_after_the_award_no_provider_page_or_message_identifies_the_child(app, world, clock, referral, sign_in):
-    if "supplier.referral_outcome" not in app.view_functions:
-        pytest.skip("the provider's outcome page does not exist yet")
+    require_pages(app, (PROVIDER_OUTCOME_PAGE,))
     from portal.services import awards
 
     sign_in(world.provider_a).post(f"/provider/referrals/{referral.id}/bid", data=bid_form())
@@ -133,9 +148,8 @@ def authority_text(client, url: str) -> str:
 def test_bids_are_sealed_on_every_authority_page_until_the_deadline(app, world, clock, referral, sign_in):
     sign_in(world.provider_a).post(f"/provider/referrals/{referral.id}/bid", data=bid_form())
     bid_id = db.session.scalar(db.select(Bid.id).where(Bid.referral_id == referral.id))
+    require_pages(app, AUTHORITY_REFERRAL_PAGES)
     urls = authority_urls(app, referral, bid_id)
-    if not urls:
-        pytest.skip("the authority's referral pages do not exist yet")
     officer = sign_in(world.member_officer)
     for url in urls:
         text = authority_text(officer, url)

@@ -21,7 +21,8 @@ The API, for the other modules (every `now` is naive UTC; every change commits, 
     get_for_authority(user, referral_id) -> Referral          # NotFound unless an officer of its authority
     invitation_for(user, referral_id) -> BidInvitation        # NotFound unless the user's provider was invited
     anonymised(referral) -> AnonymisedReferral                # all a provider may see
-    for_authority(user, *, now, status=None, page=1, per_page=25) -> Pagination of Referral
+    for_authority(user, *, now, status=None, search="", sorting=None, page=1, per_page=25) -> Pagination of Referral
+    REFERRAL_SORTS: the keys the list sorts by (REFERRAL_SORTS.choose(key, order) -> listing.Sorting)
     received_counts(referral_ids) -> dict[int, int]; status_counts(user, now) -> {"draft"|"open"|"closed": int}
     next_tier(referral) -> int | None; skipped_tiers(referral, round) -> list[int]
     eligible_memberships(referral, tier) -> list[LotMembership]; invitees_preview(referral) -> (tier, memberships)
@@ -45,6 +46,7 @@ of overrides of the private part); published_referral(world, clock, *, lot=None,
 """
 
 from portal.services.referrals.access import (
+    REFERRAL_SORTS,
     dpss_for,
     for_authority,
     get_for_authority,
@@ -105,6 +107,7 @@ __all__ = [
     "eligible_memberships",
     "FIELD_NAMES",
     "for_authority",
+    "REFERRAL_SORTS",
     "FREE_TEXT_FIELDS",
     "get_for_authority",
     "invitation_for",

@@ -13,6 +13,7 @@ from portal.models import (
     DpsMember,
     Lot,
     Referral,
+    ReferralChild,
     ReferralRound,
     User,
 )
@@ -22,11 +23,13 @@ from portal.models.referral import (
     CLOSED,
     DRAFT,
     EXHAUSTED,
+    NEEDED_BY,
     OPEN,
     STATUS_LABELS,
     WITHDRAWN,
 )
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
+from portal.services import listing
 
 
 def is_officer_of(user: User, referral: Referral) -> bool:
@@ -85,13 +88,34 @@ def _status_clause(status: str, now: datetime):
     }[status]
 
 
-def for_authority(user: User, *, now: datetime, status: str | None = None, page: int = 1, per_page: int = 25):
-    """The authority's referrals, newest first, optionally of one status; a Pagination."""
+_current_deadline = (db.select(db.func.max(ReferralRound.deadline)).where(ReferralRound.referral_id == Referral.id)
+                     .correlate(Referral).scalar_subquery())
+# The officer's list sorts by these keys only; "needed by" runs from the most urgent.
+REFERRAL_SORTS = listing.SortKeys({
+    "reference": [Referral.reference],
+    "child": [db.func.lower(ReferralChild.first_names), db.func.lower(ReferralChild.surname)],
+    "lot": [Lot.number, Lot.name],
+    "needed_by": [db.case({code: rank for rank, code in enumerate(NEEDED_BY)}, value=Referral.needed_by, else_=99)],
+    "deadline": [_current_deadline],
+    "created": [Referral.created_at],
+}, default="created", default_descending=True, tie_breaker=[Referral.id], newest_first=["deadline", "created"],
+    blanks_last=["deadline"])
+
+
+def for_authority(user: User, *, now: datetime, status: str | None = None, search: str = "",
+                  sorting: listing.Sorting | None = None, page: int = 1, per_page: int = 25):
+    """The authority's referrals, newest first unless sorted otherwise (REFERRAL_SORTS), optionally of one status
+    and searched by reference or lot; a Pagination."""
+    sorting = sorting or REFERRAL_SORTS.choose(None, None)
     query = (db.select(Referral).where(Referral.authority_id == user.organisation_id)
+             .join(Lot, Lot.id == Referral.lot_id).outerjoin(ReferralChild, ReferralChild.referral_id == Referral.id)
              .options(selectinload(Referral.child), selectinload(Referral.lot), selectinload(Referral.rounds))
-             .order_by(Referral.created_at.desc(), Referral.id.desc()))
+             .order_by(*REFERRAL_SORTS.order_by(sorting)))
     if status in STATUS_LABELS:
         query = query.where(_status_clause(status, now))
+    search = listing.cleaned(search)
+    if search:
+        query = query.where(listing.matching(search, [Referral.reference, Lot.name]))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 

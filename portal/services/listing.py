@@ -1,0 +1,76 @@
+"""Searching and sorting long lists. What a user asks for picks from a list's own whitelist of sort keys, and a
+search is matched as text (its LIKE wildcards escaped): neither ever becomes SQL."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, or_
+
+ASCENDING, DESCENDING = "asc", "desc"
+LIKE_ESCAPE = "\\"
+MAX_SEARCH = 100  # characters of a search used; a longer one is cut, not refused
+
+
+@dataclass(frozen=True)
+class Sorting:
+    """The sort a list is shown in: one of its keys, and the direction."""
+
+    key: str
+    descending: bool
+    newest_first: frozenset = frozenset()  # keys whose first click sorts descending (dates, amounts)
+
+    @property
+    def order(self) -> str:
+        return DESCENDING if self.descending else ASCENDING
+
+    def first_order(self, key: str) -> str:
+        """The direction a column sorts in when first chosen."""
+        return DESCENDING if key in self.newest_first else ASCENDING
+
+
+class SortKeys:
+    """A list's whitelist: each key a user may sort by, with the columns it orders by; ties are broken by the
+    `tie_breaker` columns (in the same direction), so pages never overlap."""
+
+    def __init__(self, columns: dict[str, Sequence[ColumnElement]], *, default: str, default_descending: bool,
+                 tie_breaker: Sequence[ColumnElement], newest_first: Sequence[str] = (),
+                 blanks_last: Sequence[str] = ()):
+        assert default in columns
+        self.columns = columns
+        self.default = default
+        self.default_descending = default_descending
+        self.tie_breaker = tie_breaker
+        self.newest_first = frozenset(newest_first)
+        self.blanks_last = frozenset(blanks_last)  # keys whose column may be empty: rows without it come last
+
+    def choose(self, key: str | None, order: str | None) -> Sorting:
+        """The sort asked for, if the list has it; else the list's default. An unknown direction is the key's own."""
+        if key not in self.columns:
+            return Sorting(self.default, self.default_descending, self.newest_first)
+        if order not in (ASCENDING, DESCENDING):
+            order = DESCENDING if key in self.newest_first else ASCENDING
+        return Sorting(key, order == DESCENDING, self.newest_first)
+
+    def order_by(self, sorting: Sorting) -> list:
+        chosen = [column.desc() if sorting.descending else column.asc() for column in self.columns[sorting.key]]
+        if sorting.key in self.blanks_last:
+            chosen = [column.nulls_last() for column in chosen]
+        return chosen + [column.desc() if sorting.descending else column.asc() for column in self.tie_breaker]
+
+
+def cleaned(search: str | None) -> str:
+    return (search or "").strip()[:MAX_SEARCH]
+
+
+def contains(search: str) -> str:
+    """A LIKE pattern matching text that contains `search` literally (% and _ are not wildcards)."""
+    escaped = search.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+    for wildcard in ("%", "_"):
+        escaped = escaped.replace(wildcard, LIKE_ESCAPE + wildcard)
+    return f"%{escaped}%"
+
+
+def matching(search: str, columns: Sequence[ColumnElement]) -> ColumnElement:
+    """Any of `columns` contains `search`, ignoring case."""
+    pattern = contains(search)
+    return or_(*(column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns))
