@@ -167,7 +167,7 @@ def _render_referral(referral, status=200, funding_form=None, error=None):
         next_tier=referrals.next_tier(referral) if state == CLOSED else None,
         findings=referrals.check(referral) if state == DRAFT else {},
         funding_form=funding_form, exhaust_form=ExhaustForm(), error=error,
-        invitations=referrals.invitations_of(referral),
+        responses=referrals.responses_for_officer(referral, moment),
         bids_link=_has_endpoint("buyer.referral_bids") and state not in (DRAFT, OPEN, WITHDRAWN),
         off_framework_link=_has_endpoint("buyer.referral_off_framework") and state == EXHAUSTED,
         award_link=_has_endpoint("buyer.referral_award") and state == CLOSED,

@@ -4,7 +4,8 @@ child, published to the providers of a lot tier by tier, and closed, re-opened, 
 The package, one module a concept: `drafting` (the fields, drafts, funding and the anonymity guard), `access`
 (who may see which referral, the authority's lists), `invitations` (the tier cascade's next tier and the opening
 of a round to its providers), `publishing` (publishing and withdrawing), `rounds` (closing rounds at their
-deadlines, re-opening to the next tier, exhaustion) and `anonymised` (what providers see). Other modules use
+deadlines, re-opening to the next tier, exhaustion), `responses` (what the authority may know of the invited
+providers' responses: counts only until the deadline) and `anonymised` (what providers see). Other modules use
 the names below, from the package.
 
 The API, for the other modules (every `now` is naive UTC; every change commits, with its audit event):
@@ -26,6 +27,7 @@ The API, for the other modules (every `now` is naive UTC; every change commits, 
     next_tier(referral) -> int | None; skipped_tiers(referral, round) -> list[int]
     eligible_memberships(referral, tier) -> list[LotMembership]; invitees_preview(referral) -> (tier, memberships)
     invitations_of(referral) -> list[BidInvitation]; publication_problems(referral, now) -> list[str]
+    responses_for_officer(referral, now) -> Responses   # counts always; each provider's response once its round closed
     problems(lot, fields, child, now) -> dict[field, message]; dpss_for(user); lot_for(user, lot_id) -> Lot
 
 `fields` holds the referral's own columns by name (see FIELD_NAMES), already typed: ints, `date`, `Decimal`,
@@ -87,6 +89,11 @@ from portal.services.referrals.publishing import (
     publish,
     withdraw,
 )
+from portal.services.referrals.responses import (
+    InvitedProvider,
+    Responses,
+    responses_for_officer,
+)
 from portal.services.referrals.rounds import (
     mark_exhausted,
     reopen_to_next_tier,
@@ -125,6 +132,9 @@ __all__ = [
     "record_funding",
     "ReferralInvalid",
     "reopen_to_next_tier",
+    "InvitedProvider",
+    "Responses",
+    "responses_for_officer",
     "run_due",
     "skipped_tiers",
     "status_counts",
