@@ -1,15 +1,18 @@
 """The officer's referral pages (buyer/referrals.py): what each shows, and how each refuses bad input with a clear
 message, changing nothing."""
 
+import html
 from datetime import datetime, timedelta
 
 import pytest
 
 from portal.extensions import db
 from portal.models import BidInvitation, Referral, ReferralRound
+from portal.models.user import COMMISSIONING_OFFICER
 from portal.services import referrals
 from tests.factories import (
     admit,
+    authority_user,
     build_dps,
     draft_referral,
     provider_user,
@@ -431,3 +434,36 @@ def test_publishing_without_the_forms_csrf_token_is_refused(csrf_app, world, clo
     assert referral.published_at is None
     token = csrf_token_of(client.get(f"{base(referral)}/publish"))
     assert client.post(f"{base(referral)}/publish", data={**data, "csrf_token": token}).status_code == 302
+
+
+def test_publishing_is_refused_while_the_text_names_the_authoritys_staff(world, clock, officer, admitted):
+    authority_user(world.member, "Priya Ramsden", "priya@member.example.org", [COMMISSIONING_OFFICER], clock)
+    former = authority_user(world.member, "Tomasz Wrigglesworth", "tomasz@member.example.org", [], clock)
+    former.active = False
+    authority_user(world.lead, "Quentin Harrowgate", "quentin@lead.example.org", [COMMISSIONING_OFFICER], clock)
+    referral = draft_referral(world, clock, needs_summary="Call Priya Ramsden on Tuesdays about contact.",
+                              education_needs="Wrigglesworth has the college's details. Quentin Harrowgate too.")
+    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
+                             now=clock.now())
+    response = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],
+                                                              "deadline_time": "17:00"})
+    assert response.status_code == 400
+    assert ("Remove the 2 names of your authority's staff (in summary of needs, education needs)"
+            in html.unescape(text_of(response)))
+    assert referral.published_at is None and db.session.scalar(db.select(db.func.count(ReferralRound.id))) == 0
+    check = html.unescape(text_of(officer.get(f"{base(referral)}/check")))
+    assert "2 things could identify the child or name your staff" in check
+    assert "<mark>Priya Ramsden</mark>" in check and "<mark>Wrigglesworth</mark>" in check
+    assert "Remove the name of a member of your authority's staff “Priya Ramsden”" in check
+    assert "<mark>Quentin Harrowgate</mark>" not in check  # another authority's officer is not this one's staff
+
+
+def test_a_colleague_whose_surname_is_an_everyday_word_does_not_block_publishing(world, clock, officer, admitted):
+    authority_user(world.member, "Jo Young", "jo@member.example.org", [COMMISSIONING_OFFICER], clock)
+    referral = draft_referral(world, clock, needs_summary="Young people's group work suits him.")
+    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
+                             now=clock.now())
+    response = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],
+                                                              "deadline_time": "17:00"})
+    db.session.expire_all()
+    assert response.status_code == 302 and referral.published_at is not None

@@ -1,7 +1,8 @@
 """Drafting a referral: the fields and their checks, drafts and their changes, the funding approval, and the
-anonymity guard that finds whatever in the free text could identify the child."""
+anonymity guard that finds whatever in the free text could identify the child or name the authority's staff."""
 
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -345,19 +346,28 @@ def record_funding(officer: User, referral: Referral, *, approved_by: str, appro
 
 
 def private_details(referral: Referral) -> anonymity.PrivateDetails:
+    """What the guard looks for: the child's identity, and the names of every user of the referring authority
+    (active or not), whom providers must never see named."""
+    staff = tuple(db.session.scalars(db.select(User.name).where(User.organisation_id == referral.authority_id)))
     child = referral.child
     if child is None:
-        return anonymity.PrivateDetails()
+        return anonymity.PrivateDetails(staff_names=staff)
     return anonymity.PrivateDetails(names=child.names, date_of_birth=child.date_of_birth,
-                                    case_number=child.case_number)
+                                    case_number=child.case_number, staff_names=staff)
+
+
+# A field that names a place: a colleague's surname alone there is more likely the town of the same name.
+PLACE_FIELDS = ("preferred_location",)
 
 
 def check(referral: Referral) -> dict[str, list[anonymity.Finding]]:
-    """Whatever in the free text could identify the child, by field (only fields with findings)."""
+    """Whatever in the free text could identify the child or name the authority's staff, by field (only fields
+    with findings)."""
     private = private_details(referral)
     findings = {}
     for name in FREE_TEXT_FIELDS:
-        found = anonymity.find_identifiers(getattr(referral, name) or "", private)
+        details = replace(private, staff_surnames=False) if name in PLACE_FIELDS else private
+        found = anonymity.find_identifiers(getattr(referral, name) or "", details)
         if found:
             findings[name] = found
     return findings

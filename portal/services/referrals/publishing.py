@@ -19,7 +19,7 @@ from portal.models.referral import (
     WITHIN_5_DAYS,
 )
 from portal.models.user import PROVIDER_USER
-from portal.services import audit, mail
+from portal.services import anonymity, audit, mail
 from portal.services.referrals.drafting import FREE_TEXT_FIELDS, _commit, _require_officer, _state, check, london_today
 from portal.services.referrals.invitations import (
     _first_tier_with_providers,
@@ -52,15 +52,26 @@ def default_deadline(needed_by: str, now: datetime) -> datetime:
     return local_datetime(add_working_days(today, WORKING_DAYS_TO_BID[needed_by]), MIDDAY)
 
 
+def _findings_by_field(findings: dict, keep) -> dict:
+    kept = {name: [finding for finding in found if keep(finding)] for name, found in findings.items()}
+    return {name: found for name, found in kept.items() if found}
+
+
 def publication_problems(referral: Referral, now: datetime, *, anonymity_too: bool = True) -> list[str]:
     """Why the referral cannot be published yet (the deadline aside); empty when it can. Without
     `anonymity_too`, the findings of the anonymity check are left out (for the page that shows them in place)."""
     reasons = []
     findings = check(referral) if anonymity_too else {}
-    if findings:
-        count = sum(len(found) for found in findings.values())
+    child = _findings_by_field(findings, lambda finding: finding.kind != anonymity.STAFF_NAME)
+    if child:
+        count = sum(len(found) for found in child.values())
         reasons.append(f"Remove the {count} thing{'s' if count != 1 else ''} that could identify the child "
-                        f"(in {', '.join(FREE_TEXT_FIELDS[name].lower() for name in findings)})")
+                        f"(in {', '.join(FREE_TEXT_FIELDS[name].lower() for name in child)})")
+    staff = _findings_by_field(findings, lambda finding: finding.kind == anonymity.STAFF_NAME)
+    if staff:
+        count = sum(len(found) for found in staff.values())
+        reasons.append(f"Remove the {count} name{'s' if count != 1 else ''} of your authority's staff "
+                       f"(in {', '.join(FREE_TEXT_FIELDS[name].lower() for name in staff)})")
     if not referral.funding_approved_by or referral.funding_approved_on is None:
         reasons.append("Record the budget holder's approval of the funding")
     if referral.required_start < london_today(now):
