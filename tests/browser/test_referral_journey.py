@@ -45,8 +45,9 @@ def test_officer_drafts_checks_and_publishes_a_referral(page: Page, live_portal,
     expect(page.get_by_role("heading", level=1, name="New referral")).to_be_visible()
     accessible("the referral form")
 
+    page.get_by_label("Child's age in years").fill("200")
     page.get_by_role("button", name="Save draft").click()
-    expect(page.get_by_role("alert")).to_contain_text("Select when the placement is needed")
+    expect(page.get_by_role("alert")).to_contain_text("Enter an age from 0 to 25")
     accessible("the referral form, with errors")
 
     page.get_by_role("group", name="When is the placement needed?").get_by_label("Within 5 days").check()
