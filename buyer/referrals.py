@@ -26,6 +26,8 @@ from portal.services.referrals import FREE_TEXT_FIELDS, ReferralInvalid
 from portal.timezone import local_datetime, to_local
 
 PER_PAGE = 25
+# Where the form puts each field that is not found at its own name: a date's first box.
+FIELD_ANCHORS = {"required_start": "required_start-day", "child_date_of_birth": "child_date_of_birth-day"}
 
 
 def _own(referral_id: int):
@@ -168,8 +170,9 @@ def _render_referral(referral, status=200, funding_form=None, error=None):
         rounds=[(round_, referrals.skipped_tiers(referral, round_)) for round_ in referral.rounds],
         next_tier=referrals.next_tier(referral) if state == CLOSED else None,
         findings=referrals.check(referral) if state == DRAFT else {},
+        still_to_do=referrals.still_to_do(referral) if state == DRAFT else {}, field_anchors=FIELD_ANCHORS,
         funding_form=funding_form, exhaust_form=ExhaustForm(), error=error,
-        invitations=referrals.invitations_of(referral),
+        responses=referrals.responses_for_officer(referral, moment),
         bids_link=_has_endpoint("buyer.referral_bids") and state not in (DRAFT, OPEN, WITHDRAWN),
         off_framework_link=_has_endpoint("buyer.referral_off_framework") and state == EXHAUSTED,
         award_link=_has_endpoint("buyer.referral_award") and state == CLOSED,
@@ -255,7 +258,8 @@ def referral_publish(referral_id):
     referral = _own(referral_id)
     form = PublishForm()
     if request.method == "GET":
-        _fill_deadline(form, referral.bid_deadline or referrals.default_deadline(referral.needed_by, now()))
+        if referral.bid_deadline or referral.needed_by:  # an incomplete draft may not say yet how urgent it is
+            _fill_deadline(form, referral.bid_deadline or referrals.default_deadline(referral.needed_by, now()))
         return _render_publish(referral, form)
     deadline = _deadline_from(form)
     if deadline is None:

@@ -103,30 +103,31 @@ class Referral(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
 
     # Availability
-    needed_by: Mapped[str] = mapped_column(String(20))
+    # A draft may leave the fields that may be None empty; publishing needs them (services.referrals.still_to_do).
+    needed_by: Mapped[str | None] = mapped_column(String(20))
     siblings_to_place_with: Mapped[int] = mapped_column(default=0)
     preferred_location: Mapped[str] = mapped_column(String(100))  # a local authority area or district, never an address
     # Requirements
-    communication_needs: Mapped[str] = mapped_column(String(20), default="not_specified")
+    communication_needs: Mapped[str | None] = mapped_column(String(20), default="not_specified")
     communication_which: Mapped[str] = mapped_column(String(100), default="")  # codes of COMMUNICATION_NEEDS
     adaptations_needed: Mapped[bool] = mapped_column(Boolean, default=False)
     adaptations_detail: Mapped[str] = mapped_column(Text, default="")
-    cultural_needs: Mapped[str] = mapped_column(String(20), default="not_known")
+    cultural_needs: Mapped[str | None] = mapped_column(String(20), default="not_known")
     cultural_detail: Mapped[str] = mapped_column(Text, default="")
-    live_alongside: Mapped[str] = mapped_column(String(30), default="no_preference")
-    pets: Mapped[str] = mapped_column(String(20), default="not_known")
+    live_alongside: Mapped[str | None] = mapped_column(String(30), default="no_preference")
+    pets: Mapped[str | None] = mapped_column(String(20), default="not_known")
     additional_support: Mapped[str] = mapped_column(String(200), default="")  # codes of ADDITIONAL_SUPPORT
     deprivation_of_liberty: Mapped[bool] = mapped_column(Boolean, default=False)
     # Recommendation
-    suitability_foster: Mapped[str] = mapped_column(String(20), default="not_specified")
-    suitability_residential: Mapped[str] = mapped_column(String(20), default="not_specified")
-    suitability_supported: Mapped[str] = mapped_column(String(20), default="not_specified")
+    suitability_foster: Mapped[str | None] = mapped_column(String(20), default="not_specified")
+    suitability_residential: Mapped[str | None] = mapped_column(String(20), default="not_specified")
+    suitability_supported: Mapped[str | None] = mapped_column(String(20), default="not_specified")
     # Risks: the codes of the risks present; none listed means no known risk
     risks_to_child: Mapped[str] = mapped_column(String(200), default="")
     risks_to_others: Mapped[str] = mapped_column(String(200), default="")
     # The placement sought
-    age_years: Mapped[int]
-    required_start: Mapped[date]
+    age_years: Mapped[int | None]
+    required_start: Mapped[date | None]
     expected_duration: Mapped[str] = mapped_column(String(100))
     education_needs: Mapped[str] = mapped_column(Text, default="")
     needs_summary: Mapped[str] = mapped_column(Text, default="")
@@ -206,7 +207,7 @@ class Referral(db.Model):
 
     @property
     def needed_by_label(self) -> str:
-        return NEEDED_BY.get(self.needed_by, self.needed_by)
+        return NEEDED_BY.get(self.needed_by, self.needed_by or "Not given yet")
 
     @property
     def communication_list(self) -> list[str]:
@@ -235,7 +236,7 @@ class ReferralChild(db.Model):
     first_names: Mapped[str] = mapped_column(String(120))
     surname: Mapped[str] = mapped_column(String(120))
     known_as: Mapped[str] = mapped_column(String(120), default="")
-    date_of_birth: Mapped[date]
+    date_of_birth: Mapped[date | None]  # None only in a draft
     case_number: Mapped[str] = mapped_column(String(40))
     updated_at: Mapped[datetime]
 
@@ -243,7 +244,14 @@ class ReferralChild(db.Model):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_names} {self.surname}"
+        return " ".join(part for part in (self.first_names, self.surname) if part) or "Not given yet"
+
+    @property
+    def short_name(self) -> str:
+        """The first name and the surname's initial, for lists: "Kestrel Q."."""
+        first = self.first_names.split()[0] if self.first_names else ""
+        initial = f"{self.surname[:1]}." if self.surname else ""
+        return " ".join(part for part in (first, initial) if part) or "Not given yet"
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -10,7 +10,15 @@ What is caught:
 * the child's date of birth in any common written form, and any other full date (day, month and year);
 * full UK postcodes (a district alone, such as "M1" or "OL16", is allowed);
 * UK telephone numbers, e-mail addresses, NHS numbers passing the modulus-11 check;
-* the child's case number however it is spaced, and anything shaped like a case or reference id.
+* the child's case number however it is spaced, and anything shaped like a case or reference id;
+* the names of the referring authority's staff (the referral rules promise providers never see the officer's name):
+  a full name as written, or its first and last words, in any case; a surname after a title ("Ms Ramsden"); and a
+  surname alone when it is written with a capital letter, has at least 3 letters and is not an everyday English
+  word (so "Ramsden will call" is caught, but a colleague called Young, Hope or Hill does not flag "young people",
+  "Hope" or "Hill Top"). Short surnames ("Li", "Ng") are caught only in the full name or after a title. First
+  names alone are not flagged: too many are everyday words ("Will", "Grace") and alone they say little. In a field
+  that names a place (`staff_surnames=False`) only full names are flagged, so that a colleague called Preston
+  does not stop a search in Preston.
 
 Limits: names are matched as written (no nicknames, misspellings or initials), dates written in words
 ("the third of April") and partial dates ("April 2012", "3 April") are not flagged, and only UK numbers and
@@ -31,8 +39,9 @@ TELEPHONE = "telephone"
 EMAIL = "email"
 NHS_NUMBER = "nhs_number"
 CASE_NUMBER = "case_number"
+STAFF_NAME = "staff_name"
 
-KINDS = (NAME, DATE_OF_BIRTH, DATE, POSTCODE, TELEPHONE, EMAIL, NHS_NUMBER, CASE_NUMBER)
+KINDS = (NAME, DATE_OF_BIRTH, DATE, POSTCODE, TELEPHONE, EMAIL, NHS_NUMBER, CASE_NUMBER, STAFF_NAME)
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,8 @@ class PrivateDetails:
     names: tuple[str, ...] = ()  # first name(s), surname, known-as names
     date_of_birth: date | None = None
     case_number: str | None = None
+    staff_names: tuple[str, ...] = ()  # full names of the referring authority's users, active or not
+    staff_surnames: bool = True  # whether a staff surname alone is flagged (not in a field that names a place)
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,7 @@ _PRIORITY = {
     DATE: 6,
     "case_reference": 7,
     NAME: 8,
+    STAFF_NAME: 9,
 }
 
 
@@ -91,6 +103,7 @@ def find_identifiers(text: str, private: PrivateDetails) -> list[Finding]:
         *_emails(plain),
         *_nhs_numbers(plain),
         *_case_numbers(plain, private.case_number),
+        *_staff_names(plain, private.staff_names, surnames=private.staff_surnames),
     ]
     chosen: list[_Candidate] = []
     for candidate in sorted(candidates, key=lambda c: (c.start - c.end, c.priority, c.start)):
@@ -189,6 +202,61 @@ def _names(text: str, names: tuple[str, ...]) -> Iterator[_Candidate]:
     for name in _name_variants(names):
         for match in _name_pattern(name).finditer(text):
             yield _candidate(match.start(), match.end(), NAME, f"Remove the child's name “{match.group()}”")
+
+
+# Staff names ----------------------------------------------------------------------------------------------------
+
+_TITLES = ("mr", "mrs", "ms", "miss", "mx", "dr")
+_TITLE = rf"(?<!\w)(?:{'|'.join(_TITLES)})\.?\s+"
+_MIN_SURNAME_LETTERS = 3
+# Surnames that are also everyday words: alone they are left, as flagging them would stop ordinary sentences.
+EVERYDAY_SURNAMES = frozenset('''
+    able baker ball bank banks bell best bill bird bishop black bliss booth bright brook brooks brown bush
+    care case chamber child church cook cross day dean dove east england english fair field fields fox free
+    french friend frost gentle gold good gray green grey hall hardy hart hay heath hill holiday home hope
+    house hunt key keys king knight lamb land lane law little long lord love major mark marsh march may mill
+    mills miles moore more moss new noble north page park parks parish pool pope price rain read reading rice
+    rich rose sage sharp short silver small smart snow south spring stone storm street strong summer sweet
+    swift turner walker ward water waters well wells west white will winter wise wood woods young
+'''.split())
+
+
+def _staff_name_forms(full_name: str) -> tuple[list[str], str | None]:
+    """The forms of a colleague's name to look for in full, and the surname to look for alone (or after a title)."""
+    words = [word.strip(".,;:()\"") for word in full_name.split()]
+    words = [word for word in words if word and word.lower().rstrip(".") not in _TITLES]
+    if not words:
+        return [], None
+    surname = words[-1]
+    forms = []
+    if len(words) > 1:
+        forms.append(" ".join(words))
+        if len(words) > 2:
+            forms.append(f"{words[0]} {surname}")
+    return forms, surname if _letters(surname) >= 2 else None
+
+
+def _staff_message(written: str) -> str:
+    return f"Remove the name of a member of your authority's staff “{written}”"
+
+
+def _staff_names(text: str, staff_names: tuple[str, ...], *, surnames: bool) -> Iterator[_Candidate]:
+    for full_name in staff_names:
+        forms, surname = _staff_name_forms(full_name or "")
+        for form in forms:
+            for match in _name_pattern(form).finditer(text):
+                yield _candidate(match.start(), match.end(), STAFF_NAME, _staff_message(match.group()))
+        if surname is None:
+            continue
+        surname_pattern = _name_pattern(surname).pattern
+        for match in re.finditer(_TITLE + surname_pattern, text, re.IGNORECASE):
+            yield _candidate(match.start(), match.end(), STAFF_NAME, _staff_message(match.group()))
+        if (not surnames or _letters(surname) < _MIN_SURNAME_LETTERS
+                or surname.lower().replace("’", "'") in EVERYDAY_SURNAMES):
+            continue
+        for match in _name_pattern(surname).finditer(text):
+            if match.group()[0].isupper():
+                yield _candidate(match.start(), match.end(), STAFF_NAME, _staff_message(match.group()))
 
 
 # Dates ----------------------------------------------------------------------------------------------------------

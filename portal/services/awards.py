@@ -14,8 +14,10 @@ The rules, in one place:
 * An award needs the referral closed (no round open, not awarded, exhausted or withdrawn), every bid assessed,
   a written reason when the bid chosen is not ranked first (every bid tied at rank 1 counts as first) and the
   budget holder's approval of the cost. It makes the placement, once.
-* A provider learns only its own outcome: awarded or not, its own quality, total and rank of N. Nothing is said
-  to any provider of the child, of the officer, or of another provider's bid.
+* A provider learns only its own outcome: awarded or not, its own scores on each criterion and the officer's notes
+  on its bid, its quality, total and rank of N, and, where a bid ranked below its own was awarded, that the
+  authority recorded a reason (never the reason itself: it may speak of the child). Nothing is said to any
+  provider of the child, of the officer, or of another provider's bid.
 """
 
 import re
@@ -37,7 +39,7 @@ from portal.models.placement import QA_VISIT_HOURS
 from portal.models.referral import AWARDED, CLOSED, OPEN
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
 from portal.scoring import TierEntry, award_tiers, quality_percent, round_for_display
-from portal.services import audit, bids, mail, referrals
+from portal.services import anonymity, audit, bids, mail, referrals
 from portal.timezone import format_date, format_datetime, local_datetime, to_local
 
 MAX_WEEKLY_PRICE = Decimal("100000")
@@ -126,6 +128,9 @@ class ProviderOutcome:
     tied: bool  # another bid has the same total (never which)
     bids_count: int
     terms: AwardTerms | None  # the winner's only
+    scores: tuple[tuple[str, int], ...] = ()  # (criterion label, score out of CRITERION_MAX), in CRITERIA's order
+    notes: str = ""  # the officer's notes on this bid, anything that could identify the child removed
+    lower_ranked_bid_won: bool = False  # with a reason recorded by the authority (never shown)
 
 
 # Who may do what ---------------------------------------------------------------------------------------------
@@ -601,11 +606,25 @@ def outcome_for_provider(user: User, referral_id: int, now: datetime) -> Provide
     if own is None:
         raise NotFound()
     awarded = referral.awarded_bid_id == own.bid.id
+    winner = next((item for item in ranked if item.bid.id == referral.awarded_bid_id), None)
+    assessment = own.bid.assessment
     return ProviderOutcome(
         referral=referrals.anonymised(referral), awarded=awarded, price=own.price,
         quality_percent=own.quality_percent, total=own.display_total, rank=own.rank, tied=bool(own.tied_with),
         bids_count=len(ranked),
-        terms=_terms(placement_of(referral)) if awarded else None)
+        terms=_terms(placement_of(referral)) if awarded else None,
+        scores=tuple((label, assessment.score_of(criterion)) for criterion, label in CRITERIA.items())
+        if assessment else (),
+        notes=_without_identifiers(assessment.notes if assessment else "", referral),
+        lower_ranked_bid_won=(winner is not None and not awarded and None not in (winner.rank, own.rank)
+                              and winner.rank > own.rank))
+
+
+def _without_identifiers(text: str, referral: Referral) -> str:
+    """The text with whatever the anonymity guard finds of the child (names, dates, case numbers) replaced."""
+    for finding in reversed(anonymity.find_identifiers(text, referrals.private_details(referral))):
+        text = f"{text[:finding.start]}[removed]{text[finding.end:]}"
+    return text
 
 
 def _terms(placement: Placement) -> AwardTerms:

@@ -45,8 +45,9 @@ def test_officer_drafts_checks_and_publishes_a_referral(page: Page, live_portal,
     expect(page.get_by_role("heading", level=1, name="New referral")).to_be_visible()
     accessible("the referral form")
 
+    page.get_by_label("Child's age in years").fill("200")
     page.get_by_role("button", name="Save draft").click()
-    expect(page.get_by_role("alert")).to_contain_text("Select when the placement is needed")
+    expect(page.get_by_role("alert")).to_contain_text("Enter an age from 0 to 25")
     accessible("the referral form, with errors")
 
     page.get_by_role("group", name="When is the placement needed?").get_by_label("Within 5 days").check()
@@ -107,3 +108,26 @@ def test_officer_drafts_checks_and_publishes_a_referral(page: Page, live_portal,
     page.get_by_role("link", name="Back to referrals").click()
     expect(page.get_by_role("row").filter(has_text="T-DPS-R0001")).to_contain_text("Kestrel Q.")
     accessible("referrals list")
+
+
+def test_officer_saves_a_partial_draft_and_follows_what_is_still_to_do(page: Page, live_portal, accessible):
+    page.goto("/sign-in")
+    accessible("sign in")
+    page.get_by_label("E-mail address").fill(OFFICER)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    accessible("officer dashboard")
+    page.goto("/authority/referrals/new")
+    accessible("choose the lot")
+    page.get_by_role("radio").first.check()
+    page.get_by_role("button", name="Continue").click()
+    accessible("the referral form")
+    page.get_by_label("Child's age in years").fill("17")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text("Draft referral T-DPS-R0001 saved")
+    expect(page.get_by_role("heading", name="Still to do")).to_be_visible()
+    accessible("a partial draft, with what is still to do")
+    page.get_by_role("link", name="Enter a summary of the child's needs").click()
+    expect(page).to_have_url(re.compile(r"/edit#needs_summary$"))
+    expect(page.get_by_label("Child's age in years")).to_have_value("17")
+    accessible("the partial draft, to complete")

@@ -2,6 +2,7 @@
 after it, messages shown and nothing changed on refusal, other authorities' records hidden, CSRF required."""
 
 import csv
+import html
 import io
 from datetime import date, timedelta
 from decimal import Decimal
@@ -400,3 +401,27 @@ def test_the_bids_page_runs_as_many_queries_for_many_bids_as_for_few(world, cloc
     client = sign_in(world.member_officer)  # signed in when the pages are read, so the session is fresh
     assert_constant(client, url_for("buyer.referral_bids", referral_id=referral.id), add_bids,
                     shows=lambda index: f"Provider {index:02d}")
+
+
+def test_a_losing_bidder_sees_its_own_scores_notes_and_that_a_reason_was_recorded(world, clock, sign_in, opened):
+    awards.assess(world.member_officer, bid_of(opened, world.provider_b),
+                  scores={"needs": 5, "location": 5, "stability": 5, "education": 4},
+                  notes="Close to Kestrel's college; a settled team", now=clock.now())
+    awards.assess(world.member_officer, bid_of(opened, world.provider_a),
+                  scores={"needs": 2, "location": 1, "stability": 3, "education": 2},
+                  notes="Zephyr notes: only a weekend vacancy", now=clock.now())
+    awards.award(world.member_officer, opened, bid_of(opened, world.provider_a),
+                 reason="Kestrel asked to stay near his sister", budget_holder="Bea", approved_on=date(2026, 11, 1),
+                 now=clock.now(), caution_acknowledged=True)
+    lost = html.unescape(text_of(sign_in(world.provider_b).get(url_for("supplier.referral_outcome",
+                                                                       referral_id=opened.id))))
+    for shown in ("Your bid was not successful", "1 of 2 bids", "Meets the child's needs", "5 out of 5",
+                  "Education", "4 out of 5", "Close to [removed] college; a settled team",
+                  "The authority awarded a bid ranked below yours and recorded its reason"):
+        assert shown in lost, shown
+    for secret in ("Alpha Care", "1,500", "1,200", "Zephyr", "weekend vacancy", "2 out of 5", "1 out of 5",
+                   "sister", *CHILD_WORDS, world.member_officer.name):
+        assert secret not in lost, secret
+    won = text_of(sign_in(world.provider_a).get(url_for("supplier.referral_outcome", referral_id=opened.id)))
+    assert "Your bid has been awarded" in won and "1 out of 5" in won and "Zephyr notes: only a weekend vacancy" in won
+    assert "Beta Homes" not in won and "settled team" not in won and "ranked below yours" not in won

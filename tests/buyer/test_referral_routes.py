@@ -1,15 +1,18 @@
 """The officer's referral pages (buyer/referrals.py): what each shows, and how each refuses bad input with a clear
 message, changing nothing."""
 
+import html
 from datetime import datetime, timedelta
 
 import pytest
 
 from portal.extensions import db
 from portal.models import BidInvitation, Referral, ReferralRound
+from portal.models.user import COMMISSIONING_OFFICER
 from portal.services import referrals
 from tests.factories import (
     admit,
+    authority_user,
     build_dps,
     draft_referral,
     provider_user,
@@ -137,7 +140,7 @@ def test_a_new_referral_is_saved_as_a_draft(world, clock, officer):
 
 
 def test_every_mistake_is_shown_at_once_and_nothing_is_saved(world, clock, officer):
-    data = form_data(world.lots[0], needed_by="", age_years="sixteen", required_start=["31", "2", "2027"],
+    data = form_data(world.lots[0], needed_by="soon", age_years="sixteen", required_start=["31", "2", "2027"],
                      indicative_weekly_price="1.2.3", preferred_location="Near OL6 7AB", needs_summary="",
                      child_first_names="", child_date_of_birth=["", "", ""], siblings_to_place_with="12",
                      pets="dragons")
@@ -147,11 +150,12 @@ def test_every_mistake_is_shown_at_once_and_nothing_is_saved(world, clock, offic
     for message in ("Select when the placement is needed", "Enter a whole number, like 4",
                     "Enter a real date, with the day, month and year as numbers",
                     "Enter the indicative weekly price as an amount in pounds, like 1450.00",
-                    "Give an area, not a full postcode: remove “OL6 7AB”", "Enter a summary of the child's needs",
-                    "Enter the child's first names", "Enter the child's date of birth",
+                    "Give an area, not a full postcode: remove “OL6 7AB”",
                     "Enter the number of siblings as a whole number from 0 to 10",
                     "Select whether the child can live with pets"):
         assert message in page, message
+    # Left empty is no mistake in a draft: that is for publishing.
+    assert "Enter a summary of the child" not in page and "Enter the child&#39;s first names" not in page
     assert "Enter the child's age in years" not in page  # the unreadable number is reported once
     assert 'value="1.2.3"' in response.get_data(as_text=True)  # shown back as typed
     assert stored() == []
@@ -165,7 +169,7 @@ def test_every_mistake_is_shown_at_once_and_nothing_is_saved(world, clock, offic
     ({"quality_weight": "70", "cost_weight": "40"}, "that add up to 100"),
     ({"preferred_location": "12 Acacia Avenue"}, "Give an area, not an address"),
     ({"child_date_of_birth": ["1", "1", "2030"]}, "The date of birth must be in the past"),
-    ({"adaptations_needed": "yes"}, "Describe the adaptations the home needs"),
+    ({"age_years": "200"}, "Enter an age from 0 to 25"),
 ])
 def test_each_bad_answer_is_refused_with_its_message(world, clock, officer, changes, message):
     response = officer.post("/authority/referrals/new", data=form_data(world.lots[0], **changes))
@@ -431,3 +435,90 @@ def test_publishing_without_the_forms_csrf_token_is_refused(csrf_app, world, clo
     assert referral.published_at is None
     token = csrf_token_of(client.get(f"{base(referral)}/publish"))
     assert client.post(f"{base(referral)}/publish", data={**data, "csrf_token": token}).status_code == 302
+
+
+def test_publishing_is_refused_while_the_text_names_the_authoritys_staff(world, clock, officer, admitted):
+    authority_user(world.member, "Priya Ramsden", "priya@member.example.org", [COMMISSIONING_OFFICER], clock)
+    former = authority_user(world.member, "Tomasz Wrigglesworth", "tomasz@member.example.org", [], clock)
+    former.active = False
+    authority_user(world.lead, "Quentin Harrowgate", "quentin@lead.example.org", [COMMISSIONING_OFFICER], clock)
+    referral = draft_referral(world, clock, needs_summary="Call Priya Ramsden on Tuesdays about contact.",
+                              education_needs="Wrigglesworth has the college's details. Quentin Harrowgate too.")
+    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
+                             now=clock.now())
+    response = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],
+                                                              "deadline_time": "17:00"})
+    assert response.status_code == 400
+    assert ("Remove the 2 names of your authority's staff (in summary of needs, education needs)"
+            in html.unescape(text_of(response)))
+    assert referral.published_at is None and db.session.scalar(db.select(db.func.count(ReferralRound.id))) == 0
+    check = html.unescape(text_of(officer.get(f"{base(referral)}/check")))
+    assert "2 things could identify the child or name your staff" in check
+    assert "<mark>Priya Ramsden</mark>" in check and "<mark>Wrigglesworth</mark>" in check
+    assert "Remove the name of a member of your authority's staff “Priya Ramsden”" in check
+    assert "<mark>Quentin Harrowgate</mark>" not in check  # another authority's officer is not this one's staff
+
+
+def test_a_colleague_whose_surname_is_an_everyday_word_does_not_block_publishing(world, clock, officer, admitted):
+    authority_user(world.member, "Jo Young", "jo@member.example.org", [COMMISSIONING_OFFICER], clock)
+    referral = draft_referral(world, clock, needs_summary="Young people's group work suits him.")
+    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
+                             now=clock.now())
+    response = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],
+                                                              "deadline_time": "17:00"})
+    db.session.expire_all()
+    assert response.status_code == 302 and referral.published_at is not None
+
+
+
+# Partial drafts ----------------------------------------------------------------------------------------------
+
+def test_a_draft_with_only_the_age_is_saved_and_completed_before_publishing(world, clock, officer, admitted):
+    empty = {name: "" for name in form_data(world.lots[0])}
+    response = officer.post("/authority/referrals/new", data={
+        **empty, "lot_id": str(world.lots[0].id), "age_years": "17", "required_start": ["", "", ""],
+        "child_date_of_birth": ["", "", ""], "additional_support": [], "risks_to_child": []})
+    assert response.status_code == 302, text_of(response)
+    (referral,) = stored()
+    assert (referral.age_years, referral.needed_by, referral.child.first_names) == (17, None, "")
+
+    page = html.unescape(text_of(officer.get(base(referral))))
+    assert "Still to do" in page and "Not given yet" in page
+    edit = f"{base(referral)}/edit"
+    for anchor, message in (("needed_by", "Select when the placement is needed"),
+                            ("required_start-day", "Enter the date the placement must start"),
+                            ("needs_summary", "Enter a summary of the child's needs"),
+                            ("child_first_names", "Enter the child's first names"),
+                            ("child_date_of_birth-day", "Enter the child's date of birth")):
+        assert f'<a class="govuk-link" href="{edit}#{anchor}">{message}</a>' in page, message
+    assert f'href="{edit}#age_years"' not in page
+    assert f'id="{"needs_summary"}"' in officer.get(edit).get_data(as_text=True)
+
+    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
+                             now=clock.now())
+    refused = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],
+                                                             "deadline_time": "17:00"})
+    assert refused.status_code == 400
+    refused_page = html.unescape(text_of(refused))
+    for message in ("Complete the referral: select when the placement is needed",
+                    "Complete the referral: enter a summary of the child's needs",
+                    "Complete the referral: enter the child's case number"):
+        assert message in refused_page, message
+    db.session.expire_all()
+    assert referral.published_at is None and db.session.scalar(db.select(db.func.count(ReferralRound.id))) == 0
+
+    assert officer.post(edit, data=form_data(world.lots[0], age_years="17")).status_code == 302
+    assert "Still to do" not in text_of(officer.get(base(referral)))
+    published = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],
+                                                               "deadline_time": "17:00"})
+    assert published.status_code == 302
+    db.session.expire_all()
+    assert referral.published_at is not None
+
+
+def test_the_lists_show_a_draft_without_the_childs_name(world, clock, officer):
+    draft = referrals.create(world.member_officer, lot=world.lots[0], fields={"age_years": 16}, child={},
+                             now=clock.now())
+    page = text_of(officer.get("/authority/referrals"))
+    assert "Not given yet" in page and draft.reference in page
+    assert officer.get(f"{base(draft)}/publish").status_code == 200

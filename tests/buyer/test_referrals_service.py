@@ -90,14 +90,11 @@ def test_every_problem_of_a_draft_is_reported_at_once_and_nothing_is_stored(worl
         "needed_by": "Select when the placement is needed",
         "pets": "Select whether the child can live with pets",
         "risks_to_child": "Select only the options listed",
-        "preferred_location": "Enter the preferred location: an area, such as a town or district",
-        "needs_summary": "Enter a summary of the child's needs",
         "siblings_to_place_with": "Enter the number of siblings as a whole number from 0 to 10",
         "age_years": "Enter an age from 0 to 25",
         "required_start": "The start date must be today or in the future",
         "indicative_weekly_price": "The indicative weekly price must be more than £0",
         "quality_weight": "Enter a quality weight and a cost weight from 0 to 100 that add up to 100",
-        "child_first_names": "Enter the child's first names",
         "child_date_of_birth": "The date of birth must be in the past",
     }
     assert db.session.scalar(db.select(db.func.count(Referral.id))) == 0
@@ -108,7 +105,8 @@ def test_every_problem_of_a_draft_is_reported_at_once_and_nothing_is_stored(worl
     (-1, "Enter an age from 0 to 25"),
     (15, "Lot 1: Semi-independence is for ages 16 to 18: choose another lot, or check the age"),
     (19, "Lot 1: Semi-independence is for ages 16 to 18: choose another lot, or check the age"),
-    (None, "Enter the child's age in years"),
+    (200, "Enter an age from 0 to 25"),
+    ("sixteen", "Enter the child's age in years as a whole number"),
 ])
 def test_the_age_must_be_in_the_lots_age_band(world, clock, age, message):
     with pytest.raises(ReferralInvalid) as raised:
@@ -163,9 +161,10 @@ def test_other_option_rules(world, clock):
     with pytest.raises(ReferralInvalid) as raised:
         draft_referral(world, clock, adaptations_needed=True, communication_which=["none", "bsl"])
     assert raised.value.errors == {
-        "adaptations_detail": "Describe the adaptations the home needs",
         "communication_which": "Select “None” on its own, or the needs without “None”",
     }
+    unfinished = draft_referral(world, clock, adaptations_needed=True)
+    assert referrals.still_to_do(unfinished) == {"adaptations_detail": "Describe the adaptations the home needs"}
     referral = draft_referral(world, clock, communication_which=["makaton", "bsl"], siblings_to_place_with=None,
                               required_start=clock.now().date(), quality_weight=100, cost_weight=0)
     assert referral.communication_which == "bsl,makaton"  # in the standard's order
@@ -660,3 +659,39 @@ def test_the_authoritys_list_filters_by_status_and_keeps_to_its_own(world, clock
     assert ids() == [open_one.id, closed.id, draft.id]
     assert (ids("draft"), ids("open"), ids("closed"), ids("withdrawn")) == ([draft.id], [open_one.id], [closed.id], [])
     assert referrals.status_counts(world.member_officer, clock.now()) == {"draft": 1, "open": 1, "closed": 1}
+
+
+# Partial drafts ----------------------------------------------------------------------------------------------
+
+EMPTY_FIELDS = {name: None for name in referrals.FIELD_NAMES}
+EMPTY_CHILD = {name: None for name in referrals.CHILD_FIELDS}
+
+
+def test_a_draft_with_only_the_age_is_stored_and_lists_what_is_still_to_do(world, clock):
+    referral = referrals.create(world.member_officer, lot=world.lots[0], fields={**EMPTY_FIELDS, "age_years": 17},
+                                child=EMPTY_CHILD, now=clock.now())
+    assert (referral.age_years, referral.needed_by, referral.required_start, referral.preferred_location) == (
+        17, None, None, "")
+    assert (referral.child.first_names, referral.child.date_of_birth) == ("", None)
+    missing = referrals.still_to_do(referral)
+    assert list(missing)[:2] == ["needed_by", "preferred_location"] and "age_years" not in missing
+    for field, message in (("required_start", "Enter the date the placement must start"),
+                           ("needs_summary", "Enter a summary of the child's needs"),
+                           ("child_first_names", "Enter the child's first names"),
+                           ("child_date_of_birth", "Enter the child's date of birth"),
+                           ("child_case_number", "Enter the child's case number")):
+        assert missing[field] == message
+    assert "Complete the referral: enter the child's first names" in referrals.publication_problems(
+        referral, clock.now())
+    assert referrals.anonymised(referral).sections[0][1][1] == ("Start", "Not given yet")
+
+
+def test_an_incomplete_draft_is_not_published(world, clock):
+    admit(world.provider_a, world.lots[0], clock=clock)
+    referral = draft_referral(world, clock, needs_summary="", child={"case_number": ""})
+    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
+                             now=clock.now())
+    with pytest.raises(DomainError, match="Complete the referral: enter a summary of the child's needs; Complete "
+                                          "the referral: enter the child's case number"):
+        referrals.publish(world.member_officer, referral, clock.now())
+    assert referral.published_at is None and not referral.rounds

@@ -428,3 +428,46 @@ def test_a_name_hidden_by_invisible_or_fullwidth_characters_is_found_where_it_is
     text = f"Lives with {written} on Tuesdays."
     [finding] = [f for f in find_identifiers(text, PrivateDetails(names=("Kestrel",))) if f.kind == NAME]
     assert finding.text == written.rstrip("\u2060") == text[finding.start:finding.end]
+
+
+class TestStaffNames:
+    """The names of the referring authority's staff: full names in any case, a title and surname, and a surname
+    alone when capitalised, 3 letters or more and not an everyday word."""
+
+    STAFF = PrivateDetails(staff_names=("Priya Ramsden", "Dr Sam Li", "Jo Young", "Anna Maria Preston"))
+
+    @pytest.mark.parametrize("text, expected", [
+        ("Call Priya Ramsden on Tuesdays", "Priya Ramsden"),
+        ("call priya ramsden first", "priya ramsden"),
+        ("Priya Ramsden's team will visit", "Priya Ramsden's"),
+        ("Ramsden will call you", "Ramsden"),
+        ("Speak to Ms Ramsden", "Ms Ramsden"),
+        ("Ask Mr Young about the plan", "Mr Young"),
+        ("Sam Li has the plan", "Sam Li"),
+        ("Ask Dr. Li", "Dr. Li"),
+        ("Anna Preston leads the team", "Anna Preston"),
+    ])
+    def test_staff_names_are_found(self, text, expected):
+        finding = only(text, self.STAFF)
+        assert (finding.kind, finding.text) == ("staff_name", expected)
+        assert finding.message == f"Remove the name of a member of your authority's staff “{expected}”"
+
+    @pytest.mark.parametrize("text", [
+        "Young people need steady routines",  # a colleague called Young
+        "She is young for her age",
+        "Li is not a name here in lower case: ramsden",  # too short alone; surnames must be capitalised
+        "Priya likes to draw",  # a first name alone
+        "Ramsdenfield is far",  # inside another word
+    ])
+    def test_everyday_words_short_names_and_first_names_alone_are_left(self, text):
+        assert flagged(text, self.STAFF) == []
+
+    def test_in_a_place_field_only_full_names_are_found(self):
+        place = PrivateDetails(staff_names=self.STAFF.staff_names, staff_surnames=False)
+        assert flagged("Preston or Chorley", place) == []
+        assert flagged("Near Anna Preston's office", place) == [("staff_name", "Anna Preston's")]
+        assert flagged("Preston or Chorley", self.STAFF) == [("staff_name", "Preston")]
+
+    def test_the_childs_name_wins_where_both_match(self):
+        both = PrivateDetails(names=("Ramsden",), staff_names=("Priya Ramsden",))
+        assert flagged("Ramsden is 15", both) == [(NAME, "Ramsden")]

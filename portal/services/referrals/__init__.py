@@ -4,12 +4,13 @@ child, published to the providers of a lot tier by tier, and closed, re-opened, 
 The package, one module a concept: `drafting` (the fields, drafts, funding and the anonymity guard), `access`
 (who may see which referral, the authority's lists), `invitations` (the tier cascade's next tier and the opening
 of a round to its providers), `publishing` (publishing and withdrawing), `rounds` (closing rounds at their
-deadlines, re-opening to the next tier, exhaustion) and `anonymised` (what providers see). Other modules use
+deadlines, re-opening to the next tier, exhaustion), `responses` (what the authority may know of the invited
+providers' responses: counts only until the deadline) and `anonymised` (what providers see). Other modules use
 the names below, from the package.
 
 The API, for the other modules (every `now` is naive UTC; every change commits, with its audit event):
 
-    create(officer, *, lot, fields: dict, child: dict, now) -> Referral          # a draft
+    create(officer, *, lot, fields: dict, child: dict, now) -> Referral          # a draft, complete or not
     update(officer, referral, *, fields: dict, child: dict, now) -> Referral     # drafts only
     record_funding(officer, referral, *, approved_by: str, approved_on: date, now)
     check(referral) -> dict[field, list[anonymity.Finding]]                     # empty: nothing identifies the child
@@ -27,12 +28,16 @@ The API, for the other modules (every `now` is naive UTC; every change commits, 
     next_tier(referral) -> int | None; skipped_tiers(referral, round) -> list[int]
     eligible_memberships(referral, tier) -> list[LotMembership]; invitees_preview(referral) -> (tier, memberships)
     invitations_of(referral) -> list[BidInvitation]; publication_problems(referral, now) -> list[str]
+    responses_for_officer(referral, now) -> Responses   # counts always; each provider's response once its round closed
     problems(lot, fields, child, now) -> dict[field, message]; dpss_for(user); lot_for(user, lot_id) -> Lot
+    still_to_do(referral) -> dict[field, message]   # what a draft lacks before publishing (drafts may be partial)
 
 `fields` holds the referral's own columns by name (see FIELD_NAMES), already typed: ints, `date`, `Decimal`,
 bools, option codes, and lists of codes for the multiple-choice fields. `child` holds first_names, surname,
 known_as, date_of_birth and case_number. Validation problems come back all at once as `ReferralInvalid`
-(a DomainError whose `errors` maps each field to its message).
+(a DomainError whose `errors` maps each field to its message): only values that cannot be right (an age of 200, a
+start date in the past) are refused; a field left empty is saved as such (None, or "" for text), and what is still
+to do is checked at publishing (`still_to_do`).
 
 `anonymised(referral, now=None)`: the AnonymisedReferral's `sections` gives its fields as (heading, [(label, text)])
 in the Placements Data Standard's groups, for pages and documents; `status` is set only when `now` is given.
@@ -75,6 +80,7 @@ from portal.services.referrals.drafting import (
     private_details,
     problems,
     record_funding,
+    still_to_do,
     update,
 )
 from portal.services.referrals.invitations import (
@@ -88,6 +94,11 @@ from portal.services.referrals.publishing import (
     publication_problems,
     publish,
     withdraw,
+)
+from portal.services.referrals.responses import (
+    InvitedProvider,
+    Responses,
+    responses_for_officer,
 )
 from portal.services.referrals.rounds import (
     mark_exhausted,
@@ -128,9 +139,13 @@ __all__ = [
     "record_funding",
     "ReferralInvalid",
     "reopen_to_next_tier",
+    "InvitedProvider",
+    "Responses",
+    "responses_for_officer",
     "run_due",
     "skipped_tiers",
     "status_counts",
+    "still_to_do",
     "update",
     "withdraw",
 ]

@@ -16,6 +16,8 @@ from portal.models.referral import (
 )
 from portal.timezone import format_date
 
+NOT_GIVEN = "Not given yet"
+
 
 def _yes_no(value: bool) -> str:
     return "Yes" if value else "No"
@@ -55,8 +57,8 @@ class AnonymisedReferral:
     suitability_supported: str
     risks_to_child: tuple[str, ...]
     risks_to_others: tuple[str, ...]
-    age_years: int
-    required_start: date
+    age_years: int | None  # None only in a draft (providers see published referrals, which are complete)
+    required_start: date | None
     expected_duration: str
     education_needs: str
     needs_summary: str
@@ -70,16 +72,16 @@ class AnonymisedReferral:
         """The referral's fields as (heading, [(label, text)]) in the Placements Data Standard's groups."""
         return [
             ("The placement", [
-                ("Age", f"{self.age_years}"),
-                ("Start", format_date(self.required_start)),
-                ("Expected duration", self.expected_duration),
-                ("Summary of needs", self.needs_summary),
+                ("Age", NOT_GIVEN if self.age_years is None else f"{self.age_years}"),
+                ("Start", format_date(self.required_start) or NOT_GIVEN),
+                ("Expected duration", self.expected_duration or NOT_GIVEN),
+                ("Summary of needs", self.needs_summary or NOT_GIVEN),
                 ("Education needs", self.education_needs or "None given"),
             ]),
             ("Availability", [
                 ("Needed by", self.needed_by),
                 ("Siblings to place with", f"{self.siblings_to_place_with}"),
-                ("Preferred location", self.preferred_location),
+                ("Preferred location", self.preferred_location or NOT_GIVEN),
             ]),
             ("Requirements", [
                 ("Communication, language and learning needs", self.communication_needs),
@@ -119,19 +121,19 @@ def anonymised(referral: Referral, now: datetime | None = None) -> AnonymisedRef
         is_emergency=referral.is_emergency,
         siblings_to_place_with=referral.siblings_to_place_with,
         preferred_location=referral.preferred_location,
-        communication_needs=YES_NO_NOT_SPECIFIED.get(referral.communication_needs, ""),
+        communication_needs=YES_NO_NOT_SPECIFIED.get(referral.communication_needs, NOT_GIVEN),
         communication_which=tuple(referral.communication_list),
         adaptations_needed=referral.adaptations_needed,
         adaptations_detail=referral.adaptations_detail,
-        cultural_needs=CULTURAL_NEEDS.get(referral.cultural_needs, ""),
+        cultural_needs=CULTURAL_NEEDS.get(referral.cultural_needs, NOT_GIVEN),
         cultural_detail=referral.cultural_detail,
-        live_alongside=LIVE_ALONGSIDE.get(referral.live_alongside, ""),
-        pets=PETS.get(referral.pets, ""),
+        live_alongside=LIVE_ALONGSIDE.get(referral.live_alongside, NOT_GIVEN),
+        pets=PETS.get(referral.pets, NOT_GIVEN),
         additional_support=tuple(referral.additional_support_list),
         deprivation_of_liberty=referral.deprivation_of_liberty,
-        suitability_foster=SUITABILITY.get(referral.suitability_foster, ""),
-        suitability_residential=SUITABILITY.get(referral.suitability_residential, ""),
-        suitability_supported=SUITABILITY.get(referral.suitability_supported, ""),
+        suitability_foster=SUITABILITY.get(referral.suitability_foster, NOT_GIVEN),
+        suitability_residential=SUITABILITY.get(referral.suitability_residential, NOT_GIVEN),
+        suitability_supported=SUITABILITY.get(referral.suitability_supported, NOT_GIVEN),
         risks_to_child=tuple(referral.risks_to_child_list),
         risks_to_others=tuple(referral.risks_to_others_list),
         age_years=referral.age_years,

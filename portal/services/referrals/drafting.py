@@ -1,7 +1,8 @@
 """Drafting a referral: the fields and their checks, drafts and their changes, the funding approval, and the
-anonymity guard that finds whatever in the free text could identify the child."""
+anonymity guard that finds whatever in the free text could identify the child or name the authority's staff."""
 
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -140,8 +141,8 @@ def parse_money(value) -> Decimal | None:
 def _clean_fields(lot: Lot, fields: dict, now: datetime) -> tuple[dict, dict[str, str]]:
     clean, errors = {}, {}
     for name, options in SINGLE_CHOICES.items():
-        value = fields.get(name)
-        if value not in options:
+        value = fields.get(name) or None
+        if value is not None and value not in options:
             errors[name] = CHOICE_MESSAGES[name]
         clean[name] = value
     for name, options in MULTIPLE_CHOICES.items():
@@ -155,17 +156,10 @@ def _clean_fields(lot: Lot, fields: dict, now: datetime) -> tuple[dict, dict[str
         clean[name] = anonymity.without_format_characters(fields.get(name) or "").strip()
         if len(clean[name]) > limit:
             errors[name] = f"{FREE_TEXT_FIELDS[name]} must be {limit} characters or fewer"
-    for name, message in (("preferred_location", "Enter the preferred location: an area, such as a town or district"),
-                          ("expected_duration", "Enter how long the placement is expected to last"),
-                          ("needs_summary", "Enter a summary of the child's needs")):
-        if not clean[name]:
-            errors.setdefault(name, message)
     if clean["preferred_location"] and "preferred_location" not in errors:
         problem = looks_like_address(clean["preferred_location"])
         if problem:
             errors["preferred_location"] = problem
-    if clean["adaptations_needed"] and not clean["adaptations_detail"]:
-        errors["adaptations_detail"] = "Describe the adaptations the home needs"
     if "none" in _codes(clean["communication_which"]) and len(_codes(clean["communication_which"])) > 1:
         errors["communication_which"] = "Select “None” on its own, or the needs without “None”"
 
@@ -176,8 +170,10 @@ def _clean_fields(lot: Lot, fields: dict, now: datetime) -> tuple[dict, dict[str
     clean["siblings_to_place_with"] = siblings
 
     age = fields.get("age_years")
-    if not isinstance(age, int):
-        errors["age_years"] = "Enter the child's age in years"
+    if age is None:
+        pass
+    elif not isinstance(age, int):
+        errors["age_years"] = "Enter the child's age in years as a whole number"
     elif not MIN_AGE <= age <= MAX_AGE:
         errors["age_years"] = f"Enter an age from {MIN_AGE} to {MAX_AGE}"
     elif not lot.age_from <= age <= lot.age_to:
@@ -185,8 +181,10 @@ def _clean_fields(lot: Lot, fields: dict, now: datetime) -> tuple[dict, dict[str
     clean["age_years"] = age
 
     start = fields.get("required_start")
-    if not isinstance(start, date):
-        errors["required_start"] = "Enter the date the placement must start"
+    if start is None:
+        pass
+    elif not isinstance(start, date):
+        errors["required_start"] = "Enter the date the placement must start as a real date"
     elif start < london_today(now):
         errors["required_start"] = "The start date must be today or in the future"
     clean["required_start"] = start
@@ -209,18 +207,15 @@ def _clean_fields(lot: Lot, fields: dict, now: datetime) -> tuple[dict, dict[str
 
 def _clean_child(child: dict, now: datetime) -> tuple[dict, dict[str, str]]:
     clean, errors = {}, {}
-    for name, message, limit in (("first_names", "Enter the child's first names", 120),
-                                 ("surname", "Enter the child's surname", 120),
-                                 ("known_as", "", 120),
-                                 ("case_number", "Enter the child's case number", 40)):
+    for name, limit in (("first_names", 120), ("surname", 120), ("known_as", 120), ("case_number", 40)):
         clean[name] = " ".join(anonymity.without_format_characters(child.get(name) or "").split())
-        if message and not clean[name]:
-            errors[f"child_{name}"] = message
-        elif len(clean[name]) > limit:
+        if len(clean[name]) > limit:
             errors[f"child_{name}"] = f"Enter no more than {limit} characters"
     born = child.get("date_of_birth")
-    if not isinstance(born, date):
-        errors["child_date_of_birth"] = "Enter the child's date of birth"
+    if born is None:
+        pass
+    elif not isinstance(born, date):
+        errors["child_date_of_birth"] = "Enter the child's date of birth as a real date"
     elif born > london_today(now):
         errors["child_date_of_birth"] = "The date of birth must be in the past"
     clean["date_of_birth"] = born
@@ -228,10 +223,44 @@ def _clean_child(child: dict, now: datetime) -> tuple[dict, dict[str, str]]:
 
 
 def problems(lot: Lot, fields: dict, child: dict, now: datetime) -> dict[str, str]:
-    """What is wrong with a referral's fields and child, by field (`child_` before the child's); empty if none."""
+    """What is wrong with the values given for a referral's fields and child, by field (`child_` before the
+    child's); empty if none. A field left empty is no problem in a draft: see `still_to_do`."""
     _, errors = _clean_fields(lot, fields, now)
     errors.update(_clean_child(child, now)[1])
     return errors
+
+
+# What a referral needs before it may be published, in the order of the form: (field, what to do).
+REQUIRED = (
+    ("needed_by", CHOICE_MESSAGES["needed_by"]),
+    ("preferred_location", "Enter the preferred location: an area, such as a town or district"),
+    *((name, CHOICE_MESSAGES[name]) for name in ("communication_needs", "cultural_needs", "live_alongside", "pets",
+                                                 "suitability_foster", "suitability_residential",
+                                                 "suitability_supported")),
+    ("age_years", "Enter the child's age in years"),
+    ("required_start", "Enter the date the placement must start"),
+    ("expected_duration", "Enter how long the placement is expected to last"),
+    ("needs_summary", "Enter a summary of the child's needs"),
+)
+REQUIRED_OF_CHILD = (
+    ("first_names", "Enter the child's first names"),
+    ("surname", "Enter the child's surname"),
+    ("date_of_birth", "Enter the child's date of birth"),
+    ("case_number", "Enter the child's case number"),
+)
+
+
+def still_to_do(referral: Referral) -> dict[str, str]:
+    """What a draft lacks before it can be published, by form field (`child_` before the child's), in the order
+    of the form; empty when complete. A draft may be saved with any of these missing."""
+    missing = {name: message for name, message in REQUIRED if getattr(referral, name) in (None, "")}
+    if referral.adaptations_needed and not referral.adaptations_detail:
+        missing["adaptations_detail"] = "Describe the adaptations the home needs"
+    child = referral.child
+    for name, message in REQUIRED_OF_CHILD:
+        if child is None or getattr(child, name) in (None, ""):
+            missing[f"child_{name}"] = message
+    return missing
 
 
 def _validated(lot: Lot, fields: dict, child: dict, now: datetime) -> tuple[dict, dict]:
@@ -345,19 +374,28 @@ def record_funding(officer: User, referral: Referral, *, approved_by: str, appro
 
 
 def private_details(referral: Referral) -> anonymity.PrivateDetails:
+    """What the guard looks for: the child's identity, and the names of every user of the referring authority
+    (active or not), whom providers must never see named."""
+    staff = tuple(db.session.scalars(db.select(User.name).where(User.organisation_id == referral.authority_id)))
     child = referral.child
     if child is None:
-        return anonymity.PrivateDetails()
+        return anonymity.PrivateDetails(staff_names=staff)
     return anonymity.PrivateDetails(names=child.names, date_of_birth=child.date_of_birth,
-                                    case_number=child.case_number)
+                                    case_number=child.case_number, staff_names=staff)
+
+
+# A field that names a place: a colleague's surname alone there is more likely the town of the same name.
+PLACE_FIELDS = ("preferred_location",)
 
 
 def check(referral: Referral) -> dict[str, list[anonymity.Finding]]:
-    """Whatever in the free text could identify the child, by field (only fields with findings)."""
+    """Whatever in the free text could identify the child or name the authority's staff, by field (only fields
+    with findings)."""
     private = private_details(referral)
     findings = {}
     for name in FREE_TEXT_FIELDS:
-        found = anonymity.find_identifiers(getattr(referral, name) or "", private)
+        details = replace(private, staff_surnames=False) if name in PLACE_FIELDS else private
+        found = anonymity.find_identifiers(getattr(referral, name) or "", details)
         if found:
             findings[name] = found
     return findings

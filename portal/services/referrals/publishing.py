@@ -19,8 +19,16 @@ from portal.models.referral import (
     WITHIN_5_DAYS,
 )
 from portal.models.user import PROVIDER_USER
-from portal.services import audit, mail
-from portal.services.referrals.drafting import FREE_TEXT_FIELDS, _commit, _require_officer, _state, check, london_today
+from portal.services import anonymity, audit, mail
+from portal.services.referrals.drafting import (
+    FREE_TEXT_FIELDS,
+    _commit,
+    _require_officer,
+    _state,
+    check,
+    london_today,
+    still_to_do,
+)
 from portal.services.referrals.invitations import (
     _first_tier_with_providers,
     _invited,
@@ -52,21 +60,34 @@ def default_deadline(needed_by: str, now: datetime) -> datetime:
     return local_datetime(add_working_days(today, WORKING_DAYS_TO_BID[needed_by]), MIDDAY)
 
 
+def _findings_by_field(findings: dict, keep) -> dict:
+    kept = {name: [finding for finding in found if keep(finding)] for name, found in findings.items()}
+    return {name: found for name, found in kept.items() if found}
+
+
 def publication_problems(referral: Referral, now: datetime, *, anonymity_too: bool = True) -> list[str]:
-    """Why the referral cannot be published yet (the deadline aside); empty when it can. Without
-    `anonymity_too`, the findings of the anonymity check are left out (for the page that shows them in place)."""
-    reasons = []
+    """Why the referral cannot be published yet (the deadline aside): first each field still to fill in, then the
+    rest; empty when it can. Without `anonymity_too`, the findings of the anonymity check are left out (for the
+    page that shows them in place)."""
+    reasons = [f"Complete the referral: {message[0].lower()}{message[1:]}"
+               for message in still_to_do(referral).values()]
     findings = check(referral) if anonymity_too else {}
-    if findings:
-        count = sum(len(found) for found in findings.values())
+    child = _findings_by_field(findings, lambda finding: finding.kind != anonymity.STAFF_NAME)
+    if child:
+        count = sum(len(found) for found in child.values())
         reasons.append(f"Remove the {count} thing{'s' if count != 1 else ''} that could identify the child "
-                        f"(in {', '.join(FREE_TEXT_FIELDS[name].lower() for name in findings)})")
+                        f"(in {', '.join(FREE_TEXT_FIELDS[name].lower() for name in child)})")
+    staff = _findings_by_field(findings, lambda finding: finding.kind == anonymity.STAFF_NAME)
+    if staff:
+        count = sum(len(found) for found in staff.values())
+        reasons.append(f"Remove the {count} name{'s' if count != 1 else ''} of your authority's staff "
+                       f"(in {', '.join(FREE_TEXT_FIELDS[name].lower() for name in staff)})")
     if not referral.funding_approved_by or referral.funding_approved_on is None:
         reasons.append("Record the budget holder's approval of the funding")
-    if referral.required_start < london_today(now):
+    if referral.required_start is not None and referral.required_start < london_today(now):
         reasons.append("The required start date has passed: change it")
     lot = referral.lot
-    if not lot.age_from <= referral.age_years <= lot.age_to:
+    if referral.age_years is not None and not lot.age_from <= referral.age_years <= lot.age_to:
         reasons.append(f"{lot.label} is for ages {lot.age_band}: check the age")
     return reasons
 
