@@ -47,7 +47,7 @@ class AssessForm(FlaskForm):
 
 class NegotiateForm(FlaskForm):
     price = StringField("Weekly price agreed", widget=GovTextInput(),
-                        description="The total weekly price the provider has agreed, in pounds, like 1450.00")
+                        description="The total weekly price the provider has agreed, like 1,450.00")
     note = TextAreaField("What was agreed, and why", widget=GovTextArea())
     submit = SubmitField("Record the price agreed", widget=GovSubmitInput())
 

@@ -14,6 +14,7 @@ from buyer.views import blueprint
 from portal.clock import now
 from portal.documents.placement_agreement import placement_agreement as agreement_pdf
 from portal.errors import DomainError, NotFound
+from portal.formatting import money, pounds, score
 from portal.forms import add_domain_error, record_id
 from portal.models.bid import CRITERIA, CRITERION_MAX
 from portal.models.referral import CLOSED, OPEN
@@ -70,23 +71,19 @@ def _cell(value) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _pounds(value) -> str:
-    return "" if value is None else f"{value:.2f}"
-
-
 def _csv_row(item: awards.RankedBid, quality_weight: int, cost_weight: int) -> list:
     bid = item.bid
     scores = awards.scores_of(bid.assessment)
-    costs = "; ".join(f"{cost.description}: {cost.weekly_amount:.2f} a week, {cost.timescale}, review "
+    costs = "; ".join(f"{cost.description}: {pounds(cost.weekly_amount)} a week, {cost.timescale}, review "
                       f"{cost.review_date.isoformat()}" for cost in bid.costs)
-    quality = "" if item.quality_percent is None else awards.round_for_display(item.quality_percent)
+    quality = score(item.quality_percent, 4)
     return [item.rank or "Not ranked", ", ".join(item.tied_with), item.provider_name,
             "None" if item.tier is None else item.tier, "Yes" if item.place_with_caution else "No",
-            _pounds(bid.core_weekly_fee), costs, _pounds(bid.weekly_price), _pounds(bid.negotiated_weekly_price),
-            _pounds(item.price), _pounds(item.indicative_price), bid.proposed_start.isoformat(), bid.home_area,
+            pounds(bid.core_weekly_fee), costs, pounds(bid.weekly_price), pounds(bid.negotiated_weekly_price),
+            pounds(item.price), pounds(item.indicative_price), bid.proposed_start.isoformat(), bid.home_area,
             *(scores.get(criterion, "") for criterion in CRITERIA), quality, quality_weight,
-            item.quality_component or "", _pounds(item.lowest_price), cost_weight, item.cost_component or "",
-            item.display_total or "", "Yes" if item.assessed else "No"]
+            score(item.quality_component, 4), pounds(item.lowest_price), cost_weight, score(item.cost_component, 4),
+            score(item.display_total, 4), "Yes" if item.assessed else "No"]
 
 
 @blueprint.route("/referrals/<int:referral_id>/bids.csv")
@@ -140,7 +137,7 @@ def _render_bid(bid, *, assess_form=None, negotiate_form=None, status=200):
                                                       "notes": bid.assessment.notes if bid.assessment else ""})
     if negotiate_form is None:
         negotiate_form = NegotiateForm(formdata=None, prefix=NEGOTIATE, data={
-            "price": f"{bid.negotiated_weekly_price:.2f}" if bid.negotiated_weekly_price is not None else "",
+            "price": pounds(bid.negotiated_weekly_price),
             "note": bid.negotiation_note})
     return render_template("buyer/awards/assess.html", bid=bid, item=item, referral=referral,
                            assess_form=assess_form, negotiate_form=negotiate_form, moment=moment,
@@ -188,7 +185,7 @@ def negotiate_bid(bid_id):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            flash(f"Weekly price of £{bid.negotiated_weekly_price:,.2f} agreed with {bid.provider.name} recorded",
+            flash(f"Weekly price of {money(bid.negotiated_weekly_price)} agreed with {bid.provider.name} recorded",
                   "success")
             return redirect(url_for("buyer.referral_bids", referral_id=bid.referral_id))
     return _render_bid(bid, negotiate_form=form, status=400)
@@ -201,8 +198,8 @@ def _bid_label(item: awards.RankedBid) -> str:
         return f"{item.provider_name}: not yet assessed"
     tied = " (tied)" if item.tied_with else ""
     caution = " (place with caution)" if item.place_with_caution else ""
-    return (f"{item.provider_name}{caution}: ranked {item.rank}{tied}, total {item.display_total}, "
-            f"£{item.price:,.2f} a week")
+    return (f"{item.provider_name}{caution}: ranked {item.rank}{tied}, total {score(item.display_total, 4)}, "
+            f"{money(item.price)} a week")
 
 
 def _award_form(referral, ranked, formdata=None) -> AwardForm:

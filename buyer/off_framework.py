@@ -19,6 +19,7 @@ from buyer.off_framework_forms import (
 from buyer.views import blueprint
 from portal.clock import now
 from portal.errors import DomainError, NotFound
+from portal.formatting import pounds
 from portal.forms import add_domain_error, choices, parse_time
 from portal.services import awards, off_framework, referrals, uploads
 from portal.services.off_framework import FRAMEWORK_FILTERS, CostLine, ProviderDetails
@@ -319,7 +320,7 @@ def placements_csv():
                                                       search=request.args.get("q", ""), sorting=_placement_sorting()):
         writer.writerow([_cell(value) for value in (
             placement.agreement_reference, placement.referral.reference, placement.provider_name,
-            _yes_no(placement.on_framework), f"{placement.weekly_cost:.2f}", placement.start_date.isoformat(),
+            _yes_no(placement.on_framework), pounds(placement.weekly_cost), placement.start_date.isoformat(),
             placement.location_area, _yes_no(placement.in_home_area), _yes_no(placement.location_was_preferred),
             placement.budget_holder_name, placement.budget_approved_on.isoformat(),
             format_datetime(placement.qa_visit_due_at), format_datetime(placement.qa_visit_at),

@@ -3,6 +3,7 @@
 
 from wtforms import HiddenField
 
+from portal.formatting import pounds
 from portal.forms import (
     DateField,
     FlaskForm,
@@ -146,7 +147,7 @@ class ReferralForm(FlaskForm):
             elif isinstance(getattr(self, name), SelectMultipleField):
                 value = [code for code in (value or "").split(",") if code]
             elif name == "indicative_weekly_price":
-                value = f"{value:.2f}" if value is not None else ""
+                value = pounds(value)
             getattr(self, name).data = value
         for name in CHILD_FIELDS:
             getattr(self, f"child_{name}").data = getattr(referral.child, name)

@@ -1,20 +1,13 @@
 """Template filters and globals shared by every page."""
 
-from decimal import Decimal
-
 from flask import g, request, url_for
 from flask_login import current_user
 
 from portal.clock import now
+from portal.formatting import money, score
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER
 from portal.services import mail, off_framework
 from portal.timezone import format_date, format_datetime, format_day
-
-
-def money(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return f"£{value:,.2f}"
 
 
 def navigation() -> list[dict]:
@@ -48,6 +41,7 @@ def init_app(app) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_day, "day")
     app.add_template_filter(money, "money")
+    app.add_template_filter(score, "score")
 
     @app.context_processor
     def globals_for_pages():

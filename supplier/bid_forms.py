@@ -3,6 +3,7 @@ typed (money as text, so a mistake is shown back as typed) and show the service'
 
 from wtforms import FieldList, Form, FormField
 
+from portal.formatting import pounds
 from portal.forms import (
     DateField,
     FlaskForm,
@@ -62,10 +63,10 @@ class BidForm(FlaskForm):
 
     def fill_from(self, bid) -> None:
         """Prefill for a revision from the provider's bid."""
-        self.core_weekly_fee.data = f"{bid.core_weekly_fee:.2f}"
+        self.core_weekly_fee.data = pounds(bid.core_weekly_fee)
         for entry, cost in zip(self.costs.entries, bid.costs, strict=False):
             entry.form.description.data = cost.description
-            entry.form.weekly_amount.data = f"{cost.weekly_amount:.2f}"
+            entry.form.weekly_amount.data = pounds(cost.weekly_amount)
             entry.form.timescale.data = cost.timescale
             entry.form.review_date.data = cost.review_date
         self.proposed_start.data = bid.proposed_start

@@ -6,6 +6,7 @@ from portal.auth import require_roles_for_blueprint
 from portal.clock import now
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
+from portal.formatting import pounds
 from portal.forms import add_domain_error, choices
 from portal.models import Dps, EntryWindow
 from portal.models.dps import EVIDENCE_KINDS
@@ -104,7 +105,7 @@ def application_lots(application_id):
 @blueprint.route("/applications/<int:application_id>/prices", methods=["GET", "POST"])
 def application_prices(application_id):
     application = _own(application_id)
-    values = {al.lot_id: (f"{al.weekly_price:.2f}" if al.weekly_price is not None else "") for al in application.lots}
+    values = {al.lot_id: pounds(al.weekly_price) for al in application.lots}
     if request.method == "POST":
         submitted = {al.lot_id: request.form.get(f"price-{al.lot_id}", "") for al in application.lots}
         try:

@@ -1,10 +1,10 @@
-"""The building blocks shared by every PDF the portal makes: how money, percentages and figures are written
-(rounded half up, for display only), the paragraph styles, tables, label/value details and the page footer.
+"""The building blocks shared by every PDF the portal makes: marks and reference outcomes in words, the
+paragraph styles, tables, label/value details and the page footer. Money and scores are written by
+portal.formatting, the same functions the pages use (rounded half up).
 
 reportlab's platypus lays out each document; `build` returns it as bytes.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
 from xml.sax.saxutils import escape
 
@@ -24,30 +24,7 @@ BAND_FILL = colors.HexColor("#f6f7f8")
 ACCENT = colors.HexColor("#1d70b8")
 
 
-# Formatting ----------------------------------------------------------------------------------------
-
-def money(value: Decimal | None) -> str:
-    if value is None:
-        return "Not given"
-    return f"£{rounded(value, '0.01'):,.2f}"
-
-
-def percent(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return f"{rounded(value, '0.1')}%"
-
-
-def figure(value: Decimal | None) -> str:
-    """A component or total, to 2 decimal places."""
-    if value is None:
-        return ""
-    return str(rounded(value, "0.01"))
-
-
-def rounded(value, places: str) -> Decimal:
-    return Decimal(value).quantize(Decimal(places), rounding=ROUND_HALF_UP)
-
+# Words -------------------------------------------------------------------------------------------
 
 def mark(question, score: int | None) -> str:
     """A score as people read it: "Pass" or "Fail" for a pass/fail question, "4 out of 5" otherwise."""

@@ -24,7 +24,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer
 
 from portal.documents import common
-from portal.documents.common import MARGIN, PORTAL_NAME, figure, mark, money, percent, reference_label
+from portal.documents.common import MARGIN, PORTAL_NAME, mark, reference_label
+from portal.formatting import money, percent, score
 from portal.models.evaluation import GATES
 from portal.services import evaluations, outcomes
 from portal.timezone import format_date, format_datetime
@@ -76,7 +77,7 @@ def outcome_letter(application, *, issued_at: datetime) -> bytes:
         outcome = outcomes_by_lot.get(application_lot.lot_id)
         lot_rows.append([
             application_lot.lot.label,
-            money(application_lot.weekly_price),
+            money(application_lot.weekly_price, missing="Not given"),
             outcome.label if outcome else "Not decided",
             percent(outcome.quality_percent) if outcome else "",
             _tier_summary(outcome, tier_lines.get(application_lot.lot_id)),
@@ -167,11 +168,11 @@ def _letter_lot_detail(application_lot, outcome, award, styles, width) -> list:
         rows = [
             ["Figure", "How it is worked out", "Value"],
             ["Quality component", f"Your quality score × {award.quality_weight}% quality weight",
-             figure(award.quality_component)],
+             score(award.quality_component)],
             ["Cost component", f"Lowest weekly price on the lot ({money(award.lowest_price)}) ÷ your weekly "
                                f"price ({money(award.weekly_price)}) × {award.cost_weight}% cost weight",
-             figure(award.cost_component)],
-            ["Total", "Quality component + cost component (out of 100)", figure(award.total)],
+             score(award.cost_component)],
+            ["Total", "Quality component + cost component (out of 100)", score(award.total)],
         ]
         flowables.append(KeepTogether([common.table(rows, [w * width for w in (0.22, 0.62, 0.16)], styles,
                                               right_columns=(2,), bold_rows=(3,))]))
@@ -227,7 +228,8 @@ def evaluation_report(window, *, issued_at: datetime) -> bytes:
         by_lot = {o.lot_id: o for o in application.outcomes}
         for application_lot in sorted(application.lots, key=lambda al: al.lot.number):
             outcome = by_lot.get(application_lot.lot_id)
-            rows.append([application.provider.name, application_lot.lot.label, money(application_lot.weekly_price),
+            rows.append([application.provider.name, application_lot.lot.label,
+                         money(application_lot.weekly_price, missing="Not given"),
                          outcome.label if outcome else "Not decided",
                          percent(outcome.quality_percent) if outcome else ""])
     if len(rows) == 1:
@@ -258,7 +260,7 @@ def _report_application(application, questions, styles, width) -> list:
         common.para(provider.name, styles["h2"]),
         common.details([
             ("Submitted", format_datetime(application.submitted_at)),
-            ("Lots applied for", "; ".join(f"{al.lot.label} at {money(al.weekly_price)} a week"
+            ("Lots applied for", "; ".join(f"{al.lot.label} at {money(al.weekly_price, missing='Not given')} a week"
                                           for al in sorted(application.lots, key=lambda al: al.lot.number))),
             ("Moderated", format_datetime(application.moderated_at) or "Not yet moderated"),
         ], width * 0.7, styles),
@@ -327,8 +329,8 @@ def _report_tier_table(lot, styles, width) -> list:
              "Cost component", "Total", "Tied with"]]
     for award in awards:
         rows.append([str(award.rank), "None" if award.tier is None else str(award.tier), award.provider.name,
-                     percent(award.quality_percent), figure(award.quality_component), money(award.weekly_price),
-                     money(award.lowest_price), figure(award.cost_component), figure(award.total),
+                     percent(award.quality_percent), score(award.quality_component), money(award.weekly_price),
+                     money(award.lowest_price), score(award.cost_component), score(award.total),
                      award.tied_with or ""])
     flowables.append(common.table(rows, [w * width for w in (0.05, 0.05, 0.2, 0.09, 0.1, 0.1, 0.1, 0.1, 0.07, 0.14)],
                             styles, right_columns=(3, 4, 5, 6, 7, 8)))

@@ -8,21 +8,16 @@ block for each party.
 """
 
 from datetime import datetime
-from decimal import Decimal
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
 from portal.documents import common
-from portal.documents.common import MARGIN, PORTAL_NAME, money
+from portal.documents.common import MARGIN, PORTAL_NAME
+from portal.formatting import money
 from portal.models import Placement
 from portal.timezone import format_date, format_datetime
-
-
-def signed_money(value: Decimal) -> str:
-    """£1,234.56, or -£50.00 for a negative line (a negotiated reduction)."""
-    return f"-{money(-value)}" if value < 0 else money(value)
 
 
 def _yes_no(value: bool) -> str:
@@ -51,7 +46,7 @@ def _provider_lines(placement: Placement) -> list[tuple[str, str]]:
 def _cost_table(placement: Placement, styles, width) -> Table:
     rows = [["Cost", "Weekly amount", "Timescale", "Review date"]]
     for cost in placement.costs:
-        rows.append([cost.description, signed_money(cost.weekly_amount), cost.timescale or "For the whole placement",
+        rows.append([cost.description, money(cost.weekly_amount), cost.timescale or "For the whole placement",
                      format_date(cost.review_date) or "None"])
     rows.append(["Total weekly cost", money(placement.weekly_cost), "", ""])
     return common.table(rows, [w * width for w in (0.44, 0.18, 0.22, 0.16)], styles, right_columns=(1,),
@@ -116,7 +111,6 @@ def placement_agreement(placement: Placement, *, issued_at: datetime) -> bytes:
         _cost_table(placement, styles, width),
         Spacer(1, 3 * mm),
         common.details([
-            ("Total weekly cost", money(placement.weekly_cost)),
             ("Cost approved by", f"{placement.budget_holder_name} (budget holder), on "
                                  f"{format_date(placement.budget_approved_on)}"),
         ], width, styles),

@@ -9,7 +9,6 @@ provider. Nobody else, whatever id they type.
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 
 from flask import url_for
 from sqlalchemy.exc import IntegrityError
@@ -33,10 +32,11 @@ from portal.models.application import DRAFT, SUBMITTED
 from portal.models.dps import EVIDENCE_KINDS, EVIDENCE_MISSING, MINIMUM_REFEREES
 from portal.models.evaluation import ADMITTED_WITH_CAUTION
 from portal.models.user import ADMINISTRATOR, EVALUATOR, PROVIDER_USER
+from portal.money import WEEKLY_LIMIT, parse_money
 from portal.services import audit, dps_setup, evaluations, mail, uploads
 from portal.timezone import format_date, format_datetime
 
-MAX_WEEKLY_PRICE = Decimal("100000")
+MAX_WEEKLY_PRICE = WEEKLY_LIMIT
 BARRED = ("suspended", "terminated")  # provider standings that may neither apply nor submit
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -219,23 +219,6 @@ def set_lots(user: User, application: Application, lot_ids: list[int], now: date
     _commit_change()
 
 
-def parse_price(text: str) -> Decimal:
-    cleaned = (text or "").strip().replace("£", "").replace(",", "")
-    if not cleaned:
-        raise DomainError("Enter a weekly price")
-    try:
-        price = Decimal(cleaned)
-    except InvalidOperation:
-        raise DomainError("Enter the weekly price as an amount in pounds, like 1450.00") from None
-    if not price.is_finite() or price <= 0:
-        raise DomainError("The weekly price must be more than £0")
-    if price >= MAX_WEEKLY_PRICE:
-        raise DomainError("The weekly price must be less than £100,000")
-    if price != price.quantize(Decimal("0.01")):
-        raise DomainError("Enter the weekly price in pounds and pence, with no more than 2 decimal places")
-    return price.quantize(Decimal("0.01"))
-
-
 def set_prices(user: User, application: Application, prices: dict[int, str], now: datetime) -> dict[int, str]:
     """Save the weekly price for each lot. Returns errors by lot id; valid prices are saved either way."""
     ensure_editable(application, now)
@@ -245,7 +228,7 @@ def set_prices(user: User, application: Application, prices: dict[int, str], now
         if application_lot.lot_id not in prices:
             continue
         try:
-            price = parse_price(prices[application_lot.lot_id])
+            price = parse_money(prices[application_lot.lot_id], label="the weekly price", maximum=MAX_WEEKLY_PRICE)
         except DomainError as error:
             errors[application_lot.lot_id] = error.message
             continue

@@ -23,7 +23,7 @@ The rules, in one place:
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import NoReturn
 
 from flask import url_for
@@ -33,16 +33,18 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
+from portal.formatting import money
 from portal.models import Bid, BidAssessment, LotMembership, Placement, PlacementCost, Referral, User
 from portal.models.bid import CRITERIA, CRITERION_MAX, SUBMITTED
 from portal.models.placement import QA_VISIT_HOURS
 from portal.models.referral import AWARDED, CLOSED, OPEN
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
+from portal.money import WEEKLY_LIMIT, parse_money
 from portal.scoring import TierEntry, award_tiers, quality_percent, round_for_display
 from portal.services import anonymity, audit, bids, mail, referrals
 from portal.timezone import format_date, format_datetime, local_datetime, to_local
 
-MAX_WEEKLY_PRICE = Decimal("100000")
+MAX_WEEKLY_PRICE = WEEKLY_LIMIT
 PLACE_WITH_CAUTION = "place_with_caution"  # a provider's standing, and a lot membership's status
 MAX_NOTES = 5000
 MAX_BUDGET_HOLDER = 120
@@ -275,34 +277,12 @@ def assess(officer: User, bid: Bid, *, scores: dict, notes: str, now: datetime) 
 
 # Negotiating -------------------------------------------------------------------------------------------------
 
-def parse_price(value) -> Decimal:
-    if isinstance(value, Decimal):
-        price = value
-    else:
-        cleaned = (value or "").strip().replace("£", "").replace(",", "")
-        if not cleaned:
-            raise DomainError("Enter the weekly price agreed", field="price")
-        try:
-            price = Decimal(cleaned)
-        except InvalidOperation:
-            raise DomainError("Enter the weekly price agreed as an amount in pounds, like 1450.00",
-                              field="price") from None
-    if not price.is_finite() or price <= 0:
-        raise DomainError("The weekly price agreed must be more than £0", field="price")
-    if price > MAX_WEEKLY_PRICE:
-        raise DomainError("The weekly price agreed must be £100,000 or less", field="price")
-    if price != price.quantize(Decimal("0.01")):
-        raise DomainError("Enter the weekly price agreed in pounds and pence, with no more than 2 decimal places",
-                          field="price")
-    return price.quantize(Decimal("0.01"))
-
-
 def negotiate(officer: User, bid: Bid, *, price, note: str, now: datetime) -> Bid:
     """Record a weekly price agreed with the provider after the deadline; it replaces the bid's price in the
     ranking and the award."""
     try:
         bid = _require_bid_open_to_change(officer, bid, now, "negotiate a price")
-        agreed = parse_price(price)
+        agreed = parse_money(price, label="the weekly price agreed", maximum=MAX_WEEKLY_PRICE, field="price")
         note = (note or "").strip()
         if not note:
             raise DomainError("Say what was agreed with the provider, and why", field="note")
@@ -315,7 +295,7 @@ def negotiate(officer: User, bid: Bid, *, price, note: str, now: datetime) -> Bi
         # The note stays on the bid: free text may name the child, and the trail is read by the lead's admins.
         audit.record(at=now, actor=officer, action="bid.negotiated", entity=bid,
                      summary=f"Weekly price of {bid.provider.name}'s bid for {bid.referral.reference} negotiated "
-                             f"to £{agreed:,.2f}",
+                             f"to {money(agreed)}",
                      before=before, after={"negotiated_weekly_price": agreed, "note_length": len(note)})
         db.session.commit()
     except StaleDataError:
@@ -581,7 +561,7 @@ def _tell_bidders(referral: Referral, ranked: list[RankedBid], chosen: RankedBid
         if item is chosen:
             subject = f"Referral {referral.reference}: your bid has been awarded"
             body = (f"{authority} has awarded referral {referral.reference} to your bid.\n"
-                    f"Weekly cost: £{placement.weekly_cost:,.2f}\n"
+                    f"Weekly cost: {money(placement.weekly_cost)}\n"
                     f"Start date: {format_date(placement.start_date)}\n"
                     f"Agreement reference: {placement.agreement_reference}\n"
                     "The authority will send the agreement to sign.")

@@ -19,7 +19,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import NamedTuple
 
 from flask import url_for
@@ -29,14 +29,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
+from portal.formatting import pounds
 from portal.models import Bid, BidCost, BidInvitation, BidReceipt, LotMembership, Referral, ReferralRound, User
 from portal.models.bid import SUBMITTED, WITHDRAWN
 from portal.models.referral import DECLINE_REASONS, OPEN
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
+from portal.money import WEEKLY_LIMIT, parse_money
 from portal.services import anonymity, audit, mail
 from portal.timezone import format_datetime, to_local
 
-MAX_WEEKLY_AMOUNT = Decimal("100000")
+MAX_WEEKLY_AMOUNT = WEEKLY_LIMIT
 MAX_ADDITIONAL_COSTS = 5
 MAX_START_DAYS = 730  # a proposed start further off than two years is a mistake
 MAX_REVIEW_DAYS = 5 * 365  # likewise a cost's review date more than five years after the start
@@ -84,27 +86,6 @@ class InvalidBid(DomainError):
 
 # Reading what was typed --------------------------------------------------------------------------------------
 
-def _money(value, *, what: str) -> Decimal:
-    """`what` names the amount in messages: "the core weekly fee"."""
-    if isinstance(value, Decimal):
-        amount = value
-    else:
-        cleaned = (value or "").strip().replace("£", "").replace(",", "")
-        if not cleaned:
-            raise DomainError(f"Enter {what}")
-        try:
-            amount = Decimal(cleaned)
-        except InvalidOperation:
-            raise DomainError(f"Enter {what} as an amount in pounds, like 1450.00") from None
-    if not amount.is_finite() or amount <= 0:
-        raise DomainError(f"{what[0].upper()}{what[1:]} must be more than £0")
-    if amount > MAX_WEEKLY_AMOUNT:
-        raise DomainError(f"{what[0].upper()}{what[1:]} must be £100,000 or less")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise DomainError(f"Enter {what} in pounds and pence, with no more than 2 decimal places")
-    return amount.quantize(Decimal("0.01"))
-
-
 def _blank(cost: AdditionalCost) -> bool:
     return (not (cost.description or "").strip() and not str(cost.weekly_amount or "").strip()
             and not (cost.timescale or "").strip() and cost.review_date is None)
@@ -138,7 +119,7 @@ def _validated(data: BidInput, now: datetime) -> _Clean:
     problems: dict[str, str] = {}
     core = None
     try:
-        core = _money(data.core_weekly_fee, what="the core weekly fee")
+        core = parse_money(data.core_weekly_fee, label="the core weekly fee", maximum=MAX_WEEKLY_AMOUNT)
     except DomainError as error:
         problems["core_weekly_fee"] = error.message
     today = to_local(now).date()
@@ -180,7 +161,8 @@ def _validated_costs(lines: list[AdditionalCost], start: date | None, problems: 
                             f"Enter what additional cost {number} pays for", 200)
         amount = None
         try:
-            amount = _money(line.weekly_amount, what=f"the weekly amount of additional cost {number}")
+            amount = parse_money(line.weekly_amount, label=f"the weekly amount of additional cost {number}",
+                                 maximum=MAX_WEEKLY_AMOUNT)
         except DomainError as error:
             problems[prefix + "weekly_amount"] = error.message
         timescale = _text(problems, prefix + "timescale", line.timescale,
@@ -202,13 +184,13 @@ def _validated_costs(lines: list[AdditionalCost], start: date | None, problems: 
 def content_of(bid: Bid) -> dict:
     """The bid's content as the canonical, plain structure its SHA-256 is taken of (prices as strings)."""
     return {
-        "core_weekly_fee": f"{bid.core_weekly_fee:.2f}",
+        "core_weekly_fee": pounds(bid.core_weekly_fee),
         "additional_costs": [
-            {"description": cost.description, "weekly_amount": f"{cost.weekly_amount:.2f}",
+            {"description": cost.description, "weekly_amount": pounds(cost.weekly_amount),
              "timescale": cost.timescale, "review_date": cost.review_date.isoformat()}
             for cost in sorted(bid.costs, key=lambda c: c.position)
         ],
-        "weekly_price": f"{bid.weekly_price:.2f}",
+        "weekly_price": pounds(bid.weekly_price),
         "proposed_start": bid.proposed_start.isoformat(),
         "home_area": bid.home_area,
         "home_description": bid.home_description,

@@ -11,7 +11,7 @@ the window's outcomes, and then only their own.
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from flask import url_for
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
+from portal.formatting import percent
 from portal.models import (
     Allocation,
     Application,
@@ -544,8 +545,8 @@ def decide(application: Application, agreed: dict[int, int]) -> tuple[str, list[
             reasons.append(f"Question {question.number} scored {score}, below the minimum of {question.min_score}")
     quality = _quality_percent(question_set, agreed)
     if quality < question_set.quality_threshold_percent:
-        shown = quality.quantize(Decimal("0.1"), ROUND_HALF_UP)
-        reasons.append(f"The quality score of {shown}% is below the {question_set.quality_threshold_percent}% needed")
+        reasons.append(f"The quality score of {percent(quality)} is below the "
+                       f"{question_set.quality_threshold_percent}% needed")
     if reasons:
         return NOT_ADMITTED, reasons
     if any(r.reference_outcome == UNSATISFACTORY for r in application.referees):

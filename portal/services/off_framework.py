@@ -15,7 +15,7 @@ Rules kept here:
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -37,13 +37,14 @@ from portal.models.organisation import OFSTED_RATINGS
 from portal.models.placement import DOCUMENT_KINDS, OFF_FRAMEWORK_EVIDENCE, OTHER_DOCUMENT
 from portal.models.referral import AWARDED, CLOSED, DRAFT, EXHAUSTED, OPEN, WITHDRAWN
 from portal.models.user import COMMISSIONING_OFFICER
+from portal.money import WEEKLY_LIMIT, parse_money
 from portal.services import audit, awards, listing, referrals, uploads
 from portal.services.accounts import URN_PATTERN
 from portal.services.bids import MAX_REVIEW_DAYS, MAX_START_DAYS
 from portal.timezone import format_date, format_datetime, local_datetime, to_local
 
 PER_PAGE = 25
-MAX_WEEKLY_AMOUNT = Decimal("100000")
+MAX_WEEKLY_AMOUNT = WEEKLY_LIMIT
 MINIMUM_REFERENCES = 2
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -483,28 +484,6 @@ class CostLine:
     review_date: date | None = None
 
 
-def parse_amount(value: str | Decimal, *, field: str) -> Decimal:
-    """A weekly amount in pounds: more than £0, less than £100,000, at most 2 decimal places."""
-    if isinstance(value, Decimal):
-        amount = value
-    else:
-        cleaned = (value or "").strip().replace("£", "").replace(",", "")
-        if not cleaned:
-            raise DomainError("Enter the weekly amount", field=field)
-        try:
-            amount = Decimal(cleaned)
-        except InvalidOperation:
-            raise DomainError("Enter the weekly amount in pounds, like 1450.00", field=field) from None
-    if not amount.is_finite() or amount <= 0:
-        raise DomainError("The weekly amount must be more than £0", field=field)
-    if amount > MAX_WEEKLY_AMOUNT:
-        raise DomainError("The weekly amount must be £100,000 or less", field=field)
-    if amount != amount.quantize(Decimal("0.01")):
-        raise DomainError("Enter the weekly amount in pounds and pence, with no more than 2 decimal places",
-                          field=field)
-    return amount.quantize(Decimal("0.01"))
-
-
 def _cost_lines(lines: list[CostLine], start_date: date) -> list[PlacementCost]:
     """PlacementCost rows from the typed lines; blank lines are skipped. Fields are named costs-<n>-<part>."""
     costs = []
@@ -518,7 +497,8 @@ def _cost_lines(lines: list[CostLine], start_date: date) -> list[PlacementCost]:
         if len(description) > 200:
             raise DomainError("Enter a description of no more than 200 characters",
                               field=f"costs-{index}-description")
-        amount = parse_amount(line.amount, field=f"costs-{index}-amount")
+        amount = parse_money(line.amount, label="the weekly amount", maximum=MAX_WEEKLY_AMOUNT,
+                             field=f"costs-{index}-amount")
         if line.review_date is not None and line.review_date < start_date:
             raise DomainError("The review date cannot be before the placement starts",
                               field=f"costs-{index}-review_date")

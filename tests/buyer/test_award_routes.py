@@ -157,14 +157,20 @@ def test_officer_records_a_negotiated_price(world, clock, sign_in, assessed):
     assert "Negotiated: £800.00" in page and "75.3333" in page
 
 
-def test_a_bad_negotiated_price_is_shown_and_nothing_changes(world, clock, sign_in, assessed):
+@pytest.mark.parametrize(("price", "message"), [
+    ("eight hundred", "Enter the weekly price agreed in pounds and pence, like 1,450.00"),
+    ("1e5", "Enter the weekly price agreed in pounds and pence, like 1,450.00"),
+    ("-800", "The weekly price agreed must be more than £0"),
+    ("100,000.01", "The weekly price agreed must be £100,000 or less"),
+])
+def test_a_bad_negotiated_price_is_shown_and_nothing_changes(world, clock, sign_in, assessed, price, message):
     client = sign_in(world.member_officer)
     bid = bid_of(assessed, world.provider_b)
     response = client.post(url_for("buyer.negotiate_bid", bid_id=bid.id),
-                           data={"negotiate-price": "eight hundred", "negotiate-note": "Agreed by phone"})
+                           data={"negotiate-price": price, "negotiate-note": "Agreed by phone"})
     page = text_of(response)
     assert response.status_code == 400
-    assert "Enter the weekly price agreed as an amount in pounds, like 1450.00" in page
+    assert message in page
     assert "Agreed by phone" in page
     db.session.expire_all()
     assert bid_of(assessed, world.provider_b).negotiated_weekly_price is None
@@ -374,6 +380,20 @@ def test_each_provider_sees_only_its_own_outcome(world, clock, sign_in, assessed
     for page in (won, lost):
         for word in (*CHILD_WORDS, world.member_officer.name):
             assert word not in page, word
+
+
+def test_a_bidders_total_is_rounded_half_up(world, clock, sign_in):
+    """Beta: 75% quality and £1,600 against the lowest £1,045, so 45 + 40 × 1045 ÷ 1600 = exactly 71.125."""
+    referral = competition(world, clock, bidders=[(world.provider_a, bid_input("1045.00")),
+                                                  (world.provider_b, bid_input("1600.00", home_area="Member"))])
+    past_deadline(clock, referral)
+    assess(world, referral, world.provider_a, SCORES_90, clock)
+    assess(world, referral, world.provider_b, {"needs": 4, "location": 4, "stability": 4, "education": 3}, clock)
+    awards.award(world.member_officer, referral, bid_of(referral, world.provider_a), reason="",
+                 budget_holder="Bea", approved_on=date(2026, 11, 1), now=clock.now())
+    page = text_of(sign_in(world.provider_b).get(url_for("supplier.referral_outcome", referral_id=referral.id)))
+    assert "71.13 out of 100" in page and "75.0%" in page and "£1,600.00" in page
+    assert "71.12" not in page
 
 
 # Query counts ------------------------------------------------------------------------------------------------

@@ -272,7 +272,9 @@ def test_a_negotiated_price_changes_the_rank_and_is_audited(world, clock, two_bi
 
 @pytest.mark.parametrize(("price", "note", "message"), [
     ("", "Agreed", "Enter the weekly price agreed"),
-    ("abc", "Agreed", "as an amount in pounds"),
+    ("abc", "Agreed", "^Enter the weekly price agreed in pounds and pence, like 1,450.00$"),
+    ("1e5", "Agreed", "^Enter the weekly price agreed in pounds and pence, like 1,450.00$"),
+    ("Infinity", "Agreed", "^Enter the weekly price agreed in pounds and pence, like 1,450.00$"),
     ("0", "Agreed", "must be more than £0"),
     ("-5", "Agreed", "must be more than £0"),
     ("100000.01", "Agreed", "£100,000 or less"),

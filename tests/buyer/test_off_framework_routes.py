@@ -265,7 +265,7 @@ def test_a_refused_placement_keeps_everything_typed(world, clock, sign_in):
                                                  **{"costs-1-amount": "three hundred"}))
     assert response.status_code == 400
     page = text_of(response)
-    assert "Enter the weekly amount in pounds, like 1450.00" in page
+    assert "Enter the weekly amount in pounds and pence, like 1,450.00" in page
     assert 'href="#costs-1-amount"' in page and 'value="three hundred"' in page
     assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
     response = client.post(url, data=place_form(provider.id, caution_acknowledged="y"))

@@ -3,6 +3,7 @@ message, changing nothing."""
 
 import html
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -133,7 +134,7 @@ def test_a_new_referral_is_saved_as_a_draft(world, clock, officer):
     referral = stored()[0]
     assert response.headers["Location"].endswith(base(referral))
     assert (referral.age_years, referral.indicative_weekly_price, referral.risks_to_child) == (
-        16, referrals.parse_money("1250.50"), "self_harm,going_missing")
+        16, Decimal("1250.50"), "self_harm,going_missing")
     assert referral.child.case_number == "CN-48213-Q" and not referral.adaptations_needed
     page = text_of(officer.get(base(referral)))
     assert f"Draft referral {referral.reference} saved" in page
@@ -149,7 +150,7 @@ def test_every_mistake_is_shown_at_once_and_nothing_is_saved(world, clock, offic
     assert response.status_code == 400
     for message in ("Select when the placement is needed", "Enter a whole number, like 4",
                     "Enter a real date, with the day, month and year as numbers",
-                    "Enter the indicative weekly price as an amount in pounds, like 1450.00",
+                    "Enter the indicative weekly price in pounds and pence, like 1,450.00",
                     "Give an area, not a full postcode: remove “OL6 7AB”",
                     "Enter the number of siblings as a whole number from 0 to 10",
                     "Select whether the child can live with pets"):
@@ -166,6 +167,8 @@ def test_every_mistake_is_shown_at_once_and_nothing_is_saved(world, clock, offic
     ({"required_start": ["1", "11", "2026"]}, "The start date must be today or in the future"),
     ({"indicative_weekly_price": "-10"}, "The indicative weekly price must be more than £0"),
     ({"indicative_weekly_price": "250000"}, "The indicative weekly price must be £100,000 or less"),
+    ({"indicative_weekly_price": "1e5"}, "Enter the indicative weekly price in pounds and pence, like 1,450.00"),
+    ({"indicative_weekly_price": "12,50"}, "Enter the indicative weekly price in pounds and pence, like 1,450.00"),
     ({"quality_weight": "70", "cost_weight": "40"}, "that add up to 100"),
     ({"preferred_location": "12 Acacia Avenue"}, "Give an area, not an address"),
     ({"child_date_of_birth": ["1", "1", "2030"]}, "The date of birth must be in the past"),

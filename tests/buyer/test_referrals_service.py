@@ -122,9 +122,10 @@ def test_the_ends_of_the_age_band_are_allowed(world, clock, age):
 @pytest.mark.parametrize(("price", "message"), [
     ("0", "The indicative weekly price must be more than £0"),
     ("100000.01", "The indicative weekly price must be £100,000 or less"),
-    ("lots", "Enter the indicative weekly price as an amount in pounds, like 1450.00"),
+    ("lots", "Enter the indicative weekly price in pounds and pence, like 1,450.00"),
     ("12.345", "Enter the indicative weekly price in pounds and pence, with no more than 2 decimal places"),
-    ("NaN", "The indicative weekly price must be more than £0"),
+    ("NaN", "Enter the indicative weekly price in pounds and pence, like 1,450.00"),
+    ("1e5", "Enter the indicative weekly price in pounds and pence, like 1,450.00"),
 ])
 def test_a_bad_indicative_price_is_refused(world, clock, price, message):
     with pytest.raises(ReferralInvalid) as raised:

@@ -349,11 +349,12 @@ def test_an_application_id_that_does_not_exist_is_not_found(world, sign_in):
 @pytest.mark.parametrize("bad, message", [
     ("0", "The weekly price must be more than £0"),
     ("-5", "The weekly price must be more than £0"),
-    ("twelve hundred", "Enter the weekly price as an amount in pounds, like 1450.00"),
+    ("twelve hundred", "Enter the weekly price in pounds and pence, like 1,450.00"),
     ("1250.505", "Enter the weekly price in pounds and pence, with no more than 2 decimal places"),
-    ("", "Enter a weekly price"),
-    ("NaN", "The weekly price must be more than £0"),
-    ("100000", "The weekly price must be less than £100,000"),
+    ("", "Enter the weekly price"),
+    ("NaN", "Enter the weekly price in pounds and pence, like 1,450.00"),
+    ("1e3", "Enter the weekly price in pounds and pence, like 1,450.00"),
+    ("100000.01", "The weekly price must be £100,000 or less"),
 ])
 def test_an_invalid_weekly_price_is_shown_and_the_valid_ones_are_saved(world, clock, draft, sign_in, bad, message):
     first, second = world.lots[0], world.lots[1]

@@ -150,7 +150,9 @@ def test_sending_the_same_form_twice_revises_the_one_bid(world, referral, sign_i
     ({"costs-0-review_date": ["1", "11", "2026"]},
      "The review date of additional cost 1 must be after the proposed start date"),
     ({"costs-2-description": "Taxis", "costs-2-weekly_amount": "ten"},
-     "Enter the weekly amount of additional cost 3 as an amount in pounds, like 1450.00"),
+     "Enter the weekly amount of additional cost 3 in pounds and pence, like 1,450.00"),
+    ({"core_weekly_fee": "1e3"}, "Enter the core weekly fee in pounds and pence, like 1,450.00"),
+    ({"core_weekly_fee": "NaN"}, "Enter the core weekly fee in pounds and pence, like 1,450.00"),
 ])
 def test_bad_input_is_shown_with_what_was_typed_and_nothing_is_stored(world, referral, sign_in, overrides, message):
     response = sign_in(world.provider_a).post(f"{base(referral)}/bid", data=bid_form(**overrides))
@@ -168,7 +170,7 @@ def test_a_date_that_cannot_be_read_is_shown_with_the_other_mistakes(world, refe
     page = text_of(response)
     assert response.status_code == 400
     assert "Enter a real date" in page and "Enter the area of the home or carers" in page
-    assert "Enter the core weekly fee as an amount in pounds" in page and 'value="abc"' in page
+    assert "Enter the core weekly fee in pounds and pence, like 1,450.00" in page and 'value="abc"' in page
     assert 'href="#proposed_start"' in page and 'href="#home_area"' in page
     assert stored(referral) == []
 

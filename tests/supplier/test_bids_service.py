@@ -171,10 +171,10 @@ def test_a_bid_is_refused_once_the_round_has_been_closed(world, clock, referral)
 
 BAD_INPUTS = [
     ({"core_weekly_fee": ""}, "core_weekly_fee", "Enter the core weekly fee"),
-    ({"core_weekly_fee": "lots"}, "core_weekly_fee", "Enter the core weekly fee as an amount in pounds, like 1450.00"),
+    ({"core_weekly_fee": "lots"}, "core_weekly_fee", "Enter the core weekly fee in pounds and pence, like 1,450.00"),
     ({"core_weekly_fee": "-5"}, "core_weekly_fee", "The core weekly fee must be more than £0"),
     ({"core_weekly_fee": "0"}, "core_weekly_fee", "The core weekly fee must be more than £0"),
-    ({"core_weekly_fee": "NaN"}, "core_weekly_fee", "The core weekly fee must be more than £0"),
+    ({"core_weekly_fee": "NaN"}, "core_weekly_fee", "Enter the core weekly fee in pounds and pence, like 1,450.00"),
     ({"core_weekly_fee": "100000.01"}, "core_weekly_fee", "The core weekly fee must be £100,000 or less"),
     ({"core_weekly_fee": "12.345"}, "core_weekly_fee",
      "Enter the core weekly fee in pounds and pence, with no more than 2 decimal places"),

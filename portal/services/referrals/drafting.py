@@ -4,7 +4,6 @@ anonymity guard that finds whatever in the free text could identify the child or
 import re
 from dataclasses import replace
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -31,13 +30,14 @@ from portal.models.referral import (
     YES_NO_NOT_SPECIFIED,
 )
 from portal.models.user import COMMISSIONING_OFFICER
+from portal.money import WEEKLY_LIMIT, parse_money
 from portal.services import anonymity, audit
 from portal.services.referrals.access import _may_refer_to, is_officer_of
 from portal.timezone import format_date, to_local
 
 MIN_AGE, MAX_AGE = 0, 25
 MAX_SIBLINGS = 10
-MAX_INDICATIVE_PRICE = Decimal("100000")
+MAX_INDICATIVE_PRICE = WEEKLY_LIMIT
 MAX_REFERENCE_ATTEMPTS = 5
 # The free text providers will read, in the order of the form: every one is checked for the child's identity.
 FREE_TEXT_FIELDS = {
@@ -121,23 +121,6 @@ def looks_like_address(text: str) -> str | None:
     return None
 
 
-def parse_money(value) -> Decimal | None:
-    """An optional positive amount in pounds up to £100,000, with 2 places; DomainError otherwise."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        amount = Decimal(str(value).strip().replace("£", "").replace(",", ""))
-    except InvalidOperation:
-        raise DomainError("Enter the indicative weekly price as an amount in pounds, like 1450.00") from None
-    if not amount.is_finite() or amount <= 0:
-        raise DomainError("The indicative weekly price must be more than £0")
-    if amount > MAX_INDICATIVE_PRICE:
-        raise DomainError("The indicative weekly price must be £100,000 or less")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise DomainError("Enter the indicative weekly price in pounds and pence, with no more than 2 decimal places")
-    return amount.quantize(Decimal("0.01"))
-
-
 def _clean_fields(lot: Lot, fields: dict, now: datetime) -> tuple[dict, dict[str, str]]:
     clean, errors = {}, {}
     for name, options in SINGLE_CHOICES.items():
@@ -190,7 +173,9 @@ def _clean_fields(lot: Lot, fields: dict, now: datetime) -> tuple[dict, dict[str
     clean["required_start"] = start
 
     try:
-        clean["indicative_weekly_price"] = parse_money(fields.get("indicative_weekly_price"))
+        clean["indicative_weekly_price"] = parse_money(
+            fields.get("indicative_weekly_price"), label="the indicative weekly price", maximum=MAX_INDICATIVE_PRICE,
+            field="indicative_weekly_price", required=False)
     except DomainError as error:
         errors["indicative_weekly_price"] = error.message
 

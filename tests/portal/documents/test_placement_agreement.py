@@ -73,6 +73,12 @@ def test_the_agreement_holds_the_parties_the_child_and_the_itemised_cost(world, 
     assert text.count("Signature") >= 2 and text.count("Position") >= 2
 
 
+def test_the_total_weekly_cost_is_printed_once(world, clock, placement, tmp_path):
+    text = flat(pdf_text(placement_agreement(placement, issued_at=clock.now()), tmp_path))
+    assert text.count("Total weekly cost") == 1
+    assert text.count("£1,600.00") == 1
+
+
 def test_the_officer_downloads_the_agreement(world, clock, placement, sign_in, tmp_path):
     response = sign_in(world.member_officer).get(url_for("buyer.placement_agreement", placement_id=placement.id))
     assert response.status_code == 200 and response.mimetype == "application/pdf"
