@@ -20,6 +20,8 @@ from portal.models import UserSession
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 # Writing last-seen on every request would put a write on every page; a minute's precision is plenty.
 TOUCH_AFTER = timedelta(minutes=1)
+# An ended session is kept this long, unusable, so whoever comes back to it is told why they were signed out.
+KEPT_AFTER_ENDING = timedelta(days=7)
 
 ACTIVE = "active"
 IDLE = "idle"
@@ -45,11 +47,14 @@ def idle_lifetime() -> timedelta:
 def state_of(record: SessionRecord | None, now: datetime) -> str:
     if record is None:
         return ENDED
-    if now - record.created_at >= ABSOLUTE_LIFETIME:
+    too_old = now - record.created_at >= ABSOLUTE_LIFETIME
+    idle = now - record.last_seen_at > idle_lifetime()
+    if too_old and idle:  # say what ended it first
+        ended_by_age = record.created_at + ABSOLUTE_LIFETIME <= record.last_seen_at + idle_lifetime()
+        return TOO_OLD if ended_by_age else IDLE
+    if too_old:
         return TOO_OLD
-    if now - record.last_seen_at > idle_lifetime():
-        return IDLE
-    return ACTIVE
+    return IDLE if idle else ACTIVE
 
 
 class DatabaseSessions:
@@ -73,8 +78,10 @@ class DatabaseSessions:
         db.session.commit()
 
     def purge(self, now: datetime) -> int:
+        forgotten = now - KEPT_AFTER_ENDING
         result = db.session.execute(db.delete(UserSession).where(
-            (UserSession.last_seen_at < now - idle_lifetime()) | (UserSession.created_at <= now - ABSOLUTE_LIFETIME)))
+            (UserSession.last_seen_at < forgotten - idle_lifetime())
+            | (UserSession.created_at <= forgotten - ABSOLUTE_LIFETIME)))
         db.session.commit()
         return result.rowcount
 
@@ -91,7 +98,7 @@ class RedisSessions:
         self.redis = redis.Redis.from_url(url, decode_responses=True)
 
     def _expire(self, key: str, record: SessionRecord, now: datetime) -> None:
-        remaining = min(idle_lifetime(), record.created_at + ABSOLUTE_LIFETIME - now) + TOUCH_AFTER
+        remaining = min(idle_lifetime(), record.created_at + ABSOLUTE_LIFETIME - now) + KEPT_AFTER_ENDING
         self.redis.expire(self.PREFIX + key, max(1, int(remaining.total_seconds())))
 
     def add(self, key: str, record: SessionRecord) -> None:
@@ -156,5 +163,5 @@ def end(token: str) -> None:
 
 
 def purge_expired(now: datetime) -> int:
-    """Delete sessions that can no longer be used; returns how many."""
+    """Delete sessions that ended more than KEPT_AFTER_ENDING ago; returns how many."""
     return _store().purge(now)

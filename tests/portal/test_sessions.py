@@ -128,38 +128,42 @@ def test_a_session_ends_12_hours_after_signing_in_however_busy(store_app, world_
     assert signed_in(store_app, world_in.provider_a).get("/provider/").status_code == 200
 
 
-def test_session_rows_expire_by_idle_time_and_by_age_and_are_cleared_out(app, world, clock):
+def test_ended_sessions_still_say_why_after_the_scheduler_runs_then_are_cleared_out_later(app, world, clock):
     idle = app.config["PERMANENT_SESSION_LIFETIME"]
-    old = signed_in(app, world.provider_a)
-    clock.advance(hours=11)
-    busy = signed_in(app, world.provider_b)
-    clock.advance(seconds=idle.total_seconds() - 60)
-    assert busy.get("/provider/").status_code == 200
-    idle_one = signed_in(app, world.colleague_a)
-    assert len(session_rows()) == 3
+    gone = signed_in(app, world.provider_a)
+    clock.advance(seconds=idle.total_seconds() + 60)
+    assert not any("sessions" in line for line in run_time_events(app))  # ended, but kept for a while
+    response = gone.get("/provider/")
+    assert goes_to_sign_in(response)
+    assert IDLE_MESSAGE in html.unescape(gone.get(response.headers["Location"]).get_data(as_text=True))
 
-    # The first is idle (and past 12 hours); the second is busy and young; the third has just begun.
-    clock.advance(minutes=2)
-    assert run_time_events(app) == ["deleted 1 expired sessions"]
-    assert {row.user_id for row in session_rows()} == {world.provider_b.id, world.colleague_a.id}
+    away = signed_in(app, world.provider_b)  # away for days: idleness ended the session before its 12 hours
+    clock.advance(days=3)
+    assert not any("sessions" in line for line in run_time_events(app))
+    response = away.get("/provider/")
+    assert IDLE_MESSAGE in html.unescape(away.get(response.headers["Location"]).get_data(as_text=True))
 
-    clock.advance(seconds=idle.total_seconds() - 180)
-    assert busy.get("/provider/").status_code == 200
+    forgotten = signed_in(app, world.colleague_a)
+    clock.advance(seconds=idle.total_seconds() + 60)
+    clock.advance(seconds=sessions.KEPT_AFTER_ENDING.total_seconds() - 120)
+    assert sessions.purge_expired(clock.now()) == 0
+    live = signed_in(app, world.provider_b)
     clock.advance(minutes=2)
-    assert run_time_events(app) == ["deleted 1 expired sessions"]  # the third went idle
+    assert "deleted 1 expired sessions" in run_time_events(app)
     assert [row.user_id for row in session_rows()] == [world.provider_b.id]
-    assert goes_to_sign_in(idle_one.get("/provider/"))
-    assert goes_to_sign_in(old.get("/provider/"))
+    assert goes_to_sign_in(forgotten.get("/provider/"))
 
-    # Busy or not, the second goes 12 hours after it began.
+    # Busy or not, a session ends 12 hours after it began, and goes a while after that.
     start = session_rows()[0].created_at
     while clock.now() < start + sessions.ABSOLUTE_LIFETIME - timedelta(minutes=30):
         clock.advance(minutes=30)
-        assert busy.get("/provider/").status_code == 200
+        assert live.get("/provider/").status_code == 200
     clock.set(start + sessions.ABSOLUTE_LIFETIME)
+    assert sessions.purge_expired(clock.now()) == 0
+    clock.set(start + sessions.ABSOLUTE_LIFETIME + sessions.KEPT_AFTER_ENDING)
     assert sessions.purge_expired(clock.now()) == 1
     assert session_rows() == []
-    assert goes_to_sign_in(busy.get("/provider/"))
+    assert goes_to_sign_in(live.get("/provider/"))
 
 
 def test_the_cookie_holds_a_random_token_and_the_database_only_its_hash(app, world):
@@ -182,7 +186,7 @@ def test_sessions_in_redis_carry_an_expiry(world, clock, database_url, tmp_path)
         store = redis_app.extensions["session_store"]
         ttl = store.redis.ttl(store.PREFIX + sessions._key(token))
         idle = redis_app.config["PERMANENT_SESSION_LIFETIME"]
-        assert idle.total_seconds() < ttl <= (idle + sessions.TOUCH_AFTER).total_seconds()
+        assert idle.total_seconds() < ttl <= (idle + sessions.KEPT_AFTER_ENDING).total_seconds()
         assert session_rows() == []  # nothing in the database
         sessions.end(token)
         assert store.redis.exists(store.PREFIX + sessions._key(token)) == 0
