@@ -11,11 +11,21 @@ import pytest
 from sqlalchemy import event
 
 from portal.extensions import db
-from portal.models import LotMembership, Notification, Organisation, OutboxMessage, TierAward, User, UserRole
+from portal.models import (
+    BidInvitation,
+    CautionEvidence,
+    LotMembership,
+    Notification,
+    Organisation,
+    OutboxMessage,
+    TierAward,
+    User,
+    UserRole,
+)
 from portal.models.organisation import AUTHORITY, PROVIDER
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, PROVIDER_USER
 from portal.services import applications, audit, dps_setup, windows
-from tests.factories import build_dps, complete_application, evaluate
+from tests.factories import admit, build_dps, complete_application, evaluate, published_referral
 
 FEW, MANY = 3, 15
 
@@ -323,3 +333,41 @@ def test_authority_placements_searched_and_sorted(world, sign_in, clock, query):
              "?sort=qa_visit&q=listed": lambda i: f"IPA-QC-{i - i % 2:03d}"}.get(query, lambda i: f"IPA-QC-{i:03d}")
     assert_constant(sign_in(world.member_officer), f"/authority/placements{query}",
                     lambda start, stop: add_placements(world, clock, template, start, stop), shows=shown)
+
+
+@pytest.mark.parametrize("after_deadline", [False, True])
+def test_authority_referral_page_with_many_invited_providers(world, sign_in, clock, after_deadline):
+    """The invited-providers table: sealed counts before the deadline, each response after it."""
+    admit(world.provider_a, world.lots[0], clock=clock)
+    referral = published_referral(world, clock, lot=world.lots[0], deadline=clock.now() + timedelta(days=2))
+    round_ = referral.rounds[0]
+
+    def add(start, stop):
+        for index in range(start, stop):
+            user = add_provider(world, index)
+            declined = index % 2 == 0
+            db.session.add(BidInvitation(
+                referral_id=referral.id, round_id=round_.id, provider_id=user.organisation_id, tier=1,
+                invited_at=clock.now(), declined_at=clock.now() if declined else None,
+                declined_by_id=user.id if declined else None, decline_reason="no_vacancy" if declined else None))
+        db.session.commit()
+
+    if after_deadline:
+        clock.advance(days=3)
+    assert_constant(sign_in(world.member_officer), f"/authority/referrals/{referral.id}", add,
+                    shows=lambda i: f"Provider {i:02d}")
+
+
+def test_provider_caution_page_with_much_evidence(world, sign_in, clock):
+    admit(world.provider_a, world.lots[0], caution=True, clock=clock)
+
+    def add(start, stop):
+        for index in range(start, stop):
+            db.session.add(CautionEvidence(
+                provider_id=world.provider_a.organisation_id, note=f"Evidence {index:02d}",
+                original_filename=f"evidence-{index:02d}.pdf", stored_name=f"stored-{index:02d}", file_type="pdf",
+                size_bytes=100, sha256="0" * 64, sent_by_id=world.provider_a.id,
+                sent_at=clock.now() + timedelta(minutes=index)))
+        db.session.commit()
+
+    assert_constant(sign_in(world.provider_a), "/provider/caution", add, shows=lambda i: f"Evidence {i:02d}")
