@@ -18,6 +18,7 @@ from portal.models import (
     Notification,
     Organisation,
     OutboxMessage,
+    Referee,
     TierAward,
     User,
     UserRole,
@@ -371,3 +372,17 @@ def test_provider_caution_page_with_much_evidence(world, sign_in, clock):
         db.session.commit()
 
     assert_constant(sign_in(world.provider_a), "/provider/caution", add, shows=lambda i: f"Evidence {i:02d}")
+
+
+def test_provider_check_your_answers_with_many_referees(world, sign_in, clock):
+    application = complete_application(world.provider_a, world.window, clock)
+
+    def add(start, stop):
+        for index in range(start, stop):
+            db.session.add(Referee(application_id=application.id, authority_name=f"Council {index:02d}",
+                                   contact_name=f"Referee {index:02d}", job_title="Manager",
+                                   email=f"referee{index}@council.example.org"))
+        db.session.commit()
+
+    assert_constant(sign_in(world.provider_a), f"/provider/applications/{application.id}/submit", add,
+                    shows=lambda i: f"Referee {i:02d}")
