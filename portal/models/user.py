@@ -1,7 +1,8 @@
 from datetime import datetime
+from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -10,15 +11,30 @@ PROVIDER_USER = "provider_user"
 COMMISSIONING_OFFICER = "commissioning_officer"
 EVALUATOR = "evaluator"
 ADMINISTRATOR = "administrator"
+# Decision-makers at an authority (see portal.services.approvals for who may answer what).
+BUDGET_HOLDER = "budget_holder"
+HEAD_OF_SERVICE = "head_of_service"
+ASSISTANT_DIRECTOR = "assistant_director"
+# Manages one organisation's own staff: invites, deactivates, grants roles and sets approval limits.
+USER_ADMINISTRATOR = "user_administrator"
+# A provider's person who may sign agreements (the IPA) for the provider.
+SIGNATORY = "signatory"
 
 ROLE_LABELS = {
     PROVIDER_USER: "Provider user",
     COMMISSIONING_OFFICER: "Commissioning officer",
+    BUDGET_HOLDER: "Budget holder",
+    HEAD_OF_SERVICE: "Head of service",
+    ASSISTANT_DIRECTOR: "Assistant director",
     EVALUATOR: "Evaluator",
     ADMINISTRATOR: "Consortium administrator",
+    USER_ADMINISTRATOR: "User administrator",
+    SIGNATORY: "Signatory",
 }
-AUTHORITY_ROLES = [COMMISSIONING_OFFICER, EVALUATOR, ADMINISTRATOR]
+AUTHORITY_ROLES = [COMMISSIONING_OFFICER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR, EVALUATOR,
+                   ADMINISTRATOR, USER_ADMINISTRATOR]
 LEAD_AUTHORITY_ROLES = {EVALUATOR, ADMINISTRATOR}
+PROVIDER_ROLES = [PROVIDER_USER, USER_ADMINISTRATOR, SIGNATORY]
 
 
 class User(UserMixin, db.Model):
@@ -33,6 +49,8 @@ class User(UserMixin, db.Model):
     last_sign_in_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime]
     created_at: Mapped[datetime]
+    # A budget holder's annual approval limit (weekly cost x 52), set by the user administrator; None: not set
+    approval_limit: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
     organisation = relationship("Organisation", back_populates="users")
     role_rows = relationship("UserRole", cascade="all, delete-orphan", lazy="selectin")

@@ -21,6 +21,8 @@ from portal.models.user import (
     LEAD_AUTHORITY_ROLES,
     PROVIDER_USER,
     ROLE_LABELS,
+    SIGNATORY,
+    USER_ADMINISTRATOR,
 )
 from portal.services import audit, mail
 from portal.timezone import format_datetime
@@ -100,7 +102,8 @@ def register_provider(*, organisation_name: str, ofsted_urn: str | None, registe
         provider_status="applicant", created_at=now,
     )
     db.session.add(provider)
-    user = _new_user(provider, user_name, email, password, {PROVIDER_USER}, now)
+    # The provider's first user manages its colleagues and signs for it until they hand those roles on.
+    user = _new_user(provider, user_name, email, password, {PROVIDER_USER, USER_ADMINISTRATOR, SIGNATORY}, now)
     db.session.flush()
     audit.record(at=now, actor=user, action="provider.registered", entity=provider,
                  summary=f"{provider.name} registered as a provider",

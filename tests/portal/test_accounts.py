@@ -9,7 +9,17 @@ from itsdangerous import URLSafeSerializer
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import AuditEvent, Organisation, OutboxMessage, User
-from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER
+from portal.models.user import (
+    ADMINISTRATOR,
+    ASSISTANT_DIRECTOR,
+    BUDGET_HOLDER,
+    COMMISSIONING_OFFICER,
+    EVALUATOR,
+    HEAD_OF_SERVICE,
+    PROVIDER_USER,
+    SIGNATORY,
+    USER_ADMINISTRATOR,
+)
 from portal.services import accounts
 from tests.factories import PASSWORD, authority_user
 
@@ -44,7 +54,7 @@ def reset_token_sent_to(email):
 def test_register_provider(app, clock):
     user = accounts.register_provider(**register(email=" Gail@Gamma.Example.org "), now=clock.now())
     assert user.email == "gail@gamma.example.org"
-    assert user.roles == {PROVIDER_USER}
+    assert user.roles == {PROVIDER_USER, USER_ADMINISTRATOR, SIGNATORY}
     organisation = user.organisation
     assert organisation.is_provider and organisation.ofsted_urn == "1234567"
     assert organisation.provider_status == "applicant" and organisation.postcode == "LS1 1AA"
@@ -100,7 +110,7 @@ def test_register_refuses_a_short_password(app, clock):
 
 
 def test_register_accepts_a_password_of_exactly_12_characters(app, clock):
-    assert accounts.register_provider(**register(password="twelve chars"), now=clock.now()).roles == {PROVIDER_USER}
+    assert accounts.register_provider(**register(password="twelve chars"), now=clock.now()).roles == {PROVIDER_USER, USER_ADMINISTRATOR, SIGNATORY}
 
 
 # Signing in and lock-out ----------------------------------------------------------------------------
@@ -295,8 +305,10 @@ def test_allowed_roles_for_a_provider_user(world):
 
 
 def test_allowed_roles_for_an_administrator(world):
-    assert set(accounts.allowed_roles(world.admin, world.lead)) == {COMMISSIONING_OFFICER, EVALUATOR, ADMINISTRATOR}
-    assert accounts.allowed_roles(world.admin, world.member) == [COMMISSIONING_OFFICER]
+    decision_roles = {BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR, USER_ADMINISTRATOR}
+    assert set(accounts.allowed_roles(world.admin, world.lead)) == {COMMISSIONING_OFFICER, EVALUATOR, ADMINISTRATOR,
+                                                                   *decision_roles}
+    assert set(accounts.allowed_roles(world.admin, world.member)) == {COMMISSIONING_OFFICER, *decision_roles}
     assert accounts.allowed_roles(world.admin, world.outsider) == []
     assert accounts.allowed_roles(world.admin, world.provider_a.organisation) == []
     # Someone else's consortium is outside, whatever roles one holds at home.
