@@ -23,6 +23,7 @@ from portal.auth import require_roles_for_blueprint
 from portal.clock import now
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
+from portal.formatting import pounds
 from portal.forms import add_domain_error, choices, parse_time
 from portal.models import (
     Application,
@@ -40,8 +41,9 @@ from portal.models.application import SUBMITTED
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.organisation import PROVIDER_STATUSES
 from portal.models.user import ADMINISTRATOR
-from portal.services import accounts, applications, audit, cautions, dps_setup, mail, windows
+from portal.services import accounts, applications, audit, cautions, dps_setup, mail, staff, windows
 from portal.services import providers as provider_register
+from portal.staff_forms import ApprovalLimitForm, StaffInviteForm
 from portal.timezone import local_datetime, to_local
 from portal.workdays import PAUSE_RULE
 
@@ -402,7 +404,7 @@ def providers():
 
 
 @blueprint.route("/providers/<int:provider_id>")
-def provider_detail(provider_id, ofsted_form=None, caution_form=None):
+def provider_detail(provider_id, ofsted_form=None, caution_form=None, invite_form=None):
     provider = db.session.get(Organisation, provider_id)
     if provider is None or not provider.is_provider:
         abort(404)
@@ -420,7 +422,9 @@ def provider_detail(provider_id, ofsted_form=None, caution_form=None):
                            may_record_ofsted=linked,
                            caution=cautions.summary_for_admin(current_user, provider, page) if linked else None,
                            caution_form=caution_form or CautionDecisionForm(formdata=None),
-                           ), 400 if ofsted_form or caution_form else 200
+                           people=db.session.scalars(staff.staff_query(provider)).all(),
+                           invite_form=invite_form or StaffInviteForm(formdata=None),
+                           ), 400 if ofsted_form or caution_form or invite_form else 200
 
 
 @blueprint.route("/providers/<int:provider_id>/caution", methods=["POST"])
@@ -443,6 +447,41 @@ def provider_caution(provider_id):
             flash(f"{review.label} for {provider.name}", "success")
             return redirect(url_for("admin.provider_detail", provider_id=provider.id))
     return provider_detail(provider_id, caution_form=form)
+
+
+@blueprint.route("/providers/<int:provider_id>/users", methods=["POST"])
+def provider_invite(provider_id):
+    """Step in when nobody at the provider can manage its colleagues: invite someone as its user administrator."""
+    provider = db.session.get(Organisation, provider_id)
+    if provider is None or not provider.is_provider:
+        abort(404)
+    form = StaffInviteForm()
+    form.roles.choices = []
+    if form.validate_on_submit():
+        try:
+            staff.invite_user_administrator(current_user, provider, form.email.data, now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash(f"Invitation sent to {form.email.data} as user administrator of {provider.name}", "success")
+            return redirect(url_for("admin.provider_detail", provider_id=provider.id))
+    return provider_detail(provider_id, invite_form=form)
+
+
+@blueprint.route("/providers/<int:provider_id>/users/<int:user_id>/user-administrator", methods=["POST"])
+def provider_user_administrator(provider_id, user_id):
+    user = db.session.get(User, user_id)
+    if user is None or user.organisation_id != provider_id or not user.organisation.is_provider:
+        abort(404)
+    try:
+        staff.step_in(current_user, user, now())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(f"{user.name} is now a user administrator of {user.organisation.name}", "success")
+    return redirect(url_for("admin.provider_detail", provider_id=provider_id))
 
 
 @blueprint.route("/providers/<int:provider_id>/ofsted", methods=["POST"])
@@ -495,15 +534,20 @@ def users():
     return render_template("admin/users.html", page=page, form=form), _status(form)
 
 
-@blueprint.route("/users/<int:user_id>", methods=["GET", "POST"])
-def user_detail(user_id):
+def _consortium_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None or user.organisation_id not in _consortium_ids():
         abort(404)
-    form = RolesForm()
-    if request.method == "GET":
+    return user
+
+
+@blueprint.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_detail(user_id, limit_form=None):
+    user = _consortium_user(user_id)
+    form = RolesForm(formdata=None) if limit_form else RolesForm()
+    if request.method == "GET" or limit_form:
         form.roles.data = sorted(user.roles)
-    if form.validate_on_submit():
+    if limit_form is None and form.validate_on_submit():
         try:
             accounts.change_roles(current_user, user, set(form.roles.data), now())
         except DomainError as error:
@@ -512,14 +556,31 @@ def user_detail(user_id):
         else:
             flash(f"Roles of {user.name} saved", "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
-    return render_template("admin/user_detail.html", user=user, form=form), _status(form)
+    limit_form = limit_form or ApprovalLimitForm(formdata=None, approval_limit=pounds(user.approval_limit))
+    weekly = staff.weekly_equivalent(user.approval_limit) if user.approval_limit else None
+    return render_template("admin/user_detail.html", user=user, form=form, limit_form=limit_form,
+                           weekly=weekly), 400 if _status(form) == 400 or _status(limit_form) == 400 else 200
+
+
+@blueprint.route("/users/<int:user_id>/approval-limit", methods=["POST"])
+def user_approval_limit(user_id):
+    user = _consortium_user(user_id)
+    form = ApprovalLimitForm()
+    if form.validate_on_submit():
+        try:
+            staff.set_approval_limit(current_user, user, form.approval_limit.data or "", now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash(f"Approval limit of {user.name} saved", "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return user_detail(user_id, limit_form=form)
 
 
 @blueprint.route("/users/<int:user_id>/active", methods=["POST"])
 def user_active(user_id):
-    user = db.session.get(User, user_id)
-    if user is None or user.organisation_id not in _consortium_ids():
-        abort(404)
+    user = _consortium_user(user_id)
     try:
         accounts.set_active(current_user, user, request.form.get("active") == "yes", now())
     except DomainError as error:

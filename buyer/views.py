@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -6,12 +6,19 @@ from portal.auth import require_roles_for_blueprint
 from portal.clock import now
 from portal.extensions import db
 from portal.models import Dps, DpsMember, Lot, LotMembership
-from portal.models.user import COMMISSIONING_OFFICER
+from portal.models.user import COMMISSIONING_OFFICER, USER_ADMINISTRATOR
 from portal.services import referrals as referral_service
 from portal.services import windows
 
 blueprint = Blueprint("buyer", __name__)
-require_roles_for_blueprint(blueprint, COMMISSIONING_OFFICER)
+require_roles_for_blueprint(blueprint, COMMISSIONING_OFFICER, USER_ADMINISTRATOR)
+
+
+@blueprint.before_request
+def officers_only_beyond_the_staff_pages():
+    # A user administrator who is not an officer reaches the staff pages (buyer/staff.py) and nothing else.
+    if not current_user.has_role(COMMISSIONING_OFFICER) and not (request.endpoint or "").startswith("buyer.staff_"):
+        abort(403)
 
 
 def _member_dpss():
@@ -46,4 +53,4 @@ def dps(dps_id):
     return render_template("buyer/dps.html", dps=dps, by_lot=by_lot)
 
 
-from buyer import awards, off_framework, referrals  # noqa: E402,F401  (their routes register on import)
+from buyer import awards, off_framework, referrals, staff  # noqa: E402,F401  (their routes register on import)

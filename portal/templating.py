@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from portal.clock import now
 from portal.formatting import money, score
-from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER
+from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER, USER_ADMINISTRATOR
 from portal.services import mail, off_framework
 from portal.timezone import format_date, format_datetime, format_day
 
@@ -23,6 +23,8 @@ def navigation() -> list[dict]:
         items += [("Placements", url_for("buyer.placements")),
                   ("Off-framework providers", url_for("buyer.off_framework_providers")),
                   (f"Tasks ({tasks})" if tasks else "Tasks", url_for("buyer.tasks"))]
+    if current_user.has_role(USER_ADMINISTRATOR) and not current_user.organisation.is_provider:
+        items.append(("Staff", url_for("buyer.staff_list")))
     if current_user.has_role(EVALUATOR):
         items.append(("Evaluation", url_for("evaluation.dashboard")))
     if current_user.has_role(ADMINISTRATOR):

@@ -44,13 +44,6 @@ class RefereeForm(FlaskForm):
     submit = SubmitField("Add referee", widget=GovSubmitInput())
 
 
-class InviteColleagueForm(FlaskForm):
-    email = StringField("Colleague's e-mail address", widget=GovTextInput(),
-                        validators=[DataRequired("Enter your colleague's e-mail address"),
-                                    Email("Enter an e-mail address in the correct format, like name@example.org")])
-    submit = SubmitField("Send invitation", widget=GovSubmitInput())
-
-
 class CautionEvidenceForm(FlaskForm):
     file = FileField("Evidence file", widget=GovFileInput(), description="PDF, DOCX, ODT, XLSX or CSV, up to 10 MB")
     note = TextAreaField("What does this evidence show?", widget=GovTextArea(),

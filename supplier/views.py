@@ -11,8 +11,9 @@ from portal.forms import add_domain_error, choices
 from portal.models import Dps, EntryWindow
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.user import PROVIDER_USER
-from portal.services import accounts, applications, bids, cautions, evaluations, outcomes, windows
-from supplier.forms import CautionEvidenceForm, InviteColleagueForm, RefereeForm, UploadForm
+from portal.services import accounts, applications, bids, cautions, evaluations, outcomes, staff, windows
+from portal.staff_forms import StaffInviteForm, StaffRolesForm, role_choices
+from supplier.forms import CautionEvidenceForm, RefereeForm, UploadForm
 
 blueprint = Blueprint("supplier", __name__)
 require_roles_for_blueprint(blueprint, PROVIDER_USER)
@@ -245,18 +246,69 @@ def application_receipt(application_id):
 
 @blueprint.route("/team", methods=["GET", "POST"])
 def team():
-    form = InviteColleagueForm()
+    """The provider's people. Its user administrators invite colleagues and manage their roles and accounts."""
+    organisation = current_user.organisation
+    manages = staff.may_manage_colleagues(current_user)
+    form = StaffInviteForm()
+    form.roles.choices = role_choices(accounts.allowed_roles(current_user, organisation))
+    if request.method == "POST" and not manages:
+        abort(403)
     if form.validate_on_submit():
         try:
-            accounts.invite(current_user, current_user.organisation, form.email.data, {PROVIDER_USER}, now())
+            accounts.invite(current_user, organisation, form.email.data, set(form.roles.data), now())
         except DomainError as error:
+            db.session.rollback()
             add_domain_error(form, error)
         else:
             flash(f"Invitation sent to {form.email.data}", "success")
             return redirect(url_for("supplier.team"))
-    pending = accounts.pending_invitations(current_user.organisation, now())
+    people = db.paginate(staff.staff_query(organisation), page=request.args.get("page", 1, type=int),
+                         per_page=25, error_out=False)
+    pending = accounts.pending_invitations(organisation, now())
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("supplier/team.html", form=form, pending=pending), status
+    return render_template("supplier/team.html", form=form, pending=pending, people=people, manages=manages), status
+
+
+def _colleague(user_id: int):
+    if not staff.may_manage_colleagues(current_user):
+        abort(403)
+    try:
+        return staff.colleague(current_user, user_id)
+    except NotFound:
+        abort(404)
+
+
+@blueprint.route("/team/<int:user_id>", methods=["GET", "POST"])
+def team_member(user_id):
+    user = _colleague(user_id)
+    form = StaffRolesForm()
+    form.roles.choices = role_choices(accounts.allowed_roles(current_user, user.organisation))
+    if request.method == "GET":
+        form.roles.data = sorted(user.roles)
+    elif form.validate_on_submit():
+        try:
+            accounts.change_roles(current_user, user, set(form.roles.data), now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash(f"Roles of {user.name} saved", "success")
+            return redirect(url_for("supplier.team_member", user_id=user.id))
+    return render_template("supplier/team_member.html", user=user, form=form, limit_form=None, weekly=None,
+                           may_manage=True), 400 if form.errors or form.form_errors else 200
+
+
+@blueprint.route("/team/<int:user_id>/active", methods=["POST"])
+def team_member_active(user_id):
+    user = _colleague(user_id)
+    try:
+        accounts.set_active(current_user, user, request.form.get("active") == "yes", now())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(f"{user.name}'s account is {'active' if user.active else 'deactivated'}", "success")
+    return redirect(url_for("supplier.team_member", user_id=user.id))
 
 
 @blueprint.route("/applications/<int:application_id>/clarifications", methods=["GET", "POST"])

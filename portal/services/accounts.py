@@ -18,13 +18,15 @@ from portal.models.organisation import PROVIDER
 from portal.models.user import (
     ADMINISTRATOR,
     AUTHORITY_ROLES,
+    BUDGET_HOLDER,
     LEAD_AUTHORITY_ROLES,
+    PROVIDER_ROLES,
     PROVIDER_USER,
     ROLE_LABELS,
     SIGNATORY,
     USER_ADMINISTRATOR,
 )
-from portal.services import audit, mail
+from portal.services import audit, mail, sessions
 from portal.timezone import format_datetime
 
 MIN_PASSWORD_LENGTH = 12
@@ -292,27 +294,85 @@ def consortium_authorities(lead: Organisation) -> list[Organisation]:
     return sorted({lead, *members}, key=lambda org: org.name)
 
 
+# Who administers whose users:
+# - the consortium administrator (administrator of a lead authority): every role at the lead authority, every
+#   role but evaluator and administrator at its member authorities; at a provider, only to step in when nobody
+#   there can (invite a user administrator, or make an existing user one: see portal.services.staff);
+# - an authority's user administrator: that authority's staff, with the roles of STAFF_ROLES;
+# - a provider's user administrator: that provider's colleagues, with the roles of PROVIDER_ROLES.
+STAFF_ROLES = [role for role in AUTHORITY_ROLES if role not in LEAD_AUTHORITY_ROLES]
+# What the consortium administrator may give at a provider: a way in for someone to manage its colleagues.
+STEP_IN_ROLES = [PROVIDER_USER, USER_ADMINISTRATOR]
+
+
+def is_consortium_administrator(user: User) -> bool:
+    return user.is_active and user.has_role(ADMINISTRATOR) and not user.organisation.is_provider
+
+
+def administers_own_organisation(user: User) -> bool:
+    """An active user administrator, who manages the people of their own organisation."""
+    return user.is_active and user.has_role(USER_ADMINISTRATOR)
+
+
 def allowed_roles(inviter: User, organisation: Organisation) -> list[str]:
     """Which roles this user may give to people of that organisation."""
+    if not inviter.is_active:
+        return []
     if organisation.is_provider:
-        same_org = inviter.organisation_id == organisation.id and inviter.has_role(PROVIDER_USER)
-        return [PROVIDER_USER] if same_org else []
-    if not inviter.has_role(ADMINISTRATOR) or inviter.organisation.is_provider:
+        same_org = inviter.organisation_id == organisation.id and inviter.has_role(USER_ADMINISTRATOR)
+        return list(PROVIDER_ROLES) if same_org else []
+    if inviter.organisation.is_provider:
         return []
-    if organisation not in consortium_authorities(inviter.organisation):
-        return []
-    if organisation.id == inviter.organisation_id:
-        return list(AUTHORITY_ROLES)
-    return [role for role in AUTHORITY_ROLES if role not in LEAD_AUTHORITY_ROLES]
+    if inviter.has_role(ADMINISTRATOR) and organisation in consortium_authorities(inviter.organisation):
+        if organisation.id == inviter.organisation_id:
+            return list(AUTHORITY_ROLES)
+        return list(STAFF_ROLES)
+    if inviter.has_role(USER_ADMINISTRATOR) and organisation.id == inviter.organisation_id:
+        return list(STAFF_ROLES)
+    return []
+
+
+def manageable_roles(admin: User, organisation: Organisation) -> set[str]:
+    """The roles `admin` may change on an existing user of the organisation: the ones they may give. (The
+    consortium administrator does not manage a provider's users: it may only step in, see portal.services.staff.)"""
+    return set(allowed_roles(admin, organisation))
+
+
+def active_user_administrators(organisation: Organisation) -> list[User]:
+    return db.session.scalars(
+        db.select(User).join(UserRole).where(User.organisation_id == organisation.id, User.active,
+                                             UserRole.role == USER_ADMINISTRATOR)).all()
+
+
+def _check_not_last_user_administrator(user: User, field: str | None = "roles") -> None:
+    """An organisation keeps at least one active user administrator, so someone there can always manage it."""
+    if not (user.active and user.has_role(USER_ADMINISTRATOR)):
+        return
+    if [other for other in active_user_administrators(user.organisation) if other.id != user.id]:
+        return
+    raise DomainError(f"{user.name} is the last active user administrator of {user.organisation.name}. "
+                      "Make someone else a user administrator first.", field=field)
+
+
+def snapshot(user: User) -> dict:
+    return {"roles": sorted(user.roles), "approval_limit": user.approval_limit, "active": user.active}
 
 
 def invite(inviter: User, organisation: Organisation, email: str, roles: set[str], now: datetime) -> str:
     permitted = set(allowed_roles(inviter, organisation))
+    roles = set(roles)
+    if organisation.is_provider:
+        roles.add(PROVIDER_USER)  # everyone at a provider works on its applications and bids
     if not roles:
         raise DomainError("Select at least one role", field="roles")
     if not roles <= permitted:
         refused = ", ".join(ROLE_LABELS.get(role, role) for role in sorted(roles - permitted))
         raise DomainError(f"You cannot give the role {refused} to someone at {organisation.name}", field="roles")
+    return send_invitation(inviter, organisation, email, roles, now)
+
+
+def send_invitation(inviter: User, organisation: Organisation, email: str, roles: set[str], now: datetime) -> str:
+    """E-mail an invitation with the roles; the caller has checked the inviter may give them."""
     email = normalise_email(email)
     if find_user(email) is not None:
         raise DomainError("Someone with this e-mail address already has an account", field="email")
@@ -359,7 +419,7 @@ def accept_invitation(token: str, name: str, password: str, now: datetime) -> Us
     return user
 
 
-def _check_may_manage(admin: User, user: User, permitted: set[str]) -> None:
+def check_may_manage(admin: User, user: User, permitted: set[str]) -> None:
     """A lead authority's administrator manages the commissioning officers of its member authorities, but
     not their administrators: only what the admin could have given the user may be taken away."""
     if not user.roles <= permitted:
@@ -368,41 +428,53 @@ def _check_may_manage(admin: User, user: User, permitted: set[str]) -> None:
 
 
 def change_roles(admin: User, user: User, roles: set[str], now: datetime) -> None:
-    permitted = set(allowed_roles(admin, user.organisation))
+    permitted = manageable_roles(admin, user.organisation)
     if not permitted:
         raise DomainError("You cannot change the roles of this user")
-    _check_may_manage(admin, user, permitted)
+    check_may_manage(admin, user, permitted)
+    roles = set(roles)
+    if user.organisation.is_provider:
+        roles.add(PROVIDER_USER)  # everyone at a provider works on its applications and bids
     if not roles:
         raise DomainError("Select at least one role", field="roles")
     if not roles <= permitted:
         raise DomainError("You cannot give those roles to someone at this organisation", field="roles")
-    if user.id == admin.id and ADMINISTRATOR not in roles:
+    if user.id == admin.id and ADMINISTRATOR in user.roles and ADMINISTRATOR not in roles:
         raise DomainError("You cannot remove your own administrator role. Ask another administrator.", field="roles")
-    before = sorted(user.roles)
-    if set(before) == roles:
+    if user.roles == roles:
         return
+    if USER_ADMINISTRATOR not in roles:
+        _check_not_last_user_administrator(user)
+    before = snapshot(user)
     user.role_rows = [row for row in user.role_rows if row.role in roles]
-    user.role_rows.extend(UserRole(role=role) for role in sorted(roles - set(before)))
+    user.role_rows.extend(UserRole(role=role) for role in sorted(roles - set(before["roles"])))
+    if BUDGET_HOLDER not in roles:
+        user.approval_limit = None  # a limit means nothing without the role, and must not come back with it
     audit.record(at=now, actor=admin, action="user.roles_changed", entity=user,
-                 summary=f"Roles of {user.email} changed", before={"roles": before}, after={"roles": sorted(roles)})
+                 summary=f"Roles of {user.email} changed", before=before, after=snapshot(user))
     db.session.commit()
 
 
 def set_active(admin: User, user: User, active: bool, now: datetime) -> None:
-    permitted = set(allowed_roles(admin, user.organisation))
-    if not permitted or user.organisation.is_provider:
+    """Deactivate or reactivate an account. Deactivating ends every session of the account at once."""
+    permitted = manageable_roles(admin, user.organisation)
+    if not permitted:
         raise DomainError("You cannot change this user's account")
-    _check_may_manage(admin, user, permitted)
+    check_may_manage(admin, user, permitted)
     if user.id == admin.id:
         raise DomainError("You cannot deactivate your own account")
     if user.active == active:
         return
+    if not active:
+        _check_not_last_user_administrator(user, field=None)
+    before = snapshot(user)
     user.active = active
     action = "user.reactivated" if active else "user.deactivated"
     audit.record(at=now, actor=admin, action=action, entity=user, summary=f"{user.email} {action.split('.')[1]}",
-                 before={"active": not active}, after={"active": active})
+                 before=before, after=snapshot(user))
     db.session.commit()
-
+    if not active:
+        sessions.end_all_of(user.id)
 
 
 def pending_invitations(organisation: Organisation, now: datetime) -> list[Invitation]:

@@ -55,6 +55,8 @@ ACTIONS = {
     "user.roles_changed": "Roles changed",
     "user.deactivated": "User deactivated",
     "user.reactivated": "User reactivated",
+    "user.approval_limit_set": "Approval limit set",
+    "user.step_in": "User administrator appointed by the consortium",
     "user.invited": "User invited",
     "user.joined": "User joined",
     "provider.registered": "Provider registered",

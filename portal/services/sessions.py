@@ -77,6 +77,10 @@ class DatabaseSessions:
         db.session.execute(db.delete(UserSession).where(UserSession.id == key))
         db.session.commit()
 
+    def delete_all_of(self, user_id: int) -> None:
+        db.session.execute(db.delete(UserSession).where(UserSession.user_id == user_id))
+        db.session.commit()
+
     def purge(self, now: datetime) -> int:
         forgotten = now - KEPT_AFTER_ENDING
         result = db.session.execute(db.delete(UserSession).where(
@@ -91,6 +95,7 @@ class RedisSessions:
     renewed with each touch), so nothing needs purging."""
 
     PREFIX = "portal:session:"
+    USER_PREFIX = "portal:user-sessions:"  # the keys of each user's sessions, to end them all at once
 
     def __init__(self, url: str):
         import redis
@@ -106,6 +111,9 @@ class RedisSessions:
             "user_id": record.user_id, "created_at": record.created_at.isoformat(),
             "last_seen_at": record.last_seen_at.isoformat()})
         self._expire(key, record, record.last_seen_at)
+        index = self.USER_PREFIX + str(record.user_id)
+        self.redis.sadd(index, key)
+        self.redis.expire(index, int((ABSOLUTE_LIFETIME + KEPT_AFTER_ENDING).total_seconds()))
 
     def get(self, key: str) -> SessionRecord | None:
         fields = self.redis.hgetall(self.PREFIX + key)
@@ -122,6 +130,13 @@ class RedisSessions:
 
     def delete(self, key: str) -> None:
         self.redis.delete(self.PREFIX + key)
+
+    def delete_all_of(self, user_id: int) -> None:
+        index = self.USER_PREFIX + str(user_id)
+        keys = self.redis.smembers(index)
+        if keys:
+            self.redis.delete(*(self.PREFIX + key for key in keys))
+        self.redis.delete(index)
 
     def purge(self, now: datetime) -> int:
         return 0
@@ -160,6 +175,11 @@ def check(token: str, user_id: int, now: datetime) -> str:
 
 def end(token: str) -> None:
     _store().delete(_key(token))
+
+
+def end_all_of(user_id: int) -> None:
+    """End every session of the user (their account was deactivated)."""
+    _store().delete_all_of(user_id)
 
 
 def purge_expired(now: datetime) -> int:

@@ -110,7 +110,8 @@ def test_register_refuses_a_short_password(app, clock):
 
 
 def test_register_accepts_a_password_of_exactly_12_characters(app, clock):
-    assert accounts.register_provider(**register(password="twelve chars"), now=clock.now()).roles == {PROVIDER_USER, USER_ADMINISTRATOR, SIGNATORY}
+    user = accounts.register_provider(**register(password="twelve chars"), now=clock.now())
+    assert user.roles == {PROVIDER_USER, USER_ADMINISTRATOR, SIGNATORY}
 
 
 # Signing in and lock-out ----------------------------------------------------------------------------
@@ -299,7 +300,7 @@ def test_password_reset_refuses_a_short_password_and_unlocks_the_account(app, wo
 
 def test_allowed_roles_for_a_provider_user(world):
     alpha, beta = world.provider_a.organisation, world.provider_b.organisation
-    assert accounts.allowed_roles(world.provider_a, alpha) == [PROVIDER_USER]
+    assert accounts.allowed_roles(world.provider_a, alpha) == [PROVIDER_USER, USER_ADMINISTRATOR, SIGNATORY]
     assert accounts.allowed_roles(world.provider_a, beta) == []
     assert accounts.allowed_roles(world.provider_a, world.lead) == []
 
