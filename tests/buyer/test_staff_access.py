@@ -1,0 +1,110 @@
+"""Who may reach the staff pages (the matrix of tests/portal/test_access_matrix.py, for the routes of buyer/staff.py,
+the provider's team pages and the consortium administrator's approval limits and stepping in at a provider).
+
+In the matrix the member authority's officer is also its user administrator, and so is the outsider (an
+administrator, evaluator and officer of an authority outside the consortium): each reaches its own staff list,
+and the outsider gets 404 on the member's people. provider_a and provider_b are each their provider's user
+administrator (each registered first); provider_b gets 404 on provider_a's colleague. The records: a member's
+budget holder, provider_a's colleague."""
+
+import pytest
+from flask import url_for
+
+from portal.extensions import db
+from portal.models import UserRole
+from portal.models.user import BUDGET_HOLDER, SIGNATORY, USER_ADMINISTRATOR
+from tests.factories import authority_user
+from tests.portal.test_access_matrix import (
+    FORBIDDEN,
+    NOT_FOUND,
+    OK,
+    matrix_mismatches,
+    matrix_users,
+    outcome,
+    row,
+)
+
+STAFF_LIST = row(officer=OK, outsider=OK)
+STAFF_RECORD = row(officer=OK, outsider=NOT_FOUND)
+TEAM_RECORD = row(provider=OK, other_provider=NOT_FOUND)
+
+EXPECTED = {
+    ("buyer.staff_list", "GET"): STAFF_LIST,
+    ("buyer.staff_list", "POST"): STAFF_LIST,
+    ("buyer.staff_member", "GET"): STAFF_RECORD,
+    ("buyer.staff_member", "POST"): STAFF_RECORD,
+    ("buyer.staff_approval_limit", "POST"): STAFF_RECORD,
+    ("buyer.staff_active", "POST"): STAFF_RECORD,
+    ("supplier.team_member", "GET"): TEAM_RECORD,
+    ("supplier.team_member", "POST"): TEAM_RECORD,
+    ("supplier.team_member_active", "POST"): TEAM_RECORD,
+    ("admin.user_approval_limit", "POST"): row(admin=OK, outsider=NOT_FOUND),
+    # Any consortium administrator may step in at a provider of the shared register.
+    ("admin.provider_invite", "POST"): row(admin=OK, outsider=OK),
+    ("admin.provider_user_administrator", "POST"): row(admin=OK, outsider=OK),
+}
+
+# Nothing posted changes anything: the roles sent are those held, "yes" to a user already active, an empty invitation
+# (refused with 400), the limit the budget holder has.
+POST_DATA = {
+    "buyer.staff_member": {"roles": [BUDGET_HOLDER]},
+    "buyer.staff_active": {"active": "yes"},
+    "buyer.staff_approval_limit": {"approval_limit": "1,000"},
+    "supplier.team_member": {"roles": [USER_ADMINISTRATOR, SIGNATORY]},
+    "supplier.team_member_active": {"active": "yes"},
+    "admin.user_approval_limit": {"approval_limit": "1,000"},
+}
+
+
+@pytest.fixture
+def records(world, clock):
+    budget_holder = authority_user(world.member, "Bea Budget", "budget@member.example.org", [BUDGET_HOLDER], clock)
+    budget_holder.approval_limit = 1000
+    for user in (world.member_officer, world.outside_admin):
+        user.role_rows.append(UserRole(role=USER_ADMINISTRATOR))
+    db.session.commit()
+    return {"member_user": budget_holder.id, "colleague": world.colleague_a.id,
+            "provider_id": world.provider_a.organisation_id}
+
+
+def url_of(app, endpoint: str, records: dict) -> str:
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+    values = {}
+    for argument in rule.arguments:
+        if argument == "user_id":
+            values[argument] = records["colleague" if endpoint.startswith(("supplier.", "admin.provider"))
+                                       else "member_user"]
+        else:
+            values[argument] = records[argument]
+    return url_for(endpoint, **values)
+
+
+def test_staff_access_matrix(app, world, records, sign_in):
+    mismatches = matrix_mismatches(app, EXPECTED, matrix_users(world), sign_in,
+                                   lambda endpoint: url_of(app, endpoint, records),
+                                   lambda endpoint: POST_DATA.get(endpoint, {}))
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_a_user_administrator_who_is_not_an_officer(app, world, clock, records, sign_in):
+    """Reaches the staff pages of their own authority and none of the officer's; a provider's user administrator,
+    an officer and an evaluator who are not one are refused the staff pages."""
+    user_admin = authority_user(world.member, "Uma Admin", "ua@member.example.org", [USER_ADMINISTRATOR], clock)
+    client = sign_in(user_admin)
+    for (endpoint, method) in EXPECTED:
+        if endpoint.startswith("buyer."):
+            response = client.open(url_of(app, endpoint, records), method=method, data=POST_DATA.get(endpoint, {}))
+            assert outcome(response, method, signed_in=True) == OK, (endpoint, method)
+    officer_pages = [rule for rule in app.url_map.iter_rules()
+                     if rule.endpoint.startswith("buyer.") and not rule.endpoint.startswith("buyer.staff_")
+                     and "GET" in rule.methods and not rule.arguments]
+    assert officer_pages
+    for rule in officer_pages:
+        assert client.get(rule.rule).status_code == FORBIDDEN, rule.rule
+    lead_user_admin = authority_user(world.lead, "Lou Lead", "ua@lead.example.org", [USER_ADMINISTRATOR], clock)
+    lead_client = sign_in(lead_user_admin)
+    assert lead_client.get(url_of(app, "buyer.staff_member", records)).status_code == NOT_FOUND
+    assert lead_client.get(url_for("buyer.staff_list")).status_code == 200
+    for outsider in (world.provider_a, world.evaluator, world.lead_officer):
+        assert sign_in(outsider).get(url_for("buyer.staff_list")).status_code == FORBIDDEN
+    assert app.test_client().get(url_for("buyer.staff_list")).status_code == 302

@@ -1,0 +1,221 @@
+"""The staff pages of an authority's user administrator, the provider's team page and the consortium
+administrator's user and provider pages, through HTTP."""
+
+import html
+from decimal import Decimal
+from urllib.parse import urlparse
+
+from portal.extensions import db
+from portal.models import Invitation, User
+from portal.models.user import (
+    BUDGET_HOLDER,
+    COMMISSIONING_OFFICER,
+    PROVIDER_USER,
+    SIGNATORY,
+    USER_ADMINISTRATOR,
+)
+from portal.services import accounts
+from tests.factories import PASSWORD, authority_user
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def fresh(user_id: int) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user_id)
+
+
+def user_admin(world, clock):
+    return authority_user(world.member, "Uma Admin", "useradmin@member.example.org", [USER_ADMINISTRATOR], clock)
+
+
+def holder(world, clock):
+    return authority_user(world.member, "Bea Budget", "budget@member.example.org", [BUDGET_HOLDER], clock)
+
+
+def test_a_user_administrator_lands_on_the_staff_page_and_reaches_nothing_else(app, world, clock):
+    user_admin(world, clock)
+    client = app.test_client()
+    response = client.post("/sign-in", data={"email": "useradmin@member.example.org", "password": PASSWORD})
+    assert urlparse(response.headers["Location"]).path == "/authority/staff"
+    page = client.get("/authority/staff")
+    assert page.status_code == 200
+    text = text_of(page)
+    assert "Mo Officer" in text and "Commissioning officer" in text and "Uma Admin" in text
+    assert 'href="/authority/staff"' in text  # the Staff item of the menu
+    for officer_page in ("/authority/", "/authority/referrals", "/authority/placements", "/authority/tasks"):
+        assert client.get(officer_page).status_code == 403, officer_page
+
+
+def test_an_officer_who_is_not_a_user_administrator_is_refused_the_staff_pages(world, sign_in):
+    client = sign_in(world.member_officer)
+    assert client.get("/authority/").status_code == 200
+    assert client.get("/authority/staff").status_code == 403
+    assert client.get(f"/authority/staff/{world.member_officer.id}").status_code == 403
+
+
+def test_inviting_a_budget_holder(world, clock, sign_in):
+    client = sign_in(user_admin(world, clock))
+    response = client.post("/authority/staff", data={"email": "new@member.example.org", "roles": [BUDGET_HOLDER]})
+    assert response.status_code == 302
+    invitation = db.session.scalars(db.select(Invitation)).one()
+    assert invitation.role_list == [BUDGET_HOLDER] and invitation.organisation_id == world.member.id
+    assert "new@member.example.org" in text_of(client.get("/authority/staff"))
+    # Evaluator is not offered, and refused if sent.
+    refused = client.post("/authority/staff", data={"email": "e@member.example.org", "roles": ["evaluator"]})
+    assert refused.status_code == 400
+    assert "Not a valid choice" in text_of(refused) or "not a valid choice" in text_of(refused)
+    assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 1
+
+
+def test_setting_an_approval_limit_through_the_page(world, clock, sign_in):
+    client = sign_in(user_admin(world, clock))
+    budget_holder = holder(world, clock)
+    page = text_of(client.get(f"/authority/staff/{budget_holder.id}"))
+    assert "No approval limit is set for Bea Budget" in page
+    bad = client.post(f"/authority/staff/{budget_holder.id}/approval-limit", data={"approval_limit": "ten grand"})
+    assert bad.status_code == 400
+    assert "Enter the annual approval limit in pounds and pence, like 1,450.00" in text_of(bad)
+    assert 'class="govuk-error-summary' in text_of(bad)
+    assert fresh(budget_holder.id).approval_limit is None
+    good = client.post(f"/authority/staff/{budget_holder.id}/approval-limit", data={"approval_limit": "150,000"})
+    assert good.status_code == 302
+    assert fresh(budget_holder.id).approval_limit == Decimal("150000.00")
+    page = text_of(client.get(f"/authority/staff/{budget_holder.id}"))
+    assert "may approve up to £150,000.00 a year (about £2,884.62 a week)" in page
+    # An officer has no limit to set: no form, and the service refuses.
+    officer_page = text_of(client.get(f"/authority/staff/{world.member_officer.id}"))
+    assert "Approval limit" not in officer_page
+    refused = client.post(f"/authority/staff/{world.member_officer.id}/approval-limit",
+                          data={"approval_limit": "1000"})
+    assert refused.status_code == 400 and "Mo Officer is not a budget holder" in text_of(refused)
+
+
+def test_changing_roles_and_deactivating_through_the_page(world, clock, sign_in):
+    admin = user_admin(world, clock)
+    client = sign_in(admin)
+    officer_id = world.member_officer.id
+    response = client.post(f"/authority/staff/{officer_id}",
+                           data={"roles": [COMMISSIONING_OFFICER, BUDGET_HOLDER]})
+    assert response.status_code == 302
+    assert fresh(officer_id).roles == {COMMISSIONING_OFFICER, BUDGET_HOLDER}
+    officer_client = sign_in(world.member_officer)
+    response = client.post(f"/authority/staff/{officer_id}/active", data={"active": "no"}, follow_redirects=True)
+    assert "Mo Officer's account is deactivated" in text_of(response)
+    assert not fresh(officer_id).active
+    signed_out = officer_client.get("/authority/")
+    assert signed_out.status_code == 302 and "/sign-in" in signed_out.headers["Location"]
+    client.post(f"/authority/staff/{officer_id}/active", data={"active": "yes"})
+    assert fresh(officer_id).active
+
+
+def test_the_last_user_administrator_is_told_why_not(world, clock, sign_in):
+    admin = user_admin(world, clock)
+    client = sign_in(admin)
+    response = client.post(f"/authority/staff/{admin.id}", data={"roles": [BUDGET_HOLDER]})
+    assert response.status_code == 400
+    assert ("Uma Admin is the last active user administrator of Member Council. "
+            "Make someone else a user administrator first.") in text_of(response)
+    assert fresh(admin.id).roles == {USER_ADMINISTRATOR}
+    # The consortium administrator is refused the same.
+    response = sign_in(world.admin).post(f"/admin/users/{admin.id}/active", data={"active": "no"},
+                                         follow_redirects=True)
+    assert "Uma Admin is the last active user administrator" in text_of(response)
+    assert fresh(admin.id).active
+
+
+def test_another_authoritys_staff_are_not_found(world, clock, sign_in):
+    client = sign_in(user_admin(world, clock))
+    for user in (world.lead_officer, world.outside_admin, world.provider_a):
+        assert client.get(f"/authority/staff/{user.id}").status_code == 404
+        assert client.post(f"/authority/staff/{user.id}/active", data={"active": "no"}).status_code == 404
+        assert client.post(f"/authority/staff/{user.id}/approval-limit",
+                           data={"approval_limit": "5"}).status_code == 404
+        assert fresh(user.id).active
+    assert "Lee Officer" not in text_of(client.get("/authority/staff"))
+
+
+# The consortium administrator -----------------------------------------------------------------------------
+
+def test_the_consortium_administrator_sets_roles_and_limits(world, clock, sign_in):
+    client = sign_in(world.admin)
+    officer_id = world.member_officer.id
+    response = client.post(f"/admin/users/{officer_id}", data={"roles": [BUDGET_HOLDER, USER_ADMINISTRATOR]})
+    assert response.status_code == 302
+    bad = client.post(f"/admin/users/{officer_id}/approval-limit", data={"approval_limit": "-3"})
+    assert bad.status_code == 400 and "The annual approval limit must be more than £0" in text_of(bad)
+    client.post(f"/admin/users/{officer_id}/approval-limit", data={"approval_limit": "52,000"})
+    assert fresh(officer_id).approval_limit == Decimal("52000.00")
+    assert "(about £1,000.00 a week)" in text_of(client.get(f"/admin/users/{officer_id}"))
+    # Another consortium's administrator finds nothing.
+    assert sign_in(world.outside_admin).post(f"/admin/users/{officer_id}/approval-limit",
+                                             data={"approval_limit": "1"}).status_code == 404
+
+
+def test_the_consortium_administrator_steps_in_at_a_provider(world, clock, sign_in):
+    provider_id = world.provider_a.organisation_id
+    token = accounts.invite(world.provider_a, world.provider_a.organisation, "plain@alpha.example.org", set(),
+                            clock.now())
+    plain = accounts.accept_invitation(token, "Pat Plain", PASSWORD, clock.now())
+    client = sign_in(world.admin)
+    page = text_of(client.get(f"/admin/providers/{provider_id}"))
+    assert "Make Pat Plain a user administrator" in page
+    response = client.post(f"/admin/providers/{provider_id}/users/{plain.id}/user-administrator")
+    assert response.status_code == 302
+    assert fresh(plain.id).roles == {PROVIDER_USER, USER_ADMINISTRATOR}
+    bad = client.post(f"/admin/providers/{provider_id}/users", data={"email": "not an address"})
+    assert bad.status_code == 400 and "Enter an e-mail address in the correct format" in text_of(bad)
+    response = client.post(f"/admin/providers/{provider_id}/users", data={"email": "boss@alpha.example.org"})
+    assert response.status_code == 302
+    invitation = db.session.scalars(db.select(Invitation).where(Invitation.email == "boss@alpha.example.org")).one()
+    assert set(invitation.role_list) == {PROVIDER_USER, USER_ADMINISTRATOR}
+    # A user of another provider, or of an authority, under this provider's address: not found.
+    other = world.provider_b.id
+    assert client.post(f"/admin/providers/{provider_id}/users/{other}/user-administrator").status_code == 404
+    officer = world.member_officer.id
+    assert client.post(f"/admin/providers/{world.member.id}/users/{officer}/user-administrator").status_code == 404
+
+
+# A provider's team page --------------------------------------------------------------------------------------
+
+def test_a_providers_user_administrator_grants_the_signatory_role(world, clock, sign_in):
+    token = accounts.invite(world.provider_a, world.provider_a.organisation, "plain@alpha.example.org", set(),
+                            clock.now())
+    plain = accounts.accept_invitation(token, "Pat Plain", PASSWORD, clock.now())
+    client = sign_in(world.provider_a)
+    team = text_of(client.get("/provider/team"))
+    assert "Pat Plain" in team and "Invite a colleague" in team
+    response = client.post(f"/provider/team/{plain.id}", data={"roles": [SIGNATORY]})
+    assert response.status_code == 302
+    assert fresh(plain.id).roles == {PROVIDER_USER, SIGNATORY}
+    response = client.post("/provider/team", data={"email": "third@alpha.example.org",
+                                                   "roles": [USER_ADMINISTRATOR]})
+    assert response.status_code == 302
+    invitation = db.session.scalars(db.select(Invitation).where(Invitation.email == "third@alpha.example.org")).one()
+    assert set(invitation.role_list) == {PROVIDER_USER, USER_ADMINISTRATOR}
+    client.post(f"/provider/team/{plain.id}/active", data={"active": "no"})
+    assert not fresh(plain.id).active
+
+
+def test_a_provider_user_who_is_not_a_user_administrator_only_sees_the_team(world, clock, sign_in):
+    token = accounts.invite(world.provider_a, world.provider_a.organisation, "plain@alpha.example.org", set(),
+                            clock.now())
+    plain = accounts.accept_invitation(token, "Pat Plain", PASSWORD, clock.now())
+    client = sign_in(plain)
+    team = text_of(client.get("/provider/team"))
+    assert "Alpha Care Manager" in team and "Invite a colleague" not in team
+    assert client.post("/provider/team", data={"email": "x@alpha.example.org"}).status_code == 403
+    assert client.get(f"/provider/team/{world.colleague_a.id}").status_code == 403
+    assert client.post(f"/provider/team/{world.colleague_a.id}/active", data={"active": "no"}).status_code == 403
+    assert fresh(world.colleague_a.id).active
+
+
+def test_another_providers_colleagues_are_not_found(world, sign_in):
+    client = sign_in(world.provider_b)
+    colleague = world.colleague_a.id
+    assert client.get(f"/provider/team/{colleague}").status_code == 404
+    assert client.post(f"/provider/team/{colleague}", data={"roles": [PROVIDER_USER]}).status_code == 404
+    assert client.post(f"/provider/team/{colleague}/active", data={"active": "no"}).status_code == 404
+    assert fresh(colleague).active and USER_ADMINISTRATOR in fresh(colleague).roles
