@@ -28,7 +28,7 @@ from portal.extensions import db
 from portal.models import Application, EntryWindow, Organisation, User, UserRole
 from portal.models.evaluation import SATISFACTORY, UNSATISFACTORY
 from portal.models.organisation import AUTHORITY
-from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR
+from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, USER_ADMINISTRATOR
 from portal.services import (
     accounts,
     applications,
@@ -196,6 +196,9 @@ def load() -> list[tuple[str, str]]:
     evaluator = _user(lead, "Daniel Reid", "daniel.reid@tameside.example.org", [EVALUATOR], set_up)
     third = _user(lead, "Aisha Begum", "aisha.begum@tameside.example.org", [EVALUATOR], set_up)
     lead_officer = _user(lead, "Chris Doyle", "chris.doyle@tameside.example.org", [COMMISSIONING_OFFICER], set_up)
+    # Each authority's user administrator manages its own staff (providers' first users do theirs).
+    tameside_users = _user(lead, "Martin Ashworth", "martin.ashworth@tameside.example.org", [USER_ADMINISTRATOR],
+                           set_up)
     db.session.commit()
 
     dps = dps_setup.create_dps(
@@ -211,6 +214,8 @@ def load() -> list[tuple[str, str]]:
         members.append(dps_setup.add_member(admin, dps, authority_name=name, local_authority_area=area, now=set_up))
     sefton = members[0].authority
     officer = _user(sefton, "Rachel Hughes", "rachel.hughes@sefton.example.org", [COMMISSIONING_OFFICER], set_up)
+    sefton_users = _user(sefton, "Joanne Pritchard", "joanne.pritchard@sefton.example.org", [USER_ADMINISTRATOR],
+                         set_up)
     db.session.commit()
     lots = [dps_setup.add_lot(admin, dps, name=name, description=text, age_from=low, age_to=high, tiers=tiers,
                               now=set_up) for name, text, low, high, tiers in LOTS]
@@ -273,6 +278,8 @@ def load() -> list[tuple[str, str]]:
         ("Evaluator (Tameside)", evaluator.email),
         ("Commissioning officer (Tameside): bids to weigh", lead_officer.email),
         ("Commissioning officer (Sefton): referrals", officer.email),
+        ("User administrator (Sefton): its staff", sefton_users.email),
+        ("User administrator (Tameside): its staff", tameside_users.email),
         ("Provider with an open bid and a placement", providers["Mersey Horizons Housing"].email),
         ("Provider not admitted in Window 1; resubmitted", providers["Pennine Steps Ltd"].email),
         ("Provider admitted in Window 1, with a draft", providers["Northern Pathways Supported Living Ltd"].email),
