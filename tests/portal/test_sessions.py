@@ -102,6 +102,18 @@ def test_a_password_change_ends_every_session_of_the_account(store_app, world_in
     assert colleague.get("/provider/").status_code == 200
 
 
+def test_deactivation_ends_every_session_in_either_store(store_app, world_in, clock):
+    """With sessions in the database or in Redis: every browser of the account is signed out at once, and
+    reactivating the account does not bring those sessions back."""
+    browsers = [signed_in(store_app, world_in.member_officer) for _ in range(2)]
+    other = signed_in(store_app, world_in.lead_officer)
+    accounts.set_active(world_in.admin, world_in.member_officer, False, clock.now())
+    accounts.set_active(world_in.admin, world_in.member_officer, True, clock.now())
+    for browser in browsers:
+        assert goes_to_sign_in(browser.get("/authority/"))
+    assert other.get("/authority/").status_code == 200
+
+
 def test_an_idle_session_ends_and_a_copy_of_its_cookie_does_not_revive_it(store_app, world_in, clock):
     client = signed_in(store_app, world_in.provider_a)
     replay = copy_of(store_app, client)

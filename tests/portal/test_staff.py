@@ -275,3 +275,4 @@ def test_only_the_consortium_administrator_steps_in(world, clock):
     with pytest.raises(DomainError, match=refusal):
         staff.step_in(world.admin, world.member_officer, clock.now())  # not a provider's user
     assert colleague.roles == {PROVIDER_USER}
+
