@@ -31,7 +31,8 @@ ROLES = {
     "rachel.hughes@sefton.example.org": ("/authority/referrals", "/authority/placements", "/authority/placements/N",
                                          "/authority/tasks", "/authority/off-framework-providers"),
     "tom.ashworth@mersey-horizons.example.org": ("/provider/", "/provider/referrals", "/provider/referrals/N",
-                                                 "/provider/applications/N"),
+                                                 "/provider/applications/N", "/provider/team", "/provider/team/N"),
+    "joanne.pritchard@sefton.example.org": ("/authority/staff", "/authority/staff/N"),
     "owen.price@harbour-lane.example.org": ("/provider/", "/provider/applications/N/outcome"),
 }
 
