@@ -40,6 +40,6 @@ class StaffRolesForm(FlaskForm):
 class ApprovalLimitForm(FlaskForm):
     approval_limit = StringField("Annual approval limit", widget=GovTextInput(),
                                  description="The most this budget holder may approve, as a year's cost (a weekly "
-                                             "cost × 52), in pounds, like 150,000. Leave blank for no limit set.",
+                                             "cost × 52), in pounds, like 150,000. Leave it blank to clear the limit.",
                                  validators=[Length(max=30)])
     save_limit = SubmitField("Save approval limit", widget=GovSubmitInput())
