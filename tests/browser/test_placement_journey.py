@@ -273,8 +273,8 @@ def test_a_referral_is_bid_for_scored_awarded_and_the_providers_told(
     # 2. Two providers bid, one with an additional cost; a third declines.
     clock.advance(hours=1)
     alpha_sha = bid(journey, ALPHA, core="1150", extra=("1:1 support at college", "150"), total=ALPHA_PRICES[2],
-                    home_area="Tameside")
-    beta_sha = bid(journey, BETA, core="1250.00", extra=None, total=BETA_PRICE, home_area="Oldham")
+                    home_area="E08000008")
+    beta_sha = bid(journey, BETA, core="1250.00", extra=None, total=BETA_PRICE, home_area="E08000004")
     assert alpha_sha != beta_sha
     decline(journey)
 
