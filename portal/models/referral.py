@@ -185,6 +185,12 @@ class Referral(db.Model):
         return [areas.name_of(code) for code in self.preferred_area_codes if areas.get(code)]
 
     @property
+    def former_member_since(self) -> date | None:
+        """When the referring authority left the DPS, if it has: the referral is kept as a former member's."""
+        return next((member.left_on for member in self.dps.members if member.authority_id == self.authority_id),
+                    None)
+
+    @property
     def preferred_location_label(self) -> str:
         """The preferred areas by name, then the note: "Tameside, Stockport or Oldham: near the school"; "To be
         confirmed" before any area is chosen."""

@@ -122,7 +122,8 @@ def test_the_form_is_filled_in_for_a_revision(world, referral, sign_in):
     client = sign_in(world.provider_a)
     client.post(f"{base(referral)}/bid", data=bid_form())
     page = client.get(f"{base(referral)}/bid").get_data(as_text=True)
-    assert 'value="1234.56"' in page and 'value="1:1 support at school"' in page  and '<option value="E08000008" selected>Tameside</option>' in page
+    assert 'value="1234.56"' in page and 'value="1:1 support at school"' in page
+    assert '<option value="E08000008" selected>Tameside</option>' in page
     assert "Send revised bid" in page
 
 
