@@ -144,7 +144,7 @@ class DpsMember(db.Model):
     # A member that has left keeps its referrals and placements, but can start no new referral on the DPS.
     left_on: Mapped[date | None]
     left_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    left_reason: Mapped[str] = mapped_column(Text, default="")
+    left_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     dps = relationship("Dps", back_populates="members")
     authority = relationship("Organisation")

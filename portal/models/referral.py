@@ -109,7 +109,7 @@ class Referral(db.Model):
     # Where the child should live: the ONS codes of one or more areas of any level (portal/areas.py), and a note
     # for detail ("north of the borough, near the school"): an area, never an address. A referral migrated from
     # typed text keeps what matched no area in the note, and has no areas until the officer chooses them.
-    preferred_areas: Mapped[str] = mapped_column(String(60), default="")
+    preferred_areas: Mapped[str] = mapped_column(String(60), default="", server_default="")
     preferred_location: Mapped[str] = mapped_column(String(100), default="")
     # Requirements
     communication_needs: Mapped[str | None] = mapped_column(String(20), default="not_specified")
