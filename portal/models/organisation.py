@@ -3,6 +3,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import areas
 from portal.errors import InvalidTransition
 from portal.extensions import db
 
@@ -64,9 +65,7 @@ class Organisation(db.Model):
         return self.kind == AUTHORITY
 
     @property
-    def area(self):
-        from portal import areas
-
+    def area(self) -> areas.Area | None:
         return areas.get(self.area_code)
 
     @property

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import areas
 from portal.errors import InvalidTransition
 from portal.extensions import db
 
@@ -180,8 +181,6 @@ class Referral(db.Model):
 
     @property
     def preferred_area_names(self) -> list[str]:
-        from portal import areas
-
         return [areas.name_of(code) for code in self.preferred_area_codes if areas.get(code)]
 
     @property

@@ -30,7 +30,7 @@ def test_admin_adds_a_member_from_the_list_and_records_leaving_and_an_extension(
     expect(page.get_by_role("alert")).to_contain_text("Member Council is already a member")
     accessible("the DPS page refusing a member twice")
 
-    members.get_by_role("row", name="Oldham Council").get_by_role("link", name="Leaving").click()
+    members.get_by_role("row", name="Oldham Council").get_by_role("link", name="Record leaving").click()
     expect(page.get_by_role("heading", level=1, name="Oldham Council is leaving")).to_be_visible()
     accessible("a member leaving")
     page.get_by_role("button", name="Record that the authority left").click()
