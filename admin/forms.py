@@ -1,5 +1,6 @@
 from wtforms import ValidationError
 
+from portal import areas
 from portal.forms import (
     DataRequired,
     DateField,
@@ -100,11 +101,28 @@ class EditTermsForm(TermsForm):
 
 
 class MemberForm(FlaskForm):
-    authority_name = StringField("Authority's name", widget=GovTextInput(),
-                                 validators=[DataRequired("Enter the authority's name"), Length(max=200)])
-    local_authority_area = StringField("Local authority area", widget=GovTextInput(),
-                                       validators=[Optional(), Length(max=100)])
+    area_code = SelectField("Authority", widget=GovSelect(), validate_choice=False,
+                            description="The county, unitary, metropolitan or London borough council, or a nation",
+                            validators=[DataRequired("Choose the authority from the list")])
     submit = SubmitField("Add member authority", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.area_code.choices = areas.upper_tier_choices()
+
+
+class LeaveForm(FlaskForm):
+    left_on = DateField("Date the authority left", widget=GovDateInput(),
+                        validators=[DataRequired("Enter the date the authority left as a real date")])
+    reason = TextAreaField("Reason", widget=GovTextArea(), validators=[DataRequired("Give the reason")],
+                           id="leave-reason")
+    submit = SubmitField("Record that the authority left", widget=GovSubmitInput())
+
+
+class ExtensionForm(FlaskForm):
+    taken_on = DateField("Date the extension was taken up", widget=GovDateInput(),
+                         validators=[DataRequired("Enter the date the extension was taken up as a real date")])
+    submit = SubmitField("Record the extension", widget=GovSubmitInput())
 
 
 class LotForm(FlaskForm):

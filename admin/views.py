@@ -9,8 +9,10 @@ from admin.forms import (
     DpsForm,
     EditTermsForm,
     ExtendForm,
+    ExtensionForm,
     FirstWindowForm,
     InviteUserForm,
+    LeaveForm,
     LotForm,
     MemberForm,
     OfstedForm,
@@ -19,6 +21,7 @@ from admin.forms import (
     RolesForm,
     WeightingForm,
 )
+from portal import areas
 from portal.auth import require_roles_for_blueprint
 from portal.clock import now
 from portal.errors import DomainError, NotFound
@@ -41,7 +44,7 @@ from portal.models.application import SUBMITTED
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.organisation import PROVIDER_STATUSES
 from portal.models.user import ADMINISTRATOR
-from portal.services import accounts, applications, audit, cautions, dps_setup, mail, staff, windows
+from portal.services import accounts, applications, audit, cautions, dps_setup, mail, members, staff, windows
 from portal.services import providers as provider_register
 from portal.staff_forms import ApprovalLimitForm, StaffInviteForm
 from portal.timezone import local_datetime, to_local
@@ -102,15 +105,20 @@ def dps_new():
     return render_template("admin/dps_new.html", form=form), _status(form)
 
 
+def _dps_page(dps, *, member_form=None, area_error: tuple[int, str] | None = None, status: int = 200):
+    # The members, their authorities and the extensions taken in a few queries, not one per member.
+    db.session.scalars(db.select(Dps).where(Dps.id == dps.id)
+                       .options(selectinload(Dps.members).selectinload(DpsMember.authority),
+                                selectinload(Dps.extension_records))).one()
+    return render_template("admin/dps_detail.html", dps=dps, windows=windows.windows_of(dps), moment=now(),
+                           member_form=member_form or MemberForm(),
+                           unconfirmed=members.unconfirmed_authorities(dps), area_error=area_error,
+                           authority_choices=areas.upper_tier_choices()), status
+
+
 @blueprint.route("/dps/<int:dps_id>")
 def dps_detail(dps_id):
-    dps = _dps(dps_id)
-    # The members and their authorities in two queries, not one per member.
-    db.session.scalars(db.select(Dps).where(Dps.id == dps.id)
-                       .options(selectinload(Dps.members).selectinload(DpsMember.authority))).one()
-    moment = now()
-    return render_template("admin/dps_detail.html", dps=dps, windows=windows.windows_of(dps), moment=moment,
-                           member_form=MemberForm())
+    return _dps_page(_dps(dps_id))
 
 
 @blueprint.route("/dps/<int:dps_id>/terms", methods=["GET", "POST"])
@@ -143,16 +151,65 @@ def add_member(dps_id):
     form = MemberForm()
     if form.validate_on_submit():
         try:
-            member = dps_setup.add_member(current_user, dps, authority_name=form.authority_name.data,
-                                          local_authority_area=form.local_authority_area.data or "", now=now())
+            member = members.add(current_user, dps, area_code=form.area_code.data, now=now())
         except DomainError as error:
             db.session.rollback()
             add_domain_error(form, error)
         else:
             flash(f"{member.authority.name} added as a member authority", "success")
             return redirect(url_for("admin.dps_detail", dps_id=dps.id) + "#members")
-    return render_template("admin/dps_detail.html", dps=dps, windows=windows.windows_of(dps), moment=now(),
-                           member_form=form), 400
+    return _dps_page(dps, member_form=form, status=400)
+
+
+@blueprint.route("/dps/<int:dps_id>/members/<int:member_id>/leave", methods=["GET", "POST"])
+def member_leave(dps_id, member_id):
+    dps = _dps(dps_id)
+    try:
+        member = members.member_of(dps, member_id)
+    except NotFound:
+        abort(404)
+    form = LeaveForm()
+    if form.validate_on_submit():
+        try:
+            members.leave(current_user, member, left_on=form.left_on.data, reason=form.reason.data, now=now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash(f"{member.authority.name} has left {dps.reference}", "success")
+            return redirect(url_for("admin.dps_detail", dps_id=dps.id) + "#members")
+    return render_template("admin/member_leave.html", dps=dps, member=member, form=form), _status(form)
+
+
+@blueprint.route("/dps/<int:dps_id>/authorities/<int:authority_id>/area", methods=["POST"])
+def confirm_authority_area(dps_id, authority_id):
+    dps = _dps(dps_id)
+    try:
+        authority = members.confirm_area(current_user, dps, authority_id, area_code=request.form.get("area_code", ""),
+                                         now=now())
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        return _dps_page(dps, area_error=(authority_id, error.message), status=400)
+    flash(f"{authority.name} is the authority for {authority.local_authority_area}", "success")
+    return redirect(url_for("admin.dps_detail", dps_id=dps.id) + "#members")
+
+
+@blueprint.route("/dps/<int:dps_id>/extensions", methods=["GET", "POST"])
+def dps_extension(dps_id):
+    dps = _dps(dps_id)
+    form = ExtensionForm()
+    if form.validate_on_submit():
+        try:
+            members.record_extension(current_user, dps, taken_on=form.taken_on.data, now=now())
+        except DomainError as error:
+            db.session.rollback()
+            add_domain_error(form, error)
+        else:
+            flash(f"Extension recorded: the term now ends on {dps.end_date.strftime('%-d %B %Y')}", "success")
+            return redirect(url_for("admin.dps_detail", dps_id=dps.id))
+    return render_template("admin/dps_extension.html", dps=dps, form=form), _status(form)
 
 
 @blueprint.route("/dps/<int:dps_id>/lots/new", methods=["GET", "POST"])

@@ -77,6 +77,7 @@ def off_framework_provider_edit(provider_id):
     if request.method == "GET":
         form.ofsted_urn.data = provider.ofsted_urn or ""
         form.ofsted_rating.data = provider.ofsted_rating or ""
+        form.local_authority_area.data = provider.area_code or ""
     if form.validate_on_submit():
         try:
             off_framework.update(current_user, provider, _details(form), now())

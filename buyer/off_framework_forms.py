@@ -3,6 +3,7 @@
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput
 from wtforms import BooleanField, FieldList, Form, FormField
 
+from portal import areas
 from portal.forms import (
     DataRequired,
     DateField,
@@ -43,8 +44,9 @@ class ProviderForm(FlaskForm):
                              description="As shown on the provider's registration, like 1234567 or SC123456")
     ofsted_rating = SelectField("Ofsted rating (optional)", widget=GovSelect(),
                                 choices=choices([("", "Not rated or not known")] + [(r, r) for r in OFSTED_RATINGS]))
-    local_authority_area = StringField("Local authority area", widget=GovTextInput(), validators=[Length(max=100)],
-                                       description="Where the provider's homes are, like Sefton")
+    local_authority_area = SelectField("Area", widget=GovSelect(), validate_choice=False,
+                                       description="Where the provider's homes are: the district, unitary authority "
+                                                   "or borough")
     address = TextAreaField("Address (optional)", widget=GovTextArea())
     contact_name = StringField("Contact's name", widget=GovTextInput(), validators=[Length(max=120)])
     email = StringField("Contact's e-mail address", widget=GovTextInput(), validators=[Length(max=254)])
@@ -57,6 +59,10 @@ class ProviderForm(FlaskForm):
                                  description="Needed if the provider is marked place with caution. Officers must "
                                              "confirm they have read it before placing a child there.")
     submit = SubmitField("Save provider", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.local_authority_area.choices = areas.choices()
 
 
 class DocumentForm(FlaskForm):
@@ -110,12 +116,15 @@ class PlacementForm(FlaskForm):
     costs = FieldList(FormField(CostLineForm), min_entries=COST_LINES, max_entries=COST_LINES)
     start_date = DateField("Start date", widget=GovDateInput(), validators=[Optional()],
                            description="For example, 27 3 2026")
-    location_area = StringField("Local authority area of the home", widget=GovTextInput(),
-                                validators=[Length(max=100)])
+    location_area = SelectField("Area of the home", widget=GovSelect(), validate_choice=False)
     budget_holder = StringField("Budget holder who approved the cost", widget=GovTextInput(),
                                 validators=[Length(max=120)])
     approved_on = DateField("Date the cost was approved", widget=GovDateInput(), validators=[Optional()])
     submit = SubmitField("Place the child off framework", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.location_area.choices = areas.choices()
 
 
 class QaVisitForm(FlaskForm):

@@ -3,6 +3,7 @@
 
 from wtforms import HiddenField
 
+from portal import areas
 from portal.formatting import pounds
 from portal.forms import (
     DateField,
@@ -11,12 +12,14 @@ from portal.forms import (
     GovDateInput,
     GovIntegerInput,
     GovRadioInput,
+    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
     IntegerField,
     Optional,
     RadioField,
+    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -71,9 +74,21 @@ class ReferralForm(FlaskForm):
                         "This sets the default deadline for bids: 5pm today, or midday 2 or 5 working days on")
     siblings_to_place_with = IntegerField("Number of siblings to place with the child", widget=GovIntegerInput(),
                                           validators=[Optional()], default=0)
-    preferred_location = StringField("Preferred location for the home search", widget=GovTextInput(),
-                                     description="A town, district or local authority area, such as Tameside or "
-                                                 "OL6: never an address or a full postcode")
+    preferred_areas = SelectField("Preferred area", widget=GovSelect(), validate_choice=False,
+                                  validators=[Optional()],
+                                  description="A county, district, unitary authority or borough. A district lies "
+                                              "within its county: choose the county for anywhere in it")
+    preferred_areas_2 = SelectField("Second preferred area (optional)", widget=GovSelect(), validate_choice=False,
+                                    validators=[Optional()])
+    preferred_areas_3 = SelectField("Third preferred area (optional)", widget=GovSelect(), validate_choice=False,
+                                    validators=[Optional()])
+    preferred_areas_4 = SelectField("Fourth preferred area (optional)", widget=GovSelect(), validate_choice=False,
+                                    validators=[Optional()])
+    preferred_areas_5 = SelectField("Fifth preferred area (optional)", widget=GovSelect(), validate_choice=False,
+                                    validators=[Optional()])
+    preferred_location = StringField("More about the preferred location (optional)", widget=GovTextInput(),
+                                     description="For example, north of the borough, near the school, or OL6: "
+                                                 "never an address or a full postcode")
     # Requirements
     communication_needs = _radios("Does the child have communication, language or learning needs?",
                                   YES_NO_NOT_SPECIFIED)
@@ -126,9 +141,19 @@ class ReferralForm(FlaskForm):
                                     description="In your case-management system")
     submit = SubmitField("Save draft", widget=GovSubmitInput())
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.area_fields:
+            field.choices = areas.choices(blank="No area" if field.name != "preferred_areas" else "Choose an area")
+
+    @property
+    def area_fields(self) -> list:
+        return [self.preferred_areas, *(getattr(self, f"preferred_areas_{n}") for n in range(2, 6))]
+
     def fields_data(self) -> dict:
         """The referral's fields for the service, typed as it expects."""
         data = {name: getattr(self, name).data for name in FIELD_NAMES}
+        data["preferred_areas"] = [field.data for field in self.area_fields if field.data]
         for name in BOOLEANS:
             data[name] = data[name] == "yes"
         data["siblings_to_place_with"] = data["siblings_to_place_with"] if data["siblings_to_place_with"] is not None \
@@ -142,6 +167,10 @@ class ReferralForm(FlaskForm):
         """Show a saved draft."""
         for name in FIELD_NAMES:
             value = getattr(referral, name)
+            if name == "preferred_areas":
+                for field, code in zip(self.area_fields, referral.preferred_area_codes, strict=False):
+                    field.data = code
+                continue
             if name in BOOLEANS:
                 value = "yes" if value else "no"
             elif isinstance(getattr(self, name), SelectMultipleField):

@@ -25,7 +25,8 @@ def _member_dpss():
     org_id = current_user.organisation_id
     return db.session.scalars(
         db.select(Dps).where(db.or_(Dps.lead_authority_id == org_id,
-                                    Dps.id.in_(db.select(DpsMember.dps_id).where(DpsMember.authority_id == org_id))))
+                                    Dps.id.in_(db.select(DpsMember.dps_id).where(DpsMember.authority_id == org_id,
+                                                                                 DpsMember.left_on.is_(None)))))
         .options(selectinload(Dps.lead_authority), selectinload(Dps.lots))
         .order_by(Dps.name)).all()
 

@@ -6,6 +6,7 @@ from functools import wraps
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from portal import areas
 from portal.clock import now
 from portal.errors import DomainError
 from portal.extensions import db, limiter, login_manager
@@ -14,12 +15,14 @@ from portal.forms import (
     Email,
     FlaskForm,
     GovPasswordInput,
+    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
     Length,
     Optional,
     PasswordField,
+    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -132,6 +135,10 @@ class SignInForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.local_authority_area.choices = areas.choices()
+
     organisation_name = StringField("Organisation name", widget=GovTextInput(),
                                     validators=[DataRequired("Enter your organisation's name"), Length(max=200)])
     ofsted_urn = StringField("Ofsted unique reference number (URN)", widget=GovTextInput(),
@@ -141,8 +148,9 @@ class RegisterForm(FlaskForm):
                                       validators=[DataRequired("Enter your registered office address")])
     postcode = StringField("Postcode", widget=GovTextInput(),
                            validators=[DataRequired("Enter the postcode"), Length(max=10)])
-    local_authority_area = StringField("Local authority area of the registered office", widget=GovTextInput(),
-                                       validators=[DataRequired("Enter the local authority area"), Length(max=100)])
+    local_authority_area = SelectField("Area of the registered office", widget=GovSelect(), validate_choice=False,
+                                       description="The district, unitary authority or borough",
+                                       validators=[DataRequired("Choose the area of the registered office")])
     telephone = StringField("Telephone", widget=GovTextInput(),
                             validators=[DataRequired("Enter a telephone number"), Length(max=30)])
     user_name = StringField("Your full name", widget=GovTextInput(),
@@ -227,7 +235,7 @@ def register():
             user = accounts.register_provider(
                 organisation_name=form.organisation_name.data, ofsted_urn=form.ofsted_urn.data,
                 registered_office=form.registered_office.data, postcode=form.postcode.data,
-                local_authority_area=form.local_authority_area.data, telephone=form.telephone.data,
+                area_code=form.local_authority_area.data, telephone=form.telephone.data,
                 user_name=form.user_name.data, email=form.email.data, password=form.password.data, now=now(),
             )
         except DomainError as error:

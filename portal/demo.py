@@ -23,6 +23,7 @@ from decimal import Decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
+from portal import areas
 from portal.clock import now
 from portal.extensions import db
 from portal.models import Application, EntryWindow, Organisation, User, UserRole
@@ -36,6 +37,7 @@ from portal.services import (
     bids,
     dps_setup,
     evaluations,
+    members,
     off_framework,
     outcomes,
     referrals,
@@ -46,6 +48,17 @@ from portal.timezone import local_datetime, to_local
 PASSWORD = "demo-password-2026"
 
 LEAD = "Tameside Metropolitan Borough Council"
+
+
+def _area(name: str) -> str:
+    """The ONS code of the area of that name (portal/areas.py)."""
+    return areas.match_name(name).code
+
+
+def _preferred(names: str, note: str = "") -> dict:
+    """A referral's preferred areas from a list of names, with the note."""
+    return {"preferred_areas": areas.match_list(names)[0], "preferred_location": note}
+
 MEMBERS = [
     ("Sefton Council", "Sefton"), ("Stockport Metropolitan Borough Council", "Stockport"),
     ("Oldham Council", "Oldham"), ("Rochdale Borough Council", "Rochdale"), ("Wigan Council", "Wigan"),
@@ -190,7 +203,8 @@ def load() -> list[tuple[str, str]]:
     first_opens = windows.add_months(moment.replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=10),
                                      -4)
     set_up = first_opens - timedelta(days=21)
-    lead = Organisation(name=LEAD, kind=AUTHORITY, local_authority_area="Tameside", created_at=set_up)
+    lead = Organisation(name=LEAD, kind=AUTHORITY, local_authority_area="Tameside", area_code=_area("Tameside"),
+                        created_at=set_up)
     db.session.add(lead)
     admin = _user(lead, "Helen Marsh", "helen.marsh@tameside.example.org", [ADMINISTRATOR, EVALUATOR], set_up)
     evaluator = _user(lead, "Daniel Reid", "daniel.reid@tameside.example.org", [EVALUATOR], set_up)
@@ -209,10 +223,13 @@ def load() -> list[tuple[str, str]]:
         window_length_days=28, required_evidence=["ofsted_report", "statement_of_purpose", "childrens_guide",
                                                   "pricing_schedule", "insurance_certificate"],
         quality_weight=60, quality_threshold_percent=50, now=set_up)
-    members = []
+    # Each member is chosen by its area; its council keeps the name it goes by.
+    joined = []
     for name, area in MEMBERS:
-        members.append(dps_setup.add_member(admin, dps, authority_name=name, local_authority_area=area, now=set_up))
-    sefton = members[0].authority
+        db.session.add(Organisation(name=name, kind=AUTHORITY, local_authority_area=area, area_code=_area(area),
+                                    created_at=set_up))
+        joined.append(members.add(admin, dps, area_code=_area(area), now=set_up))
+    sefton = joined[0].authority
     officer = _user(sefton, "Rachel Hughes", "rachel.hughes@sefton.example.org", [COMMISSIONING_OFFICER], set_up)
     sefton_users = _user(sefton, "Joanne Pritchard", "joanne.pritchard@sefton.example.org", [USER_ADMINISTRATOR],
                          set_up)
@@ -234,7 +251,7 @@ def load() -> list[tuple[str, str]]:
         registered = set_up + timedelta(days=2 + len(providers), hours=1 + len(providers))
         user = accounts.register_provider(
             organisation_name=name, ofsted_urn=urn, registered_office=f"1 Mill Street, {area}", postcode=postcode,
-            local_authority_area=area, telephone="0161 496 0" + str(100 + len(providers)), user_name=user_name,
+            area_code=_area(area), telephone="0161 496 0" + str(100 + len(providers)), user_name=user_name,
             email=email, password=PASSWORD, now=registered)
         organisation = user.organisation
         if rating:
@@ -404,7 +421,7 @@ def _born(today: date, years: int, days: int) -> date:
 def _fields(**overrides) -> dict:
     """A referral's Placements Data Standard fields for a young person of 16 or 17 in supported accommodation."""
     fields = {
-        "needed_by": "more_than_5_days", "siblings_to_place_with": 0, "preferred_location": "Sefton",
+        "needed_by": "more_than_5_days", "siblings_to_place_with": 0, **_preferred("Sefton"),
         "communication_needs": "no", "communication_which": [], "adaptations_needed": False,
         "adaptations_detail": "", "cultural_needs": "not_required", "cultural_detail": "",
         "live_alongside": "with_other_children", "pets": "yes_can", "additional_support": [],
@@ -432,7 +449,7 @@ def _bid(user: User, referral, at: datetime, *, core: str, start: date, area: st
     lines = [bids.AdditionalCost(text, amount, timescale, start + timedelta(weeks=weeks))
              for text, amount, timescale, weeks in costs]
     bids.submit(user, referrals.invitation_for(user, referral.id),
-                bids.BidInput(core_weekly_fee=core, additional_costs=lines, proposed_start=start, home_area=area,
+                bids.BidInput(core_weekly_fee=core, additional_costs=lines, proposed_start=start, home_area=_area(area),
                               home_description=home, how_needs_met=how), at)
 
 
@@ -462,7 +479,7 @@ def _make_referrals(moment: datetime, *, sefton_officer: User, tameside_officer:
     _exhausted_referral(sefton_officer, floating, providers, today, list_provider)
     referrals.create(sefton_officer, lot=floating, now=moment - timedelta(minutes=40), fields=_fields(
         age_years=17, required_start=today + timedelta(days=21), indicative_weekly_price=Decimal("940.00"),
-        preferred_location="Sefton or Knowsley", expected_duration="Six months, then a council tenancy",
+        **_preferred("Sefton or Knowsley"), expected_duration="Six months, then a council tenancy",
         live_alongside="no_preference", pets="not_known",
         education_needs="Working 20 hours a week in a supermarket and studying English and maths at college one "
                         "day a week.",
@@ -479,7 +496,7 @@ def _off_framework_list(officer: User, today: date):
     statement of purpose, young people's guide and pricing schedule), its registration and its two references."""
     added = _at(today - timedelta(days=75), 10, 15)
     provider = off_framework.create(officer, off_framework.ProviderDetails(
-        name="Dune Light Supported Living Ltd", local_authority_area="Sefton", contact_name="Gemma Rowntree",
+        name="Dune Light Supported Living Ltd", local_authority_area=_area("Sefton"), contact_name="Gemma Rowntree",
         email="gemma.rowntree@dunelight.example.org", telephone="0151 496 0471", ofsted_urn="2750031",
         services="Self-contained studio flats for young people aged 16 to 18 in a staffed building, with visiting "
                  "key-work from 6 to 20 hours a week and staff on call overnight."), added)
@@ -515,7 +532,7 @@ def _awarded_referral(officer: User, lot, providers: dict[str, User], today: dat
     referral = _published(officer, lot, created=_at(today - timedelta(days=24), 9, 30), published=published,
                           deadline=deadline, fields=_fields(
         age_years=17, required_start=start, indicative_weekly_price=Decimal("1450.00"),
-        preferred_location="Sefton or north Liverpool", additional_support=["other"],
+        **_preferred("Sefton, Liverpool", "North Liverpool, near the college"), additional_support=["other"],
         education_needs="On a level 2 construction course at college three days a week; needs encouragement to "
                         "keep attending.",
         needs_summary="Young person aged 17 needing semi-independent accommodation with 10 hours' key-work a week. "
@@ -555,7 +572,8 @@ def _closed_referral(officer: User, lot, providers: dict[str, User], today: date
     referral = _published(officer, lot, created=_at(today - timedelta(days=7), 14), deadline=deadline,
                           published=_at(today - timedelta(days=6), 9, 30), fields=_fields(
         age_years=16, required_start=today + timedelta(days=9), indicative_weekly_price=Decimal("1650.00"),
-        preferred_location="Tameside, Stockport or Oldham", live_alongside="only_older", pets="no",
+        **_preferred("Tameside, Stockport or Oldham", "Within a bus ride of Ashton"), live_alongside="only_older",
+        pets="no",
         additional_support=["additional_supervision"], risks_to_child=["going_missing", "criminal_exploitation"],
         cultural_needs="required", cultural_detail="Of Polish heritage; would like to keep going to a Polish "
                                                    "Saturday club and to a Catholic church.",
@@ -619,7 +637,7 @@ def _exhausted_referral(officer: User, lot, providers: dict[str, User], today: d
     referral = _published(officer, lot, created=_at(day, 8, 15), published=_at(day, 9, 15), deadline=first,
                           fields=_fields(
         needed_by="today", age_years=17, required_start=day, indicative_weekly_price=Decimal("1050.00"),
-        preferred_location="Sefton or Knowsley", live_alongside="solo", pets="no",
+        **_preferred("Sefton or Knowsley"), live_alongside="solo", pets="no",
         additional_support=["additional_supervision"], risks_to_child=["self_harm"],
         expected_duration="Twelve weeks while a longer-term home is found",
         education_needs="At college two days a week on a hair and beauty course.",
@@ -651,7 +669,7 @@ def _exhausted_referral(officer: User, lot, providers: dict[str, User], today: d
                                 now=_at(day, 15, 35),
                                 notes="Every tier approached today without an acceptable bid. Rang three providers "
                                       "on our list; Dune Light can take the young person this evening.")
-    off_framework.place(officer, referral, list_provider, start_date=day, location_area="Sefton",
+    off_framework.place(officer, referral, list_provider, start_date=day, location_area=_area("Sefton"),
                         budget_holder=BUDGET_HOLDER, approved_on=day, now=_at(day, 16, 30), cost_lines=[
                             off_framework.CostLine("Core weekly fee: studio flat with 12 hours' key-work", "1080.00"),
                             off_framework.CostLine("Waking night cover in the building", "280.00", "First 2 weeks",

@@ -3,17 +3,20 @@ typed (money as text, so a mistake is shown back as typed) and show the service'
 
 from wtforms import FieldList, Form, FormField
 
+from portal import areas
 from portal.formatting import pounds
 from portal.forms import (
     DateField,
     FlaskForm,
     GovDateInput,
     GovRadioInput,
+    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
     Optional,
     RadioField,
+    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -54,12 +57,16 @@ class BidForm(FlaskForm):
                       max_entries=MAX_ADDITIONAL_COSTS)
     proposed_start = DateField("Proposed start date", widget=GovDateInput(), validators=[Optional()],
                                description="For example, 31 3 2027")
-    home_area = StringField("Area of the home or carers", widget=GovTextInput(),
-                            description="The local authority or district, like Tameside or OL6: not the address")
+    home_area = SelectField("Area of the home or carers", widget=GovSelect(), validate_choice=False,
+                            description="The district, unitary authority or borough the home is in")
     home_description = TextAreaField("The home or carers", widget=GovTextArea(),
                                      description="Who would care for the child and where, without addresses")
     how_needs_met = TextAreaField("How you will meet the child's needs", widget=GovTextArea())
     submit = SubmitField("Send bid", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.home_area.choices = areas.choices()
 
     def fill_from(self, bid) -> None:
         """Prefill for a revision from the provider's bid."""
@@ -70,7 +77,7 @@ class BidForm(FlaskForm):
             entry.form.timescale.data = cost.timescale
             entry.form.review_date.data = cost.review_date
         self.proposed_start.data = bid.proposed_start
-        self.home_area.data = bid.home_area
+        self.home_area.data = bid.home_area_code or ""
         self.home_description.data = bid.home_description
         self.how_needs_met.data = bid.how_needs_met
 

@@ -7,7 +7,13 @@ from portal.extensions import db
 from portal.models import Organisation, User, UserRole
 from portal.models.organisation import AUTHORITY
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR
-from portal.services import accounts, applications, dps_setup, windows
+from portal.services import accounts, applications, dps_setup, members, windows
+
+# Areas (portal/areas.py) the test world lives in: the lead is Tameside's council, the member Sefton's, the
+# outsider Wirral's; the providers' offices are in Manchester.
+TAMESIDE, SEFTON, WIRRAL, OLDHAM, STOCKPORT, MANCHESTER = (
+    "E08000008", "E08000014", "E08000015", "E08000004", "E08000007", "E08000003")
+LANCASHIRE, CHORLEY = "E10000017", "E07000118"
 
 PASSWORD = "correct horse battery staple"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -25,7 +31,7 @@ def authority_user(organisation, name, email, roles, clock) -> User:
 def provider_user(name: str, email: str, clock, urn: str | None = None) -> User:
     return accounts.register_provider(
         organisation_name=name, ofsted_urn=urn, registered_office="1 High Street", postcode="M1 1AA",
-        local_authority_area="Manchester", telephone="0161 496 0000", user_name=f"{name} Manager", email=email,
+        area_code=MANCHESTER, telephone="0161 496 0000", user_name=f"{name} Manager", email=email,
         password=PASSWORD, now=clock.now())
 
 
@@ -51,17 +57,20 @@ def build_dps(admin: User, clock, *, reference="T-DPS", cadence_months=4, window
 
 def build_world(clock) -> SimpleNamespace:
     now = clock.now()
-    lead = Organisation(name="Lead Council", kind=AUTHORITY, local_authority_area="Lead", created_at=now)
+    lead = Organisation(name="Lead Council", kind=AUTHORITY, local_authority_area="Tameside", area_code=TAMESIDE,
+                        created_at=now)
     db.session.add(lead)
     admin = authority_user(lead, "Ada Admin", "admin@lead.example.org", [ADMINISTRATOR, EVALUATOR], clock)
     evaluator = authority_user(lead, "Eve Evaluator", "evaluator@lead.example.org", [EVALUATOR], clock)
     lead_officer = authority_user(lead, "Lee Officer", "officer@lead.example.org", [COMMISSIONING_OFFICER], clock)
     dps = build_dps(admin, clock)
-    member = dps_setup.add_member(admin, dps, authority_name="Member Council", local_authority_area="Member",
-                                  now=now).authority
+    db.session.add(Organisation(name="Member Council", kind=AUTHORITY, local_authority_area="Sefton",
+                                area_code=SEFTON, created_at=now))
+    member = members.add(admin, dps, area_code=SEFTON, now=now).authority
     member_officer = authority_user(member, "Mo Officer", "officer@member.example.org", [COMMISSIONING_OFFICER],
                                     clock)
-    outsider = Organisation(name="Outside Council", kind=AUTHORITY, local_authority_area="Outside", created_at=now)
+    outsider = Organisation(name="Outside Council", kind=AUTHORITY, local_authority_area="Wirral", area_code=WIRRAL,
+                            created_at=now)
     db.session.add(outsider)
     outside_admin = authority_user(outsider, "Oz Outsider", "admin@outside.example.org",
                                    [ADMINISTRATOR, EVALUATOR, COMMISSIONING_OFFICER], clock)
@@ -166,7 +175,8 @@ def referral_fields(**overrides) -> dict:
     from decimal import Decimal
 
     fields = {
-        "needed_by": "more_than_5_days", "siblings_to_place_with": 0, "preferred_location": "Tameside or Oldham",
+        "needed_by": "more_than_5_days", "siblings_to_place_with": 0, "preferred_areas": [TAMESIDE, OLDHAM],
+        "preferred_location": "",
         "communication_needs": "no", "communication_which": [], "adaptations_needed": False,
         "adaptations_detail": "", "cultural_needs": "not_required", "cultural_detail": "",
         "live_alongside": "with_other_children", "pets": "yes_can", "additional_support": ["therapeutic_support"],

@@ -4,7 +4,7 @@ from portal.models.application import Answer, Application, ApplicationLot, Docum
 from portal.models.audit import AuditEvent
 from portal.models.bid import Bid, BidAssessment, BidCost, BidReceipt
 from portal.models.caution import CautionEvidence, CautionReview
-from portal.models.dps import Dps, DpsMember, Lot, QualityQuestion, QuestionSet
+from portal.models.dps import Dps, DpsExtension, DpsMember, Lot, QualityQuestion, QuestionSet
 from portal.models.evaluation import (
     Allocation,
     Clarification,
@@ -35,7 +35,7 @@ __all__ = [
     "TierAward", "CautionEvidence", "CautionReview",
     "Bid", "BidAssessment", "BidCost", "BidInvitation", "BidReceipt", "OffFrameworkDocument", "OffFrameworkProvider",
     "OffFrameworkReferee", "Placement", "PlacementCost", "Referral", "ReferralChild", "ReferralRound",
-    "Answer", "Application", "ApplicationLot", "AuditEvent", "Document", "Dps", "DpsMember",
+    "Answer", "Application", "ApplicationLot", "AuditEvent", "Document", "Dps", "DpsExtension", "DpsMember",
     "EntryWindow", "Invitation", "Lot", "LotMembership", "Notification", "Organisation",
     "OutboxMessage", "QualityQuestion", "QuestionSet", "RateLimitCounter", "Referee", "SentReminder", "SignInAddress",
     "User", "UserRole", "UserSession",

@@ -43,7 +43,8 @@ class Bid(db.Model):
     core_weekly_fee: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     weekly_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))  # core fee plus every additional cost
     proposed_start: Mapped[date]
-    home_area: Mapped[str] = mapped_column(String(100))  # local authority area of the home or carers
+    home_area: Mapped[str] = mapped_column(String(100))  # the name of the area of the home or carers
+    home_area_code: Mapped[str | None] = mapped_column(String(9))  # its ONS code; None for a typed name unmatched
     home_description: Mapped[str] = mapped_column(Text)
     how_needs_met: Mapped[str] = mapped_column(Text)
     revision: Mapped[int] = mapped_column(default=1)

@@ -57,6 +57,8 @@ class Dps(db.Model):
     lead_authority = relationship("Organisation")
     lots = relationship("Lot", back_populates="dps", order_by="Lot.number")
     members = relationship("DpsMember", back_populates="dps", cascade="all, delete-orphan")
+    extension_records = relationship("DpsExtension", back_populates="dps", order_by="DpsExtension.number",
+                                     cascade="all, delete-orphan")
     question_sets = relationship("QuestionSet", back_populates="dps", order_by="QuestionSet.version")
 
     @property
@@ -81,14 +83,40 @@ class Dps(db.Model):
         label = f"{self.initial_years} year{'s' if self.initial_years != 1 else ''}"
         return label + "".join(f" + {years}" for years in self.extensions)
 
-    @property
-    def end_date(self) -> date:
-        """The start date after the initial term and every extension; 28 February for a 29 February start
-        that ends in a year that is not a leap year."""
-        year = self.start_date.year + self.initial_years + sum(self.extensions)
+    def _after(self, years: int) -> date:
+        """The start date so many years on; 28 February for a 29 February start that ends in a year that is not
+        a leap year."""
+        year = self.start_date.year + years
         if (self.start_date.month, self.start_date.day) == (2, 29) and not calendar.isleap(year):
             return date(year, 2, 28)
         return self.start_date.replace(year=year)
+
+    @property
+    def extensions_taken(self) -> int:
+        """How many of the possible extensions have been taken up, in order."""
+        return len(self.extension_records)
+
+    @property
+    def end_date(self) -> date:
+        """The current end of the term: the initial term and the extensions taken up so far."""
+        return self._after(self.initial_years + sum(self.extensions[:self.extensions_taken]))
+
+    @property
+    def latest_end_date(self) -> date:
+        """The end of the term if every possible extension is taken up."""
+        return self._after(self.initial_years + sum(self.extensions))
+
+    @property
+    def end_date_after_next_extension(self) -> date | None:
+        if self.next_extension is None:
+            return None
+        return self._after(self.initial_years + sum(self.extensions[:self.extensions_taken + 1]))
+
+    @property
+    def next_extension(self) -> int | None:
+        """The years of the next extension that may be taken up, or None when all have been."""
+        remaining = self.extensions[self.extensions_taken:]
+        return remaining[0] if remaining else None
 
     @property
     def cadence_label(self) -> str:
@@ -113,9 +141,36 @@ class DpsMember(db.Model):
     dps_id: Mapped[int] = mapped_column(ForeignKey("dps.id"), index=True)
     authority_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     joined_on: Mapped[date]
+    # A member that has left keeps its referrals and placements, but can start no new referral on the DPS.
+    left_on: Mapped[date | None]
+    left_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    left_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     dps = relationship("Dps", back_populates="members")
     authority = relationship("Organisation")
+    left_by = relationship("User")
+
+    @property
+    def is_current(self) -> bool:
+        return self.left_on is None
+
+
+class DpsExtension(db.Model):
+    """An extension of a DPS's term taken up: the first, second … of its possible extensions ("2+1")."""
+
+    __tablename__ = "dps_extension"
+    __table_args__ = (UniqueConstraint("dps_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dps_id: Mapped[int] = mapped_column(ForeignKey("dps.id"), index=True)
+    number: Mapped[int]  # 1 for the first possible extension
+    years: Mapped[int]
+    taken_on: Mapped[date]
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime]
+
+    dps = relationship("Dps", back_populates="extension_records")
+    recorded_by = relationship("User")
 
 
 class Lot(db.Model):

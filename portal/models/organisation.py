@@ -1,8 +1,9 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import areas
 from portal.errors import InvalidTransition
 from portal.extensions import db
 
@@ -30,12 +31,20 @@ PROVIDER_STATUS_MOVES = {
 
 class Organisation(db.Model):
     __tablename__ = "organisation"
-    __table_args__ = (Index("ix_organisation_kind_name", "kind", "name"),)
+    __table_args__ = (
+        Index("ix_organisation_kind_name", "kind", "name"),
+        # Each authority is one area's council: "Sefton MBC" cannot sit beside "Sefton Council".
+        Index("uq_organisation_authority_area", "area_code", unique=True,
+              sqlite_where=text("kind = 'authority'"), postgresql_where=text("kind = 'authority'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
-    local_authority_area: Mapped[str | None] = mapped_column(String(100))
+    local_authority_area: Mapped[str | None] = mapped_column(String(100))  # the area's name, as shown
+    # The ONS code of the area (portal/areas.py): an authority's own area, a provider's registered office's.
+    # None where an old typed name matched no area and is still to be confirmed.
+    area_code: Mapped[str | None] = mapped_column(String(9))
     registered_office: Mapped[str | None] = mapped_column(Text)
     postcode: Mapped[str | None] = mapped_column(String(10))
     telephone: Mapped[str | None] = mapped_column(String(30))
@@ -54,6 +63,10 @@ class Organisation(db.Model):
     @property
     def is_authority(self) -> bool:
         return self.kind == AUTHORITY
+
+    @property
+    def area(self) -> areas.Area | None:
+        return areas.get(self.area_code)
 
     @property
     def status_label(self) -> str:

@@ -35,7 +35,8 @@ class Placement(db.Model):
     tier: Mapped[int | None]
     weekly_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     start_date: Mapped[date]
-    location_area: Mapped[str] = mapped_column(String(100))  # local authority area of the home
+    location_area: Mapped[str] = mapped_column(String(100))  # the name of the area of the home
+    location_area_code: Mapped[str | None] = mapped_column(String(9))  # its ONS code; None for a typed name unmatched
     in_home_area: Mapped[bool] = mapped_column(Boolean)  # in the child's home authority's area
     location_was_preferred: Mapped[bool] = mapped_column(Boolean)
     budget_holder_name: Mapped[str] = mapped_column(String(120))  # approved the cost
@@ -117,7 +118,8 @@ class OffFrameworkProvider(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     ofsted_urn: Mapped[str | None] = mapped_column(String(12))
     ofsted_rating: Mapped[str | None] = mapped_column(String(40))
-    local_authority_area: Mapped[str] = mapped_column(String(100))
+    local_authority_area: Mapped[str] = mapped_column(String(100))  # the area's name
+    area_code: Mapped[str | None] = mapped_column(String(9))  # its ONS code; None for a typed name unmatched
     address: Mapped[str] = mapped_column(Text, default="")
     contact_name: Mapped[str] = mapped_column(String(120), default="")
     email: Mapped[str] = mapped_column(String(254), default="")

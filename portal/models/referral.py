@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import areas
 from portal.errors import InvalidTransition
 from portal.extensions import db
 
@@ -106,7 +107,11 @@ class Referral(db.Model):
     # A draft may leave the fields that may be None empty; publishing needs them (services.referrals.still_to_do).
     needed_by: Mapped[str | None] = mapped_column(String(20))
     siblings_to_place_with: Mapped[int] = mapped_column(default=0)
-    preferred_location: Mapped[str] = mapped_column(String(100))  # a local authority area or district, never an address
+    # Where the child should live: the ONS codes of one or more areas of any level (portal/areas.py), and a note
+    # for detail ("north of the borough, near the school"): an area, never an address. A referral migrated from
+    # typed text keeps what matched no area in the note, and has no areas until the officer chooses them.
+    preferred_areas: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    preferred_location: Mapped[str] = mapped_column(String(100), default="")
     # Requirements
     communication_needs: Mapped[str | None] = mapped_column(String(20), default="not_specified")
     communication_which: Mapped[str] = mapped_column(String(100), default="")  # codes of COMMUNICATION_NEEDS
@@ -167,6 +172,32 @@ class Referral(db.Model):
     awarded_bid = relationship("Bid", foreign_keys=[awarded_bid_id], post_update=True)
 
     __mapper_args__ = {"version_id_col": version}
+
+    # Place ------------------------------------------------------------------------------------
+
+    @property
+    def preferred_area_codes(self) -> list[str]:
+        return _codes(self.preferred_areas)
+
+    @property
+    def preferred_area_names(self) -> list[str]:
+        return [areas.name_of(code) for code in self.preferred_area_codes if areas.get(code)]
+
+    @property
+    def former_member_since(self) -> date | None:
+        """When the referring authority left the DPS, if it has: the referral is kept as a former member's."""
+        return next((member.left_on for member in self.dps.members if member.authority_id == self.authority_id),
+                    None)
+
+    @property
+    def preferred_location_label(self) -> str:
+        """The preferred areas by name, then the note: "Tameside, Stockport or Oldham: near the school"; "To be
+        confirmed" before any area is chosen."""
+        names = self.preferred_area_names
+        listed = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+        if not listed:
+            listed = "To be confirmed"
+        return f"{listed}: {self.preferred_location}" if self.preferred_location else listed
 
     # State ------------------------------------------------------------------------------------
 

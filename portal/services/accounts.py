@@ -11,6 +11,7 @@ from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
+from portal import areas
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Dps, DpsMember, Invitation, Organisation, SignInAddress, User, UserRole
@@ -84,8 +85,11 @@ def _new_user(organisation, name, email, password, roles, now) -> User:
 
 
 def register_provider(*, organisation_name: str, ofsted_urn: str | None, registered_office: str,
-                      postcode: str, local_authority_area: str, telephone: str,
+                      postcode: str, area_code: str, telephone: str,
                       user_name: str, email: str, password: str, now: datetime) -> User:
+    area = areas.get(area_code)
+    if area is None:
+        raise DomainError("Choose the area of the registered office from the list", field="local_authority_area")
     urn = (ofsted_urn or "").strip().upper() or None
     if urn and not URN_PATTERN.match(urn):
         raise DomainError("Enter the Ofsted URN as shown on your registration, like 1234567 or SC123456",
@@ -100,7 +104,7 @@ def register_provider(*, organisation_name: str, ofsted_urn: str | None, registe
     provider = Organisation(
         name=organisation_name.strip(), kind=PROVIDER, ofsted_urn=urn,
         registered_office=registered_office.strip(), postcode=postcode.strip().upper(),
-        local_authority_area=local_authority_area.strip(), telephone=telephone.strip(),
+        local_authority_area=area.name, area_code=area.code, telephone=telephone.strip(),
         provider_status="applicant", created_at=now,
     )
     db.session.add(provider)

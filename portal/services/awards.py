@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal import areas
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.formatting import money
@@ -439,8 +440,11 @@ def budget_approval(budget_holder: str, approved_on: date | None, now: datetime)
     return name
 
 
-def same_area(first: str | None, second: str | None) -> bool:
-    return bool(first and second) and first.strip().casefold() == second.strip().casefold()
+def place_flags(area_code: str | None, referral: Referral) -> tuple[bool, bool]:
+    """Whether a home in this area is in the child's home authority's area, and in the preferred location: the
+    home's area is that area (or a preferred one), or lies inside it (a district inside a county)."""
+    return (areas.within(area_code, referral.authority.area_code),
+            areas.within_any(area_code, referral.preferred_area_codes))
 
 
 def qa_visit_due(referral: Referral, start_date: date, now: datetime, *,
@@ -517,13 +521,13 @@ def award(officer: User, referral: Referral, bid: Bid, *, reason: str, budget_ho
 def _make_placement(officer: User, referral: Referral, chosen: RankedBid, budget_holder: str, approved_on: date,
                     now: datetime) -> Placement:
     bid = chosen.bid
+    in_home_area, location_was_preferred = place_flags(bid.home_area_code, referral)
     placement = Placement(
         agreement_reference=f"IPA-{referral.reference}", referral_id=referral.id, authority_id=referral.authority_id,
         on_framework=True, provider_id=bid.provider_id, off_framework_provider_id=None, bid_id=bid.id,
         lot_id=referral.lot_id, tier=chosen.tier, weekly_cost=bid.price_for_award, start_date=bid.proposed_start,
-        location_area=bid.home_area,
-        in_home_area=same_area(bid.home_area, referral.authority.local_authority_area),
-        location_was_preferred=same_area(bid.home_area, referral.preferred_location),
+        location_area=bid.home_area, location_area_code=bid.home_area_code,
+        in_home_area=in_home_area, location_was_preferred=location_was_preferred,
         budget_holder_name=budget_holder, budget_approved_on=approved_on, created_by_id=officer.id,
         created_at=now, qa_visit_notes="", costs=_cost_lines(bid), placed_with_caution=chosen.place_with_caution,
         qa_visit_due_at=qa_visit_due(referral, bid.proposed_start, now, placed_with_caution=chosen.place_with_caution))

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal import areas
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.formatting import pounds
@@ -35,7 +36,7 @@ from portal.models.bid import SUBMITTED, WITHDRAWN
 from portal.models.referral import DECLINE_REASONS, OPEN
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
 from portal.money import WEEKLY_LIMIT, parse_money
-from portal.services import anonymity, audit, mail
+from portal.services import audit, mail
 from portal.timezone import format_datetime, to_local
 
 MAX_WEEKLY_AMOUNT = WEEKLY_LIMIT
@@ -70,7 +71,7 @@ class BidInput:
     core_weekly_fee: Decimal | str | None
     additional_costs: list[AdditionalCost] = field(default_factory=list)
     proposed_start: date | None = None
-    home_area: str = ""
+    home_area: str = ""  # the ONS code of the area, chosen from the list (portal/areas.py)
     home_description: str = ""
     how_needs_met: str = ""
 
@@ -96,7 +97,7 @@ class _Clean:
     core_weekly_fee: Decimal
     costs: list[tuple[str, Decimal, str, date]]
     proposed_start: date
-    home_area: str
+    home_area: areas.Area
     home_description: str
     how_needs_met: str
 
@@ -130,12 +131,9 @@ def _validated(data: BidInput, now: datetime) -> _Clean:
         problems["proposed_start"] = "The proposed start date must be today or in the future"
     elif start > today + timedelta(days=MAX_START_DAYS):
         problems["proposed_start"] = "The proposed start date must be within two years"
-    home_area = _text(problems, "home_area", data.home_area,
-                      "Enter the area of the home or carers, like a local authority or district", 100)
-    if home_area and any(finding.kind == anonymity.POSTCODE
-                         for finding in anonymity.find_identifiers(home_area, anonymity.PrivateDetails())):
-        problems["home_area"] = ("Give the area of the home (a local authority or district, like Tameside or OL6), "
-                                 "not its address or full postcode")
+    home_area = areas.get(data.home_area)
+    if home_area is None:
+        problems["home_area"] = "Choose the area of the home or carers from the list"
     home_description = _text(problems, "home_description", data.home_description,
                              "Describe the home or the carers")
     how_needs_met = _text(problems, "how_needs_met", data.how_needs_met, "Say how you will meet the child's needs")
@@ -308,7 +306,8 @@ def _submit_once(user: User, invitation_id: int, data: BidInput, now: datetime) 
     bid.round_id = round_.id
     bid.status, bid.withdrawn_at = SUBMITTED, None
     bid.core_weekly_fee, bid.weekly_price = clean.core_weekly_fee, clean.weekly_price
-    bid.proposed_start, bid.home_area = clean.proposed_start, clean.home_area
+    bid.proposed_start = clean.proposed_start
+    bid.home_area, bid.home_area_code = clean.home_area.name, clean.home_area.code
     bid.home_description, bid.how_needs_met = clean.home_description, clean.how_needs_met
     bid.costs = [BidCost(position=position, description=description, weekly_amount=amount, timescale=timescale,
                          review_date=review_date)

@@ -11,17 +11,14 @@ from portal.extensions import db
 from portal.models import (
     Application,
     Dps,
-    DpsMember,
     EntryWindow,
     Lot,
-    Organisation,
     QualityQuestion,
     QuestionSet,
     User,
 )
 from portal.models.application import SUBMITTED
 from portal.models.dps import EVIDENCE_KINDS, SERVICE_TYPES
-from portal.models.organisation import AUTHORITY
 from portal.models.user import ADMINISTRATOR, EVALUATOR
 from portal.services import audit
 
@@ -140,31 +137,6 @@ def _check_evidence_may_change(dps: Dps, now: datetime) -> None:
             raise DomainError(f"The evidence providers must send cannot change while the applications of "
                               f"{window.label} are being evaluated: change it after their outcomes are published",
                               field="required_evidence")
-
-
-def add_member(admin: User, dps: Dps, *, authority_name: str, local_authority_area: str, now: datetime) -> DpsMember:
-    name = authority_name.strip()
-    if not name:
-        raise DomainError("Enter the authority's name", field="authority_name")
-    authority = db.session.scalar(
-        db.select(Organisation).where(Organisation.kind == AUTHORITY, db.func.lower(Organisation.name) == name.lower())
-    )
-    if authority is None:
-        authority = Organisation(name=name, kind=AUTHORITY, local_authority_area=local_authority_area.strip() or name,
-                                 created_at=now)
-        db.session.add(authority)
-        db.session.flush()
-    if authority.id == dps.lead_authority_id:
-        raise DomainError("The lead authority is already part of this DPS", field="authority_name")
-    if any(member.authority_id == authority.id for member in dps.members):
-        raise DomainError(f"{authority.name} is already a member", field="authority_name")
-    member = DpsMember(dps=dps, authority=authority, joined_on=now.date())
-    db.session.add(member)
-    db.session.flush()
-    audit.record(at=now, actor=admin, action="dps.member_added", entity=member,
-                 summary=f"{authority.name} joined {dps.reference}", after={"authority": authority.name})
-    db.session.commit()
-    return member
 
 
 def _check_lot(name: str, age_from: int, age_to: int, tiers: int) -> None:

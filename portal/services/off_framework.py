@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal import areas
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import (
@@ -169,7 +170,7 @@ class ProviderDetails:
     """What an officer records about an off-framework provider."""
 
     name: str
-    local_authority_area: str
+    local_authority_area: str  # the ONS code of the area, chosen from the list (portal/areas.py)
     contact_name: str
     email: str
     services: str
@@ -190,11 +191,14 @@ def _required(value: str, message: str, field: str) -> str:
 
 def _clean(details: ProviderDetails) -> dict:
     """The details checked and tidied, as column values; DomainError on the first problem."""
+    name = _required(details.name, "Enter the provider's name", "name")
+    area = areas.get(details.local_authority_area)
+    if area is None:
+        raise DomainError("Choose the area the provider is in from the list", field="local_authority_area")
     values = {
-        "name": _required(details.name, "Enter the provider's name", "name"),
-        "local_authority_area": _required(details.local_authority_area,
-                                          "Enter the local authority area the provider is in",
-                                          "local_authority_area"),
+        "name": name,
+        "local_authority_area": area.name,
+        "area_code": area.code,
         "contact_name": _required(details.contact_name, "Enter the name of a contact at the provider",
                                   "contact_name"),
         "email": _required(details.email, "Enter the contact's e-mail address", "email").lower(),
@@ -219,7 +223,7 @@ def _clean(details: ProviderDetails) -> dict:
         raise DomainError("Say why this provider must be placed with caution", field="caution_note")
     values.update(ofsted_urn=urn, ofsted_rating=rating, place_with_caution=bool(details.place_with_caution),
                   caution_note=note if details.place_with_caution else "")
-    for field, limit in (("name", 200), ("local_authority_area", 100), ("contact_name", 120), ("email", 254),
+    for field, limit in (("name", 200), ("contact_name", 120), ("email", 254),
                          ("telephone", 30)):
         if len(values[field]) > limit:
             raise DomainError(f"Enter no more than {limit} characters", field=field)
@@ -571,17 +575,17 @@ def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, 
         raise DomainError(f"The placement cannot start before the referral was made "
                           f"({format_date(referral.created_at)})", field="start_date")
     costs = _cost_lines(cost_lines, start_date)
-    location_area = _required(location_area, "Enter the local authority area of the home", "location_area")
-    if len(location_area) > 100:
-        raise DomainError("Enter no more than 100 characters", field="location_area")
+    area = areas.get(location_area)
+    if area is None:
+        raise DomainError("Choose the area of the home from the list", field="location_area")
+    in_home_area, location_was_preferred = awards.place_flags(area.code, referral)
     budget_holder = awards.budget_approval(budget_holder, approved_on, now)
     placement = Placement(
         agreement_reference=f"IPA-{referral.reference}", referral_id=referral.id, authority_id=referral.authority_id,
         on_framework=False, off_framework_provider=provider, provider_id=None, bid_id=None, lot_id=None, tier=None,
         weekly_cost=sum((cost.weekly_amount for cost in costs), Decimal("0.00")), start_date=start_date,
-        location_area=location_area,
-        in_home_area=awards.same_area(location_area, referral.authority.local_authority_area),
-        location_was_preferred=awards.same_area(location_area, referral.preferred_location),
+        location_area=area.name, location_area_code=area.code, in_home_area=in_home_area,
+        location_was_preferred=location_was_preferred,
         budget_holder_name=budget_holder, budget_approved_on=approved_on, created_by_id=officer.id, created_at=now,
         qa_visit_due_at=qa_visit_due(referral, start_date, now), qa_visit_notes="", costs=costs,
         placed_with_caution=provider.place_with_caution)
@@ -598,7 +602,7 @@ def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, 
                             else ""),
                  after={"on_framework": False, "off_framework_provider": provider.name,
                         "weekly_cost": placement.weekly_cost, "start_date": start_date,
-                        "location_area": location_area, "budget_holder": budget_holder, "approved_on": approved_on,
+                        "location_area": area.name, "budget_holder": budget_holder, "approved_on": approved_on,
                         "qa_visit_due_at": placement.qa_visit_due_at,
                         "caution_acknowledged": bool(provider.place_with_caution and caution_acknowledged)})
     db.session.commit()

@@ -132,7 +132,7 @@ def post_referral(journey: Journey, lot_label: str) -> None:
     journey.check("the referral form")
 
     page.get_by_role("group", name="When is the placement needed?").get_by_label("Within 5 days").check()
-    page.get_by_label("Preferred location for the home search").fill("Tameside")
+    page.get_by_label("Preferred area", exact=True).select_option(label="Tameside")
     page.get_by_role("group", name="Can the child live with pets?").get_by_label("No", exact=True).check()
     page.get_by_role("group", name="Risks to the child").get_by_label("Going missing").check()
     page.get_by_label("Child's age in years").fill("16")
@@ -199,7 +199,7 @@ def bid(journey: Journey, email: str, *, core: str, extra: tuple[str, str] | Non
         cost.get_by_label("Timescale").fill("First 12 weeks")
         fill_date(cost.get_by_role("group", name="Review date"), "31", "1", "2027")
     fill_date(page.get_by_role("group", name="Proposed start date"), "4", "1", "2027")
-    page.get_by_label("Area of the home or carers").fill(home_area)
+    page.get_by_label("Area of the home or carers").select_option(home_area)
     page.get_by_label("The home or carers", exact=True).fill("A two-bedroom flat with staff on site day and night.")
     page.get_by_label("How you will meet the child's needs").fill(
         "One key worker for the whole placement, weekly budgeting sessions and a college link worker.")
@@ -273,8 +273,8 @@ def test_a_referral_is_bid_for_scored_awarded_and_the_providers_told(
     # 2. Two providers bid, one with an additional cost; a third declines.
     clock.advance(hours=1)
     alpha_sha = bid(journey, ALPHA, core="1150", extra=("1:1 support at college", "150"), total=ALPHA_PRICES[2],
-                    home_area="Tameside")
-    beta_sha = bid(journey, BETA, core="1250.00", extra=None, total=BETA_PRICE, home_area="Oldham")
+                    home_area="E08000008")
+    beta_sha = bid(journey, BETA, core="1250.00", extra=None, total=BETA_PRICE, home_area="E08000004")
     assert alpha_sha != beta_sha
     decline(journey)
 

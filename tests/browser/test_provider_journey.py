@@ -82,7 +82,7 @@ def test_provider_registers_applies_and_submits(page: Page, live_portal, accessi
     page.get_by_label("Ofsted unique reference number (URN)").fill("SC998877")
     page.get_by_label("Registered office address").fill("12 Mill Lane\nSalford")
     page.get_by_label("Postcode").fill("M5 4WT")
-    page.get_by_label("Local authority area of the registered office").fill("Salford")
+    page.get_by_label("Area of the registered office").select_option(label="Salford")
     page.get_by_label("Telephone").fill("0161 496 0123")
     page.get_by_label("Your full name").fill("Olivia Oak")
     page.get_by_label("Your e-mail address").fill("olivia@oakfield.example.org")

@@ -51,7 +51,10 @@ def test_officer_drafts_checks_and_publishes_a_referral(page: Page, live_portal,
     accessible("the referral form, with errors")
 
     page.get_by_role("group", name="When is the placement needed?").get_by_label("Within 5 days").check()
-    page.get_by_label("Preferred location for the home search").fill("Tameside")
+    # Two preferred areas from the list, and a note for detail.
+    page.get_by_label("Preferred area", exact=True).select_option(label="Tameside")
+    page.get_by_label("Second preferred area (optional)").select_option(label="Stockport")
+    page.get_by_label("More about the preferred location (optional)").fill("Within a bus ride of Ashton")
     page.get_by_role("group", name="Can the child live with pets?").get_by_label("No", exact=True).check()
     page.get_by_role("group", name="Risks to the child").get_by_label("Going missing").check()
     page.get_by_label("Child's age in years").fill("16")
@@ -70,6 +73,7 @@ def test_officer_drafts_checks_and_publishes_a_referral(page: Page, live_portal,
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("alert", name="Success")).to_contain_text("Draft referral T-DPS-R0001 saved")
     expect(page.get_by_text("Only Member Council can see this.")).to_be_visible()
+    expect(page.get_by_text("Tameside or Stockport: Within a bus ride of Ashton")).to_be_visible()
     accessible("the draft referral")
 
     page.get_by_role("link", name="Check it for anything that identifies the child").click()

@@ -40,7 +40,7 @@ def text_of(response) -> str:
 def sealed(world, clock):
     """Alpha (flagged place with caution) and Beta have bid; the deadline has not passed."""
     admit(world.provider_a, world.lots[0], clock=clock, caution=True)
-    referral = competition(world, clock, bidders=[(world.provider_b, bid_input("1000.00", home_area="Member"))])
+    referral = competition(world, clock, bidders=[(world.provider_b, bid_input("1000.00", home_area="E08000014"))])
     send(world.provider_a, referral, clock, bid_input("1200.00", therapy="300.00",
                                                       home_description="Zephyr House, a quiet home"))
     return referral
@@ -385,7 +385,7 @@ def test_each_provider_sees_only_its_own_outcome(world, clock, sign_in, assessed
 def test_a_bidders_total_is_rounded_half_up(world, clock, sign_in):
     """Beta: 75% quality and £1,600 against the lowest £1,045, so 45 + 40 × 1045 ÷ 1600 = exactly 71.125."""
     referral = competition(world, clock, bidders=[(world.provider_a, bid_input("1045.00")),
-                                                  (world.provider_b, bid_input("1600.00", home_area="Member"))])
+                                                  (world.provider_b, bid_input("1600.00", home_area="E08000014"))])
     past_deadline(clock, referral)
     assess(world, referral, world.provider_a, SCORES_90, clock)
     assess(world, referral, world.provider_b, {"needs": 4, "location": 4, "stability": 4, "education": 3}, clock)

@@ -59,7 +59,7 @@ def bid_input(core: str, *, therapy: str | None = None, **overrides) -> BidInput
         "additional_costs": [AdditionalCost("Weekly therapy sessions", therapy, "First 12 weeks", THERAPY_REVIEW)]
         if therapy else [],
         "proposed_start": START_DATE,
-        "home_area": "Tameside",
+        "home_area": "E08000008",
         "home_description": "A two-bedroom home with experienced carers",
         "how_needs_met": "A keyworker and a school link worker",
     }
@@ -107,7 +107,7 @@ def assess(world, referral, user, scores, clock):
 def two_bids(world, clock):
     """Alpha (90%, £1,500 with an additional cost) and Beta (60%, £1,000), past the deadline, both assessed."""
     referral = competition(world, clock, bidders=[(world.provider_a, bid_input("1200.00", therapy="300.00")),
-                                                  (world.provider_b, bid_input("1000.00", home_area="Member"))])
+                                                  (world.provider_b, bid_input("1000.00", home_area="E08000014"))])
     past_deadline(clock, referral)
     assess(world, referral, world.provider_a, SCORES_90, clock)
     assess(world, referral, world.provider_b, SCORES_60, clock)
@@ -558,13 +558,14 @@ def test_the_qa_visit_counts_from_midnight_uk_time_in_summer(clock):
 
 
 @pytest.mark.parametrize(("home_area", "in_home", "preferred"), [
-    ("member", True, False),  # the member authority's own area, in other letters
-    (" Member ", True, False),
-    ("Tameside", False, True),  # the referral's preferred location
-    ("Oldham", False, False),
+    ("E08000014", True, False),  # Sefton: the member authority's own area
+    ("E08000008", False, True),  # Tameside: a preferred area
+    ("E08000007", False, True),  # Stockport: another preferred area
+    ("E07000118", False, True),  # Chorley: a district inside Lancashire, a preferred county
+    ("E08000004", False, False),  # Oldham: a metropolitan borough inside no other
 ])
 def test_in_home_area_and_preferred_location(world, clock, home_area, in_home, preferred):
-    referral = competition(world, clock, preferred_location="Tameside",
+    referral = competition(world, clock, preferred_areas=["E08000008", "E08000007", "E10000017"],
                            bidders=[(world.provider_a, bid_input("1000.00", home_area=home_area))])
     past_deadline(clock, referral)
     assess(world, referral, world.provider_a, SCORES_90, clock)

@@ -27,7 +27,7 @@ from tests.portal.test_auth_routes import assert_form_not_sent, csrf_sign_in, cs
 from tests.portal.test_query_counts import assert_constant
 
 PROVIDER_FORM = {"name": "Coastal Care", "ofsted_urn": "SC112233", "ofsted_rating": "Good",
-                 "local_authority_area": "Sefton", "address": "1 Prom, Southport", "contact_name": "Cal Coast",
+                 "local_authority_area": "E08000014", "address": "1 Prom, Southport", "contact_name": "Cal Coast",
                  "email": "cal@coastal.example.org", "telephone": "0151 000 0000",
                  "services": "Supported accommodation for 16 and 17 year olds", "caution_note": ""}
 
@@ -189,7 +189,7 @@ def place_form(provider_id, **overrides) -> dict:
             "costs-0-description": "Core weekly fee", "costs-0-amount": "2,400.00",
             "costs-1-description": "Waking night staff", "costs-1-amount": "350.50",
             "costs-1-timescale": "First 8 weeks", "costs-1-review_date": ["5", "1", "2027"],
-            "start_date": ["10", "11", "2026"], "location_area": "Member", "budget_holder": "Hana Head",
+            "start_date": ["10", "11", "2026"], "location_area": "E08000014", "budget_holder": "Hana Head",
             "approved_on": ["4", "11", "2026"]}
     data.update(overrides)
     return data
@@ -324,10 +324,10 @@ def test_csv_cells_cannot_run_as_formulas(world, clock, sign_in):
     referral = searched_referral(world, clock)
     provider = provider_with_references(world.member_officer, clock, name="=HYPERLINK(\"http://x\")")
     off_framework.place(world.member_officer, referral, provider, cost_lines=[off_framework.CostLine("Core", "10")],
-                        start_date=clock.now().date(), location_area="@Sefton", budget_holder="+Hana",
+                        start_date=clock.now().date(), location_area="E08000014", budget_holder="+Hana",
                         approved_on=clock.now().date(), now=clock.now())
     text = text_of(sign_in(world.member_officer).get("/authority/placements.csv"))
-    assert "'=HYPERLINK" in text and "'@Sefton" in text and "'+Hana" in text
+    assert "'=HYPERLINK" in text and "'+Hana" in text
 
 
 def test_tasks_page_and_recording_the_qa_visit(world, clock, sign_in):
@@ -407,7 +407,7 @@ def add_placements(world, clock, template, start, stop):
             on_framework=on_framework, provider_id=world.provider_a.organisation_id if on_framework else None,
             off_framework_provider_id=None if on_framework else off_provider.id,
             lot_id=world.lots[0].id if on_framework else None, weekly_cost=Decimal("1000.00") + index,
-            start_date=clock.now().date(), location_area="Member", in_home_area=True, location_was_preferred=False,
+            start_date=clock.now().date(), location_area="E08000014", in_home_area=True, location_was_preferred=False,
             budget_holder_name="Hana", budget_approved_on=clock.now().date(), created_by_id=world.member_officer.id,
             created_at=clock.now() + timedelta(seconds=index), qa_visit_due_at=clock.now() + timedelta(hours=index),
             qa_visit_notes="", costs=[PlacementCost(position=1, description="Core weekly fee",

@@ -17,7 +17,7 @@ from tests.factories import PDF, admit, provider_user, published_referral
 
 
 def details(**overrides) -> ProviderDetails:
-    values = {"name": "Northern Homes Ltd", "local_authority_area": "Sefton", "contact_name": "Nia North",
+    values = {"name": "Northern Homes Ltd", "local_authority_area": "E08000014", "contact_name": "Nia North",
               "email": "nia@northern.example.org", "services": "Solo residential homes for 11 to 17 year olds",
               "ofsted_urn": "SC765432", "ofsted_rating": "Good", "address": "2 Shore Road, Southport",
               "telephone": "0151 496 0000"}
@@ -102,7 +102,7 @@ def test_the_same_provider_is_not_listed_twice(world, clock):
                                                            ofsted_rating=""), clock.now())
     assert refused.value.field == "name"
     # The same name elsewhere is another provider; a provider may keep its own name when changed.
-    off_framework.create(world.member_officer, details(local_authority_area="Wirral", ofsted_urn="",
+    off_framework.create(world.member_officer, details(local_authority_area="E08000015", ofsted_urn="",
                                                        ofsted_rating=""), clock.now())
     off_framework.update(world.member_officer, first, details(ofsted_urn="", ofsted_rating="",
                                                               telephone="0151 000 1111"), clock.now())
@@ -139,9 +139,9 @@ def test_the_list_is_seen_only_by_its_authoritys_officers(world, clock):
 
 def test_list_is_searched_and_paginated(world, clock):
     for number in range(30):
+        area = "E08000015" if number % 2 else "E08000014"  # Wirral or Sefton
         off_framework.create(world.member_officer, details(name=f"Provider {number:02d}", ofsted_urn="",
-                                                           ofsted_rating="",
-                                                           local_authority_area="Wirral" if number % 2 else "Sefton"),
+                                                           ofsted_rating="", local_authority_area=area),
                              clock.now())
     first = off_framework.list_for(world.member_officer, page=1)
     assert first.total == 30 and len(first.items) == off_framework.PER_PAGE
@@ -296,7 +296,7 @@ def searched_referral(world, clock, **overrides):
 def place_args(clock, **overrides) -> dict:
     values = {"cost_lines": [CostLine("Core weekly fee", "2400.00"),
                              CostLine("Waking night staff", "350.50", "First 8 weeks", date(2027, 1, 5))],
-              "start_date": START_DAY, "location_area": "Member", "budget_holder": "Hana Head-of-Service",
+              "start_date": START_DAY, "location_area": "E08000014", "budget_holder": "Hana Head-of-Service",
               "approved_on": clock.now().date(), "now": clock.now()}
     values.update(overrides)
     return values
@@ -360,7 +360,7 @@ def awarded_referral(world, clock):
     referral = published_referral(world, clock, lot=world.lots[0], deadline=clock.now() + timedelta(days=2))
     invitation = referrals.invitation_for(world.provider_a, referral.id)
     bids.submit(world.provider_a, invitation, BidInput(
-        core_weekly_fee="1500.00", proposed_start=START_DAY, home_area="Member", home_description="A flat",
+        core_weekly_fee="1500.00", proposed_start=START_DAY, home_area="E08000014", home_description="A flat",
         how_needs_met="A keyworker"), clock.now())
     clock.advance(days=3)
     bid = bids.own_bid(world.provider_a, referral)
@@ -447,7 +447,7 @@ def test_placement_needs_two_references_taken_up(world, clock):
 
 
 def test_off_framework_placement_is_made_and_marked(world, clock):
-    referral = searched_referral(world, clock, preferred_location="Member")
+    referral = searched_referral(world, clock, preferred_areas=["E08000014"])
     provider = provider_with_references(world.member_officer, clock)
     placement = off_framework.place(world.member_officer, referral, provider, **place_args(clock))
     assert placement.on_framework is False and placement.framework_label == "Off framework"
@@ -514,7 +514,8 @@ AMOUNT_FORMAT = "Enter the weekly amount in pounds and pence, like 1,450.00"
      "The review date must be within five years of the start"),
     ({"start_date": None}, "start_date", "Enter the date the placement starts"),
     ({"start_date": date(2026, 10, 1)}, "start_date", "cannot start before the referral was made"),
-    ({"location_area": " "}, "location_area", "Enter the local authority area"),
+    ({"location_area": " "}, "location_area", "Choose the area of the home from the list"),
+    ({"location_area": "Sefton"}, "location_area", "Choose the area of the home from the list"),
     ({"budget_holder": ""}, "budget_holder", "budget holder"),
     ({"approved_on": None}, "approved_on", "approved"),
     ({"approved_on": date(2026, 12, 25)}, "approved_on", "future"),
@@ -571,7 +572,7 @@ def test_emergency_started_before_it_was_recorded_counts_from_the_recording(worl
 
 def test_qa_tasks_are_soonest_first(world, clock):
     emergency = emergency_placement(world, clock)
-    second = searched_referral(world, clock, preferred_location="Sefton")
+    second = searched_referral(world, clock, preferred_areas=["E08000014"])
     other = provider_with_references(world.member_officer, clock, name="Other", ofsted_urn="SC111111")
     planned = off_framework.place(world.member_officer, second, other,
                                   **place_args(clock, start_date=date(2026, 11, 20)))

@@ -114,7 +114,7 @@ def test_the_referrals_list_runs_a_fixed_number_of_queries(world, clock, sign_in
                 referral = published_referral(world, clock, deadline=clock.now() + timedelta(days=5))
                 bids.submit(world.provider_a, referrals.invitation_for(world.provider_a, referral.id), BidInput(
                     core_weekly_fee="1200", additional_costs=[], proposed_start=clock.now().date() + timedelta(days=7),
-                    home_area="Tameside", home_description="A home", how_needs_met="With care"), clock.now())
+                    home_area="E08000008", home_description="A home", how_needs_met="With care"), clock.now())
 
     assert_constant(sign_in(world.member_officer), "/authority/referrals", add,
                     shows=lambda index: f"T-DPS-R{index + 1:04d}")

@@ -31,7 +31,8 @@ def form_data(lot, **overrides) -> dict:
     """The referral form as a browser sends it, for referral_fields() and the canary child."""
     data = {
         "lot_id": str(lot.id), "needed_by": "more_than_5_days", "siblings_to_place_with": "0",
-        "preferred_location": "Tameside or Oldham", "communication_needs": "no", "adaptations_needed": "no",
+        "preferred_areas": "E08000008", "preferred_areas_2": "E08000004", "preferred_areas_3": "",
+        "preferred_location": "Near the college", "communication_needs": "no", "adaptations_needed": "no",
         "adaptations_detail": "", "cultural_needs": "not_required", "cultural_detail": "",
         "live_alongside": "with_other_children", "pets": "yes_can", "additional_support": ["therapeutic_support"],
         "deprivation_of_liberty": "no", "suitability_foster": "suitable", "suitability_residential": "unsuitable",
@@ -186,7 +187,9 @@ def test_each_bad_answer_is_refused_with_its_message(world, clock, officer, chan
 def test_a_draft_is_shown_for_changing_and_saved(world, clock, officer):
     referral = draft_referral(world, clock)
     page = officer.get(f"{base(referral)}/edit").get_data(as_text=True)
-    assert 'value="Tameside or Oldham"' in page and 'value="Kestrel"' in page and 'value="1200.00"' in page
+    assert '<option value="E08000008" selected>Tameside</option>' in page
+    assert '<option value="E08000004" selected>Oldham</option>' in page
+    assert 'value="Kestrel"' in page and 'value="1200.00"' in page
     response = officer.post(f"{base(referral)}/edit", data=form_data(world.lots[0], age_years="17",
                                                                        child_known_as="Kes"))
     assert response.status_code == 302
@@ -489,6 +492,7 @@ def test_a_draft_with_only_the_age_is_saved_and_completed_before_publishing(worl
     assert "Still to do" in page and "Not given yet" in page
     edit = f"{base(referral)}/edit"
     for anchor, message in (("needed_by", "Select when the placement is needed"),
+                            ("preferred_areas", "Choose the preferred area"),
                             ("required_start-day", "Enter the date the placement must start"),
                             ("needs_summary", "Enter a summary of the child's needs"),
                             ("child_first_names", "Enter the child's first names"),

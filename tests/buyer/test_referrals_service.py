@@ -675,7 +675,7 @@ def test_a_draft_with_only_the_age_is_stored_and_lists_what_is_still_to_do(world
         17, None, None, "")
     assert (referral.child.first_names, referral.child.date_of_birth) == ("", None)
     missing = referrals.still_to_do(referral)
-    assert list(missing)[:2] == ["needed_by", "preferred_location"] and "age_years" not in missing
+    assert list(missing)[:2] == ["needed_by", "preferred_areas"] and "age_years" not in missing
     for field, message in (("required_start", "Enter the date the placement must start"),
                            ("needs_summary", "Enter a summary of the child's needs"),
                            ("child_first_names", "Enter the child's first names"),

@@ -21,7 +21,8 @@ import pytest
 from flask import url_for
 
 from portal.extensions import db
-from portal.models import Notification, OutboxMessage
+from portal.models import DpsMember, Notification, Organisation, OutboxMessage
+from portal.models.organisation import AUTHORITY
 from portal.models.user import EVALUATOR
 from portal.services import accounts, applications, cautions, evaluations, outcomes, windows
 from tests.factories import PDF, admit, build_dps, complete_application, evaluate
@@ -81,6 +82,11 @@ EXPECTED = {
     ("admin.dps_terms", "GET"): ADMIN_RECORD,
     ("admin.dps_terms", "POST"): ADMIN_RECORD,
     ("admin.add_member", "POST"): ADMIN_RECORD,
+    ("admin.member_leave", "GET"): ADMIN_RECORD,
+    ("admin.member_leave", "POST"): ADMIN_RECORD,
+    ("admin.confirm_authority_area", "POST"): ADMIN_RECORD,
+    ("admin.dps_extension", "GET"): ADMIN_RECORD,
+    ("admin.dps_extension", "POST"): ADMIN_RECORD,
     ("admin.lot_new", "GET"): ADMIN_RECORD,
     ("admin.lot_new", "POST"): ADMIN_RECORD,
     ("admin.lot_edit", "GET"): ADMIN_RECORD,
@@ -236,7 +242,13 @@ def records(world, clock):
     notification = db.session.scalars(db.select(Notification).where(
         Notification.user_id == world.provider_a.id)).first()
     assert notification is not None
+    # A member authority added before areas were data, its area still to be confirmed.
+    unconfirmed = Organisation(name="Unconfirmed Council", kind=AUTHORITY, created_at=now)
+    db.session.add(DpsMember(dps=world.dps, authority=unconfirmed, joined_on=now.date()))
+    db.session.commit()
     return {
+        "member_id": world.dps.members[0].id,
+        "authority_id": unconfirmed.id,
         "application_id": application.id,
         "published_application_id": published.id,
         "clarification_id": clarification.id,

@@ -29,7 +29,7 @@ NEW_PASSWORD = "a much better passphrase"
 
 def register(**overrides):
     values = dict(organisation_name="Gamma Care", ofsted_urn="1234567", registered_office="2 Mill Lane",
-                  postcode="ls1 1aa", local_authority_area="Leeds", telephone="0113 496 0000",
+                  postcode="ls1 1aa", area_code="E08000035", telephone="0113 496 0000",
                   user_name="Gail Gamma", email="gail@gamma.example.org", password=PASSWORD)
     values.update(overrides)
     return values

@@ -124,7 +124,7 @@ def test_deactivated_account_cannot_sign_in(app, world, clock):
 
 REGISTRATION = {
     "organisation_name": "Gamma Futures", "ofsted_urn": "", "registered_office": "2 Mill Lane, Leeds",
-    "postcode": "ls1 4ap", "local_authority_area": "Leeds", "telephone": "0113 496 0000",
+    "postcode": "ls1 4ap", "local_authority_area": "E08000035", "telephone": "0113 496 0000",
     "user_name": "Gail Gamma", "email": "Gail@Gamma.example.org", "password": "long enough passphrase",
 }
 

@@ -48,7 +48,8 @@ def test_create_dps(world, clock):
                                now=clock.now())
     assert dps.reference == "NEW-DPS" and dps.lead_authority_id == world.lead.id
     assert dps.extension_years == "1+1" and dps.term_label == "2 years + 1 + 1"
-    assert dps.end_date == date(2031, 1, 1)
+    # Until an extension is taken up the term ends after its first two years; at the latest after four.
+    assert (dps.end_date, dps.latest_end_date) == (date(2029, 1, 1), date(2031, 1, 1))
     question_set = dps.current_question_set
     assert (question_set.version, question_set.quality_weight, question_set.cost_weight) == (1, 60, 40)
     assert not question_set.is_locked
@@ -107,7 +108,7 @@ def test_create_dps_refuses_bad_terms(admin, clock, overrides, field, message):
 def test_the_end_date_of_a_dps_starting_on_29_february(admin, clock, start, years, extensions, end):
     dps = dps_setup.create_dps(admin, **terms(start_date=start, initial_years=years, extension_years=extensions),
                                now=clock.now())
-    assert dps.end_date == end
+    assert dps.latest_end_date == end
 
 
 def test_a_window_as_long_as_the_cadence_allows_is_accepted(admin, clock):

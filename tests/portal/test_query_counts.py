@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
+from portal import areas
 from portal.extensions import db
 from portal.models import (
     BidInvitation,
@@ -25,7 +26,7 @@ from portal.models import (
 )
 from portal.models.organisation import AUTHORITY, PROVIDER
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, PROVIDER_USER
-from portal.services import applications, audit, dps_setup, windows
+from portal.services import applications, audit, members, windows
 from tests.factories import admit, build_dps, complete_application, evaluate, published_referral
 
 FEW, MANY = 3, 15
@@ -280,19 +281,30 @@ def test_authority_dashboard(world, sign_in, clock):
         for index in range(start, stop):
             lead_admin = add_authority(world, index)
             dps = build_dps(lead_admin, clock, reference=f"MEMBER-{index:02d}")
-            dps_setup.add_member(lead_admin, dps, authority_name="Member Council", local_authority_area="Member",
-                                 now=clock.now())
+            members.add(lead_admin, dps, area_code=world.member.area_code, now=clock.now())
 
     assert_constant(sign_in(world.member_officer), "/authority/", add, shows=lambda i: f"MEMBER-{i:02d}")
 
 
+LONDON_BOROUGHS = [area for area in areas.upper_tier() if area.kind == areas.LONDON_BOROUGH]
+
+
 def test_admin_dps_detail_with_many_members(world, sign_in, clock):
+    """Members chosen by area, some of them former members, and authorities whose area is to be confirmed."""
+
     def add(start, stop):
         for index in range(start, stop):
-            dps_setup.add_member(world.admin, world.dps, authority_name=f"Member {index:02d}",
-                                 local_authority_area=f"Area {index}", now=clock.now())
+            member = members.add(world.admin, world.dps, area_code=LONDON_BOROUGHS[index].code, now=clock.now())
+            if index % 3 == 0:
+                members.leave(world.admin, member, left_on=clock.now().date(), reason="Left the consortium",
+                              now=clock.now())
+            members.add(world.admin, world.dps, area_code=LONDON_BOROUGHS[-1 - index].code, now=clock.now())
+            unconfirmed = LONDON_BOROUGHS[-1 - index].code
+            db.session.scalar(db.select(Organisation).where(Organisation.area_code == unconfirmed)).area_code = None
+            db.session.commit()
 
-    assert_constant(sign_in(world.admin), f"/admin/dps/{world.dps.id}", add, shows=lambda i: f"Member {i:02d}")
+    assert_constant(sign_in(world.admin), f"/admin/dps/{world.dps.id}", add,
+                    shows=lambda i: f"{LONDON_BOROUGHS[i].name} Council")
 
 
 @pytest.mark.parametrize("query", ["", "?q=notice&sort=subject-asc", "?sort=recipient-asc"])

@@ -37,7 +37,7 @@ def nobody():
 
 def bid(user, referral, clock):
     bids.submit(user, referrals.invitation_for(user, referral.id), BidInput(
-        core_weekly_fee="1500.00", additional_costs=[], proposed_start=date(2026, 11, 30), home_area="Tameside",
+        core_weekly_fee="1500.00", additional_costs=[], proposed_start=date(2026, 11, 30), home_area="E08000008",
         home_description="A two-bedroom flat with a keyworker", how_needs_met="Daily keyworker sessions"),
         clock.now())
 

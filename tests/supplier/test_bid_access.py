@@ -36,7 +36,7 @@ def records(world, clock):
     invitation = referrals.invitation_for(world.provider_a, referral.id)
     bids.submit(world.provider_a, invitation, BidInput(
         core_weekly_fee="1200", additional_costs=[],
-        proposed_start=clock.now().date() + timedelta(days=7), home_area="Tameside",
+        proposed_start=clock.now().date() + timedelta(days=7), home_area="E08000008",
         home_description="A foster home", how_needs_met="With care"), clock.now())
     return {"referral_id": referral.id}
 

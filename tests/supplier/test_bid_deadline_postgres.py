@@ -32,7 +32,7 @@ def bid_input(number: int) -> BidInput:
     return BidInput(core_weekly_fee=f"{1000 + number}.25",
                     additional_costs=[AdditionalCost(f"Support {number}", f"{10 + number}.50", "First 12 weeks",
                                                      date(2027, 3, 1))] * (1 + number % 2),
-                    proposed_start=date(2026, 12, 1), home_area="Tameside", home_description=f"Home {number}",
+                    proposed_start=date(2026, 12, 1), home_area="E08000008", home_description=f"Home {number}",
                     how_needs_met=f"Plan {number}")
 
 

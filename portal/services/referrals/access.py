@@ -56,11 +56,13 @@ def invitation_for(user: User, referral_id: int) -> BidInvitation:
 
 
 def dpss_for(user: User):
-    """The DPSs an officer may refer to: those the authority leads or is a member of, with their lots."""
+    """The DPSs an officer may refer to: those the authority leads or is a member of (and has not left), with
+    their lots."""
     org_id = user.organisation_id
     return db.session.scalars(
         db.select(Dps).where(db.or_(Dps.lead_authority_id == org_id,
-                                    Dps.id.in_(db.select(DpsMember.dps_id).where(DpsMember.authority_id == org_id))))
+                                    Dps.id.in_(db.select(DpsMember.dps_id).where(DpsMember.authority_id == org_id,
+                                                                                 DpsMember.left_on.is_(None)))))
         .options(selectinload(Dps.lots)).order_by(Dps.name)).all()
 
 
@@ -144,6 +146,7 @@ def received_counts(referral_ids: list[int]) -> dict[int, int]:
 
 
 def _may_refer_to(officer: User, lot: Lot) -> bool:
+    """The officer's authority leads the lot's DPS or is a member that has not left it."""
     dps = lot.dps
     return dps.lead_authority_id == officer.organisation_id or any(
-        member.authority_id == officer.organisation_id for member in dps.members)
+        member.authority_id == officer.organisation_id and member.left_on is None for member in dps.members)

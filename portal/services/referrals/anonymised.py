@@ -41,7 +41,7 @@ class AnonymisedReferral:
     needed_by: str
     is_emergency: bool
     siblings_to_place_with: int
-    preferred_location: str
+    preferred_location: str  # the preferred areas by name, then the officer's note (checked by the anonymity guard)
     communication_needs: str
     communication_which: tuple[str, ...]
     adaptations_needed: bool
@@ -120,7 +120,7 @@ def anonymised(referral: Referral, now: datetime | None = None) -> AnonymisedRef
         needed_by=referral.needed_by_label,
         is_emergency=referral.is_emergency,
         siblings_to_place_with=referral.siblings_to_place_with,
-        preferred_location=referral.preferred_location,
+        preferred_location=referral.preferred_location_label,
         communication_needs=YES_NO_NOT_SPECIFIED.get(referral.communication_needs, NOT_GIVEN),
         communication_which=tuple(referral.communication_list),
         adaptations_needed=referral.adaptations_needed,

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal import areas
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import (
@@ -39,6 +40,7 @@ MIN_AGE, MAX_AGE = 0, 25
 MAX_SIBLINGS = 10
 MAX_INDICATIVE_PRICE = WEEKLY_LIMIT
 MAX_REFERENCE_ATTEMPTS = 5
+MAX_PREFERRED_AREAS = 5
 # The free text providers will read, in the order of the form: every one is checked for the child's identity.
 FREE_TEXT_FIELDS = {
     "needs_summary": "Summary of needs",
@@ -46,7 +48,7 @@ FREE_TEXT_FIELDS = {
     "adaptations_detail": "Adaptations to the home",
     "cultural_detail": "Cultural needs",
     "expected_duration": "Expected duration",
-    "preferred_location": "Preferred location",
+    "preferred_location": "More about the preferred location",
 }
 SINGLE_CHOICES = {
     "needed_by": NEEDED_BY,
@@ -77,8 +79,8 @@ MULTIPLE_CHOICES = {
 BOOLEANS = ("adaptations_needed", "deprivation_of_liberty")
 TEXT_LIMITS = {"preferred_location": 100, "expected_duration": 100, "needs_summary": 5000, "education_needs": 3000,
                "adaptations_detail": 2000, "cultural_detail": 2000}
-FIELD_NAMES = (*SINGLE_CHOICES, *MULTIPLE_CHOICES, *BOOLEANS, *TEXT_LIMITS, "siblings_to_place_with", "age_years",
-               "required_start", "indicative_weekly_price", "quality_weight", "cost_weight")
+FIELD_NAMES = (*SINGLE_CHOICES, *MULTIPLE_CHOICES, *BOOLEANS, *TEXT_LIMITS, "preferred_areas", "siblings_to_place_with",
+               "age_years", "required_start", "indicative_weekly_price", "quality_weight", "cost_weight")
 CHILD_FIELDS = ("first_names", "surname", "known_as", "date_of_birth", "case_number")
 # "12 Acacia Avenue", "Flat 3, 4 High St": a number then a street word marks an address, not an area.
 _STREET = re.compile(
@@ -139,6 +141,12 @@ def _clean_fields(lot: Lot, fields: dict, now: datetime) -> tuple[dict, dict[str
         clean[name] = anonymity.without_format_characters(fields.get(name) or "").strip()
         if len(clean[name]) > limit:
             errors[name] = f"{FREE_TEXT_FIELDS[name]} must be {limit} characters or fewer"
+    preferred = list(dict.fromkeys(_codes(fields.get("preferred_areas"))))
+    if any(areas.get(code) is None for code in preferred):
+        errors["preferred_areas"] = "Choose the preferred areas from the list"
+    elif len(preferred) > MAX_PREFERRED_AREAS:
+        errors["preferred_areas"] = f"Choose no more than {MAX_PREFERRED_AREAS} preferred areas"
+    clean["preferred_areas"] = ",".join(areas.get(code).code for code in preferred if areas.get(code))
     if clean["preferred_location"] and "preferred_location" not in errors:
         problem = looks_like_address(clean["preferred_location"])
         if problem:
@@ -218,7 +226,7 @@ def problems(lot: Lot, fields: dict, child: dict, now: datetime) -> dict[str, st
 # What a referral needs before it may be published, in the order of the form: (field, what to do).
 REQUIRED = (
     ("needed_by", CHOICE_MESSAGES["needed_by"]),
-    ("preferred_location", "Enter the preferred location: an area, such as a town or district"),
+    ("preferred_areas", "Choose the preferred area"),
     *((name, CHOICE_MESSAGES[name]) for name in ("communication_needs", "cultural_needs", "live_alongside", "pets",
                                                  "suitability_foster", "suitability_residential",
                                                  "suitability_supported")),
@@ -265,6 +273,7 @@ def _require_officer(officer: User, referral: Referral | None = None) -> None:
 def _state(referral: Referral) -> dict:
     """What the audit trail keeps of a referral: never the child's identity nor the free text."""
     return {"needed_by": referral.needed_by, "age_years": referral.age_years, "lot_id": referral.lot_id,
+            "preferred_areas": referral.preferred_areas,
             "required_start": referral.required_start, "indicative_weekly_price": referral.indicative_weekly_price,
             "quality_weight": referral.quality_weight, "cost_weight": referral.cost_weight}
 

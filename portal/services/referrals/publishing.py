@@ -19,7 +19,7 @@ from portal.models.referral import (
     WITHIN_5_DAYS,
 )
 from portal.models.user import PROVIDER_USER
-from portal.services import anonymity, audit, mail
+from portal.services import anonymity, audit, mail, members
 from portal.services.referrals.drafting import (
     FREE_TEXT_FIELDS,
     _commit,
@@ -71,6 +71,8 @@ def publication_problems(referral: Referral, now: datetime, *, anonymity_too: bo
     page that shows them in place)."""
     reasons = [f"Complete the referral: {message[0].lower()}{message[1:]}"
                for message in still_to_do(referral).values()]
+    if not members.is_current_member(referral.dps, referral.authority_id):
+        reasons.append("Your authority is no longer a member of this DPS: it can start no new referral on it")
     findings = check(referral) if anonymity_too else {}
     child = _findings_by_field(findings, lambda finding: finding.kind != anonymity.STAFF_NAME)
     if child:

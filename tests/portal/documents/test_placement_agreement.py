@@ -36,7 +36,7 @@ def placement(world, clock):
     costs = [AdditionalCost("Weekly therapy sessions", "300.00", "First 12 weeks", date(2027, 2, 1)),
              AdditionalCost("School link worker", "150.00", "Autumn term", date(2026, 12, 18))]
     referral = competition(world, clock, bidders=[(world.provider_a, bid_input("1200.00", additional_costs=costs,
-                                                                               home_area="Member"))])
+                                                                               home_area="E08000014"))])
     past_deadline(clock, referral)
     bid = bid_of(referral, world.provider_a)
     assess(world, referral, world.provider_a, SCORES_90, clock)

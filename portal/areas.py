@@ -1,0 +1,193 @@
+"""The areas of the United Kingdom a child can be placed in, as data: `portal/data/areas.csv`.
+
+England is listed authority by authority at its geography since the April 2023 reorganisation (Cumberland,
+Westmorland and Furness, North Yorkshire and Somerset unitary): counties (ONS codes E10…), unitary authorities
+(E06…), metropolitan boroughs (E08…), London boroughs and the City of London (E09…) and non-metropolitan
+districts (E07…), each district with the code of its county. Wales, Scotland and Northern Ireland are one area
+each. The codes and names are the ONS (GSS) register's; the file is loaded once and never changes at run time.
+
+An area *lies within* another when it is that area or a district of that county: `within(area, preferred)`.
+"""
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+COUNTY = "county"
+UNITARY = "unitary"
+METROPOLITAN_BOROUGH = "metropolitan_borough"
+LONDON_BOROUGH = "london_borough"
+DISTRICT = "district"
+NATION = "nation"
+
+KIND_LABELS = {
+    COUNTY: "County",
+    UNITARY: "Unitary authority",
+    METROPOLITAN_BOROUGH: "Metropolitan borough",
+    LONDON_BOROUGH: "London borough",
+    DISTRICT: "District",
+    NATION: "Nation",
+}
+# The kinds of area whose council is a children's services authority (an upper-tier authority).
+UPPER_TIER_KINDS = (COUNTY, UNITARY, METROPOLITAN_BOROUGH, LONDON_BOROUGH, NATION)
+CODE_PATTERN = re.compile(r"^(E06|E07|E08|E09|E10)\d{6}$|^(W92|S92|N92)\d{6}$")
+DATA_FILE = Path(__file__).parent / "data" / "areas.csv"
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    name: str
+    kind: str
+    upper_tier_code: str  # a district's county; "" for every other area
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def is_upper_tier(self) -> bool:
+        return self.kind in UPPER_TIER_KINDS
+
+    @property
+    def label(self) -> str:
+        """The name as a list shows it: a district with its county, so "Chorley (Lancashire)"."""
+        if self.kind == DISTRICT:
+            return f"{self.name} ({get(self.upper_tier_code).name})"
+        return self.name
+
+
+@cache
+def _load() -> dict[str, Area]:
+    with DATA_FILE.open(newline="", encoding="utf-8") as handle:
+        areas = [Area(row["code"], row["name"], row["kind"], row["upper_tier_code"]) for row in csv.DictReader(handle)]
+    return {area.code: area for area in sorted(areas, key=lambda area: area.name)}
+
+
+def all_areas() -> list[Area]:
+    """Every area, by name."""
+    return list(_load().values())
+
+
+def get(code: str | None) -> Area | None:
+    """The area with this ONS code, or None."""
+    return _load().get((code or "").strip().upper())
+
+
+def name_of(code: str | None) -> str:
+    area = get(code)
+    return area.name if area else ""
+
+
+def upper_tier() -> list[Area]:
+    """The children's services authorities, by name: counties, unitaries, metropolitan and London boroughs (with
+    the City of London), and Wales, Scotland and Northern Ireland as one each."""
+    return [area for area in _load().values() if area.is_upper_tier]
+
+
+def within(area: str | Area | None, preferred: str | Area | None) -> bool:
+    """True when `area` is `preferred` or lies inside it (a district inside its county). A metropolitan borough is
+    never inside another, and Wales is one area."""
+    area = get(area) if isinstance(area, str) or area is None else area
+    preferred = get(preferred) if isinstance(preferred, str) or preferred is None else preferred
+    if area is None or preferred is None:
+        return False
+    return area.code == preferred.code or (area.kind == DISTRICT and area.upper_tier_code == preferred.code)
+
+
+def within_any(area: str | Area | None, preferred: list[str] | tuple[str, ...]) -> bool:
+    return any(within(area, code) for code in preferred)
+
+
+def choices(areas: list[Area] | None = None, *, blank: str = "Choose an area") -> list[tuple[str, str]]:
+    """(code, label) pairs for a select, a blank first."""
+    return [("", blank)] + [(area.code, area.label) for area in (all_areas() if areas is None else areas)]
+
+
+def upper_tier_choices(blank: str = "Choose an authority") -> list[tuple[str, str]]:
+    return choices(upper_tier(), blank=blank)
+
+
+# Matching typed names to areas: a council's title and its kind words are dropped, and "&" is "and", so
+# "Sefton MBC", "Sefton Metropolitan Borough Council" and "Sefton Council" are all Sefton.
+_TITLES = (
+    "metropolitan borough council", "metropolitan district council", "city and district council",
+    "county borough council", "royal borough of", "london borough of", "borough council of", "city of", "council of",
+    "county council", "borough council", "district council", "city council", "unitary authority", "council", "mbc",
+    "cc", "bc", "dc", "the",
+)
+_ALIASES = {
+    "hull": "E06000010", "kingston upon hull city of": "E06000010", "durham": "E06000047",
+    "bristol city of": "E06000023", "city of bristol": "E06000023", "herefordshire county of": "E06000019",
+    "bcp": "E06000058", "kings lynn and west norfolk": "E07000146", "st helens": "E08000013",
+    "newcastle": "E08000021", "westminster city of": "E09000033", "london": None,
+}
+
+
+def normalise(text: str) -> str:
+    """A typed name reduced to the words that name the place: lower case, '&' as 'and', no punctuation, no
+    council titles."""
+    text = text.lower().replace("&", " and ").replace("'", "").replace("’", "")
+    text = re.sub(r"[^a-z0-9]+", " ", text).strip()
+    if text in ("city of london", "city of london corporation"):
+        return "city of london"
+    changed = True
+    while changed:
+        changed = False
+        for title in _TITLES:
+            for pattern in (rf"^{title} ", rf" {title}$"):
+                stripped = re.sub(pattern, "", text).strip()
+                if stripped != text and stripped:
+                    text, changed = stripped, True
+    return text
+
+
+@cache
+def _by_name() -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for area in _load().values():
+        index.setdefault(normalise(area.name), []).append(area.code)
+    return index
+
+
+def match_name(text: str) -> Area | None:
+    """The one area a typed name means, or None when it means none or could mean more than one (North Yorkshire
+    before 2023 was a county and is now a unitary, so it names one area; a name shared by two areas names none)."""
+    key = normalise(text)
+    if not key:
+        return None
+    if key in _ALIASES:
+        return get(_ALIASES[key])
+    codes = _by_name().get(key, [])
+    return get(codes[0]) if len(codes) == 1 else None
+
+
+def match_list(text: str) -> tuple[list[str], str]:
+    """Reads a typed list of places ("Tameside, Stockport or Oldham") as area codes, in order and once each, with
+    whatever could not be matched given back as text (joined by ", "). Names with "and" inside them, like
+    "Barking and Dagenham", are tried whole before they are split."""
+    codes: list[str] = []
+    unmatched: list[str] = []
+
+    def add(code: str) -> None:
+        if code not in codes:
+            codes.append(code)
+
+    for part in re.split(r",|;|/|\bor\b", text or "", flags=re.IGNORECASE):
+        part = part.strip(" .")
+        if not part:
+            continue
+        area = match_name(part)
+        if area is not None:
+            add(area.code)
+            continue
+        pieces = [piece.strip(" .") for piece in re.split(r"\band\b|&", part, flags=re.IGNORECASE)]
+        matched = [match_name(piece) for piece in pieces if piece]
+        if matched and all(matched):
+            for area in matched:
+                add(area.code)
+        else:
+            unmatched.append(part)
+    return codes, ", ".join(unmatched)

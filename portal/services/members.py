@@ -1,0 +1,168 @@
+"""A DPS's member authorities, chosen from the upper-tier (children's services) authorities, each once; a member
+leaving the DPS; an authority's area confirmed; and the extensions of the DPS's term taken up."""
+
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from portal import areas
+from portal.errors import DomainError, NotFound
+from portal.extensions import db
+from portal.models import Dps, DpsExtension, DpsMember, Organisation, User
+from portal.models.organisation import AUTHORITY
+from portal.services import audit
+from portal.timezone import format_date, to_local
+
+MAX_REASON = 2000
+
+
+def _today(now: datetime) -> date:
+    return to_local(now).date()
+
+
+def authority_for_area(code: str, now: datetime) -> Organisation:
+    """The authority that is the area's council: found by its area, or created for it."""
+    area = areas.get(code)
+    if area is None or not area.is_upper_tier:
+        raise DomainError("Choose the authority from the list", field="area_code")
+    authority = db.session.scalar(db.select(Organisation).where(Organisation.kind == AUTHORITY,
+                                                                Organisation.area_code == area.code))
+    if authority is None:
+        name = area.name if area.kind == areas.NATION else f"{area.name} Council"
+        authority = Organisation(name=name, kind=AUTHORITY, area_code=area.code, local_authority_area=area.name,
+                                 created_at=now)
+        db.session.add(authority)
+        db.session.flush()
+    return authority
+
+
+def add(admin: User, dps: Dps, *, area_code: str, now: datetime) -> DpsMember:
+    """Add the authority of an upper-tier area as a member; a former member that rejoins is a member again."""
+    authority = authority_for_area(area_code or "", now)
+    if authority.id == dps.lead_authority_id:
+        raise DomainError("The lead authority is already part of this DPS", field="area_code")
+    member = next((member for member in dps.members if member.authority_id == authority.id), None)
+    if member is not None and member.is_current:
+        raise DomainError(f"{authority.name} is already a member", field="area_code")
+    if member is not None:
+        before = {"left_on": member.left_on, "left_reason": member.left_reason}
+        member.left_on, member.left_by_id, member.left_reason = None, None, ""
+        member.joined_on = _today(now)
+        audit.record(at=now, actor=admin, action="dps.member_rejoined", entity=member,
+                     summary=f"{authority.name} rejoined {dps.reference}", before=before,
+                     after={"joined_on": member.joined_on})
+    else:
+        member = DpsMember(dps=dps, authority=authority, joined_on=_today(now))
+        db.session.add(member)
+        db.session.flush()
+        audit.record(at=now, actor=admin, action="dps.member_added", entity=member,
+                     summary=f"{authority.name} joined {dps.reference}",
+                     after={"authority": authority.name, "area_code": authority.area_code})
+    db.session.commit()
+    return member
+
+
+def member_of(dps: Dps, member_id: int) -> DpsMember:
+    member = db.session.get(DpsMember, member_id)
+    if member is None or member.dps_id != dps.id:
+        raise NotFound()
+    return member
+
+
+def leave(admin: User, member: DpsMember, *, left_on: date | None, reason: str, now: datetime) -> None:
+    """The member leaves the DPS: its referrals and placements stay (as those of a former member) and its officers
+    still see them, but it can start no new referral on the DPS."""
+    reason = (reason or "").strip()
+    if not member.is_current:
+        raise DomainError(f"{member.authority.name} left this DPS on {format_date(member.left_on)}",
+                          field="left_on")
+    if not isinstance(left_on, date):
+        raise DomainError("Enter the date the authority left as a real date", field="left_on")
+    if left_on > _today(now):
+        raise DomainError("The date the authority left cannot be in the future", field="left_on")
+    if left_on < member.joined_on:
+        raise DomainError(f"The authority joined on {format_date(member.joined_on)}: enter that date or later",
+                          field="left_on")
+    if not reason:
+        raise DomainError("Give the reason the authority is leaving", field="reason")
+    if len(reason) > MAX_REASON:
+        raise DomainError(f"Use {MAX_REASON} characters or fewer for the reason", field="reason")
+    member.left_on, member.left_by_id, member.left_reason = left_on, admin.id, reason
+    audit.record(at=now, actor=admin, action="dps.member_left", entity=member,
+                 summary=f"{member.authority.name} left {member.dps.reference} on {format_date(left_on)}",
+                 before={"left_on": None}, after={"left_on": left_on, "reason": reason})
+    db.session.commit()
+
+
+def unconfirmed_authorities(dps: Dps) -> list[Organisation]:
+    """The DPS's authorities (lead and members, current or former) whose area is still to be confirmed."""
+    authorities = [dps.lead_authority, *(member.authority for member in dps.members)]
+    return sorted((org for org in authorities if org.area_code is None), key=lambda org: org.name)
+
+
+def confirm_area(admin: User, dps: Dps, authority_id: int, *, area_code: str, now: datetime) -> Organisation:
+    """The administrator says which upper-tier area an authority of the DPS is the council of."""
+    authority = next((org for org in unconfirmed_authorities(dps) if org.id == authority_id), None)
+    if authority is None:
+        raise NotFound()
+    area = areas.get(area_code)
+    if area is None or not area.is_upper_tier:
+        raise DomainError("Choose the authority's area from the list", field=f"area-{authority_id}")
+    other = db.session.scalar(db.select(Organisation).where(Organisation.kind == AUTHORITY,
+                                                            Organisation.area_code == area.code))
+    if other is not None:
+        raise DomainError(f"{other.name} is already the authority for {area.name}", field=f"area-{authority_id}")
+    before = {"area_code": None, "local_authority_area": authority.local_authority_area}
+    authority.area_code, authority.local_authority_area = area.code, area.name
+    audit.record(at=now, actor=admin, action="organisation.area_confirmed", entity=authority,
+                 summary=f"{authority.name} confirmed as the authority for {area.name}", before=before,
+                 after={"area_code": area.code, "local_authority_area": area.name})
+    try:
+        db.session.commit()
+    except IntegrityError:  # another administrator confirmed the same area at the same moment
+        db.session.rollback()
+        raise DomainError(f"Another authority is already the authority for {area.name}",
+                          field=f"area-{authority_id}") from None
+    return authority
+
+
+def record_extension(admin: User, dps: Dps, *, taken_on: date | None, now: datetime) -> DpsExtension:
+    """The next possible extension of the term is taken up: the current end date moves on by its years."""
+    years = dps.next_extension
+    if years is None:
+        message = ("This DPS has no extensions of its term" if not dps.extensions
+                   else "Every possible extension of this DPS's term has been taken up")
+        raise DomainError(message, field="taken_on")
+    if not isinstance(taken_on, date):
+        raise DomainError("Enter the date the extension was taken up as a real date", field="taken_on")
+    if taken_on > _today(now):
+        raise DomainError("The date the extension was taken up cannot be in the future", field="taken_on")
+    if taken_on > dps.end_date:
+        raise DomainError(f"The term ended on {format_date(dps.end_date)}: an extension is taken up before the end",
+                          field="taken_on")
+    if taken_on < dps.start_date:
+        raise DomainError(f"The DPS starts on {format_date(dps.start_date)}: enter that date or later",
+                          field="taken_on")
+    before_end = dps.end_date
+    extension = DpsExtension(dps=dps, number=dps.extensions_taken + 1, years=years, taken_on=taken_on,
+                             recorded_by_id=admin.id, recorded_at=now)
+    db.session.add(extension)
+    db.session.flush()
+    db.session.refresh(dps, ["extension_records"])
+    audit.record(at=now, actor=admin, action="dps.extension_taken", entity=dps,
+                 summary=f"{dps.reference}: extension {extension.number} of {years} year{'s' if years != 1 else ''} "
+                         f"taken up; the term now ends on {format_date(dps.end_date)}",
+                 before={"end_date": before_end}, after={"end_date": dps.end_date, "taken_on": taken_on})
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError("Another administrator recorded this extension at the same moment", field="taken_on") \
+            from None
+    return extension
+
+
+def is_current_member(dps: Dps, organisation_id: int) -> bool:
+    """The authority leads the DPS or is a member that has not left."""
+    return dps.lead_authority_id == organisation_id or any(
+        member.authority_id == organisation_id and member.is_current for member in dps.members)

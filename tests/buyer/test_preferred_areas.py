@@ -1,0 +1,86 @@
+"""A referral's preferred location as areas through the pages: chosen by the officer, read by the provider (with
+the note, which the anonymity guard still checks), and matched against the home's area at the award."""
+
+import html
+
+from flask import url_for
+
+from portal.extensions import db
+from portal.models import Referral
+from portal.services import awards, referrals
+from tests.buyer.test_awards_service import SCORES_90, assess, award_args, bid_of, past_deadline
+from tests.buyer.test_referral_routes import form_data
+from tests.factories import CHILD_SURNAME, OLDHAM, SEFTON, STOCKPORT, TAMESIDE, admit
+from tests.supplier.test_bid_routes import bid_form
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def officer_refers(world, clock, sign_in, **overrides) -> Referral:
+    officer = sign_in(world.member_officer)
+    values = {"preferred_areas": TAMESIDE, "preferred_areas_2": STOCKPORT, "preferred_areas_3": OLDHAM,
+              "preferred_location": "Within a bus ride of Ashton", **overrides}
+    data = form_data(world.lots[0], **values)
+    response = officer.post("/authority/referrals/new", data=data)
+    assert response.status_code == 302, text_of(response)
+    referral = db.session.scalars(db.select(Referral)).one()
+    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
+                             now=clock.now())
+    return referral
+
+
+def test_the_officer_chooses_preferred_areas_and_the_provider_reads_them_with_the_note(world, clock, sign_in):
+    admit(world.provider_a, world.lots[0], clock=clock)
+    referral = officer_refers(world, clock, sign_in)
+    assert referral.preferred_area_codes == [TAMESIDE, STOCKPORT, OLDHAM]
+    referrals.publish(world.member_officer, referral, clock.now())
+    page = text_of(sign_in(world.provider_a).get(f"/provider/referrals/{referral.id}"))
+    assert "Tameside, Stockport or Oldham: Within a bus ride of Ashton" in page
+
+
+def test_the_note_is_checked_by_the_anonymity_guard(world, clock, sign_in):
+    referral = officer_refers(world, clock, sign_in, preferred_location=f"Near the {CHILD_SURNAME} family")
+    assert "preferred_location" in referrals.check(referral)
+    page = text_of(sign_in(world.member_officer).get(f"/authority/referrals/{referral.id}"))
+    assert "could identify the child" in page
+
+
+def test_an_area_not_on_the_list_is_refused_and_nothing_stored(world, clock, sign_in):
+    response = sign_in(world.member_officer).post("/authority/referrals/new",
+                                                  data=form_data(world.lots[0], preferred_areas="Tameside"))
+    assert response.status_code == 400
+    assert "Choose the preferred areas from the list" in text_of(response)
+    assert db.session.scalar(db.select(db.func.count(Referral.id))) == 0
+
+
+def test_a_stockport_home_is_in_a_tameside_stockport_or_oldham_preference(world, clock, sign_in):
+    admit(world.provider_a, world.lots[0], clock=clock)
+    referral = officer_refers(world, clock, sign_in)
+    referrals.publish(world.member_officer, referral, clock.now())
+    provider = sign_in(world.provider_a)
+    assert provider.post(f"/provider/referrals/{referral.id}/bid",
+                         data=bid_form(home_area=STOCKPORT, how_needs_met="With care")).status_code == 302
+    assert bid_of(referral, world.provider_a).home_area == "Stockport"
+    past_deadline(clock, referral)
+    assess(world, referral, world.provider_a, SCORES_90, clock)
+    placement = awards.award(world.member_officer, referral, bid_of(referral, world.provider_a),
+                             **award_args(clock))
+    page = text_of(sign_in(world.member_officer).get(url_for("buyer.placement", placement_id=placement.id)))
+    assert "Stockport" in page
+    assert (placement.location_area_code, placement.location_was_preferred, placement.in_home_area) == (
+        STOCKPORT, True, False)
+
+
+def test_a_home_in_the_referring_authoritys_own_area_is_in_its_home_area(world, clock, sign_in):
+    admit(world.provider_a, world.lots[0], clock=clock)
+    referral = officer_refers(world, clock, sign_in)
+    referrals.publish(world.member_officer, referral, clock.now())
+    sign_in(world.provider_a).post(f"/provider/referrals/{referral.id}/bid",
+                                   data=bid_form(home_area=SEFTON, how_needs_met="With care"))
+    past_deadline(clock, referral)
+    assess(world, referral, world.provider_a, SCORES_90, clock)
+    placement = awards.award(world.member_officer, referral, bid_of(referral, world.provider_a),
+                             **award_args(clock))
+    assert (placement.in_home_area, placement.location_was_preferred) == (True, False)
