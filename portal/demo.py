@@ -212,7 +212,7 @@ def load() -> list[tuple[str, str]]:
     sefton = members[0].authority
     officer = _user(sefton, "Rachel Hughes", "rachel.hughes@sefton.example.org", [COMMISSIONING_OFFICER], set_up)
     db.session.commit()
-    lots = [dps_setup.add_lot(admin, dps, name=name, description=text, age_from=low, age_to=high, tiers=tiers,
+    lots = [dps_setup.add_lot(admin, dps, name=name, description=text, categories=[(low, high, tiers)],
                               now=set_up) for name, text, low, high, tiers in LOTS]
     question_set = dps.current_question_set
     for text, guidance, weight, max_score, min_score in QUESTIONS:
@@ -350,13 +350,25 @@ def _evaluate_first_window(window: EntryWindow, admin: User, people: dict[str, U
             raise RuntimeError(f"Demo moderation of {name} was refused: {errors}")
 
 
+def _category_prices(lots, prices: tuple) -> dict[int, str]:
+    """The weekly price of each age category by category id: a lot's entry is one price for its one category, or a
+    tuple of prices, one for each category, youngest first (None: not offered)."""
+    given = {}
+    for lot in lots:
+        entry = prices[lot.number - 1]
+        per_category = entry if isinstance(entry, tuple) else (entry,)
+        given.update({category.id: price for category, price in zip(lot.categories, per_category, strict=True)
+                      if price is not None})
+    return given
+
+
 def _apply(user: User, window: EntryWindow, lots, *, submit: bool, moment: datetime, partial: bool = False,
            prices: tuple | None = None, submit_at: datetime | None = None, referees=None) -> Application:
     application = applications.start(user, window, moment)
     prices = prices or PRICES[user.organisation.name]
     chosen = [lot for lot in lots if prices[lot.number - 1] is not None]
     applications.set_lots(user, application, [lot.id for lot in chosen], moment)
-    applications.set_prices(user, application, {lot.id: prices[lot.number - 1] for lot in chosen}, moment)
+    applications.set_prices(user, application, _category_prices(chosen, prices), moment)
     questions = window.question_set.questions
     answered = questions[:2] if partial else questions
     applications.save_answers(user, application, {

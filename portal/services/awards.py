@@ -520,7 +520,8 @@ def _make_placement(officer: User, referral: Referral, chosen: RankedBid, budget
     placement = Placement(
         agreement_reference=f"IPA-{referral.reference}", referral_id=referral.id, authority_id=referral.authority_id,
         on_framework=True, provider_id=bid.provider_id, off_framework_provider_id=None, bid_id=bid.id,
-        lot_id=referral.lot_id, tier=chosen.tier, weekly_cost=bid.price_for_award, start_date=bid.proposed_start,
+        lot_id=referral.lot_id, category_id=referral.category_id, tier=chosen.tier,
+        weekly_cost=bid.price_for_award, start_date=bid.proposed_start,
         location_area=bid.home_area,
         in_home_area=same_area(bid.home_area, referral.authority.local_authority_area),
         location_was_preferred=same_area(bid.home_area, referral.preferred_location),

@@ -99,14 +99,15 @@ def test_demo_first_window_was_evaluated_published_and_tiered(app, clock):
     # Tier tables on lots 1 and 2, over every current member, tiered 1 upwards.
     lots = db.session.scalars(db.select(Lot).order_by(Lot.number)).all()
     for lot, size in ((lots[0], 4), (lots[1], 3)):
-        table = outcomes.tier_table(lot)
+        table = outcomes.tier_table(lot.categories[0])
         assert len(table) == size and all(award.current and award.window_id == first.id for award in table)
         assert [award.rank for award in table] == list(range(1, size + 1))
         assert [award.tier for award in table] == sorted(award.tier for award in table)
         assert table[0].tier == 1 and table[-1].tier > 1
         members = set(db.session.scalars(db.select(LotMembership.provider_id).where(LotMembership.lot_id == lot.id)))
         assert {award.provider_id for award in table} == members
-    assert "Brightwater Transitions CIC" in [award.provider.name for award in outcomes.tier_table(lots[0])]
+    first_table = outcomes.tier_table(lots[0].categories[0])
+    assert "Brightwater Transitions CIC" in [award.provider.name for award in first_table]
     assert db.session.scalar(db.select(db.func.count(TierAward.id)).where(TierAward.current.is_(True))) == 8
 
 
@@ -133,7 +134,8 @@ def test_demo_has_a_referral_in_every_state_made_by_the_officers(app, clock):
     assert {found[status][0].created_by for status in (REFERRAL_DRAFT, OPEN, AWARDED, EXHAUSTED)} == {sefton}
     for items in found.values():
         referral = items[0]
-        assert referral.lot.tiers and outcomes.tier_table(referral.lot)  # the lots tiered in Window 1
+        category = referrals.category_of(referral)  # a draft's: the one of the child's age
+        assert category.tiers and outcomes.tier_table(category)  # the lots tiered in Window 1
         assert referrals.check(referral) == {}  # nothing in the free text identifies the child
         assert referral.created_at <= referral.updated_at <= now
 
