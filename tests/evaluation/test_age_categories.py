@@ -159,6 +159,7 @@ def test_a_referral_for_a_7_year_old_invites_only_the_5_to_10_categorys_tier_1(t
     assert referral.current_round.tier == 1
     invited = {invitation.provider.name: invitation.tier for invitation in referral.invitations}
     assert invited == {"Alpha Care": 1, "Beta Homes": 1}  # not Cedar House, tier 1 in the 11 to 17 category
+    assert referrals.anonymised(referral).lot_label == f"{lot.label}, ages 5 to 10"  # what providers read
     # The cascade goes on within the category: tier 2 is Cedar House, tier 3 Dune Lodge.
     clock.set(referral.current_round.deadline + timedelta(minutes=1))
     referrals.run_due(clock.now())
@@ -167,6 +168,14 @@ def test_a_referral_for_a_7_year_old_invites_only_the_5_to_10_categorys_tier_1(t
                                   now=clock.now())
     assert {i.provider.name: i.tier for i in referral.invitations if i.round_id == referral.current_round.id} == {
         "Cedar House": 2}
+
+
+def test_the_officer_sees_the_referrals_age_category(tiered, world, clock, sign_in):
+    lot, _, _ = tiered
+    referral = published_referral(world, clock, lot=lot, age_years=7, deadline=clock.now() + timedelta(days=3))
+    page = sign_in(world.member_officer).get(f"/authority/referrals/{referral.id}").get_data(as_text=True)
+    assert f"{world.dps.name}: {lot.label}, ages 5 to 10</span>" in page
+    assert "Round 1 (tier 1)" in page
 
 
 def test_a_referral_for_a_2_year_old_goes_to_the_0_to_4_category(tiered, world, clock):
