@@ -129,10 +129,8 @@ class LotForm(FlaskForm):
     name = StringField("Name", widget=GovTextInput(),
                        validators=[DataRequired("Enter the lot's name"), Length(max=200)])
     description = TextAreaField("Description", widget=GovTextArea(), validators=[Optional()])
-    age_from = IntegerField("Youngest age", widget=GovIntegerInput(), validators=[InputRequired(WHOLE_NUMBER)])
-    age_to = IntegerField("Oldest age", widget=GovIntegerInput(), validators=[InputRequired(WHOLE_NUMBER)])
-    tiers = IntegerField("Number of tiers", widget=GovIntegerInput(), description="0 if the lot has no tiers",
-                         validators=[InputRequired(WHOLE_NUMBER)])
+    # The age categories are rows of plain inputs (category-N-age_from, -age_to, -tiers), read by
+    # dps_setup.parse_categories.
     submit = SubmitField("Save lot", widget=GovSubmitInput())
 
 

@@ -30,6 +30,7 @@ from portal.formatting import pounds
 from portal.forms import add_domain_error, choices, parse_time
 from portal.models import (
     Application,
+    CategoryMembership,
     Dps,
     DpsMember,
     EntryWindow,
@@ -109,7 +110,8 @@ def _dps_page(dps, *, member_form=None, area_error: tuple[int, str] | None = Non
     # The members, their authorities and the extensions taken in a few queries, not one per member.
     db.session.scalars(db.select(Dps).where(Dps.id == dps.id)
                        .options(selectinload(Dps.members).selectinload(DpsMember.authority),
-                                selectinload(Dps.extension_records))).one()
+                                selectinload(Dps.extension_records),
+                                selectinload(Dps.lots).selectinload(Lot.categories))).one()
     return render_template("admin/dps_detail.html", dps=dps, windows=windows.windows_of(dps), moment=now(),
                            member_form=member_form or MemberForm(),
                            unconfirmed=members.unconfirmed_authorities(dps), area_error=area_error,
@@ -212,21 +214,51 @@ def dps_extension(dps_id):
     return render_template("admin/dps_extension.html", dps=dps, form=form), _status(form)
 
 
+def _category_rows(lot=None) -> list[tuple[str, str, str]]:
+    """The lot form's age category rows: as typed when posted, else the lot's categories, padded to the rows shown."""
+    if request.method == "POST":
+        return [tuple(request.form.get(f"category-{number}-{name}", "") for name in ("age_from", "age_to", "tiers"))
+                for number in range(1, dps_setup.MAX_CATEGORIES + 1)]
+    rows = [(str(c.age_from), str(c.age_to), str(c.tiers)) for c in (lot.categories if lot else [])]
+    return rows + [("", "", "")] * (dps_setup.MAX_CATEGORIES - len(rows))
+
+
+def _render_lot_form(dps, form, lot, category_error=None):
+    failed = category_error is not None or bool(form.errors) or bool(form.form_errors)
+    return render_template("admin/lot_form.html", dps=dps, form=form, lot=lot, rows=_category_rows(lot),
+                           category_error=category_error), (400 if failed else 200)
+
+
+def _save_lot(dps, form, lot):
+    """Add or change the lot from the form; the error, if any, as (field error on the form, category error)."""
+    rows = _category_rows(lot)
+    try:
+        categories = dps_setup.parse_categories(rows)
+        fields = {"name": form.name.data, "description": form.description.data or "", "categories": categories}
+        if lot is None:
+            lot = dps_setup.add_lot(current_user, dps, **fields, now=now())
+        else:
+            dps_setup.update_lot(current_user, lot, **fields, now=now())
+    except DomainError as error:
+        db.session.rollback()
+        if error.field and error.field.startswith("category-"):
+            return None, error
+        add_domain_error(form, error)
+        return None, None
+    return lot, None
+
+
 @blueprint.route("/dps/<int:dps_id>/lots/new", methods=["GET", "POST"])
 def lot_new(dps_id):
     dps = _dps(dps_id)
     form = LotForm()
+    category_error = None
     if form.validate_on_submit():
-        try:
-            lot = dps_setup.add_lot(current_user, dps, name=form.name.data, description=form.description.data or "",
-                                    age_from=form.age_from.data, age_to=form.age_to.data, tiers=form.tiers.data,
-                                    now=now())
-        except DomainError as error:
-            add_domain_error(form, error)
-        else:
+        lot, category_error = _save_lot(dps, form, None)
+        if lot is not None:
             flash(f"{lot.label} added", "success")
             return redirect(url_for("admin.dps_detail", dps_id=dps.id) + "#lots")
-    return render_template("admin/lot_form.html", dps=dps, form=form, lot=None), _status(form)
+    return _render_lot_form(dps, form, None, category_error)
 
 
 @blueprint.route("/dps/<int:dps_id>/lots/<int:lot_id>", methods=["GET", "POST"])
@@ -236,18 +268,13 @@ def lot_edit(dps_id, lot_id):
     if lot is None or lot.dps_id != dps.id:
         abort(404)
     form = LotForm(obj=lot)
+    category_error = None
     if form.validate_on_submit():
-        try:
-            dps_setup.update_lot(current_user, lot, name=form.name.data, description=form.description.data or "",
-                                 age_from=form.age_from.data, age_to=form.age_to.data, tiers=form.tiers.data,
-                                 now=now())
-        except DomainError as error:
-            db.session.rollback()
-            add_domain_error(form, error)
-        else:
+        saved, category_error = _save_lot(dps, form, lot)
+        if saved is not None:
             flash(f"{lot.label} saved", "success")
             return redirect(url_for("admin.dps_detail", dps_id=dps.id) + "#lots")
-    return render_template("admin/lot_form.html", dps=dps, form=form, lot=lot), _status(form)
+    return _render_lot_form(dps, form, lot, category_error)
 
 
 # Questions and weighting -----------------------------------------------------------------------
@@ -467,7 +494,9 @@ def provider_detail(provider_id, ofsted_form=None, caution_form=None, invite_for
         abort(404)
     memberships = db.session.scalars(
         db.select(LotMembership).where(LotMembership.provider_id == provider.id)
-        .options(selectinload(LotMembership.lot).selectinload(Lot.dps))).all()
+        .options(selectinload(LotMembership.lot).selectinload(Lot.dps),
+                 selectinload(LotMembership.lot).selectinload(Lot.categories),
+                 selectinload(LotMembership.categories).selectinload(CategoryMembership.category))).all()
     submitted = db.session.scalars(
         db.select(Application).where(Application.provider_id == provider.id, Application.status == SUBMITTED)
         .join(EntryWindow).where(EntryWindow.dps.has(lead_authority_id=current_user.organisation_id))

@@ -249,7 +249,8 @@ def _render_publish(referral, form, status=200):
     tier, memberships = referrals.invitees_preview(referral)
     reasons = referrals.publication_problems(referral, moment) if referral.status(moment) == DRAFT else []
     return render_template("buyer/referrals/publish.html", referral=referral, form=form, tier=tier,
-                           memberships=memberships, reasons=reasons, is_draft=referral.status(moment) == DRAFT,
+                           memberships=memberships, category=referrals.category_of(referral),
+                           reasons=reasons, is_draft=referral.status(moment) == DRAFT,
                            weighting=referral.dps.current_question_set), status
 
 
@@ -280,7 +281,8 @@ def _render_reopen(referral, form, status=200):
     state = referral.status(moment)
     tier, memberships = referrals.invitees_preview(referral) if state == CLOSED else (None, [])
     return render_template("buyer/referrals/reopen.html", referral=referral, form=form, tier=tier,
-                           memberships=memberships, status=state, moment=moment), status
+                           memberships=memberships, category=referrals.category_of(referral), status=state,
+                           moment=moment), status
 
 
 @blueprint.route("/referrals/<int:referral_id>/reopen", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ from sqlalchemy.orm import selectinload
 from portal.auth import require_roles_for_blueprint
 from portal.clock import now
 from portal.extensions import db
-from portal.models import Dps, DpsMember, Lot, LotMembership
+from portal.models import CategoryMembership, Dps, DpsMember, Lot, LotMembership
 from portal.models.user import COMMISSIONING_OFFICER, USER_ADMINISTRATOR
 from portal.services import referrals as referral_service
 from portal.services import windows
@@ -46,10 +46,12 @@ def dps(dps_id):
         abort(404)
     memberships = db.session.scalars(
         db.select(LotMembership).join(Lot).where(Lot.dps_id == dps.id)
-        .options(selectinload(LotMembership.provider), selectinload(LotMembership.lot))
-        .order_by(Lot.number, LotMembership.tier, LotMembership.id)).all()
+        .options(selectinload(LotMembership.provider),
+                 selectinload(LotMembership.lot).selectinload(Lot.categories),
+                 selectinload(LotMembership.categories).selectinload(CategoryMembership.category))
+        .order_by(Lot.number, LotMembership.id)).all()
     by_lot = {}
-    for membership in memberships:
+    for membership in sorted(memberships, key=lambda m: (m.best_tier, m.id)):
         by_lot.setdefault(membership.lot_id, []).append(membership)
     return render_template("buyer/dps.html", dps=dps, by_lot=by_lot)
 

@@ -113,7 +113,7 @@ def publish(window_id):
 @blueprint.route("/windows/<int:window_id>/tiers")
 def tiers(window_id):
     window = _window(window_id)
-    tables = [(lot, outcomes.tier_table(lot)) for lot in window.dps.lots]
+    tables = [(category, table) for lot in window.dps.lots for category, table in outcomes.tier_tables(lot)]
     return render_template("evaluation/tiers.html", window=window, tables=tables)
 
 

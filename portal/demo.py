@@ -234,7 +234,7 @@ def load() -> list[tuple[str, str]]:
     sefton_users = _user(sefton, "Joanne Pritchard", "joanne.pritchard@sefton.example.org", [USER_ADMINISTRATOR],
                          set_up)
     db.session.commit()
-    lots = [dps_setup.add_lot(admin, dps, name=name, description=text, age_from=low, age_to=high, tiers=tiers,
+    lots = [dps_setup.add_lot(admin, dps, name=name, description=text, categories=[(low, high, tiers)],
                               now=set_up) for name, text, low, high, tiers in LOTS]
     question_set = dps.current_question_set
     for text, guidance, weight, max_score, min_score in QUESTIONS:
@@ -289,6 +289,7 @@ def load() -> list[tuple[str, str]]:
     windows.run_due(moment)
 
     _make_referrals(moment, sefton_officer=officer, tameside_officer=lead_officer, lots=lots, providers=providers)
+    fostering_admin = _fostering_framework(moment, referees=REFEREES)
 
     return [
         ("Consortium administrator and evaluator (Tameside)", admin.email),
@@ -302,6 +303,7 @@ def load() -> list[tuple[str, str]]:
         ("Provider admitted in Window 1, with a draft", providers["Northern Pathways Supported Living Ltd"].email),
         ("Provider admitted with caution in Window 1", providers["Brightwater Transitions CIC"].email),
         ("Provider admitted in Window 1, not applying now", providers["Harbour Lane Homes"].email),
+        ("Fostering framework administrator (Manchester): lots in age categories", fostering_admin.email),
     ]
 
 
@@ -374,13 +376,133 @@ def _evaluate_first_window(window: EntryWindow, admin: User, people: dict[str, U
             raise RuntimeError(f"Demo moderation of {name} was refused: {errors}")
 
 
+FOSTERING_LOTS = [  # each divided into 0 to 4, 5 to 10 and 11 to 17, with 3 tiers each
+    ("Standard foster care", "Short and long-term foster care for children whose needs a skilled foster family "
+     "meets with the agency's usual support."),
+    ("Enhanced foster care", "Foster care with extra support for children with complex needs: therapeutic input, "
+     "more frequent supervision and respite."),
+]
+FOSTERING_CATEGORIES = [(0, 4, 3), (5, 10, 3), (11, 17, 3)]
+FOSTERING_QUESTIONS = [
+    ("How do you recruit, assess, train and support foster carers?", 3),
+    ("How do you match a child with a foster family and keep placements stable?", 2),
+    ("How do you support children's education, health and contact with their families?", 2),
+]
+FOSTERING_PROVIDERS = {
+    # name, URN, area, postcode, user name, e-mail; weekly prices (standard 0-4, 5-10, 11-17; enhanced ...);
+    # moderated scores on the three questions
+    "Hearthside Fostering Ltd": (("SC900101", "Bolton", "BL1 4QR", "Nadia Brooks",
+                                  "nadia.brooks@hearthside.example.org"),
+                                 (("780.00", "820.00", "905.00"), ("1045.00", "1120.00", "1290.00")), (5, 4, 5)),
+    "Riverbank Family Placements": (("SC900102", "Salford", "M6 5JA", "Owen Pryce", "owen.pryce@riverbank.example.org"),
+                                    (("745.00", "795.00", "880.00"), ("1010.00", "1095.00", "1250.00")), (4, 4, 4)),
+    "Open Door Foster Care CIC": (("SC900103", "Wigan", "WN1 2DA", "Priya Lal", "priya.lal@opendoor.example.org"),
+                                  (("810.00", "805.00", None), ("1090.00", "1150.00", None)), (4, 5, 4)),
+    "Moorland Foster Families": (("SC900104", "Oldham", "OL1 3HF", "Sam Whitworth",
+                                  "sam.whitworth@moorland.example.org"),
+                                 ((None, "770.00", "860.00"), (None, "1060.00", "1210.00")), (3, 4, 3)),
+}
+
+
+def _fostering_note(index: int, score: int) -> str:
+    topic = ("carer recruitment and support", "matching and stability", "education, health and family contact")[index]
+    return f"On {topic}, the answer showed {STRENGTH[score]}."
+
+
+def _fostering_framework(moment: datetime, *, referees) -> User:
+    """Seed 002's North West Fostering Framework, led by Manchester: standard and enhanced lots, each divided into
+    3 age categories with 3 tiers each. Its first window ran three months ago: four agencies priced the categories
+    they offer, were evaluated, admitted and tiered in each category on its own prices."""
+    opens = windows.add_months(moment.replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=20), -3)
+    set_up = opens - timedelta(days=14)
+    lead = Organisation(name="Manchester City Council", kind=AUTHORITY, local_authority_area="Manchester",
+                        created_at=set_up)
+    db.session.add(lead)
+    admin = _user(lead, "Grace Okafor", "grace.okafor@manchester.example.org", [ADMINISTRATOR, EVALUATOR], set_up)
+    evaluator = _user(lead, "Tom Ashworth", "tom.ashworth@manchester.example.org", [EVALUATOR], set_up)
+    db.session.commit()
+    dps = dps_setup.create_dps(
+        admin, reference="NW-FOS-DPS", name="North West Fostering Framework", service_type="foster",
+        description="Independent fostering agency placements for children in care, bought together by North West "
+        "councils: standard and enhanced lots, each in three age categories with three tiers.",
+        start_date=set_up.date(), initial_years=2, extension_years="1+1", cadence_months=6, window_length_days=28,
+        required_evidence=["ofsted_report", "statement_of_purpose", "childrens_guide", "pricing_schedule",
+                           "insurance_certificate"],
+        quality_weight=60, quality_threshold_percent=50, now=set_up)
+    for name, area in (("Sefton Council", "Sefton"), ("Stockport Metropolitan Borough Council", "Stockport"),
+                       ("Tameside Metropolitan Borough Council", "Tameside"), ("Wigan Council", "Wigan")):
+        dps_setup.add_member(admin, dps, authority_name=name, local_authority_area=area, now=set_up)
+    lots = [dps_setup.add_lot(admin, dps, name=name, description=text, categories=FOSTERING_CATEGORIES, now=set_up)
+            for name, text in FOSTERING_LOTS]
+    question_set = dps.current_question_set
+    for text, weight in FOSTERING_QUESTIONS:
+        dps_setup.add_question(admin, question_set, text=text, guidance="", scoring="scored", weight=weight,
+                               max_score=5, min_score=2, word_limit=500, now=set_up)
+    dps_setup.add_question(admin, question_set, text="Confirm you hold the registration, policies and insurance "
+                           "the contract requires.", guidance="", scoring="pass_fail", weight=0, max_score=1,
+                           min_score=1, word_limit=200, now=set_up)
+    window = windows.schedule_first_window(admin, dps, opens_at=opens, now=set_up)
+    windows.run_due(opens)
+
+    submitted = {}
+    for number, (name, (details, prices, _scores)) in enumerate(FOSTERING_PROVIDERS.items()):
+        urn, area, postcode, user_name, email = details
+        user = accounts.register_provider(
+            organisation_name=name, ofsted_urn=urn, registered_office=f"2 Chapel Street, {area}", postcode=postcode,
+            local_authority_area=area, telephone="0161 496 0" + str(150 + number), user_name=user_name,
+            email=email, password=PASSWORD, now=set_up + timedelta(days=1 + number))
+        user.organisation.ofsted_rating = "Good" if number % 2 else "Outstanding"
+        user.organisation.ofsted_rating_date = (moment - timedelta(days=300 + 30 * number)).date()
+        started = opens + timedelta(days=3 + 2 * number, hours=2)
+        submitted[name] = (user, _apply(user, window, lots, submit=True, moment=started, prices=prices,
+                                        submit_at=started + timedelta(days=3),
+                                        referees=[referees[number % len(referees)],
+                                                  referees[(number + 1) % len(referees)]]))
+    windows.run_due(window.closes_at)
+    closed = window.closes_at
+    questions = window.question_set.questions
+    for number, (name, (_user_of, application)) in enumerate(submitted.items()):
+        scores = FOSTERING_PROVIDERS[name][2]
+        evaluations.allocate(admin, application, [admin.id, evaluator.id], closed + timedelta(days=1))
+        for turn, person in enumerate((admin, evaluator)):
+            at = closed + timedelta(days=2 + turn, hours=number)
+            marks = _marks(questions, scores, _fostering_note)
+            if evaluations.save_scores(person, application, marks, at):
+                raise RuntimeError(f"Demo fostering scores for {name} were refused")
+            evaluations.submit_scores(person, application, at + timedelta(minutes=15))
+        checked = closed + timedelta(days=5, hours=number)
+        for gate, (passed, evidence) in evaluations.suggested_gates(application).items():
+            evaluations.record_gate(admin, application, gate, passed is not False, evidence, checked)
+        for referee in application.referees:
+            evaluations.record_reference(admin, application, referee.id, SATISFACTORY,
+                                         "Taken up by telephone: stable placements and carers well supported.",
+                                         checked)
+        if evaluations.moderate(admin, application, _marks(questions, scores, _fostering_note),
+                                closed + timedelta(days=7, hours=number)):
+            raise RuntimeError(f"Demo fostering moderation of {name} was refused")
+    outcomes.publish(admin, window, closed + timedelta(days=9))
+    return admin
+
+
+def _category_prices(lots, prices: tuple) -> dict[int, str]:
+    """The weekly price of each age category by category id: a lot's entry is one price for its one category, or a
+    tuple of prices, one for each category, youngest first (None: not offered)."""
+    given = {}
+    for lot in lots:
+        entry = prices[lot.number - 1]
+        per_category = entry if isinstance(entry, tuple) else (entry,)
+        given.update({category.id: price for category, price in zip(lot.categories, per_category, strict=True)
+                      if price is not None})
+    return given
+
+
 def _apply(user: User, window: EntryWindow, lots, *, submit: bool, moment: datetime, partial: bool = False,
            prices: tuple | None = None, submit_at: datetime | None = None, referees=None) -> Application:
     application = applications.start(user, window, moment)
     prices = prices or PRICES[user.organisation.name]
     chosen = [lot for lot in lots if prices[lot.number - 1] is not None]
     applications.set_lots(user, application, [lot.id for lot in chosen], moment)
-    applications.set_prices(user, application, {lot.id: prices[lot.number - 1] for lot in chosen}, moment)
+    applications.set_prices(user, application, _category_prices(chosen, prices), moment)
     questions = window.question_set.questions
     answered = questions[:2] if partial else questions
     applications.save_answers(user, application, {

@@ -106,9 +106,10 @@ def application_lots(application_id):
 @blueprint.route("/applications/<int:application_id>/prices", methods=["GET", "POST"])
 def application_prices(application_id):
     application = _own(application_id)
-    values = {al.lot_id: pounds(al.weekly_price) for al in application.lots}
+    values = {category.id: pounds(price) for al in application.lots for category, price in al.priced_categories}
     if request.method == "POST":
-        submitted = {al.lot_id: request.form.get(f"price-{al.lot_id}", "") for al in application.lots}
+        submitted = {category.id: request.form.get(f"price-{category.id}", "")
+                     for al in application.lots for category in al.lot.categories}
         try:
             errors = applications.set_prices(current_user, application, submitted, now())
         except DomainError as error:

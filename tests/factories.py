@@ -44,7 +44,7 @@ def build_dps(admin: User, clock, *, reference="T-DPS", cadence_months=4, window
                            "insurance_certificate"],
         quality_weight=60, quality_threshold_percent=50, now=clock.now())
     for name in ("Semi-independence", "Floating support with accommodation", "Floating support"):
-        dps_setup.add_lot(admin, dps, name=name, description="", age_from=16, age_to=18, tiers=3, now=clock.now())
+        dps_setup.add_lot(admin, dps, name=name, description="", categories=[(16, 18, 3)], now=clock.now())
     question_set = dps.current_question_set
     dps_setup.add_question(admin, question_set, text="How do you keep young people safe?", guidance="",
                            scoring="scored", weight=2, max_score=5, min_score=2, word_limit=100, now=clock.now())
@@ -96,7 +96,7 @@ def complete_application(user: User, window, clock, lots=None, submit=False):
     application = applications.start(user, window, now)
     lots = lots or window.dps.lots[:2]
     applications.set_lots(user, application, [lot.id for lot in lots], now)
-    applications.set_prices(user, application, {lot.id: "1250.00" for lot in lots}, now)
+    applications.set_prices(user, application, {c.id: "1250.00" for lot in lots for c in lot.categories}, now)
     applications.save_answers(user, application, {q.id: f"Answer to question {q.number}"
                                                   for q in window.question_set.questions}, now)
     for kind in applications.required_evidence(application):
@@ -154,17 +154,20 @@ CHILD_DATE_OF_BIRTH = date(2010, 3, 14)
 CHILD_CASE_NUMBER = "CN-48213-Q"
 
 
-def admit(provider_user, lot, *, tier=1, caution=False, clock):
+def admit(provider_user, lot, *, tier=1, caution=False, clock, categories=None):
     """A place on a lot for the user's provider: a documented shortcut (admission itself is tested in
-    tests/evaluation). On a lot without tiers the place has no tier. Returns the LotMembership."""
-    from portal.models import LotMembership
+    tests/evaluation), with the tier in each of the lot's age categories (`categories`, by category, else `tier` in
+    every category); in a category without tiers the place has no tier. Returns the LotMembership."""
+    from portal.models import CategoryMembership, LotMembership
 
     provider = provider_user.organisation
     status = "place_with_caution" if caution else "admitted"
     if provider.provider_status in (None, "applicant"):
         provider.provider_status = status
-    membership = LotMembership(lot_id=lot.id, provider_id=provider.id, status=status,
-                               tier=tier if lot.tiers else None, admitted_at=clock.now())
+    membership = LotMembership(lot_id=lot.id, provider_id=provider.id, status=status, admitted_at=clock.now())
+    tiers = categories if categories is not None else {category: tier for category in lot.categories}
+    membership.categories = [CategoryMembership(category=category, tier=given if category.tiers else None)
+                             for category, given in tiers.items()]
     db.session.add(membership)
     db.session.commit()
     return membership

@@ -75,19 +75,21 @@ def outcome_letter(application, *, issued_at: datetime) -> bytes:
     lot_rows = [["Lot", "Your weekly price", "Outcome", "Quality score", "Tier and rank"]]
     for application_lot in sorted(application.lots, key=lambda al: al.lot.number):
         outcome = outcomes_by_lot.get(application_lot.lot_id)
-        lot_rows.append([
-            application_lot.lot.label,
-            money(application_lot.weekly_price, missing="Not given"),
-            outcome.label if outcome else "Not decided",
-            percent(outcome.quality_percent) if outcome else "",
-            _tier_summary(outcome, tier_lines.get(application_lot.lot_id)),
-        ])
+        lines = tier_lines.get(application_lot.lot_id, {})
+        for category, price in _offered(application_lot):
+            lot_rows.append([
+                category.full_label if category else application_lot.lot.label,
+                money(price, missing="Not given"),
+                outcome.label if outcome else "Not decided",
+                percent(outcome.quality_percent) if outcome else "",
+                _tier_summary(outcome, lines.get(category.id) if category else None),
+            ])
     story.append(common.table(lot_rows, [w * width for w in (0.30, 0.15, 0.20, 0.13, 0.22)], styles,
                         right_columns=(1, 3)))
 
     for application_lot in sorted(application.lots, key=lambda al: al.lot.number):
         story.extend(_letter_lot_detail(application_lot, outcomes_by_lot.get(application_lot.lot_id),
-                                        tier_lines.get(application_lot.lot_id), styles, width))
+                                        tier_lines.get(application_lot.lot_id, {}), styles, width))
 
     question_set = window.question_set
     story.append(common.para("Your scores and feedback", styles["h2"]))
@@ -131,6 +133,24 @@ def outcome_letter(application, *, issued_at: datetime) -> bytes:
                   footer=f"{dps.reference} {window.label}: outcome letter for {provider.name}")
 
 
+def _offered(application_lot) -> list:
+    """(category, weekly price) for each category the provider priced, youngest first; on a lot that is not
+    divided, its one category even without a price; (None, None) when nothing was priced at all."""
+    lot = application_lot.lot
+    pairs = [(category, price) for category, price in application_lot.priced_categories
+             if price is not None or not lot.is_divided]
+    return pairs or [(None, None)]
+
+
+def _prices_text(application_lot) -> str:
+    """The weekly prices given for a lot: one amount, or each category's ("ages 0 to 4: £950.00; …")."""
+    if not application_lot.lot.is_divided:
+        return money(application_lot.price_for(application_lot.lot.categories[0].id), missing="Not given")
+    priced = [f"ages {category.age_band}: {money(price)}" for category, price in application_lot.priced_categories
+              if price is not None]
+    return "; ".join(priced) or "Not given"
+
+
 def _tier_summary(outcome, award) -> str:
     if outcome is None or not outcome.is_admitted:
         return "Not applicable"
@@ -141,8 +161,9 @@ def _tier_summary(outcome, award) -> str:
     return f"Tier {award.tier}, ranked {award.rank}"
 
 
-def _letter_lot_detail(application_lot, outcome, award, styles, width) -> list:
-    """The workings behind one lot's outcome: the reasons, and the provider's own tier line."""
+def _letter_lot_detail(application_lot, outcome, awards: dict, styles, width) -> list:
+    """The workings behind one lot's outcome: the reasons, and the provider's own tier line in each age category
+    it priced."""
     lot = application_lot.lot
     if outcome is None:
         return []
@@ -156,26 +177,42 @@ def _letter_lot_detail(application_lot, outcome, award, styles, width) -> list:
         flowables.append(common.para(heading, styles["body"]))
         flowables.append(common.para("<br/>".join(f"•&nbsp;{common.text(reason)}" for reason in reasons),
                                      styles["body"], markup=True))
-    if outcome.is_admitted and award is not None:
-        if award.tier is None:
-            position = ("This lot has no tiers: every admitted provider is approached at once. "
-                        f"You are ranked <b>{award.rank}</b>.")
-        else:
-            position = f"You are in <b>tier {award.tier}</b> and ranked <b>{award.rank}</b> on this lot."
-        if award.tied_with:
-            position += " Your total is equal to another admitted provider's, so you share this rank."
-        flowables.append(common.para(position, styles["body"], markup=True))
-        rows = [
-            ["Figure", "How it is worked out", "Value"],
-            ["Quality component", f"Your quality score × {award.quality_weight}% quality weight",
-             score(award.quality_component)],
-            ["Cost component", f"Lowest weekly price on the lot ({money(award.lowest_price)}) ÷ your weekly "
-                               f"price ({money(award.weekly_price)}) × {award.cost_weight}% cost weight",
-             score(award.cost_component)],
-            ["Total", "Quality component + cost component (out of 100)", score(award.total)],
-        ]
-        flowables.append(KeepTogether([common.table(rows, [w * width for w in (0.22, 0.62, 0.16)], styles,
-                                              right_columns=(2,), bold_rows=(3,))]))
+    if not outcome.is_admitted:
+        return flowables
+    if lot.is_divided and awards:
+        flowables.append(common.para("This lot is divided into age categories: you are tiered in each category you "
+                                     "priced, on your price for it.", styles["body"]))
+    for category in lot.categories:
+        award = awards.get(category.id)
+        if award is not None:
+            flowables.extend(_award_workings(award, category, styles, width))
+    return flowables
+
+
+def _award_workings(award, category, styles, width) -> list:
+    divided = category.lot.is_divided
+    where = f"in ages {category.age_band}" if divided else "on this lot"
+    if award.tier is None:
+        position = (f"{'This category' if divided else 'This lot'} has no tiers: every admitted provider is "
+                    f"approached at once. You are ranked <b>{award.rank}</b> {where}.")
+    else:
+        position = f"You are in <b>tier {award.tier}</b> and ranked <b>{award.rank}</b> {where}."
+    if award.tied_with:
+        position += " Your total is equal to another admitted provider's, so you share this rank."
+    flowables = [common.para(category.label, styles["h3"])] if divided else []
+    flowables.append(common.para(position, styles["body"], markup=True))
+    rows = [
+        ["Figure", "How it is worked out", "Value"],
+        ["Quality component", f"Your quality score × {award.quality_weight}% quality weight",
+         score(award.quality_component)],
+        ["Cost component", f"Lowest weekly price {'in the category' if divided else 'on the lot'} "
+                           f"({money(award.lowest_price)}) ÷ your weekly price ({money(award.weekly_price)}) × "
+                           f"{award.cost_weight}% cost weight",
+         score(award.cost_component)],
+        ["Total", "Quality component + cost component (out of 100)", score(award.total)],
+    ]
+    flowables.append(KeepTogether([common.table(rows, [w * width for w in (0.22, 0.62, 0.16)], styles,
+                                                right_columns=(2,), bold_rows=(3,))]))
     return flowables
 
 
@@ -228,8 +265,7 @@ def evaluation_report(window, *, issued_at: datetime) -> bytes:
         by_lot = {o.lot_id: o for o in application.outcomes}
         for application_lot in sorted(application.lots, key=lambda al: al.lot.number):
             outcome = by_lot.get(application_lot.lot_id)
-            rows.append([application.provider.name, application_lot.lot.label,
-                         money(application_lot.weekly_price, missing="Not given"),
+            rows.append([application.provider.name, application_lot.lot.label, _prices_text(application_lot),
                          outcome.label if outcome else "Not decided",
                          percent(outcome.quality_percent) if outcome else ""])
     if len(rows) == 1:
@@ -242,12 +278,14 @@ def evaluation_report(window, *, issued_at: datetime) -> bytes:
 
     story.append(common.para("Tier tables", styles["h2"]))
     story.append(common.para(
-        "Each lot's current tier table, over all its current members. Quality component = quality score ÷ 100 × "
-        "quality weight; cost component = lowest weekly price on the lot ÷ the provider's weekly price × cost "
+        "The current tier table of each lot, or of each age category of a divided lot, over all its current "
+        "members who priced it. Quality component = quality score ÷ 100 × quality weight; cost component = "
+        "lowest weekly price in the table ÷ the provider's weekly price × cost "
         "weight; total = quality component + cost component. Figures are rounded for display; ranks and ties "
         "are worked out on the exact totals.", styles["body"]))
     for lot in dps.lots:
-        story.extend(_report_tier_table(lot, styles, width))
+        for category, awards in outcomes.tier_tables(lot):
+            story.extend(_report_tier_table(category, awards, styles, width))
 
     return common.build(story, pagesize=pagesize, title=f"Evaluation report: {dps.reference} {window.label}",
                   author=lead, subject=f"{dps.name}: evaluation of {window.label}",
@@ -260,7 +298,7 @@ def _report_application(application, questions, styles, width) -> list:
         common.para(provider.name, styles["h2"]),
         common.details([
             ("Submitted", format_datetime(application.submitted_at)),
-            ("Lots applied for", "; ".join(f"{al.lot.label} at {money(al.weekly_price, missing='Not given')} a week"
+            ("Lots applied for", "; ".join(f"{al.lot.label} at {_prices_text(al)} a week"
                                           for al in sorted(application.lots, key=lambda al: al.lot.number))),
             ("Moderated", format_datetime(application.moderated_at) or "Not yet moderated"),
         ], width * 0.7, styles),
@@ -314,16 +352,16 @@ def _report_application(application, questions, styles, width) -> list:
     return flowables
 
 
-def _report_tier_table(lot, styles, width) -> list:
-    awards = outcomes.tier_table(lot)
-    tiers = "no tiers" if not lot.tiers else f"{lot.tiers} tier{'s' if lot.tiers != 1 else ''}"
-    flowables = [common.para(f"{lot.label} ({tiers})", styles["h3"])]
+def _report_tier_table(category, awards, styles, width) -> list:
+    flowables = [common.para(f"{category.full_label} ({category.tiers_label.lower()})", styles["h3"])]
     if not awards:
-        flowables.append(common.para("No provider is tiered on this lot yet.", styles["body"]))
+        where = "in this age category" if category.lot.is_divided else "on this lot"
+        flowables.append(common.para(f"No provider is tiered {where} yet.", styles["body"]))
         return flowables
     first = awards[0]
     flowables.append(common.para(
-        f"Weighting: {first.quality_weight}% quality, {first.cost_weight}% cost. Lowest weekly price on the lot: "
+        f"Weighting: {first.quality_weight}% quality, {first.cost_weight}% cost. Lowest weekly price "
+        f"{'in the category' if category.lot.is_divided else 'on the lot'}: "
         f"{money(first.lowest_price)}. Calculated {format_datetime(first.calculated_at)}.", styles["body"]))
     rows = [["Rank", "Tier", "Provider", "Quality score", "Quality component", "Weekly price", "Lowest price",
              "Cost component", "Total", "Tied with"]]

@@ -32,7 +32,7 @@ def _provider_lines(placement: Placement) -> list[tuple[str, str]]:
             ("Provider", provider.name),
             ("Ofsted URN", provider.ofsted_urn or "None recorded"),
             ("Arrangement", f"On framework: {lot.dps.name} ({lot.dps.reference})"),
-            ("Lot", lot.label),
+            ("Lot", placement.category.full_label if placement.category else lot.label),
             ("Tier", "No tiers" if placement.tier is None else f"Tier {placement.tier}"),
         ]
     provider = placement.off_framework_provider

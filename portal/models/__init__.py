@@ -1,10 +1,10 @@
 """The portal's records. Import models from here."""
 
-from portal.models.application import Answer, Application, ApplicationLot, Document, Referee
+from portal.models.application import Answer, Application, ApplicationLot, CategoryPrice, Document, Referee
 from portal.models.audit import AuditEvent
 from portal.models.bid import Bid, BidAssessment, BidCost, BidReceipt
 from portal.models.caution import CautionEvidence, CautionReview
-from portal.models.dps import Dps, DpsExtension, DpsMember, Lot, QualityQuestion, QuestionSet
+from portal.models.dps import AgeCategory, Dps, DpsExtension, DpsMember, Lot, QualityQuestion, QuestionSet
 from portal.models.evaluation import (
     Allocation,
     Clarification,
@@ -16,7 +16,7 @@ from portal.models.evaluation import (
     TierAward,
 )
 from portal.models.messages import Notification, OutboxMessage
-from portal.models.organisation import LotMembership, Organisation
+from portal.models.organisation import CategoryMembership, LotMembership, Organisation
 from portal.models.placement import (
     OffFrameworkDocument,
     OffFrameworkProvider,
@@ -35,6 +35,7 @@ __all__ = [
     "TierAward", "CautionEvidence", "CautionReview",
     "Bid", "BidAssessment", "BidCost", "BidInvitation", "BidReceipt", "OffFrameworkDocument", "OffFrameworkProvider",
     "OffFrameworkReferee", "Placement", "PlacementCost", "Referral", "ReferralChild", "ReferralRound",
+    "AgeCategory", "CategoryMembership", "CategoryPrice",
     "Answer", "Application", "ApplicationLot", "AuditEvent", "Document", "Dps", "DpsExtension", "DpsMember",
     "EntryWindow", "Invitation", "Lot", "LotMembership", "Notification", "Organisation",
     "OutboxMessage", "QualityQuestion", "QuestionSet", "RateLimitCounter", "Referee", "SentReminder", "SignInAddress",

@@ -66,7 +66,7 @@ class Application(db.Model):
 
 
 class ApplicationLot(db.Model):
-    """A lot the provider applies for, with its weekly price from the pricing schedule."""
+    """A lot the provider applies for, with its weekly price for each age category it offers."""
 
     __tablename__ = "application_lot"
     __table_args__ = (UniqueConstraint("application_id", "lot_id"),)
@@ -74,10 +74,35 @@ class ApplicationLot(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
-    weekly_price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
 
     application = relationship("Application", back_populates="lots")
     lot = relationship("Lot")
+    prices = relationship("CategoryPrice", back_populates="application_lot", cascade="all, delete-orphan",
+                          order_by="CategoryPrice.id")
+
+    def price_for(self, category_id: int) -> Decimal | None:
+        return next((p.weekly_price for p in self.prices if p.category_id == category_id), None)
+
+    @property
+    def priced_categories(self) -> list:
+        """(category, weekly price or None) for every category of the lot, youngest first."""
+        return [(category, self.price_for(category.id)) for category in self.lot.categories]
+
+
+class CategoryPrice(db.Model):
+    """The provider's weekly price for one age category of a lot it applies for. No row: it does not offer the
+    category."""
+
+    __tablename__ = "category_price"
+    __table_args__ = (UniqueConstraint("application_lot_id", "category_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_lot_id: Mapped[int] = mapped_column(ForeignKey("application_lot.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("age_category.id"), index=True)
+    weekly_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+
+    application_lot = relationship("ApplicationLot", back_populates="prices")
+    category = relationship("AgeCategory")
 
 
 class Answer(db.Model):

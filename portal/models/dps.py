@@ -182,11 +182,12 @@ class Lot(db.Model):
     number: Mapped[int]
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    age_from: Mapped[int]
-    age_to: Mapped[int]
-    tiers: Mapped[int] = mapped_column(default=3)  # 0: no tiers, everyone is approached at once
+    age_from: Mapped[int]  # the youngest age of its first category
+    age_to: Mapped[int]  # the oldest age of its last category
 
     dps = relationship("Dps", back_populates="lots")
+    categories = relationship("AgeCategory", back_populates="lot", order_by="AgeCategory.age_from",
+                              cascade="all, delete-orphan")
 
     @property
     def label(self) -> str:
@@ -195,6 +196,51 @@ class Lot(db.Model):
     @property
     def age_band(self) -> str:
         return f"{self.age_from} to {self.age_to}"
+
+    @property
+    def is_divided(self) -> bool:
+        """Whether the lot has more than one age category (else its one category spans its ages)."""
+        return len(self.categories) > 1
+
+    def category_for(self, age: int | None) -> "AgeCategory | None":
+        """The category a child of this age falls in, or None."""
+        if age is None:
+            return None
+        return next((c for c in self.categories if c.age_from <= age <= c.age_to), None)
+
+
+class AgeCategory(db.Model):
+    """A part of a lot for children of some ages, with its own number of tiers: providers price each category
+    they offer, are tiered in it on that price, and a referral goes to the category of the child's age.
+    A lot that is not divided has one category spanning its ages."""
+
+    __tablename__ = "age_category"
+    __table_args__ = (UniqueConstraint("lot_id", "age_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
+    age_from: Mapped[int]
+    age_to: Mapped[int]
+    tiers: Mapped[int] = mapped_column(default=3)  # 0: no tiers, everyone is approached at once
+
+    lot = relationship("Lot", back_populates="categories")
+
+    @property
+    def age_band(self) -> str:
+        return f"{self.age_from} to {self.age_to}"
+
+    @property
+    def label(self) -> str:
+        return f"Ages {self.age_band}"
+
+    @property
+    def tiers_label(self) -> str:
+        return "No tiers" if not self.tiers else f"{self.tiers} tier{'s' if self.tiers != 1 else ''}"
+
+    @property
+    def full_label(self) -> str:
+        """The lot and, where the lot is divided, the category: for lists across lots."""
+        return f"{self.lot.label}, ages {self.age_band}" if self.lot.is_divided else self.lot.label
 
 
 class QuestionSet(db.Model):

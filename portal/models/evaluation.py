@@ -158,13 +158,13 @@ class LotOutcome(db.Model):
     outcome: Mapped[str] = mapped_column(String(30))
     quality_percent: Mapped[Decimal] = mapped_column(Numeric(9, 4))
     reasons: Mapped[str] = mapped_column(Text, default="")
-    # The provider's line of the lot's tier table as it stood when the outcome was published: the letter and
-    # the outcome page keep showing it after later windows re-tier the lot.
-    published_award_id: Mapped[int | None] = mapped_column(ForeignKey("tier_award.id"))
 
     application = relationship("Application", back_populates="outcomes")
     lot = relationship("Lot")
-    published_award = relationship("TierAward")
+    # The provider's line of each category's tier table as it stood when the outcome was published: the letter
+    # and the outcome page keep showing them after later windows re-tier the lot.
+    published_awards = relationship("TierAward", foreign_keys="TierAward.published_outcome_id",
+                                    back_populates="published_outcome")
 
     @property
     def label(self) -> str:
@@ -176,15 +176,19 @@ class LotOutcome(db.Model):
 
 
 class TierAward(db.Model):
-    """One provider's line of a lot's tier table, with every figure of the workings.
+    """One provider's line of the tier table of one age category of a lot, with every figure of the workings.
 
     Each calculation adds a new set of rows and marks the previous set as superseded."""
 
     __tablename__ = "tier_award"
-    __table_args__ = (Index("ix_tier_award_lot_current", "lot_id", "current"),)
+    __table_args__ = (Index("ix_tier_award_lot_current", "lot_id", "current"),
+                      Index("ix_tier_award_category_current", "category_id", "current"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("age_category.id"))
+    # Set on the line an outcome letter shows: the snapshot taken when that outcome was published.
+    published_outcome_id: Mapped[int | None] = mapped_column(ForeignKey("lot_outcome.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     window_id: Mapped[int] = mapped_column(ForeignKey("entry_window.id"), index=True)
     calculated_at: Mapped[datetime]
@@ -202,5 +206,8 @@ class TierAward(db.Model):
     tied_with: Mapped[str] = mapped_column(Text, default="")
 
     lot = relationship("Lot")
+    category = relationship("AgeCategory")
     provider = relationship("Organisation")
     window = relationship("EntryWindow")
+    published_outcome = relationship("LotOutcome", foreign_keys=[published_outcome_id],
+                                     back_populates="published_awards")

@@ -84,7 +84,7 @@ class Organisation(db.Model):
 
 
 class LotMembership(db.Model):
-    """A provider's place on a lot: granted by admission, carrying its tier where the lot has tiers."""
+    """A provider's place on a lot: granted by admission. Its tiers are per age category (CategoryMembership)."""
 
     __tablename__ = "lot_membership"
     __table_args__ = (UniqueConstraint("lot_id", "provider_id"),)
@@ -93,10 +93,71 @@ class LotMembership(db.Model):
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     status: Mapped[str] = mapped_column(String(30))
-    tier: Mapped[int | None]
     admitted_at: Mapped[datetime]
     window_id: Mapped[int | None] = mapped_column(ForeignKey("entry_window.id"))
 
     lot = relationship("Lot")
     provider = relationship("Organisation")
     window = relationship("EntryWindow")
+    categories = relationship("CategoryMembership", back_populates="membership", cascade="all, delete-orphan",
+                              order_by="CategoryMembership.id")
+
+    def tier_in(self, category_id: int) -> "CategoryMembership | None":
+        return next((place for place in self.categories if place.category_id == category_id), None)
+
+    @property
+    def places(self) -> list["CategoryMembership"]:
+        """Its places in the lot's age categories, youngest category first."""
+        return sorted(self.categories, key=lambda place: place.category.age_from)
+
+    @property
+    def tier_summary(self) -> str:
+        """Its tier in each category, for lists: "Tier 2" on a lot that is not divided, "Ages 0 to 4: tier 1;
+        ages 5 to 10: tier 3" on a divided one; "No tiers" where it has none."""
+        places = self.places
+        if not places or not self.lot.is_divided:
+            tier = places[0].tier if places else None
+            return f"Tier {tier}" if tier else "No tiers"
+        return "; ".join(f"{'a' if n else 'A'}ges {place.category.age_band}: "
+                         f"{('tier ' + str(place.tier)) if place.tier else 'no tiers'}"
+                         for n, place in enumerate(places))
+
+    @property
+    def tier_phrase(self) -> str:
+        """The tier summary to follow a lot's name ("tier 2", "ages 0 to 4: tier 1; …"), or "" without tiers."""
+        summary = self.tier_summary
+        return "" if summary == "No tiers" else summary[0].lower() + summary[1:]
+
+    @property
+    def best_tier(self) -> int:
+        """Its best tier in any category, for ordering lists (99 where it has no tier)."""
+        return min((place.tier for place in self.categories if place.tier), default=99)
+
+
+class CategoryMembership(db.Model):
+    """A provider's place in one age category of a lot it holds, with its tier there (None where the category has
+    no tiers). Set when the lot is re-tiered: a provider is in the categories it priced."""
+
+    __tablename__ = "category_membership"
+    __table_args__ = (UniqueConstraint("membership_id", "category_id"),
+                      Index("ix_category_membership_category_tier", "category_id", "tier"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("lot_membership.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("age_category.id"))
+    tier: Mapped[int | None]
+
+    membership = relationship("LotMembership", back_populates="categories")
+    category = relationship("AgeCategory")
+
+    @property
+    def provider_id(self) -> int:
+        return self.membership.provider_id
+
+    @property
+    def provider(self) -> "Organisation":
+        return self.membership.provider
+
+    @property
+    def status(self) -> str:
+        return self.membership.status

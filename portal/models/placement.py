@@ -32,7 +32,8 @@ class Placement(db.Model):
                                                                   index=True)
     bid_id: Mapped[int | None] = mapped_column(ForeignKey("bid.id"), unique=True)
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id"))
-    tier: Mapped[int | None]
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("age_category.id"))  # the age category bid in
+    tier: Mapped[int | None]  # in that category
     weekly_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     start_date: Mapped[date]
     location_area: Mapped[str] = mapped_column(String(100))  # the name of the area of the home
@@ -57,6 +58,7 @@ class Placement(db.Model):
     off_framework_provider = relationship("OffFrameworkProvider")
     bid = relationship("Bid")
     lot = relationship("Lot")
+    category = relationship("AgeCategory")
     created_by = relationship("User", foreign_keys=[created_by_id])
     costs = relationship("PlacementCost", back_populates="placement", order_by="PlacementCost.position",
                          cascade="all, delete-orphan")

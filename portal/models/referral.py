@@ -100,6 +100,8 @@ class Referral(db.Model):
     reference: Mapped[str] = mapped_column(String(30), unique=True)  # shown to providers; says nothing of the child
     dps_id: Mapped[int] = mapped_column(ForeignKey("dps.id"), index=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"))
+    # The lot's age category of the child's age, fixed when the referral is published: its tiers are invited.
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("age_category.id"))
     authority_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
 
@@ -163,6 +165,7 @@ class Referral(db.Model):
 
     dps = relationship("Dps")
     lot = relationship("Lot")
+    category = relationship("AgeCategory")
     authority = relationship("Organisation")
     created_by = relationship("User", foreign_keys=[created_by_id])
     child = relationship("ReferralChild", back_populates="referral", uselist=False, cascade="all, delete-orphan")
@@ -316,7 +319,8 @@ class ReferralRound(db.Model):
 
     @property
     def label(self) -> str:
-        return f"Round {self.number}" + (f" (tier {self.tier})" if self.tier else " (whole lot)")
+        whole = " (whole age category)" if self.referral.lot.is_divided else " (whole lot)"
+        return f"Round {self.number}" + (f" (tier {self.tier})" if self.tier else whole)
 
 
 class BidInvitation(db.Model):

@@ -21,6 +21,7 @@ from portal.models import (
     Answer,
     Application,
     ApplicationLot,
+    CategoryPrice,
     Document,
     EntryWindow,
     LotMembership,
@@ -220,22 +221,36 @@ def set_lots(user: User, application: Application, lot_ids: list[int], now: date
 
 
 def set_prices(user: User, application: Application, prices: dict[int, str], now: datetime) -> dict[int, str]:
-    """Save the weekly price for each lot. Returns errors by lot id; valid prices are saved either way."""
+    """Save the weekly price for each age category given, by category id, of the lots applied for. On a lot that
+    is not divided the price is needed; on a divided lot an empty price means the provider does not offer the
+    category (a price given before is removed). Returns errors by category id; valid prices are saved either way."""
     ensure_editable(application, now)
     errors = {}
     before, after = {}, {}
     for application_lot in application.lots:
-        if application_lot.lot_id not in prices:
-            continue
-        try:
-            price = parse_money(prices[application_lot.lot_id], label="the weekly price", maximum=MAX_WEEKLY_PRICE)
-        except DomainError as error:
-            errors[application_lot.lot_id] = error.message
-            continue
-        if application_lot.weekly_price != price:
-            before[application_lot.lot.number] = application_lot.weekly_price
-            application_lot.weekly_price = price
-            after[application_lot.lot.number] = price
+        lot = application_lot.lot
+        for category in lot.categories:
+            if category.id not in prices:
+                continue
+            label = "the weekly price" if not lot.is_divided else f"the weekly price for ages {category.age_band}"
+            try:
+                price = parse_money(prices[category.id], label=label, maximum=MAX_WEEKLY_PRICE,
+                                    required=not lot.is_divided)
+            except DomainError as error:
+                errors[category.id] = error.message
+                continue
+            old = application_lot.price_for(category.id)
+            if old == price:
+                continue
+            key = category.full_label
+            before[key], after[key] = old, price
+            existing = next((p for p in application_lot.prices if p.category_id == category.id), None)
+            if price is None:
+                application_lot.prices.remove(existing)
+            elif existing is None:
+                application_lot.prices.append(CategoryPrice(category=category, weekly_price=price))
+            else:
+                existing.weekly_price = price
     if after:
         _touch(user, application, now, "Weekly prices changed", before, after)
     _commit_change()
@@ -377,10 +392,13 @@ def missing_items(application: Application, now: datetime) -> list[MissingItem]:
         items.append(MissingItem("Choose at least one lot",
                                  url_for("supplier.application_lots", application_id=app_id), "lots"))
     for application_lot in sorted(application.lots, key=lambda al: al.lot.number):
-        if application_lot.weekly_price is None or application_lot.weekly_price <= 0:
-            items.append(MissingItem(f"Enter a weekly price for {application_lot.lot.label}",
+        lot = application_lot.lot
+        if not any(price is not None and price > 0 for _, price in application_lot.priced_categories):
+            first = lot.categories[0].id if lot.categories else application_lot.lot_id
+            items.append(MissingItem(f"Enter a weekly price for at least one age category of {lot.label}"
+                                     if lot.is_divided else f"Enter a weekly price for {lot.label}",
                                      url_for("supplier.application_prices", application_id=app_id)
-                                     + f"#price-{application_lot.lot_id}", "prices"))
+                                     + f"#price-{first}", "prices"))
     answered = {answer.question_id for answer in application.answers if answer.text.strip()}
     for question in application.window.question_set.questions:
         if question.id not in answered:

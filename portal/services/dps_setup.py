@@ -4,17 +4,23 @@ Questions and weighting are versioned: a version is locked once a window has ope
 and changes then go into a new version that later windows use.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import (
+    AgeCategory,
     Application,
+    CategoryMembership,
+    CategoryPrice,
     Dps,
     EntryWindow,
     Lot,
     QualityQuestion,
     QuestionSet,
+    Referral,
+    TierAward,
     User,
 )
 from portal.models.application import SUBMITTED
@@ -139,38 +145,146 @@ def _check_evidence_may_change(dps: Dps, now: datetime) -> None:
                               field="required_evidence")
 
 
-def _check_lot(name: str, age_from: int, age_to: int, tiers: int) -> None:
+MAX_AGE = 25
+MAX_CATEGORIES = 6
+MAX_TIERS = 5
+
+
+@dataclass(frozen=True)
+class CategorySpec:
+    """An age category as the administrator gives it: the ages it covers and its number of tiers."""
+
+    age_from: int
+    age_to: int
+    tiers: int
+
+    @property
+    def age_band(self) -> str:
+        return f"{self.age_from} to {self.age_to}"
+
+
+def parse_categories(rows: list[tuple[str, str, str]]) -> list[CategorySpec]:
+    """The categories typed in the lot form's rows (from-age, to-age, tiers), skipping empty rows; each figure must
+    be a whole number. The error names the row and the field (category-N-age_from, …-age_to, …-tiers)."""
+    labels = {"age_from": "the youngest age", "age_to": "the oldest age", "tiers": "the number of tiers"}
+    categories = []
+    for number, row in enumerate(rows, start=1):
+        texts = [text.strip() for text in row]
+        if not any(texts):
+            continue
+        values = {}
+        for name, text in zip(("age_from", "age_to", "tiers"), texts, strict=True):
+            if not text:
+                raise DomainError(f"Enter {labels[name]} of age category {number}", field=f"category-{number}-{name}")
+            if not text.isdecimal() or len(text) > 3:
+                raise DomainError(f"Enter {labels[name]} of age category {number} as a whole number, like 5",
+                                  field=f"category-{number}-{name}")
+            values[name] = int(text)
+        categories.append(CategorySpec(**values))
+    return categories
+
+
+def check_categories(categories: list) -> list[CategorySpec]:
+    """The lot's categories, youngest first, once they cover its ages without a gap or an overlap; else a clear
+    error. Accepts CategorySpec or (age_from, age_to, tiers)."""
+    specs = [c if isinstance(c, CategorySpec) else CategorySpec(*c) for c in categories]
+    if not specs:
+        raise DomainError("Enter at least one age category: its ages and its number of tiers",
+                          field="category-1-age_from")
+    if len(specs) > MAX_CATEGORIES:
+        raise DomainError(f"A lot has at most {MAX_CATEGORIES} age categories", field="category-1-age_from")
+    for number, spec in enumerate(specs, start=1):
+        if not 0 <= spec.age_from <= spec.age_to <= MAX_AGE:
+            raise DomainError(f"Age category {number}: enter ages from 0 to {MAX_AGE}, the youngest first "
+                              f"(not {spec.age_band})", field=f"category-{number}-age_from")
+        if not 0 <= spec.tiers <= MAX_TIERS:
+            raise DomainError(f"Age category {number} ({spec.age_band}) has between 0 (no tiers) and {MAX_TIERS} "
+                              "tiers", field=f"category-{number}-tiers")
+    ordered = sorted(specs, key=lambda spec: (spec.age_from, spec.age_to))
+    for earlier, later in zip(ordered, ordered[1:], strict=False):
+        if later.age_from <= earlier.age_to:
+            raise DomainError(f"Ages {earlier.age_band} and {later.age_band} overlap: each age belongs to one "
+                              "category", field=f"category-{specs.index(later) + 1}-age_from")
+        if later.age_from > earlier.age_to + 1:
+            missing = (f"age {earlier.age_to + 1}" if later.age_from == earlier.age_to + 2
+                       else f"ages {earlier.age_to + 1} to {later.age_from - 1}")
+            raise DomainError(f"No category covers {missing}: the categories must follow on without a gap",
+                              field=f"category-{specs.index(later) + 1}-age_from")
+    return ordered
+
+
+def _check_name(name: str) -> None:
     if not name.strip():
         raise DomainError("Enter the lot's name", field="name")
-    if not 0 <= age_from <= age_to <= 25:
-        raise DomainError("Enter an age band from 0 to 25, the lower age first", field="age_from")
-    if not 0 <= tiers <= 5:
-        raise DomainError("A lot has between 0 (no tiers) and 5 tiers", field="tiers")
 
 
-def add_lot(admin: User, dps: Dps, *, name: str, description: str, age_from: int, age_to: int, tiers: int,
-            now: datetime) -> Lot:
-    _check_lot(name, age_from, age_to, tiers)
+def _categories_audit(lot: Lot) -> list[dict]:
+    return [{"ages": category.age_band, "tiers": category.tiers} for category in lot.categories]
+
+
+def add_lot(admin: User, dps: Dps, *, name: str, description: str, categories: list, now: datetime) -> Lot:
+    """A new lot divided into the given age categories (one category spanning its ages if it is not divided)."""
+    _check_name(name)
+    specs = check_categories(categories)
     number = max((lot.number for lot in dps.lots), default=0) + 1
     lot = Lot(dps=dps, number=number, name=name.strip(), description=description.strip(),
-              age_from=age_from, age_to=age_to, tiers=tiers)
+              age_from=specs[0].age_from, age_to=specs[-1].age_to)
+    lot.categories = [AgeCategory(age_from=s.age_from, age_to=s.age_to, tiers=s.tiers) for s in specs]
     db.session.add(lot)
     db.session.flush()
     audit.record(at=now, actor=admin, action="lot.created", entity=lot, summary=f"{dps.reference} {lot.label} created",
-                 after={"name": lot.name, "age_from": age_from, "age_to": age_to, "tiers": tiers})
+                 after={"name": lot.name, "age_from": lot.age_from, "age_to": lot.age_to,
+                        "categories": _categories_audit(lot)})
     db.session.commit()
     return lot
 
 
-def update_lot(admin: User, lot: Lot, *, name: str, description: str, age_from: int, age_to: int, tiers: int,
-               now: datetime) -> None:
-    _check_lot(name, age_from, age_to, tiers)
-    fields = ("name", "description", "age_from", "age_to", "tiers")
-    before = {field: getattr(lot, field) for field in fields}
-    lot.name, lot.description, lot.age_from, lot.age_to, lot.tiers = (
-        name.strip(), description.strip(), age_from, age_to, tiers)
+def _category_in_use(category: AgeCategory) -> str | None:
+    """What keeps a category's ages from changing: providers' prices, tier tables or referrals; None if nothing."""
+    checks = (
+        (CategoryPrice, CategoryPrice.category_id, "providers have priced it"),
+        (TierAward, TierAward.category_id, "providers are tiered in it"),
+        (CategoryMembership, CategoryMembership.category_id, "providers hold places in it"),
+        (Referral, Referral.category_id, "referrals have been made in it"),
+    )
+    for model, column, reason in checks:
+        if db.session.scalar(db.select(db.func.count()).select_from(model).where(column == category.id)):
+            return reason
+    return None
+
+
+def update_lot(admin: User, lot: Lot, *, name: str, description: str, categories: list, now: datetime) -> None:
+    """Change the lot's name, description and categories. A category keeps its prices, tier tables and referrals
+    while its ages stay the same; its number of tiers may change (existing tiers stand until the lot is next
+    re-tiered). A category whose ages would change or that would go is refused once anything uses it."""
+    _check_name(name)
+    specs = check_categories(categories)
+    before = {"name": lot.name, "description": lot.description, "categories": _categories_audit(lot)}
+    kept = {(spec.age_from, spec.age_to) for spec in specs}
+    going = [category for category in lot.categories if (category.age_from, category.age_to) not in kept]
+    for category in going:
+        reason = _category_in_use(category)
+        if reason is not None:
+            raise DomainError(f"Ages {category.age_band} cannot be changed or removed because {reason}. You can "
+                              "still change its number of tiers, or add categories for ages the lot does not cover "
+                              "yet", field="category-1-age_from")
+    for category in going:
+        lot.categories.remove(category)
+    db.session.flush()  # the removed categories go before new ones may take their youngest age
+    existing = {(category.age_from, category.age_to): category for category in lot.categories}
+    for spec in specs:
+        category = existing.get((spec.age_from, spec.age_to))
+        if category is None:
+            lot.categories.append(AgeCategory(age_from=spec.age_from, age_to=spec.age_to, tiers=spec.tiers))
+        else:
+            category.tiers = spec.tiers
+    lot.name, lot.description = name.strip(), description.strip()
+    lot.age_from, lot.age_to = specs[0].age_from, specs[-1].age_to
+    db.session.flush()
+    db.session.expire(lot, ["categories"])
     audit.record(at=now, actor=admin, action="lot.updated", entity=lot, summary=f"{lot.label} changed",
-                 before=before, after={field: getattr(lot, field) for field in fields})
+                 before=before, after={"name": lot.name, "description": lot.description,
+                                       "categories": _categories_audit(lot)})
     db.session.commit()
 
 

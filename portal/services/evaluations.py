@@ -565,6 +565,8 @@ def window_applications(window: EntryWindow) -> list[Application]:
                  selectinload(Application.allocations).selectinload(Allocation.scores),
                  selectinload(Application.clarifications), selectinload(Application.outcomes),
                  selectinload(Application.lots).selectinload(ApplicationLot.lot),
+                 selectinload(Application.lots).selectinload(ApplicationLot.prices),
+                 selectinload(Application.outcomes).selectinload(LotOutcome.published_awards),
                  selectinload(Application.gates), selectinload(Application.referees),
                  selectinload(Application.moderated_scores))
         .order_by(Application.submitted_at)

@@ -391,7 +391,8 @@ def _tiers_left(referral: Referral) -> list[int]:
     current = referral.current_round
     if current is None or current.tier is None:
         return []
-    return [tier for tier in range(current.tier + 1, referral.lot.tiers + 1)
+    category = referrals.category_of(referral)
+    return [tier for tier in range(current.tier + 1, category.tiers + 1)
             if referrals.eligible_memberships(referral, tier)]
 
 

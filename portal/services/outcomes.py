@@ -14,7 +14,18 @@ from sqlalchemy.orm import selectinload
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import Application, ApplicationLot, EntryWindow, Lot, LotMembership, LotOutcome, TierAward, User
+from portal.models import (
+    AgeCategory,
+    Application,
+    ApplicationLot,
+    CategoryMembership,
+    EntryWindow,
+    Lot,
+    LotMembership,
+    LotOutcome,
+    TierAward,
+    User,
+)
 from portal.models.evaluation import ADMITTED, ADMITTED_WITH_CAUTION
 from portal.scoring import EngineError, TierEntry, award_tiers, round_for_display
 from portal.services import audit, evaluations, mail
@@ -42,9 +53,10 @@ def publish(admin: User, window: EntryWindow, now: datetime) -> None:
         touched_lots.update(outcome.lot_id for outcome in application.outcomes if outcome.is_admitted)
     window.outcomes_published_at, window.outcomes_published_by_id = now, admin.id
     db.session.flush()
-    awards = {}
+    awards: dict[tuple[int, int], list[TierAward]] = {}
     for lot in db.session.scalars(db.select(Lot).where(Lot.id.in_(touched_lots)).order_by(Lot.number)):
-        awards.update(((award.lot_id, award.provider_id), award) for award in recalculate_tiers(lot, window, now))
+        for award in recalculate_tiers(lot, window, now):
+            awards.setdefault((award.lot_id, award.provider_id), []).append(award)
     for application in applications:
         _keep_published_awards(application, awards)
     for application in applications:
@@ -60,11 +72,13 @@ def publish(admin: User, window: EntryWindow, now: datetime) -> None:
     db.session.commit()
 
 
-def _keep_published_awards(application: Application, awards: dict[tuple[int, int], TierAward]) -> None:
-    """The snapshot of each admitted lot's tier line at publication, which later re-tiering leaves alone."""
+def _keep_published_awards(application: Application, awards: dict[tuple[int, int], list[TierAward]]) -> None:
+    """The snapshot of each admitted lot's tier lines (one per category priced) at publication, which later
+    re-tiering leaves alone."""
     for outcome in application.outcomes:
         if outcome.is_admitted:
-            outcome.published_award = awards.get((outcome.lot_id, application.provider_id))
+            for award in awards.get((outcome.lot_id, application.provider_id), []):
+                award.published_outcome = outcome
 
 
 def _admit(application: Application, now: datetime) -> None:
@@ -106,72 +120,111 @@ def _latest_outcome(lot_id: int, provider_id: int) -> tuple[LotOutcome, Applicat
 
 
 def recalculate_tiers(lot: Lot, window: EntryWindow, now: datetime) -> list[TierAward]:
-    """Rank every current member of the lot by weighted quality/cost score and assign tiers."""
+    """Rank every current member of the lot by weighted quality/cost score and assign tiers, in each age category
+    on its own: the members who priced the category, on those prices, with the category's number of tiers."""
     question_set = window.question_set
-    members = db.session.scalars(db.select(LotMembership).where(
-        LotMembership.lot_id == lot.id, LotMembership.status.in_(ACTIVE_MEMBERSHIP))).all()
-    entries, by_provider = [], {}
+    members = db.session.scalars(
+        db.select(LotMembership).where(LotMembership.lot_id == lot.id, LotMembership.status.in_(ACTIVE_MEMBERSHIP))
+        .options(selectinload(LotMembership.provider), selectinload(LotMembership.categories))).all()
+    figures = {}
     for membership in members:
         found = _latest_outcome(lot.id, membership.provider_id)
-        if found is None:
-            continue  # admitted before the portal kept outcomes: no figures to rank on
-        outcome, application_lot = found
-        entries.append(TierEntry(provider_id=membership.provider_id, provider_name=membership.provider.name,
-                                 quality_percent=Decimal(outcome.quality_percent),
-                                 weekly_price=Decimal(application_lot.weekly_price)))
-        by_provider[membership.provider_id] = membership
-    try:
-        rows = award_tiers(entries, quality_weight=question_set.quality_weight,
-                           cost_weight=question_set.cost_weight, tiers=lot.tiers)
-    except EngineError as error:
-        raise DomainError(f"{lot.label}: {error}") from None
+        if found is not None:  # else admitted before the portal kept outcomes: no figures to rank on
+            figures[membership.provider_id] = found
     db.session.execute(db.update(TierAward).where(TierAward.lot_id == lot.id, TierAward.current.is_(True))
                        .values(current=False))
     awards = []
-    for row in rows:
-        award = TierAward(lot_id=lot.id, provider_id=row.provider_id, window_id=window.id, calculated_at=now,
-                          current=True, quality_weight=question_set.quality_weight,
-                          cost_weight=question_set.cost_weight, quality_percent=row.quality_percent,
-                          quality_component=row.quality_component, weekly_price=row.weekly_price,
-                          lowest_price=row.lowest_price, cost_component=row.cost_component,
-                          total=round_for_display(row.total),
-                          rank=row.rank, tier=row.tier, tied_with=", ".join(row.tied_with))
-        db.session.add(award)
-        awards.append(award)
-        by_provider[row.provider_id].tier = row.tier
-    audit.record(at=now, actor=None, action="evaluation.tiers_awarded", entity=lot,
-                 summary=f"{lot.label} re-tiered: {len(rows)} providers",
-                 after={str(row.provider_id): {"rank": row.rank, "tier": row.tier,
-                                               "total": round_for_display(row.total)} for row in rows})
+    ranked_in: dict[int, set[int]] = {provider_id: set() for provider_id in figures}
+    for category in lot.categories:
+        entries, by_provider = [], {}
+        for membership in members:
+            if membership.provider_id not in figures:
+                continue
+            outcome, application_lot = figures[membership.provider_id]
+            price = application_lot.price_for(category.id)
+            if price is None:
+                continue  # the provider does not offer this category
+            entries.append(TierEntry(provider_id=membership.provider_id, provider_name=membership.provider.name,
+                                     quality_percent=Decimal(outcome.quality_percent), weekly_price=Decimal(price)))
+            by_provider[membership.provider_id] = membership
+        try:
+            rows = award_tiers(entries, quality_weight=question_set.quality_weight,
+                               cost_weight=question_set.cost_weight, tiers=category.tiers)
+        except EngineError as error:
+            raise DomainError(f"{category.full_label}: {error}") from None
+        for row in rows:
+            award = TierAward(lot_id=lot.id, category_id=category.id, provider_id=row.provider_id,
+                              window_id=window.id, calculated_at=now, current=True,
+                              quality_weight=question_set.quality_weight, cost_weight=question_set.cost_weight,
+                              quality_percent=row.quality_percent, quality_component=row.quality_component,
+                              weekly_price=row.weekly_price, lowest_price=row.lowest_price,
+                              cost_component=row.cost_component, total=round_for_display(row.total),
+                              rank=row.rank, tier=row.tier, tied_with=", ".join(row.tied_with))
+            db.session.add(award)
+            awards.append(award)
+            _place_in_category(by_provider[row.provider_id], category, row.tier)
+            ranked_in[row.provider_id].add(category.id)
+        audit.record(at=now, actor=None, action="evaluation.tiers_awarded", entity=lot,
+                     summary=f"{category.full_label} re-tiered: {len(rows)} providers",
+                     after={"category": category.age_band,
+                            **{str(row.provider_id): {"rank": row.rank, "tier": row.tier,
+                                                      "total": round_for_display(row.total)} for row in rows}})
+    for membership in members:  # a provider whose latest application no longer prices a category leaves it
+        if membership.provider_id in ranked_in:
+            for place in list(membership.categories):
+                if place.category_id not in ranked_in[membership.provider_id]:
+                    membership.categories.remove(place)
     return awards
 
 
-def tier_table(lot: Lot) -> list[TierAward]:
+def _place_in_category(membership: LotMembership, category: AgeCategory, tier: int | None) -> None:
+    place = membership.tier_in(category.id)
+    if place is None:
+        membership.categories.append(CategoryMembership(category=category, category_id=category.id, tier=tier))
+    else:
+        place.tier = tier
+
+
+def tier_table(category: AgeCategory) -> list[TierAward]:
+    """The current tier table of one age category, best first."""
     return db.session.scalars(
-        db.select(TierAward).where(TierAward.lot_id == lot.id, TierAward.current.is_(True))
+        db.select(TierAward).where(TierAward.category_id == category.id, TierAward.current.is_(True))
         .options(selectinload(TierAward.provider))
         .order_by(TierAward.rank, TierAward.id)).all()
 
 
-def published_tier_lines(application: Application) -> dict[int, TierAward]:
-    """The provider's line in each lot's tier table as it was when this application's outcome was published,
-    by lot id: what its outcome letter says, however the lot has been re-tiered since."""
-    return {outcome.lot_id: outcome.published_award for outcome in application.outcomes
-            if outcome.published_award is not None}
+def tier_tables(lot: Lot) -> list[tuple[AgeCategory, list[TierAward]]]:
+    """The current tier table of each age category of the lot, youngest first, in one query."""
+    awards = db.session.scalars(
+        db.select(TierAward).where(TierAward.lot_id == lot.id, TierAward.current.is_(True))
+        .options(selectinload(TierAward.provider))
+        .order_by(TierAward.rank, TierAward.id)).all()
+    return [(category, [award for award in awards if award.category_id == category.id])
+            for category in lot.categories]
+
+
+def published_tier_lines(application: Application) -> dict[int, dict[int, TierAward]]:
+    """The provider's line in each category's tier table as it was when this application's outcome was published,
+    by lot id and category id: what its outcome letter says, however the lot has been re-tiered since."""
+    return {outcome.lot_id: {award.category_id: award for award in outcome.published_awards}
+            for outcome in application.outcomes if outcome.published_awards}
 
 
 def retiered_since(published: TierAward | None, current: TierAward | None) -> bool:
-    """Whether the provider's tier or rank on the lot has changed since the outcome was published."""
+    """Whether the provider's tier or rank in the category has changed since the outcome was published."""
     if published is None or current is None:
         return False
     return (published.tier, published.rank) != (current.tier, current.rank)
 
 
-def own_tier_lines(application: Application) -> dict[int, TierAward]:
-    """The provider's current line in each lot's tier table, by lot id."""
-    return {award.lot_id: award for award in db.session.scalars(
-        db.select(TierAward).where(TierAward.provider_id == application.provider_id, TierAward.current.is_(True),
-                                   TierAward.lot_id.in_([al.lot_id for al in application.lots])))}
+def own_tier_lines(application: Application) -> dict[int, dict[int, TierAward]]:
+    """The provider's current line in each category's tier table, by lot id and category id."""
+    lines: dict[int, dict[int, TierAward]] = {}
+    for award in db.session.scalars(
+            db.select(TierAward).where(TierAward.provider_id == application.provider_id, TierAward.current.is_(True),
+                                       TierAward.lot_id.in_([al.lot_id for al in application.lots]))):
+        lines.setdefault(award.lot_id, {})[award.category_id] = award
+    return lines
 
 
 def published_for_provider(user: User, application: Application) -> bool:

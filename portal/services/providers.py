@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import Application, Dps, EntryWindow, Lot, LotMembership, Organisation, User
+from portal.models import Application, CategoryMembership, Dps, EntryWindow, Lot, LotMembership, Organisation, User
 from portal.models.organisation import OFSTED_RATINGS, PROVIDER, PROVIDER_STATUSES
 from portal.services import audit, listing
 
@@ -40,7 +40,9 @@ def lots_held(provider_ids: list[int]) -> dict[int, list[LotMembership]]:
     held: dict[int, list[LotMembership]] = {}
     for membership in db.session.scalars(
         db.select(LotMembership).where(LotMembership.provider_id.in_(provider_ids))
-        .options(selectinload(LotMembership.lot).selectinload(Lot.dps))
+        .options(selectinload(LotMembership.lot).selectinload(Lot.dps),
+                 selectinload(LotMembership.lot).selectinload(Lot.categories),
+                 selectinload(LotMembership.categories).selectinload(CategoryMembership.category))
     ).all():
         held.setdefault(membership.provider_id, []).append(membership)
     return held

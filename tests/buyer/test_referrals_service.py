@@ -489,7 +489,7 @@ def test_publishing_passes_over_an_empty_first_tier(world, clock):
 
 def test_a_lot_without_tiers_invites_everyone_in_one_round(world, clock):
     lot = world.lots[2]
-    lot.tiers = 0
+    lot.categories[0].tiers = 0
     db.session.commit()
     admit(world.provider_a, lot, clock=clock)
     admit(world.provider_b, lot, caution=True, clock=clock)

@@ -11,7 +11,8 @@ from tests.factories import complete_application
 def apply(user, window, clock, *, price="1250.00", lots=None):
     """A complete, submitted application with the same weekly price on each lot."""
     application = complete_application(user, window, clock, lots=lots)
-    applications.set_prices(user, application, {al.lot_id: price for al in application.lots}, clock.now())
+    prices = {category.id: price for al in application.lots for category in al.lot.categories}
+    applications.set_prices(user, application, prices, clock.now())
     applications.submit(user, application, clock.now())
     return application
 

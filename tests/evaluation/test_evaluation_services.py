@@ -452,7 +452,7 @@ def test_publish_admits_tiers_and_notifies(world, clock, alpha):
     assert provider_of(gamma_user).provider_status == "applicant"
 
     for lot in world.lots[:2]:
-        table = outcomes.tier_table(lot)
+        table = outcomes.tier_table(lot.categories[0])
         assert [(award.provider.name, award.rank, award.tier, award.window_id, award.current) for award in table] == [
             ("Alpha Care", 1, 1, world.window.id, True), ("Beta Homes", 2, 2, world.window.id, True)]
         alpha_line = table[0]
@@ -460,10 +460,11 @@ def test_publish_admits_tiers_and_notifies(world, clock, alpha):
         assert alpha_line.quality_percent == Decimal(100)
         assert alpha_line.weekly_price == Decimal("1250.00") and alpha_line.lowest_price == Decimal("1000.00")
         assert alpha_line.total == Decimal(92)  # 60 + 40 x 1000 / 1250
-    assert outcomes.tier_table(world.lots[2]) == []
-    assert {lot_id: line.tier for lot_id, line in outcomes.own_tier_lines(beta).items()} == {lots[0]: 2, lots[1]: 2}
+    assert outcomes.tier_table(world.lots[2].categories[0]) == []
+    assert {lot_id: [line.tier for line in lines.values()]
+            for lot_id, lines in outcomes.own_tier_lines(beta).items()} == {lots[0]: [2], lots[1]: [2]}
     assert outcomes.own_tier_lines(gamma) == {}
-    assert {m.tier for m in memberships} == {1, 2}
+    assert {place.tier for m in memberships for place in m.categories} == {1, 2}
 
     told = db.session.scalars(db.select(Notification).where(
         Notification.subject == "Test arrangement T-DPS: the outcome of your application")).all()
@@ -479,7 +480,7 @@ def test_a_later_windows_publication_retiers_the_lot(world, clock, alpha):
     evaluate(beta, [world.admin, world.evaluator], clock, scores={1: 3, 2: 3})
     outcomes.publish(world.admin, world.window, clock.now())
     lot = world.lots[0]
-    first = {award.id for award in outcomes.tier_table(lot)}
+    first = {award.id for award in outcomes.tier_table(lot.categories[0])}
     assert len(first) == 2
 
     later = windows.next_window(world.dps, clock.now()) or windows.schedule_window(
@@ -495,12 +496,12 @@ def test_a_later_windows_publication_retiers_the_lot(world, clock, alpha):
 
     superseded = db.session.scalars(db.select(TierAward).where(TierAward.id.in_(first))).all()
     assert [award.current for award in superseded] == [False, False]
-    table = outcomes.tier_table(lot)
+    table = outcomes.tier_table(lot.categories[0])
     assert [(award.provider.name, award.rank, award.window_id) for award in table] == [
         ("Gamma Lodge", 1, later.id), ("Alpha Care", 2, later.id), ("Beta Homes", 3, later.id)]
     assert not {award.id for award in table} & first
     # The lot Gamma did not apply to keeps its table from the first window.
-    assert [award.window_id for award in outcomes.tier_table(world.lots[1])] == [world.window.id] * 2
+    assert [award.window_id for award in outcomes.tier_table(world.lots[1].categories[0])] == [world.window.id] * 2
 
 
 def test_the_weighting_decides_the_tier_order(world, clock):
@@ -522,8 +523,8 @@ def test_the_weighting_decides_the_tier_order(world, clock):
         evaluate(beta, [world.admin, world.evaluator], clock, scores={1: 3, 2: 3})  # 60%
         outcomes.publish(world.admin, window, clock.now())
 
-    quality_led = outcomes.tier_table(world.lots[0])
-    cost_led = outcomes.tier_table(cheaper.lots[0])
+    quality_led = outcomes.tier_table(world.lots[0].categories[0])
+    cost_led = outcomes.tier_table(cheaper.lots[0].categories[0])
     # 60/40: Alpha 60 + 20 = 80, Beta 36 + 40 = 76. 40/60: Alpha 40 + 30 = 70, Beta 24 + 60 = 84.
     assert [(a.provider.name, a.total) for a in quality_led] == [("Alpha Care", 80), ("Beta Homes", 76)]
     assert [(a.provider.name, a.total) for a in cost_led] == [("Beta Homes", 84), ("Alpha Care", 70)]

@@ -17,7 +17,7 @@ def test_two_providers_are_evaluated_published_and_tiered(world, clock):
 
     memberships = db.session.scalars(db.select(LotMembership)).all()
     assert len(memberships) == 4
-    table = outcomes.tier_table(world.lots[0])
+    table = outcomes.tier_table(world.lots[0].categories[0])
     assert [award.provider.name for award in table] == ["Alpha Care", "Beta Homes"]
     assert [award.tier for award in table] == [1, 2]
     assert db.session.scalar(db.select(db.func.count(TierAward.id))) == 4

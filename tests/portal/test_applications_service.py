@@ -82,12 +82,13 @@ def test_each_chosen_lot_needs_a_price(world, clock):
     assert "Enter a weekly price for Lot 3: Floating support" in missing
     assert not any("Lot 2" in message for message in missing)
 
-    errors = applications.set_prices(world.provider_a, application, {lot_1.id: "£1,450.50", lot_3.id: "0"}, now)
-    assert errors == {lot_3.id: "The weekly price must be more than £0"}
+    one, three = lot_1.categories[0].id, lot_3.categories[0].id  # each lot's one age category
+    errors = applications.set_prices(world.provider_a, application, {one: "£1,450.50", three: "0"}, now)
+    assert errors == {three: "The weekly price must be more than £0"}
     missing = messages(application, now)
     assert "Enter a weekly price for Lot 1: Semi-independence" not in missing
     assert "Enter a weekly price for Lot 3: Floating support" in missing
-    prices = {al.lot_id: al.weekly_price for al in application.lots}
+    prices = {al.lot_id: al.price_for(al.lot.categories[0].id) for al in application.lots}
     assert prices == {lot_1.id: Decimal("1450.50"), lot_3.id: None}
 
 
@@ -157,8 +158,9 @@ def test_a_bad_price_is_refused_and_not_saved(world, clock, text, message):
     application = applications.start(world.provider_a, world.window, clock.now())
     lot = world.lots[0]
     applications.set_lots(world.provider_a, application, [lot.id], clock.now())
-    assert applications.set_prices(world.provider_a, application, {lot.id: text}, clock.now()) == {lot.id: message}
-    assert application.lots[0].weekly_price is None
+    category = lot.categories[0].id
+    assert applications.set_prices(world.provider_a, application, {category: text}, clock.now()) == {category: message}
+    assert application.lots[0].prices == []
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -171,8 +173,8 @@ def test_a_price_in_pounds_and_pence_is_saved(world, clock, text, expected):
     application = applications.start(world.provider_a, world.window, clock.now())
     lot = world.lots[0]
     applications.set_lots(world.provider_a, application, [lot.id], clock.now())
-    assert applications.set_prices(world.provider_a, application, {lot.id: text}, clock.now()) == {}
-    assert application.lots[0].weekly_price == expected
+    assert applications.set_prices(world.provider_a, application, {lot.categories[0].id: text}, clock.now()) == {}
+    assert application.lots[0].price_for(lot.categories[0].id) == expected
 
 
 # Submission ------------------------------------------------------------------------------------------
@@ -196,7 +198,7 @@ def test_submit_refused_once_the_window_has_closed_and_the_draft_is_kept(world, 
     db.session.expire_all()
     kept = db.session.get(Application, application.id)
     assert kept.status == "draft" and kept.submitted_at is None
-    assert len(kept.lots) == 2 and all(al.weekly_price == Decimal("1250.00") for al in kept.lots)
+    assert len(kept.lots) == 2 and all(al.prices[0].weekly_price == Decimal("1250.00") for al in kept.lots)
     assert len(kept.answers) == 3 and len(kept.documents) == 5 and len(kept.referees) == 2
     assert count("application.submitted") == 0
 

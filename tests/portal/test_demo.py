@@ -7,6 +7,7 @@ from portal.models import (
     Application,
     AuditEvent,
     Bid,
+    Dps,
     EntryWindow,
     Lot,
     LotMembership,
@@ -32,6 +33,13 @@ TAMESIDE_OFFICER = "chris.doyle@tameside.example.org"
 DRAMA_NUMBER = re.compile(r"^(0161 496 0|0151 496 0|07700 900)\d{3}$")  # Ofcom's ranges for drama
 
 
+def _sixteen_plus_windows():
+    """The 16+ DPS's windows (the fostering framework's are tested on their own)."""
+    dps = db.session.scalar(db.select(Dps).where(Dps.reference == "NW-16P-DPS"))
+    return db.session.scalars(db.select(EntryWindow).where(EntryWindow.dps_id == dps.id)
+                              .order_by(EntryWindow.opens_at)).all()
+
+
 def _user(email: str) -> User:
     return db.session.scalar(db.select(User).where(User.email == email))
 
@@ -48,7 +56,7 @@ def test_demo_loads_a_consortium_with_an_open_window_and_applications(app, clock
     sign_ins = demo.load()
     now = clock.now()
 
-    windows = db.session.scalars(db.select(EntryWindow).order_by(EntryWindow.opens_at)).all()
+    windows = _sixteen_plus_windows()
     assert [w.status(now) for w in windows] == ["closed", "open", "scheduled"]
     first, current = windows[0], windows[1]
     statuses = [a.status for a in db.session.scalars(db.select(Application).where(Application.window_id == current.id))]
@@ -56,10 +64,10 @@ def test_demo_loads_a_consortium_with_an_open_window_and_applications(app, clock
     earlier = db.session.scalars(db.select(Application).where(Application.window_id == first.id)).all()
     assert len(earlier) == 5 and all(a.status == SUBMITTED and a.moderated_at for a in earlier)
     # Places on lots 1 (four providers), 2 (three) and 3 (one), all from the first window.
-    memberships = db.session.scalars(db.select(LotMembership)).all()
+    memberships = db.session.scalars(db.select(LotMembership).join(Lot).where(Lot.dps_id == first.dps_id)).all()
     assert len(memberships) == 8 and {m.window_id for m in memberships} == {first.id}
     providers = db.session.scalars(db.select(Organisation).where(Organisation.kind == "provider")).all()
-    assert len(providers) == 6
+    assert len(providers) == 6 + len(demo.FOSTERING_PROVIDERS)
     # Every provider user was told the window opened.
     assert db.session.scalar(db.select(db.func.count(Notification.id))) >= 6
     # Every printed sign-in works with the printed password.
@@ -71,7 +79,7 @@ def test_demo_loads_a_consortium_with_an_open_window_and_applications(app, clock
 def test_demo_first_window_was_evaluated_published_and_tiered(app, clock):
     demo.load()
     now = clock.now()
-    first = db.session.scalars(db.select(EntryWindow).order_by(EntryWindow.opens_at)).first()
+    first = _sixteen_plus_windows()[0]
     assert first.status(now) == "closed"
     assert first.closes_at < first.outcomes_published_at < now
 
@@ -84,7 +92,7 @@ def test_demo_first_window_was_evaluated_published_and_tiered(app, clock):
         assert all(m.reason for m in application.moderated_scores)
 
     outcome_of = {}
-    for outcome in db.session.scalars(db.select(LotOutcome)):
+    for outcome in db.session.scalars(db.select(LotOutcome).join(Lot).where(Lot.dps_id == first.dps_id)):
         outcome_of.setdefault(outcome.application.provider.name, set()).add(outcome.outcome)
     assert outcome_of["Brightwater Transitions CIC"] == {ADMITTED_WITH_CAUTION}
     assert outcome_of["Pennine Steps Ltd"] == {NOT_ADMITTED}
@@ -97,17 +105,19 @@ def test_demo_first_window_was_evaluated_published_and_tiered(app, clock):
     assert not db.session.scalars(db.select(LotMembership).where(LotMembership.provider_id == not_admitted.id)).all()
 
     # Tier tables on lots 1 and 2, over every current member, tiered 1 upwards.
-    lots = db.session.scalars(db.select(Lot).order_by(Lot.number)).all()
+    lots = db.session.scalars(db.select(Lot).where(Lot.dps_id == first.dps_id).order_by(Lot.number)).all()
     for lot, size in ((lots[0], 4), (lots[1], 3)):
-        table = outcomes.tier_table(lot)
+        table = outcomes.tier_table(lot.categories[0])
         assert len(table) == size and all(award.current and award.window_id == first.id for award in table)
         assert [award.rank for award in table] == list(range(1, size + 1))
         assert [award.tier for award in table] == sorted(award.tier for award in table)
         assert table[0].tier == 1 and table[-1].tier > 1
         members = set(db.session.scalars(db.select(LotMembership.provider_id).where(LotMembership.lot_id == lot.id)))
         assert {award.provider_id for award in table} == members
-    assert "Brightwater Transitions CIC" in [award.provider.name for award in outcomes.tier_table(lots[0])]
-    assert db.session.scalar(db.select(db.func.count(TierAward.id)).where(TierAward.current.is_(True))) == 8
+    first_table = outcomes.tier_table(lots[0].categories[0])
+    assert "Brightwater Transitions CIC" in [award.provider.name for award in first_table]
+    assert db.session.scalar(db.select(db.func.count(TierAward.id)).where(
+        TierAward.current.is_(True), TierAward.window_id == first.id)) == 8
 
 
 def test_demo_uses_fictional_contact_details(app, clock):
@@ -133,7 +143,8 @@ def test_demo_has_a_referral_in_every_state_made_by_the_officers(app, clock):
     assert {found[status][0].created_by for status in (REFERRAL_DRAFT, OPEN, AWARDED, EXHAUSTED)} == {sefton}
     for items in found.values():
         referral = items[0]
-        assert referral.lot.tiers and outcomes.tier_table(referral.lot)  # the lots tiered in Window 1
+        category = referrals.category_of(referral)  # a draft's: the one of the child's age
+        assert category.tiers and outcomes.tier_table(category)  # the lots tiered in Window 1
         assert referrals.check(referral) == {}  # nothing in the free text identifies the child
         assert referral.created_at <= referral.updated_at <= now
 
@@ -225,3 +236,19 @@ def test_scheduler_run_catches_up_once_and_is_idempotent(app, clock):
     done = scheduler.run_time_events(app)
     assert any(line.startswith("closed NW-16P-DPS Window 2") for line in done)
     assert scheduler.run_time_events(app) == []
+
+
+def test_demo_fostering_framework_tiers_each_age_category_on_its_own(app, clock):
+    demo.load()
+    fostering = db.session.scalar(db.select(Dps).where(Dps.reference == "NW-FOS-DPS"))
+    assert [lot.name for lot in fostering.lots] == ["Standard foster care", "Enhanced foster care"]
+    for lot in fostering.lots:
+        assert [(c.age_band, c.tiers) for c in lot.categories] == [("0 to 4", 3), ("5 to 10", 3), ("11 to 17", 3)]
+        tables = outcomes.tier_tables(lot)
+        # Two agencies do not offer every category: 3 in the youngest and the oldest, 4 in 5 to 10.
+        assert [len(table) for _, table in tables] == [3, 4, 3]
+        for category, table in tables:
+            assert {award.category_id for award in table} == {category.id}
+            assert table[0].tier == 1 and [award.rank for award in table] == sorted(award.rank for award in table)
+    sixteen_plus = db.session.scalar(db.select(Dps).where(Dps.reference == "NW-16P-DPS"))
+    assert all(len(lot.categories) == 1 for lot in sixteen_plus.lots)

@@ -14,6 +14,7 @@ from portal import areas
 from portal.extensions import db
 from portal.models import (
     BidInvitation,
+    CategoryMembership,
     CautionEvidence,
     LotMembership,
     Notification,
@@ -26,7 +27,7 @@ from portal.models import (
 )
 from portal.models.organisation import AUTHORITY, PROVIDER
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, PROVIDER_USER
-from portal.services import applications, audit, members, windows
+from portal.services import applications, audit, dps_setup, members, windows
 from tests.factories import admit, build_dps, complete_application, evaluate, published_referral
 
 FEW, MANY = 3, 15
@@ -106,18 +107,31 @@ def add_authority(world, index: int) -> User:
     return admin
 
 
+def _divide(world, lot, clock) -> None:
+    """Divide the lot into two age categories, so the pages show a tier per category."""
+    dps_setup.update_lot(world.admin, lot, name=lot.name, description="", categories=[(16, 16, 2), (17, 18, 3)],
+                         now=clock.now())
+
+
+def _places(lot, tier: int) -> list:
+    """A place with the tier in every age category of the lot."""
+    return [CategoryMembership(category=category, tier=min(tier, category.tiers) or None)
+            for category in lot.categories]
+
+
 # The pages ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("query", ["", "?q=provider&sort=area&order=desc&status=applicant", "?sort=ofsted"])
 def test_admin_provider_register(world, sign_in, clock, query):
     other_dps = build_dps(world.admin, clock, reference="SECOND")
+    _divide(world, world.lots[0], clock)
 
     def add(start, stop):
         for index in range(start, stop):
             provider = add_provider(world, index).organisation
             for lot in (world.lots[index % 3], other_dps.lots[index % 3]):
-                db.session.add(LotMembership(lot=lot, provider=provider, status="admitted", tier=1 + index % 3,
-                                             admitted_at=clock.now()))
+                db.session.add(LotMembership(lot=lot, provider=provider, status="admitted", admitted_at=clock.now(),
+                                             categories=_places(lot, 1 + index % 3)))
             provider.ofsted_rating, provider.ofsted_rating_date = "Good", clock.now().date()
         db.session.commit()
 
@@ -180,11 +194,14 @@ def test_evaluation_window(world, sign_in, clock):
 
 
 def test_evaluation_tier_tables(world, sign_in, clock):
+    _divide(world, world.lots[0], clock)
+
     def add(start, stop):
         for index in range(start, stop):
             provider = add_provider(world, index).organisation
-            for lot in world.lots:
-                db.session.add(TierAward(lot=lot, provider=provider, window_id=world.window.id,
+            for category in [category for lot in world.lots for category in lot.categories]:
+                db.session.add(TierAward(lot=category.lot, category=category, provider=provider,
+                                         window_id=world.window.id,
                                          calculated_at=clock.now(), quality_weight=60, cost_weight=40,
                                          quality_percent=Decimal(80), quality_component=Decimal(48),
                                          weekly_price=Decimal(1000 + index), lowest_price=Decimal(1000),
@@ -260,12 +277,15 @@ def test_notifications(world, sign_in, clock):
 
 
 def test_authority_dps_providers(world, sign_in, clock):
+    _divide(world, world.lots[0], clock)
+
     def add(start, stop):
         for index in range(start, stop):
             provider = add_provider(world, index).organisation
             provider.ofsted_rating = "Outstanding"
             for lot in world.lots[: 1 + index % 3]:
-                db.session.add(LotMembership(lot=lot, provider=provider, window=world.window, tier=1 + index % 3,
+                db.session.add(LotMembership(lot=lot, provider=provider, window=world.window,
+                                             categories=_places(lot, 1 + index % 3),
                                              status="place_with_caution" if index % 4 == 0 else "admitted",
                                              admitted_at=clock.now()))
         db.session.commit()

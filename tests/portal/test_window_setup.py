@@ -24,8 +24,8 @@ def bare_dps(world, clock, *, lots=True):
         start_date=date(2026, 1, 1), initial_years=2, extension_years="1", cadence_months=4, window_length_days=28,
         required_evidence=["ofsted_report"], quality_weight=60, quality_threshold_percent=50, now=clock.now())
     if lots:
-        dps_setup.add_lot(world.admin, dps, name="Semi-independence", description="", age_from=16, age_to=18,
-                          tiers=3, now=clock.now())
+        dps_setup.add_lot(world.admin, dps, name="Semi-independence", description="", categories=[(16, 18, 3)],
+                          now=clock.now())
     return dps
 
 
@@ -54,7 +54,7 @@ def test_the_first_window_cannot_be_scheduled_until_the_set_up_is_complete(world
             "Complete it first.") in text(response)
     assert windows.windows_of(dps) == []
 
-    dps_setup.add_lot(world.admin, dps, name="Semi-independence", description="", age_from=16, age_to=18, tiers=3,
+    dps_setup.add_lot(world.admin, dps, name="Semi-independence", description="", categories=[(16, 18, 3)],
                       now=clock.now())
     add_question(world, dps.current_question_set, clock)
     response = sign_in(world.admin).post(page, data=form)

@@ -63,7 +63,7 @@ def test_submitting_after_the_window_closed_keeps_the_draft(app, world, clock, s
     app_id = application.id
     answers_before = {a.question_id: a.text for a in application.answers}
     documents_before = {d.kind: d.sha256 for d in application.documents}
-    lots_before = {al.lot_id: al.weekly_price for al in application.lots}
+    lots_before = {al.lot_id: al.price_for(al.lot.categories[0].id) for al in application.lots}
     # The provider is working on it as the window closes.
     clock.set(world.window.closes_at - timedelta(minutes=5))
     client = sign_in(world.provider_a)
@@ -87,7 +87,7 @@ def test_submitting_after_the_window_closed_keeps_the_draft(app, world, clock, s
     assert kept.status == "draft" and kept.submitted_at is None
     assert {a.question_id: a.text for a in kept.answers} == answers_before
     assert {d.kind: d.sha256 for d in kept.documents} == documents_before
-    assert {al.lot_id: al.weekly_price for al in kept.lots} == lots_before
+    assert {al.lot_id: al.price_for(al.lot.categories[0].id) for al in kept.lots} == lots_before
     for document in kept.documents:
         assert (upload_folder(app) / document.stored_name).exists()
     overview = text_of(client.get(f"/provider/applications/{app_id}"))
@@ -122,7 +122,7 @@ def test_a_price_missing_for_a_chosen_lot_is_listed(world, clock, sign_in):
     response = client.post(f"/provider/applications/{application.id}/submit")
     assert response.status_code == 400
     third = world.lots[2]
-    assert (f'href="/provider/applications/{application.id}/prices#price-{third.id}">'
+    assert (f'href="/provider/applications/{application.id}/prices#price-{third.categories[0].id}">'
             f"Enter a weekly price for {third.label}</a>") in text_of(response)
 
 
@@ -359,16 +359,17 @@ def test_an_application_id_that_does_not_exist_is_not_found(world, sign_in):
 def test_an_invalid_weekly_price_is_shown_and_the_valid_ones_are_saved(world, clock, draft, sign_in, bad, message):
     first, second = world.lots[0], world.lots[1]
     applications.set_lots(world.provider_a, draft, [first.id, second.id], clock.now())
-    applications.set_prices(world.provider_a, draft, {first.id: "900.00"}, clock.now())
+    applications.set_prices(world.provider_a, draft, {first.categories[0].id: "900.00"}, clock.now())
     client = sign_in(world.provider_a)
     response = client.post(f"/provider/applications/{draft.id}/prices",
-                           data={f"price-{first.id}": bad, f"price-{second.id}": "£1,450.50"})
+                           data={f"price-{first.categories[0].id}": bad,
+                                 f"price-{second.categories[0].id}": "£1,450.50"})
     assert response.status_code == 400
     page = text_of(response)
     assert message in page
-    assert f'href="#price-{first.id}"' in page
+    assert f'href="#price-{first.categories[0].id}"' in page
     assert f'value="{bad}"' in page  # what was typed is shown back
-    prices = {al.lot_id: al.weekly_price for al in fresh(Application, draft.id).lots}
+    prices = {al.lot_id: al.price_for(al.lot.categories[0].id) for al in fresh(Application, draft.id).lots}
     assert str(prices[first.id]) == "900.00"  # the old valid price is not lost
     assert str(prices[second.id]) == "1450.50"  # the valid one is saved
 

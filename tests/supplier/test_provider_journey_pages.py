@@ -98,7 +98,7 @@ def test_a_draft_whose_window_closed_says_it_was_not_submitted(world, clock, sig
 def test_check_your_answers_shows_every_lot_price_answer_document_and_referee_with_a_change_link(
         world, clock, sign_in):
     application = complete_application(world.provider_a, world.window, clock)
-    applications.set_prices(world.provider_a, application, {world.lots[1].id: "980.50"}, clock.now())
+    applications.set_prices(world.provider_a, application, {world.lots[1].categories[0].id: "980.50"}, clock.now())
     response = sign_in(world.provider_a).get(f"/provider/applications/{application.id}/submit")
     assert response.status_code == 200
     page = visible_text(response)
@@ -108,7 +108,7 @@ def test_check_your_answers_shows_every_lot_price_answer_document_and_referee_wi
     assert f'href="{base}/lots?from=check"' in raw
     for lot, price in ((world.lots[0], "£1,250.00"), (world.lots[1], "£980.50")):
         assert f"{lot.label} {price} per week Change weekly price for {lot.label}" in page
-        assert f'href="{base}/prices?from=check#price-{lot.id}"' in raw
+        assert f'href="{base}/prices?from=check#price-{lot.categories[0].id}"' in raw
     for question in world.window.question_set.questions:
         assert (f"Question {question.number}: {question.text} Answer to question {question.number} "
                 f"Change your answer to question {question.number}") in page

@@ -25,8 +25,10 @@ The API, for the other modules (every `now` is naive UTC; every change commits, 
     for_authority(user, *, now, status=None, search="", sorting=None, page=1, per_page=25) -> Pagination of Referral
     REFERRAL_SORTS: the keys the list sorts by (REFERRAL_SORTS.choose(key, order) -> listing.Sorting)
     received_counts(referral_ids) -> dict[int, int]; status_counts(user, now) -> {"draft"|"open"|"closed": int}
+    category_of(referral) -> AgeCategory | None      # the lot's age category of the child's age
     next_tier(referral) -> int | None; skipped_tiers(referral, round) -> list[int]
-    eligible_memberships(referral, tier) -> list[LotMembership]; invitees_preview(referral) -> (tier, memberships)
+    eligible_memberships(referral, tier) -> list[CategoryMembership]   # places in the referral's age category
+    invitees_preview(referral) -> (tier, memberships)
     invitations_of(referral) -> list[BidInvitation]; publication_problems(referral, now) -> list[str]
     responses_for_officer(referral, now) -> Responses   # counts always; each provider's response once its round closed
     problems(lot, fields, child, now) -> dict[field, message]; dpss_for(user); lot_for(user, lot_id) -> Lot
@@ -83,6 +85,7 @@ from portal.services.referrals.drafting import (
     update,
 )
 from portal.services.referrals.invitations import (
+    category_of,
     eligible_memberships,
     invitees_preview,
     next_tier,
@@ -114,6 +117,7 @@ __all__ = [
     "create",
     "default_deadline",
     "dpss_for",
+    "category_of",
     "eligible_memberships",
     "FIELD_NAMES",
     "for_authority",

@@ -10,8 +10,9 @@ from werkzeug.routing import BuildError
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import (
+    AgeCategory,
     BidInvitation,
-    Lot,
+    CategoryMembership,
     LotMembership,
     Organisation,
     Referral,
@@ -33,29 +34,47 @@ CAUTION = "place_with_caution"
 URGENCY_PHRASES = {TODAY: "today", WITHIN_5_DAYS: "within 5 days", MORE_THAN_5_DAYS: "in more than 5 days"}
 
 
-def _tiers(lot: Lot) -> list[int | None]:
-    return list(range(1, lot.tiers + 1)) if lot.tiers else [None]
+def category_of(referral: Referral) -> AgeCategory | None:
+    """The age category the referral goes to: fixed at publication, else the one of the child's age (None while
+    the age is missing or outside the lot's ages)."""
+    if referral.category_id is not None:
+        return referral.category
+    return referral.lot.category_for(referral.age_years)
 
 
-def eligible_memberships(referral: Referral, tier: int | None) -> list[LotMembership]:
-    """Providers on the referral's lot in the tier (every tier when None) who may be invited now and were not
-    invited before: admitted or to be placed with caution, neither suspended nor terminated."""
+def _tiers(category: AgeCategory) -> list[int | None]:
+    return list(range(1, category.tiers + 1)) if category.tiers else [None]
+
+
+def eligible_memberships(referral: Referral, tier: int | None) -> list[CategoryMembership]:
+    """Providers in the referral's age category, in the tier (every tier when None), who may be invited now and
+    were not invited before: admitted or to be placed with caution on the lot, neither suspended nor terminated."""
+    category = category_of(referral)
+    if category is None:
+        return []
     invited = db.select(BidInvitation.provider_id).where(BidInvitation.referral_id == referral.id)
-    query = (db.select(LotMembership).join(Organisation, Organisation.id == LotMembership.provider_id)
-             .where(LotMembership.lot_id == referral.lot_id, LotMembership.status.in_(INVITABLE_MEMBERSHIP),
+    query = (db.select(CategoryMembership)
+             .join(LotMembership, LotMembership.id == CategoryMembership.membership_id)
+             .join(Organisation, Organisation.id == LotMembership.provider_id)
+             .where(CategoryMembership.category_id == category.id, LotMembership.lot_id == referral.lot_id,
+                    LotMembership.status.in_(INVITABLE_MEMBERSHIP),
                     db.or_(Organisation.provider_status.is_(None),
                            Organisation.provider_status.not_in(BARRED_PROVIDER)),
                     LotMembership.provider_id.not_in(invited))
-             .options(selectinload(LotMembership.provider))
-             .order_by(LotMembership.tier, Organisation.name, LotMembership.id))
+             .options(selectinload(CategoryMembership.membership).selectinload(LotMembership.provider))
+             .order_by(CategoryMembership.tier, Organisation.name, CategoryMembership.id))
     if tier is not None:
-        query = query.where(LotMembership.tier == tier)
+        query = query.where(CategoryMembership.tier == tier)
     return db.session.scalars(query).all()
 
 
-def _first_tier_with_providers(referral: Referral, after: int | None) -> tuple[int | None, list[LotMembership]]:
-    """The next tier (after `after`) with someone to invite, and who; (None, []) when none is left."""
-    for tier in _tiers(referral.lot):
+def _first_tier_with_providers(referral: Referral, after: int | None) -> tuple[int | None, list[CategoryMembership]]:
+    """The next tier of the referral's category (after `after`) with someone to invite, and who; (None, []) when
+    none is left."""
+    category = category_of(referral)
+    if category is None:
+        return None, []
+    for tier in _tiers(category):
         if tier is not None and after is not None and tier <= after:
             continue
         memberships = eligible_memberships(referral, tier)
@@ -73,7 +92,7 @@ def next_tier(referral: Referral) -> int | None:
     return tier
 
 
-def invitees_preview(referral: Referral) -> tuple[int | None, list[LotMembership]]:
+def invitees_preview(referral: Referral) -> tuple[int | None, list[CategoryMembership]]:
     """Who publishing (or re-opening) would invite now: the tier and the memberships."""
     current = referral.current_round
     if current is None:
@@ -108,23 +127,24 @@ def _officer_link(referral: Referral) -> str:
 def _invite_message(referral: Referral, round_: ReferralRound) -> tuple[str, str]:
     """The invitation e-mail: the reference, lot, age, urgency and deadline only, never who the child is."""
     subject = f"Referral {referral.reference}: invitation to bid by {format_datetime(round_.deadline)}"
-    body = (f"You are invited to bid for referral {referral.reference} on {referral.dps.name}, {referral.lot.label}: "
+    body = (f"You are invited to bid for referral {referral.reference} on {referral.dps.name}, "
+            f"{category_of(referral).full_label}: "
             f"a young person aged {referral.age_years}, placement needed {URGENCY_PHRASES[referral.needed_by]}. "
             f"Bids close on {format_datetime(round_.deadline)}. Read the referral and send your bid in the portal.")
     return subject, body
 
 
-def _open_round(officer: User, referral: Referral, *, tier: int | None, memberships: list[LotMembership],
+def _open_round(officer: User, referral: Referral, *, tier: int | None, memberships: list[CategoryMembership],
                 deadline: datetime, now: datetime) -> ReferralRound:
     round_ = ReferralRound(referral=referral, number=len(referral.rounds) + 1, tier=tier, opened_at=now,
                            opened_by_id=officer.id, deadline=deadline)
     db.session.add(round_)
     subject, body = _invite_message(referral, round_)
     link = _provider_link(referral)
-    for membership in memberships:
-        provider = membership.provider
-        caution = membership.status == CAUTION or provider.provider_status == CAUTION
-        db.session.add(BidInvitation(referral=referral, round=round_, provider_id=provider.id, tier=membership.tier,
+    for place in memberships:
+        provider = place.membership.provider
+        caution = place.membership.status == CAUTION or provider.provider_status == CAUTION
+        db.session.add(BidInvitation(referral=referral, round=round_, provider_id=provider.id, tier=place.tier,
                                      place_with_caution=caution, invited_at=now))
         for user in provider.users:
             if user.active and user.has_role(PROVIDER_USER):
@@ -132,7 +152,7 @@ def _open_round(officer: User, referral: Referral, *, tier: int | None, membersh
     return round_
 
 
-def _invited(round_: ReferralRound, memberships: list[LotMembership], skipped: list[int]) -> str:
+def _invited(round_: ReferralRound, memberships: list[CategoryMembership], skipped: list[int]) -> str:
     count = len(memberships)
     text = (f"{round_.label.lower()}: {count} provider{'s' if count != 1 else ''} invited, bids close "
             f"{format_datetime(round_.deadline)}")

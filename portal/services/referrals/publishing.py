@@ -89,13 +89,16 @@ def publication_problems(referral: Referral, now: datetime, *, anonymity_too: bo
     if referral.required_start is not None and referral.required_start < london_today(now):
         reasons.append("The required start date has passed: change it")
     lot = referral.lot
-    if referral.age_years is not None and not lot.age_from <= referral.age_years <= lot.age_to:
-        reasons.append(f"{lot.label} is for ages {lot.age_band}: check the age")
+    if referral.age_years is not None and lot.category_for(referral.age_years) is None:
+        categories = (f" (age categories {', '.join(c.age_band for c in lot.categories)})" if lot.is_divided else "")
+        reasons.append(f"{lot.label} is for ages {lot.age_band}{categories}: a child aged {referral.age_years} is in "
+                       "none of its age categories, check the age")
     return reasons
 
 
 def publish(officer: User, referral: Referral, now: datetime, *, deadline: datetime | None = None) -> ReferralRound:
-    """Send the referral to the first tier with providers to invite (the whole lot where it has no tiers).
+    """Send the referral to the first tier with providers to invite in the age category of the child's age (every
+    provider in the category where it has no tiers).
 
     The deadline is the one given, else the one saved on the draft, else the default for the urgency. The
     weighting is fixed now: the officer's own, or the DPS's current one."""
@@ -105,10 +108,11 @@ def publish(officer: User, referral: Referral, now: datetime, *, deadline: datet
     if reasons:
         raise DomainError("; ".join(reasons), field="publish")
     deadline = _require_deadline(deadline or referral.bid_deadline or default_deadline(referral.needed_by, now), now)
+    referral.category = referral.lot.category_for(referral.age_years)
     tier, memberships = _first_tier_with_providers(referral, None)
     if not memberships:
-        raise DomainError(f"Nobody can be invited: no provider on {referral.lot.label} is admitted and free to bid",
-                          field="publish")
+        raise DomainError(f"Nobody can be invited: no provider on {referral.category.full_label} is admitted and "
+                          "free to bid", field="publish")
     if referral.quality_weight is None or referral.cost_weight is None:
         weighting = referral.dps.current_question_set
         referral.quality_weight = weighting.quality_weight if weighting else 100

@@ -178,7 +178,7 @@ def test_letter_gives_the_reasons_when_not_admitted(world, clock, tmp_path):
     alpha = complete_application(world.provider_a, world.window, clock, submit=True)
     beta = complete_application(world.provider_b, world.window, clock, submit=True)
     clock.set(world.window.closes_at + timedelta(days=1))
-    lot2.tiers = 0  # a lot without tiers: providers are ranked but not tiered
+    lot2.categories[0].tiers = 0  # a lot without tiers: providers are ranked but not tiered
     db.session.commit()
     other = second_evaluator(world, clock)
     evaluate(alpha, [world.admin, other], clock, scores={1: 4, 2: 4})
@@ -253,7 +253,7 @@ def test_the_letter_and_outcome_page_keep_the_tier_as_published_after_a_later_wi
     clock.set(later.closes_at + timedelta(days=1))
     evaluate(gamma, [world.admin, world.evaluator], clock, scores={1: 5, 2: 5})
     outcomes.publish(world.admin, later, clock.now())
-    assert [(award.provider.name, award.tier, award.rank) for award in outcomes.tier_table(lot1)] == [
+    assert [(award.provider.name, award.tier, award.rank) for award in outcomes.tier_table(lot1.categories[0])] == [
         ("Gamma Lodge", 1, 1), ("Alpha Care", 2, 2), ("Beta Homes", 3, 3)]
 
     # The first letter again: the tier and rank as published, on both lots, not the current ones.
