@@ -3,7 +3,7 @@ category spanning its ages with its tiers, and the prices, tier awards, membersh
 move onto it
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-05 02:00:00
 
 """
