@@ -68,7 +68,8 @@ def published(world, clock):
     lot1, lot2 = world.lots[0], world.lots[1]
     alpha = complete_application(world.provider_a, world.window, clock, submit=True)
     beta = complete_application(world.provider_b, world.window, clock)
-    applications.set_prices(world.provider_b, beta, {lot1.id: "1100.00", lot2.id: "1300.00"}, clock.now())
+    applications.set_prices(world.provider_b, beta, {lot1.categories[0].id: "1100.00",
+                                                     lot2.categories[0].id: "1300.00"}, clock.now())
     applications.submit(world.provider_b, beta, clock.now())
     clock.set(world.window.closes_at + timedelta(days=1))
     other = second_evaluator(world, clock)
