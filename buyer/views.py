@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -6,12 +6,23 @@ from portal.auth import require_roles_for_blueprint
 from portal.clock import now
 from portal.extensions import db
 from portal.models import Dps, DpsMember, Lot, LotMembership
-from portal.models.user import COMMISSIONING_OFFICER
+from portal.models.user import ASSISTANT_DIRECTOR, BUDGET_HOLDER, COMMISSIONING_OFFICER, HEAD_OF_SERVICE
 from portal.services import referrals as referral_service
 from portal.services import windows
 
 blueprint = Blueprint("buyer", __name__)
-require_roles_for_blueprint(blueprint, COMMISSIONING_OFFICER)
+# Officers use every page; those who decide approvals (budget holders, heads of service, assistant directors) sign
+# in here too, but reach only their Tasks, the approval pages and their authority's referrals, read only.
+DECIDERS = (BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR)
+DECIDER_ENDPOINTS = {"buyer.tasks", "buyer.approval", "buyer.approval_answer", "buyer.approval_withdraw",
+                     "buyer.referral"}
+require_roles_for_blueprint(blueprint, COMMISSIONING_OFFICER, *DECIDERS)
+
+
+@blueprint.before_request
+def officers_only_beyond_approvals():
+    if not current_user.has_role(COMMISSIONING_OFFICER) and request.endpoint not in DECIDER_ENDPOINTS:
+        abort(403)
 
 
 def _member_dpss():
@@ -46,4 +57,4 @@ def dps(dps_id):
     return render_template("buyer/dps.html", dps=dps, by_lot=by_lot)
 
 
-from buyer import awards, off_framework, referrals  # noqa: E402,F401  (their routes register on import)
+from buyer import approvals, awards, off_framework, referrals  # noqa: E402,F401  (their routes register on import)

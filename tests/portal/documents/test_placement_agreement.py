@@ -19,7 +19,7 @@ from portal.services import awards
 from portal.services.bids import AdditionalCost
 from tests.buyer.test_award_routes import off_framework_placement
 from tests.buyer.test_awards_service import SCORES_90, assess, bid_input, bid_of, competition, past_deadline
-from tests.factories import admit, published_referral
+from tests.factories import admit, award_approved, published_referral
 
 
 def pdf_text(pdf: bytes, tmp_path) -> str:
@@ -41,8 +41,7 @@ def placement(world, clock):
     bid = bid_of(referral, world.provider_a)
     assess(world, referral, world.provider_a, SCORES_90, clock)
     awards.negotiate(world.member_officer, bid, price="1600.00", note="Agreed a lower core fee", now=clock.now())
-    return awards.award(world.member_officer, referral, bid, reason="", budget_holder="Bea Budget",
-                        approved_on=date(2026, 11, 10), now=clock.now())
+    return award_approved(world, clock, referral, bid, reason="", now=clock.now())
 
 
 def test_the_agreement_holds_the_parties_the_child_and_the_itemised_cost(world, clock, placement, tmp_path):
