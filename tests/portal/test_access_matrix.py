@@ -176,6 +176,7 @@ OTHER_MATRICES = (
     "tests.supplier.test_bid_access",
     "tests.buyer.test_award_access",
     "tests.buyer.test_off_framework_access",
+    "tests.buyer.test_approval_access",
 )
 
 
