@@ -96,7 +96,7 @@ class SearchForm(FlaskForm):
 class PlacementApprovalForm(FlaskForm):
     """The head of service's agreement to placing with a provider off the framework, and the cost."""
 
-    agreed_provider_id = SelectField("Provider", widget=GovSelect(), coerce=_id, validate_choice=False,
+    agreed_provider_id = SelectField("Provider to agree to", widget=GovSelect(), coerce=_id, validate_choice=False,
                                      validators=[DataRequired("Choose the provider from your off-framework list")])
     weekly_cost = StringField("Total weekly cost", widget=GovTextInput(),
                               description="The core fee and every additional cost together, like 4,350.00. The "

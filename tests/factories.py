@@ -295,3 +295,22 @@ def award_approved(world, clock, referral, bid, **kwargs):
 
     approve_cost(world, referral, bid, clock)
     return awards.award(world.member_officer, referral, bid, **kwargs)
+
+
+def answer_pending(now) -> list:
+    """Every pending request answered "approved" by the first person who may answer it (for browser journeys that
+    are about something else); the member authority's deciders must exist (`member_deciders`)."""
+    from portal.models import Approval
+    from portal.services import approvals
+
+    pending = db.session.scalars(db.select(Approval).where(Approval.status == "pending").order_by(Approval.id)).all()
+    for approval in pending:
+        person, _role = approvals.answerers(approval)[0]
+        approvals.answer(person, approval, approve=True, now=now)
+    return pending
+
+
+def member_deciders(clock, *, authority_name="Member Council") -> SimpleNamespace:
+    """deciders() for a world known only by name (the browser tests' live portal)."""
+    member = db.session.scalar(db.select(Organisation).where(Organisation.name == authority_name))
+    return deciders(SimpleNamespace(member=member, deciders=None), clock)
