@@ -120,6 +120,7 @@ def test_officer_places_a_child_off_framework(page: Page, live_portal, accessibl
     live_portal.run(lambda: answer_pending(live_portal.app.extensions["clock"].now()))  # head of service, budget
     page.reload()
     expect(page.get_by_text("Head of service's agreement:")).to_contain_text("Approved by Hana Petrossian")
+    accessible("placement form, agreement and cost approved")
     page.get_by_label("Provider", exact=True).select_option(label="Harbour Homes (Member, place with caution)")
     core = page.get_by_role("group", name="Core weekly fee")
     core.get_by_label("What it pays for").fill("Core weekly fee")

@@ -164,6 +164,7 @@ def post_referral(journey: Journey, lot_label: str, live_portal) -> None:
 
     page.get_by_role("button", name="Ask a budget holder to approve the funding").click()
     success(page, "Approval of the funding asked for")
+    journey.check("the draft with its funding asked for")
     approve_pending(live_portal)
     page.reload()
     expect(page.get_by_text("Approved by Bea Okonkwo-Lind (Budget holder)").first).to_be_visible()
@@ -369,6 +370,7 @@ def test_a_referral_is_bid_for_scored_awarded_and_the_providers_told(
     approve_pending(live_portal)
     page.reload()
     expect(choice).to_be_checked()
+    journey.check("award the referral, the cost approved")
     page.get_by_role("button", name="Award and make the placement").click()
     success(page, f"Referral {REFERENCE} awarded to Alpha Care")
     expect(page.get_by_role("heading", level=1, name="Placement with Alpha Care")).to_be_visible()

@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from portal.documents.placement_agreement import placement_agreement
 from portal.services import awards
 from portal.services.bids import AdditionalCost
+from portal.timezone import format_datetime
 from tests.buyer.test_award_routes import off_framework_placement
 from tests.buyer.test_awards_service import SCORES_90, assess, bid_input, bid_of, competition, past_deadline
 from tests.factories import admit, award_approved, published_referral
@@ -66,7 +67,7 @@ def test_the_agreement_holds_the_parties_the_child_and_the_itemised_cost(world, 
     assert "Total weekly cost £1,600.00" in text
     assert text.index("Core weekly fee") < text.index("Negotiated adjustment") < text.index("Weekly therapy")
 
-    assert "Cost approved by Bea Budget (budget holder), on 10 November 2026" in text
+    assert f"Cost approved Approved by Bea Okonkwo-Lind (Budget holder), {format_datetime(clock.now())}" in text
     assert "Signed for Member Council (the placing authority)" in text
     assert "Signed for Alpha Care (the provider)" in text
     assert text.count("Signature") >= 2 and text.count("Position") >= 2
