@@ -60,7 +60,8 @@ def approval_withdraw(approval_id):
         try:
             approvals.withdraw(current_user, approval, now())
         except DomainError as error:
-            add_domain_error(form, error)
-            return _render(approval, form=None, status=400)
+            shown = AnswerForm(formdata=None)  # the page's error summary
+            add_domain_error(shown, DomainError(error.message))
+            return _render(approval, form=shown, status=400)
         flash("Request withdrawn", "success")
     return redirect(url_for("buyer.approval", approval_id=approval.id))

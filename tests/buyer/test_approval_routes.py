@@ -78,6 +78,7 @@ def test_the_requester_may_withdraw_but_not_answer(world, clock, sign_in, asked)
     # the budget holder cannot withdraw someone else's request
     response = sign_in(world.deciders.budget_holder).post(f"/authority/approvals/{asked.id}/withdraw")
     assert response.status_code == 400
+    assert "Only the person who asked can withdraw this request." in text_of(response)
 
 
 def test_an_approval_above_the_holders_limit_waits_for_the_assistant_director(world, clock, sign_in):

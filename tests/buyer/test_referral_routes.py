@@ -510,6 +510,14 @@ def test_a_draft_with_only_the_age_is_saved_and_completed_before_publishing(worl
 
     assert officer.post(edit, data=form_data(world.lots[0], age_years="17")).status_code == 302
     assert "Still to do" not in text_of(officer.get(base(referral)))
+    # the draft now has an indicative price, which the funding approved before (at the expected cost) is not for
+    refused = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],
+                                                             "deadline_time": "17:00"})
+    assert refused.status_code == 400
+    assert ("The funding was approved for £1,200.00 a week but the indicative price is now £1,250.50: ask again"
+            in html.unescape(text_of(refused)))
+    db.session.expire_all()
+    approve_funding(world, db.session.get(Referral, referral.id), clock)
     published = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],
                                                                "deadline_time": "17:00"})
     assert published.status_code == 302
