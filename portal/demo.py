@@ -186,7 +186,7 @@ def _user(organisation, name, email, roles, moment) -> User:
 # Those who decide approvals at Sefton and Tameside (fictional people): a budget holder with an annual approval
 # limit (weekly cost x 52), a head of service and an assistant director at each.
 DECIDERS = [
-    ("sefton_budget", "sefton", "Joanne Pritchard", "joanne.pritchard@sefton.example.org", BUDGET_HOLDER,
+    ("sefton_budget", "sefton", "Siobhan Carr", "siobhan.carr@sefton.example.org", BUDGET_HOLDER,
      Decimal("120000.00")),
     ("sefton_head", "sefton", "Marcus Ellery", "marcus.ellery@sefton.example.org", HEAD_OF_SERVICE, None),
     ("sefton_director", "sefton", "Priya Sandhu", "priya.sandhu@sefton.example.org", ASSISTANT_DIRECTOR, None),

@@ -237,7 +237,7 @@ def test_demo_has_deciders_at_sefton_and_tameside_and_a_funding_approval_waiting
         roles = {role for person in people.values() if organisation in person.organisation.name
                  for role in person.roles}
         assert roles == {"budget_holder", "head_of_service", "assistant_director"}
-    holder = people["joanne.pritchard@sefton.example.org"]
+    holder = people["siobhan.carr@sefton.example.org"]
     assert holder.approval_limit == Decimal("120000.00")
     waiting = approvals.tasks_for(holder)
     assert [(item.kind, item.subject.status(clock.now())) for item in waiting] == [("funding", "draft")]
