@@ -6,9 +6,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput
 from wtforms import BooleanField
 
 from portal.forms import (
-    DateField,
     FlaskForm,
-    GovDateInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextArea,
@@ -57,7 +55,5 @@ class AwardForm(FlaskForm):
     reason = TextAreaField("Reason for your choice", widget=GovTextArea(),
                            description="Required when you choose a bid that is not ranked first")
     caution_acknowledged = BooleanField("I have read the caution and still wish to award", widget=GovCheckboxInput())
-    budget_holder = StringField("Name of the budget holder who approved the weekly cost", widget=GovTextInput())
-    approved_on = DateField("Date the budget holder approved the cost", widget=GovDateInput(),
-                            validators=[Optional()], description="For example, 27 3 2027")
+    ask = SubmitField("Ask a budget holder to approve this bid's weekly cost", widget=GovSubmitInput())
     submit = SubmitField("Award and make the placement", widget=GovSubmitInput())

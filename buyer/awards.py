@@ -16,9 +16,10 @@ from portal.documents.placement_agreement import placement_agreement as agreemen
 from portal.errors import DomainError, NotFound
 from portal.formatting import money, pounds, score
 from portal.forms import add_domain_error, record_id
+from portal.models.approval import PLACEMENT_COST
 from portal.models.bid import CRITERIA, CRITERION_MAX
 from portal.models.referral import CLOSED, OPEN
-from portal.services import awards, bids, referrals
+from portal.services import approvals, awards, bids, referrals
 
 
 def _referral(referral_id: int):
@@ -203,9 +204,11 @@ def _bid_label(item: awards.RankedBid) -> str:
 
 
 def _award_form(referral, ranked, formdata=None) -> AwardForm:
-    """The award form; a new one offers the referral's budget holder (who approved the funding) to confirm."""
+    """The award form; a new one chooses the bid whose cost was last put for approval."""
     if formdata is None:
-        form = AwardForm(formdata=None, data={"budget_holder": referral.funding_approved_by or ""})
+        asked = approvals.latest(referral, PLACEMENT_COST)
+        chosen = asked.basis.removeprefix("bid ") if asked is not None else None
+        form = AwardForm(formdata=None, data={"bid_id": chosen})
     else:
         form = AwardForm(formdata=formdata)
     form.bid_id.choices = [(str(item.bid.id), _bid_label(item)) for item in ranked]
@@ -225,11 +228,15 @@ def referral_award(referral_id):
     cautioned = [item for item in ranked if item.place_with_caution]
     if request.method == "GET" or refusal:
         form = _award_form(referral, ranked)
-        return render_template("buyer/awards/award.html", referral=referral, form=form, ranked=ranked, top=top,
-                               cautioned=cautioned, refusal=refusal), 400 if request.method == "POST" else 200
+        return _render_award(referral, form, ranked, top, cautioned, refusal), 400 if request.method == "POST" else 200
     form = _award_form(referral, ranked, request.form)
     if form.validate():
         try:
+            if form.ask.data:
+                _ask_cost_approval(referral, form)
+                flash("Approval of the weekly cost asked for: the budget holders who may approve it are told",
+                      "success")
+                return redirect(url_for("buyer.referral_award", referral_id=referral.id))
             placement = _award(referral, form)
         except NotFound:
             abort(404)
@@ -239,17 +246,32 @@ def referral_award(referral_id):
             flash(f"Referral {referral.reference} awarded to {placement.provider_name}. Send the agreement to the "
                   "provider to sign.", "success")
             return redirect(url_for("buyer.placement", placement_id=placement.id))
+    return _render_award(referral, form, ranked, top, cautioned, None), 400
+
+
+def _render_award(referral, form, ranked, top, cautioned, refusal):
+    asked = approvals.latest(referral, PLACEMENT_COST)
+    by_bid = {item.bid.id: item for item in ranked}
+    asked_bid = by_bid.get(record_id(asked.basis.removeprefix("bid "))) if asked is not None else None
+    stale = asked is not None and asked_bid is not None and asked.weekly_cost != asked_bid.bid.price_for_award
     return render_template("buyer/awards/award.html", referral=referral, form=form, ranked=ranked, top=top,
-                           cautioned=cautioned, refusal=None), 400
+                           cautioned=cautioned, refusal=refusal, cost_approval=asked, cost_bid=asked_bid,
+                           cost_stale=stale)
 
 
-def _award(referral, form: AwardForm):
+def _chosen_bid(form: AwardForm):
     bid_id = record_id(form.bid_id.data)
     if bid_id is None:
         raise DomainError("Choose the bid you award", field="bid_id")
-    bid = awards.bid_of_authority(current_user, bid_id)
-    return awards.award(current_user, referral, bid, reason=form.reason.data or "",
-                        budget_holder=form.budget_holder.data or "", approved_on=form.approved_on.data, now=now(),
+    return awards.bid_of_authority(current_user, bid_id)
+
+
+def _ask_cost_approval(referral, form: AwardForm):
+    return awards.ask_cost_approval(current_user, referral, _chosen_bid(form), now())
+
+
+def _award(referral, form: AwardForm):
+    return awards.award(current_user, referral, _chosen_bid(form), reason=form.reason.data or "", now=now(),
                         caution_acknowledged=bool(form.caution_acknowledged.data))
 
 

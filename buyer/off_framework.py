@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from buyer.off_framework_forms import (
     DocumentForm,
+    PlacementApprovalForm,
     PlacementForm,
     ProviderForm,
     QaVisitForm,
@@ -21,9 +22,11 @@ from portal.clock import now
 from portal.errors import DomainError, NotFound
 from portal.formatting import pounds
 from portal.forms import add_domain_error, choices, parse_time
-from portal.services import awards, off_framework, referrals, uploads
+from portal.models.approval import OFF_FRAMEWORK_SEARCH, PLACEMENT_COST, SENIOR_AGREEMENT
+from portal.models.user import COMMISSIONING_OFFICER, ROLE_LABELS
+from portal.services import approvals, awards, off_framework, referrals, uploads
 from portal.services.off_framework import FRAMEWORK_FILTERS, CostLine, ProviderDetails
-from portal.timezone import format_date, format_datetime, local_datetime
+from portal.timezone import format_date, format_datetime, local_datetime, to_local
 
 
 def _found(getter, *args):
@@ -215,19 +218,25 @@ def _provider_choices(providers) -> list:
     return choices(labels)
 
 
-def _render_off_framework(referral, *, search_form=None, placement_form=None):
+def _render_off_framework(referral, *, search_form=None, placement_form=None, approval_form=None):
     moment = now()
     providers = off_framework.usable_providers(current_user)
     placement_form = placement_form or PlacementForm(formdata=None)
     placement_form.provider_id.choices = _provider_choices(providers)
-    failed = any(form is not None and (form.errors or form.form_errors) for form in (search_form, placement_form))
+    approval_form = approval_form or PlacementApprovalForm(formdata=None)
+    approval_form.agreed_provider_id.choices = _provider_choices(providers)
+    failed = any(form is not None and (form.errors or form.form_errors)
+                 for form in (search_form, placement_form, approval_form))
     return render_template(
         "buyer/off_framework/referral.html", referral=referral, moment=moment,
         not_exhausted=off_framework.not_exhausted_reason(referral, moment),
         placement=awards.placement_of(referral), providers=providers,
         references_taken_up=off_framework.references_taken_up, minimum_references=off_framework.MINIMUM_REFERENCES,
         missing_evidence=off_framework.missing_evidence, search_form=search_form or SearchForm(formdata=None),
-        placement_form=placement_form), 400 if failed else 200
+        placement_form=placement_form, approval_form=approval_form,
+        search=off_framework.search_approval(referral), search_asked=approvals.latest(referral, OFF_FRAMEWORK_SEARCH),
+        agreement_asked=approvals.latest(referral, SENIOR_AGREEMENT),
+        cost_asked=approvals.latest(referral, PLACEMENT_COST)), 400 if failed else 200
 
 
 @blueprint.route("/referrals/<int:referral_id>/off-framework", methods=["GET", "POST"])
@@ -235,24 +244,43 @@ def referral_off_framework(referral_id):
     referral = _found(referrals.get_for_authority, referral_id)
     if request.method == "GET":
         return _render_off_framework(referral)
-    if referral.off_framework_funding_on is None:
-        return _record_search(referral)
+    if off_framework.search_approval(referral) is None:
+        return _ask_search(referral)
     return _place(referral)
 
 
-def _record_search(referral):
+def _ask_search(referral):
     form = SearchForm()
     if form.validate_on_submit():
         try:
-            off_framework.record_search(current_user, referral, funding_approved_by=form.funding_approved_by.data or "",
-                                        funding_approved_on=form.funding_approved_on.data,
-                                        notes=form.notes.data or "", now=now())
+            off_framework.ask_search(current_user, referral, expected_weekly=form.expected_weekly.data,
+                                     notes=form.notes.data or "", now=now())
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            flash("Off-framework search recorded: choose a provider from your list", "success")
-            return redirect(url_for("buyer.referral_off_framework", referral_id=referral.id) + "#placement")
+            flash("Approval of the off-framework search asked for: the budget holders who may approve it are told",
+                  "success")
+            return redirect(url_for("buyer.referral_off_framework", referral_id=referral.id))
     return _render_off_framework(referral, search_form=form)
+
+
+@blueprint.route("/referrals/<int:referral_id>/off-framework/approvals", methods=["POST"])
+def referral_off_framework_approvals(referral_id):
+    referral = _found(referrals.get_for_authority, referral_id)
+    form = PlacementApprovalForm()
+    form.agreed_provider_id.choices = _provider_choices(off_framework.usable_providers(current_user))
+    if form.validate_on_submit():
+        provider = _found(off_framework.get_provider, form.agreed_provider_id.data)
+        try:
+            off_framework.ask_placement_approvals(current_user, referral, provider, weekly_cost=form.weekly_cost.data,
+                                                  now=now())
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash(f"The head of service's agreement to placing with {provider.name}, and approval of the cost, "
+                  "asked for", "success")
+            return redirect(url_for("buyer.referral_off_framework", referral_id=referral.id) + "#approvals")
+    return _render_off_framework(referral, approval_form=form)
 
 
 def _place(referral):
@@ -265,9 +293,8 @@ def _place(referral):
         try:
             placement = off_framework.place(
                 current_user, referral, provider, cost_lines=_cost_lines(form), start_date=form.start_date.data,
-                location_area=form.location_area.data or "", budget_holder=form.budget_holder.data or "",
-                approved_on=form.approved_on.data, caution_acknowledged=bool(form.caution_acknowledged.data),
-                now=now())
+                location_area=form.location_area.data or "",
+                caution_acknowledged=bool(form.caution_acknowledged.data), now=now())
         except DomainError as error:
             _show_placement_error(form, error)
         else:
@@ -298,7 +325,7 @@ def placements():
 
 
 CSV_HEADINGS = ["Agreement reference", "Referral", "Provider", "On framework", "Weekly cost (£)", "Start date",
-                "Local authority area", "In home area", "Preferred location", "Budget holder", "Cost approved on",
+                "Local authority area", "In home area", "Preferred location", "Cost approved by", "Cost approved on",
                 "QA visit due", "QA visit made", "Placed on"]
 
 
@@ -312,6 +339,18 @@ def _yes_no(value: bool) -> str:
     return "Yes" if value else "No"
 
 
+def _cost_approver(placement) -> tuple[str, str]:
+    """Who approved the cost (with their role) and the day, for the export."""
+    approval = placement.cost_approval
+    if approval is None:
+        return "", ""
+    if approval.recorded_before_portal:
+        who = f"{approval.recorded_approver} (recorded before approvals in the portal)"
+    else:
+        who = f"{approval.answered_by.name} ({ROLE_LABELS.get(approval.answered_role, approval.answered_role)})"
+    return who, to_local(approval.answered_at).date().isoformat()
+
+
 @blueprint.route("/placements.csv")
 def placements_csv():
     output = io.StringIO()
@@ -323,7 +362,7 @@ def placements_csv():
             placement.agreement_reference, placement.referral.reference, placement.provider_name,
             _yes_no(placement.on_framework), pounds(placement.weekly_cost), placement.start_date.isoformat(),
             placement.location_area, _yes_no(placement.in_home_area), _yes_no(placement.location_was_preferred),
-            placement.budget_holder_name, placement.budget_approved_on.isoformat(),
+            *_cost_approver(placement),
             format_datetime(placement.qa_visit_due_at), format_datetime(placement.qa_visit_at),
             format_date(placement.created_at))])
     return Response(output.getvalue(), mimetype="text/csv",
@@ -332,9 +371,12 @@ def placements_csv():
 
 @blueprint.route("/tasks")
 def tasks():
+    """The approvals the user may answer, and for officers the QA visits due."""
     moment = now()
-    return render_template("buyer/off_framework/tasks.html", tasks=off_framework.qa_tasks(current_user, moment),
-                           moment=moment)
+    is_officer = current_user.has_role(COMMISSIONING_OFFICER)
+    return render_template("buyer/off_framework/tasks.html", moment=moment, is_officer=is_officer,
+                           tasks=off_framework.qa_tasks(current_user, moment) if is_officer else [],
+                           approval_tasks=approvals.tasks_for(current_user))
 
 
 @blueprint.route("/placements/<int:placement_id>/qa-visit", methods=["GET", "POST"])

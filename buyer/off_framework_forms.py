@@ -93,12 +93,22 @@ class ReferenceForm(FlaskForm):
 
 
 class SearchForm(FlaskForm):
-    funding_approved_by = StringField("Budget holder who approved the funding", widget=GovTextInput(),
-                                      validators=[Length(max=120)])
-    funding_approved_on = DateField("Date the funding was approved", widget=GovDateInput(), validators=[Optional()],
-                                    description="For example, 27 3 2026")
+    expected_weekly = StringField("Weekly cost you expect to pay", widget=GovTextInput(),
+                                  description="The budget holder approves funding at this figure, like 4,200.00")
     notes = TextAreaField("Notes on the search (optional)", widget=GovTextArea())
-    submit = SubmitField("Record the search", widget=GovSubmitInput())
+    submit = SubmitField("Ask a budget holder to approve the search", widget=GovSubmitInput())
+
+
+class PlacementApprovalForm(FlaskForm):
+    """The head of service's agreement to placing with a provider off the framework, and the cost."""
+
+    agreed_provider_id = SelectField("Provider to agree to", widget=GovSelect(), coerce=_id, validate_choice=False,
+                                     validators=[DataRequired("Choose the provider from your off-framework list")])
+    weekly_cost = StringField("Total weekly cost", widget=GovTextInput(),
+                              description="The core fee and every additional cost together, like 4,350.00. The "
+                                          "placement must cost exactly this.")
+    submit = SubmitField("Ask for the head of service's agreement and approval of the cost",
+                         widget=GovSubmitInput())
 
 
 class CostLineForm(Form):
@@ -117,9 +127,6 @@ class PlacementForm(FlaskForm):
     start_date = DateField("Start date", widget=GovDateInput(), validators=[Optional()],
                            description="For example, 27 3 2026")
     location_area = SelectField("Area of the home", widget=GovSelect(), validate_choice=False)
-    budget_holder = StringField("Budget holder who approved the cost", widget=GovTextInput(),
-                                validators=[Length(max=120)])
-    approved_on = DateField("Date the cost was approved", widget=GovDateInput(), validators=[Optional()])
     submit = SubmitField("Place the child off framework", widget=GovSubmitInput())
 
     def __init__(self, *args, **kwargs):

@@ -188,10 +188,11 @@ class ReferralForm(FlaskForm):
 
 
 class FundingForm(FlaskForm):
-    approved_by = StringField("Budget holder who approved the funding", widget=GovTextInput())
-    approved_on = DateField("Date of approval", widget=GovDateInput(), validators=[Optional()],
-                            description=DATE_HINT)
-    submit = SubmitField("Record the approval", widget=GovSubmitInput())
+    # Only asked when the referral gives no indicative price: the figure the budget holder approves.
+    expected_weekly = StringField("Weekly cost you expect to pay", widget=GovTextInput(),
+                                  description="The referral gives providers no indicative price, so the budget holder "
+                                              "approves what you expect to pay each week, like 1,450.00")
+    submit = SubmitField("Ask a budget holder to approve the funding", widget=GovSubmitInput())
 
 
 class DeadlineForm(FlaskForm):

@@ -20,8 +20,9 @@ from buyer.views import blueprint
 from portal.clock import now
 from portal.errors import DomainError, NotFound
 from portal.forms import MAX_RECORD_ID, add_domain_error, choices, parse_time
+from portal.models.approval import FUNDING
 from portal.models.referral import CLOSED, DRAFT, EXHAUSTED, OPEN, STATUS_LABELS, WITHDRAWN
-from portal.services import anonymity, referrals
+from portal.services import anonymity, approvals, referrals
 from portal.services.referrals import FREE_TEXT_FIELDS, ReferralInvalid
 from portal.timezone import local_datetime, to_local
 
@@ -160,9 +161,6 @@ def _render_referral(referral, status=200, funding_form=None, error=None):
     moment = now()
     state = referral.status(moment)
     funding_form = funding_form or FundingForm()
-    if funding_form.approved_by.data is None and referral.funding_approved_by:
-        funding_form.approved_by.data = referral.funding_approved_by
-        funding_form.approved_on.data = referral.funding_approved_on
     return render_template(
         "buyer/referrals/referral.html", referral=referral, status=state, moment=moment,
         summary=referrals.anonymised(referral, moment), received=referrals.received_counts([referral.id]).get(
@@ -176,12 +174,19 @@ def _render_referral(referral, status=200, funding_form=None, error=None):
         bids_link=_has_endpoint("buyer.referral_bids") and state not in (DRAFT, OPEN, WITHDRAWN),
         off_framework_link=_has_endpoint("buyer.referral_off_framework") and state == EXHAUSTED,
         award_link=_has_endpoint("buyer.referral_award") and state == CLOSED,
+        is_officer=referrals.is_officer_of(current_user, referral), approval_list=approvals.of_subject(referral),
+        funding=referrals.funding_approval(referral), funding_asked=approvals.latest(referral, FUNDING),
+        funding_problem=referrals.funding_problem(referral) if state == DRAFT else None,
     ), status
 
 
 @blueprint.route("/referrals/<int:referral_id>")
 def referral(referral_id):
-    return _render_referral(_own(referral_id))
+    # Read by its authority's officers, and by those who decide its approvals (budget holders and the like).
+    try:
+        return _render_referral(referrals.get_for_reader(current_user, referral_id))
+    except NotFound:
+        abort(404)
 
 
 @blueprint.route("/referrals/<int:referral_id>/check")
@@ -206,22 +211,14 @@ def referral_funding(referral_id):
     referral = _own(referral_id)
     form = FundingForm()
     form.validate()
-    if form.approved_on.errors:
-        return _render_referral(referral, 400, form)
     try:
-        referrals.record_funding(current_user, referral, approved_by=form.approved_by.data,
-                                 approved_on=form.approved_on.data, now=now())
-    except ReferralInvalid as error:
-        _show_errors(form, error.errors)
-        return _render_referral(referral, 400, form)
+        referrals.ask_funding(current_user, referral, expected_weekly=form.expected_weekly.data, now=now())
     except DomainError as error:
         add_domain_error(form, error)
         return _render_referral(referral, 400, form)
-    flash("Funding approval recorded", "success")
-    return redirect(url_for("buyer.referral", referral_id=referral.id))
+    flash("Approval of the funding asked for: the budget holders who may approve it are told", "success")
+    return redirect(url_for("buyer.referral", referral_id=referral.id, _anchor="funding"))
 
-
-# Publishing, re-opening, exhausting, withdrawing -------------------------------------------------------------
 
 def _deadline_from(form) -> datetime | None:
     """The deadline typed as a London date and time, in UTC; None with the form's errors set if unreadable."""

@@ -9,16 +9,27 @@ from portal.models import CategoryMembership, Dps, DpsMember, Lot, LotMembership
 from portal.models.user import COMMISSIONING_OFFICER, USER_ADMINISTRATOR
 from portal.services import referrals as referral_service
 from portal.services import windows
+from portal.services.approvals import DECIDERS
 
 blueprint = Blueprint("buyer", __name__)
-require_roles_for_blueprint(blueprint, COMMISSIONING_OFFICER, USER_ADMINISTRATOR)
+# Officers use every page. Those who decide approvals (budget holders, heads of service, assistant directors) reach
+# only their Tasks, the approval pages and their authority's referrals, read only; user administrators reach the
+# staff pages (buyer/staff.py).
+DECIDER_ENDPOINTS = {"buyer.tasks", "buyer.approval", "buyer.approval_answer", "buyer.approval_withdraw",
+                     "buyer.referral"}
+require_roles_for_blueprint(blueprint, COMMISSIONING_OFFICER, USER_ADMINISTRATOR, *DECIDERS)
 
 
 @blueprint.before_request
-def officers_only_beyond_the_staff_pages():
-    # A user administrator who is not an officer reaches the staff pages (buyer/staff.py) and nothing else.
-    if not current_user.has_role(COMMISSIONING_OFFICER) and not (request.endpoint or "").startswith("buyer.staff_"):
-        abort(403)
+def officers_only_beyond_approvals_and_staff():
+    if current_user.has_role(COMMISSIONING_OFFICER):
+        return None
+    endpoint = request.endpoint or ""
+    if current_user.has_role(*DECIDERS) and endpoint in DECIDER_ENDPOINTS:
+        return None
+    if current_user.has_role(USER_ADMINISTRATOR) and endpoint.startswith("buyer.staff_"):
+        return None
+    abort(403)
 
 
 def _member_dpss():
@@ -56,4 +67,4 @@ def dps(dps_id):
     return render_template("buyer/dps.html", dps=dps, by_lot=by_lot)
 
 
-from buyer import awards, off_framework, referrals, staff  # noqa: E402,F401  (their routes register on import)
+from buyer import approvals, awards, off_framework, referrals, staff  # noqa: E402,F401  (their routes register on import)

@@ -29,7 +29,16 @@ from portal.forms import (
     add_domain_error,
 )
 from portal.models import User
-from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER, USER_ADMINISTRATOR
+from portal.models.user import (
+    ADMINISTRATOR,
+    ASSISTANT_DIRECTOR,
+    BUDGET_HOLDER,
+    COMMISSIONING_OFFICER,
+    EVALUATOR,
+    HEAD_OF_SERVICE,
+    PROVIDER_USER,
+    USER_ADMINISTRATOR,
+)
 from portal.services import accounts, sessions
 
 blueprint = Blueprint("auth", __name__)
@@ -112,6 +121,8 @@ def home_for(user: User) -> str:
         return url_for("evaluation.dashboard")
     if user.has_role(COMMISSIONING_OFFICER):
         return url_for("buyer.dashboard")
+    if user.has_role(BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR):
+        return url_for("buyer.tasks")
     if user.has_role(USER_ADMINISTRATOR):
         return url_for("buyer.staff_list")
     return url_for("shared.notifications")

@@ -29,10 +29,19 @@ from portal.extensions import db
 from portal.models import Application, EntryWindow, Organisation, User, UserRole
 from portal.models.evaluation import SATISFACTORY, UNSATISFACTORY
 from portal.models.organisation import AUTHORITY
-from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, USER_ADMINISTRATOR
+from portal.models.user import (
+    ADMINISTRATOR,
+    ASSISTANT_DIRECTOR,
+    BUDGET_HOLDER,
+    COMMISSIONING_OFFICER,
+    EVALUATOR,
+    HEAD_OF_SERVICE,
+    USER_ADMINISTRATOR,
+)
 from portal.services import (
     accounts,
     applications,
+    approvals,
     awards,
     bids,
     dps_setup,
@@ -188,6 +197,37 @@ def _user(organisation, name, email, roles, moment) -> User:
     return user
 
 
+# Those who decide approvals at Sefton and Tameside (fictional people): a budget holder with an annual approval
+# limit (weekly cost x 52), a head of service and an assistant director at each.
+DECIDERS = [
+    ("sefton_budget", "sefton", "Siobhan Carr", "siobhan.carr@sefton.example.org", BUDGET_HOLDER,
+     Decimal("120000.00")),
+    ("sefton_head", "sefton", "Marcus Ellery", "marcus.ellery@sefton.example.org", HEAD_OF_SERVICE, None),
+    ("sefton_director", "sefton", "Priya Sandhu", "priya.sandhu@sefton.example.org", ASSISTANT_DIRECTOR, None),
+    ("tameside_budget", "tameside", "Owen Kettering", "owen.kettering@tameside.example.org", BUDGET_HOLDER,
+     Decimal("100000.00")),
+    ("tameside_head", "tameside", "Lorna Bickerstaff", "lorna.bickerstaff@tameside.example.org", HEAD_OF_SERVICE,
+     None),
+    ("tameside_director", "tameside", "Farid Haddad", "farid.haddad@tameside.example.org", ASSISTANT_DIRECTOR, None),
+]
+
+
+def _deciders(sefton, tameside, moment) -> dict[str, User]:
+    authorities = {"sefton": sefton, "tameside": tameside}
+    people = {}
+    for key, where, name, email, role, limit in DECIDERS:
+        people[key] = _user(authorities[where], name, email, [role], moment)
+        people[key].approval_limit = limit
+    return people
+
+
+def _answered(approval, at: datetime, *, approve: bool = True, reason: str = ""):
+    """The request answered by the first person who may answer it, at `at`."""
+    person, _role = approvals.answerers(approval)[0]
+    approvals.answer(person, approval, approve=approve, reason=reason, now=at)
+    return approval
+
+
 def _pdf(title: str) -> bytes:
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, pagesize=A4)
@@ -233,6 +273,7 @@ def load() -> list[tuple[str, str]]:
     officer = _user(sefton, "Rachel Hughes", "rachel.hughes@sefton.example.org", [COMMISSIONING_OFFICER], set_up)
     sefton_users = _user(sefton, "Joanne Pritchard", "joanne.pritchard@sefton.example.org", [USER_ADMINISTRATOR],
                          set_up)
+    deciders = _deciders(sefton, lead, set_up)
     db.session.commit()
     lots = [dps_setup.add_lot(admin, dps, name=name, description=text, categories=[(low, high, tiers)],
                               now=set_up) for name, text, low, high, tiers in LOTS]
@@ -296,6 +337,12 @@ def load() -> list[tuple[str, str]]:
         ("Evaluator (Tameside)", evaluator.email),
         ("Commissioning officer (Tameside): bids to weigh", lead_officer.email),
         ("Commissioning officer (Sefton): referrals", officer.email),
+        ("Budget holder (Sefton): a funding approval on the Tasks page", deciders["sefton_budget"].email),
+        ("Head of service (Sefton)", deciders["sefton_head"].email),
+        ("Assistant director (Sefton): above every budget holder's limit", deciders["sefton_director"].email),
+        ("Budget holder (Tameside)", deciders["tameside_budget"].email),
+        ("Head of service (Tameside)", deciders["tameside_head"].email),
+        ("Assistant director (Tameside)", deciders["tameside_director"].email),
         ("User administrator (Sefton): its staff", sefton_users.email),
         ("User administrator (Tameside): its staff", tameside_users.email),
         ("Provider with an open bid and a placement", providers["Mersey Horizons Housing"].email),
@@ -526,7 +573,6 @@ def _apply(user: User, window: EntryWindow, lots, *, submit: bool, moment: datet
 # Made after the windows, each at the moments the officer and the providers acted (every service takes `now`).
 # The children are fictional; their names stay in the private part and never reach a provider.
 
-BUDGET_HOLDER = "Joanne Pritchard, Head of Children's Placements"
 MERSEY, HARBOUR, PATHWAYS = "Mersey Horizons Housing", "Harbour Lane Homes", "Northern Pathways Supported Living Ltd"
 
 
@@ -559,8 +605,8 @@ def _fields(**overrides) -> dict:
 def _published(officer: User, lot, *, fields: dict, child: dict, created: datetime, published: datetime,
                deadline: datetime):
     referral = referrals.create(officer, lot=lot, fields=fields, child=child, now=created)
-    referrals.record_funding(officer, referral, approved_by=BUDGET_HOLDER, approved_on=to_local(created).date(),
-                             now=created + timedelta(minutes=45))
+    _answered(referrals.ask_funding(officer, referral, expected_weekly=None, now=created + timedelta(minutes=30)),
+              created + timedelta(minutes=45))
     referrals.publish(officer, referral, published, deadline=deadline)
     return referral
 
@@ -599,7 +645,7 @@ def _make_referrals(moment: datetime, *, sefton_officer: User, tameside_officer:
     _closed_referral(tameside_officer, semi, providers, today)
     _open_referral(sefton_officer, semi, providers, today)
     _exhausted_referral(sefton_officer, floating, providers, today, list_provider)
-    referrals.create(sefton_officer, lot=floating, now=moment - timedelta(minutes=40), fields=_fields(
+    draft = referrals.create(sefton_officer, lot=floating, now=moment - timedelta(minutes=40), fields=_fields(
         age_years=17, required_start=today + timedelta(days=21), indicative_weekly_price=Decimal("940.00"),
         **_preferred("Sefton or Knowsley"), expected_duration="Six months, then a council tenancy",
         live_alongside="no_preference", pets="not_known",
@@ -611,6 +657,8 @@ def _make_referrals(moment: datetime, *, sefton_officer: User, tameside_officer:
                       "No known risks."),
         child={"first_names": "Ashton", "surname": "Pilkington-Roe", "known_as": "",
                "date_of_birth": _born(today, 17, 200), "case_number": "SEF-LC-51382"})
+    # Its funding waits on the Sefton budget holder's Tasks page.
+    referrals.ask_funding(sefton_officer, draft, expected_weekly=None, now=moment - timedelta(minutes=10))
 
 
 def _off_framework_list(officer: User, today: date):
@@ -683,7 +731,9 @@ def _awarded_referral(officer: User, lot, providers: dict[str, User], today: dat
     awards.negotiate(officer, bid, price="1580.00", note="Mersey Horizons agreed to give one of the two extra hours "
                      "of key-work within the core fee.", now=assessed + timedelta(hours=4))
     awarded = deadline + timedelta(days=2)
-    awards.award(officer, referral, bid, budget_holder=BUDGET_HOLDER, approved_on=to_local(awarded).date(),
+    _answered(awards.ask_cost_approval(officer, referral, bid, awarded - timedelta(hours=3)),
+              awarded - timedelta(hours=1))
+    awards.award(officer, referral, bid,
                  now=awarded, reason="Ranked first: the home is in Sefton, near college and friends, and the "
                                      "negotiated price is within the indicative price's range.")
 
@@ -787,12 +837,15 @@ def _exhausted_referral(officer: User, lot, providers: dict[str, User], today: d
             "Cannot start for three days, and Bolton is too far from college and the mental health service: "
             "not acceptable for a placement needed today.")
     referrals.mark_exhausted(officer, referral, _at(day, 15, 20))
-    off_framework.record_search(officer, referral, funding_approved_by=BUDGET_HOLDER, funding_approved_on=day,
-                                now=_at(day, 15, 35),
-                                notes="Every tier approached today without an acceptable bid. Rang three providers "
-                                      "on our list; Dune Light can take the young person this evening.")
+    _answered(off_framework.ask_search(officer, referral, expected_weekly="1400.00", now=_at(day, 15, 25),
+                                       notes="Every tier approached today without an acceptable bid. Rang three "
+                                             "providers on our list; Dune Light can take the young person this "
+                                             "evening."), _at(day, 15, 35))
+    for approval in off_framework.ask_placement_approvals(officer, referral, list_provider, weekly_cost="1360.00",
+                                                          now=_at(day, 15, 50)):
+        _answered(approval, _at(day, 16, 10))
     off_framework.place(officer, referral, list_provider, start_date=day, location_area=_area("Sefton"),
-                        budget_holder=BUDGET_HOLDER, approved_on=day, now=_at(day, 16, 30), cost_lines=[
+                        now=_at(day, 16, 30), cost_lines=[
                             off_framework.CostLine("Core weekly fee: studio flat with 12 hours' key-work", "1080.00"),
                             off_framework.CostLine("Waking night cover in the building", "280.00", "First 2 weeks",
                                                    day + timedelta(weeks=2))])

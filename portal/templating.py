@@ -6,7 +6,8 @@ from flask_login import current_user
 from portal.clock import now
 from portal.formatting import money, score
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER, USER_ADMINISTRATOR
-from portal.services import mail, off_framework
+from portal.services import approvals, mail, off_framework
+from portal.services.approvals import DECIDERS
 from portal.timezone import format_date, format_datetime, format_day
 
 
@@ -17,12 +18,13 @@ def navigation() -> list[dict]:
     if current_user.has_role(PROVIDER_USER):
         items += [("Applications", url_for("supplier.dashboard")),
                   ("Referrals", url_for("supplier.referral_list")), ("Team", url_for("supplier.team"))]
-    if current_user.has_role(COMMISSIONING_OFFICER):
-        items += [("Providers", url_for("buyer.dashboard")), ("Referrals", url_for("buyer.referral_list"))]
-        tasks = off_framework.qa_task_count(current_user)
-        items += [("Placements", url_for("buyer.placements")),
-                  ("Off-framework providers", url_for("buyer.off_framework_providers")),
-                  (f"Tasks ({tasks})" if tasks else "Tasks", url_for("buyer.tasks"))]
+    if current_user.has_role(COMMISSIONING_OFFICER, *DECIDERS):
+        tasks = off_framework.qa_task_count(current_user) + approvals.task_count(current_user)
+        if current_user.has_role(COMMISSIONING_OFFICER):
+            items += [("Providers", url_for("buyer.dashboard")), ("Referrals", url_for("buyer.referral_list")),
+                      ("Placements", url_for("buyer.placements")),
+                      ("Off-framework providers", url_for("buyer.off_framework_providers"))]
+        items.append((f"Tasks ({tasks})" if tasks else "Tasks", url_for("buyer.tasks")))
     if current_user.has_role(USER_ADMINISTRATOR) and not current_user.organisation.is_provider:
         items.append(("Staff", url_for("buyer.staff_list")))
     if current_user.has_role(EVALUATOR):
@@ -44,6 +46,7 @@ def init_app(app) -> None:
     app.add_template_filter(format_day, "day")
     app.add_template_filter(money, "money")
     app.add_template_filter(score, "score")
+    app.add_template_filter(approvals.answered_line, "approval_line")
 
     @app.context_processor
     def globals_for_pages():

@@ -1,12 +1,20 @@
 """Builders for test data, through the domain services so the data is what users would make."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
 from portal.extensions import db
 from portal.models import Organisation, User, UserRole
 from portal.models.organisation import AUTHORITY
-from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR
+from portal.models.user import (
+    ADMINISTRATOR,
+    ASSISTANT_DIRECTOR,
+    BUDGET_HOLDER,
+    COMMISSIONING_OFFICER,
+    EVALUATOR,
+    HEAD_OF_SERVICE,
+)
 from portal.services import accounts, applications, dps_setup, members, windows
 
 # Areas (portal/areas.py) the test world lives in: the lead is Tameside's council, the member Sefton's, the
@@ -218,7 +226,104 @@ def published_referral(world, clock, *, lot=None, deadline=None, child=None, **o
     from portal.services import referrals
 
     referral = draft_referral(world, clock, lot=lot, child=child, **overrides)
-    referrals.record_funding(world.member_officer, referral, approved_by="Bea Budget-Holder",
-                             approved_on=clock.now().date(), now=clock.now())
+    approve_funding(world, referral, clock)
     referrals.publish(world.member_officer, referral, clock.now(), deadline=deadline)
     return referral
+
+
+BUDGET_LIMIT = Decimal("150000.00")  # the member budget holder's annual limit: £2,884.61 a week at most
+
+
+def deciders(world, clock) -> SimpleNamespace:
+    """The member authority's budget holder (annual limit BUDGET_LIMIT), head of service and assistant director,
+    made once per world (world.deciders)."""
+    if getattr(world, "deciders", None) is None:
+        budget_holder = authority_user(world.member, "Bea Okonkwo-Lind", "budget@member.example.org",
+                                       [BUDGET_HOLDER], clock)
+        budget_holder.approval_limit = BUDGET_LIMIT
+        db.session.commit()
+        world.deciders = SimpleNamespace(
+            budget_holder=budget_holder,
+            head_of_service=authority_user(world.member, "Hana Petrossian", "head@member.example.org",
+                                           [HEAD_OF_SERVICE], clock),
+            assistant_director=authority_user(world.member, "Ari Lindqvist", "director@member.example.org",
+                                              [ASSISTANT_DIRECTOR], clock))
+    return world.deciders
+
+
+def answer_as(user, approval, clock, *, approve=True, reason=""):
+    from portal.services import approvals
+
+    approvals.answer(user, approval, approve=approve, reason=reason, now=clock.now())
+    return approval
+
+
+def approve_funding(world, referral, clock, *, expected_weekly="1200.00"):
+    """The referral's funding asked for by world.member_officer and approved by whoever may answer it."""
+    from portal.services import approvals, referrals
+
+    approval = referrals.ask_funding(world.member_officer, referral, expected_weekly=expected_weekly, now=clock.now())
+    deciders(world, clock)
+    person, _role = approvals.answerers(approval)[0]
+    return answer_as(person, approval, clock)
+
+
+def approve_cost(world, referral, bid, clock):
+    """The bid's weekly cost asked for by world.member_officer and approved by whoever may answer it."""
+    from portal.services import approvals, awards
+
+    deciders(world, clock)
+    approval = awards.ask_cost_approval(world.member_officer, referral, bid, clock.now())
+    person, _role = approvals.answerers(approval)[0]
+    return answer_as(person, approval, clock)
+
+
+def approve_search(world, referral, clock, *, expected_weekly="2800.00", notes=""):
+    """An off-framework search asked for by world.member_officer and approved by whoever may answer it."""
+    from portal.services import approvals, off_framework
+
+    deciders(world, clock)
+    approval = off_framework.ask_search(world.member_officer, referral, expected_weekly=expected_weekly, notes=notes,
+                                        now=clock.now())
+    person, _role = approvals.answerers(approval)[0]
+    return answer_as(person, approval, clock)
+
+
+def approve_off_framework_placement(world, referral, provider, weekly_cost, clock):
+    """The head of service's agreement to placing with the provider, and the weekly cost, both approved."""
+    from portal.services import approvals, off_framework
+
+    people = deciders(world, clock)
+    agreement, cost = off_framework.ask_placement_approvals(world.member_officer, referral, provider,
+                                                            weekly_cost=weekly_cost, now=clock.now())
+    answer_as(people.head_of_service, agreement, clock)
+    person, _role = approvals.answerers(cost)[0]
+    answer_as(person, cost, clock)
+    return agreement, cost
+
+
+def award_approved(world, clock, referral, bid, **kwargs):
+    """The award of the bid by world.member_officer, once a budget holder approved its weekly cost."""
+    from portal.services import awards
+
+    approve_cost(world, referral, bid, clock)
+    return awards.award(world.member_officer, referral, bid, **kwargs)
+
+
+def answer_pending(now) -> list:
+    """Every pending request answered "approved" by the first person who may answer it (for browser journeys that
+    are about something else); the member authority's deciders must exist (`member_deciders`)."""
+    from portal.models import Approval
+    from portal.services import approvals
+
+    pending = db.session.scalars(db.select(Approval).where(Approval.status == "pending").order_by(Approval.id)).all()
+    for approval in pending:
+        person, _role = approvals.answerers(approval)[0]
+        approvals.answer(person, approval, approve=True, now=now)
+    return pending
+
+
+def member_deciders(clock, *, authority_name="Member Council") -> SimpleNamespace:
+    """deciders() for a world known only by name (the browser tests' live portal)."""
+    member = db.session.scalar(db.select(Organisation).where(Organisation.name == authority_name))
+    return deciders(SimpleNamespace(member=member, deciders=None), clock)

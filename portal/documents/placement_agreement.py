@@ -17,6 +17,7 @@ from portal.documents import common
 from portal.documents.common import MARGIN, PORTAL_NAME
 from portal.formatting import money
 from portal.models import Placement
+from portal.services.approvals import answered_line
 from portal.timezone import format_date, format_datetime
 
 
@@ -110,10 +111,7 @@ def placement_agreement(placement: Placement, *, issued_at: datetime) -> bytes:
                     "and reviewed on its review date.", styles["body"]),
         _cost_table(placement, styles, width),
         Spacer(1, 3 * mm),
-        common.details([
-            ("Cost approved by", f"{placement.budget_holder_name} (budget holder), on "
-                                 f"{format_date(placement.budget_approved_on)}"),
-        ], width, styles),
+        common.details(_approvals(placement), width, styles),
         KeepTogether([
             common.para("Signatures", styles["h2"]),
             common.para(f"{authority} and {provider_name} agree to the placement on the terms above.", styles["body"]),
@@ -124,3 +122,11 @@ def placement_agreement(placement: Placement, *, issued_at: datetime) -> bytes:
                   author=authority, subject=f"Placement with {provider_name}",
                   footer=f"{placement.agreement_reference}: individual placement agreement. Contains the child's "
                          "personal details.")
+
+
+def _approvals(placement: Placement) -> list[tuple[str, str]]:
+    """Who approved the cost (and agreed to an off-framework placement), in which role, and when."""
+    rows = [("Cost approved", answered_line(placement.cost_approval) or "Not recorded")]
+    if placement.senior_approval is not None:
+        rows.append(("Off-framework placement agreed", answered_line(placement.senior_approval)))
+    return rows

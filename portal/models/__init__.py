@@ -1,6 +1,7 @@
 """The portal's records. Import models from here."""
 
 from portal.models.application import Answer, Application, ApplicationLot, CategoryPrice, Document, Referee
+from portal.models.approval import Approval
 from portal.models.audit import AuditEvent
 from portal.models.bid import Bid, BidAssessment, BidCost, BidReceipt
 from portal.models.caution import CautionEvidence, CautionReview
@@ -31,6 +32,7 @@ from portal.models.user import Invitation, User, UserRole
 from portal.models.window import EntryWindow
 
 __all__ = [
+    "Approval",
     "Allocation", "Clarification", "ConflictOfInterest", "GateResult", "LotOutcome", "ModeratedScore", "Score",
     "TierAward", "CautionEvidence", "CautionReview",
     "Bid", "BidAssessment", "BidCost", "BidInvitation", "BidReceipt", "OffFrameworkDocument", "OffFrameworkProvider",

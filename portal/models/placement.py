@@ -40,8 +40,9 @@ class Placement(db.Model):
     location_area_code: Mapped[str | None] = mapped_column(String(9))  # its ONS code; None for a typed name unmatched
     in_home_area: Mapped[bool] = mapped_column(Boolean)  # in the child's home authority's area
     location_was_preferred: Mapped[bool] = mapped_column(Boolean)
-    budget_holder_name: Mapped[str] = mapped_column(String(120))  # approved the cost
-    budget_approved_on: Mapped[date]
+    # The approval of the weekly cost, and for an off-framework placement the senior manager's agreement
+    cost_approval_id: Mapped[int | None] = mapped_column(ForeignKey("approval.id"))
+    senior_approval_id: Mapped[int | None] = mapped_column(ForeignKey("approval.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime]
     # Quality assurance visit: due within 72 hours for an emergency placement, else before the start where possible
@@ -60,6 +61,8 @@ class Placement(db.Model):
     lot = relationship("Lot")
     category = relationship("AgeCategory")
     created_by = relationship("User", foreign_keys=[created_by_id])
+    cost_approval = relationship("Approval", foreign_keys=[cost_approval_id])
+    senior_approval = relationship("Approval", foreign_keys=[senior_approval_id])
     costs = relationship("PlacementCost", back_populates="placement", order_by="PlacementCost.position",
                          cascade="all, delete-orphan")
 

@@ -144,8 +144,8 @@ class Referral(db.Model):
     bid_deadline: Mapped[datetime | None]  # of the first round; each round keeps its own
     quality_weight: Mapped[int | None]  # fixed once published; None: the DPS's weighting
     cost_weight: Mapped[int | None]
-    funding_approved_by: Mapped[str | None] = mapped_column(String(120))  # the budget holder
-    funding_approved_on: Mapped[date | None]
+    # The funding approval needed to publish is an Approval (portal.services.approvals), as is the off-framework
+    # search's below.
 
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -157,9 +157,7 @@ class Referral(db.Model):
     exhausted_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
     withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
-    # Off-framework search, allowed only once exhausted, with its own funding approval
-    off_framework_funding_by: Mapped[str | None] = mapped_column(String(120))
-    off_framework_funding_on: Mapped[date | None]
+    # Off-framework search, allowed only once exhausted, with its own funding approval (an Approval)
     off_framework_search_notes: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(default=1)
 

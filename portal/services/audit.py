@@ -116,6 +116,9 @@ ACTIONS = {
     "bid.assessed": "Bid assessed",
     "bid.negotiated": "Price negotiated",
     "referral.awarded": "Referral awarded",
+    "approval.requested": "Approval asked for",
+    "approval.answered": "Approval answered",
+    "approval.withdrawn": "Approval request withdrawn",
 }
 
 

@@ -13,7 +13,8 @@ The rules, in one place:
   arithmetic: equal totals share a rank and are never broken. A bid not yet assessed is listed, unranked.
 * An award needs the referral closed (no round open, not awarded, exhausted or withdrawn), every bid assessed,
   a written reason when the bid chosen is not ranked first (every bid tied at rank 1 counts as first) and the
-  budget holder's approval of the cost. It makes the placement, once.
+  approval of that bid's weekly cost as it stands, by a budget holder (portal.services.approvals). It makes
+  the placement, once.
 * A provider learns only its own outcome: awarded or not, its own scores on each criterion and the officer's notes
   on its bid, its quality, total and rank of N, and, where a bid ranked below its own was awarded, that the
   authority recorded a reason (never the reason itself: it may speak of the child). Nothing is said to any
@@ -36,19 +37,20 @@ from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.formatting import money
 from portal.models import Bid, BidAssessment, LotMembership, Placement, PlacementCost, Referral, User
+from portal.models.approval import PLACEMENT_COST
 from portal.models.bid import CRITERIA, CRITERION_MAX, SUBMITTED
 from portal.models.placement import QA_VISIT_HOURS
 from portal.models.referral import AWARDED, CLOSED, OPEN
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
 from portal.money import WEEKLY_LIMIT, parse_money
 from portal.scoring import TierEntry, award_tiers, quality_percent, round_for_display
-from portal.services import anonymity, audit, bids, mail, referrals
+from portal.services import anonymity, approvals, audit, bids, mail, referrals
 from portal.timezone import format_date, format_datetime, local_datetime, to_local
 
 MAX_WEEKLY_PRICE = WEEKLY_LIMIT
 PLACE_WITH_CAUTION = "place_with_caution"  # a provider's standing, and a lot membership's status
 MAX_NOTES = 5000
-MAX_BUDGET_HOLDER = 120
+
 WHOLE_NUMBER = re.compile(r"[0-9]{1,3}")  # ASCII digits only: "²" and "٣" are digits to Python, not to us
 NEGOTIATED_ADJUSTMENT = "Negotiated adjustment"
 CORE_FEE = "Core weekly fee"
@@ -425,19 +427,44 @@ def refusal_to_award(referral: Referral, ranked: list[RankedBid], now: datetime)
     return None
 
 
-def budget_approval(budget_holder: str, approved_on: date | None, now: datetime) -> str:
-    name = (budget_holder or "").strip()
-    if not name:
-        raise DomainError("Enter the name of the budget holder who approved the weekly cost", field="budget_holder")
-    if len(name) > MAX_BUDGET_HOLDER:
-        raise DomainError(f"Enter the budget holder's name in {MAX_BUDGET_HOLDER} characters or fewer",
-                          field="budget_holder")
-    if approved_on is None:
-        raise DomainError("Enter the date the budget holder approved the cost", field="approved_on")
-    if approved_on > to_local(now).date():
-        raise DomainError("The date the budget holder approved the cost cannot be in the future",
-                          field="approved_on")
-    return name
+def cost_basis(bid: Bid) -> str:
+    return f"bid {bid.id}"
+
+
+def ask_cost_approval(officer: User, referral: Referral, bid: Bid, now: datetime):
+    """Ask a budget holder to approve the weekly cost of the chosen bid (its core fee and additional costs, or the
+    price negotiated), before awarding it. Asking again (another bid, a new price) replaces the earlier request."""
+    _require_officer_of(officer, referral)
+    if bid.referral_id != referral.id:
+        raise NotFound()
+    _require_awardable(referral, now)
+    ranked = ranking_for(officer, referral, now)
+    chosen = next((item for item in ranked if item.bid.id == bid.id), None)
+    if chosen is None:
+        _refuse_unseen(bid, now)
+    extras = len(bid.costs)
+    summary = (f"The weekly cost of placing the child of referral {referral.reference} with {chosen.provider_name} "
+               f"(bid ranked {chosen.rank or 'unranked'}): core fee {money(bid.core_weekly_fee)}"
+               + (f" plus {extras} additional cost{'s' if extras != 1 else ''}" if extras else "")
+               + (f", negotiated to {money(bid.negotiated_weekly_price)}" if bid.negotiated_weekly_price is not None
+                  else ""))
+    return approvals.request(officer, referral, kind=PLACEMENT_COST, weekly_cost=bid.price_for_award,
+                             basis=cost_basis(bid), summary=summary, now=now)
+
+
+def cost_approval(referral: Referral, bid: Bid):
+    """The approval of this bid's weekly cost as it stands, or None (none, pending, refused, or for other figures)."""
+    return approvals.granted(referral, PLACEMENT_COST, basis=cost_basis(bid), weekly_cost=bid.price_for_award)
+
+
+def _require_cost_approval(referral: Referral, bid: Bid):
+    approval = cost_approval(referral, bid)
+    if approval is None:
+        asked = approvals.latest(referral, PLACEMENT_COST)
+        if asked is not None and asked.is_pending and asked.basis == cost_basis(bid):
+            raise DomainError("The approval of this bid's weekly cost is waiting for an answer", field="bid_id")
+        raise DomainError("Ask a budget holder to approve this bid's weekly cost before awarding it", field="bid_id")
+    return approval
 
 
 def place_flags(area_code: str | None, referral: Referral) -> tuple[bool, bool]:
@@ -476,8 +503,8 @@ def _cost_lines(bid: Bid) -> list[PlacementCost]:
     return lines
 
 
-def award(officer: User, referral: Referral, bid: Bid, *, reason: str, budget_holder: str,
-          approved_on: date | None, now: datetime, caution_acknowledged: bool = False) -> Placement:
+def award(officer: User, referral: Referral, bid: Bid, *, reason: str, now: datetime,
+          caution_acknowledged: bool = False) -> Placement:
     """Award the referral to a bid and make the placement, with its itemised weekly cost. A bid of a provider to
     place with caution needs the officer's word (`caution_acknowledged`) that the caution was read."""
     _require_officer_of(officer, referral)
@@ -495,7 +522,7 @@ def award(officer: User, referral: Referral, bid: Bid, *, reason: str, budget_ho
         reason = (reason or "").strip()
         if not chosen.is_top and not reason:
             raise DomainError(REASON_NEEDED, field="reason")
-        budget_holder = budget_approval(budget_holder, approved_on, now)
+        approval = _require_cost_approval(referral, chosen.bid)
         provider = chosen.bid.provider
         if provider.provider_status in bids.BARRED_STANDINGS:
             raise DomainError(f"{provider.name} is {provider.status_label.lower()}: no new placement can be made "
@@ -503,7 +530,7 @@ def award(officer: User, referral: Referral, bid: Bid, *, reason: str, budget_ho
         if chosen.place_with_caution and not caution_acknowledged:
             raise DomainError(f"{provider.name} is marked place with caution: confirm that you have read the caution "
                               "and still wish to award", field="caution_acknowledged")
-        placement = _make_placement(officer, referral, chosen, budget_holder, approved_on, now)
+        placement = _make_placement(officer, referral, chosen, approval, now)
         referral.awarded_at, referral.awarded_bid_id, referral.award_reason = now, chosen.bid.id, reason
         db.session.flush()
         _record_award(officer, referral, chosen, placement, reason, now)
@@ -518,8 +545,7 @@ def award(officer: User, referral: Referral, bid: Bid, *, reason: str, budget_ho
     return placement
 
 
-def _make_placement(officer: User, referral: Referral, chosen: RankedBid, budget_holder: str, approved_on: date,
-                    now: datetime) -> Placement:
+def _make_placement(officer: User, referral: Referral, chosen: RankedBid, approval, now: datetime) -> Placement:
     bid = chosen.bid
     in_home_area, location_was_preferred = place_flags(bid.home_area_code, referral)
     placement = Placement(
@@ -529,7 +555,7 @@ def _make_placement(officer: User, referral: Referral, chosen: RankedBid, budget
         weekly_cost=bid.price_for_award, start_date=bid.proposed_start,
         location_area=bid.home_area, location_area_code=bid.home_area_code,
         in_home_area=in_home_area, location_was_preferred=location_was_preferred,
-        budget_holder_name=budget_holder, budget_approved_on=approved_on, created_by_id=officer.id,
+        cost_approval_id=approval.id, created_by_id=officer.id,
         created_at=now, qa_visit_notes="", costs=_cost_lines(bid), placed_with_caution=chosen.place_with_caution,
         qa_visit_due_at=qa_visit_due(referral, bid.proposed_start, now, placed_with_caution=chosen.place_with_caution))
     db.session.add(placement)
@@ -547,7 +573,7 @@ def _record_award(officer: User, referral: Referral, chosen: RankedBid, placemen
                         "start_date": placement.start_date,
                         # the reason itself stays on the referral: free text may name the child
                         "reason_given": bool(reason), "reason_length": len(reason),
-                        "budget_holder": placement.budget_holder_name, "approved_on": placement.budget_approved_on,
+                        "cost_approval_id": placement.cost_approval_id,
                         "placement_id": placement.id, "qa_visit_due_at": placement.qa_visit_due_at,
                         "place_with_caution": chosen.place_with_caution})
 

@@ -4,7 +4,9 @@ with one of them once the consortium's framework has been exhausted for that ref
 Rules kept here:
 - Only the authority's commissioning officers see and change its list; anyone else is told it does not exist.
 - An off-framework search needs the referral EXHAUSTED (every tier approached, no award) and its own funding
-  approval; a placement needs that search recorded, a provider from the authority's own list with at least
+  approval (an Approval answered by a budget holder); a placement needs that search approved, the head of
+  service's agreement to placing with that provider and a budget holder's approval of its weekly cost (both
+  Approvals, asked for together by `ask_placement_approvals`), a provider from the authority's own list with at least
   two references taken up and the evidence asked of it received (its statement of purpose, children's guide
   and pricing schedule, and its current Ofsted report where it is registered with Ofsted), and, for a
   provider marked "place with caution", the officer's confirmation that they have read the caution note.
@@ -24,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal import areas
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
+from portal.formatting import money
 from portal.models import (
     OffFrameworkDocument,
     OffFrameworkProvider,
@@ -34,12 +37,13 @@ from portal.models import (
     Referral,
     User,
 )
+from portal.models.approval import OFF_FRAMEWORK_SEARCH, PLACEMENT_COST, SENIOR_AGREEMENT, Approval
 from portal.models.organisation import OFSTED_RATINGS
 from portal.models.placement import DOCUMENT_KINDS, OFF_FRAMEWORK_EVIDENCE, OTHER_DOCUMENT
 from portal.models.referral import AWARDED, CLOSED, DRAFT, EXHAUSTED, OPEN, WITHDRAWN
 from portal.models.user import COMMISSIONING_OFFICER
 from portal.money import WEEKLY_LIMIT, parse_money
-from portal.services import audit, awards, listing, referrals, uploads
+from portal.services import approvals, audit, awards, listing, referrals, uploads
 from portal.services.accounts import URN_PATTERN
 from portal.services.bids import MAX_REVIEW_DAYS, MAX_START_DAYS
 from portal.timezone import format_date, format_datetime, local_datetime, to_local
@@ -440,17 +444,6 @@ def _local_today(now: datetime) -> date:
     return to_local(now).date()
 
 
-def _funding_approval(by: str, on: date | None, now: datetime) -> str:
-    by = _required(by, "Enter the name of the budget holder who approved the funding", "funding_approved_by")
-    if len(by) > 120:
-        raise DomainError("Enter no more than 120 characters", field="funding_approved_by")
-    if on is None:
-        raise DomainError("Enter the date the funding was approved", field="funding_approved_on")
-    if on > _local_today(now):
-        raise DomainError("The date the funding was approved cannot be in the future", field="funding_approved_on")
-    return by
-
-
 def _commit_referral_change() -> None:
     try:
         db.session.commit()
@@ -459,24 +452,59 @@ def _commit_referral_change() -> None:
         raise DomainError("A colleague changed this referral at the same moment. Check it and try again.") from None
 
 
-def record_search(officer: User, referral: Referral, *, funding_approved_by: str, funding_approved_on: date | None,
-                  notes: str, now: datetime) -> None:
-    """Record the funding agreed for an off-framework search: allowed only once the framework is exhausted."""
+def ask_search(officer: User, referral: Referral, *, expected_weekly: str | Decimal | None, notes: str,
+               now: datetime):
+    """Ask a budget holder to approve an off-framework search and its funding, at the weekly cost the officer
+    expects to pay: allowed only once the framework is exhausted. The notes of the search stay on the referral."""
     _own_referral(officer, referral)
     reason = not_exhausted_reason(referral, now) or _placed_reason(referral)
     if reason:
         raise DomainError(reason)
-    by = _funding_approval(funding_approved_by, funding_approved_on, now)
-    before = {"funding_by": referral.off_framework_funding_by, "funding_on": referral.off_framework_funding_on}
-    referral.off_framework_funding_by = by
-    referral.off_framework_funding_on = funding_approved_on
+    weekly = parse_money(expected_weekly, label="the weekly cost you expect to pay", maximum=MAX_WEEKLY_AMOUNT,
+                         field="expected_weekly")
     referral.off_framework_search_notes = (notes or "").strip()
     referral.updated_at = now
-    audit.record(at=now, actor=officer, action="off_framework.search_recorded", entity=referral,
-                 summary=f"Off-framework search for {referral.reference}: funding approved by {by} on "
-                         f"{format_date(funding_approved_on)}", before=before,
-                 after={"funding_by": by, "funding_on": funding_approved_on})
-    _commit_referral_change()
+    return approvals.request(officer, referral, kind=OFF_FRAMEWORK_SEARCH, weekly_cost=weekly, now=now,
+                             summary=f"A search off the framework for referral {referral.reference}, whose "
+                                     "framework is exhausted (every tier approached, no award), and its funding")
+
+
+def search_approval(referral: Referral):
+    """The approval of the off-framework search, once given (for the figure the officer gave)."""
+    return approvals.granted(referral, OFF_FRAMEWORK_SEARCH)
+
+
+def placement_basis(provider: OffFrameworkProvider) -> str:
+    return f"off-framework provider {provider.id}"
+
+
+def ask_placement_approvals(officer: User, referral: Referral, provider: OffFrameworkProvider, *,
+                            weekly_cost: str | Decimal | None, now: datetime) -> tuple:
+    """Ask for the two approvals an off-framework placement needs, with this provider at this weekly cost: a
+    senior manager's agreement (the head of service) and the cost (a budget holder)."""
+    _own_referral(officer, referral)
+    if provider.authority_id != referral.authority_id:
+        raise NotFound()
+    reason = refusal_to_place(referral, now)
+    if reason:
+        raise DomainError(reason)
+    weekly = parse_money(weekly_cost, label="the total weekly cost", maximum=MAX_WEEKLY_AMOUNT, field="weekly_cost")
+    what = (f"placing the child of referral {referral.reference} OFF THE FRAMEWORK with {provider.name}"
+            + (" (marked place with caution)" if provider.place_with_caution else ""))
+    basis = placement_basis(provider)
+    agreement = approvals.request(officer, referral, kind=SENIOR_AGREEMENT, weekly_cost=weekly, basis=basis, now=now,
+                                  summary=f"Agreement to {what}")
+    cost = approvals.request(officer, referral, kind=PLACEMENT_COST, weekly_cost=weekly, basis=basis, now=now,
+                             summary=f"The weekly cost of {what}")
+    return agreement, cost
+
+
+def placement_approvals(referral: Referral, provider: OffFrameworkProvider, weekly_cost: Decimal):
+    """(senior manager's agreement, cost approval) for this provider and weekly cost; either None if not given.
+    The agreement is for the provider; the cost approval for the provider at exactly this weekly cost."""
+    basis = placement_basis(provider)
+    return (approvals.granted(referral, SENIOR_AGREEMENT, basis=basis),
+            approvals.granted(referral, PLACEMENT_COST, basis=basis, weekly_cost=weekly_cost))
 
 
 @dataclass(frozen=True)
@@ -534,8 +562,8 @@ def refusal_to_place(referral: Referral, now: datetime) -> str | None:
     reason = not_exhausted_reason(referral, now)
     if reason:
         return reason
-    if referral.off_framework_funding_on is None:
-        return "Record the funding approved for the off-framework search before placing the child."
+    if search_approval(referral) is None:
+        return "Ask for approval of the off-framework search and its funding before placing the child."
     return _placed_reason(referral)
 
 
@@ -554,8 +582,8 @@ def _require_evidence(provider: OffFrameworkProvider) -> None:
 
 
 def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, cost_lines: list[CostLine],
-          start_date: date | None, location_area: str, budget_holder: str, approved_on: date | None,
-          caution_acknowledged: bool = False, now: datetime) -> Placement:
+          start_date: date | None, location_area: str, caution_acknowledged: bool = False,
+          now: datetime) -> Placement:
     """Place the child with a provider of the authority's off-framework list, once the framework is exhausted."""
     _own_referral(officer, referral)
     if provider.authority_id != referral.authority_id:
@@ -580,14 +608,21 @@ def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, 
     if area is None:
         raise DomainError("Choose the area of the home from the list", field="location_area")
     in_home_area, location_was_preferred = awards.place_flags(area.code, referral)
-    budget_holder = awards.budget_approval(budget_holder, approved_on, now)
+    weekly = sum((cost.weekly_amount for cost in costs), Decimal("0.00"))
+    agreement, cost_approval = placement_approvals(referral, provider, weekly)
+    if agreement is None:
+        raise DomainError(f"Ask the head of service to agree to placing the child with {provider.name} first",
+                          field="provider_id")
+    if cost_approval is None:
+        raise DomainError(f"The weekly cost, {money(weekly)}, has not been approved by a budget holder for "
+                          f"{provider.name}: ask for approval of this cost", field="costs-0-amount")
     placement = Placement(
         agreement_reference=f"IPA-{referral.reference}", referral_id=referral.id, authority_id=referral.authority_id,
         on_framework=False, off_framework_provider=provider, provider_id=None, bid_id=None, lot_id=None, tier=None,
-        weekly_cost=sum((cost.weekly_amount for cost in costs), Decimal("0.00")), start_date=start_date,
+        weekly_cost=weekly, start_date=start_date,
         location_area=area.name, location_area_code=area.code, in_home_area=in_home_area,
         location_was_preferred=location_was_preferred,
-        budget_holder_name=budget_holder, budget_approved_on=approved_on, created_by_id=officer.id, created_at=now,
+        cost_approval_id=cost_approval.id, senior_approval_id=agreement.id, created_by_id=officer.id, created_at=now,
         qa_visit_due_at=qa_visit_due(referral, start_date, now), qa_visit_notes="", costs=costs,
         placed_with_caution=provider.place_with_caution)
     db.session.add(placement)
@@ -603,7 +638,8 @@ def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, 
                             else ""),
                  after={"on_framework": False, "off_framework_provider": provider.name,
                         "weekly_cost": placement.weekly_cost, "start_date": start_date,
-                        "location_area": area.name, "budget_holder": budget_holder, "approved_on": approved_on,
+                        "location_area": area.name, "cost_approval_id": cost_approval.id,
+                        "senior_approval_id": agreement.id,
                         "qa_visit_due_at": placement.qa_visit_due_at,
                         "caution_acknowledged": bool(provider.place_with_caution and caution_acknowledged)})
     db.session.commit()
@@ -691,7 +727,8 @@ def _placements_query(user: User, framework: str | None, search: str = "", sorti
              .outerjoin(_framework_provider, _framework_provider.id == Placement.provider_id)
              .outerjoin(OffFrameworkProvider, OffFrameworkProvider.id == Placement.off_framework_provider_id)
              .options(selectinload(Placement.referral), selectinload(Placement.provider),
-                      selectinload(Placement.off_framework_provider))
+                      selectinload(Placement.off_framework_provider),
+                      selectinload(Placement.cost_approval).selectinload(Approval.answered_by))
              .order_by(*PLACEMENT_SORTS.order_by(sorting)))
     if framework == "on":
         query = query.where(Placement.on_framework.is_(True))

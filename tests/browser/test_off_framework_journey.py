@@ -13,7 +13,7 @@ from reportlab.pdfgen import canvas
 from portal.extensions import db
 from portal.models import Dps, User
 from tests.buyer.test_off_framework_service import exhausted_referral
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, answer_pending
 
 
 def exhausted_emergency(live_portal, clock) -> tuple[int, str]:
@@ -21,7 +21,8 @@ def exhausted_emergency(live_portal, clock) -> tuple[int, str]:
         users = {user.email: user for user in db.session.scalars(db.select(User))}
         dps = db.session.scalars(db.select(Dps)).first()
         world = SimpleNamespace(provider_a=users["alpha@provider.example.org"],
-                                member_officer=users["officer@member.example.org"], lots=list(dps.lots))
+                                member_officer=users["officer@member.example.org"], lots=list(dps.lots),
+                                member=users["officer@member.example.org"].organisation)
         referral = exhausted_referral(world, clock, needed_by="today", required_start=clock.now().date())
         return referral.id, referral.reference
 
@@ -102,13 +103,24 @@ def test_officer_places_a_child_off_framework(page: Page, live_portal, accessibl
     page.goto(f"/authority/referrals/{referral_id}/off-framework")
     expect(page.get_by_role("heading", level=1, name="Off-framework search and placement")).to_be_visible()
     accessible("off-framework search")
-    page.get_by_label("Budget holder who approved the funding").fill("Hana Head-of-Service")
-    funding = page.get_by_role("group", name="Date the funding was approved")
-    for part, value in zip(("Day", "Month", "Year"), ("4", "11", "2026"), strict=True):
-        funding.get_by_label(part).fill(value)
-    page.get_by_role("button", name="Record the search").click()
-    expect(page.get_by_role("alert", name="Success")).to_contain_text("Off-framework search recorded")
+    page.get_by_label("Weekly cost you expect to pay").fill("2,650.00")
+    page.get_by_role("button", name="Ask a budget holder to approve the search").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text("Approval of the off-framework search asked")
+    accessible("off-framework search, approval asked for")
+    live_portal.run(lambda: answer_pending(live_portal.app.extensions["clock"].now()))  # the budget holder approves
+    page.reload()
+    expect(page.get_by_text("Search and funding: Approved by Bea Okonkwo-Lind (Budget holder)")).to_be_visible()
     accessible("placement form")
+    page.get_by_label("Provider to agree to").select_option(label="Harbour Homes (Sefton, place with caution)")
+    page.get_by_label("Total weekly cost").fill("2,650.00")
+    page.get_by_role("button", name="Ask for the head of service's agreement and approval of the cost").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text("The head of service's agreement to placing "
+                                                                      "with Harbour Homes")
+    accessible("placement form, agreement and cost asked for")
+    live_portal.run(lambda: answer_pending(live_portal.app.extensions["clock"].now()))  # head of service, budget
+    page.reload()
+    expect(page.get_by_text("Head of service's agreement:")).to_contain_text("Approved by Hana Petrossian")
+    accessible("placement form, agreement and cost approved")
     page.get_by_label("Provider", exact=True).select_option(label="Harbour Homes (Sefton, place with caution)")
     core = page.get_by_role("group", name="Core weekly fee")
     core.get_by_label("What it pays for").fill("Core weekly fee")
@@ -117,10 +129,6 @@ def test_officer_places_a_child_off_framework(page: Page, live_portal, accessibl
     for part, value in zip(("Day", "Month", "Year"), ("4", "11", "2026"), strict=True):
         start.get_by_label(part).fill(value)
     page.get_by_label("Area of the home").select_option(label="Sefton")
-    page.get_by_label("Budget holder who approved the cost").fill("Hana Head-of-Service")
-    approved = page.get_by_role("group", name="Date the cost was approved")
-    for part, value in zip(("Day", "Month", "Year"), ("4", "11", "2026"), strict=True):
-        approved.get_by_label(part).fill(value)
     page.get_by_role("button", name="Place the child off framework").click()
     problem = page.get_by_role("alert").filter(has_text="There is a problem")
     expect(problem).to_contain_text("Harbour Homes is marked place with caution")

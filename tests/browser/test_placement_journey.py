@@ -21,6 +21,8 @@ from tests.factories import (
     CHILD_SURNAME,
     PASSWORD,
     admit,
+    answer_pending,
+    member_deciders,
     provider_user,
 )
 
@@ -120,8 +122,15 @@ def admitted_providers(live_portal, clock) -> None:
     live_portal.run(work)
 
 
-def post_referral(journey: Journey, lot_label: str) -> None:
-    """The officer drafts the referral, records the funding, checks it and publishes with a chosen deadline."""
+def approve_pending(live_portal) -> None:
+    """The member's budget holder approves what the officer asked (their own pages are walked in
+    test_referral_journey)."""
+    live_portal.run(lambda: answer_pending(live_portal.app.extensions["clock"].now()))
+
+
+def post_referral(journey: Journey, lot_label: str, live_portal) -> None:
+    """The officer drafts the referral, asks for the funding (approved by the budget holder), checks it and
+    publishes with a chosen deadline."""
     page = journey.page
     journey.menu("Referrals")
     page.get_by_role("button", name="New referral").click()
@@ -153,10 +162,12 @@ def post_referral(journey: Journey, lot_label: str) -> None:
     expect(private).to_contain_text(CHILD_CASE_NUMBER)
     journey.check("the draft referral")
 
-    page.get_by_label("Budget holder who approved the funding").fill("Bea Budget-Holder")
-    fill_date(page.get_by_role("group", name="Date of approval"), "2", "11", "2026")
-    page.get_by_role("button", name="Record the approval").click()
-    success(page, "Funding approval recorded")
+    page.get_by_role("button", name="Ask a budget holder to approve the funding").click()
+    success(page, "Approval of the funding asked for")
+    journey.check("the draft with its funding asked for")
+    approve_pending(live_portal)
+    page.reload()
+    expect(page.get_by_text("Approved by Bea Okonkwo-Lind (Budget holder)").first).to_be_visible()
     journey.check("the draft with its funding")
 
     page.get_by_role("link", name="Check it for anything that identifies the child").click()
@@ -266,7 +277,8 @@ def test_a_referral_is_bid_for_scored_awarded_and_the_providers_told(
 
     # 1. The member authority's officer posts the referral.
     journey.sign_in(OFFICER, "Arrangements Member Council can place through")
-    post_referral(journey, world.lots[0])
+    live_portal.run(lambda: member_deciders(clock))
+    post_referral(journey, world.lots[0], live_portal)
     screenshot("placement-published")
     journey.sign_out()
 
@@ -347,12 +359,18 @@ def test_a_referral_is_bid_for_scored_awarded_and_the_providers_told(
     page.get_by_role("button", name="Award this referral").click()
     expect(page.get_by_role("heading", level=1, name="Award the referral")).to_be_visible()
     expect(page.get_by_text("Ranked first: Alpha Care, with a total of 92.4615.")).to_be_visible()
-    expect(page.get_by_label("Name of the budget holder who approved the weekly cost")).to_have_value(
-        "Bea Budget-Holder")
     journey.check("award the referral")
-    page.get_by_role("group", name="Which bid do you award?").get_by_label(
-        f"Alpha Care: ranked 1, total 92.4615, £{ALPHA_PRICES[2]} a week").check()
-    fill_date(page.get_by_role("group", name="Date the budget holder approved the cost"), "5", "11", "2026")
+    choice = page.get_by_role("group", name="Which bid do you award?").get_by_label(
+        f"Alpha Care: ranked 1, total 92.4615, £{ALPHA_PRICES[2]} a week")
+    choice.check()
+    page.get_by_role("button", name="Ask a budget holder to approve this bid's weekly cost").click()
+    success(page, "Approval of the weekly cost asked for")
+    expect(page.get_by_text("Waiting for an answer")).to_be_visible()
+    journey.check("award the referral, the cost asked for")
+    approve_pending(live_portal)
+    page.reload()
+    expect(choice).to_be_checked()
+    journey.check("award the referral, the cost approved")
     page.get_by_role("button", name="Award and make the placement").click()
     success(page, f"Referral {REFERENCE} awarded to Alpha Care")
     expect(page.get_by_role("heading", level=1, name="Placement with Alpha Care")).to_be_visible()
@@ -360,7 +378,7 @@ def test_a_referral_is_bid_for_scored_awarded_and_the_providers_told(
     expect(details).to_contain_text(AGREEMENT)
     expect(details).to_contain_text(f"{CHILD_FIRST_NAMES} {CHILD_SURNAME}, born 14 March 2010")
     expect(details).to_contain_text("4 January 2027")
-    expect(details).to_contain_text("Bea Budget-Holder (budget holder) on 5 November 2026")
+    expect(details).to_contain_text("Approved by Bea Okonkwo-Lind (Budget holder), 5 November 2026")
     cost = page.get_by_role("table", name="Placement cost")
     expect(cost.get_by_role("row").filter(has_text="Total weekly cost")).to_contain_text(f"£{ALPHA_PRICES[2]}")
     expect(cost.get_by_role("row").filter(has_text="1:1 support at college")).to_contain_text(f"£{ALPHA_PRICES[1]}")

@@ -1,15 +1,28 @@
-"""A commissioning officer drafts a referral, is shown the child's name left in the text, removes it, records the
-funding approval and publishes to tier 1 with the default deadline; every page is checked with axe."""
+"""A commissioning officer drafts a referral, is shown the child's name left in the text, removes it and asks for
+the funding to be approved; the budget holder approves it from their Tasks page (after being refused an answer
+without a decision); the officer then publishes to tier 1 with the default deadline. Every page is checked with
+axe."""
 
 import re
+from decimal import Decimal
 
 from playwright.sync_api import Page, expect
 
 from portal.extensions import db
-from portal.models import Lot, User
-from tests.factories import PASSWORD, admit
+from portal.models import Lot, Organisation, User
+from portal.models.user import BUDGET_HOLDER
+from tests.factories import PASSWORD, admit, authority_user
 
 OFFICER = "officer@member.example.org"
+HOLDER = "budget@member.example.org"
+
+
+def sign_in(page: Page, accessible, email: str) -> None:
+    page.goto("/sign-in")
+    accessible("sign in")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
 
 
 def test_officer_drafts_checks_and_publishes_a_referral(page: Page, live_portal, accessible, clock):
@@ -24,6 +37,13 @@ def test_officer_drafts_checks_and_publishes_a_referral(page: Page, live_portal,
         admit(beta, lot, tier=1, caution=True, clock=clock)
 
     live_portal.run(admit_providers)
+
+    def add_budget_holder():
+        member = db.session.scalar(db.select(Organisation).where(Organisation.name == "Member Council"))
+        holder = authority_user(member, "Bea Okonkwo-Lind", HOLDER, [BUDGET_HOLDER], clock)
+        holder.approval_limit = Decimal("150000.00")
+
+    live_portal.run(add_budget_holder)
 
     page.goto("/sign-in")
     accessible("sign in")
@@ -88,13 +108,60 @@ def test_officer_drafts_checks_and_publishes_a_referral(page: Page, live_portal,
     expect(page.get_by_role("alert", name="Success")).to_contain_text("Draft saved")
     accessible("the draft after the change")
 
-    page.get_by_label("Budget holder who approved the funding").fill("Bea Budget-Holder")
-    approved = page.get_by_role("group", name="Date of approval")
-    for part, value in zip(("Day", "Month", "Year"), ("2", "11", "2026"), strict=True):
-        approved.get_by_label(part).fill(value)
-    page.get_by_role("button", name="Record the approval").click()
-    expect(page.get_by_role("alert", name="Success")).to_contain_text("Funding approval recorded")
-    accessible("the draft with its funding")
+    expect(page.get_by_text("The budget holder is asked to approve the indicative weekly price, £1,200.00 "
+                            "(£62,400.00 a year)")).to_be_visible()
+    page.get_by_role("button", name="Ask a budget holder to approve the funding").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text("Approval of the funding asked for")
+    expect(page.get_by_role("table", name="Approvals asked for, newest first")).to_contain_text("Waiting for an answer")
+    accessible("the draft with its funding asked for")
+    page.get_by_role("link", name="Check it for anything that identifies the child").click()
+    expect(page.get_by_text("The funding approval is waiting for an answer")).to_be_visible()
+    accessible("the anonymity check, the funding waiting")
+    page.get_by_role("button", name="Sign out").click()
+    accessible("signed out")
+
+    # The budget holder signs in to their Tasks page and approves the funding.
+    sign_in(page, accessible, HOLDER)
+    expect(page.get_by_role("heading", level=1, name="Tasks")).to_be_visible()
+    expect(page.get_by_role("link", name="Tasks (1)")).to_be_visible()
+    tasks = page.get_by_role("table", name="Approvals to answer")
+    expect(tasks).to_contain_text("T-DPS-R0001")
+    expect(tasks).to_contain_text("£1,200.00")
+    expect(tasks).to_contain_text("£62,400.00")
+    expect(tasks).to_contain_text("Mo Officer")
+    accessible("the budget holder's tasks")
+    tasks.get_by_role("link", name=re.compile("Funding for the referral")).click()
+    expect(page.get_by_role("heading", level=1, name="Funding for the referral")).to_be_visible()
+    accessible("the approval, to answer")
+    page.get_by_role("link", name="Read referral T-DPS-R0001").click()
+    expect(page.get_by_text("You can read this referral because you decide approvals")).to_be_visible()
+    expect(page.get_by_role("link", name="Publish it to the providers")).to_have_count(0)
+    accessible("the referral, read by the budget holder")
+    page.go_back()
+    accessible("the approval, again")
+    page.get_by_role("button", name="Send your answer").click()
+    expect(page.get_by_role("alert")).to_contain_text("Choose whether you approve or refuse")
+    accessible("the approval, with an error")
+    page.get_by_role("radio", name="Approve").check()
+    page.get_by_role("button", name="Send your answer").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text("Funding for the referral: approved")
+    expect(page.get_by_text("No approvals are waiting for you.")).to_be_visible()
+    accessible("the budget holder's tasks, answered")
+    page.get_by_role("button", name="Sign out").click()
+    accessible("signed out")
+
+    # The officer is told, and publishes.
+    sign_in(page, accessible, OFFICER)
+    accessible("officer dashboard")
+    page.get_by_role("link", name=re.compile("Notifications")).click()
+    accessible("the officer's notifications")
+    page.get_by_role("button", name=re.compile(r"^Open\W+Your request was approved")).first.click()
+    expect(page.get_by_role("heading", level=1, name="Funding for the referral")).to_be_visible()
+    expect(page.get_by_text("Approved by Bea Okonkwo-Lind (Budget holder)")).to_be_visible()
+    accessible("the approval, answered, as the officer reads it")
+    page.get_by_role("link", name="Read referral T-DPS-R0001").click()
+    expect(page.get_by_text("Approved by Bea Okonkwo-Lind (Budget holder)").first).to_be_visible()
+    accessible("the draft with its funding approved")
 
     page.get_by_role("link", name="Check it for anything that identifies the child").click()
     expect(page.get_by_text("Ready to publish")).to_be_visible()

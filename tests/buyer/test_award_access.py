@@ -6,14 +6,14 @@ reached, not refused as sealed), and an awarded referral won by provider_a, with
 neither: the outcome page is 404 for it. The outsider (an officer of an authority outside the consortium) gets 404
 on the member's records; the lead's evaluator and administrator are not officers (403)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import url_for
 
 from portal.services import awards
 from tests.buyer.test_awards_service import SCORES_90, bid_input, bid_of, send
-from tests.factories import admit, published_referral
+from tests.factories import admit, award_approved, published_referral
 from tests.portal.test_access_matrix import NOT_FOUND, OK, matrix_mismatches, matrix_users, row
 
 MEMBERS_RECORD = row(officer=OK, outsider=NOT_FOUND)
@@ -51,8 +51,7 @@ def records(world, clock):
     for referral in (closed, awarded):
         awards.assess(world.member_officer, bid_of(referral, world.provider_a), scores=SCORES_90, notes="",
                       now=clock.now())
-    placement = awards.award(world.member_officer, awarded, bid_of(awarded, world.provider_a), reason="",
-                             budget_holder="Bea Budget", approved_on=date(2026, 11, 1), now=clock.now())
+    placement = award_approved(world, clock, awarded, bid_of(awarded, world.provider_a), reason="", now=clock.now())
     return {"closed_id": closed.id, "awarded_id": awarded.id, "bid_id": bid_of(closed, world.provider_a).id,
             "placement_id": placement.id}
 

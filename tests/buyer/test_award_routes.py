@@ -12,7 +12,7 @@ from flask import url_for
 
 from portal.extensions import db
 from portal.models import BidAssessment, OffFrameworkProvider, Placement, PlacementCost, Referral
-from portal.services import awards
+from portal.services import approvals, awards
 from portal.timezone import format_datetime
 from tests.buyer.test_awards_service import (
     CHILD_WORDS,
@@ -25,7 +25,7 @@ from tests.buyer.test_awards_service import (
     past_deadline,
     send,
 )
-from tests.factories import PASSWORD, admit, published_referral
+from tests.factories import PASSWORD, admit, approve_cost, award_approved, deciders, published_referral
 
 SCORE_FORM_90 = {"needs": "5", "location": "5", "stability": "4", "education": "4", "notes": "Strong on stability"}
 
@@ -60,10 +60,33 @@ def assessed(world, clock, opened):
 
 
 def award_form(bid, **overrides) -> dict:
-    """The award form as sent: the date's day, month and year boxes all carry the name approved_on."""
-    data = {"bid_id": str(bid.id), "reason": "", "budget_holder": "Bea Budget", "approved_on": ["1", "11", "2026"]}
+    """The award form as sent."""
+    data = {"bid_id": str(bid.id), "reason": ""}
     data.update(overrides)
     return data
+
+
+def test_the_cost_is_asked_for_from_the_award_page_approved_by_a_budget_holder_and_then_awarded(world, clock,
+                                                                                               sign_in, assessed):
+    client, holder = sign_in(world.member_officer), deciders(world, clock).budget_holder
+    beta = bid_of(assessed, world.provider_b)
+    url = url_for("buyer.referral_award", referral_id=assessed.id)
+    response = client.post(url, data=award_form(beta, ask="y"))
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    asked = approvals.latest(assessed, "placement_cost")
+    assert (asked.basis, asked.weekly_cost, asked.is_pending) == (f"bid {beta.id}", beta.price_for_award, True)
+    page = text_of(client.get(url))
+    assert "Beta Homes" in page and "Waiting for an answer" in page
+    refused = client.post(url, data=award_form(beta, reason="Nearer school"))
+    assert refused.status_code == 400 and "waiting for an answer" in text_of(refused)
+    # the budget holder answers on the approval page; the officer then awards
+    answered = sign_in(holder).post(url_for("buyer.approval_answer", approval_id=asked.id),
+                                    data={"decision": "approve"})
+    assert answered.status_code == 302
+    response = client.post(url, data=award_form(beta, reason="Nearer school"))
+    assert response.status_code == 302
+    placement = db.session.scalars(db.select(Placement)).one()
+    assert placement.cost_approval_id == asked.id
 
 
 # The bids page -----------------------------------------------------------------------------------------------
@@ -188,7 +211,8 @@ def test_the_award_page_names_the_top_ranked_bid_and_refuses_while_bids_are_unas
     page = text_of(client.get(url_for("buyer.referral_award", referral_id=opened.id)))
     assert "Ranked first: <strong>Alpha Care</strong>" in page
     assert "Alpha Care (place with caution): ranked 1, total 80.6667, £1,500.00 a week" in page
-    assert 'value="Bea Budget-Holder"' in page  # the referral's budget holder, to confirm
+    assert "A budget holder must approve the chosen bid" in page
+    assert "Ask a budget holder to approve this bid" in page
 
 
 def test_a_bid_not_ranked_first_needs_a_reason_and_nothing_changes(world, clock, sign_in, assessed):
@@ -198,7 +222,6 @@ def test_a_bid_not_ranked_first_needs_a_reason_and_nothing_changes(world, clock,
     page = text_of(response)
     assert response.status_code == 400
     assert "Give the reason for choosing a bid that is not ranked first" in page and 'href="#reason"' in page
-    assert 'value="Bea Budget"' in page
     assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
     assert db.session.get(Referral, assessed.id).awarded_at is None
 
@@ -206,10 +229,7 @@ def test_a_bid_not_ranked_first_needs_a_reason_and_nothing_changes(world, clock,
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"bid_id": ""}, "Choose the bid you award"),
     ({"bid_id": "99999999999999999999"}, "Choose the bid you award"),
-    ({"budget_holder": ""}, "Enter the name of the budget holder who approved the weekly cost"),
-    ({"approved_on": ["", "", ""]}, "Enter the date the budget holder approved the cost"),
-    ({"approved_on": ["31", "2", "2026"]}, "Enter a real date"),
-    ({"approved_on": ["1", "11", "2027"]}, "cannot be in the future"),
+    ({}, "Ask a budget holder to approve this bid&#39;s weekly cost before awarding it"),
 ])
 def test_award_form_mistakes_are_shown_and_nothing_changes(world, clock, sign_in, assessed, overrides, message):
     client = sign_in(world.member_officer)
@@ -226,6 +246,7 @@ def test_a_caution_bid_is_tagged_and_awarded_only_once_the_caution_is_acknowledg
     assert "Alpha Care is marked place with caution" in page
     assert "I have read the caution and still wish to award" in page
     alpha = bid_of(assessed, world.provider_a)
+    approve_cost(world, assessed, alpha, clock)
     response = client.post(url_for("buyer.referral_award", referral_id=assessed.id), data=award_form(alpha))
     page = text_of(response)
     assert response.status_code == 400
@@ -242,6 +263,7 @@ def test_a_caution_bid_is_tagged_and_awarded_only_once_the_caution_is_acknowledg
 def test_officer_awards_and_sees_the_placement(world, clock, sign_in, assessed):
     client = sign_in(world.member_officer)
     beta = bid_of(assessed, world.provider_b)
+    approve_cost(world, assessed, beta, clock)
     response = client.post(url_for("buyer.referral_award", referral_id=assessed.id),
                            data=award_form(beta, reason="Nearer the child's school"))
     assert response.status_code == 302
@@ -250,7 +272,8 @@ def test_officer_awards_and_sees_the_placement(world, clock, sign_in, assessed):
     page = text_of(client.get(response.headers["Location"]))
     for shown in (f"Referral {assessed.reference} awarded to Beta Homes", f"IPA-{assessed.reference}",
                   "Placement with Beta Homes", "On framework", "Kestrel Quennell-Abara", "CN-48213-Q",
-                  "Core weekly fee", "£1,000.00", "30 November 2026", "Bea Budget (budget holder) on 1 November 2026",
+                  "Core weekly fee", "£1,000.00", "30 November 2026",
+                  f"Approved by Bea Okonkwo-Lind (Budget holder), {format_datetime(clock.now())}",
                   "Nearer the child&#39;s school", "Download the individual placement agreement (PDF)"):
         assert shown in page, shown
     again = client.post(url_for("buyer.referral_award", referral_id=assessed.id), data=award_form(beta))
@@ -282,8 +305,7 @@ def test_a_bid_of_another_authority_is_not_found_on_the_award_form(world, clock,
 def test_the_lead_authoritys_officer_sees_404_on_the_members_referral(world, clock, sign_in, assessed):
     client = sign_in(world.lead_officer)
     bid = bid_of(assessed, world.provider_a)
-    placement = awards.award(world.member_officer, assessed, bid, reason="", budget_holder="Bea",
-                             approved_on=date(2026, 11, 1), now=clock.now(), caution_acknowledged=True)
+    placement = award_approved(world, clock, assessed, bid, reason="", now=clock.now(), caution_acknowledged=True)
     for url in (url_for("buyer.referral_bids", referral_id=assessed.id),
                 url_for("buyer.referral_bids_csv", referral_id=assessed.id),
                 url_for("buyer.assess_bid", bid_id=bid.id),
@@ -318,8 +340,7 @@ def test_an_emergency_placement_page_shows_when_the_qa_visit_is_due(world, clock
                            bidders=[(world.provider_a, bid_input("1000.00", proposed_start=date(2026, 11, 20)))])
     past_deadline(clock, referral)
     assess(world, referral, world.provider_a, SCORES_90, clock)
-    placement = awards.award(world.member_officer, referral, bid_of(referral, world.provider_a), reason="",
-                             budget_holder="Bea", approved_on=date(2026, 11, 1), now=clock.now())
+    placement = award_approved(world, clock, referral, bid_of(referral, world.provider_a), reason="", now=clock.now())
     page = text_of(sign_in(world.member_officer).get(url_for("buyer.placement", placement_id=placement.id)))
     assert "A quality-assurance visit is due by 23 November 2026 at 12:00am" in page
     assert url_for("buyer.qa_visit", placement_id=placement.id) in page
@@ -348,7 +369,7 @@ def off_framework_placement(world, clock, referral) -> Placement:
         agreement_reference=f"IPA-{referral.reference}", referral_id=referral.id, authority_id=world.member.id,
         on_framework=False, off_framework_provider=provider, weekly_cost=Decimal("1850.00"),
         start_date=date(2026, 12, 1), location_area="Wirral", in_home_area=False, location_was_preferred=False,
-        budget_holder_name="Bea Budget", budget_approved_on=date(2026, 11, 1), created_by_id=world.member_officer.id,
+        created_by_id=world.member_officer.id,
         created_at=now, qa_visit_due_at=now + timedelta(days=3), qa_visit_notes="",
         costs=[PlacementCost(position=1, description="Core weekly fee", weekly_amount=Decimal("1600.00"),
                              timescale=""),
@@ -364,8 +385,8 @@ def off_framework_placement(world, clock, referral) -> Placement:
 def test_each_provider_sees_only_its_own_outcome(world, clock, sign_in, assessed):
     assert sign_in(world.provider_a).get(url_for("supplier.referral_outcome",
                                                  referral_id=assessed.id)).status_code == 404
-    awards.award(world.member_officer, assessed, bid_of(assessed, world.provider_a), reason="",
-                 budget_holder="Bea", approved_on=date(2026, 11, 1), now=clock.now(), caution_acknowledged=True)
+    award_approved(world, clock, assessed, bid_of(assessed, world.provider_a), reason="", now=clock.now(),
+                   caution_acknowledged=True)
     won = text_of(sign_in(world.provider_a).get(url_for("supplier.referral_outcome", referral_id=assessed.id)))
     for shown in ("Your bid has been awarded", f"IPA-{assessed.reference}", "£1,500.00", "Weekly therapy sessions",
                   "£300.00", "1 February 2027", "30 November 2026", "The authority will send the agreement to sign",
@@ -389,8 +410,7 @@ def test_a_bidders_total_is_rounded_half_up(world, clock, sign_in):
     past_deadline(clock, referral)
     assess(world, referral, world.provider_a, SCORES_90, clock)
     assess(world, referral, world.provider_b, {"needs": 4, "location": 4, "stability": 4, "education": 3}, clock)
-    awards.award(world.member_officer, referral, bid_of(referral, world.provider_a), reason="",
-                 budget_holder="Bea", approved_on=date(2026, 11, 1), now=clock.now())
+    award_approved(world, clock, referral, bid_of(referral, world.provider_a), reason="", now=clock.now())
     page = text_of(sign_in(world.provider_b).get(url_for("supplier.referral_outcome", referral_id=referral.id)))
     assert "71.13 out of 100" in page and "75.0%" in page and "£1,600.00" in page
     assert "71.12" not in page
@@ -430,9 +450,8 @@ def test_a_losing_bidder_sees_its_own_scores_notes_and_that_a_reason_was_recorde
     awards.assess(world.member_officer, bid_of(opened, world.provider_a),
                   scores={"needs": 2, "location": 1, "stability": 3, "education": 2},
                   notes="Zephyr notes: only a weekend vacancy", now=clock.now())
-    awards.award(world.member_officer, opened, bid_of(opened, world.provider_a),
-                 reason="Kestrel asked to stay near his sister", budget_holder="Bea", approved_on=date(2026, 11, 1),
-                 now=clock.now(), caution_acknowledged=True)
+    award_approved(world, clock, opened, bid_of(opened, world.provider_a),
+                   reason="Kestrel asked to stay near his sister", now=clock.now(), caution_acknowledged=True)
     lost = html.unescape(text_of(sign_in(world.provider_b).get(url_for("supplier.referral_outcome",
                                                                        referral_id=opened.id))))
     for shown in ("Your bid was not successful", "1 of 2 bids", "Meets the child's needs", "5 out of 5",

@@ -42,7 +42,15 @@ from portal.models import (
 from portal.models.user import COMMISSIONING_OFFICER
 from portal.services import awards, bids, referrals
 from portal.services.bids import AdditionalCost, BidInput
-from tests.factories import admit, authority_user, provider_user, published_referral
+from tests.factories import (
+    admit,
+    answer_as,
+    approve_cost,
+    authority_user,
+    deciders,
+    provider_user,
+    published_referral,
+)
 
 CHILD_WORDS = ("Kestrel", "Quennell-Abara", "CN-48213-Q", "2010")
 START_DATE = date(2026, 11, 30)
@@ -119,9 +127,19 @@ def by_name(ranked) -> dict[str, awards.RankedBid]:
 
 
 def award_args(clock, **overrides) -> dict:
-    values = {"reason": "", "budget_holder": "Bea Budget", "approved_on": clock.now().date(), "now": clock.now()}
+    values = {"reason": "", "now": clock.now()}
     values.update(overrides)
     return values
+
+
+def award_with_cost(world, clock, referral, bid, **kwargs):
+    """The award by world.member_officer, once the bid's cost is approved (where it can be asked for: otherwise the
+    award's own refusal is what the test checks)."""
+    try:
+        approve_cost(world, referral, bid, clock)
+    except DomainError:
+        pass
+    return awards.award(world.member_officer, referral, bid, **kwargs)
 
 
 def count(model) -> int:
@@ -173,7 +191,7 @@ def test_a_tie_at_the_top_shares_rank_one_and_either_may_be_awarded_without_a_re
     assert ranked["Gamma Fostering"].tied_with == ("Alpha Care",)
     assert ranked["Alpha Care"].display_total == ranked["Gamma Fostering"].display_total == Decimal("80.0000")
     assert ranked["Beta Homes"].rank == 3
-    placement = awards.award(world.member_officer, referral, bid_of(referral, gamma), **award_args(clock))
+    placement = award_with_cost(world, clock, referral, bid_of(referral, gamma), **award_args(clock))
     assert placement.provider_id == gamma.organisation_id
 
 
@@ -188,7 +206,7 @@ def test_unassessed_bids_are_listed_unranked_and_block_the_award(world, clock):
     assert (beta.assessed, beta.rank, beta.total, beta.quality_percent) == (False, None, None, None)
     assert awards.refusal_to_award(referral, list(ranked.values()), clock.now()) == "Score every bid before you award"
     with pytest.raises(DomainError, match="Score every bid before you award"):
-        awards.award(world.member_officer, referral, bid_of(referral, world.provider_a), **award_args(clock))
+        award_with_cost(world, clock, referral, bid_of(referral, world.provider_a), **award_args(clock))
     assert count(Placement) == 0
 
 
@@ -249,7 +267,7 @@ def test_a_bid_is_reassessed_until_the_award_and_each_assessment_is_audited(worl
                                 .order_by(AuditEvent.id)).all()
     assert len(events) == 3
     assert '"needs": 3' in events[-1].before and '"needs": 5' in events[-1].after
-    awards.award(world.member_officer, two_bids, bid_of(two_bids, world.provider_b), **award_args(clock))
+    award_with_cost(world, clock, two_bids, bid_of(two_bids, world.provider_b), **award_args(clock))
     with pytest.raises(DomainError, match="This referral has already been awarded"):
         assess(world, two_bids, world.provider_a, SCORES_60, clock)
     db.session.expire_all()
@@ -296,7 +314,7 @@ def test_negotiating_is_refused_before_the_deadline_and_after_the_award(world, c
         awards.negotiate(world.member_officer, bid, price="900.00", note="Agreed", now=clock.now())
     past_deadline(clock, referral)
     assess(world, referral, world.provider_a, SCORES_90, clock)
-    awards.award(world.member_officer, referral, bid, **award_args(clock))
+    award_with_cost(world, clock, referral, bid, **award_args(clock))
     with pytest.raises(DomainError, match="This referral has already been awarded"):
         awards.negotiate(world.member_officer, bid, price="900.00", note="Agreed", now=clock.now())
     db.session.expire_all()
@@ -307,7 +325,7 @@ def test_negotiating_is_refused_before_the_deadline_and_after_the_award(world, c
 
 def test_awarding_the_top_ranked_bid_makes_the_placement(world, clock, two_bids):
     alpha = bid_of(two_bids, world.provider_a)
-    placement = awards.award(world.member_officer, two_bids, alpha, **award_args(clock))
+    placement = award_with_cost(world, clock, two_bids, alpha, **award_args(clock))
     db.session.expire_all()
     placement = db.session.get(Placement, placement.id)
     assert placement.on_framework and placement.provider_id == world.provider_a.organisation_id
@@ -321,7 +339,10 @@ def test_awarding_the_top_ranked_bid_makes_the_placement(world, clock, two_bids)
     assert placement.start_date == START_DATE and placement.location_area == "Tameside"
     assert placement.agreement_reference == f"IPA-{two_bids.reference}"
     assert placement.authority_id == world.member.id and placement.created_by_id == world.member_officer.id
-    assert (placement.budget_holder_name, placement.budget_approved_on) == ("Bea Budget", clock.now().date())
+    approval = placement.cost_approval
+    assert (approval.kind, approval.basis, approval.weekly_cost) == ("placement_cost", f"bid {alpha.id}",
+                                                                     placement.weekly_cost)
+    assert approval.answered_by_id == world.deciders.budget_holder.id and approval.answered_role == "budget_holder"
     assert placement.qa_visit_due_at is None  # a planned placement on the framework
     referral = db.session.get(Referral, two_bids.id)
     assert referral.awarded_at == clock.now() and referral.awarded_bid_id == alpha.id and referral.award_reason == ""
@@ -331,7 +352,7 @@ def test_awarding_the_top_ranked_bid_makes_the_placement(world, clock, two_bids)
 
 
 def test_the_bidders_are_told_without_the_child_or_the_officer(world, clock, two_bids):
-    awards.award(world.member_officer, two_bids, bid_of(two_bids, world.provider_a), **award_args(clock))
+    award_with_cost(world, clock, two_bids, bid_of(two_bids, world.provider_a), **award_args(clock))
     won = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.user_id.in_(
         [world.provider_a.id, world.colleague_a.id]))).all()
     lost = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.user_id == world.provider_b.id)).all()
@@ -353,10 +374,10 @@ def test_the_bidders_are_told_without_the_child_or_the_officer(world, clock, two
 def test_a_bid_not_ranked_first_needs_a_written_reason(world, clock, two_bids):
     beta = bid_of(two_bids, world.provider_b)
     with pytest.raises(DomainError, match="Give the reason for choosing a bid that is not ranked first") as refused:
-        awards.award(world.member_officer, two_bids, beta, **award_args(clock, reason="   "))
+        award_with_cost(world, clock, two_bids, beta, **award_args(clock, reason="   "))
     assert refused.value.field == "reason"
     assert count(Placement) == 0 and db.session.get(Referral, two_bids.id).awarded_at is None
-    placement = awards.award(world.member_officer, two_bids, beta,
+    placement = award_with_cost(world, clock, two_bids, beta,
                              **award_args(clock, reason="Beta's carers live near the child's school"))
     assert placement.provider_id == world.provider_b.organisation_id
     assert db.session.get(Referral, two_bids.id).award_reason == "Beta's carers live near the child's school"
@@ -366,7 +387,7 @@ def test_the_award_reason_and_negotiation_note_stay_out_of_the_audit_trail(world
     beta = bid_of(two_bids, world.provider_b)
     note, reason = "Kestrel Quennell-Abara's social worker agreed it", "Kestrel's brother lives near Beta's home"
     awards.negotiate(world.member_officer, beta, price="950.00", note=note, now=clock.now())
-    awards.award(world.member_officer, two_bids, beta, **award_args(clock, reason=reason))
+    award_with_cost(world, clock, two_bids, beta, **award_args(clock, reason=reason))
     assert db.session.get(Referral, two_bids.id).award_reason == reason and beta.negotiation_note == note
     events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action.in_(
         ["bid.negotiated", "referral.awarded"]))).all()
@@ -385,7 +406,7 @@ def test_the_award_reason_and_negotiation_note_stay_out_of_the_audit_trail(world
 def test_a_negotiated_award_adds_an_adjustment_line_so_the_lines_add_up(world, clock, two_bids):
     alpha = bid_of(two_bids, world.provider_a)
     awards.negotiate(world.member_officer, alpha, price="1425.50", note="5% off", now=clock.now())
-    placement = awards.award(world.member_officer, two_bids, alpha, **award_args(clock))
+    placement = award_with_cost(world, clock, two_bids, alpha, **award_args(clock))
     assert placement.weekly_cost == Decimal("1425.50")
     assert [(cost.description, cost.weekly_amount) for cost in placement.costs] == [
         ("Core weekly fee", Decimal("1200.00")), ("Negotiated adjustment", Decimal("-74.50")),
@@ -396,14 +417,14 @@ def test_a_negotiated_award_adds_an_adjustment_line_so_the_lines_add_up(world, c
 def test_award_is_refused_before_the_deadline(world, clock):
     referral = competition(world, clock, bidders=[(world.provider_a, bid_input("1000.00"))])
     with pytest.raises(DomainError, match="you can award once the deadline has passed"):
-        awards.award(world.member_officer, referral, bid_of(referral, world.provider_a), **award_args(clock))
+        award_with_cost(world, clock, referral, bid_of(referral, world.provider_a), **award_args(clock))
     assert count(Placement) == 0
 
 
 def test_award_is_refused_twice(world, clock, two_bids):
-    awards.award(world.member_officer, two_bids, bid_of(two_bids, world.provider_a), **award_args(clock))
+    award_with_cost(world, clock, two_bids, bid_of(two_bids, world.provider_a), **award_args(clock))
     with pytest.raises(DomainError, match="This referral has already been awarded"):
-        awards.award(world.member_officer, two_bids, bid_of(two_bids, world.provider_b),
+        award_with_cost(world, clock, two_bids, bid_of(two_bids, world.provider_b),
                      **award_args(clock, reason="Second thoughts"))
     assert count(Placement) == 1
     assert db.session.get(Referral, two_bids.id).awarded_bid_id == bid_of(two_bids, world.provider_a).id
@@ -418,7 +439,7 @@ def test_a_withdrawn_bid_cannot_be_awarded(world, clock):
     assess(world, referral, world.provider_a, SCORES_90, clock)
     assert [item.provider_name for item in awards.ranking(referral, clock.now())] == ["Alpha Care"]
     with pytest.raises(DomainError, match="withdrawn"):
-        awards.award(world.member_officer, referral, withdrawn, **award_args(clock, reason="Cheaper"))
+        award_with_cost(world, clock, referral, withdrawn, **award_args(clock, reason="Cheaper"))
     assert count(Placement) == 0
 
 
@@ -426,7 +447,7 @@ def test_a_withdrawn_or_exhausted_referral_cannot_be_awarded(world, clock, two_b
     alpha = bid_of(two_bids, world.provider_a)
     referrals.withdraw(world.member_officer, two_bids, "The child is staying with family", clock.now())
     with pytest.raises(DomainError, match="withdrawn"):
-        awards.award(world.member_officer, two_bids, alpha, **award_args(clock))
+        award_with_cost(world, clock, two_bids, alpha, **award_args(clock))
     with pytest.raises(DomainError, match="withdrawn"):
         assess(world, two_bids, world.provider_a, SCORES_60, clock)
     assert count(Placement) == 0
@@ -446,32 +467,36 @@ def test_a_bid_of_another_referral_cannot_be_awarded(world, clock, two_bids):
     other = published_referral(world, clock, lot=world.lots[0], deadline=clock.now() + timedelta(days=10))
     send(world.provider_b, other, clock, bid_input("900.00"))
     with pytest.raises(NotFound):
-        awards.award(world.member_officer, two_bids, bid_of(other, world.provider_b), **award_args(clock))
+        award_with_cost(world, clock, two_bids, bid_of(other, world.provider_b), **award_args(clock))
     assert count(Placement) == 0
 
 
-@pytest.mark.parametrize(("holder", "approved", "field"), [
-    ("", date(2026, 11, 1), "budget_holder"),
-    ("Bea Budget", None, "approved_on"),
-    ("Bea Budget", "tomorrow", "approved_on"),
-    ("B" * 121, date(2026, 11, 1), "budget_holder"),
-])
-def test_the_budget_holders_approval_is_required_and_not_in_the_future(world, clock, two_bids, holder, approved,
-                                                                         field):
-    if approved == "tomorrow":
-        approved = clock.now().date() + timedelta(days=1)
-    with pytest.raises(DomainError) as refused:
-        awards.award(world.member_officer, two_bids, bid_of(two_bids, world.provider_a),
-                     **award_args(clock, budget_holder=holder, approved_on=approved))
-    assert refused.value.field == field
+def test_the_award_needs_the_bids_cost_approved_as_it_stands(world, clock, two_bids):
+    alpha, beta = bid_of(two_bids, world.provider_a), bid_of(two_bids, world.provider_b)
+    with pytest.raises(DomainError, match="Ask a budget holder to approve this bid's weekly cost") as refused:
+        awards.award(world.member_officer, two_bids, alpha, **award_args(clock))
+    assert refused.value.field == "bid_id"
+    asked = awards.ask_cost_approval(world.member_officer, two_bids, alpha, clock.now())
+    with pytest.raises(DomainError, match="waiting for an answer"):
+        awards.award(world.member_officer, two_bids, alpha, **award_args(clock))
+    answer_as(deciders(world, clock).budget_holder, asked, clock)
+    # approved for Alpha: it does not count for Beta, nor for Alpha at a price negotiated since
+    with pytest.raises(DomainError, match="Ask a budget holder"):
+        awards.award(world.member_officer, two_bids, beta, **award_args(clock, reason="Nearer school"))
+    awards.negotiate(world.member_officer, alpha, price="1,100.00", note="Agreed by phone", now=clock.now())
+    with pytest.raises(DomainError, match="Ask a budget holder"):
+        awards.award(world.member_officer, two_bids, alpha, **award_args(clock))
     assert count(Placement) == 0
+    approve_cost(world, two_bids, alpha, clock)
+    placement = awards.award(world.member_officer, two_bids, alpha, **award_args(clock))
+    assert placement.cost_approval.weekly_cost == Decimal("1100.00") == placement.weekly_cost
 
 
 def test_a_suspended_provider_cannot_be_awarded(world, clock, two_bids):
     world.provider_a.organisation.provider_status = "suspended"
     db.session.commit()
     with pytest.raises(DomainError, match="suspended"):
-        awards.award(world.member_officer, two_bids, bid_of(two_bids, world.provider_a), **award_args(clock))
+        award_with_cost(world, clock, two_bids, bid_of(two_bids, world.provider_a), **award_args(clock))
     assert count(Placement) == 0
 
 
@@ -495,12 +520,12 @@ def test_a_caution_given_after_the_invitation_is_shown_and_must_be_acknowledged(
     ranked = by_name(awards.ranking_for(world.member_officer, two_bids, clock.now()))
     assert ranked["Alpha Care"].place_with_caution and not ranked["Beta Homes"].place_with_caution
     with pytest.raises(DomainError) as refused:
-        awards.award(world.member_officer, two_bids, alpha, **award_args(clock))
+        award_with_cost(world, clock, two_bids, alpha, **award_args(clock))
     assert refused.value.field == "caution_acknowledged"
     assert refused.value.message == ("Alpha Care is marked place with caution: confirm that you have read the "
                                      "caution and still wish to award")
     assert count(Placement) == 0 and db.session.get(Referral, two_bids.id).awarded_at is None
-    placement = awards.award(world.member_officer, two_bids, alpha, caution_acknowledged=True, **award_args(clock))
+    placement = award_with_cost(world, clock, two_bids, alpha, caution_acknowledged=True, **award_args(clock))
     assert placement.provider_id == world.provider_a.organisation_id
 
 
@@ -511,7 +536,7 @@ def test_a_caution_flagged_at_the_invitation_must_be_acknowledged(world, clock):
     past_deadline(clock, referral)
     assess(world, referral, world.provider_a, SCORES_90, clock)
     with pytest.raises(DomainError, match="marked place with caution"):
-        awards.award(world.member_officer, referral, bid_of(referral, world.provider_a), **award_args(clock))
+        award_with_cost(world, clock, referral, bid_of(referral, world.provider_a), **award_args(clock))
     assert count(Placement) == 0
 
 
@@ -522,7 +547,7 @@ def test_an_emergency_placement_gets_a_qa_visit_due_72_hours_after_its_start(wor
                            bidders=[(world.provider_a, bid_input("1000.00", proposed_start=date(2026, 11, 20)))])
     past_deadline(clock, referral)
     assess(world, referral, world.provider_a, SCORES_90, clock)
-    placement = awards.award(world.member_officer, referral, bid_of(referral, world.provider_a), **award_args(clock))
+    placement = award_with_cost(world, clock, referral, bid_of(referral, world.provider_a), **award_args(clock))
     # 00:00 on 20 November 2026 in London is 00:00 UTC (GMT); 72 hours later is 00:00 on the 23rd.
     assert placement.qa_visit_due_at == datetime(2026, 11, 23, 0, 0)
 
@@ -532,7 +557,7 @@ def test_an_emergency_award_after_the_proposed_start_counts_72_hours_from_the_aw
                            bidders=[(world.provider_a, bid_input("1000.00", proposed_start=clock.now().date()))])
     awarded_at = past_deadline(clock, referral)
     assess(world, referral, world.provider_a, SCORES_90, clock)
-    placement = awards.award(world.member_officer, referral, bid_of(referral, world.provider_a), **award_args(clock))
+    placement = award_with_cost(world, clock, referral, bid_of(referral, world.provider_a), **award_args(clock))
     assert placement.qa_visit_due_at == awarded_at + timedelta(hours=72)
 
 
@@ -545,7 +570,7 @@ def test_an_emergency_award_of_a_bid_starting_years_ahead_is_refused_not_crashed
     bid.proposed_start = date(9999, 12, 31)  # a bid sent before starts were limited to two years ahead
     db.session.commit()
     with pytest.raises(DomainError, match="31 December 9999, more than two years ahead") as refused:
-        awards.award(world.member_officer, referral, bid, **award_args(clock))
+        award_with_cost(world, clock, referral, bid, **award_args(clock))
     assert refused.value.field == "bid_id"
     assert count(Placement) == 0 and db.session.get(Referral, referral.id).awarded_at is None
 
@@ -569,7 +594,7 @@ def test_in_home_area_and_preferred_location(world, clock, home_area, in_home, p
                            bidders=[(world.provider_a, bid_input("1000.00", home_area=home_area))])
     past_deadline(clock, referral)
     assess(world, referral, world.provider_a, SCORES_90, clock)
-    placement = awards.award(world.member_officer, referral, bid_of(referral, world.provider_a), **award_args(clock))
+    placement = award_with_cost(world, clock, referral, bid_of(referral, world.provider_a), **award_args(clock))
     assert (placement.in_home_area, placement.location_was_preferred) == (in_home, preferred)
 
 
@@ -579,7 +604,7 @@ def test_each_bidder_sees_only_its_own_outcome_after_the_award(world, clock, two
     for user in (world.provider_a, world.provider_b):
         with pytest.raises(NotFound):
             awards.outcome_for_provider(user, two_bids.id, clock.now())  # not yet awarded
-    awards.award(world.member_officer, two_bids, bid_of(two_bids, world.provider_a), **award_args(clock))
+    award_with_cost(world, clock, two_bids, bid_of(two_bids, world.provider_a), **award_args(clock))
     won = awards.outcome_for_provider(world.colleague_a, two_bids.id, clock.now())
     assert won.awarded and won.rank == 1 and won.bids_count == 2 and won.total == Decimal("80.6667")
     assert won.terms.weekly_cost == Decimal("1500.00") and won.terms.start_date == START_DATE
@@ -598,7 +623,7 @@ def test_each_bidder_sees_only_its_own_outcome_after_the_award(world, clock, two
 
 
 def test_the_placement_is_seen_only_by_the_referring_authoritys_officers(world, clock, two_bids):
-    placement = awards.award(world.member_officer, two_bids, bid_of(two_bids, world.provider_a), **award_args(clock))
+    placement = award_with_cost(world, clock, two_bids, bid_of(two_bids, world.provider_a), **award_args(clock))
     assert awards.placement_for_authority(world.member_officer, placement.id).id == placement.id
     for outsider in (world.lead_officer, world.outside_admin, world.admin, world.provider_a):
         with pytest.raises(NotFound):
@@ -610,10 +635,12 @@ def test_the_placement_is_seen_only_by_the_referring_authoritys_officers(world, 
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
                     reason="needs PostgreSQL (TEST_DATABASE_URL): SQLite has no row locks to test")
 def test_officers_awarding_at_the_same_moment_make_one_placement(app, world, clock, two_bids):
-    """Two officers of the member authority award at once, each a different bid: one wins, the other is told."""
+    """Two officers of the member authority award at once the bid whose cost was approved: one wins, the other is
+    told."""
     second = authority_user(world.member, "Sam Second", "second@member.example.org", [COMMISSIONING_OFFICER], clock)
+    approve_cost(world, two_bids, bid_of(two_bids, world.provider_a), clock)
     jobs = [(world.member_officer.id, bid_of(two_bids, world.provider_a).id, ""),
-            (second.id, bid_of(two_bids, world.provider_b).id, "Nearer school")] * 3
+            (second.id, bid_of(two_bids, world.provider_a).id, "")] * 3
     referral_id, moment = two_bids.id, clock.now()
     db.session.commit()
     start = threading.Barrier(len(jobs))
@@ -625,8 +652,7 @@ def test_officers_awarding_at_the_same_moment_make_one_placement(app, world, clo
                 officer, bid = db.session.get(User, officer_id), db.session.get(Bid, bid_id)
                 referral = db.session.get(Referral, referral_id)
                 start.wait(timeout=30)
-                awards.award(officer, referral, bid, reason=reason, budget_holder="Bea", approved_on=moment.date(),
-                             now=moment)
+                awards.award(officer, referral, bid, reason=reason, now=moment)
                 results.append("awarded")
             except DomainError as error:
                 results.append(error.message)

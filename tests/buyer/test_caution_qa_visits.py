@@ -9,10 +9,11 @@ from flask import url_for
 
 from portal.extensions import db
 from portal.models import Placement
-from portal.services import awards, off_framework
+from portal.services import off_framework
 from tests.buyer.test_award_routes import assessed, award_form, opened, sealed  # noqa: F401 (fixtures)
 from tests.buyer.test_awards_service import START_DATE, bid_of
-from tests.buyer.test_off_framework_service import place_args, provider_with_references, searched_referral
+from tests.buyer.test_off_framework_service import place, place_args, provider_with_references, searched_referral
+from tests.factories import approve_cost, award_approved
 
 
 def task_rows(client) -> list[str]:
@@ -25,6 +26,7 @@ def test_a_framework_placement_with_a_cautioned_provider_gets_a_qa_visit_on_the_
         world, clock, sign_in, assessed):  # noqa: F811
     client = sign_in(world.member_officer)
     alpha = bid_of(assessed, world.provider_a)  # Alpha is marked place with caution
+    approve_cost(world, assessed, alpha, clock)
     response = client.post(url_for("buyer.referral_award", referral_id=assessed.id),
                            data=award_form(alpha, caution_acknowledged="y"))
     assert response.status_code == 302
@@ -50,8 +52,7 @@ def test_a_framework_placement_with_a_cautioned_provider_gets_a_qa_visit_on_the_
 
 def test_a_framework_placement_with_a_provider_not_cautioned_needs_no_qa_visit(world, clock, sign_in, assessed):  # noqa: F811
     beta = bid_of(assessed, world.provider_b)
-    placement = awards.award(world.member_officer, assessed, beta, reason="Nearer school", budget_holder="Bea",
-                             approved_on=date(2026, 11, 1), now=clock.now())
+    placement = award_approved(world, clock, assessed, beta, reason="Nearer school", now=clock.now())
     assert placement.qa_visit_due_at is None and not placement.placed_with_caution
     assert "No QA visits are outstanding" in task_rows(sign_in(world.member_officer))[0]
 
@@ -60,7 +61,7 @@ def test_an_off_framework_placement_with_a_cautioned_provider_shows_why_the_visi
     referral = searched_referral(world, clock)
     provider = provider_with_references(world.member_officer, clock, place_with_caution=True,
                                         caution_note="Weak supervision found in May")
-    placement = off_framework.place(world.member_officer, referral, provider, caution_acknowledged=True,
+    placement = place(world, clock, referral, provider, caution_acknowledged=True,
                                     **place_args(clock))
     assert placement.placed_with_caution
     # Off the framework the visit is due before the start, sooner than 72 hours after it.
@@ -73,7 +74,7 @@ def test_an_off_framework_placement_with_a_cautioned_provider_shows_why_the_visi
 def test_an_emergency_is_shown_as_the_reason_for_its_visit(world, clock, sign_in):
     referral = searched_referral(world, clock, needed_by="today", required_start=clock.now().date())
     provider = provider_with_references(world.member_officer, clock)
-    placement = off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+    placement = place(world, clock, referral, provider, **place_args(clock))
     assert not placement.placed_with_caution
     [row] = task_rows(sign_in(world.member_officer))
     assert "Emergency, Off framework" in row

@@ -11,18 +11,19 @@ import pytest
 
 from portal.extensions import db
 from portal.models import OffFrameworkProvider, OffFrameworkReferee, Placement, PlacementCost, Referral
-from portal.services import off_framework
+from portal.services import approvals, off_framework
 from portal.timezone import format_date
 from tests.buyer.test_off_framework_service import (
     awarded_referral,
     details,
     emergency_placement,
     exhausted_referral,
+    place,
     provider_with_references,
     searched_referral,
     upload_evidence,
 )
-from tests.factories import PDF
+from tests.factories import PDF, approve_off_framework_placement, deciders
 from tests.portal.test_auth_routes import assert_form_not_sent, csrf_sign_in, csrf_token_of
 from tests.portal.test_query_counts import assert_constant
 
@@ -189,8 +190,7 @@ def place_form(provider_id, **overrides) -> dict:
             "costs-0-description": "Core weekly fee", "costs-0-amount": "2,400.00",
             "costs-1-description": "Waking night staff", "costs-1-amount": "350.50",
             "costs-1-timescale": "First 8 weeks", "costs-1-review_date": ["5", "1", "2027"],
-            "start_date": ["10", "11", "2026"], "location_area": "E08000014", "budget_holder": "Hana Head",
-            "approved_on": ["4", "11", "2026"]}
+            "start_date": ["10", "11", "2026"], "location_area": "E08000014"}
     data.update(overrides)
     return data
 
@@ -205,12 +205,13 @@ def test_before_exhaustion_the_page_gives_the_reason_and_no_form(world, clock, s
     page = text_of(client.get(url))
     assert "the referral is still open for bids until 9 November 2026 at 10:00am" in page
     assert "You cannot search off framework yet" in page
-    assert "Record the search" not in page and "funding_approved_by" not in page
-    response = client.post(url, data={"funding_approved_by": "Hana", "funding_approved_on": ["2", "11", "2026"]})
+    assert "Ask a budget holder to approve the search" not in page and "expected_weekly" not in page
+    response = client.post(url, data={"expected_weekly": "2800.00"})
     assert response.status_code == 400
     assert "still open for bids" in text_of(response)
     db.session.expire_all()
-    assert db.session.get(type(referral), referral.id).off_framework_funding_on is None
+    assert approvals.of_subject(db.session.get(type(referral), referral.id)) == [
+        approvals.latest(referral, "funding")]  # the funding approved before publishing, nothing more
 
 
 def test_search_then_placement_through_the_page(world, clock, sign_in):
@@ -218,20 +219,37 @@ def test_search_then_placement_through_the_page(world, clock, sign_in):
     provider = provider_with_references(world.member_officer, clock)
     client = sign_in(world.member_officer)
     url = f"/authority/referrals/{referral.id}/off-framework"
+    people = deciders(world, clock)
     page = text_of(client.get(url))
-    assert "Record the off-framework search" in page
-    refused = client.post(url, data={"funding_approved_by": "", "funding_approved_on": ["2", "11", "2026"],
-                                     "notes": "Called three providers"})
+    assert "Ask for approval of the off-framework search" in page
+    refused = client.post(url, data={"expected_weekly": "", "notes": "Called three providers"})
     assert refused.status_code == 400
-    assert "Enter the name of the budget holder who approved the funding" in text_of(refused)
+    assert "Enter the weekly cost you expect to pay" in text_of(refused)
     assert "Called three providers" in text_of(refused)
-    response = client.post(url, data={"funding_approved_by": "Hana Head", "funding_approved_on": ["4", "11", "2026"],
-                                      "notes": "Called three providers"})
-    assert response.status_code == 302 and response.headers["Location"].endswith("#placement")
+    response = client.post(url, data={"expected_weekly": "2,800.00", "notes": "Called three providers"})
+    assert response.status_code == 302
+    assert "waiting for an answer" in text_of(client.get(url))
+    search = approvals.latest(referral, "off_framework_search")
+    # the budget holder approves the search from the approval page
+    holder = sign_in(people.budget_holder)
+    assert "An off-framework search and its funding" in text_of(holder.get("/authority/tasks"))
+    assert holder.post(f"/authority/approvals/{search.id}/answer", data={"decision": "approve"}).status_code == 302
     page = text_of(client.get(url))
-    assert "Off-framework search recorded" in page
+    assert "Search and funding: Approved by Bea Okonkwo-Lind (Budget holder)" in page
     assert "Place the child off framework" in page and "OFF FRAMEWORK" in page
     assert f'<option value="{provider.id}">Northern Homes Ltd (Sefton)</option>' in page
+    # placing before the agreement and the cost are approved is refused
+    early = client.post(url, data=place_form(provider.id))
+    assert early.status_code == 400 and "Ask the head of service to agree" in text_of(early)
+    asked = client.post(f"{url}/approvals", data={"agreed_provider_id": str(provider.id), "weekly_cost": "2,750.50"})
+    assert asked.status_code == 302 and asked.headers["Location"].endswith("#approvals")
+    agreement = approvals.latest(referral, "senior_agreement")
+    cost = approvals.latest(referral, "placement_cost")
+    assert (agreement.weekly_cost, cost.weekly_cost) == (Decimal("2750.50"), Decimal("2750.50"))
+    head = sign_in(people.head_of_service)
+    assert "A senior manager&#39;s agreement to an off-framework placement" in text_of(head.get("/authority/tasks"))
+    assert head.post(f"/authority/approvals/{agreement.id}/answer", data={"decision": "approve"}).status_code == 302
+    assert holder.post(f"/authority/approvals/{cost.id}/answer", data={"decision": "approve"}).status_code == 302
     response = client.post(url, data=place_form(provider.id))
     assert response.status_code == 302
     placement = db.session.scalars(db.select(Placement)).one()
@@ -259,7 +277,7 @@ def test_a_refused_placement_keeps_everything_typed(world, clock, sign_in):
     page = text_of(response)
     assert "is marked place with caution: confirm you have read its caution note" in page
     assert 'href="#caution_acknowledged"' in page
-    for typed in ('value="2,400.00"', 'value="Waking night staff"', 'value="First 8 weeks"', 'value="Hana Head"'):
+    for typed in ('value="2,400.00"', 'value="Waking night staff"', 'value="First 8 weeks"'):
         assert typed in page, typed
     response = client.post(url, data=place_form(provider.id, caution_acknowledged="y",
                                                  **{"costs-1-amount": "three hundred"}))
@@ -268,6 +286,7 @@ def test_a_refused_placement_keeps_everything_typed(world, clock, sign_in):
     assert "Enter the weekly amount in pounds and pence, like 1,450.00" in page
     assert 'href="#costs-1-amount"' in page and 'value="three hundred"' in page
     assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
+    approve_off_framework_placement(world, referral, provider, Decimal("2750.50"), clock)
     response = client.post(url, data=place_form(provider.id, caution_acknowledged="y"))
     assert response.status_code == 302
 
@@ -323,11 +342,11 @@ def test_csv_export_has_an_on_framework_column_on_every_row(world, clock, sign_i
 def test_csv_cells_cannot_run_as_formulas(world, clock, sign_in):
     referral = searched_referral(world, clock)
     provider = provider_with_references(world.member_officer, clock, name="=HYPERLINK(\"http://x\")")
-    off_framework.place(world.member_officer, referral, provider, cost_lines=[off_framework.CostLine("Core", "10")],
-                        start_date=clock.now().date(), location_area="E08000014", budget_holder="+Hana",
-                        approved_on=clock.now().date(), now=clock.now())
+    place(world, clock, referral, provider, cost_lines=[off_framework.CostLine("Core", "10")],
+          start_date=clock.now().date(), location_area="E08000014", now=clock.now())
     text = text_of(sign_in(world.member_officer).get("/authority/placements.csv"))
-    assert "'=HYPERLINK" in text and "'+Hana" in text
+    assert "'=HYPERLINK" in text
+    assert "Bea Okonkwo-Lind (Budget holder)" in text
 
 
 def test_tasks_page_and_recording_the_qa_visit(world, clock, sign_in):
@@ -408,7 +427,7 @@ def add_placements(world, clock, template, start, stop):
             off_framework_provider_id=None if on_framework else off_provider.id,
             lot_id=world.lots[0].id if on_framework else None, weekly_cost=Decimal("1000.00") + index,
             start_date=clock.now().date(), location_area="E08000014", in_home_area=True, location_was_preferred=False,
-            budget_holder_name="Hana", budget_approved_on=clock.now().date(), created_by_id=world.member_officer.id,
+            created_by_id=world.member_officer.id,
             created_at=clock.now() + timedelta(seconds=index), qa_visit_due_at=clock.now() + timedelta(hours=index),
             qa_visit_notes="", costs=[PlacementCost(position=1, description="Core weekly fee",
                                                     weekly_amount=Decimal("1000.00") + index)]))
@@ -487,7 +506,8 @@ def test_a_placement_with_evidence_missing_is_refused_with_what_is_missing(world
     assert response.status_code == 400
     assert ("Northern Homes Ltd has evidence missing: Children's guide (or 16+ equivalent), Pricing schedule. "
             "Upload it before placing a child there.") in html.unescape(text_of(response))
-    assert 'value="Hana Head"' in text_of(response)  # nothing typed is lost
+    assert 'value="Waking night staff"' in text_of(response)  # nothing typed is lost
     assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
     upload_evidence(world.member_officer, provider, clock, ["childrens_guide", "pricing_schedule"])
+    approve_off_framework_placement(world, referral, provider, Decimal("2750.50"), clock)
     assert client.post(url, data=place_form(provider.id)).status_code == 302

@@ -10,10 +10,20 @@ import pytest
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import AuditEvent, LotMembership, Placement
-from portal.services import awards, bids, off_framework, referrals, uploads
+from portal.services import approvals, awards, bids, off_framework, referrals, uploads
 from portal.services.bids import BidInput
 from portal.services.off_framework import CostLine, ProviderDetails
-from tests.factories import PDF, admit, provider_user, published_referral
+from tests.factories import (
+    PDF,
+    admit,
+    answer_as,
+    approve_cost,
+    approve_off_framework_placement,
+    approve_search,
+    deciders,
+    provider_user,
+    published_referral,
+)
 
 
 def details(**overrides) -> ProviderDetails:
@@ -287,17 +297,14 @@ def exhausted_referral(world, clock, **overrides):
 
 def searched_referral(world, clock, **overrides):
     referral = exhausted_referral(world, clock, **overrides)
-    off_framework.record_search(world.member_officer, referral, funding_approved_by="Hana Head-of-Service",
-                                funding_approved_on=clock.now().date(), notes="Three providers called",
-                                now=clock.now())
+    approve_search(world, referral, clock, notes="Three providers called")
     return referral
 
 
 def place_args(clock, **overrides) -> dict:
     values = {"cost_lines": [CostLine("Core weekly fee", "2400.00"),
                              CostLine("Waking night staff", "350.50", "First 8 weeks", date(2027, 1, 5))],
-              "start_date": START_DAY, "location_area": "E08000014", "budget_holder": "Hana Head-of-Service",
-              "approved_on": clock.now().date(), "now": clock.now()}
+              "start_date": START_DAY, "location_area": "E08000014", "now": clock.now()}
     values.update(overrides)
     return values
 
@@ -307,8 +314,18 @@ def placement_count() -> int:
 
 
 def search(world, referral, clock):
-    off_framework.record_search(world.member_officer, referral, funding_approved_by="Hana Head-of-Service",
-                                funding_approved_on=clock.now().date(), notes="", now=clock.now())
+    approve_search(world, referral, clock)
+
+
+def place(world, clock, referral, provider, **kwargs):
+    """The placement by world.member_officer, once the head of service agreed and the cost (the lines' total) was
+    approved, where they can be asked for: otherwise the placement's own refusal is what the test checks."""
+    try:
+        weekly = sum((Decimal(line.amount) for line in kwargs["cost_lines"]), Decimal("0"))
+        approve_off_framework_placement(world, referral, provider, weekly, clock)
+    except (DomainError, ArithmeticError, ValueError, TypeError):
+        db.session.rollback()
+    return off_framework.place(world.member_officer, referral, provider, **kwargs)
 
 
 def test_search_and_placement_refused_while_the_referral_is_open(world, clock):
@@ -321,10 +338,10 @@ def test_search_and_placement_refused_while_the_referral_is_open(world, clock):
         search(world, referral, clock)
     assert refused.value.message == message
     with pytest.raises(DomainError) as refused:
-        off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+        place(world, clock, referral, provider, **place_args(clock))
     assert refused.value.message == message
     db.session.rollback()
-    assert referral.off_framework_funding_on is None and placement_count() == 0
+    assert off_framework.search_approval(referral) is None and placement_count() == 0
 
 
 def test_refused_when_the_round_closed_but_tiers_are_left(world, clock):
@@ -350,7 +367,7 @@ def test_refused_when_the_round_closed_but_tiers_are_left(world, clock):
     referrals.mark_exhausted(world.member_officer, referral, clock.now())
     assert off_framework.not_exhausted_reason(referral, clock.now()) is None
     search(world, referral, clock)
-    assert referral.off_framework_funding_by == "Hana Head-of-Service"
+    assert off_framework.search_approval(referral).answered_role == "budget_holder"
 
 
 def awarded_referral(world, clock):
@@ -366,8 +383,8 @@ def awarded_referral(world, clock):
     bid = bids.own_bid(world.provider_a, referral)
     awards.assess(world.member_officer, bid, scores={"needs": 4, "location": 4, "stability": 4, "education": 4},
                   notes="", now=clock.now())
-    awards.award(world.member_officer, referral, bid, reason="", budget_holder="Bea Budget",
-                 approved_on=clock.now().date(), now=clock.now())
+    approve_cost(world, referral, bid, clock)
+    awards.award(world.member_officer, referral, bid, reason="", now=clock.now())
     return referral
 
 
@@ -379,7 +396,7 @@ def test_refused_once_awarded_on_the_framework(world, clock):
     assert refused.value.message == ("The framework has not been exhausted: the referral has been awarded on the "
                                      "framework.")
     with pytest.raises(DomainError, match="awarded on the framework"):
-        off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+        place(world, clock, referral, provider, **place_args(clock))
     db.session.rollback()
     assert placement_count() == 1
 
@@ -394,27 +411,30 @@ def test_draft_and_withdrawn_referrals_are_refused(world, clock):
         search(world, referral, clock)
 
 
-def test_search_needs_the_funding_approval(world, clock):
+def test_search_needs_its_funding_approved_by_a_budget_holder(world, clock):
     referral = exhausted_referral(world, clock)
-    for by, on, field in (("", clock.now().date(), "funding_approved_by"),
-                          ("Hana", None, "funding_approved_on"),
-                          ("Hana", clock.now().date() + timedelta(days=1), "funding_approved_on")):
-        with pytest.raises(DomainError) as refused:
-            off_framework.record_search(world.member_officer, referral, funding_approved_by=by,
-                                        funding_approved_on=on, notes="", now=clock.now())
-        assert refused.value.field == field
+    people = deciders(world, clock)
+    for typed, message in (("", "Enter the weekly cost you expect to pay"), ("0", "more than £0")):
+        with pytest.raises(DomainError, match=message) as refused:
+            off_framework.ask_search(world.member_officer, referral, expected_weekly=typed, notes="", now=clock.now())
+        assert refused.value.field == "expected_weekly"
         db.session.rollback()
-    assert referral.off_framework_funding_on is None
+    asked = off_framework.ask_search(world.member_officer, referral, expected_weekly="2,800.00", notes="Called three",
+                                     now=clock.now())
+    assert asked.kind == "off_framework_search" and asked.annual_cost == Decimal("145600.00")
+    assert referral.off_framework_search_notes == "Called three"
+    assert off_framework.search_approval(referral) is None  # pending does not count
+    answer_as(people.budget_holder, asked, clock, approve=False, reason="Try the in-house carers first")
+    assert off_framework.search_approval(referral) is None  # nor refused
     search(world, referral, clock)
-    assert referral.off_framework_funding_on == clock.now().date()
-    assert actions("referral")[-1] == "off_framework.search_recorded"
+    assert off_framework.search_approval(referral).answered_by_id == people.budget_holder.id
+    assert actions("approval")[-2:] == ["approval.requested", "approval.answered"]
 
 
 def test_another_authority_cannot_search_or_place_for_the_referral(world, clock):
     referral = exhausted_referral(world, clock)
     with pytest.raises(NotFound):
-        off_framework.record_search(world.lead_officer, referral, funding_approved_by="Lee",
-                                    funding_approved_on=clock.now().date(), notes="", now=clock.now())
+        off_framework.ask_search(world.lead_officer, referral, expected_weekly="2800.00", notes="", now=clock.now())
     search(world, referral, clock)
     theirs = provider_with_references(world.lead_officer, clock)
     with pytest.raises(NotFound):
@@ -428,8 +448,8 @@ def test_another_authority_cannot_search_or_place_for_the_referral(world, clock)
 def test_placement_needs_the_search_recorded_first(world, clock):
     referral = exhausted_referral(world, clock)
     provider = provider_with_references(world.member_officer, clock)
-    with pytest.raises(DomainError, match="Record the funding approved for the off-framework search"):
-        off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+    with pytest.raises(DomainError, match="Ask for approval of the off-framework search"):
+        place(world, clock, referral, provider, **place_args(clock))
     assert placement_count() == 0
 
 
@@ -437,19 +457,19 @@ def test_placement_needs_two_references_taken_up(world, clock):
     referral = searched_referral(world, clock)
     provider = provider_with_references(world.member_officer, clock, outcomes=("satisfactory", None))
     with pytest.raises(DomainError) as refused:
-        off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+        place(world, clock, referral, provider, **place_args(clock))
     assert refused.value.message == ("Northern Homes Ltd has 1 reference taken up: record at least 2 before placing "
                                      "a child there.")
     assert refused.value.field == "provider_id"
     off_framework.record_reference(world.member_officer, provider.referees[1], outcome="satisfactory",
                                    note="Good", now=clock.now())
-    assert off_framework.place(world.member_officer, referral, provider, **place_args(clock)).id
+    assert place(world, clock, referral, provider, **place_args(clock)).id
 
 
 def test_off_framework_placement_is_made_and_marked(world, clock):
     referral = searched_referral(world, clock, preferred_areas=["E08000014"])
     provider = provider_with_references(world.member_officer, clock)
-    placement = off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+    placement = place(world, clock, referral, provider, **place_args(clock))
     assert placement.on_framework is False and placement.framework_label == "Off framework"
     assert placement.off_framework_provider is provider and placement.provider_id is None
     assert placement.bid_id is None
@@ -459,7 +479,9 @@ def test_off_framework_placement_is_made_and_marked(world, clock):
         (2, "Waking night staff", Decimal("350.50"), "First 8 weeks", date(2027, 1, 5))]
     assert placement.agreement_reference == f"IPA-{referral.reference}"
     assert placement.in_home_area is True and placement.location_was_preferred is True
-    assert placement.budget_holder_name == "Hana Head-of-Service"
+    assert placement.cost_approval.answered_by_id == world.deciders.budget_holder.id
+    assert placement.cost_approval.weekly_cost == Decimal("2750.50") == placement.weekly_cost
+    assert placement.senior_approval.answered_role == "head_of_service"
     assert placement.authority_id == world.member.id and placement.created_by_id == world.member_officer.id
     # Not an emergency: the QA visit is due before the placement starts (00:00 UK time on the start day).
     assert placement.qa_visit_due_at == datetime(2026, 11, 10, 0, 0)
@@ -471,9 +493,9 @@ def test_off_framework_placement_is_made_and_marked(world, clock):
 def test_one_placement_per_referral(world, clock):
     referral = searched_referral(world, clock)
     provider = provider_with_references(world.member_officer, clock)
-    off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+    place(world, clock, referral, provider, **place_args(clock))
     with pytest.raises(DomainError, match="already been placed"):
-        off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+        place(world, clock, referral, provider, **place_args(clock))
     with pytest.raises(DomainError, match="already been placed"):
         search(world, referral, clock)
     assert placement_count() == 1
@@ -484,11 +506,11 @@ def test_a_caution_provider_needs_the_officer_to_confirm_reading_the_note(world,
     provider = provider_with_references(world.member_officer, clock, place_with_caution=True,
                                         caution_note="Ofsted found weak supervision in May")
     with pytest.raises(DomainError) as refused:
-        off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+        place(world, clock, referral, provider, **place_args(clock))
     assert refused.value.field == "caution_acknowledged"
     assert "Ofsted found weak supervision in May" in refused.value.message
     assert placement_count() == 0
-    placement = off_framework.place(world.member_officer, referral, provider, caution_acknowledged=True,
+    placement = place(world, clock, referral, provider, caution_acknowledged=True,
                                     **place_args(clock))
     assert placement.off_framework_provider.place_with_caution
     event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "off_framework.placed")).one()
@@ -516,19 +538,45 @@ AMOUNT_FORMAT = "Enter the weekly amount in pounds and pence, like 1,450.00"
     ({"start_date": date(2026, 10, 1)}, "start_date", "cannot start before the referral was made"),
     ({"location_area": " "}, "location_area", "Choose the area of the home from the list"),
     ({"location_area": "Sefton"}, "location_area", "Choose the area of the home from the list"),
-    ({"budget_holder": ""}, "budget_holder", "budget holder"),
-    ({"approved_on": None}, "approved_on", "approved"),
-    ({"approved_on": date(2026, 12, 25)}, "approved_on", "future"),
 ])
 def test_bad_placement_details_are_refused_with_nothing_made(world, clock, overrides, field, message):
     referral = searched_referral(world, clock)
     provider = provider_with_references(world.member_officer, clock)
     with pytest.raises(DomainError) as refused:
-        off_framework.place(world.member_officer, referral, provider, **place_args(clock, **overrides))
+        place(world, clock, referral, provider, **place_args(clock, **overrides))
     assert refused.value.field == field
     assert message in refused.value.message
     db.session.rollback()
     assert placement_count() == 0
+
+
+def test_placement_needs_the_head_of_services_agreement_and_the_cost_approved_as_placed(world, clock):
+    referral = searched_referral(world, clock)
+    provider = provider_with_references(world.member_officer, clock)
+    other = provider_with_references(world.member_officer, clock, name="Southern Homes Ltd", ofsted_urn="SC777777")
+    people = deciders(world, clock)
+    with pytest.raises(DomainError, match="Ask the head of service to agree"):
+        off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+    agreement, cost = off_framework.ask_placement_approvals(world.member_officer, referral, provider,
+                                                            weekly_cost="2750.50", now=clock.now())
+    assert (agreement.kind, cost.kind) == ("senior_agreement", "placement_cost")
+    assert [person.id for person, _role in approvals.answerers(agreement)] == [people.head_of_service.id]
+    with pytest.raises(DomainError, match="Ask the head of service to agree"):
+        off_framework.place(world.member_officer, referral, provider, **place_args(clock))  # still pending
+    answer_as(people.head_of_service, agreement, clock)
+    with pytest.raises(DomainError, match="has not been approved by a budget holder") as refused:
+        off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+    assert refused.value.field == "costs-0-amount"
+    answer_as(people.budget_holder, cost, clock)
+    # approved for this provider at £2,750.50: not for another provider, nor for a different cost
+    with pytest.raises(DomainError, match="Ask the head of service to agree"):
+        off_framework.place(world.member_officer, referral, other, **place_args(clock))
+    with pytest.raises(DomainError, match="has not been approved"):
+        off_framework.place(world.member_officer, referral, provider,
+                            **place_args(clock, cost_lines=[CostLine("Core weekly fee", "2900.00")]))
+    assert placement_count() == 0
+    placement = off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+    assert (placement.cost_approval_id, placement.senior_approval_id) == (cost.id, agreement.id)
 
 
 # Quality-assurance visits ------------------------------------------------------------------------
@@ -536,7 +584,7 @@ def test_bad_placement_details_are_refused_with_nothing_made(world, clock, overr
 def emergency_placement(world, clock):
     referral = searched_referral(world, clock, needed_by="today", required_start=clock.now().date())
     provider = provider_with_references(world.member_officer, clock)
-    return off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+    return place(world, clock, referral, provider, **place_args(clock))
 
 
 def test_an_emergency_placement_gets_a_qa_task_due_72_hours_after_it_starts(world, clock):
@@ -565,7 +613,7 @@ def test_an_emergency_placement_gets_a_qa_task_due_72_hours_after_it_starts(worl
 def test_emergency_started_before_it_was_recorded_counts_from_the_recording(world, clock):
     referral = searched_referral(world, clock, needed_by="today", required_start=clock.now().date())
     provider = provider_with_references(world.member_officer, clock)
-    placement = off_framework.place(world.member_officer, referral, provider,
+    placement = place(world, clock, referral, provider,
                                     **place_args(clock, start_date=clock.now().date()))
     assert placement.qa_visit_due_at == clock.now() + timedelta(hours=72)
 
@@ -574,7 +622,7 @@ def test_qa_tasks_are_soonest_first(world, clock):
     emergency = emergency_placement(world, clock)
     second = searched_referral(world, clock, preferred_areas=["E08000014"])
     other = provider_with_references(world.member_officer, clock, name="Other", ofsted_urn="SC111111")
-    planned = off_framework.place(world.member_officer, second, other,
+    planned = place(world, clock, second, other,
                                   **place_args(clock, start_date=date(2026, 11, 20)))
     tasks = off_framework.qa_tasks(world.member_officer, clock.now())
     assert [task.placement.id for task in tasks] == [emergency.id, planned.id]
@@ -610,8 +658,8 @@ def test_qa_visit_is_checked(world, clock):
 def test_placements_for_lists_the_authoritys_placements_newest_first_with_a_filter(world, clock):
     first = emergency_placement(world, clock)
     clock.advance(hours=1)
-    second = off_framework.place(
-        world.member_officer, searched_referral(world, clock),
+    second = place(
+        world, clock, searched_referral(world, clock),
         provider_with_references(world.member_officer, clock, name="Other", ofsted_urn="SC111111"), **place_args(clock))
     assert [p.id for p in off_framework.placements_for(world.member_officer).items] == [second.id, first.id]
     assert off_framework.placements_for(world.member_officer, framework="on").total == 0
@@ -624,7 +672,7 @@ def test_placements_for_lists_the_authoritys_placements_newest_first_with_a_filt
 def test_a_weekly_cost_of_exactly_100000_is_accepted_as_everywhere_else(world, clock):
     referral = searched_referral(world, clock)
     provider = provider_with_references(world.member_officer, clock)
-    placement = off_framework.place(world.member_officer, referral, provider,
+    placement = place(world, clock, referral, provider,
                                     **place_args(clock, cost_lines=[CostLine("Core weekly fee", "100000")]))
     assert placement.weekly_cost == Decimal("100000.00")
 
@@ -634,7 +682,7 @@ def test_an_emergency_placement_starting_years_ahead_is_refused_not_crashed(worl
     provider = provider_with_references(world.member_officer, clock)
     args = {**place_args(clock), "start_date": date(9999, 12, 31)}
     with pytest.raises(DomainError, match="The placement must start within two years"):
-        off_framework.place(world.member_officer, referral, provider, **args)
+        place(world, clock, referral, provider, **args)
     assert db.session.scalar(db.select(db.func.count()).select_from(Placement)) == 0
 
 
@@ -646,7 +694,7 @@ def test_a_placement_waits_for_the_evidence_asked_of_the_provider(world, clock):
     off_framework.upload_document(world.member_officer, provider, title="Insurance 2026", filename="cover.pdf",
                                   data=PDF, now=clock.now())  # another document is no evidence
     with pytest.raises(DomainError) as refused:
-        off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+        place(world, clock, referral, provider, **place_args(clock))
     assert refused.value.message == (
         "Northern Homes Ltd has evidence missing: Current Ofsted report, Statement of purpose (or 16+ equivalent), "
         "Children's guide (or 16+ equivalent), Pricing schedule. Upload it before placing a child there.")
@@ -654,10 +702,10 @@ def test_a_placement_waits_for_the_evidence_asked_of_the_provider(world, clock):
     upload_evidence(world.member_officer, provider, clock, ["ofsted_report", "statement_of_purpose",
                                                             "childrens_guide"])
     with pytest.raises(DomainError, match="has evidence missing: Pricing schedule. Upload it"):
-        off_framework.place(world.member_officer, referral, provider, **place_args(clock))
+        place(world, clock, referral, provider, **place_args(clock))
     assert placement_count() == 0
     upload_evidence(world.member_officer, provider, clock, ["pricing_schedule"])
-    assert off_framework.place(world.member_officer, referral, provider, **place_args(clock)).id
+    assert place(world, clock, referral, provider, **place_args(clock)).id
 
 
 def test_the_ofsted_report_is_asked_for_only_where_the_provider_is_registered(world, clock):

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from flask import url_for
 
+from portal.services import approvals
 from tests.factories import admit, draft_referral, published_referral
 from tests.portal.test_access_matrix import NOT_FOUND, OK, matrix_mismatches, matrix_users, row
 
@@ -81,7 +82,10 @@ def test_the_empty_posts_changed_nothing(app, world, records, sign_in, clock):
         db.session.refresh(referral)
     assert {name: referral.status(clock.now()) for name, referral in states.items()} == {
         "draft": "draft", "open": "open", "closed": "closed"}
-    assert len(states["closed"].rounds) == 1 and states["draft"].funding_approved_by is None
+    assert len(states["closed"].rounds) == 1
+    # an empty funding form asks at the indicative price: only the member's officer could
+    assert {approval.requested_by_id for approval in approvals.of_subject(states["draft"])} <= {
+        world.member_officer.id}
     assert db.session.scalar(db.select(db.func.count(Referral.id))) == 3
 
 

@@ -8,13 +8,16 @@ from decimal import Decimal
 import pytest
 
 from portal.extensions import db
-from portal.models import BidInvitation, Referral, ReferralRound
+from portal.models import BidInvitation, Notification, Referral, ReferralRound
+from portal.models.approval import FUNDING
 from portal.models.user import COMMISSIONING_OFFICER
-from portal.services import referrals
+from portal.services import approvals, referrals
 from tests.factories import (
     admit,
+    approve_funding,
     authority_user,
     build_dps,
+    deciders,
     draft_referral,
     provider_user,
     published_referral,
@@ -248,34 +251,36 @@ def test_a_clean_referral_is_ready_to_publish_once_funded(world, clock, officer)
     referral = draft_referral(world, clock)
     page = text_of(officer.get(f"{base(referral)}/check"))
     assert "Nothing found that identifies the child." in page
-    assert "Record the budget holder's approval of the funding" in page and "Ready to publish" not in page
-    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
-                             now=clock.now())
+    assert "Ask a budget holder to approve the funding" in page and "Ready to publish" not in page
+    approve_funding(world, referral, clock)
     assert "Ready to publish" in text_of(officer.get(f"{base(referral)}/check"))
 
 
 # Funding -----------------------------------------------------------------------------------------------------
 
-def test_funding_is_recorded_with_clear_mistakes(world, clock, officer):
-    referral = draft_referral(world, clock)
-    response = officer.post(f"{base(referral)}/funding", data={"approved_by": "", "approved_on": ["", "", ""]})
-    assert response.status_code == 400
-    page = text_of(response)
-    assert "Enter the name of the budget holder who approved the funding" in page
-    assert "Enter the date the funding was approved" in page
-    response = officer.post(f"{base(referral)}/funding", data={"approved_by": "Bea",
-                                                              "approved_on": ["3", "11", "2026"]})
-    assert response.status_code == 400 and "The date of approval cannot be in the future" in text_of(response)
-    response = officer.post(f"{base(referral)}/funding", data={"approved_by": "Bea",
-                                                              "approved_on": ["30", "2", "2026"]})
-    assert response.status_code == 400 and "Enter a real date" in text_of(response)
-    assert referral.funding_approved_by is None
-    response = officer.post(f"{base(referral)}/funding", data={"approved_by": "Bea Budget",
-                                                              "approved_on": ["2", "11", "2026"]})
+def test_funding_is_asked_for_with_clear_mistakes_and_approved_by_a_budget_holder(world, clock, officer, sign_in):
+    holder = deciders(world, clock).budget_holder
+    referral = draft_referral(world, clock, indicative_weekly_price=None)
+    page = text_of(officer.get(base(referral)))
+    assert "Weekly cost you expect to pay" in page
+    for typed, message in (("", "Enter the weekly cost you expect to pay"), ("lots", "Enter the weekly cost you "
+                                                                                      "expect to pay")):
+        response = officer.post(f"{base(referral)}/funding", data={"expected_weekly": typed})
+        assert response.status_code == 400 and message in text_of(response)
+    assert approvals.latest(referral, FUNDING) is None
+    response = officer.post(f"{base(referral)}/funding", data={"expected_weekly": "1,400.00"})
     assert response.status_code == 302
-    db.session.refresh(referral)
-    assert referral.funding_approved_by == "Bea Budget"
-    assert "Bea Budget, 2 November 2026" in text_of(officer.get(base(referral)))
+    asked = approvals.latest(referral, FUNDING)
+    assert (asked.weekly_cost, asked.annual_cost, asked.requested_by_id) == (Decimal("1400.00"), Decimal("72800.00"),
+                                                                             world.member_officer.id)
+    assert "The funding approval is waiting for an answer" in text_of(officer.get(base(referral)))
+    # the budget holder is told, and answers from the approval page
+    told = db.session.scalars(db.select(Notification).where(Notification.user_id == holder.id)).all()
+    assert [n.link for n in told] == [f"/authority/approvals/{asked.id}"]
+    response = sign_in(holder).post(f"/authority/approvals/{asked.id}/answer", data={"decision": "approve"})
+    assert response.status_code == 302
+    page = text_of(officer.get(base(referral)))
+    assert "Approved by Bea Okonkwo-Lind (Budget holder)" in page
 
 
 # Publishing --------------------------------------------------------------------------------------------------
@@ -291,7 +296,7 @@ def test_the_publish_page_shows_who_will_be_invited_and_the_default_deadline(wor
     assert "2 providers will be invited (tier 1)" in page
     assert "Alpha Care" in page and "Gamma Homes" in page and "Beta Homes" not in page
     assert "Place with caution" in page
-    assert "Record the budget holder's approval of the funding" in page
+    assert "Ask a budget holder to approve the funding" in page
     # More than 5 days from Monday 2 November: midday five working days on
     assert 'id="deadline_date-day" name="deadline_date" type="text" value="09"' in html
     assert 'value="12:00"' in html
@@ -299,8 +304,7 @@ def test_the_publish_page_shows_who_will_be_invited_and_the_default_deadline(wor
 
 def test_publishing_with_a_bad_deadline_is_refused(world, clock, officer, admitted):
     referral = draft_referral(world, clock)
-    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
-                             now=clock.now())
+    approve_funding(world, referral, clock)
     url = f"{base(referral)}/publish"
     for data, message in (
         ({}, "Enter the date bids close"),
@@ -316,8 +320,7 @@ def test_publishing_with_a_bad_deadline_is_refused(world, clock, officer, admitt
 
 def test_publishing_is_refused_while_the_text_identifies_the_child(world, clock, officer, admitted):
     referral = draft_referral(world, clock, expected_duration="Until Kestrel turns 18")
-    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
-                             now=clock.now())
+    approve_funding(world, referral, clock)
     response = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],
                                                               "deadline_time": "17:00"})
     assert response.status_code == 400
@@ -327,8 +330,7 @@ def test_publishing_is_refused_while_the_text_identifies_the_child(world, clock,
 
 def test_publishing_invites_the_first_tier_once(world, clock, officer, admitted):
     referral = draft_referral(world, clock)
-    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
-                             now=clock.now())
+    approve_funding(world, referral, clock)
     data = {"deadline_date": ["5", "11", "2026"], "deadline_time": "5pm"}
     response = officer.post(f"{base(referral)}/publish", data=data)
     assert response.status_code == 302
@@ -432,8 +434,7 @@ def test_withdrawing_needs_a_reason(world, clock, officer, admitted):
 def test_publishing_without_the_forms_csrf_token_is_refused(csrf_app, world, clock):
     admit(world.provider_a, world.lots[0], clock=clock)
     referral = draft_referral(world, clock)
-    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
-                             now=clock.now())
+    approve_funding(world, referral, clock)
     client = csrf_sign_in(csrf_app, world.member_officer)
     data = {"deadline_date": ["5", "11", "2026"], "deadline_time": "12:00"}
     assert_form_not_sent(client.post(f"{base(referral)}/publish", data=data))
@@ -450,8 +451,7 @@ def test_publishing_is_refused_while_the_text_names_the_authoritys_staff(world, 
     authority_user(world.lead, "Quentin Harrowgate", "quentin@lead.example.org", [COMMISSIONING_OFFICER], clock)
     referral = draft_referral(world, clock, needs_summary="Call Priya Ramsden on Tuesdays about contact.",
                               education_needs="Wrigglesworth has the college's details. Quentin Harrowgate too.")
-    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
-                             now=clock.now())
+    approve_funding(world, referral, clock)
     response = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],
                                                               "deadline_time": "17:00"})
     assert response.status_code == 400
@@ -468,8 +468,7 @@ def test_publishing_is_refused_while_the_text_names_the_authoritys_staff(world, 
 def test_a_colleague_whose_surname_is_an_everyday_word_does_not_block_publishing(world, clock, officer, admitted):
     authority_user(world.member, "Jo Young", "jo@member.example.org", [COMMISSIONING_OFFICER], clock)
     referral = draft_referral(world, clock, needs_summary="Young people's group work suits him.")
-    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
-                             now=clock.now())
+    approve_funding(world, referral, clock)
     response = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],
                                                               "deadline_time": "17:00"})
     db.session.expire_all()
@@ -501,8 +500,7 @@ def test_a_draft_with_only_the_age_is_saved_and_completed_before_publishing(worl
     assert f'href="{edit}#age_years"' not in page
     assert f'id="{"needs_summary"}"' in officer.get(edit).get_data(as_text=True)
 
-    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
-                             now=clock.now())
+    approve_funding(world, referral, clock)
     refused = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],
                                                              "deadline_time": "17:00"})
     assert refused.status_code == 400
@@ -516,6 +514,14 @@ def test_a_draft_with_only_the_age_is_saved_and_completed_before_publishing(worl
 
     assert officer.post(edit, data=form_data(world.lots[0], age_years="17")).status_code == 302
     assert "Still to do" not in text_of(officer.get(base(referral)))
+    # the draft now has an indicative price, which the funding approved before (at the expected cost) is not for
+    refused = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],
+                                                             "deadline_time": "17:00"})
+    assert refused.status_code == 400
+    assert ("The funding was approved for £1,200.00 a week but the indicative price is now £1,250.50: ask again"
+            in html.unescape(text_of(refused)))
+    db.session.expire_all()
+    approve_funding(world, db.session.get(Referral, referral.id), clock)
     published = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],
                                                                "deadline_time": "17:00"})
     assert published.status_code == 302

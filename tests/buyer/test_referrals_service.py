@@ -18,6 +18,7 @@ from tests.factories import (
     CHILD_FIRST_NAMES,
     CHILD_SURNAME,
     admit,
+    approve_funding,
     child_details,
     draft_referral,
     provider_user,
@@ -35,7 +36,9 @@ def actions() -> list[str]:
 
 
 def outbox_to(address: str) -> list[OutboxMessage]:
-    return db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.to_address == address)
+    """The referral's e-mails to the address (not the answers to the officer's requests for approval)."""
+    return db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.to_address == address,
+                                                             OutboxMessage.subject.not_like("Your request was %"))
                               .order_by(OutboxMessage.id)).all()
 
 
@@ -44,8 +47,7 @@ def referral_mail() -> list[OutboxMessage]:
 
 
 def fund(world, referral, clock):
-    referrals.record_funding(world.member_officer, referral, approved_by="Bea Budget-Holder",
-                             approved_on=clock.now().date(), now=clock.now())
+    approve_funding(world, referral, clock)
 
 
 def later(clock, **kwargs) -> datetime:
@@ -203,22 +205,18 @@ def test_a_draft_can_be_changed_by_its_authority_only(world, clock):
 
 # Funding -----------------------------------------------------------------------------------------------------
 
-def test_funding_needs_the_budget_holder_and_a_date_not_in_the_future(world, clock):
-    referral = draft_referral(world, clock)
-    with pytest.raises(ReferralInvalid) as raised:
-        referrals.record_funding(world.member_officer, referral, approved_by=" ", approved_on=None,
-                                 now=clock.now())
-    assert raised.value.errors == {"approved_by": "Enter the name of the budget holder who approved the funding",
-                                   "approved_on": "Enter the date the funding was approved"}
-    with pytest.raises(ReferralInvalid) as raised:
-        referrals.record_funding(world.member_officer, referral, approved_by="Bea",
-                                 approved_on=clock.now().date() + timedelta(days=1), now=clock.now())
-    assert raised.value.errors == {"approved_on": "The date of approval cannot be in the future"}
-    assert referral.funding_approved_by is None
-    referrals.record_funding(world.member_officer, referral, approved_by="Bea  Budget", approved_on=date(2026, 10, 30),
-                             now=clock.now())
-    assert (referral.funding_approved_by, referral.funding_approved_on) == ("Bea Budget", date(2026, 10, 30))
-    assert actions()[-1] == "referral.funding_recorded"
+def test_funding_is_asked_at_the_indicative_price_or_else_at_the_expected_cost(world, clock):
+    priced = draft_referral(world, clock, indicative_weekly_price=Decimal("1500.00"))
+    approval = referrals.ask_funding(world.member_officer, priced, expected_weekly="", now=clock.now())
+    assert (approval.weekly_cost, approval.annual_cost) == (Decimal("1500.00"), Decimal("78000.00"))
+    unpriced = draft_referral(world, clock, indicative_weekly_price=None)
+    with pytest.raises(DomainError, match="Enter the weekly cost you expect to pay") as raised:
+        referrals.ask_funding(world.member_officer, unpriced, expected_weekly=" ", now=clock.now())
+    assert raised.value.field == "expected_weekly"
+    approval = referrals.ask_funding(world.member_officer, unpriced, expected_weekly="1,250.50", now=clock.now())
+    assert approval.weekly_cost == Decimal("1250.50") and approval.is_pending
+    assert actions()[-1] == "approval.requested"
+    assert referrals.funding_problem(unpriced) == "The funding approval is waiting for an answer"
 
 
 # Deadlines by urgency ----------------------------------------------------------------------------------------
@@ -264,7 +262,7 @@ def test_publishing_without_a_deadline_takes_the_default(world, clock):
 def test_publishing_needs_the_funding_approval(world, clock):
     admit(world.provider_a, world.lots[0], clock=clock)
     referral = draft_referral(world, clock)
-    with pytest.raises(DomainError, match="Record the budget holder's approval of the funding"):
+    with pytest.raises(DomainError, match="Ask a budget holder to approve the funding"):
         referrals.publish(world.member_officer, referral, clock.now(), deadline=later(clock, days=3))
     assert referral.published_at is None and referral.rounds == []
     assert referral_mail() == []
@@ -415,7 +413,7 @@ def test_a_referral_is_published_once(world, clock):
     referral = published_referral(world, clock, deadline=later(clock, days=3))
     with pytest.raises(InvalidTransition, match="You cannot publish this referral"):
         referrals.publish(world.member_officer, referral, clock.now(), deadline=later(clock, days=4))
-    with pytest.raises(InvalidTransition, match="You cannot record the funding approval"):
+    with pytest.raises(InvalidTransition, match="You cannot ask for the funding approval"):
         fund(world, referral, clock)
     assert len(referral.rounds) == 1
 
@@ -690,8 +688,7 @@ def test_a_draft_with_only_the_age_is_stored_and_lists_what_is_still_to_do(world
 def test_an_incomplete_draft_is_not_published(world, clock):
     admit(world.provider_a, world.lots[0], clock=clock)
     referral = draft_referral(world, clock, needs_summary="", child={"case_number": ""})
-    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
-                             now=clock.now())
+    fund(world, referral, clock)
     with pytest.raises(DomainError, match="Complete the referral: enter a summary of the child's needs; Complete "
                                           "the referral: enter the child's case number"):
         referrals.publish(world.member_officer, referral, clock.now())

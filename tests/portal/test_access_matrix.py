@@ -183,6 +183,7 @@ OTHER_MATRICES = (
     "tests.buyer.test_award_access",
     "tests.buyer.test_off_framework_access",
     "tests.buyer.test_staff_access",
+    "tests.buyer.test_approval_access",
 )
 
 

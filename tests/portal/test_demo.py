@@ -1,4 +1,5 @@
 import re
+from decimal import Decimal
 
 from portal import demo, scheduler
 from portal.documents import placement_agreement
@@ -26,7 +27,7 @@ from portal.models.application import DRAFT, SUBMITTED
 from portal.models.evaluation import ADMITTED, ADMITTED_WITH_CAUTION, NOT_ADMITTED
 from portal.models.referral import AWARDED, CLOSED, EXHAUSTED, OPEN
 from portal.models.referral import DRAFT as REFERRAL_DRAFT
-from portal.services import accounts, awards, bids, off_framework, outcomes, referrals
+from portal.services import accounts, approvals, awards, bids, off_framework, outcomes, referrals
 
 SEFTON_OFFICER = "rachel.hughes@sefton.example.org"
 TAMESIDE_OFFICER = "chris.doyle@tameside.example.org"
@@ -189,8 +190,9 @@ def test_demo_emergency_was_placed_off_the_framework_with_its_qa_visit_due(app, 
     demo.load()
     now = clock.now()
     referral = _referrals_by_status(now)[EXHAUSTED][0]
-    assert referral.is_emergency and referral.off_framework_funding_by and referral.off_framework_funding_on
+    assert referral.is_emergency and off_framework.search_approval(referral) is not None
     placement = awards.placement_of(referral)
+    assert placement.cost_approval.is_approved and placement.senior_approval.answered_role == "head_of_service"
     assert not placement.on_framework and placement.off_framework_provider.authority_id == referral.authority_id
     assert off_framework.references_taken_up(placement.off_framework_provider) >= 2
     assert off_framework.missing_evidence(placement.off_framework_provider) == []
@@ -252,3 +254,18 @@ def test_demo_fostering_framework_tiers_each_age_category_on_its_own(app, clock)
             assert table[0].tier == 1 and [award.rank for award in table] == sorted(award.rank for award in table)
     sixteen_plus = db.session.scalar(db.select(Dps).where(Dps.reference == "NW-16P-DPS"))
     assert all(len(lot.categories) == 1 for lot in sixteen_plus.lots)
+
+
+def test_demo_has_deciders_at_sefton_and_tameside_and_a_funding_approval_waiting(app, clock):
+    demo.load()
+    people = {email: db.session.scalar(db.select(User).where(User.email == email))
+              for _key, _where, _name, email, _role, _limit in demo.DECIDERS}
+    for organisation in ("Sefton", "Tameside"):
+        roles = {role for person in people.values() if organisation in person.organisation.name
+                 for role in person.roles}
+        assert roles == {"budget_holder", "head_of_service", "assistant_director"}
+    holder = people["siobhan.carr@sefton.example.org"]
+    assert holder.approval_limit == Decimal("120000.00")
+    waiting = approvals.tasks_for(holder)
+    assert [(item.kind, item.subject.status(clock.now())) for item in waiting] == [("funding", "draft")]
+    assert approvals.tasks_for(people["marcus.ellery@sefton.example.org"]) == []

@@ -154,7 +154,6 @@ def placement(world, clock, *, due_at, visited=False, created_by=None):
         agreement_reference=f"IPA-{referral.reference}", referral_id=referral.id, authority_id=world.member.id,
         on_framework=False, off_framework_provider=provider, weekly_cost=Decimal("1850.00"),
         start_date=date(2026, 11, 2), location_area="Wirral", in_home_area=False, location_was_preferred=False,
-        budget_holder_name="Bea Budget", budget_approved_on=date(2026, 11, 1),
         created_by_id=(created_by or world.member_officer).id, created_at=now, qa_visit_due_at=due_at,
         qa_visit_at=now if visited else None, qa_visit_notes="")
     db.session.add(record)

@@ -15,7 +15,7 @@ from flask import url_for
 from portal.extensions import db
 from portal.models import Bid, Notification, OutboxMessage, User
 from portal.models.bid import CRITERIA
-from tests.factories import admit, child_details, published_referral
+from tests.factories import admit, award_approved, child_details, published_referral
 from tests.supplier.test_bid_routes import CANARY, bid_form
 
 DATES_OF_BIRTH = ("14/03/2010", "14/3/2010", "14 March 2010", "14 Mar 2010", "2010-03-14", "14.03.2010",
@@ -122,8 +122,7 @@ def test_after_the_award_no_provider_page_or_message_identifies_the_child(app, w
     bids_in = db.session.scalars(db.select(Bid).where(Bid.referral_id == referral.id).order_by(Bid.id)).all()
     for bid in bids_in:
         awards.assess(world.member_officer, bid, scores=dict.fromkeys(CRITERIA, 4), notes="Good", now=clock.now())
-    awards.award(world.member_officer, referral, bids_in[0], reason="", budget_holder="Head of Service",
-                 approved_on=clock.now().date(), now=clock.now())
+    award_approved(world, clock, referral, bids_in[0], reason="", now=clock.now())
     assert sweep_provider_side(app, world, referral, sign_in) == 3 * len(provider_urls(app, referral.id))
 
 

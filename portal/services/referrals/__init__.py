@@ -12,7 +12,8 @@ The API, for the other modules (every `now` is naive UTC; every change commits, 
 
     create(officer, *, lot, fields: dict, child: dict, now) -> Referral          # a draft, complete or not
     update(officer, referral, *, fields: dict, child: dict, now) -> Referral     # drafts only
-    record_funding(officer, referral, *, approved_by: str, approved_on: date, now)
+    ask_funding(officer, referral, *, expected_weekly, now) -> Approval   # a budget holder answers (approvals)
+    funding_approval(referral) -> Approval | None; funding_problem(referral) -> str | None
     check(referral) -> dict[field, list[anonymity.Finding]]                     # empty: nothing identifies the child
     default_deadline(needed_by: str, now) -> datetime
     publish(officer, referral, now, *, deadline: datetime | None = None) -> ReferralRound
@@ -20,6 +21,7 @@ The API, for the other modules (every `now` is naive UTC; every change commits, 
     mark_exhausted(officer, referral, now); withdraw(officer, referral, reason, now)
     run_due(now) -> list[str]                                                    # closes rounds; idempotent
     get_for_authority(user, referral_id) -> Referral          # NotFound unless an officer of its authority
+    get_for_reader(user, referral_id) -> Referral             # also its budget holders and other deciders (read only)
     invitation_for(user, referral_id) -> BidInvitation        # NotFound unless the user's provider was invited
     anonymised(referral) -> AnonymisedReferral                # all a provider may see
     for_authority(user, *, now, status=None, search="", sorting=None, page=1, per_page=25) -> Pagination of Referral
@@ -49,7 +51,7 @@ referral_fields(**overrides) -> dict; child_details(**overrides) -> dict (the ca
 "Kestrel", CHILD_SURNAME "Quennell-Abara", CHILD_DATE_OF_BIRTH 2010-03-14, CHILD_CASE_NUMBER "CN-48213-Q");
 draft_referral(world, clock, *, lot=None, child=None, **field_overrides) (by world.member_officer; `child` is a dict
 of overrides of the private part); published_referral(world, clock, *, lot=None, deadline=None, child=None,
-**field_overrides) (admit providers first; funding recorded; deadline None: the default for the urgency).
+**field_overrides) (admit providers first; funding approved; deadline None: the default for the urgency).
 """
 
 from portal.services.referrals.access import (
@@ -57,6 +59,7 @@ from portal.services.referrals.access import (
     dpss_for,
     for_authority,
     get_for_authority,
+    get_for_reader,
     invitation_for,
     invitations_of,
     is_officer_of,
@@ -75,12 +78,14 @@ from portal.services.referrals.drafting import (
     FREE_TEXT_FIELDS,
     MAX_INDICATIVE_PRICE,
     ReferralInvalid,
+    ask_funding,
     check,
     create,
+    funding_approval,
+    funding_problem,
     london_today,
     private_details,
     problems,
-    record_funding,
     still_to_do,
     update,
 )
@@ -124,6 +129,7 @@ __all__ = [
     "REFERRAL_SORTS",
     "FREE_TEXT_FIELDS",
     "get_for_authority",
+    "get_for_reader",
     "invitation_for",
     "invitations_of",
     "invitees_preview",
@@ -138,7 +144,9 @@ __all__ = [
     "publication_problems",
     "publish",
     "received_counts",
-    "record_funding",
+    "ask_funding",
+    "funding_approval",
+    "funding_problem",
     "ReferralInvalid",
     "reopen_to_next_tier",
     "InvitedProvider",

@@ -28,8 +28,16 @@ from portal.models.referral import (
     STATUS_LABELS,
     WITHDRAWN,
 )
-from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
+from portal.models.user import (
+    ASSISTANT_DIRECTOR,
+    BUDGET_HOLDER,
+    COMMISSIONING_OFFICER,
+    HEAD_OF_SERVICE,
+    PROVIDER_USER,
+)
 from portal.services import listing
+
+READERS = (COMMISSIONING_OFFICER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR)
 
 
 def is_officer_of(user: User, referral: Referral) -> bool:
@@ -40,6 +48,15 @@ def get_for_authority(user: User, referral_id: int) -> Referral:
     """A referral of the user's own authority; NotFound for anyone else, whatever id they type."""
     referral = db.session.get(Referral, referral_id)
     if referral is None or not is_officer_of(user, referral):
+        raise NotFound()
+    return referral
+
+
+def get_for_reader(user: User, referral_id: int) -> Referral:
+    """A referral of the user's own authority, for its officers and for those who decide its approvals (budget
+    holders, heads of service, assistant directors), who read it but change nothing; NotFound for anyone else."""
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or referral.authority_id != user.organisation_id or not user.has_role(*READERS):
         raise NotFound()
     return referral
 

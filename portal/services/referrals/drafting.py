@@ -4,6 +4,7 @@ anonymity guard that finds whatever in the free text could identify the child or
 import re
 from dataclasses import replace
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -11,12 +12,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal import areas
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
+from portal.formatting import money
 from portal.models import (
     Lot,
     Referral,
     ReferralChild,
     User,
 )
+from portal.models.approval import FUNDING, REFUSED
 from portal.models.referral import (
     ADDITIONAL_SUPPORT,
     COMMUNICATION_NEEDS,
@@ -32,9 +35,9 @@ from portal.models.referral import (
 )
 from portal.models.user import COMMISSIONING_OFFICER
 from portal.money import WEEKLY_LIMIT, parse_money
-from portal.services import anonymity, audit
+from portal.services import anonymity, approvals, audit
 from portal.services.referrals.access import _may_refer_to, is_officer_of
-from portal.timezone import format_date, to_local
+from portal.timezone import to_local
 
 MIN_AGE, MAX_AGE = 0, 25
 MAX_SIBLINGS = 10
@@ -341,30 +344,41 @@ def update(officer: User, referral: Referral, *, fields: dict, child: dict, now:
     return referral
 
 
-def record_funding(officer: User, referral: Referral, *, approved_by: str, approved_on: date | None,
-                   now: datetime) -> None:
-    """The budget holder's approval of the funding, needed before publishing."""
+def ask_funding(officer: User, referral: Referral, *, expected_weekly: str | Decimal | None, now: datetime):
+    """Ask a budget holder to approve the funding, needed before publishing. The figure is the indicative weekly
+    price; a referral without one (providers are left to price it) asks for what the officer expects to pay each
+    week, `expected_weekly`. An approval counts only while the indicative price stays what was approved."""
     _require_officer(officer, referral)
-    referral.require_status(now, DRAFT, action="record the funding approval")
-    approved_by = " ".join((approved_by or "").split())
-    errors = {}
-    if not approved_by:
-        errors["approved_by"] = "Enter the name of the budget holder who approved the funding"
-    elif len(approved_by) > 120:
-        errors["approved_by"] = "Enter no more than 120 characters"
-    if not isinstance(approved_on, date):
-        errors["approved_on"] = "Enter the date the funding was approved"
-    elif approved_on > london_today(now):
-        errors["approved_on"] = "The date of approval cannot be in the future"
-    if errors:
-        raise ReferralInvalid(errors)
-    before = {"by": referral.funding_approved_by, "on": referral.funding_approved_on}
-    referral.funding_approved_by, referral.funding_approved_on = approved_by, approved_on
-    referral.updated_at = now
-    audit.record(at=now, actor=officer, action="referral.funding_recorded", entity=referral,
-                 summary=f"Funding for referral {referral.reference} approved by {approved_by} on "
-                         f"{format_date(approved_on)}", before=before, after={"by": approved_by, "on": approved_on})
-    _commit()
+    referral.require_status(now, DRAFT, action="ask for the funding approval")
+    weekly = referral.indicative_weekly_price
+    if weekly is None:
+        weekly = parse_money(expected_weekly, label="the weekly cost you expect to pay", maximum=MAX_INDICATIVE_PRICE,
+                             field="expected_weekly")
+    summary = (f"Funding for referral {referral.reference} ({referral.lot.label}, needed "
+               f"{referral.needed_by_label.lower()}) at "
+               + ("its indicative weekly price" if referral.indicative_weekly_price is not None
+                  else "the weekly cost the officer expects (the referral gives providers no indicative price)"))
+    return approvals.request(officer, referral, kind=FUNDING, weekly_cost=weekly, summary=summary, now=now)
+
+
+def funding_approval(referral: Referral):
+    """The funding approval that counts for publishing: approved, for the indicative price if there is one."""
+    return approvals.granted(referral, FUNDING, weekly_cost=referral.indicative_weekly_price)
+
+
+def funding_problem(referral: Referral) -> str | None:
+    """Why the funding does not yet allow publishing, or None."""
+    if funding_approval(referral) is not None:
+        return None
+    asked = approvals.latest(referral, FUNDING)
+    if asked is None:
+        return "Ask a budget holder to approve the funding"
+    if asked.is_pending:
+        return "The funding approval is waiting for an answer"
+    if asked.status == REFUSED:
+        return "The funding was refused: change the referral or ask again"
+    return (f"The funding was approved for {money(asked.weekly_cost)} a week but the indicative price is now "
+            f"{money(referral.indicative_weekly_price)}: ask again")
 
 
 def private_details(referral: Referral) -> anonymity.PrivateDetails:

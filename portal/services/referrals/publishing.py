@@ -26,6 +26,7 @@ from portal.services.referrals.drafting import (
     _require_officer,
     _state,
     check,
+    funding_problem,
     london_today,
     still_to_do,
 )
@@ -84,8 +85,9 @@ def publication_problems(referral: Referral, now: datetime, *, anonymity_too: bo
         count = sum(len(found) for found in staff.values())
         reasons.append(f"Remove the {count} name{'s' if count != 1 else ''} of your authority's staff "
                        f"(in {', '.join(FREE_TEXT_FIELDS[name].lower() for name in staff)})")
-    if not referral.funding_approved_by or referral.funding_approved_on is None:
-        reasons.append("Record the budget holder's approval of the funding")
+    funding = funding_problem(referral)
+    if funding:
+        reasons.append(funding)
     if referral.required_start is not None and referral.required_start < london_today(now):
         reasons.append("The required start date has passed: change it")
     lot = referral.lot

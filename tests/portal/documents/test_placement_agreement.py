@@ -17,9 +17,10 @@ from pypdf import PdfReader
 from portal.documents.placement_agreement import placement_agreement
 from portal.services import awards
 from portal.services.bids import AdditionalCost
+from portal.timezone import format_datetime
 from tests.buyer.test_award_routes import off_framework_placement
 from tests.buyer.test_awards_service import SCORES_90, assess, bid_input, bid_of, competition, past_deadline
-from tests.factories import admit, published_referral
+from tests.factories import admit, award_approved, published_referral
 
 
 def pdf_text(pdf: bytes, tmp_path) -> str:
@@ -41,8 +42,7 @@ def placement(world, clock):
     bid = bid_of(referral, world.provider_a)
     assess(world, referral, world.provider_a, SCORES_90, clock)
     awards.negotiate(world.member_officer, bid, price="1600.00", note="Agreed a lower core fee", now=clock.now())
-    return awards.award(world.member_officer, referral, bid, reason="", budget_holder="Bea Budget",
-                        approved_on=date(2026, 11, 10), now=clock.now())
+    return award_approved(world, clock, referral, bid, reason="", now=clock.now())
 
 
 def test_the_agreement_holds_the_parties_the_child_and_the_itemised_cost(world, clock, placement, tmp_path):
@@ -67,7 +67,7 @@ def test_the_agreement_holds_the_parties_the_child_and_the_itemised_cost(world, 
     assert "Total weekly cost £1,600.00" in text
     assert text.index("Core weekly fee") < text.index("Negotiated adjustment") < text.index("Weekly therapy")
 
-    assert "Cost approved by Bea Budget (budget holder), on 10 November 2026" in text
+    assert f"Cost approved Approved by Bea Okonkwo-Lind (Budget holder), {format_datetime(clock.now())}" in text
     assert "Signed for Member Council (the placing authority)" in text
     assert "Signed for Alpha Care (the provider)" in text
     assert text.count("Signature") >= 2 and text.count("Position") >= 2

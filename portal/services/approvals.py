@@ -1,0 +1,348 @@
+"""Approvals with four eyes: a person asks, someone else of the same authority answers.
+
+Who may answer each kind is declared once, in RULES:
+
+- funding for a referral, the cost of a placement, an off-framework search and its funding: a budget holder
+  of the authority whose annual approval limit covers the annual figure (weekly cost x 52); when the figure is
+  above the limit of every active budget holder there (the requester aside), the assistant director;
+- a senior manager's agreement to an off-framework placement: the head of service.
+
+Nobody answers their own request, whatever roles they hold. A request for the same thing (subject and kind)
+made later replaces the earlier one, pending or answered, so only the latest request ever counts; and an
+approval counts only for the figures it was given for (`granted`).
+
+The subject of an approval is any record with an `id` and an `authority_id` (a referral now); its table name is
+stored, so a placement or a contract decision can be approved the same way later, with a rule of its own here.
+
+The API (every change commits, with its audit event; `now` is naive UTC):
+
+    request(user, subject, *, kind, weekly_cost, basis="", summary, now) -> Approval
+    answer(user, approval, *, approve: bool, reason="", now)
+    withdraw(user, approval, now)
+    granted(subject, kind, *, basis="", weekly_cost=None) -> Approval | None   # the approval that counts, if any
+    latest(subject, kind) -> Approval | None; of_subject(subject) -> list[Approval]
+    answerers(approval) -> list[(User, role)]; role_to_answer(user, approval) -> role | None
+    tasks_for(user) -> list[Approval]; task_count(user) -> int
+    get_for_authority(user, approval_id) -> Approval     # NotFound for another authority
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from flask import url_for
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.errors import DomainError, InvalidTransition, NotFound
+from portal.extensions import db
+from portal.formatting import money
+from portal.models import Referral, User, UserRole
+from portal.models.approval import (
+    APPROVED,
+    FUNDING,
+    KIND_LABELS,
+    OFF_FRAMEWORK_SEARCH,
+    PENDING,
+    PLACEMENT_COST,
+    REFUSED,
+    REPLACED,
+    SENIOR_AGREEMENT,
+    WITHDRAWN,
+    Approval,
+)
+from portal.models.user import (
+    ASSISTANT_DIRECTOR,
+    BUDGET_HOLDER,
+    COMMISSIONING_OFFICER,
+    HEAD_OF_SERVICE,
+    ROLE_LABELS,
+)
+from portal.services import audit, mail
+from portal.timezone import format_date, format_datetime
+
+MAX_REASON = 2000
+MAX_WEEKLY = Decimal("100000.00")
+# Everyone at an authority who may read its approvals: the officers who ask and the people who answer.
+APPROVAL_READERS = (COMMISSIONING_OFFICER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR)
+DECIDERS = (BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who answers a kind of request: `within_limit` a budget holder whose limit covers the annual figure, else
+    `above_limits` (when nobody's limit does); `role` anyone holding that role, whatever the figure."""
+
+    within_limit: str | None = None
+    above_limits: str | None = None
+    role: str | None = None
+
+
+BY_BUDGET = Rule(within_limit=BUDGET_HOLDER, above_limits=ASSISTANT_DIRECTOR)
+RULES = {
+    FUNDING: BY_BUDGET,
+    PLACEMENT_COST: BY_BUDGET,
+    OFF_FRAMEWORK_SEARCH: BY_BUDGET,
+    SENIOR_AGREEMENT: Rule(role=HEAD_OF_SERVICE),
+}
+ROLE_FOR_KIND = {kind: (rule.role or rule.within_limit) for kind, rule in RULES.items()}
+
+
+def _subject_key(subject) -> tuple[str, int]:
+    return type(subject).__tablename__, subject.id
+
+
+# Who may answer ---------------------------------------------------------------------------------------------
+
+def _deciders(authority_id: int) -> list[User]:
+    """The active people of the authority holding a deciding role, with their roles (one query)."""
+    return list(db.session.scalars(
+        db.select(User).where(User.organisation_id == authority_id, User.active,
+                              User.id.in_(db.select(UserRole.user_id).where(UserRole.role.in_(DECIDERS))))
+        .order_by(User.name, User.id)))
+
+
+def _answerers_among(approval: Approval, people: list[User]) -> list[tuple[User, str]]:
+    rule = RULES[approval.kind]
+    others = [person for person in people if person.id != approval.requested_by_id]
+    if rule.role:
+        return [(person, rule.role) for person in others if person.has_role(rule.role)]
+    figure = approval.annual_cost or Decimal("0")
+    within = [(person, rule.within_limit) for person in others if person.has_role(rule.within_limit)
+              and person.approval_limit is not None and figure <= person.approval_limit]
+    if within:
+        return within
+    return [(person, rule.above_limits) for person in others if person.has_role(rule.above_limits)]
+
+
+def answerers(approval: Approval) -> list[tuple[User, str]]:
+    """Who may answer the request, each with the role they would answer in."""
+    return _answerers_among(approval, _deciders(approval.authority_id))
+
+
+def role_to_answer(user: User, approval: Approval) -> str | None:
+    """The role in which the user may answer the request, or None."""
+    if user.organisation_id != approval.authority_id or not approval.is_pending:
+        return None
+    return next((role for person, role in answerers(approval) if person.id == user.id), None)
+
+
+def tasks_for(user: User) -> list[Approval]:
+    """The pending requests the user may answer, oldest first. Three queries, however many there are."""
+    if not user.has_role(*DECIDERS):
+        return []
+    pending = db.session.scalars(
+        db.select(Approval).where(Approval.authority_id == user.organisation_id, Approval.status == PENDING,
+                                  Approval.requested_by_id != user.id)
+        .options(selectinload(Approval.requested_by)).order_by(Approval.requested_at, Approval.id)).all()
+    if not pending:
+        return []
+    people = _deciders(user.organisation_id)
+    mine = [approval for approval in pending
+            if any(person.id == user.id for person, _role in _answerers_among(approval, people))]
+    _load_subjects(mine)
+    return mine
+
+
+def task_count(user: User) -> int:
+    return len(tasks_for(user)) if user.has_role(*DECIDERS) else 0
+
+
+def _load_subjects(approvals: list[Approval]) -> None:
+    """Put each approval's subject on it (`approval.subject`), one query per kind of subject."""
+    ids = {approval.subject_id for approval in approvals if approval.subject_type == Referral.__tablename__}
+    referrals = {referral.id: referral for referral in db.session.scalars(
+        db.select(Referral).where(Referral.id.in_(ids)).options(selectinload(Referral.lot)))} if ids else {}
+    for approval in approvals:
+        approval.subject = referrals.get(approval.subject_id) if approval.subject_type == Referral.__tablename__ \
+            else None
+
+
+def subject_of(approval: Approval):
+    if approval.subject_type == Referral.__tablename__:
+        return db.session.get(Referral, approval.subject_id)
+    return None
+
+
+# Reading ----------------------------------------------------------------------------------------------------
+
+def get_for_authority(user: User, approval_id: int) -> Approval:
+    """An approval of the user's own authority, for its officers and deciders; NotFound for anyone else."""
+    approval = db.session.get(Approval, approval_id)
+    if approval is None or approval.authority_id != user.organisation_id or not user.has_role(*APPROVAL_READERS):
+        raise NotFound()
+    approval.subject = subject_of(approval)
+    return approval
+
+
+def latest(subject, kind: str) -> Approval | None:
+    """The request that counts for the subject and kind: the latest not replaced nor withdrawn."""
+    subject_type, subject_id = _subject_key(subject)
+    return db.session.scalar(
+        db.select(Approval).where(Approval.subject_type == subject_type, Approval.subject_id == subject_id,
+                                  Approval.kind == kind, Approval.status.not_in([REPLACED, WITHDRAWN]))
+        .order_by(Approval.requested_at.desc(), Approval.id.desc()).limit(1))
+
+
+def granted(subject, kind: str, *, basis: str = "", weekly_cost: Decimal | None = None) -> Approval | None:
+    """The approval given for exactly these figures, or None: a refused, pending or stale one does not count."""
+    approval = latest(subject, kind)
+    if approval is None or not approval.is_approved or not approval.matches(basis=basis, weekly_cost=weekly_cost):
+        return None
+    return approval
+
+
+def of_subject(subject) -> list[Approval]:
+    """Every request about the subject, newest first, with who asked and who answered."""
+    subject_type, subject_id = _subject_key(subject)
+    return list(db.session.scalars(
+        db.select(Approval).where(Approval.subject_type == subject_type, Approval.subject_id == subject_id)
+        .options(selectinload(Approval.requested_by), selectinload(Approval.answered_by))
+        .order_by(Approval.requested_at.desc(), Approval.id.desc())))
+
+
+def answered_line(approval: Approval | None) -> str:
+    """Who decided and when, in words, for pages and documents."""
+    if approval is None:
+        return ""
+    if approval.recorded_before_portal:
+        return (f"Recorded before approvals in the portal: {approval.recorded_approver}, "
+                f"{format_date(approval.answered_at) or 'date not recorded'}")
+    if approval.answered_by is None:
+        return approval.status_label
+    verb = "Approved" if approval.status == APPROVED else "Refused" if approval.status == REFUSED else "Answered"
+    return (f"{verb} by {approval.answered_by.name} ({ROLE_LABELS.get(approval.answered_role, approval.answered_role)})"
+            f", {format_datetime(approval.answered_at)}")
+
+
+# Changing ---------------------------------------------------------------------------------------------------
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise DomainError("Someone answered or changed this request at the same moment. Check it and try again.") \
+            from None
+
+
+def _link(approval: Approval) -> str:
+    return url_for("buyer.approval", approval_id=approval.id)
+
+
+def _figures(approval: Approval) -> str:
+    if approval.weekly_cost is None:
+        return ""
+    return f"{money(approval.weekly_cost)} a week ({money(approval.annual_cost)} a year)"
+
+
+def request(user: User, subject, *, kind: str, weekly_cost: Decimal | None, basis: str = "", summary: str,
+            now: datetime) -> Approval:
+    """Ask for an approval; any earlier request for the same subject and kind is replaced. The people who may
+    answer are told. The caller checks that the user may ask about the subject."""
+    if kind not in RULES:
+        raise DomainError("Choose what to ask for", field="kind")
+    if user.organisation_id != subject.authority_id or not user.has_role(COMMISSIONING_OFFICER):
+        raise NotFound()
+    if RULES[kind].within_limit and weekly_cost is None:
+        raise DomainError("Enter the weekly cost to be approved", field="weekly_cost")
+    if weekly_cost is not None and not Decimal("0") < weekly_cost <= MAX_WEEKLY:
+        raise DomainError("The weekly cost must be more than £0 and no more than £100,000", field="weekly_cost")
+    subject_type, subject_id = _subject_key(subject)
+    replaced = list(db.session.scalars(db.select(Approval).where(
+        Approval.subject_type == subject_type, Approval.subject_id == subject_id, Approval.kind == kind,
+        Approval.status.in_([PENDING, APPROVED, REFUSED]))))
+    for earlier in replaced:
+        earlier.replace(now)
+    approval = Approval(kind=kind, authority_id=subject.authority_id, subject_type=subject_type,
+                        subject_id=subject_id, basis=basis, summary=summary, weekly_cost=weekly_cost,
+                        annual_cost=Approval.annual(weekly_cost), requested_by_id=user.id, requested_by=user,
+                        requested_at=now, status=PENDING, reason="")
+    db.session.add(approval)
+    db.session.flush()
+    audit.record(at=now, actor=user, action="approval.requested", entity=approval,
+                 summary=f"{KIND_LABELS[kind]} asked for {_subject_name(subject)}"
+                         + (f": {_figures(approval)}" if approval.weekly_cost is not None else ""),
+                 before={"replaced": [earlier.id for earlier in replaced]} if replaced else None,
+                 after={"kind": kind, "subject": f"{subject_type} {subject_id}", "basis": basis,
+                        "weekly_cost": weekly_cost, "annual_cost": approval.annual_cost, "status": PENDING})
+    people = answerers(approval)
+    for person, _role in people:
+        mail.notify(person, at=now, link=_link(approval),
+                    subject=f"Approval needed: {KIND_LABELS[kind].lower()}, {_subject_name(subject)}",
+                    body=f"{user.name} asks for your approval: {summary}"
+                         + (f"\nFigures: {_figures(approval)}." if approval.weekly_cost is not None else "")
+                         + "\nApprove or refuse it from your Tasks page.")
+    _commit()
+    return approval
+
+
+def _subject_name(subject) -> str:
+    if isinstance(subject, Referral):
+        return f"referral {subject.reference}"
+    return f"{type(subject).__name__} {subject.id}"
+
+
+def answer(user: User, approval: Approval, *, approve: bool, reason: str = "", now: datetime) -> None:
+    """Approve or refuse a pending request (a refusal needs its reason); the requester is told."""
+    if approval.authority_id != user.organisation_id:
+        raise NotFound()
+    if user.id == approval.requested_by_id:
+        raise DomainError("You cannot answer your own request: someone else must decide it.", field="decision")
+    if not approval.is_pending:
+        raise DomainError(f"This request has already been answered or closed: it is "
+                          f"{approval.status_label.lower()}.", field="decision")
+    role = role_to_answer(user, approval)
+    if role is None:
+        raise DomainError(_why_not(user, approval), field="decision")
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise DomainError("Give the reason for refusing", field="reason")
+    if len(reason) > MAX_REASON:
+        raise DomainError(f"The reason must be {MAX_REASON} characters or fewer", field="reason")
+    before = approval.status
+    try:
+        if approve:
+            approval.approve(user, role, now)
+        else:
+            approval.refuse(user, role, reason, now)
+    except InvalidTransition as error:
+        raise DomainError(error.message, field="decision") from None
+    subject = subject_of(approval)
+    name = _subject_name(subject) if subject is not None else "the request"
+    audit.record(at=now, actor=user, action="approval.answered", entity=approval,
+                 summary=f"{KIND_LABELS[approval.kind]} for {name} {approval.status} by {user.name} "
+                         f"({ROLE_LABELS[role]})",
+                 # the reason stays on the approval: free text may name the child
+                 before={"status": before},
+                 after={"status": approval.status, "role": role, "reason_given": bool(reason)})
+    if approval.requested_by is not None:
+        word = "approved" if approve else "refused"
+        mail.notify(approval.requested_by, at=now, link=_link(approval),
+                    subject=f"Your request was {word}: {KIND_LABELS[approval.kind].lower()}, {name}",
+                    body=f"{user.name} ({ROLE_LABELS[role]}) {word} your request: {approval.summary}"
+                         + (f"\nReason: {reason}" if reason else ""))
+    _commit()
+
+
+def _why_not(user: User, approval: Approval) -> str:
+    rule = RULES[approval.kind]
+    if rule.role:
+        return f"Only the {ROLE_LABELS[rule.role].lower()} can answer this request."
+    if user.has_role(rule.within_limit):
+        return "This request is above your approval limit: it goes to a budget holder whose limit covers it."
+    return "You cannot answer this request."
+
+
+def withdraw(user: User, approval: Approval, now: datetime) -> None:
+    """The requester takes back a request that nobody has answered yet."""
+    if approval.authority_id != user.organisation_id:
+        raise NotFound()
+    try:
+        approval.withdraw(user, now)
+    except InvalidTransition as error:
+        raise DomainError(error.message) from None
+    audit.record(at=now, actor=user, action="approval.withdrawn", entity=approval,
+                 summary=f"{KIND_LABELS[approval.kind]} request withdrawn by its requester",
+                 before={"status": PENDING}, after={"status": WITHDRAWN})
+    _commit()
