@@ -17,6 +17,7 @@ from portal.models import (
     BidCost,
     BidInvitation,
     BidReceipt,
+    CategoryMembership,
     LotMembership,
     Notification,
     OutboxMessage,
@@ -281,6 +282,8 @@ def test_a_suspended_or_terminated_provider_cannot_bid(world, clock, referral, s
 
 
 def test_a_provider_no_longer_on_the_lot_cannot_bid(world, clock, referral):
+    places = db.select(LotMembership.id).where(LotMembership.provider_id == world.provider_a.organisation_id)
+    db.session.execute(db.delete(CategoryMembership).where(CategoryMembership.membership_id.in_(places)))
     db.session.execute(db.delete(LotMembership).where(
         LotMembership.provider_id == world.provider_a.organisation_id))
     db.session.commit()
