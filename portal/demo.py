@@ -463,7 +463,7 @@ def _fostering_framework(moment: datetime, *, referees) -> User:
     opens = windows.add_months(moment.replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=20), -3)
     set_up = opens - timedelta(days=14)
     lead = Organisation(name="Manchester City Council", kind=AUTHORITY, local_authority_area="Manchester",
-                        created_at=set_up)
+                        area_code=_area("Manchester"), created_at=set_up)
     db.session.add(lead)
     admin = _user(lead, "Grace Okafor", "grace.okafor@manchester.example.org", [ADMINISTRATOR, EVALUATOR], set_up)
     evaluator = _user(lead, "Tom Ashworth", "tom.ashworth@manchester.example.org", [EVALUATOR], set_up)
@@ -476,9 +476,9 @@ def _fostering_framework(moment: datetime, *, referees) -> User:
         required_evidence=["ofsted_report", "statement_of_purpose", "childrens_guide", "pricing_schedule",
                            "insurance_certificate"],
         quality_weight=60, quality_threshold_percent=50, now=set_up)
-    for name, area in (("Sefton Council", "Sefton"), ("Stockport Metropolitan Borough Council", "Stockport"),
-                       ("Tameside Metropolitan Borough Council", "Tameside"), ("Wigan Council", "Wigan")):
-        dps_setup.add_member(admin, dps, authority_name=name, local_authority_area=area, now=set_up)
+    # The councils that are members of the 16+ DPS are found by their areas; Wigan's is new here.
+    for area in ("Sefton", "Stockport", "Tameside", "Wigan"):
+        members.add(admin, dps, area_code=_area(area), now=set_up)
     lots = [dps_setup.add_lot(admin, dps, name=name, description=text, categories=FOSTERING_CATEGORIES, now=set_up)
             for name, text in FOSTERING_LOTS]
     question_set = dps.current_question_set
@@ -496,7 +496,7 @@ def _fostering_framework(moment: datetime, *, referees) -> User:
         urn, area, postcode, user_name, email = details
         user = accounts.register_provider(
             organisation_name=name, ofsted_urn=urn, registered_office=f"2 Chapel Street, {area}", postcode=postcode,
-            local_authority_area=area, telephone="0161 496 0" + str(150 + number), user_name=user_name,
+            area_code=_area(area), telephone="0161 496 0" + str(150 + number), user_name=user_name,
             email=email, password=PASSWORD, now=set_up + timedelta(days=1 + number))
         user.organisation.ofsted_rating = "Good" if number % 2 else "Outstanding"
         user.organisation.ofsted_rating_date = (moment - timedelta(days=300 + 30 * number)).date()

@@ -7,10 +7,19 @@ from flask import url_for
 
 from portal.extensions import db
 from portal.models import Referral
-from portal.services import awards, referrals
+from portal.services import referrals
 from tests.buyer.test_awards_service import SCORES_90, assess, award_args, bid_of, past_deadline
 from tests.buyer.test_referral_routes import form_data
-from tests.factories import CHILD_SURNAME, OLDHAM, SEFTON, STOCKPORT, TAMESIDE, admit
+from tests.factories import (
+    CHILD_SURNAME,
+    OLDHAM,
+    SEFTON,
+    STOCKPORT,
+    TAMESIDE,
+    admit,
+    approve_funding,
+    award_approved,
+)
 from tests.supplier.test_bid_routes import bid_form
 
 
@@ -26,8 +35,7 @@ def officer_refers(world, clock, sign_in, **overrides) -> Referral:
     response = officer.post("/authority/referrals/new", data=data)
     assert response.status_code == 302, text_of(response)
     referral = db.session.scalars(db.select(Referral)).one()
-    referrals.record_funding(world.member_officer, referral, approved_by="Bea", approved_on=clock.now().date(),
-                             now=clock.now())
+    approve_funding(world, referral, clock)
     return referral
 
 
@@ -65,8 +73,8 @@ def test_a_stockport_home_is_in_a_tameside_stockport_or_oldham_preference(world,
     assert bid_of(referral, world.provider_a).home_area == "Stockport"
     past_deadline(clock, referral)
     assess(world, referral, world.provider_a, SCORES_90, clock)
-    placement = awards.award(world.member_officer, referral, bid_of(referral, world.provider_a),
-                             **award_args(clock))
+    placement = award_approved(world, clock, referral, bid_of(referral, world.provider_a),
+                               **award_args(clock))
     page = text_of(sign_in(world.member_officer).get(url_for("buyer.placement", placement_id=placement.id)))
     assert "Stockport" in page
     assert (placement.location_area_code, placement.location_was_preferred, placement.in_home_area) == (
@@ -81,6 +89,6 @@ def test_a_home_in_the_referring_authoritys_own_area_is_in_its_home_area(world, 
                                    data=bid_form(home_area=SEFTON, how_needs_met="With care"))
     past_deadline(clock, referral)
     assess(world, referral, world.provider_a, SCORES_90, clock)
-    placement = awards.award(world.member_officer, referral, bid_of(referral, world.provider_a),
-                             **award_args(clock))
+    placement = award_approved(world, clock, referral, bid_of(referral, world.provider_a),
+                               **award_args(clock))
     assert (placement.in_home_area, placement.location_was_preferred) == (True, False)

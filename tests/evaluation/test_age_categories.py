@@ -10,7 +10,14 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import AuditEvent, CategoryMembership, LotMembership, TierAward
 from portal.services import applications, dps_setup, outcomes, referrals
-from tests.factories import complete_application, draft_referral, evaluate, provider_user, published_referral
+from tests.factories import (
+    approve_funding,
+    complete_application,
+    draft_referral,
+    evaluate,
+    provider_user,
+    published_referral,
+)
 
 # Quality: question 1 (weight 2) and question 2 (weight 1), out of 5 each.
 SCORES = {
@@ -191,8 +198,7 @@ def test_publishing_refuses_a_referral_whose_age_is_in_no_category(world, clock)
     # The lot is then narrowed to under-11s (nothing used the 11 to 17 category yet).
     dps_setup.update_lot(world.admin, lot, name=lot.name, description="", categories=[(0, 4, 2), (5, 10, 3)],
                          now=clock.now())
-    referrals.record_funding(world.member_officer, referral, approved_by="Bea Budget-Holder",
-                             approved_on=clock.now().date(), now=clock.now())
+    approve_funding(world, referral, clock)
     with pytest.raises(DomainError) as error:
         referrals.publish(world.member_officer, referral, clock.now(), deadline=clock.now() + timedelta(days=3))
     assert (f"{lot.label} is for ages 0 to 10 (age categories 0 to 4, 5 to 10): a child aged 16 is in none of its "

@@ -18,6 +18,7 @@ from tests.factories import (
     SEFTON,
     TAMESIDE,
     admit,
+    approve_funding,
     draft_referral,
     published_referral,
     referral_fields,
@@ -109,8 +110,7 @@ def test_a_member_leaves_with_its_referrals_and_placements_kept(world, clock):
         referrals.create(world.member_officer, lot=world.lots[0], fields=referral_fields(),
                          child={"first_names": "A", "surname": "B", "known_as": "", "date_of_birth": None,
                                 "case_number": "C"}, now=clock.now())
-    referrals.record_funding(world.member_officer, draft, approved_by="Bea", approved_on=clock.now().date(),
-                             now=clock.now())
+    approve_funding(world, draft, clock)
     with pytest.raises(DomainError, match="no longer a member of this DPS"):
         referrals.publish(world.member_officer, draft, clock.now())
     assert world.dps not in referrals.dpss_for(world.member_officer)
