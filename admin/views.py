@@ -232,19 +232,22 @@ def _render_lot_form(dps, form, lot, category_error=None):
 def _save_lot(dps, form, lot):
     """Add or change the lot from the form; the error, if any, as (field error on the form, category error)."""
     rows = _category_rows(lot)
+    retiered = []
     try:
         categories = dps_setup.parse_categories(rows)
         fields = {"name": form.name.data, "description": form.description.data or "", "categories": categories}
         if lot is None:
             lot = dps_setup.add_lot(current_user, dps, **fields, now=now())
         else:
-            dps_setup.update_lot(current_user, lot, **fields, now=now())
+            retiered = dps_setup.update_lot(current_user, lot, **fields, now=now())
     except DomainError as error:
         db.session.rollback()
         if error.field and error.field.startswith("category-"):
             return None, error
         add_domain_error(form, error)
         return None, None
+    for message in retiered:
+        flash(message, "success")
     return lot, None
 
 

@@ -26,7 +26,7 @@ from portal.models import (
 from portal.models.application import SUBMITTED
 from portal.models.dps import EVIDENCE_KINDS, SERVICE_TYPES
 from portal.models.user import ADMINISTRATOR, EVALUATOR
-from portal.services import audit
+from portal.services import audit, outcomes
 
 START_YEARS = (2000, 2100)
 
@@ -253,10 +253,13 @@ def _category_in_use(category: AgeCategory) -> str | None:
     return None
 
 
-def update_lot(admin: User, lot: Lot, *, name: str, description: str, categories: list, now: datetime) -> None:
+def update_lot(admin: User, lot: Lot, *, name: str, description: str, categories: list,
+               now: datetime) -> list[str]:
     """Change the lot's name, description and categories. A category keeps its prices, tier tables and referrals
-    while its ages stay the same; its number of tiers may change (existing tiers stand until the lot is next
-    re-tiered). A category whose ages would change or that would go is refused once anything uses it."""
+    while its ages stay the same; its number of tiers may change, and a category whose providers hold places in it
+    is then re-tiered at once on its stored scores, in the same transaction (so no provider is left in a tier that
+    no longer exists). A category whose ages would change or that would go is refused once anything uses it.
+    Returns what each re-tiering did, for the administrator."""
     _check_name(name)
     specs = check_categories(categories)
     before = {"name": lot.name, "description": lot.description, "categories": _categories_audit(lot)}
@@ -272,20 +275,26 @@ def update_lot(admin: User, lot: Lot, *, name: str, description: str, categories
         lot.categories.remove(category)
     db.session.flush()  # the removed categories go before new ones may take their youngest age
     existing = {(category.age_from, category.age_to): category for category in lot.categories}
+    retier = []
     for spec in specs:
         category = existing.get((spec.age_from, spec.age_to))
         if category is None:
             lot.categories.append(AgeCategory(age_from=spec.age_from, age_to=spec.age_to, tiers=spec.tiers))
-        else:
+        elif category.tiers != spec.tiers:
             category.tiers = spec.tiers
+            retier.append(category)
     lot.name, lot.description = name.strip(), description.strip()
     lot.age_from, lot.age_to = specs[0].age_from, specs[-1].age_to
+    db.session.flush()
+    retiered = [message for message in (outcomes.retier_category(admin, category, now) for category in retier)
+                if message]
     db.session.flush()
     db.session.expire(lot, ["categories"])
     audit.record(at=now, actor=admin, action="lot.updated", entity=lot, summary=f"{lot.label} changed",
                  before=before, after={"name": lot.name, "description": lot.description,
                                        "categories": _categories_audit(lot)})
     db.session.commit()
+    return retiered
 
 
 # Whether the set-up is complete ----------------------------------------------------------------

@@ -177,6 +177,65 @@ def recalculate_tiers(lot: Lot, window: EntryWindow, now: datetime) -> list[Tier
     return awards
 
 
+def retier_category(admin: User, category: AgeCategory, now: datetime) -> str | None:
+    """Re-tier one age category at once after its number of tiers changed, on the scores its current tier table
+    stores (each provider's quality and weekly price, with the weighting of the window that tiered it), by the
+    same engine; every provider's place in the category moves with it, in the caller's transaction. A provider
+    holding a place without a line in the table (admitted before the portal kept outcomes) has no score to rank
+    on: it keeps its tier when that still exists, else takes the last tier (tier 1 when there were none).
+    Returns what happened, for the administrator ("Lot 1, ages 5 to 10 re-tiered into 1 tier: 4 providers
+    moved"), or None when nobody holds a place in the category."""
+    current = tier_table(category)
+    places = db.session.scalars(
+        db.select(CategoryMembership).where(CategoryMembership.category_id == category.id)
+        .options(selectinload(CategoryMembership.membership))).all()
+    if not current and not places:
+        return None
+    tiers = category.tiers
+    moved = 0
+    rows = []
+    if current:
+        entries = [TierEntry(provider_id=award.provider_id, provider_name=award.provider.name,
+                             quality_percent=Decimal(award.quality_percent), weekly_price=Decimal(award.weekly_price))
+                   for award in current]
+        first = current[0]
+        try:
+            rows = award_tiers(entries, quality_weight=first.quality_weight, cost_weight=first.cost_weight,
+                               tiers=tiers)
+        except EngineError as error:
+            raise DomainError(f"{category.full_label}: {error}") from None
+        for award in current:
+            award.current = False
+        for row in rows:
+            db.session.add(TierAward(
+                lot_id=category.lot_id, category_id=category.id, provider_id=row.provider_id,
+                window_id=first.window_id, calculated_at=now, current=True, quality_weight=first.quality_weight,
+                cost_weight=first.cost_weight, quality_percent=row.quality_percent,
+                quality_component=row.quality_component, weekly_price=row.weekly_price,
+                lowest_price=row.lowest_price, cost_component=row.cost_component,
+                total=round_for_display(row.total), rank=row.rank, tier=row.tier,
+                tied_with=", ".join(row.tied_with)))
+    new_tiers = {row.provider_id: row.tier for row in rows}
+    for place in places:
+        provider_id = place.membership.provider_id
+        if provider_id in new_tiers:
+            tier = new_tiers[provider_id]
+        elif not tiers:
+            tier = None
+        else:
+            tier = min(place.tier, tiers) if place.tier else tiers
+        if tier != place.tier:
+            place.tier = tier
+            moved += 1
+    tier_words = f"{tiers} tier{'s' if tiers != 1 else ''}" if tiers else "no tiers"
+    message = f"{category.full_label} re-tiered into {tier_words}: {moved} provider{'s' if moved != 1 else ''} moved"
+    audit.record(at=now, actor=admin, action="evaluation.tiers_awarded", entity=category.lot, summary=message,
+                 after={"category": category.age_band, "tiers": tiers,
+                        **{str(row.provider_id): {"rank": row.rank, "tier": row.tier,
+                                                  "total": round_for_display(row.total)} for row in rows}})
+    return message
+
+
 def _place_in_category(membership: LotMembership, category: AgeCategory, tier: int | None) -> None:
     place = membership.tier_in(category.id)
     if place is None:

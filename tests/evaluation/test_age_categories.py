@@ -275,3 +275,55 @@ def test_a_divided_lot_needs_a_price_for_at_least_one_category(world, clock):
     applications.set_prices(world.provider_a, application, {lot.categories[1].id: "1,100"}, clock.now())
     assert [item.message for item in applications.missing_items(application, clock.now())
             if "weekly price" in item.message] == []
+
+
+def places_in(category):
+    return {place.membership.provider.name: place.tier for place in db.session.scalars(
+        db.select(CategoryMembership).where(CategoryMembership.category_id == category.id))}
+
+
+def test_three_tiers_down_to_one_re_tiers_the_category_at_once_and_the_cascade_reaches_everyone(tiered, world, clock):
+    lot, _, _ = tiered
+    middle = lot.categories[1]
+    messages = dps_setup.update_lot(world.admin, lot, name=lot.name, description="",
+                                    categories=[(0, 4, 2), (5, 10, 1), (11, 17, 3)], now=clock.now())
+    assert messages == [f"{lot.label}, ages 5 to 10 re-tiered into 1 tier: 2 providers moved"]
+    assert places_in(middle) == {"Alpha Care": 1, "Beta Homes": 1, "Cedar House": 1, "Dune Lodge": 1}
+    # The stored workings are kept: the same figures and ranks, every line now in tier 1; the old lines superseded.
+    assert [(name, total, rank, tier) for name, _, _, _, _, total, rank, tier, _ in lines(middle)] == [
+        ("Alpha Care", Decimal("85.0000"), 1, 1), ("Beta Homes", Decimal("78.0000"), 2, 1),
+        ("Cedar House", Decimal("76.0000"), 3, 1), ("Dune Lodge", Decimal("73.3334"), 4, 1)]
+    assert db.session.scalar(db.select(db.func.count(TierAward.id)).where(TierAward.category_id == middle.id)) == 8
+    assert places_in(lot.categories[0]) == {"Alpha Care": 1, "Beta Homes": 1, "Cedar House": 2}  # untouched
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "evaluation.tiers_awarded")
+                              .order_by(AuditEvent.id.desc()).limit(1))
+    assert event.actor_id == world.admin.id and event.summary == messages[0]
+    referral = published_referral(world, clock, lot=lot, age_years=7, deadline=clock.now() + timedelta(days=3))
+    assert referral.current_round.tier == 1
+    assert sorted(i.provider.name for i in referral.invitations) == [
+        "Alpha Care", "Beta Homes", "Cedar House", "Dune Lodge"]
+
+
+def test_no_tiers_then_three_gives_tiers_by_score_again(tiered, world, clock):
+    lot, _, _ = tiered
+    middle = lot.categories[1]
+    assert dps_setup.update_lot(world.admin, lot, name=lot.name, description="",
+                                categories=[(0, 4, 2), (5, 10, 0), (11, 17, 3)], now=clock.now()) == [
+        f"{lot.label}, ages 5 to 10 re-tiered into no tiers: 4 providers moved"]
+    assert set(places_in(middle).values()) == {None}
+    assert dps_setup.update_lot(world.admin, lot, name=lot.name, description="",
+                                categories=[(0, 4, 2), (5, 10, 3), (11, 17, 3)], now=clock.now()) == [
+        f"{lot.label}, ages 5 to 10 re-tiered into 3 tiers: 4 providers moved"]
+    assert places_in(middle) == {"Alpha Care": 1, "Beta Homes": 1, "Cedar House": 2, "Dune Lodge": 3}
+    assert [line[7] for line in lines(middle)] == [1, 1, 2, 3]
+
+
+def test_the_lot_form_says_the_category_was_re_tiered(tiered, world, sign_in):
+    lot, _, _ = tiered
+    admin = sign_in(world.admin)
+    data = {"name": lot.name, "description": ""}
+    for number, (low, high, tiers) in enumerate([(0, 4, 2), (5, 10, 1), (11, 17, 3)], start=1):
+        data.update({f"category-{number}-age_from": str(low), f"category-{number}-age_to": str(high),
+                     f"category-{number}-tiers": str(tiers)})
+    response = admin.post(f"/admin/dps/{world.dps.id}/lots/{lot.id}", data=data, follow_redirects=True)
+    assert f"{lot.label}, ages 5 to 10 re-tiered into 1 tier: 2 providers moved" in response.get_data(as_text=True)
