@@ -1,4 +1,4 @@
-from wtforms import ValidationError
+from wtforms import HiddenField, ValidationError
 
 from portal import areas
 from portal.forms import (
@@ -120,6 +120,8 @@ class LeaveForm(FlaskForm):
 
 
 class ExtensionForm(FlaskForm):
+    # The extension the page offered: a form sent twice takes up nothing more.
+    number = HiddenField()
     taken_on = DateField("Date the extension was taken up", widget=GovDateInput(),
                          validators=[DataRequired("Enter the date the extension was taken up as a real date")])
     submit = SubmitField("Record the extension", widget=GovSubmitInput())

@@ -202,9 +202,13 @@ def confirm_authority_area(dps_id, authority_id):
 def dps_extension(dps_id):
     dps = _dps(dps_id)
     form = ExtensionForm()
+    if request.method == "GET":
+        form.number.data = str(dps.extensions_taken + 1)
     if form.validate_on_submit():
+        number = form.number.data or ""
         try:
-            members.record_extension(current_user, dps, taken_on=form.taken_on.data, now=now())
+            members.record_extension(current_user, dps, number=int(number) if number.isdigit() else None,
+                                     taken_on=form.taken_on.data, now=now())
         except DomainError as error:
             db.session.rollback()
             add_domain_error(form, error)

@@ -126,8 +126,17 @@ def confirm_area(admin: User, dps: Dps, authority_id: int, *, area_code: str, no
     return authority
 
 
-def record_extension(admin: User, dps: Dps, *, taken_on: date | None, now: datetime) -> DpsExtension:
-    """The next possible extension of the term is taken up: the current end date moves on by its years."""
+def record_extension(admin: User, dps: Dps, *, number: int | None, taken_on: date | None,
+                     now: datetime) -> DpsExtension:
+    """The next possible extension of the term is taken up: the current end date moves on by its years. `number` is
+    the extension the administrator's form was for, so a form sent twice (or a stale one) takes up nothing more."""
+    taken = dps.extensions_taken
+    if isinstance(number, int) and 1 <= number <= taken:
+        raise DomainError(f"Extension {number} has already been recorded: the term now ends on "
+                          f"{format_date(dps.end_date)}. Nothing was changed", field="taken_on")
+    if number != taken + 1 and dps.next_extension is not None:
+        raise DomainError("This page is out of date: go back to the DPS and record the extension again",
+                          field="taken_on")
     years = dps.next_extension
     if years is None:
         message = ("This DPS has no extensions of its term" if not dps.extensions
@@ -144,7 +153,7 @@ def record_extension(admin: User, dps: Dps, *, taken_on: date | None, now: datet
         raise DomainError(f"The DPS starts on {format_date(dps.start_date)}: enter that date or later",
                           field="taken_on")
     before_end = dps.end_date
-    extension = DpsExtension(dps=dps, number=dps.extensions_taken + 1, years=years, taken_on=taken_on,
+    extension = DpsExtension(dps=dps, number=taken + 1, years=years, taken_on=taken_on,
                              recorded_by_id=admin.id, recorded_at=now)
     db.session.add(extension)
     db.session.flush()

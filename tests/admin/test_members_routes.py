@@ -95,9 +95,27 @@ def test_an_authority_to_be_confirmed_is_given_its_area_on_the_dps_page(world, a
 def test_the_administrator_records_an_extension(world, admin):
     url = f"{page(world)}/extensions"
     assert "moves the end to 1 January 2029" in text_of(admin.get(url))
-    refused = admin.post(url, data={"taken_on": ["3", "11", "2026"]})
+    assert '<input type="hidden" name="number" value="1">' in text_of(admin.get(url))
+    refused = admin.post(url, data={"number": "1", "taken_on": ["3", "11", "2026"]})
     assert refused.status_code == 400 and "cannot be in the future" in text_of(refused)
-    response = admin.post(url, data={"taken_on": ["2", "11", "2026"]}, follow_redirects=True)
+    assert '<input type="hidden" name="number" value="1">' in text_of(refused)  # still for the first extension
+    response = admin.post(url, data={"number": "1", "taken_on": ["2", "11", "2026"]}, follow_redirects=True)
     text = text_of(response)
     assert "the term now ends on 1 January 2029" in text and "1 of 2: 2 November 2026" in text
+    assert db.session.scalar(db.select(db.func.count(DpsExtension.id))) == 1
+
+
+def test_the_extension_form_sent_twice_takes_up_one_extension(world, admin):
+    url = f"{page(world)}/extensions"
+    form = {"number": "1", "taken_on": ["2", "11", "2026"]}
+    assert admin.post(url, data=form).status_code == 302
+    again = admin.post(url, data=form)
+    assert again.status_code == 400
+    assert ("Extension 1 has already been recorded: the term now ends on 1 January 2029. Nothing was changed"
+            in text_of(again))
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(DpsExtension.id))) == 1
+    assert world.dps.end_date.year == 2029
+    stale = admin.post(url, data={"taken_on": ["2", "11", "2026"]})  # no number: a page from before this change
+    assert stale.status_code == 400 and "This page is out of date" in text_of(stale)
     assert db.session.scalar(db.select(db.func.count(DpsExtension.id))) == 1

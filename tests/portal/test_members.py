@@ -182,16 +182,16 @@ def test_an_area_another_authority_has_is_refused(world, clock):
 def test_extensions_are_taken_up_one_by_one_and_move_the_end_date(world, clock):
     dps = world.dps  # from 1 January 2026 for 2 years, with extensions of 1 + 1
     assert (dps.end_date, dps.latest_end_date, dps.next_extension) == (date(2028, 1, 1), date(2030, 1, 1), 1)
-    members.record_extension(world.admin, dps, taken_on=clock.now().date(), now=clock.now())
+    members.record_extension(world.admin, dps, number=1, taken_on=clock.now().date(), now=clock.now())
     assert (dps.end_date, dps.extensions_taken, dps.end_date_after_next_extension) == (
         date(2029, 1, 1), 1, date(2030, 1, 1))
-    members.record_extension(world.admin, dps, taken_on=clock.now().date(), now=clock.now())
+    members.record_extension(world.admin, dps, number=2, taken_on=clock.now().date(), now=clock.now())
     assert dps.end_date == dps.latest_end_date == date(2030, 1, 1)
     [first, second] = db.session.scalars(db.select(DpsExtension).order_by(DpsExtension.number)).all()
     assert (first.years, first.recorded_by_id, second.number) == (1, world.admin.id, 2)
     assert audit_actions().count("dps.extension_taken") == 2
     with pytest.raises(DomainError, match="Every possible extension of this DPS's term has been taken up"):
-        members.record_extension(world.admin, dps, taken_on=clock.now().date(), now=clock.now())
+        members.record_extension(world.admin, dps, number=3, taken_on=clock.now().date(), now=clock.now())
 
 
 @pytest.mark.parametrize(("taken_on", "message"), [
@@ -201,7 +201,7 @@ def test_extensions_are_taken_up_one_by_one_and_move_the_end_date(world, clock):
 ])
 def test_an_extension_needs_a_real_date(world, clock, taken_on, message):
     with pytest.raises(DomainError, match=message):
-        members.record_extension(world.admin, world.dps, taken_on=taken_on, now=clock.now())
+        members.record_extension(world.admin, world.dps, number=1, taken_on=taken_on, now=clock.now())
     db.session.rollback()
     assert world.dps.extensions_taken == 0
 
@@ -217,5 +217,5 @@ def test_windows_stop_at_the_current_end_until_an_extension_is_taken_up(world, c
             break
     assert windows.windows_of(world.dps)[-1].opens_at.date() < date(2028, 1, 1)
     assert windows.ensure_next_window(world.dps, moment + timedelta(days=1)) is None
-    members.record_extension(world.admin, world.dps, taken_on=clock.now().date(), now=clock.now())
+    members.record_extension(world.admin, world.dps, number=1, taken_on=clock.now().date(), now=clock.now())
     assert windows.ensure_next_window(world.dps, moment + timedelta(days=1)) is not None
