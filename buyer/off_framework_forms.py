@@ -62,7 +62,7 @@ class ProviderForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.local_authority_area.choices = areas.choices()
+        self.local_authority_area.choices = areas.lowest_tier_choices()
 
 
 class DocumentForm(FlaskForm):
@@ -131,7 +131,7 @@ class PlacementForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.location_area.choices = areas.choices()
+        self.location_area.choices = areas.lowest_tier_choices()
 
 
 class QaVisitForm(FlaskForm):

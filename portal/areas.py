@@ -30,8 +30,12 @@ KIND_LABELS = {
     DISTRICT: "District",
     NATION: "Nation",
 }
-# The kinds of area whose council is a children's services authority (an upper-tier authority).
-UPPER_TIER_KINDS = (COUNTY, UNITARY, METROPOLITAN_BOROUGH, LONDON_BOROUGH, NATION)
+# The kinds of area whose council is a children's services authority in England (an upper-tier authority). Wales,
+# Scotland and Northern Ireland are places a child can live in, not authorities of the consortium.
+UPPER_TIER_KINDS = (COUNTY, UNITARY, METROPOLITAN_BOROUGH, LONDON_BOROUGH)
+# The kinds of area a home is in: the lowest tier, never a county (a home in Lancashire is in one of its districts).
+LOWEST_TIER_KINDS = (UNITARY, METROPOLITAN_BOROUGH, LONDON_BOROUGH, DISTRICT, NATION)
+COUNTY_MESSAGE = "Choose the district the home is in, not the county"
 CODE_PATTERN = re.compile(r"^(E06|E07|E08|E09|E10)\d{6}$|^(W92|S92|N92)\d{6}$")
 DATA_FILE = Path(__file__).parent / "data" / "areas.csv"
 
@@ -50,6 +54,10 @@ class Area:
     @property
     def is_upper_tier(self) -> bool:
         return self.kind in UPPER_TIER_KINDS
+
+    @property
+    def is_lowest_tier(self) -> bool:
+        return self.kind in LOWEST_TIER_KINDS
 
     @property
     def label(self) -> str:
@@ -83,8 +91,14 @@ def name_of(code: str | None) -> str:
 
 def upper_tier() -> list[Area]:
     """The children's services authorities, by name: counties, unitaries, metropolitan and London boroughs (with
-    the City of London), and Wales, Scotland and Northern Ireland as one each."""
+    the City of London). Wales, Scotland and Northern Ireland are not among them."""
     return [area for area in _load().values() if area.is_upper_tier]
+
+
+def lowest_tier() -> list[Area]:
+    """The areas a home can be in, by name: districts, unitaries, metropolitan and London boroughs, and Wales,
+    Scotland and Northern Ireland; never a county."""
+    return [area for area in _load().values() if area.is_lowest_tier]
 
 
 def within(area: str | Area | None, preferred: str | Area | None) -> bool:
@@ -108,6 +122,11 @@ def choices(areas: list[Area] | None = None, *, blank: str = "Choose an area") -
 
 def upper_tier_choices(blank: str = "Choose an authority") -> list[tuple[str, str]]:
     return choices(upper_tier(), blank=blank)
+
+
+def lowest_tier_choices(blank: str = "Choose an area") -> list[tuple[str, str]]:
+    return choices(lowest_tier(), blank=blank)
+
 
 
 # Matching typed names to areas: a council's title and its kind words are dropped, and "&" is "and", so

@@ -148,7 +148,7 @@ class SignInForm(FlaskForm):
 class RegisterForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.local_authority_area.choices = areas.choices()
+        self.local_authority_area.choices = areas.lowest_tier_choices()
 
     organisation_name = StringField("Organisation name", widget=GovTextInput(),
                                     validators=[DataRequired("Enter your organisation's name"), Length(max=200)])

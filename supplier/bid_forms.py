@@ -66,7 +66,7 @@ class BidForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.home_area.choices = areas.choices()
+        self.home_area.choices = areas.lowest_tier_choices()
 
     def fill_from(self, bid) -> None:
         """Prefill for a revision from the provider's bid."""

@@ -90,6 +90,9 @@ def register_provider(*, organisation_name: str, ofsted_urn: str | None, registe
     area = areas.get(area_code)
     if area is None:
         raise DomainError("Choose the area of the registered office from the list", field="local_authority_area")
+    if not area.is_lowest_tier:
+        raise DomainError("Choose the district the registered office is in, not the county",
+                          field="local_authority_area")
     urn = (ofsted_urn or "").strip().upper() or None
     if urn and not URN_PATTERN.match(urn):
         raise DomainError("Enter the Ofsted URN as shown on your registration, like 1234567 or SC123456",

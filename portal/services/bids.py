@@ -134,6 +134,8 @@ def _validated(data: BidInput, now: datetime) -> _Clean:
     home_area = areas.get(data.home_area)
     if home_area is None:
         problems["home_area"] = "Choose the area of the home or carers from the list"
+    elif not home_area.is_lowest_tier:
+        problems["home_area"] = areas.COUNTY_MESSAGE
     home_description = _text(problems, "home_description", data.home_description,
                              "Describe the home or the carers")
     how_needs_met = _text(problems, "how_needs_met", data.how_needs_met, "Say how you will meet the child's needs")

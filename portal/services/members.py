@@ -20,25 +20,47 @@ def _today(now: datetime) -> date:
     return to_local(now).date()
 
 
-def authority_for_area(code: str, now: datetime) -> Organisation:
-    """The authority that is the area's council: found by its area, or created for it."""
+def authority_for_area(code: str, now: datetime, actor: User | None = None) -> Organisation:
+    """The authority that is the area's council: found by its area; else an authority whose area is still to be
+    confirmed and whose name means that area ("Oldham MBC" for Oldham), confirmed as its council now (so no second
+    council is made); else created for it."""
     area = areas.get(code)
     if area is None or not area.is_upper_tier:
         raise DomainError("Choose the authority from the list", field="area_code")
     authority = db.session.scalar(db.select(Organisation).where(Organisation.kind == AUTHORITY,
                                                                 Organisation.area_code == area.code))
     if authority is None:
-        name = area.name if area.kind == areas.NATION else f"{area.name} Council"
-        authority = Organisation(name=name, kind=AUTHORITY, area_code=area.code, local_authority_area=area.name,
-                                 created_at=now)
+        authority = _unconfirmed_named_for(area)
+        if authority is not None:
+            before = {"area_code": None, "local_authority_area": authority.local_authority_area}
+            authority.area_code, authority.local_authority_area = area.code, area.name
+            audit.record(at=now, actor=actor, action="organisation.area_confirmed", entity=authority,
+                         summary=f"{authority.name} confirmed as the authority for {area.name} (its name matches)",
+                         before=before, after={"area_code": area.code, "local_authority_area": area.name})
+            db.session.flush()
+    if authority is None:
+        authority = Organisation(name=f"{area.name} Council", kind=AUTHORITY, area_code=area.code,
+                                 local_authority_area=area.name, created_at=now)
         db.session.add(authority)
         db.session.flush()
     return authority
 
 
+def _unconfirmed_named_for(area: areas.Area) -> Organisation | None:
+    """The oldest authority with no area whose name (or the area it was typed with) means this area."""
+    unconfirmed = db.session.scalars(db.select(Organisation).where(
+        Organisation.kind == AUTHORITY, Organisation.area_code.is_(None)).order_by(Organisation.id)).all()
+    for organisation in unconfirmed:
+        for text in (organisation.name, organisation.local_authority_area or ""):
+            matched = areas.match_name(text) if text else None
+            if matched is not None and matched.code == area.code:
+                return organisation
+    return None
+
+
 def add(admin: User, dps: Dps, *, area_code: str, now: datetime) -> DpsMember:
     """Add the authority of an upper-tier area as a member; a former member that rejoins is a member again."""
-    authority = authority_for_area(area_code or "", now)
+    authority = authority_for_area(area_code or "", now, admin)
     if authority.id == dps.lead_authority_id:
         raise DomainError("The lead authority is already part of this DPS", field="area_code")
     member = next((member for member in dps.members if member.authority_id == authority.id), None)

@@ -199,6 +199,8 @@ def _clean(details: ProviderDetails) -> dict:
     area = areas.get(details.local_authority_area)
     if area is None:
         raise DomainError("Choose the area the provider is in from the list", field="local_authority_area")
+    if not area.is_lowest_tier:
+        raise DomainError("Choose the district the provider is in, not the county", field="local_authority_area")
     values = {
         "name": name,
         "local_authority_area": area.name,
@@ -607,6 +609,8 @@ def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, 
     area = areas.get(location_area)
     if area is None:
         raise DomainError("Choose the area of the home from the list", field="location_area")
+    if not area.is_lowest_tier:
+        raise DomainError(areas.COUNTY_MESSAGE, field="location_area")
     in_home_area, location_was_preferred = awards.place_flags(area.code, referral)
     weekly = sum((cost.weekly_amount for cost in costs), Decimal("0.00"))
     agreement, cost_approval = placement_approvals(referral, provider, weekly)

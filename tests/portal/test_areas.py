@@ -67,7 +67,7 @@ def test_the_areas_abolished_in_2023_are_gone():
 
 def test_upper_tier_authorities_are_the_childrens_services_authorities():
     upper = areas.upper_tier()
-    assert len(upper) == 21 + 63 + 36 + 33 + 3
+    assert len(upper) == 21 + 63 + 36 + 33  # Wales, Scotland and Northern Ireland are not among them
     assert all(area.kind != areas.DISTRICT for area in upper)
     assert [area.name for area in upper] == sorted(area.name for area in upper)
     assert areas.upper_tier_choices()[0] == ("", "Choose an authority")
@@ -127,3 +127,12 @@ def test_typed_place_names_are_matched_to_areas(typed, codes, rest):
 def test_a_name_that_means_no_one_area_is_not_matched():
     assert areas.match_name("London") is None
     assert areas.match_name("Council") is None
+
+
+def test_the_areas_a_home_can_be_in_are_the_lowest_tier_never_a_county():
+    lowest = areas.lowest_tier()
+    kinds = {area.kind for area in lowest}
+    assert areas.COUNTY not in kinds and {areas.DISTRICT, areas.NATION, areas.UNITARY} <= kinds
+    codes = {area.code for area in lowest}
+    assert CHORLEY in codes and WALES in codes and LANCASHIRE not in codes
+    assert areas.lowest_tier_choices()[0] == ("", "Choose an area")

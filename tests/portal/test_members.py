@@ -79,10 +79,30 @@ def test_only_an_upper_tier_authority_other_than_the_lead_is_added(world, clock,
     assert member_count() == before
 
 
-def test_a_county_and_a_nation_can_be_members(world, clock):
+def test_a_county_can_be_a_member_but_not_a_nation(world, clock):
     assert members.add(world.admin, world.dps, area_code=LANCASHIRE, now=clock.now()).authority.name == \
         "Lancashire Council"
-    assert members.add(world.admin, world.dps, area_code="W92000004", now=clock.now()).authority.name == "Wales"
+    before = member_count()
+    for nation in ("W92000004", "S92000003", "N92000002"):  # places a child can live, not children's services
+        with pytest.raises(DomainError, match="Choose the authority from the list"):
+            members.add(world.admin, world.dps, area_code=nation, now=clock.now())
+        db.session.rollback()
+    assert member_count() == before
+    assert db.session.scalar(db.select(db.func.count(Organisation.id)).where(Organisation.name == "Wales")) == 0
+
+
+def test_an_unconfirmed_council_whose_name_matches_is_confirmed_rather_than_made_again(world, clock):
+    oldham = Organisation(name="Oldham MBC", kind=AUTHORITY, local_authority_area="Greater Manchester",
+                          created_at=clock.now())
+    db.session.add(oldham)
+    db.session.commit()
+    member = members.add(world.admin, world.dps, area_code=OLDHAM, now=clock.now())
+    assert member.authority_id == oldham.id
+    assert (oldham.name, oldham.area_code, oldham.local_authority_area) == ("Oldham MBC", OLDHAM, "Oldham")
+    assert db.session.scalar(db.select(db.func.count(Organisation.id)).where(Organisation.kind == AUTHORITY,
+                                                                             Organisation.name.like("Oldham%"))) == 1
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "organisation.area_confirmed"))
+    assert event.entity_id == oldham.id and event.actor_id == world.admin.id
 
 
 # Leaving ----------------------------------------------------------------------------------------------------
