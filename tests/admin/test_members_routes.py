@@ -28,6 +28,7 @@ def test_the_dps_page_lists_the_members_with_their_areas_and_offers_the_authorit
     text = text_of(admin.get(page(world)))
     assert "Lead Council (lead)" in text and "Member Council" in text and "Sefton" in text
     assert '<option value="E08000004">Oldham</option>' in text  # an upper-tier authority is offered
+    assert 'value="W92000004"' not in text  # Wales is a place a child can live, not a member authority
     assert 'value="E07000118"' not in text  # a district is not
     assert "1 January 2028, or 1 January 2030 if every extension is taken up" in text
 

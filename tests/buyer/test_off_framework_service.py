@@ -77,6 +77,7 @@ def test_officer_adds_a_provider_to_their_authoritys_list(world, clock):
 @pytest.mark.parametrize("overrides, field", [
     ({"name": " "}, "name"),
     ({"local_authority_area": ""}, "local_authority_area"),
+    ({"local_authority_area": "E10000017"}, "local_authority_area"),  # Lancashire, a county
     ({"contact_name": ""}, "contact_name"),
     ({"email": ""}, "email"),
     ({"email": "not-an-address"}, "email"),
@@ -538,6 +539,7 @@ AMOUNT_FORMAT = "Enter the weekly amount in pounds and pence, like 1,450.00"
     ({"start_date": date(2026, 10, 1)}, "start_date", "cannot start before the referral was made"),
     ({"location_area": " "}, "location_area", "Choose the area of the home from the list"),
     ({"location_area": "Sefton"}, "location_area", "Choose the area of the home from the list"),
+    ({"location_area": "E10000017"}, "location_area", "Choose the district the home is in, not the county"),
 ])
 def test_bad_placement_details_are_refused_with_nothing_made(world, clock, overrides, field, message):
     referral = searched_referral(world, clock)

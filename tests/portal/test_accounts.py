@@ -63,6 +63,15 @@ def test_register_provider(app, clock):
     assert accounts.authenticate("gail@gamma.example.org", PASSWORD, clock.now()) == user
 
 
+def test_register_refuses_a_county_as_the_registered_offices_area(app, clock):
+    with pytest.raises(DomainError) as refused:
+        accounts.register_provider(**register(area_code="E10000017"), now=clock.now())
+    assert (refused.value.message, refused.value.field) == (
+        "Choose the district the registered office is in, not the county", "local_authority_area")
+    db.session.rollback()
+    assert db.session.scalar(db.select(db.func.count(Organisation.id)).where(Organisation.name == "Gamma Care")) == 0
+
+
 def test_register_provider_without_a_urn(app, clock):
     user = accounts.register_provider(**register(ofsted_urn="  "), now=clock.now())
     assert user.organisation.ofsted_urn is None

@@ -145,6 +145,7 @@ def test_sending_the_same_form_twice_revises_the_one_bid(world, referral, sign_i
     ({"proposed_start": ["31", "2", "2027"]}, "Enter a real date, with the day, month and year as numbers"),
     ({"proposed_start": ["1", "11", "2026"]}, "The proposed start date must be today or in the future"),
     ({"home_area": "OL6 7AB"}, "Choose the area of the home or carers from the list"),
+    ({"home_area": "E10000017"}, "Choose the district the home is in, not the county"),  # Lancashire
     ({"how_needs_met": ""}, "Say how you will meet the child's needs"),
     ({"costs-0-timescale": ""}, "Enter the timescale of additional cost 1, like First 12 weeks"),
     ({"costs-0-review_date": ["", "", ""]}, "Enter the review date of additional cost 1"),
@@ -323,3 +324,10 @@ def test_the_list_runs_the_same_queries_however_many_referrals(world, clock, sig
                 bids.decline(world.provider_a, invitation, reason="no_vacancy", detail="", now=clock.now())
 
     assert_constant(sign_in(world.provider_a), "/provider/referrals", add, shows=lambda index: references[index])
+
+
+def test_the_home_area_offers_districts_and_nations_but_no_county(world, referral, sign_in):
+    page = text_of(sign_in(world.provider_a).get(f"{base(referral)}/bid"))
+    assert '<option value="E07000118">Chorley (Lancashire)</option>' in page
+    assert '<option value="W92000004">Wales</option>' in page
+    assert 'value="E10000017"' not in page  # Lancashire
