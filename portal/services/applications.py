@@ -232,12 +232,12 @@ def set_prices(user: User, application: Application, prices: dict[int, str], now
         for category in lot.categories:
             if category.id not in prices:
                 continue
-            label = "the weekly price" if not lot.is_divided else f"the weekly price for ages {category.age_band}"
             try:
-                price = parse_money(prices[category.id], label=label, maximum=MAX_WEEKLY_PRICE,
+                price = parse_money(prices[category.id], label="the weekly price", maximum=MAX_WEEKLY_PRICE,
                                     required=not lot.is_divided)
-            except DomainError as error:
-                errors[category.id] = error.message
+            except DomainError as error:  # on a divided lot the message names the lot and the ages
+                errors[category.id] = (f"Lot {lot.number}, ages {category.age_band}: {error.message}"
+                                       if lot.is_divided else error.message)
                 continue
             old = application_lot.price_for(category.id)
             if old == price:

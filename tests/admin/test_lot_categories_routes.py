@@ -89,7 +89,8 @@ def test_the_provider_prices_each_category_it_offers(world, sign_in, clock):
     response = provider.post(url, data={f"price-{young.id}": "", f"price-{middle.id}": "1,150.50",
                                         f"price-{older.id}": "12x"})
     assert response.status_code == 400
-    assert "Enter the weekly price for ages 11 to 17 in pounds and pence, like 1,450.00" in flat(response)
+    assert (f"Lot {lot.number}, ages 11 to 17: Enter the weekly price in pounds and pence, like 1,450.00"
+            in flat(response))
     db.session.expire_all()
     al = db.session.get(Application, application.id).lots[0]
     # The valid price is saved, the blank one removes the price (not offered), the bad one keeps the old price.

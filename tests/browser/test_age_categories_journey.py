@@ -97,7 +97,7 @@ def test_the_provider_prices_each_age_category_it_offers(page: Page, live_portal
     lot.get_by_role("textbox", name="Ages 11 to 17").fill("905")
     page.get_by_role("button", name="Save and continue").click()
     expect(page.get_by_role("alert").filter(has_text="There is a problem")).to_contain_text(
-        "Enter the weekly price for ages 5 to 10 in pounds and pence, like 1,450.00")
+        "Lot 1, ages 5 to 10: Enter the weekly price in pounds and pence, like 1,450.00")
     accessible("a bad price for one age category")
     screenshot("prices-per-category-error")
     lot.get_by_role("textbox", name="Ages 5 to 10").fill("820")

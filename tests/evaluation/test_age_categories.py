@@ -12,6 +12,7 @@ from portal.models import AuditEvent, CategoryMembership, LotMembership, TierAwa
 from portal.services import applications, dps_setup, outcomes, referrals
 from tests.factories import (
     approve_funding,
+    award_approved,
     complete_application,
     draft_referral,
     evaluate,
@@ -270,8 +271,8 @@ def test_a_divided_lot_needs_a_price_for_at_least_one_category(world, clock):
     missing = [item.message for item in applications.missing_items(application, clock.now())]
     assert f"Enter a weekly price for at least one age category of {lot.label}" in missing
     errors = applications.set_prices(world.provider_a, application, {lot.categories[1].id: "12x"}, clock.now())
-    assert errors == {lot.categories[1].id: "Enter the weekly price for ages 5 to 10 in pounds and pence, like "
-                                            "1,450.00"}
+    assert errors == {lot.categories[1].id: f"Lot {lot.number}, ages 5 to 10: Enter the weekly price in "
+                                            "pounds and pence, like 1,450.00"}
     applications.set_prices(world.provider_a, application, {lot.categories[1].id: "1,100"}, clock.now())
     assert [item.message for item in applications.missing_items(application, clock.now())
             if "weekly price" in item.message] == []
@@ -327,3 +328,18 @@ def test_the_lot_form_says_the_category_was_re_tiered(tiered, world, sign_in):
                      f"category-{number}-tiers": str(tiers)})
     response = admin.post(f"/admin/dps/{world.dps.id}/lots/{lot.id}", data=data, follow_redirects=True)
     assert f"{lot.label}, ages 5 to 10 re-tiered into 1 tier: 2 providers moved" in response.get_data(as_text=True)
+
+
+def test_the_officers_placement_page_names_the_age_category(tiered, world, clock, sign_in):
+    from tests.buyer.test_awards_service import SCORES_90, assess, bid_input, bid_of, past_deadline, send
+
+    lot, _, _ = tiered
+    referral = published_referral(world, clock, lot=lot, age_years=7, deadline=clock.now() + timedelta(days=3))
+    send(world.provider_a, referral, clock, bid_input("1200.00"))
+    past_deadline(clock, referral)
+    assess(world, referral, world.provider_a, SCORES_90, clock)
+    placement = award_approved(world, clock, referral, bid_of(referral, world.provider_a), reason="",
+                               now=clock.now())
+    page = " ".join(sign_in(world.member_officer).get(f"/authority/placements/{placement.id}")
+                    .get_data(as_text=True).split())
+    assert f"{world.dps.name}, {lot.label}, ages 5 to 10, tier 1" in page
