@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, CategoryMembership, LotMembership, TierAward
 from portal.services import applications, dps_setup, outcomes, referrals
 from tests.factories import (
+    admit,
     approve_funding,
     award_approved,
     complete_application,
@@ -343,3 +344,20 @@ def test_the_officers_placement_page_names_the_age_category(tiered, world, clock
     page = " ".join(sign_in(world.member_officer).get(f"/authority/placements/{placement.id}")
                     .get_data(as_text=True).split())
     assert f"{world.dps.name}, {lot.label}, ages 5 to 10, tier 1" in page
+
+
+def test_places_without_stored_scores_are_kept_within_the_new_number_of_tiers(world, clock):
+    """Providers admitted before the portal kept outcomes have no line to rank on: a place in a tier that no longer
+    exists goes to the last tier that does."""
+    lot = world.lots[0]
+    (category,) = lot.categories
+    assert category.tiers == 3
+    admit(world.provider_a, lot, tier=3, clock=clock)
+    admit(world.provider_b, lot, tier=1, clock=clock)
+    ages = (category.age_from, category.age_to, 1)
+    assert dps_setup.update_lot(world.admin, lot, name=lot.name, description="", categories=[ages],
+                                now=clock.now()) == [f"{lot.label} re-tiered into 1 tier: 1 provider moved"]
+    assert set(places_in(category).values()) == {1}
+    referral = published_referral(world, clock, lot=lot, age_years=category.age_from,
+                                  deadline=clock.now() + timedelta(days=3))
+    assert len(referral.invitations) == 2
