@@ -262,8 +262,8 @@ def approve_funding(world, referral, clock, *, expected_weekly="1200.00"):
     """The referral's funding asked for by world.member_officer and approved by whoever may answer it."""
     from portal.services import approvals, referrals
 
-    approval = referrals.ask_funding(world.member_officer, referral, expected_weekly=expected_weekly, now=clock.now())
     deciders(world, clock)
+    approval = referrals.ask_funding(world.member_officer, referral, expected_weekly=expected_weekly, now=clock.now())
     person, _role = approvals.answerers(approval)[0]
     return answer_as(person, approval, clock)
 

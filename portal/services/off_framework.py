@@ -492,6 +492,10 @@ def ask_placement_approvals(officer: User, referral: Referral, provider: OffFram
     what = (f"placing the child of referral {referral.reference} OFF THE FRAMEWORK with {provider.name}"
             + (" (marked place with caution)" if provider.place_with_caution else ""))
     basis = placement_basis(provider)
+    for kind in (SENIOR_AGREEMENT, PLACEMENT_COST):  # both answerable, or neither is asked
+        refusal = approvals.nobody_to_answer(officer, referral, kind=kind, weekly_cost=weekly)
+        if refusal:
+            raise DomainError(refusal)
     agreement = approvals.request(officer, referral, kind=SENIOR_AGREEMENT, weekly_cost=weekly, basis=basis, now=now,
                                   summary=f"Agreement to {what}")
     cost = approvals.request(officer, referral, kind=PLACEMENT_COST, weekly_cost=weekly, basis=basis, now=now,
