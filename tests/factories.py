@@ -327,3 +327,13 @@ def member_deciders(clock, *, authority_name="Member Council") -> SimpleNamespac
     """deciders() for a world known only by name (the browser tests' live portal)."""
     member = db.session.scalar(db.select(Organisation).where(Organisation.name == authority_name))
     return deciders(SimpleNamespace(member=member, deciders=None), clock)
+
+
+def without_user_administrators(provider) -> None:
+    """Every user administrator of the provider deactivated: nobody there can manage its colleagues, so the
+    consortium administrator may step in."""
+    from portal.services import accounts
+
+    for person in accounts.active_user_administrators(provider):
+        person.active = False
+    db.session.commit()
