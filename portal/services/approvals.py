@@ -37,7 +37,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.errors import DomainError, InvalidTransition, NotFound
 from portal.extensions import db
 from portal.formatting import money
-from portal.models import Referral, User, UserRole
+from portal.models import Placement, Referral, User, UserRole
 from portal.models.approval import (
     APPROVED,
     FUNDING,
@@ -328,6 +328,10 @@ def answer(user: User, approval: Approval, *, approve: bool, reason: str = "", n
     subject = subject_of(approval)
     if isinstance(subject, Referral) and subject.withdrawn_at is not None:
         raise DomainError(f"Referral {subject.reference} has been withdrawn: this request no longer needs an answer.",
+                          field="decision")
+    if isinstance(subject, Referral) and db.session.scalar(
+            db.select(Placement.id).where(Placement.referral_id == subject.id)) is not None:
+        raise DomainError(f"Referral {subject.reference} has been placed: this request no longer needs an answer.",
                           field="decision")
     role = role_to_answer(user, approval)
     if role is None:

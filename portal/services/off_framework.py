@@ -646,6 +646,7 @@ def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, 
                         "senior_approval_id": agreement.id,
                         "qa_visit_due_at": placement.qa_visit_due_at,
                         "caution_acknowledged": bool(provider.place_with_caution and caution_acknowledged)})
+    approvals.close_pending(officer, referral, now, why=f"referral {referral.reference} placed off the framework")
     db.session.commit()
     return placement
 

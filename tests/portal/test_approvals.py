@@ -327,3 +327,23 @@ def test_a_request_about_a_withdrawn_referral_cannot_be_answered(world, clock):
         approvals.answer(people.budget_holder, pending, approve=True, now=clock.now())
     db.session.refresh(pending)
     assert pending.status == "pending"
+
+
+def test_placing_the_child_closes_the_referrals_pending_requests_and_nobody_answers_them(world, clock):
+    from tests.buyer.test_off_framework_service import place, place_args, provider_with_references, searched_referral
+
+    people = deciders(world, clock)
+    referral = searched_referral(world, clock)
+    provider = provider_with_references(world.member_officer, clock)
+    stray = ask(world, clock, referral, weekly=Decimal("999.00"))  # a request left waiting (funding asked again)
+    place(world, clock, referral, provider, **place_args(clock))
+    db.session.refresh(stray)
+    assert (stray.status, stray.closed_at) == ("withdrawn", clock.now())
+    assert approvals.tasks_for(people.budget_holder) == []
+    closed = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "approval.closed")).all()
+    assert [event.entity_id for event in closed] == [stray.id]
+    # one still waiting (as before this rule) cannot be answered once the child is placed
+    stray.status, stray.closed_at = "pending", None
+    db.session.commit()
+    with pytest.raises(DomainError, match="has been placed: this request no longer needs an answer"):
+        approvals.answer(people.budget_holder, stray, approve=True, now=clock.now())
