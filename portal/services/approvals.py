@@ -141,7 +141,9 @@ def tasks_for(user: User) -> list[Approval]:
     mine = [approval for approval in pending
             if any(person.id == user.id for person, _role in _answerers_among(approval, people))]
     _load_subjects(mine)
-    return mine
+    # A request about a withdrawn referral needs no answer (closed when withdrawn; older ones are skipped here).
+    return [approval for approval in mine
+            if not (isinstance(approval.subject, Referral) and approval.subject.withdrawn_at is not None)]
 
 
 def task_count(user: User) -> int:

@@ -323,6 +323,7 @@ def test_a_request_about_a_withdrawn_referral_cannot_be_answered(world, clock):
     pending = ask(world, clock, referral)
     referral.withdrawn_at = clock.now()  # withdrawn without closing (as before the fix, or by another path)
     db.session.commit()
+    assert approvals.tasks_for(people.budget_holder) == []
     with pytest.raises(DomainError, match="has been withdrawn: this request no longer needs an answer"):
         approvals.answer(people.budget_holder, pending, approve=True, now=clock.now())
     db.session.refresh(pending)
