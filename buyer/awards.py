@@ -233,9 +233,13 @@ def referral_award(referral_id):
     if form.validate():
         try:
             if form.ask.data:
-                _ask_cost_approval(referral, form)
-                flash("Approval of the weekly cost asked for: the budget holders who may approve it are told",
-                      "success")
+                asked = _ask_cost_approval(referral, form)
+                if asked.already_asked:
+                    flash("The weekly cost of this bid was already " + (
+                        "approved" if asked.is_approved else "asked for: it is waiting for an answer"), "success")
+                else:
+                    flash("Approval of the weekly cost asked for: the budget holders who may approve it are told",
+                          "success")
                 return redirect(url_for("buyer.referral_award", referral_id=referral.id))
             placement = _award(referral, form)
         except NotFound:

@@ -253,13 +253,14 @@ def _ask_search(referral):
     form = SearchForm()
     if form.validate_on_submit():
         try:
-            off_framework.ask_search(current_user, referral, expected_weekly=form.expected_weekly.data,
-                                     notes=form.notes.data or "", now=now())
+            asked = off_framework.ask_search(current_user, referral, expected_weekly=form.expected_weekly.data,
+                                             notes=form.notes.data or "", now=now())
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            flash("Approval of the off-framework search asked for: the budget holders who may approve it are told",
-                  "success")
+            flash("The off-framework search was already asked for: it is waiting for an answer" if asked.already_asked
+                  else "Approval of the off-framework search asked for: the budget holders who may approve it are "
+                  "told", "success")
             return redirect(url_for("buyer.referral_off_framework", referral_id=referral.id))
     return _render_off_framework(referral, search_form=form)
 
@@ -272,13 +273,17 @@ def referral_off_framework_approvals(referral_id):
     if form.validate_on_submit():
         provider = _found(off_framework.get_provider, form.agreed_provider_id.data)
         try:
-            off_framework.ask_placement_approvals(current_user, referral, provider, weekly_cost=form.weekly_cost.data,
-                                                  now=now())
+            asked = off_framework.ask_placement_approvals(current_user, referral, provider,
+                                                          weekly_cost=form.weekly_cost.data, now=now())
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            flash(f"The head of service's agreement to placing with {provider.name}, and approval of the cost, "
-                  "asked for", "success")
+            if all(approval.already_asked for approval in asked):
+                flash(f"The head of service's agreement to placing with {provider.name}, and approval of the cost, "
+                      "were already asked for at that weekly cost", "success")
+            else:
+                flash(f"The head of service's agreement to placing with {provider.name}, and approval of the cost, "
+                      "asked for", "success")
             return redirect(url_for("buyer.referral_off_framework", referral_id=referral.id) + "#approvals")
     return _render_off_framework(referral, approval_form=form)
 

@@ -212,11 +212,15 @@ def referral_funding(referral_id):
     form = FundingForm()
     form.validate()
     try:
-        referrals.ask_funding(current_user, referral, expected_weekly=form.expected_weekly.data, now=now())
+        asked = referrals.ask_funding(current_user, referral, expected_weekly=form.expected_weekly.data, now=now())
     except DomainError as error:
         add_domain_error(form, error)
         return _render_referral(referral, 400, form)
-    flash("Approval of the funding asked for: the budget holders who may approve it are told", "success")
+    if asked.already_asked:
+        flash("The funding was already " + ("approved" if asked.is_approved else "asked for: it is waiting for an "
+                                            "answer"), "success")
+    else:
+        flash("Approval of the funding asked for: the budget holders who may approve it are told", "success")
     return redirect(url_for("buyer.referral", referral_id=referral.id, _anchor="funding"))
 
 

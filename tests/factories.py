@@ -262,8 +262,8 @@ def approve_funding(world, referral, clock, *, expected_weekly="1200.00"):
     """The referral's funding asked for by world.member_officer and approved by whoever may answer it."""
     from portal.services import approvals, referrals
 
-    approval = referrals.ask_funding(world.member_officer, referral, expected_weekly=expected_weekly, now=clock.now())
     deciders(world, clock)
+    approval = referrals.ask_funding(world.member_officer, referral, expected_weekly=expected_weekly, now=clock.now())
     person, _role = approvals.answerers(approval)[0]
     return answer_as(person, approval, clock)
 
@@ -327,3 +327,13 @@ def member_deciders(clock, *, authority_name="Member Council") -> SimpleNamespac
     """deciders() for a world known only by name (the browser tests' live portal)."""
     member = db.session.scalar(db.select(Organisation).where(Organisation.name == authority_name))
     return deciders(SimpleNamespace(member=member, deciders=None), clock)
+
+
+def without_user_administrators(provider) -> None:
+    """Every user administrator of the provider deactivated: nobody there can manage its colleagues, so the
+    consortium administrator may step in."""
+    from portal.services import accounts
+
+    for person in accounts.active_user_administrators(provider):
+        person.active = False
+    db.session.commit()

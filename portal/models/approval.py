@@ -78,6 +78,9 @@ class Approval(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    # Set (not stored) when asking again found this request already standing for the same figures.
+    already_asked = False
+
     @staticmethod
     def annual(weekly: Decimal | None) -> Decimal | None:
         return None if weekly is None else (weekly * WEEKS_A_YEAR).quantize(Decimal("0.01"))
@@ -123,6 +126,11 @@ class Approval(db.Model):
         if user.id != self.requested_by_id:
             raise InvalidTransition("Only the person who asked can withdraw this request.")
         self._move(WITHDRAWN, "withdraw this request")
+        self.closed_at = now
+
+    def close(self, now: datetime) -> None:
+        """Close a pending request whose subject went away (a referral withdrawn): nobody need answer it."""
+        self._move(WITHDRAWN, "close this request")
         self.closed_at = now
 
     def replace(self, now: datetime) -> None:

@@ -18,8 +18,11 @@ from portal.models import Dps, DpsMember, Invitation, Organisation, SignInAddres
 from portal.models.organisation import PROVIDER
 from portal.models.user import (
     ADMINISTRATOR,
+    ASSISTANT_DIRECTOR,
     AUTHORITY_ROLES,
     BUDGET_HOLDER,
+    EVALUATOR,
+    HEAD_OF_SERVICE,
     LEAD_AUTHORITY_ROLES,
     PROVIDER_ROLES,
     PROVIDER_USER,
@@ -430,8 +433,22 @@ def check_may_manage(admin: User, user: User, permitted: set[str]) -> None:
     """A lead authority's administrator manages the commissioning officers of its member authorities, but
     not their administrators: only what the admin could have given the user may be taken away."""
     if not user.roles <= permitted:
+        if user.organisation_id == admin.organisation_id and user.roles & {ADMINISTRATOR, EVALUATOR}:
+            raise DomainError(f"{user.name} holds roles that only the consortium administrator can change")
         raise DomainError(f"{user.name} holds roles that only {user.organisation.name}'s own administrators "
                           "can change")
+
+
+# The roles that answer approvals: nobody gives one to themselves (nor sets their own approval limit).
+DECIDING_ROLES = (BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR)
+
+
+def check_not_own_deciding_role(admin: User, user: User, roles: set[str]) -> None:
+    """A user administrator may not make themselves a decider: another user administrator must."""
+    gained = sorted((set(roles) - user.roles) & set(DECIDING_ROLES))
+    if user.id == admin.id and gained:
+        labels = " or ".join(ROLE_LABELS[role].lower() for role in gained)
+        raise DomainError(f"You cannot make yourself {labels}: ask another user administrator", field="roles")
 
 
 def change_roles(admin: User, user: User, roles: set[str], now: datetime) -> None:
@@ -446,6 +463,7 @@ def change_roles(admin: User, user: User, roles: set[str], now: datetime) -> Non
         raise DomainError("Select at least one role", field="roles")
     if not roles <= permitted:
         raise DomainError("You cannot give those roles to someone at this organisation", field="roles")
+    check_not_own_deciding_role(admin, user, roles)
     if user.id == admin.id and ADMINISTRATOR in user.roles and ADMINISTRATOR not in roles:
         raise DomainError("You cannot remove your own administrator role. Ask another administrator.", field="roles")
     if user.roles == roles:

@@ -37,7 +37,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.errors import DomainError, InvalidTransition, NotFound
 from portal.extensions import db
 from portal.formatting import money
-from portal.models import Referral, User, UserRole
+from portal.models import Placement, Referral, User, UserRole
 from portal.models.approval import (
     APPROVED,
     FUNDING,
@@ -141,7 +141,9 @@ def tasks_for(user: User) -> list[Approval]:
     mine = [approval for approval in pending
             if any(person.id == user.id for person, _role in _answerers_among(approval, people))]
     _load_subjects(mine)
-    return mine
+    # A request about a withdrawn referral needs no answer (closed when withdrawn; older ones are skipped here).
+    return [approval for approval in mine
+            if not (isinstance(approval.subject, Referral) and approval.subject.withdrawn_at is not None)]
 
 
 def task_count(user: User) -> int:
@@ -236,10 +238,36 @@ def _figures(approval: Approval) -> str:
     return f"{money(approval.weekly_cost)} a week ({money(approval.annual_cost)} a year)"
 
 
+def _unsaved(user: User, subject, *, kind: str, weekly_cost: Decimal | None, basis: str = "", summary: str = "",
+             now: datetime | None = None) -> Approval:
+    subject_type, subject_id = _subject_key(subject)
+    return Approval(kind=kind, authority_id=subject.authority_id, subject_type=subject_type, subject_id=subject_id,
+                    basis=basis, summary=summary, weekly_cost=weekly_cost, annual_cost=Approval.annual(weekly_cost),
+                    requested_by_id=user.id, requested_at=now, status=PENDING, reason="")
+
+
+def nobody_to_answer(user: User, subject, *, kind: str, weekly_cost: Decimal | None) -> str | None:
+    """Why nobody at the authority could answer such a request from the user, or None when someone could. Callers
+    asking for two approvals at once check both first, so that neither is asked alone."""
+    approval = _unsaved(user, subject, kind=kind, weekly_cost=weekly_cost)
+    if answerers(approval):
+        return None
+    authority = subject.authority.name if getattr(subject, "authority", None) is not None else "your authority"
+    rule = RULES[kind]
+    if rule.role:
+        return (f"Nobody at {authority} can give {KIND_LABELS[kind][0].lower() + KIND_LABELS[kind][1:]}: there is no "
+                f"{ROLE_LABELS[rule.role].lower()} other than you. Ask your user administrator.")
+    return (f"Nobody at {authority} can approve {money(approval.annual_cost)} a year: no budget holder's limit "
+            f"covers it and there is no {ROLE_LABELS[rule.above_limits].lower()}"
+            + (" other than you" if user.has_role(rule.above_limits) else "") + ". Ask your user administrator.")
+
+
 def request(user: User, subject, *, kind: str, weekly_cost: Decimal | None, basis: str = "", summary: str,
             now: datetime) -> Approval:
-    """Ask for an approval; any earlier request for the same subject and kind is replaced. The people who may
-    answer are told. The caller checks that the user may ask about the subject."""
+    """Ask for an approval; any earlier request for the same subject and kind is replaced, and the people who may
+    answer are told. When a pending or approved request for the same figures and basis stands, it is returned
+    unchanged, marked `already_asked` (nothing is recorded, nobody told). Refused (DomainError) when nobody could
+    answer it. The caller checks that the user may ask about the subject."""
     if kind not in RULES:
         raise DomainError("Choose what to ask for", field="kind")
     if user.organisation_id != subject.authority_id or not user.has_role(COMMISSIONING_OFFICER):
@@ -249,15 +277,22 @@ def request(user: User, subject, *, kind: str, weekly_cost: Decimal | None, basi
     if weekly_cost is not None and not Decimal("0") < weekly_cost <= MAX_WEEKLY:
         raise DomainError("The weekly cost must be more than £0 and no more than £100,000", field="weekly_cost")
     subject_type, subject_id = _subject_key(subject)
-    replaced = list(db.session.scalars(db.select(Approval).where(
+    earlier_ones = list(db.session.scalars(db.select(Approval).where(
         Approval.subject_type == subject_type, Approval.subject_id == subject_id, Approval.kind == kind,
         Approval.status.in_([PENDING, APPROVED, REFUSED]))))
+    same = next((earlier for earlier in earlier_ones if earlier.status in (PENDING, APPROVED)
+                 and earlier.basis == basis and earlier.weekly_cost == weekly_cost), None)
+    if same is not None:
+        # A double submit or a stale page asking again: the request already made (or answered) stands.
+        same.already_asked = True
+        return same
+    refusal = nobody_to_answer(user, subject, kind=kind, weekly_cost=weekly_cost)
+    if refusal:
+        raise DomainError(refusal)
+    replaced = earlier_ones
     for earlier in replaced:
         earlier.replace(now)
-    approval = Approval(kind=kind, authority_id=subject.authority_id, subject_type=subject_type,
-                        subject_id=subject_id, basis=basis, summary=summary, weekly_cost=weekly_cost,
-                        annual_cost=Approval.annual(weekly_cost), requested_by_id=user.id, requested_by=user,
-                        requested_at=now, status=PENDING, reason="")
+    approval = _unsaved(user, subject, kind=kind, weekly_cost=weekly_cost, basis=basis, summary=summary, now=now)
     db.session.add(approval)
     db.session.flush()
     audit.record(at=now, actor=user, action="approval.requested", entity=approval,
@@ -292,6 +327,14 @@ def answer(user: User, approval: Approval, *, approve: bool, reason: str = "", n
     if not approval.is_pending:
         raise DomainError(f"This request has already been answered or closed: it is "
                           f"{approval.status_label.lower()}.", field="decision")
+    subject = subject_of(approval)
+    if isinstance(subject, Referral) and subject.withdrawn_at is not None:
+        raise DomainError(f"Referral {subject.reference} has been withdrawn: this request no longer needs an answer.",
+                          field="decision")
+    if isinstance(subject, Referral) and db.session.scalar(
+            db.select(Placement.id).where(Placement.referral_id == subject.id)) is not None:
+        raise DomainError(f"Referral {subject.reference} has been placed: this request no longer needs an answer.",
+                          field="decision")
     role = role_to_answer(user, approval)
     if role is None:
         raise DomainError(_why_not(user, approval), field="decision")
@@ -308,7 +351,6 @@ def answer(user: User, approval: Approval, *, approve: bool, reason: str = "", n
             approval.refuse(user, role, reason, now)
     except InvalidTransition as error:
         raise DomainError(error.message, field="decision") from None
-    subject = subject_of(approval)
     name = _subject_name(subject) if subject is not None else "the request"
     audit.record(at=now, actor=user, action="approval.answered", entity=approval,
                  summary=f"{KIND_LABELS[approval.kind]} for {name} {approval.status} by {user.name} "
@@ -346,3 +388,17 @@ def withdraw(user: User, approval: Approval, now: datetime) -> None:
                  summary=f"{KIND_LABELS[approval.kind]} request withdrawn by its requester",
                  before={"status": PENDING}, after={"status": WITHDRAWN})
     _commit()
+
+
+def close_pending(user: User, subject, now: datetime, *, why: str) -> list[Approval]:
+    """Close every pending request about the subject (withdrawn), audited; the caller commits with its own change
+    (a referral withdrawn). The people who could have answered see it gone from their tasks."""
+    subject_type, subject_id = _subject_key(subject)
+    pending = list(db.session.scalars(db.select(Approval).where(
+        Approval.subject_type == subject_type, Approval.subject_id == subject_id, Approval.status == PENDING)))
+    for approval in pending:
+        approval.close(now)
+        audit.record(at=now, actor=user, action="approval.closed", entity=approval,
+                     summary=f"{KIND_LABELS[approval.kind]} request for {_subject_name(subject)} closed: {why}",
+                     before={"status": PENDING}, after={"status": WITHDRAWN})
+    return pending

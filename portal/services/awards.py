@@ -535,6 +535,7 @@ def award(officer: User, referral: Referral, bid: Bid, *, reason: str, now: date
         db.session.flush()
         _record_award(officer, referral, chosen, placement, reason, now)
         _tell_bidders(referral, ranked, chosen, placement, now)
+        approvals.close_pending(officer, referral, now, why=f"referral {referral.reference} awarded")
         db.session.commit()
     except (IntegrityError, StaleDataError):
         db.session.rollback()

@@ -494,6 +494,10 @@ def ask_placement_approvals(officer: User, referral: Referral, provider: OffFram
     what = (f"placing the child of referral {referral.reference} OFF THE FRAMEWORK with {provider.name}"
             + (" (marked place with caution)" if provider.place_with_caution else ""))
     basis = placement_basis(provider)
+    for kind in (SENIOR_AGREEMENT, PLACEMENT_COST):  # both answerable, or neither is asked
+        refusal = approvals.nobody_to_answer(officer, referral, kind=kind, weekly_cost=weekly)
+        if refusal:
+            raise DomainError(refusal)
     agreement = approvals.request(officer, referral, kind=SENIOR_AGREEMENT, weekly_cost=weekly, basis=basis, now=now,
                                   summary=f"Agreement to {what}")
     cost = approvals.request(officer, referral, kind=PLACEMENT_COST, weekly_cost=weekly, basis=basis, now=now,
@@ -646,6 +650,7 @@ def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, 
                         "senior_approval_id": agreement.id,
                         "qa_visit_due_at": placement.qa_visit_due_at,
                         "caution_acknowledged": bool(provider.place_with_caution and caution_acknowledged)})
+    approvals.close_pending(officer, referral, now, why=f"referral {referral.reference} placed off the framework")
     db.session.commit()
     return placement
 

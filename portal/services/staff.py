@@ -54,6 +54,9 @@ def set_approval_limit(admin: User, user: User, amount: str, now: datetime) -> N
     permitted = accounts.manageable_roles(admin, user.organisation)
     if BUDGET_HOLDER not in permitted:
         raise DomainError("You cannot set this user's approval limit")
+    if user.id == admin.id:
+        raise DomainError("You cannot set your own approval limit: ask another user administrator",
+                          field="approval_limit")
     accounts.check_may_manage(admin, user, permitted)
     if not user.has_role(BUDGET_HOLDER):
         raise DomainError(f"{user.name} is not a budget holder. Give them that role first.", field="approval_limit")
@@ -73,6 +76,19 @@ def set_approval_limit(admin: User, user: User, amount: str, now: datetime) -> N
 def _check_may_step_in(admin: User, provider: Organisation) -> None:
     if not provider.is_provider or not accounts.is_consortium_administrator(admin):
         raise DomainError("Only the consortium administrator can appoint a provider's user administrator")
+    reason = step_in_refusal(provider)
+    if reason:
+        raise DomainError(reason)
+
+
+def step_in_refusal(provider: Organisation) -> str | None:
+    """Why the consortium administrator may not step in at the provider (someone there manages its colleagues),
+    or None: it steps in only when nobody at the provider can."""
+    present = accounts.active_user_administrators(provider)
+    if present:
+        names = ", ".join(sorted(person.name for person in present))
+        return f"{provider.name} has an active user administrator, {names}: they manage its colleagues"
+    return None
 
 
 def invite_user_administrator(admin: User, provider: Organisation, email: str, now: datetime) -> str:

@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.models import Organisation, OutboxMessage, User
 from portal.models.user import USER_ADMINISTRATOR
 from portal.services import accounts
-from tests.factories import PASSWORD, authority_user
+from tests.factories import PASSWORD, authority_user, without_user_administrators
 
 
 def sign_in(page: Page, accessible, email: str) -> None:
@@ -126,6 +126,17 @@ def test_the_consortium_administrator_sets_a_limit_and_steps_in_at_a_provider(pa
     accessible("provider register")
     page.get_by_role("link", name="Alpha Care").first.click()
     accessible("provider")
+    # Alpha Care's own user administrator manages its colleagues: the consortium administrator does not step in.
+    expect(page.get_by_text("Alpha Care has an active user administrator")).to_be_visible()
+    expect(page.get_by_role("button", name="Make Pat Plain a user administrator")).to_have_count(0)
+
+    def nobody_left():
+        provider = db.session.scalars(db.select(Organisation).where(Organisation.name == "Alpha Care")).one()
+        without_user_administrators(provider)
+
+    live_portal.run(nobody_left)
+    page.reload()
+    accessible("provider with nobody to manage it")
     page.get_by_role("button", name="Make Pat Plain a user administrator").click()
     expect(page.get_by_role("alert", name="Success")).to_contain_text("Pat Plain is now a user administrator")
     expect(page.get_by_role("row").filter(has_text="Pat Plain")).to_contain_text("User administrator")

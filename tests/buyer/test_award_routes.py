@@ -83,6 +83,11 @@ def test_the_cost_is_asked_for_from_the_award_page_approved_by_a_budget_holder_a
     answered = sign_in(holder).post(url_for("buyer.approval_answer", approval_id=asked.id),
                                     data={"decision": "approve"})
     assert answered.status_code == 302
+    # asking again for the same bid (an old tab) keeps the approval
+    again = client.post(url, data=award_form(beta, ask="y"), follow_redirects=True)
+    assert "The weekly cost of this bid was already approved" in text_of(again)
+    db.session.refresh(asked)
+    assert approvals.latest(assessed, "placement_cost") is asked and asked.is_approved
     response = client.post(url, data=award_form(beta, reason="Nearer school"))
     assert response.status_code == 302
     placement = db.session.scalars(db.select(Placement)).one()

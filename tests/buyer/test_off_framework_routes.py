@@ -10,7 +10,15 @@ from decimal import Decimal
 import pytest
 
 from portal.extensions import db
-from portal.models import OffFrameworkProvider, OffFrameworkReferee, Placement, PlacementCost, Referral
+from portal.models import (
+    Approval,
+    Notification,
+    OffFrameworkProvider,
+    OffFrameworkReferee,
+    Placement,
+    PlacementCost,
+    Referral,
+)
 from portal.services import approvals, off_framework
 from portal.timezone import format_date
 from tests.buyer.test_off_framework_service import (
@@ -23,7 +31,7 @@ from tests.buyer.test_off_framework_service import (
     searched_referral,
     upload_evidence,
 )
-from tests.factories import PDF, approve_off_framework_placement, deciders
+from tests.factories import PDF, approve_off_framework_placement, approve_search, deciders
 from tests.portal.test_auth_routes import assert_form_not_sent, csrf_sign_in, csrf_token_of
 from tests.portal.test_query_counts import assert_constant
 
@@ -511,3 +519,55 @@ def test_a_placement_with_evidence_missing_is_refused_with_what_is_missing(world
     upload_evidence(world.member_officer, provider, clock, ["childrens_guide", "pricing_schedule"])
     approve_off_framework_placement(world, referral, provider, Decimal("2750.50"), clock)
     assert client.post(url, data=place_form(provider.id)).status_code == 302
+
+
+def test_asking_for_the_placement_approvals_again_keeps_the_answers(world, clock, sign_in):
+    """A stale tab re-posting the agreement and cost form: what was approved stays approved, nobody is told again;
+    while a request waits the forms are not shown."""
+    referral = exhausted_referral(world, clock)
+    provider = provider_with_references(world.member_officer, clock)
+    client = sign_in(world.member_officer)
+    url = f"/authority/referrals/{referral.id}/off-framework"
+    people = deciders(world, clock)
+    assert client.post(url, data={"expected_weekly": "2,800.00", "notes": "Called three providers"}).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "withdraw the request" in page and 'name="expected_weekly"' not in page
+    again = client.post(url, data={"expected_weekly": "2,800.00", "notes": "Called three providers"},
+                        follow_redirects=True)
+    assert "already asked for: it is waiting for an answer" in text_of(again)
+    search = approvals.latest(referral, "off_framework_search")
+    sign_in(people.budget_holder).post(f"/authority/approvals/{search.id}/answer", data={"decision": "approve"})
+    form = {"agreed_provider_id": str(provider.id), "weekly_cost": "2,750.50"}
+    assert client.post(f"{url}/approvals", data=form).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "you cannot ask again" in page and 'name="agreed_provider_id"' not in page
+    agreement = approvals.latest(referral, "senior_agreement")
+    cost = approvals.latest(referral, "placement_cost")
+    sign_in(people.head_of_service).post(f"/authority/approvals/{agreement.id}/answer", data={"decision": "approve"})
+    sign_in(people.budget_holder).post(f"/authority/approvals/{cost.id}/answer", data={"decision": "approve"})
+    rows = db.session.scalar(db.select(db.func.count(Approval.id)))
+    told = db.session.scalar(db.select(db.func.count(Notification.id)))
+    again = client.post(f"{url}/approvals", data=form, follow_redirects=True)
+    assert "were already asked for at that weekly cost" in text_of(again)
+    db.session.refresh(agreement)
+    db.session.refresh(cost)
+    assert (agreement.status, cost.status) == ("approved", "approved")
+    assert db.session.scalar(db.select(db.func.count(Approval.id))) == rows
+    assert db.session.scalar(db.select(db.func.count(Notification.id))) == told
+    assert off_framework.placement_approvals(referral, provider, Decimal("2750.50")) == (agreement, cost)
+
+
+def test_placement_approvals_nobody_can_give_are_refused_and_neither_is_asked(world, clock, sign_in):
+    referral = exhausted_referral(world, clock)
+    provider = provider_with_references(world.member_officer, clock)
+    people = deciders(world, clock)
+    approve_search(world, referral, clock)
+    people.head_of_service.active = False
+    db.session.commit()
+    client = sign_in(world.member_officer)
+    url = f"/authority/referrals/{referral.id}/off-framework"
+    refused = client.post(f"{url}/approvals", data={"agreed_provider_id": str(provider.id), "weekly_cost": "2,750.50"})
+    assert refused.status_code == 400
+    assert "there is no head of service other than you. Ask your user administrator." in text_of(refused)
+    assert approvals.latest(referral, "senior_agreement") is None and approvals.latest(referral, "placement_cost") \
+        is None

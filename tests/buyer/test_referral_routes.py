@@ -2,13 +2,14 @@
 message, changing nothing."""
 
 import html
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from portal.extensions import db
-from portal.models import BidInvitation, Notification, Referral, ReferralRound
+from portal.models import Approval, BidInvitation, Notification, Referral, ReferralRound
 from portal.models.approval import FUNDING
 from portal.models.user import COMMISSIONING_OFFICER
 from portal.services import approvals, referrals
@@ -535,3 +536,41 @@ def test_the_lists_show_a_draft_without_the_childs_name(world, clock, officer):
     page = text_of(officer.get("/authority/referrals"))
     assert "Not given yet" in page and draft.reference in page
     assert officer.get(f"{base(draft)}/publish").status_code == 200
+
+
+def test_asking_for_the_funding_again_keeps_the_answer_and_tells_nobody_twice(world, clock, officer, sign_in):
+    """A double submit or a stale tab posting the funding form again: the request stands, approved or waiting."""
+    holder = deciders(world, clock).budget_holder
+    referral = draft_referral(world, clock, indicative_weekly_price=Decimal("1450.00"))
+    assert re.search(r"approve the funding\s*</button>", officer.get(base(referral)).get_data(as_text=True))
+    assert officer.post(f"{base(referral)}/funding", data={}).status_code == 302
+    asked = approvals.latest(referral, FUNDING)
+    page = text_of(officer.get(base(referral)))
+    assert "waiting for an answer" in page and "withdraw the request" in page
+    assert not re.search(r"approve the funding\s*</button>", officer.get(base(referral)).get_data(as_text=True))
+    response = officer.post(f"{base(referral)}/funding", data={}, follow_redirects=True)
+    assert "The funding was already asked for: it is waiting for an answer" in text_of(response)
+    sign_in(holder).post(f"/authority/approvals/{asked.id}/answer", data={"decision": "approve"})
+    told = db.session.scalar(db.select(db.func.count(Notification.id)))
+    response = officer.post(f"{base(referral)}/funding", data={}, follow_redirects=True)
+    assert "The funding was already approved" in text_of(response)
+    db.session.refresh(asked)
+    assert asked.status == "approved" and referrals.funding_approval(referral) == asked
+    assert db.session.scalar(db.select(db.func.count(Notification.id))) == told
+    assert db.session.scalar(db.select(db.func.count(Approval.id))) == 1
+
+
+def test_funding_nobody_can_approve_is_refused_on_the_page(world, clock, officer):
+    referral = draft_referral(world, clock, indicative_weekly_price=Decimal("1450.00"))
+    response = officer.post(f"{base(referral)}/funding", data={})
+    assert response.status_code == 400
+    assert ("Nobody at Member Council can approve £75,400.00 a year: no budget holder's limit covers it and there "
+            "is no assistant director. Ask your user administrator.") in text_of(response)
+    assert approvals.latest(referral, FUNDING) is None
+
+
+def test_a_decider_reading_a_referral_is_not_sent_to_the_officers_list(world, clock, sign_in):
+    holder = deciders(world, clock).budget_holder
+    referral = draft_referral(world, clock)
+    html = sign_in(holder).get(base(referral)).get_data(as_text=True)
+    assert 'href="/authority/referrals"' not in html and 'href="/authority/tasks"' in html

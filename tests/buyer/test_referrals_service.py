@@ -20,6 +20,7 @@ from tests.factories import (
     admit,
     approve_funding,
     child_details,
+    deciders,
     draft_referral,
     provider_user,
     published_referral,
@@ -206,6 +207,7 @@ def test_a_draft_can_be_changed_by_its_authority_only(world, clock):
 # Funding -----------------------------------------------------------------------------------------------------
 
 def test_funding_is_asked_at_the_indicative_price_or_else_at_the_expected_cost(world, clock):
+    deciders(world, clock)  # someone who may approve it (a request nobody could answer is refused)
     priced = draft_referral(world, clock, indicative_weekly_price=Decimal("1500.00"))
     approval = referrals.ask_funding(world.member_officer, priced, expected_weekly="", now=clock.now())
     assert (approval.weekly_cost, approval.annual_cost) == (Decimal("1500.00"), Decimal("78000.00"))

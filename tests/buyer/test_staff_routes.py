@@ -15,7 +15,7 @@ from portal.models.user import (
     USER_ADMINISTRATOR,
 )
 from portal.services import accounts
-from tests.factories import PASSWORD, authority_user
+from tests.factories import PASSWORD, authority_user, without_user_administrators
 
 
 def text_of(response) -> str:
@@ -114,7 +114,7 @@ def test_changing_roles_and_deactivating_through_the_page(world, clock, sign_in)
 def test_the_last_user_administrator_is_told_why_not(world, clock, sign_in):
     admin = user_admin(world, clock)
     client = sign_in(admin)
-    response = client.post(f"/authority/staff/{admin.id}", data={"roles": [BUDGET_HOLDER]})
+    response = client.post(f"/authority/staff/{admin.id}", data={"roles": [COMMISSIONING_OFFICER]})
     assert response.status_code == 400
     assert ("Uma Admin is the last active user administrator of Member Council. "
             "Make someone else a user administrator first.") in text_of(response)
@@ -160,17 +160,26 @@ def test_the_consortium_administrator_steps_in_at_a_provider(world, clock, sign_
                             clock.now())
     plain = accounts.accept_invitation(token, "Pat Plain", PASSWORD, clock.now())
     client = sign_in(world.admin)
+    # While someone there manages its colleagues the consortium administrator does not step in: the page says why.
     page = text_of(client.get(f"/admin/providers/{provider_id}"))
-    assert "Make Pat Plain a user administrator" in page
-    response = client.post(f"/admin/providers/{provider_id}/users/{plain.id}/user-administrator")
-    assert response.status_code == 302
-    assert fresh(plain.id).roles == {PROVIDER_USER, USER_ADMINISTRATOR}
+    assert "Alpha Care has an active user administrator" in page
+    assert "Make Pat Plain a user administrator" not in page and "Invite a user administrator" not in page
+    response = client.post(f"/admin/providers/{provider_id}/users/{plain.id}/user-administrator",
+                           follow_redirects=True)
+    assert "Alpha Care has an active user administrator" in text_of(response)
+    assert fresh(plain.id).roles == {PROVIDER_USER}
+    without_user_administrators(world.provider_a.organisation)
+    page = text_of(client.get(f"/admin/providers/{provider_id}"))
+    assert "Make Pat Plain a user administrator" in page and "has an active user administrator" not in page
     bad = client.post(f"/admin/providers/{provider_id}/users", data={"email": "not an address"})
     assert bad.status_code == 400 and "Enter an e-mail address in the correct format" in text_of(bad)
     response = client.post(f"/admin/providers/{provider_id}/users", data={"email": "boss@alpha.example.org"})
     assert response.status_code == 302
     invitation = db.session.scalars(db.select(Invitation).where(Invitation.email == "boss@alpha.example.org")).one()
     assert set(invitation.role_list) == {PROVIDER_USER, USER_ADMINISTRATOR}
+    response = client.post(f"/admin/providers/{provider_id}/users/{plain.id}/user-administrator")
+    assert response.status_code == 302
+    assert fresh(plain.id).roles == {PROVIDER_USER, USER_ADMINISTRATOR}
     # A user of another provider, or of an authority, under this provider's address: not found.
     other = world.provider_b.id
     assert client.post(f"/admin/providers/{provider_id}/users/{other}/user-administrator").status_code == 404

@@ -10,7 +10,7 @@ from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import Approval, AuditEvent, Notification, OutboxMessage
 from portal.models.approval import FUNDING, PLACEMENT_COST, SENIOR_AGREEMENT
-from portal.models.user import BUDGET_HOLDER, COMMISSIONING_OFFICER
+from portal.models.user import ASSISTANT_DIRECTOR, BUDGET_HOLDER, COMMISSIONING_OFFICER, UserRole
 from portal.services import approvals, referrals
 from tests.factories import BUDGET_LIMIT, authority_user, deciders, draft_referral
 
@@ -245,3 +245,106 @@ def test_a_figure_is_needed_and_sane(world, clock):
             ask(world, clock, referral, weekly=weekly)
         assert refused.value.field == "weekly_cost"
     assert db.session.scalar(db.select(db.func.count(Approval.id))) == 0
+
+
+def _counts():
+    return (db.session.scalar(db.select(db.func.count(Approval.id))),
+            db.session.scalar(db.select(db.func.count(AuditEvent.id))),
+            db.session.scalar(db.select(db.func.count(Notification.id))))
+
+
+def test_asking_again_for_the_same_figures_keeps_the_standing_request(world, clock):
+    """A double submit or a stale page: an approved (or pending) request for the same figures and basis stands,
+    nothing is recorded and nobody is told again."""
+    people = deciders(world, clock)
+    referral = draft_referral(world, clock)
+    first = ask(world, clock, referral, kind=PLACEMENT_COST, basis="bid 1")
+    before = _counts()
+    again = ask(world, clock, referral, kind=PLACEMENT_COST, basis="bid 1")
+    assert again is first and again.already_asked and first.status == "pending" and _counts() == before
+    approvals.answer(people.budget_holder, first, approve=True, now=clock.now())
+    before = _counts()
+    again = ask(world, clock, referral, kind=PLACEMENT_COST, basis="bid 1")
+    assert again is first and first.status == "approved" and _counts() == before
+    assert approvals.granted(referral, PLACEMENT_COST, basis="bid 1", weekly_cost=WITHIN) is first
+    # other figures still replace it
+    other = ask(world, clock, referral, kind=PLACEMENT_COST, basis="bid 1", weekly=Decimal("2100.00"))
+    assert other is not first and first.status == "replaced" and not other.already_asked
+
+
+def test_a_refused_request_can_be_asked_again_with_the_same_figures(world, clock):
+    people = deciders(world, clock)
+    referral = draft_referral(world, clock)
+    first = ask(world, clock, referral)
+    approvals.answer(people.budget_holder, first, approve=False, reason="No budget this quarter", now=clock.now())
+    second = ask(world, clock, referral)
+    assert second is not first and first.status == "replaced" and second.status == "pending"
+
+
+def test_a_request_nobody_can_answer_is_refused_and_nothing_is_made(world, clock):
+    referral = draft_referral(world, clock)
+    before = _counts()
+    with pytest.raises(DomainError, match=r"Nobody at Member Council can approve £104,000.00 a year: no budget "
+                                          r"holder's limit covers it and there is no assistant director\. Ask your "
+                                          r"user administrator\."):
+        ask(world, clock, referral)
+    with pytest.raises(DomainError, match="there is no head of service other than you"):
+        ask(world, clock, referral, kind=SENIOR_AGREEMENT, basis="provider 1")
+    assert _counts() == before
+    # a budget holder whose limit is too low, and an assistant director who is the requester, do not count
+    holder = authority_user(world.member, "Low Limit", "low@member.example.org", [BUDGET_HOLDER], clock)
+    holder.approval_limit = Decimal("1000.00")
+    officer = world.member_officer
+    db.session.add(UserRole(user_id=officer.id, role=ASSISTANT_DIRECTOR))
+    db.session.commit()
+    db.session.refresh(officer)
+    with pytest.raises(DomainError, match="no assistant director other than you"):
+        ask(world, clock, referral)
+    assert _counts() == before
+
+
+def test_withdrawing_the_referral_closes_its_pending_requests(world, clock):
+    people = deciders(world, clock)
+    referral = draft_referral(world, clock)
+    pending = ask(world, clock, referral)
+    other = ask(world, clock, referral, kind=SENIOR_AGREEMENT, basis="provider 1")
+    referrals.withdraw(world.member_officer, referral, "No longer needed", clock.now())
+    assert (pending.status, other.status, pending.closed_at) == ("withdrawn", "withdrawn", clock.now())
+    assert approvals.tasks_for(people.budget_holder) == [] and approvals.tasks_for(people.head_of_service) == []
+    closed = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "approval.closed")).all()
+    assert len(closed) == 2
+    with pytest.raises(DomainError, match="already been answered or closed"):
+        approvals.answer(people.budget_holder, pending, approve=True, now=clock.now())
+
+
+def test_a_request_about_a_withdrawn_referral_cannot_be_answered(world, clock):
+    people = deciders(world, clock)
+    referral = draft_referral(world, clock)
+    pending = ask(world, clock, referral)
+    referral.withdrawn_at = clock.now()  # withdrawn without closing (as before the fix, or by another path)
+    db.session.commit()
+    assert approvals.tasks_for(people.budget_holder) == []
+    with pytest.raises(DomainError, match="has been withdrawn: this request no longer needs an answer"):
+        approvals.answer(people.budget_holder, pending, approve=True, now=clock.now())
+    db.session.refresh(pending)
+    assert pending.status == "pending"
+
+
+def test_placing_the_child_closes_the_referrals_pending_requests_and_nobody_answers_them(world, clock):
+    from tests.buyer.test_off_framework_service import place, place_args, provider_with_references, searched_referral
+
+    people = deciders(world, clock)
+    referral = searched_referral(world, clock)
+    provider = provider_with_references(world.member_officer, clock)
+    stray = ask(world, clock, referral, weekly=Decimal("999.00"))  # a request left waiting (funding asked again)
+    place(world, clock, referral, provider, **place_args(clock))
+    db.session.refresh(stray)
+    assert (stray.status, stray.closed_at) == ("withdrawn", clock.now())
+    assert approvals.tasks_for(people.budget_holder) == []
+    closed = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "approval.closed")).all()
+    assert [event.entity_id for event in closed] == [stray.id]
+    # one still waiting (as before this rule) cannot be answered once the child is placed
+    stray.status, stray.closed_at = "pending", None
+    db.session.commit()
+    with pytest.raises(DomainError, match="has been placed: this request no longer needs an answer"):
+        approvals.answer(people.budget_holder, stray, approve=True, now=clock.now())

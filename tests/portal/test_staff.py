@@ -22,7 +22,7 @@ from portal.models.user import (
     USER_ADMINISTRATOR,
 )
 from portal.services import accounts, staff
-from tests.factories import authority_user
+from tests.factories import authority_user, without_user_administrators
 
 STAFF_ROLES = {COMMISSIONING_OFFICER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR, USER_ADMINISTRATOR}
 
@@ -122,7 +122,7 @@ def test_another_organisations_administrator_is_refused(world, clock):
 
 def test_a_user_administrator_does_not_touch_someone_holding_the_consortiums_roles(world, clock):
     lead_user_admin = authority_user(world.lead, "Lou Lead", "ua@lead.example.org", [USER_ADMINISTRATOR], clock)
-    with pytest.raises(DomainError, match="^Eve Evaluator holds roles that only Lead Council's own administrators"):
+    with pytest.raises(DomainError, match="^Eve Evaluator holds roles that only the consortium administrator can"):
         accounts.change_roles(lead_user_admin, world.evaluator, {COMMISSIONING_OFFICER}, clock.now())
     with pytest.raises(DomainError, match="holds roles that only"):
         accounts.set_active(lead_user_admin, world.admin, False, clock.now())
@@ -254,13 +254,49 @@ def test_deactivation_ends_every_session_and_reactivation_does_not_revive_them(w
 
 def test_the_consortium_administrator_steps_in_at_a_provider(world, clock):
     colleague = plain_provider_user(world, clock)
-    staff.step_in(world.admin, colleague, clock.now())
-    assert colleague.roles == {PROVIDER_USER, USER_ADMINISTRATOR}
-    assert events("user.step_in")[-1].actor_id == world.admin.id
+    without_user_administrators(world.provider_a.organisation)
     staff.invite_user_administrator(world.admin, world.provider_a.organisation, "boss@alpha.example.org",
                                     clock.now())
     invitation = db.session.scalars(db.select(Invitation).where(Invitation.email == "boss@alpha.example.org")).one()
     assert set(invitation.role_list) == {PROVIDER_USER, USER_ADMINISTRATOR}
+    staff.step_in(world.admin, colleague, clock.now())
+    assert colleague.roles == {PROVIDER_USER, USER_ADMINISTRATOR}
+    assert events("user.step_in")[-1].actor_id == world.admin.id
+
+
+def test_the_consortium_administrator_does_not_step_in_while_the_provider_has_a_user_administrator(world, clock):
+    colleague = plain_provider_user(world, clock)
+    provider = world.provider_a.organisation
+    names = ", ".join(sorted(person.name for person in accounts.active_user_administrators(provider)))
+    refusal = f"^{provider.name} has an active user administrator, {names}: they manage its colleagues$"
+    with pytest.raises(DomainError, match=refusal):
+        staff.step_in(world.admin, colleague, clock.now())
+    with pytest.raises(DomainError, match=refusal):
+        staff.invite_user_administrator(world.admin, provider, "boss@alpha.example.org", clock.now())
+    assert colleague.roles == {PROVIDER_USER} and events("user.step_in") == []
+    assert db.session.scalars(db.select(Invitation).where(Invitation.email == "boss@alpha.example.org")).all() == []
+
+
+def test_nobody_sets_their_own_approval_limit_nor_makes_themselves_a_decider(world, clock):
+    admin = member_user_admin(world, clock, roles=(USER_ADMINISTRATOR, BUDGET_HOLDER))
+    with pytest.raises(DomainError, match="^You cannot set your own approval limit: ask another user administrator$"):
+        staff.set_approval_limit(admin, admin, "500000", clock.now())
+    assert admin.approval_limit is None
+    with pytest.raises(DomainError, match="^You cannot make yourself head of service: ask another user administr"):
+        accounts.change_roles(admin, admin, {USER_ADMINISTRATOR, BUDGET_HOLDER, HEAD_OF_SERVICE}, clock.now())
+    with pytest.raises(DomainError, match="^You cannot make yourself assistant director"):
+        accounts.change_roles(admin, admin, {USER_ADMINISTRATOR, ASSISTANT_DIRECTOR}, clock.now())
+    assert admin.roles == {USER_ADMINISTRATOR, BUDGET_HOLDER}
+    # giving up a deciding role, or changing others while keeping one, stays allowed
+    accounts.change_roles(admin, admin, {USER_ADMINISTRATOR, BUDGET_HOLDER, COMMISSIONING_OFFICER}, clock.now())
+    # another user administrator may; so may the consortium administrator for someone else
+    other = authority_user(world.member, "Olu Other", "other.admin@member.example.org", [USER_ADMINISTRATOR], clock)
+    staff.set_approval_limit(other, admin, "500000", clock.now())
+    assert admin.approval_limit == Decimal("500000.00")
+    accounts.change_roles(world.admin, other, {USER_ADMINISTRATOR, HEAD_OF_SERVICE}, clock.now())
+    assert other.roles == {USER_ADMINISTRATOR, HEAD_OF_SERVICE}
+    with pytest.raises(DomainError, match="^You cannot make yourself budget holder"):
+        accounts.change_roles(world.admin, world.admin, world.admin.roles | {BUDGET_HOLDER}, clock.now())
 
 
 def test_only_the_consortium_administrator_steps_in(world, clock):

@@ -19,7 +19,7 @@ from portal.models.referral import (
     WITHIN_5_DAYS,
 )
 from portal.models.user import PROVIDER_USER
-from portal.services import anonymity, audit, mail, members
+from portal.services import anonymity, approvals, audit, mail, members
 from portal.services.referrals.drafting import (
     FREE_TEXT_FIELDS,
     _commit,
@@ -158,4 +158,5 @@ def withdraw(officer: User, referral: Referral, reason: str, now: datetime) -> N
                  # consortium's administrators.
                  summary=f"Referral {referral.reference} withdrawn (it was {STATUS_LABELS[before].lower()})",
                  before={"status": before}, after={"status": WITHDRAWN})
+    approvals.close_pending(officer, referral, now, why=f"referral {referral.reference} withdrawn")
     _commit()
