@@ -465,8 +465,8 @@ def _fostering_framework(moment: datetime, *, referees) -> User:
     lead = Organisation(name="Manchester City Council", kind=AUTHORITY, local_authority_area="Manchester",
                         area_code=_area("Manchester"), created_at=set_up)
     db.session.add(lead)
-    admin = _user(lead, "Grace Okafor", "grace.okafor@manchester.example.org", [ADMINISTRATOR, EVALUATOR], set_up)
-    evaluator = _user(lead, "Tom Ashworth", "tom.ashworth@manchester.example.org", [EVALUATOR], set_up)
+    admin = _user(lead, "Imogen Farrant", "imogen.farrant@manchester.example.org", [ADMINISTRATOR, EVALUATOR], set_up)
+    evaluator = _user(lead, "Nadia Osei", "nadia.osei@manchester.example.org", [EVALUATOR], set_up)
     db.session.commit()
     dps = dps_setup.create_dps(
         admin, reference="NW-FOS-DPS", name="North West Fostering Framework", service_type="foster",
