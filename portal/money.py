@@ -12,6 +12,12 @@ from decimal import Decimal
 from portal.errors import DomainError
 
 WEEKLY_LIMIT = Decimal("100000")  # the most any weekly price or cost may be
+WEEKS_A_YEAR = 52  # approval limits are annual: a weekly cost x 52
+
+
+def annual(weekly: Decimal | None) -> Decimal | None:
+    """The annual figure of a weekly cost, to the penny, that approval limits are compared with."""
+    return None if weekly is None else (weekly * WEEKS_A_YEAR).quantize(Decimal("0.01"))
 
 _AMOUNT = re.compile(r"(?P<minus>[-\u2212])?£?\s*(?P<pounds>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<pence>[0-9]+))?")
 

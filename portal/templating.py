@@ -6,6 +6,7 @@ from flask_login import current_user
 from portal.clock import now
 from portal.formatting import money, score
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER, USER_ADMINISTRATOR
+from portal.money import annual
 from portal.services import approvals, mail, off_framework
 from portal.services.approvals import DECIDERS
 from portal.timezone import format_date, format_datetime, format_day
@@ -45,6 +46,7 @@ def init_app(app) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_day, "day")
     app.add_template_filter(money, "money")
+    app.add_template_filter(annual, "annual")
     app.add_template_filter(score, "score")
     app.add_template_filter(approvals.answered_line, "approval_line")
 

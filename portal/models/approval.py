@@ -14,8 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.errors import InvalidTransition
 from portal.extensions import db
-
-WEEKS_A_YEAR = 52  # an approval limit is annual: the weekly cost x 52
+from portal.money import annual as annual_figure
 
 # What is asked.
 FUNDING = "funding"  # funding for a referral before it is published
@@ -83,7 +82,7 @@ class Approval(db.Model):
 
     @staticmethod
     def annual(weekly: Decimal | None) -> Decimal | None:
-        return None if weekly is None else (weekly * WEEKS_A_YEAR).quantize(Decimal("0.01"))
+        return annual_figure(weekly)
 
     @property
     def kind_label(self) -> str:

@@ -12,12 +12,11 @@ from portal.extensions import db
 from portal.formatting import money
 from portal.models import Organisation, User, UserRole
 from portal.models.user import BUDGET_HOLDER, PROVIDER_USER, USER_ADMINISTRATOR
-from portal.money import WEEKLY_LIMIT, parse_money
+from portal.money import WEEKLY_LIMIT, WEEKS_A_YEAR, parse_money
 from portal.services import accounts, audit
 
-WEEKS_IN_A_YEAR = 52
 # The most a limit may be: a year of the most any weekly cost may be.
-ANNUAL_LIMIT = WEEKLY_LIMIT * WEEKS_IN_A_YEAR
+ANNUAL_LIMIT = WEEKLY_LIMIT * WEEKS_A_YEAR
 
 
 def may_manage_staff(user: User) -> bool:
@@ -46,7 +45,7 @@ def colleague(manager: User, user_id: int) -> User:
 
 def weekly_equivalent(annual: Decimal) -> Decimal:
     """About how much a week an annual amount is (annual ÷ 52, to the penny)."""
-    return (annual / WEEKS_IN_A_YEAR).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return (annual / WEEKS_A_YEAR).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def set_approval_limit(admin: User, user: User, amount: str, now: datetime) -> None:

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from portal.errors import DomainError
-from portal.money import WEEKLY_LIMIT, parse_money
+from portal.money import WEEKLY_LIMIT, annual, parse_money
 
 
 def parse(value, **options):
@@ -96,3 +96,9 @@ def test_the_limit_is_the_fields_own():
 def test_a_float_is_a_mistake_in_the_code_not_an_amount():
     with pytest.raises(TypeError):
         parse(1450.5)
+
+
+def test_the_annual_figure_is_52_weeks_to_the_penny():
+    assert annual(Decimal("940.00")) == Decimal("48880.00")
+    assert annual(Decimal("1234.57")) == Decimal("64197.64")
+    assert annual(None) is None
