@@ -47,7 +47,7 @@ from portal.models.organisation import PROVIDER_STATUSES
 from portal.models.user import ADMINISTRATOR
 from portal.services import accounts, applications, audit, cautions, dps_setup, mail, members, staff, windows
 from portal.services import providers as provider_register
-from portal.staff_forms import ApprovalLimitForm, StaffInviteForm
+from portal.staff_forms import ApprovalLimitForm, StaffInviteForm, save_approval_limit, set_active_from_request
 from portal.timezone import local_datetime, to_local
 from portal.workdays import PAUSE_RULE
 
@@ -660,28 +660,15 @@ def user_detail(user_id, limit_form=None):
 def user_approval_limit(user_id):
     user = _consortium_user(user_id)
     form = ApprovalLimitForm()
-    if form.validate_on_submit():
-        try:
-            staff.set_approval_limit(current_user, user, form.approval_limit.data or "", now())
-        except DomainError as error:
-            db.session.rollback()
-            add_domain_error(form, error)
-        else:
-            flash(f"Approval limit of {user.name} saved", "success")
-            return redirect(url_for("admin.user_detail", user_id=user.id))
+    if save_approval_limit(form, user, now()):
+        return redirect(url_for("admin.user_detail", user_id=user.id))
     return user_detail(user_id, limit_form=form)
 
 
 @blueprint.route("/users/<int:user_id>/active", methods=["POST"])
 def user_active(user_id):
     user = _consortium_user(user_id)
-    try:
-        accounts.set_active(current_user, user, request.form.get("active") == "yes", now())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(f"{user.name}'s account is {'active' if user.active else 'deactivated'}", "success")
+    set_active_from_request(user, now())
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 

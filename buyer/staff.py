@@ -14,7 +14,14 @@ from portal.extensions import db
 from portal.formatting import pounds
 from portal.forms import add_domain_error
 from portal.services import accounts, staff
-from portal.staff_forms import ApprovalLimitForm, StaffInviteForm, StaffRolesForm, role_choices
+from portal.staff_forms import (
+    ApprovalLimitForm,
+    StaffInviteForm,
+    StaffRolesForm,
+    role_choices,
+    save_approval_limit,
+    set_active_from_request,
+)
 
 PER_PAGE = 25
 
@@ -93,15 +100,8 @@ def staff_member(user_id, limit_form=None):
 def staff_approval_limit(user_id):
     user = _colleague(user_id)
     form = ApprovalLimitForm()
-    if form.validate_on_submit():
-        try:
-            staff.set_approval_limit(current_user, user, form.approval_limit.data or "", now())
-        except DomainError as error:
-            db.session.rollback()
-            add_domain_error(form, error)
-        else:
-            flash(f"Approval limit of {user.name} saved", "success")
-            return redirect(url_for("buyer.staff_member", user_id=user.id))
+    if save_approval_limit(form, user, now()):
+        return redirect(url_for("buyer.staff_member", user_id=user.id))
     return staff_member(user_id, limit_form=form)
 
 
@@ -109,11 +109,5 @@ def staff_approval_limit(user_id):
 @user_administrators_only
 def staff_active(user_id):
     user = _colleague(user_id)
-    try:
-        accounts.set_active(current_user, user, request.form.get("active") == "yes", now())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(f"{user.name}'s account is {'active' if user.active else 'deactivated'}", "success")
+    set_active_from_request(user, now())
     return redirect(url_for("buyer.staff_member", user_id=user.id))

@@ -1,7 +1,15 @@
 """The forms of the staff pages, shared by an authority's user administrator (buyer), a provider's (supplier) and
 the consortium administrator (admin). Which roles a form offers is set by the page from
-portal.services.accounts.allowed_roles; the service checks them again."""
+portal.services.accounts.allowed_roles; the service checks them again. The two small handlers below are the
+request glue the three pages share: the rules are in the services they call."""
 
+from datetime import datetime
+
+from flask import flash, request
+from flask_login import current_user
+
+from portal.errors import DomainError
+from portal.extensions import db
 from portal.forms import (
     DataRequired,
     Email,
@@ -13,9 +21,11 @@ from portal.forms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    add_domain_error,
     choices,
 )
 from portal.models.user import PROVIDER_USER, ROLE_LABELS
+from portal.services import accounts, staff
 
 
 def role_choices(roles) -> list:
@@ -43,3 +53,28 @@ class ApprovalLimitForm(FlaskForm):
                                              "cost × 52), in pounds, like 150,000. Leave it blank to clear the limit.",
                                  validators=[Length(max=30)])
     save_limit = SubmitField("Save approval limit", widget=GovSubmitInput())
+
+
+def set_active_from_request(user, now: datetime) -> None:
+    """Activate or deactivate the user as the posted form asks, telling the signed-in person the outcome."""
+    try:
+        accounts.set_active(current_user, user, request.form.get("active") == "yes", now)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(f"{user.name}'s account is {'active' if user.active else 'deactivated'}", "success")
+
+
+def save_approval_limit(form, user, now: datetime) -> bool:
+    """Save the budget holder's limit from a valid form; False (the error on the form) when refused."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        staff.set_approval_limit(current_user, user, form.approval_limit.data or "", now)
+    except DomainError as error:
+        db.session.rollback()
+        add_domain_error(form, error)
+        return False
+    flash(f"Approval limit of {user.name} saved", "success")
+    return True

@@ -12,7 +12,7 @@ from portal.models import Dps, EntryWindow
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.user import PROVIDER_USER
 from portal.services import accounts, applications, bids, cautions, evaluations, outcomes, staff, windows
-from portal.staff_forms import StaffInviteForm, StaffRolesForm, role_choices
+from portal.staff_forms import StaffInviteForm, StaffRolesForm, role_choices, set_active_from_request
 from supplier.forms import CautionEvidenceForm, RefereeForm, UploadForm
 
 blueprint = Blueprint("supplier", __name__)
@@ -302,13 +302,7 @@ def team_member(user_id):
 @blueprint.route("/team/<int:user_id>/active", methods=["POST"])
 def team_member_active(user_id):
     user = _colleague(user_id)
-    try:
-        accounts.set_active(current_user, user, request.form.get("active") == "yes", now())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(f"{user.name}'s account is {'active' if user.active else 'deactivated'}", "success")
+    set_active_from_request(user, now())
     return redirect(url_for("supplier.team_member", user_id=user.id))
 
 
