@@ -16,10 +16,9 @@ from portal.documents.placement_agreement import placement_agreement as agreemen
 from portal.errors import DomainError, NotFound
 from portal.formatting import money, pounds, score
 from portal.forms import add_domain_error, record_id
-from portal.models.approval import PLACEMENT_COST
 from portal.models.bid import CRITERIA, CRITERION_MAX
 from portal.models.referral import CLOSED, OPEN
-from portal.services import approvals, awards, bids, referrals
+from portal.services import awards, bids, referrals
 
 
 def _referral(referral_id: int):
@@ -206,9 +205,8 @@ def _bid_label(item: awards.RankedBid) -> str:
 def _award_form(referral, ranked, formdata=None) -> AwardForm:
     """The award form; a new one chooses the bid whose cost was last put for approval."""
     if formdata is None:
-        asked = approvals.latest(referral, PLACEMENT_COST)
-        chosen = asked.basis.removeprefix("bid ") if asked is not None else None
-        form = AwardForm(formdata=None, data={"bid_id": chosen})
+        _asked, item, _stale = awards.asked_cost(referral, ranked)
+        form = AwardForm(formdata=None, data={"bid_id": str(item.bid.id) if item is not None else None})
     else:
         form = AwardForm(formdata=formdata)
     form.bid_id.choices = [(str(item.bid.id), _bid_label(item)) for item in ranked]
@@ -254,10 +252,7 @@ def referral_award(referral_id):
 
 
 def _render_award(referral, form, ranked, top, cautioned, refusal):
-    asked = approvals.latest(referral, PLACEMENT_COST)
-    by_bid = {item.bid.id: item for item in ranked}
-    asked_bid = by_bid.get(record_id(asked.basis.removeprefix("bid "))) if asked is not None else None
-    stale = asked is not None and asked_bid is not None and asked.weekly_cost != asked_bid.bid.price_for_award
+    asked, asked_bid, stale = awards.asked_cost(referral, ranked)
     return render_template("buyer/awards/award.html", referral=referral, form=form, ranked=ranked, top=top,
                            cautioned=cautioned, refusal=refusal, cost_approval=asked, cost_bid=asked_bid,
                            cost_stale=stale)

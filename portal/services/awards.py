@@ -457,6 +457,17 @@ def cost_approval(referral: Referral, bid: Bid):
     return approvals.granted(referral, PLACEMENT_COST, basis=cost_basis(bid), weekly_cost=bid.price_for_award)
 
 
+def asked_cost(referral: Referral, ranked: list) -> tuple:
+    """The latest request to approve a bid's weekly cost, the ranked bid it was for (None when that bid is not among
+    them), and whether that bid's price has changed since it was asked (the request no longer counts)."""
+    asked = approvals.latest(referral, PLACEMENT_COST)
+    if asked is None:
+        return None, None, False
+    item = next((item for item in ranked if cost_basis(item.bid) == asked.basis), None)
+    stale = item is not None and not asked.matches(basis=asked.basis, weekly_cost=item.bid.price_for_award)
+    return asked, item, stale
+
+
 def _require_cost_approval(referral: Referral, bid: Bid):
     approval = cost_approval(referral, bid)
     if approval is None:
