@@ -52,7 +52,7 @@ def test_refusing_needs_a_reason_and_loses_nothing_then_the_officer_is_told(worl
     approval = db.session.get(Approval, asked.id)
     assert (approval.status, approval.reason) == ("refused", "Ask the in-house fostering team first")
     subject = db.session.scalars(db.select(Notification.subject).where(
-        Notification.user_id == world.member_officer.id)).all()[-1]
+        Notification.user_id == world.member_officer.id).order_by(Notification.id)).all()[-1]
     assert subject.startswith("Your request was refused")
     assert db.session.scalar(db.select(db.func.count(OutboxMessage.id)).where(
         OutboxMessage.to_address == world.member_officer.email, OutboxMessage.subject == subject)) == 1

@@ -177,7 +177,8 @@ def test_the_requester_withdraws_a_pending_request_and_nobody_else_can(world, cl
         approvals.withdraw(world.member_officer, approval, clock.now())
     with pytest.raises(DomainError, match="already been answered or closed"):
         approvals.answer(people.budget_holder, approval, approve=True, now=clock.now())
-    assert db.session.scalars(db.select(AuditEvent.action).where(AuditEvent.entity_type == "approval")).all()[-1] \
+    assert db.session.scalars(db.select(AuditEvent.action).where(AuditEvent.entity_type == "approval")
+                             .order_by(AuditEvent.id)).all()[-1] \
         == "approval.withdrawn"
 
 
