@@ -25,6 +25,7 @@ from portal.models.placement import (
     Placement,
     PlacementCost,
 )
+from portal.models.placement_life import PlacementFeedback, PlacementIncident, PlacementPrice
 from portal.models.referral import BidInvitation, Referral, ReferralChild, ReferralRound
 from portal.models.reminder import SentReminder
 from portal.models.security import RateLimitCounter, SignInAddress, UserSession
@@ -36,7 +37,8 @@ __all__ = [
     "Allocation", "Clarification", "ConflictOfInterest", "GateResult", "LotOutcome", "ModeratedScore", "Score",
     "TierAward", "CautionEvidence", "CautionReview",
     "Bid", "BidAssessment", "BidCost", "BidInvitation", "BidReceipt", "OffFrameworkDocument", "OffFrameworkProvider",
-    "OffFrameworkReferee", "Placement", "PlacementCost", "Referral", "ReferralChild", "ReferralRound",
+    "OffFrameworkReferee", "Placement", "PlacementCost", "PlacementFeedback", "PlacementIncident", "PlacementPrice",
+    "Referral", "ReferralChild", "ReferralRound",
     "AgeCategory", "CategoryMembership", "CategoryPrice",
     "Answer", "Application", "ApplicationLot", "AuditEvent", "Document", "Dps", "DpsExtension", "DpsMember",
     "EntryWindow", "Invitation", "Lot", "LotMembership", "Notification", "Organisation",

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 
+STARTING, LIVE, ENDING, ENDED = "starting", "live", "ending", "ended"
+STATUSES = {STARTING: "Starting", LIVE: "Live", ENDING: "Ending", ENDED: "Ended"}
 QA_VISIT_HOURS = 72  # an emergency placement gets a quality-assurance visit within this many hours of starting
 
 
@@ -20,6 +22,9 @@ class Placement(db.Model):
     __table_args__ = (
         Index("ix_placement_authority_created", "authority_id", "created_at"),
         Index("ix_placement_qa_due", "qa_visit_at", "qa_visit_due_at"),
+        Index("ix_placement_provider_start", "provider_id", "start_date"),
+        Index("ix_placement_authority_start", "authority_id", "start_date"),
+        Index("ix_placement_end_date", "end_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,6 +57,19 @@ class Placement(db.Model):
     qa_visit_notes: Mapped[str] = mapped_column(Text, default="")
     # The provider was marked place with caution when the child was placed: a QA visit is due, as for an emergency
     placed_with_caution: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa.false())
+    # The ending (portal/models/placement_life.py has the lists): who gave written notice and when, the end date
+    # (the first day the child no longer lives there), planned or not, why, and the placement that follows.
+    notice_given_by: Mapped[str | None] = mapped_column(String(20))  # a key of NOTICE_BY
+    notice_given_on: Mapped[date | None]
+    end_date: Mapped[date | None]
+    ending_planned: Mapped[bool | None] = mapped_column(Boolean)
+    ending_reason: Mapped[str | None] = mapped_column(String(40))  # a key of ENDING_REASONS
+    ending_detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The provider ended it with fewer than NOTICE_DAYS calendar days' written notice: a breach of the agreement
+    short_notice_breach: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa.false())
+    next_placement_id: Mapped[int | None] = mapped_column(ForeignKey("placement.id"))
+    ending_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    ending_recorded_at: Mapped[datetime | None]
 
     referral = relationship("Referral")
     authority = relationship("Organisation", foreign_keys=[authority_id])
@@ -65,6 +83,45 @@ class Placement(db.Model):
     senior_approval = relationship("Approval", foreign_keys=[senior_approval_id])
     costs = relationship("PlacementCost", back_populates="placement", order_by="PlacementCost.position",
                          cascade="all, delete-orphan")
+    prices = relationship("PlacementPrice", back_populates="placement", order_by="PlacementPrice.effective_from",
+                          cascade="all, delete-orphan")
+    feedback = relationship("PlacementFeedback", back_populates="placement", order_by="PlacementFeedback.given_on",
+                            cascade="all, delete-orphan")
+    incidents = relationship("PlacementIncident", back_populates="placement",
+                             order_by="PlacementIncident.occurred_on", cascade="all, delete-orphan")
+    next_placement = relationship("Placement", remote_side=[id], foreign_keys=[next_placement_id])
+    ending_recorded_by = relationship("User", foreign_keys=[ending_recorded_by_id])
+
+    def status(self, today: date) -> str:
+        """One of STATUSES on `today` (a UK date): ended from the end date, ending once notice is given or an end
+        date is set, starting before the start date, else live. `status_clause` is the same rule in SQL."""
+        if self.end_date is not None and self.end_date <= today:
+            return ENDED
+        if self.end_date is not None or self.notice_given_on is not None:
+            return ENDING
+        if self.start_date > today:
+            return STARTING
+        return LIVE
+
+    @classmethod
+    def status_clause(cls, status: str, today: date):
+        """A WHERE clause selecting the placements whose `status(today)` is `status`."""
+        ended = sa.and_(cls.end_date.is_not(None), cls.end_date <= today)
+        ending = sa.and_(sa.not_(ended), sa.or_(cls.end_date.is_not(None), cls.notice_given_on.is_not(None)))
+        if status == ENDED:
+            return ended
+        if status == ENDING:
+            return ending
+        quiet = sa.and_(cls.end_date.is_(None), cls.notice_given_on.is_(None))
+        if status == STARTING:
+            return sa.and_(quiet, cls.start_date > today)
+        if status == LIVE:
+            return sa.and_(quiet, cls.start_date <= today)
+        raise ValueError(f"Unknown placement status {status!r}")
+
+    def live_on(self, day: date) -> bool:
+        """The child lived there on `day`: on or after the start, before the end date."""
+        return self.start_date <= day and (self.end_date is None or day < self.end_date)
 
     @property
     def provider_name(self) -> str:

@@ -36,7 +36,7 @@ from portal import areas
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.formatting import money
-from portal.models import Bid, BidAssessment, LotMembership, Placement, PlacementCost, Referral, User
+from portal.models import Bid, BidAssessment, LotMembership, Placement, PlacementCost, PlacementPrice, Referral, User
 from portal.models.approval import PLACEMENT_COST
 from portal.models.bid import CRITERIA, CRITERION_MAX, SUBMITTED
 from portal.models.placement import QA_VISIT_HOURS
@@ -557,6 +557,13 @@ def award(officer: User, referral: Referral, bid: Bid, *, reason: str, now: date
     return placement
 
 
+def first_price(weekly_cost, start_date, approval, officer: User, now: datetime) -> PlacementPrice:
+    """The price agreed at the award, in force from the start: the first of the placement's prices."""
+    return PlacementPrice(effective_from=start_date, weekly_cost=weekly_cost, reason="Agreed at the award",
+                          approval_id=approval.id if approval is not None else None, recorded_by_id=officer.id,
+                          recorded_at=now)
+
+
 def _make_placement(officer: User, referral: Referral, chosen: RankedBid, approval, now: datetime) -> Placement:
     bid = chosen.bid
     in_home_area, location_was_preferred = place_flags(bid.home_area_code, referral)
@@ -569,7 +576,8 @@ def _make_placement(officer: User, referral: Referral, chosen: RankedBid, approv
         in_home_area=in_home_area, location_was_preferred=location_was_preferred,
         cost_approval_id=approval.id, created_by_id=officer.id,
         created_at=now, qa_visit_notes="", costs=_cost_lines(bid), placed_with_caution=chosen.place_with_caution,
-        qa_visit_due_at=qa_visit_due(referral, bid.proposed_start, now, placed_with_caution=chosen.place_with_caution))
+        qa_visit_due_at=qa_visit_due(referral, bid.proposed_start, now, placed_with_caution=chosen.place_with_caution),
+        prices=[first_price(bid.price_for_award, bid.proposed_start, approval, officer, now)])
     db.session.add(placement)
     db.session.flush()
     return placement

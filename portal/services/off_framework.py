@@ -632,7 +632,8 @@ def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, 
         location_was_preferred=location_was_preferred,
         cost_approval_id=cost_approval.id, senior_approval_id=agreement.id, created_by_id=officer.id, created_at=now,
         qa_visit_due_at=qa_visit_due(referral, start_date, now), qa_visit_notes="", costs=costs,
-        placed_with_caution=provider.place_with_caution)
+        placed_with_caution=provider.place_with_caution,
+        prices=[awards.first_price(weekly, start_date, cost_approval, officer, now)])
     db.session.add(placement)
     try:
         db.session.flush()
