@@ -337,3 +337,33 @@ def without_user_administrators(provider) -> None:
     for person in accounts.active_user_administrators(provider):
         person.active = False
     db.session.commit()
+
+
+def placed(world, clock, *, user=None, core="1500.00", start=None, home_area=None, lot=None, child=None,
+           admitted=True, **referral_overrides):
+    """A child placed through the real journey: `user`'s provider (world.provider_a by default) admitted to the
+    lot, a referral published by world.member_officer, one bid (core weekly fee `core`, starting `start`, the home
+    in `home_area`), the deadline passed, the bid assessed, its cost approved by a budget holder, and awarded.
+    The clock is left an hour after the deadline. Returns the Placement."""
+    from portal.models import Bid
+    from portal.services import awards, bids, referrals
+    from portal.services.bids import BidInput
+
+    user = user or world.provider_a
+    lot = lot or world.lots[0]
+    if admitted:
+        admit(user, lot, clock=clock)
+    referral = published_referral(world, clock, lot=lot, deadline=clock.now() + timedelta(days=3), child=child,
+                                  **referral_overrides)
+    invitation = referrals.invitation_for(user, referral.id)
+    start = start or (clock.now() + timedelta(days=5)).date()
+    bids.submit(user, invitation, BidInput(core_weekly_fee=core, additional_costs=[], proposed_start=start,
+                                           home_area=home_area or world.member.area_code,
+                                           home_description="A two-bedroom home with experienced carers",
+                                           how_needs_met="A keyworker and a school link worker"), clock.now())
+    clock.set(referral.rounds[-1].deadline + timedelta(hours=1))
+    bid = db.session.scalars(db.select(Bid).where(Bid.referral_id == referral.id,
+                                                  Bid.provider_id == user.organisation_id)).one()
+    awards.assess(world.member_officer, bid, scores={"needs": 5, "location": 5, "stability": 4, "education": 4},
+                  notes="", now=clock.now())
+    return award_approved(world, clock, referral, bid, reason="", now=clock.now())
