@@ -108,7 +108,15 @@ def referral_new():
         add_domain_error(form, error)
         return _render_form(form, lot, status=400)
     flash(f"Draft referral {referral.reference} saved. Check it for identifying details before publishing.", "success")
+    _say_if_linked(referral)
     return redirect(url_for("buyer.referral", referral_id=referral.id))
+
+
+def _say_if_linked(referral) -> None:
+    if getattr(referral, "linked_to_known_child", False):
+        child = referral.child
+        flash(f"Case number {child.case_number} is already recorded for {child.full_name}: this referral is linked "
+              "to that child, whose recorded name and date of birth are kept.", "info")
 
 
 def _choose_lot():
@@ -152,6 +160,7 @@ def referral_edit(referral_id):
         add_domain_error(form, error)
         return _render_form(form, referral.lot, referral, status=400)
     flash("Draft saved", "success")
+    _say_if_linked(referral)
     return redirect(url_for("buyer.referral", referral_id=referral.id))
 
 

@@ -5,6 +5,7 @@ from portal.models.approval import Approval
 from portal.models.audit import AuditEvent
 from portal.models.bid import Bid, BidAssessment, BidCost, BidReceipt
 from portal.models.caution import CautionEvidence, CautionReview
+from portal.models.child import Child
 from portal.models.dps import AgeCategory, Dps, DpsExtension, DpsMember, Lot, QualityQuestion, QuestionSet
 from portal.models.evaluation import (
     Allocation,
@@ -26,7 +27,7 @@ from portal.models.placement import (
     PlacementCost,
 )
 from portal.models.placement_life import PlacementFeedback, PlacementIncident, PlacementPrice
-from portal.models.referral import BidInvitation, Referral, ReferralChild, ReferralRound
+from portal.models.referral import BidInvitation, Referral, ReferralRound
 from portal.models.reminder import SentReminder
 from portal.models.security import RateLimitCounter, SignInAddress, UserSession
 from portal.models.user import Invitation, User, UserRole
@@ -38,7 +39,7 @@ __all__ = [
     "TierAward", "CautionEvidence", "CautionReview",
     "Bid", "BidAssessment", "BidCost", "BidInvitation", "BidReceipt", "OffFrameworkDocument", "OffFrameworkProvider",
     "OffFrameworkReferee", "Placement", "PlacementCost", "PlacementFeedback", "PlacementIncident", "PlacementPrice",
-    "Referral", "ReferralChild", "ReferralRound",
+    "Referral", "ReferralRound", "Child",
     "AgeCategory", "CategoryMembership", "CategoryPrice",
     "Answer", "Application", "ApplicationLot", "AuditEvent", "Document", "Dps", "DpsExtension", "DpsMember",
     "EntryWindow", "Invitation", "Lot", "LotMembership", "Notification", "Organisation",

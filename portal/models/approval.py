@@ -21,11 +21,16 @@ FUNDING = "funding"  # funding for a referral before it is published
 PLACEMENT_COST = "placement_cost"  # the weekly cost of a placement: at award, or off the framework
 OFF_FRAMEWORK_SEARCH = "off_framework_search"  # an off-framework search and its funding
 SENIOR_AGREEMENT = "senior_agreement"  # a senior manager's agreement to an off-framework placement
+# After a placement ended unplanned, a new referral for the same child needs both of these before it is published
+NEW_SEARCH_HEAD = "new_search_head_of_service"
+NEW_SEARCH_DIRECTOR = "new_search_assistant_director"
 KIND_LABELS = {
     FUNDING: "Funding for the referral",
     PLACEMENT_COST: "The cost of the placement",
     OFF_FRAMEWORK_SEARCH: "An off-framework search and its funding",
     SENIOR_AGREEMENT: "A senior manager's agreement to an off-framework placement",
+    NEW_SEARCH_HEAD: "A head of service's agreement to a new search after an unplanned ending",
+    NEW_SEARCH_DIRECTOR: "An assistant director's agreement to a new search after an unplanned ending",
 }
 
 # The subject: what the approval is about.

@@ -1,8 +1,9 @@
 """Referrals: a member authority's anonymised request for a placement, sent to the providers on a lot as a
 mini-competition in rounds (tier 1 first, then the next tier if no bid is acceptable).
 
-The child's identity lives in `ReferralChild`, a separate table that only the referring authority's users
-ever read. Fields and options follow the Placements Data Standard (version 2)."""
+The child's identity lives in `Child` (portal/models/child.py), the authority's private record that its
+referrals link to and that only the referring authority's users ever read. Fields and options follow the
+Placements Data Standard (version 2)."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -104,6 +105,7 @@ class Referral(db.Model):
     category_id: Mapped[int | None] = mapped_column(ForeignKey("age_category.id"))
     authority_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("child.id"), index=True)  # the authority's private record
 
     # Availability
     # A draft may leave the fields that may be None empty; publishing needs them (services.referrals.still_to_do).
@@ -166,7 +168,7 @@ class Referral(db.Model):
     category = relationship("AgeCategory")
     authority = relationship("Organisation")
     created_by = relationship("User", foreign_keys=[created_by_id])
-    child = relationship("ReferralChild", back_populates="referral", uselist=False, cascade="all, delete-orphan")
+    child = relationship("Child", back_populates="referrals")
     rounds = relationship("ReferralRound", back_populates="referral", order_by="ReferralRound.number",
                           cascade="all, delete-orphan")
     invitations = relationship("BidInvitation", back_populates="referral", order_by="BidInvitation.id")
@@ -256,39 +258,6 @@ class Referral(db.Model):
     @property
     def risks_to_others_list(self) -> list[str]:
         return [RISKS_TO_OTHERS[code] for code in _codes(self.risks_to_others) if code in RISKS_TO_OTHERS]
-
-
-class ReferralChild(db.Model):
-    """The private part of a referral: who the child is. Only the referring authority's users read it."""
-
-    __tablename__ = "referral_child"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), unique=True)
-    first_names: Mapped[str] = mapped_column(String(120))
-    surname: Mapped[str] = mapped_column(String(120))
-    known_as: Mapped[str] = mapped_column(String(120), default="")
-    date_of_birth: Mapped[date | None]  # None only in a draft
-    case_number: Mapped[str] = mapped_column(String(40))
-    updated_at: Mapped[datetime]
-
-    referral = relationship("Referral", back_populates="child")
-
-    @property
-    def full_name(self) -> str:
-        return " ".join(part for part in (self.first_names, self.surname) if part) or "Not given yet"
-
-    @property
-    def short_name(self) -> str:
-        """The first name and the surname's initial, for lists: "Kestrel Q."."""
-        first = self.first_names.split()[0] if self.first_names else ""
-        initial = f"{self.surname[:1]}." if self.surname else ""
-        return " ".join(part for part in (first, initial) if part) or "Not given yet"
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        parts = [*self.first_names.split(), *self.surname.split(), *self.known_as.split()]
-        return tuple(part for part in parts if part)
 
 
 class ReferralRound(db.Model):

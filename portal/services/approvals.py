@@ -5,7 +5,9 @@ Who may answer each kind is declared once, in RULES:
 - funding for a referral, the cost of a placement, an off-framework search and its funding: a budget holder
   of the authority whose annual approval limit covers the annual figure (weekly cost x 52); when the figure is
   above the limit of every active budget holder there (the requester aside), the assistant director;
-- a senior manager's agreement to an off-framework placement: the head of service.
+- a senior manager's agreement to an off-framework placement: the head of service;
+- a new search for a child whose placement ended unplanned: a head of service and an assistant director, each
+  through a request of its own kind (portal.services.endings asks for both).
 
 Nobody answers their own request, whatever roles they hold. A request for the same thing (subject and kind)
 made later replaces the earlier one, pending or answered, so only the latest request ever counts; and an
@@ -42,6 +44,8 @@ from portal.models.approval import (
     APPROVED,
     FUNDING,
     KIND_LABELS,
+    NEW_SEARCH_DIRECTOR,
+    NEW_SEARCH_HEAD,
     OFF_FRAMEWORK_SEARCH,
     PENDING,
     PLACEMENT_COST,
@@ -84,6 +88,8 @@ RULES = {
     PLACEMENT_COST: BY_BUDGET,
     OFF_FRAMEWORK_SEARCH: BY_BUDGET,
     SENIOR_AGREEMENT: Rule(role=HEAD_OF_SERVICE),
+    NEW_SEARCH_HEAD: Rule(role=HEAD_OF_SERVICE),
+    NEW_SEARCH_DIRECTOR: Rule(role=ASSISTANT_DIRECTOR),
 }
 ROLE_FOR_KIND = {kind: (rule.role or rule.within_limit) for kind, rule in RULES.items()}
 

@@ -19,7 +19,7 @@ from portal.models import (
     OutboxMessage,
     Placement,
     Referral,
-    ReferralChild,
+    Child,
     TierAward,
     User,
 )
@@ -218,7 +218,7 @@ def test_demo_events_are_in_the_past_and_bids_before_their_deadlines(app, clock)
 
 def test_demo_never_tells_a_provider_who_the_child_is(app, clock):
     demo.load()
-    children = db.session.scalars(db.select(ReferralChild)).all()
+    children = db.session.scalars(db.select(Child)).all()
     assert len(children) == 5
     canaries = {name for child in children for name in child.names} | {c.case_number for c in children}
     pattern = re.compile("|".join(rf"\b{re.escape(name)}\b" for name in canaries), re.IGNORECASE)

@@ -9,11 +9,11 @@ from portal.extensions import db
 from portal.models import (
     Bid,
     BidInvitation,
+    Child,
     Dps,
     DpsMember,
     Lot,
     Referral,
-    ReferralChild,
     ReferralRound,
     User,
 )
@@ -112,7 +112,7 @@ _current_deadline = (db.select(db.func.max(ReferralRound.deadline)).where(Referr
 # The officer's list sorts by these keys only; "needed by" runs from the most urgent.
 REFERRAL_SORTS = listing.SortKeys({
     "reference": [Referral.reference],
-    "child": [db.func.lower(ReferralChild.first_names), db.func.lower(ReferralChild.surname)],
+    "child": [db.func.lower(Child.first_names), db.func.lower(Child.surname)],
     "lot": [Lot.number, Lot.name],
     "needed_by": [db.case({code: rank for rank, code in enumerate(NEEDED_BY)}, value=Referral.needed_by, else_=99)],
     "deadline": [_current_deadline],
@@ -127,7 +127,7 @@ def for_authority(user: User, *, now: datetime, status: str | None = None, searc
     and searched by reference or lot; a Pagination."""
     sorting = sorting or REFERRAL_SORTS.choose(None, None)
     query = (db.select(Referral).where(Referral.authority_id == user.organisation_id)
-             .join(Lot, Lot.id == Referral.lot_id).outerjoin(ReferralChild, ReferralChild.referral_id == Referral.id)
+             .join(Lot, Lot.id == Referral.lot_id).outerjoin(Child, Child.id == Referral.child_id)
              .options(selectinload(Referral.child), selectinload(Referral.lot), selectinload(Referral.rounds))
              .order_by(*REFERRAL_SORTS.order_by(sorting)))
     if status in STATUS_LABELS:

@@ -16,7 +16,6 @@ from portal.formatting import money
 from portal.models import (
     Lot,
     Referral,
-    ReferralChild,
     User,
 )
 from portal.models.approval import FUNDING, REFUSED
@@ -35,7 +34,7 @@ from portal.models.referral import (
 )
 from portal.models.user import COMMISSIONING_OFFICER
 from portal.money import WEEKLY_LIMIT, parse_money
-from portal.services import anonymity, approvals, audit
+from portal.services import anonymity, approvals, audit, children
 from portal.services.referrals.access import _may_refer_to, is_officer_of
 from portal.timezone import to_local
 
@@ -307,8 +306,8 @@ def create(officer: User, *, lot: Lot, fields: dict, child: dict, now: datetime)
     for _attempt in range(MAX_REFERENCE_ATTEMPTS):
         referral = Referral(dps_id=dps_id, lot_id=lot_id, authority_id=officer.organisation_id,
                             created_by_id=officer.id, created_at=now, updated_at=now, **clean_fields)
-        referral.child = ReferralChild(updated_at=now, **clean_child)
         referral.reference = _next_reference(db.session.get(Lot, lot_id).dps)
+        referral.linked_to_known_child = children.attach(referral, clean_child, now)
         db.session.add(referral)
         try:
             db.session.flush()
@@ -334,9 +333,7 @@ def update(officer: User, referral: Referral, *, fields: dict, child: dict, now:
     before = _state(referral)
     for name, value in clean_fields.items():
         setattr(referral, name, value)
-    for name, value in clean_child.items():
-        setattr(referral.child, name, value)
-    referral.child.updated_at = now
+    referral.linked_to_known_child = children.attach(referral, clean_child, now)
     referral.updated_at = now
     audit.record(at=now, actor=officer, action="referral.changed", entity=referral,
                  summary=f"Referral {referral.reference} changed", before=before, after=_state(referral))

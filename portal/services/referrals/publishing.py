@@ -19,7 +19,7 @@ from portal.models.referral import (
     WITHIN_5_DAYS,
 )
 from portal.models.user import PROVIDER_USER
-from portal.services import anonymity, approvals, audit, mail, members
+from portal.services import anonymity, approvals, audit, endings, mail, members
 from portal.services.referrals.drafting import (
     FREE_TEXT_FIELDS,
     _commit,
@@ -88,6 +88,7 @@ def publication_problems(referral: Referral, now: datetime, *, anonymity_too: bo
     funding = funding_problem(referral)
     if funding:
         reasons.append(funding)
+    reasons.extend(endings.new_search_problems(referral))
     if referral.required_start is not None and referral.required_start < london_today(now):
         reasons.append("The required start date has passed: change it")
     lot = referral.lot
