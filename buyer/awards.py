@@ -283,13 +283,6 @@ def _placement(placement_id: int):
         abort(404)
 
 
-@blueprint.route("/placements/<int:placement_id>")
-def placement(placement_id):
-    placement = _placement(placement_id)
-    return render_template("buyer/awards/placement.html", placement=placement, referral=placement.referral,
-                           moment=now())
-
-
 @blueprint.route("/placements/<int:placement_id>/agreement.pdf")
 def placement_agreement(placement_id):
     placement = _placement(placement_id)

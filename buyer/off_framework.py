@@ -1,10 +1,8 @@
 """Officers' off-framework pages: the authority's own provider list, the off-framework search and placement once
-a referral has exhausted the framework, every placement of the authority, and the QA visits due."""
+a referral has exhausted the framework, and the QA visits due (the placements list is in buyer/placements.py)."""
 
-import csv
-import io
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from buyer.off_framework_forms import (
@@ -20,13 +18,12 @@ from buyer.off_framework_forms import (
 from buyer.views import blueprint
 from portal.clock import now
 from portal.errors import DomainError, NotFound
-from portal.formatting import pounds
 from portal.forms import add_domain_error, choices, parse_time
 from portal.models.approval import OFF_FRAMEWORK_SEARCH, PLACEMENT_COST, SENIOR_AGREEMENT
-from portal.models.user import COMMISSIONING_OFFICER, ROLE_LABELS
+from portal.models.user import COMMISSIONING_OFFICER
 from portal.services import approvals, awards, off_framework, referrals, uploads
-from portal.services.off_framework import FRAMEWORK_FILTERS, CostLine, ProviderDetails
-from portal.timezone import format_date, format_datetime, local_datetime, to_local
+from portal.services.off_framework import CostLine, ProviderDetails
+from portal.timezone import local_datetime
 
 
 def _found(getter, *args):
@@ -310,69 +307,6 @@ def _place(referral):
 
 
 # Placements and QA visits ----------------------------------------------------------------------
-
-def _framework_filter() -> str | None:
-    framework = request.args.get("framework") or None
-    return framework if framework in FRAMEWORK_FILTERS else None
-
-
-def _placement_sorting():
-    return off_framework.PLACEMENT_SORTS.choose(request.args.get("sort"), request.args.get("order"))
-
-
-@blueprint.route("/placements")
-def placements():
-    framework, search, sorting = _framework_filter(), request.args.get("q", ""), _placement_sorting()
-    page = off_framework.placements_for(current_user, framework=framework, search=search, sorting=sorting,
-                                        page=request.args.get("page", 1, type=int))
-    return render_template("buyer/off_framework/placements.html", page=page, framework=framework,
-                           filters=FRAMEWORK_FILTERS, moment=now(), search=search, sorting=sorting)
-
-
-CSV_HEADINGS = ["Agreement reference", "Referral", "Provider", "On framework", "Weekly cost (£)", "Start date",
-                "Local authority area", "In home area", "Preferred location", "Cost approved by", "Cost approved on",
-                "QA visit due", "QA visit made", "Placed on"]
-
-
-def _cell(value) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _yes_no(value: bool) -> str:
-    return "Yes" if value else "No"
-
-
-def _cost_approver(placement) -> tuple[str, str]:
-    """Who approved the cost (with their role) and the day, for the export."""
-    approval = placement.cost_approval
-    if approval is None:
-        return "", ""
-    if approval.recorded_before_portal:
-        who = f"{approval.recorded_approver} (recorded before approvals in the portal)"
-    else:
-        who = f"{approval.answered_by.name} ({ROLE_LABELS.get(approval.answered_role, approval.answered_role)})"
-    return who, to_local(approval.answered_at).date().isoformat()
-
-
-@blueprint.route("/placements.csv")
-def placements_csv():
-    output = io.StringIO()
-    writer = csv.writer(output)
-    writer.writerow(CSV_HEADINGS)
-    for placement in off_framework.all_placements_for(current_user, framework=_framework_filter(),
-                                                      search=request.args.get("q", ""), sorting=_placement_sorting()):
-        writer.writerow([_cell(value) for value in (
-            placement.agreement_reference, placement.referral.reference, placement.provider_name,
-            _yes_no(placement.on_framework), pounds(placement.weekly_cost), placement.start_date.isoformat(),
-            placement.location_area, _yes_no(placement.in_home_area), _yes_no(placement.location_was_preferred),
-            *_cost_approver(placement),
-            format_datetime(placement.qa_visit_due_at), format_datetime(placement.qa_visit_at),
-            format_date(placement.created_at))])
-    return Response(output.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="placements.csv"'})
-
 
 @blueprint.route("/tasks")
 def tasks():

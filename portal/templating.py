@@ -18,12 +18,13 @@ def navigation() -> list[dict]:
     items = []
     if current_user.has_role(PROVIDER_USER):
         items += [("Applications", url_for("supplier.dashboard")),
-                  ("Referrals", url_for("supplier.referral_list")), ("Team", url_for("supplier.team"))]
+                  ("Referrals", url_for("supplier.referral_list")),
+                  ("Placements", url_for("supplier.placements")), ("Team", url_for("supplier.team"))]
     if current_user.has_role(COMMISSIONING_OFFICER, *DECIDERS):
         tasks = off_framework.qa_task_count(current_user) + approvals.task_count(current_user)
         if current_user.has_role(COMMISSIONING_OFFICER):
             items += [("Providers", url_for("buyer.dashboard")), ("Referrals", url_for("buyer.referral_list")),
-                      ("Placements", url_for("buyer.placements")),
+                      ("Placements", url_for("buyer.placements")), ("Children", url_for("buyer.children")),
                       ("Off-framework providers", url_for("buyer.off_framework_providers"))]
         items.append((f"Tasks ({tasks})" if tasks else "Tasks", url_for("buyer.tasks")))
     if current_user.has_role(USER_ADMINISTRATOR) and not current_user.organisation.is_provider:

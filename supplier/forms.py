@@ -19,6 +19,7 @@ from portal.forms import (
     choices,
 )
 from portal.models.dps import EVIDENCE_KINDS
+from portal.models.placement_life import ENDING_REASONS
 
 
 class UploadForm(FlaskForm):
@@ -50,3 +51,15 @@ class CautionEvidenceForm(FlaskForm):
                          description="For example, a new reference from a local authority, or the actions taken since "
                                      "the unsatisfactory reference")
     submit = SubmitField("Send evidence", widget=GovSubmitInput())
+
+
+class NoticeForm(FlaskForm):
+    """The provider's written notice to end a placement; the rules are in portal/services/endings.py."""
+
+    end_date = DateField("End date", widget=GovDateInput(), validators=[Optional()],
+                         description="The first day the child will no longer live with you. For example, 24 4 2027")
+    reason = SelectField("Reason", widget=GovSelect(), validate_choice=False,
+                         choices=choices([("", "Select a reason"), *ENDING_REASONS.items()]))
+    detail = TextAreaField("More about the reason (required for another reason)", widget=GovTextArea(),
+                           description="Do not name the child.")
+    submit = SubmitField("Give notice", widget=GovSubmitInput())

@@ -8,6 +8,7 @@ from portal.models import (
     Application,
     AuditEvent,
     Bid,
+    Child,
     Dps,
     EntryWindow,
     Lot,
@@ -19,7 +20,6 @@ from portal.models import (
     OutboxMessage,
     Placement,
     Referral,
-    Child,
     TierAward,
     User,
 )
