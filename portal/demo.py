@@ -23,7 +23,7 @@ from decimal import Decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from portal import areas
+from portal import areas, demo_life
 from portal.clock import now
 from portal.extensions import db
 from portal.models import Application, EntryWindow, Organisation, User, UserRole
@@ -331,6 +331,7 @@ def load() -> list[tuple[str, str]]:
 
     _make_referrals(moment, sefton_officer=officer, tameside_officer=lead_officer, lots=lots, providers=providers)
     fostering_admin = _fostering_framework(moment, referees=REFEREES)
+    demo_life.load(moment)
 
     return [
         ("Consortium administrator and evaluator (Tameside)", admin.email),
@@ -458,9 +459,10 @@ def _fostering_note(index: int, score: int) -> str:
 
 def _fostering_framework(moment: datetime, *, referees) -> User:
     """Seed 002's North West Fostering Framework, led by Manchester: standard and enhanced lots, each divided into
-    3 age categories with 3 tiers each. Its first window ran three months ago: four agencies priced the categories
-    they offer, were evaluated, admitted and tiered in each category on its own prices."""
-    opens = windows.add_months(moment.replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=20), -3)
+    3 age categories with 3 tiers each. Its first window ran fifteen months ago (so that a year of placements has
+    been made on it: portal/demo_life.py): four agencies priced the categories they offer, were evaluated, admitted
+    and tiered in each category on its own prices."""
+    opens = windows.add_months(moment.replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=20), -15)
     set_up = opens - timedelta(days=14)
     lead = Organisation(name="Manchester City Council", kind=AUTHORITY, local_authority_area="Manchester",
                         area_code=_area("Manchester"), created_at=set_up)

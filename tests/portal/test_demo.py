@@ -1,7 +1,7 @@
 import re
 from decimal import Decimal
 
-from portal import demo, scheduler
+from portal import demo, demo_life, scheduler
 from portal.documents import placement_agreement
 from portal.extensions import db
 from portal.models import (
@@ -46,8 +46,11 @@ def _user(email: str) -> User:
 
 
 def _referrals_by_status(now) -> dict[str, list[Referral]]:
+    """The 16+ DPS's referrals by status (the fostering framework's year of placements is tested on its own)."""
     found: dict[str, list[Referral]] = {}
-    for referral in db.session.scalars(db.select(Referral).order_by(Referral.id)):
+    sixteen_plus = db.select(Dps.id).where(Dps.reference == "NW-16P-DPS").scalar_subquery()
+    for referral in db.session.scalars(db.select(Referral).where(Referral.dps_id == sixteen_plus)
+                                       .order_by(Referral.id)):
         found.setdefault(referral.status(now), []).append(referral)
     return found
 
@@ -204,7 +207,8 @@ def test_demo_emergency_was_placed_off_the_framework_with_its_qa_visit_due(app, 
     tasks = off_framework.qa_tasks(officer, now)
     assert [task.placement.id for task in tasks] == [placement.id] and not tasks[0].overdue
     assert off_framework.qa_task_count(officer) == 1
-    assert db.session.scalar(db.select(db.func.count(Placement.id))) == 2
+    assert db.session.scalar(db.select(db.func.count(Placement.id)).join(Referral).join(Dps).where(
+        Dps.reference == "NW-16P-DPS")) == 2
 
 
 def test_demo_events_are_in_the_past_and_bids_before_their_deadlines(app, clock):
@@ -219,7 +223,7 @@ def test_demo_events_are_in_the_past_and_bids_before_their_deadlines(app, clock)
 def test_demo_never_tells_a_provider_who_the_child_is(app, clock):
     demo.load()
     children = db.session.scalars(db.select(Child)).all()
-    assert len(children) == 5
+    assert len(children) == 5 + len(demo_life.CHILDREN)
     canaries = {name for child in children for name in child.names} | {c.case_number for c in children}
     pattern = re.compile("|".join(rf"\b{re.escape(name)}\b" for name in canaries), re.IGNORECASE)
     provider_users = db.session.scalars(db.select(User).join(Organisation).where(Organisation.kind == "provider")).all()
@@ -269,3 +273,27 @@ def test_demo_has_deciders_at_sefton_and_tameside_and_a_funding_approval_waiting
     waiting = approvals.tasks_for(holder)
     assert [(item.kind, item.subject.status(clock.now())) for item in waiting] == [("funding", "draft")]
     assert approvals.tasks_for(people["marcus.ellery@sefton.example.org"]) == []
+
+
+def test_demo_has_a_year_of_placements_with_their_endings(app, clock):
+    from portal.models.placement import ENDED, ENDING, LIVE, STARTING
+    from portal.services import endings
+
+    demo.load()
+    today = endings.uk_today(clock.now())
+    fostering = db.session.scalars(db.select(Placement).join(Referral).join(Dps).where(
+        Dps.reference == "NW-FOS-DPS").order_by(Placement.start_date)).all()
+    assert (today - fostering[0].start_date).days > 330  # about a year of history
+    assert {placement.status(today) for placement in fostering} == {STARTING, LIVE, ENDING, ENDED}
+    assert {placement.authority.name for placement in fostering} == {
+        "Sefton Council", "Tameside Metropolitan Borough Council"}
+    ended = [placement for placement in fostering if placement.end_date is not None]
+    assert {placement.ending_planned for placement in ended} >= {True, False}
+    breach = [placement for placement in ended if placement.short_notice_breach]
+    assert len(breach) == 1 and breach[0].notice_given_by == "provider" and breach[0].next_placement is not None
+    assert any(p.ending_reason == "step_down" and p.next_placement for p in ended)
+    # the moved child has two referrals; the second was agreed after the unplanned ending
+    moved = breach[0].next_placement.referral
+    assert moved.child_id == breach[0].referral.child_id
+    assert all(approvals.granted(moved, kind) for kind in endings.NEW_SEARCH_KINDS)
+    assert all(placement.created_at <= clock.now() for placement in fostering)
