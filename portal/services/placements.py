@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.errors import NotFound
 from portal.extensions import MAX_PAGE, db
+from portal.formatting import money
 from portal.models import Lot, OffFrameworkProvider, Organisation, Placement, PlacementPrice, Referral, User
 from portal.models.placement import STATUSES
 from portal.models.placement_life import ENDING_REASONS, NOTICE_BY
@@ -253,7 +254,7 @@ def history(placement: Placement) -> list[Event]:
     events = [Event(to_local(placement.created_at).date(),
                     f"Placed with {placement.provider_name} from {format_date(placement.start_date)}")]
     for price in placement.prices[1:]:
-        events.append(Event(price.effective_from, f"Weekly price changed to £{price.weekly_cost:,.2f}"
+        events.append(Event(price.effective_from, f"Weekly price changed to {money(price.weekly_cost)}"
                             + (f": {price.reason}" if price.reason else "")))
     if placement.notice_given_on is not None:
         by = NOTICE_BY.get(placement.notice_given_by, "Someone").lower()

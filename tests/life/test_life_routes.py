@@ -188,3 +188,13 @@ def test_the_providers_bad_notice_is_refused(world, clock, sign_in):
                                               data={"end_date": ["", "", ""], "reason": ""})
     assert response.status_code == 400 and "Enter the end date" in response.get_data(as_text=True)
     assert db.session.get(Placement, placement.id).notice_given_on is None
+
+
+def test_the_referral_list_is_searched_by_the_childs_name_or_case_number(world, clock, sign_in):
+    mine = draft_referral(world, clock)
+    other = draft_referral(world, clock, child={"first_names": "Wren", "surname": "Ambler", "case_number": "CN-9"})
+    client = sign_in(world.member_officer)
+    page = client.get("/authority/referrals?q=quennell").get_data(as_text=True)
+    assert mine.reference in page and other.reference not in page
+    page = client.get("/authority/referrals?q=CN-9").get_data(as_text=True)
+    assert other.reference in page and mine.reference not in page

@@ -335,3 +335,17 @@ def test_asking_needs_someone_to_answer_both(world, clock):
     with pytest.raises(DomainError, match="Nobody"):
         endings.ask_new_search(world.member_officer, referral, clock.now())
     assert db.session.scalar(db.select(db.func.count(Approval.id)).where(Approval.kind == NEW_SEARCH_HEAD)) == 0
+
+
+def test_a_placements_history_in_order(world, clock):
+    placement = placed(world, clock, core="700.00")
+    start = placement.start_date
+    _price_change(placement, start + timedelta(days=14), "840.00", world, clock)
+    clock.set(clock.now() + timedelta(days=80))
+    endings.record(world.member_officer, placement, _ending(placement), clock.now())
+    texts = [event.text for event in placements.history(placement)]
+    assert texts[0].startswith("Placed with Alpha Care")
+    assert texts[1] == "Weekly price changed to £840.00: Negotiated"
+    assert texts[2].startswith("Written notice given by the provider to end on")
+    assert texts[3] == ("Unplanned ending: Placement breakdown (provider's short notice: a breach of the "
+                        "agreement)")

@@ -124,7 +124,7 @@ REFERRAL_SORTS = listing.SortKeys({
 def for_authority(user: User, *, now: datetime, status: str | None = None, search: str = "",
                   sorting: listing.Sorting | None = None, page: int = 1, per_page: int = 25):
     """The authority's referrals, newest first unless sorted otherwise (REFERRAL_SORTS), optionally of one status
-    and searched by reference or lot; a Pagination."""
+    and searched by reference, lot, or the child's name or case number; a Pagination."""
     sorting = sorting or REFERRAL_SORTS.choose(None, None)
     query = (db.select(Referral).where(Referral.authority_id == user.organisation_id)
              .join(Lot, Lot.id == Referral.lot_id).outerjoin(Child, Child.id == Referral.child_id)
@@ -134,7 +134,8 @@ def for_authority(user: User, *, now: datetime, status: str | None = None, searc
         query = query.where(_status_clause(status, now))
     search = listing.cleaned(search)
     if search:
-        query = query.where(listing.matching(search, [Referral.reference, Lot.name]))
+        query = query.where(listing.matching(search, [Referral.reference, Lot.name, Child.first_names,
+                                                      Child.surname, Child.known_as, Child.case_number]))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
