@@ -177,9 +177,9 @@ class Filters:
             value = args.get(name) or None
             return value if value in allowed else None
 
-        lot = args.get("lot", type=int)
+        lot = _record_id(args.get("lot"))
         provider = args.get("provider") or None
-        if provider is not None and not (provider[:2] in ("f-", "o-") and provider[2:].isdigit()):
+        if provider is not None and not (provider[:2] in ("f-", "o-") and _record_id(provider[2:])):
             provider = None
         return cls(lot=lot, provider=provider, framework=choice("framework", FRAMEWORK_FILTERS),
                    area=choice("area", AREA_FILTERS), status=choice("status", STATUSES),
@@ -189,6 +189,12 @@ class Filters:
         return {name: value for name, value in (("lot", self.lot), ("provider", self.provider),
                                                  ("framework", self.framework), ("area", self.area),
                                                  ("status", self.status), ("q", self.search or None)) if value}
+
+
+def _record_id(text: str | None) -> int | None:
+    """An id typed in the address, or None for anything that is not one (or too big for the database)."""
+    text = text or ""
+    return int(text) if text.isascii() and text.isdecimal() and int(text) < 2**31 else None
 
 
 def provider_key(placement_or_row) -> str:

@@ -107,8 +107,12 @@ def test_the_list_filters_by_status_and_exports_the_ending(world, clock, sign_in
 
 
 def test_junk_filters_are_ignored(world, clock, sign_in, later):
-    response = sign_in(world.member_officer).get("/authority/placements?status=x&provider=zz&lot=abc&area=q")
-    assert response.status_code == 200 and later.agreement_reference in response.get_data(as_text=True)
+    client = sign_in(world.member_officer)
+    for query in ("?status=x&provider=zz&lot=abc&area=q", "?lot=99999999999&provider=f-99999999999&page=99999999"):
+        response = client.get(f"/authority/placements{query}")
+        assert response.status_code == 200
+    assert later.agreement_reference in client.get("/authority/placements?lot=99999999999").get_data(as_text=True)
+    assert client.get("/authority/spend?page=99999999999").status_code == 200
 
 
 def test_the_spend_page_totals_by_provider(world, clock, sign_in, later):
