@@ -3,7 +3,8 @@
 A referral's form carries the child's identity; `attach` gives the referral its child from it. A case number
 that a child of the same authority already has links the referral to that child (its recorded identity is kept:
 a mistyped case number must never rename another child); otherwise the referral's own child takes the details,
-or a new child does when its child is shared with other referrals and the case number changes.
+or a new child does when its child is shared with other referrals and the case number changes. A draft that keeps
+its child's case number corrects that child's record (the same child for all its referrals).
 
 Only the authority's commissioning officers read a child (`get_for_authority`, `list_for`): NotFound for
 anyone else, whatever the id."""
