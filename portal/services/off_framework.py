@@ -757,9 +757,3 @@ def placements_for(user: User, *, framework: str | None = None, search: str = ""
     (PLACEMENT_SORTS), searched by agreement or referral reference or provider name."""
     return db.paginate(_placements_query(user, framework, search, sorting), page=page, per_page=per_page,
                        error_out=False)
-
-
-def all_placements_for(user: User, *, framework: str | None = None, search: str = "",
-                       sorting: listing.Sorting | None = None) -> list[Placement]:
-    """Every placement of the authority (as the list shows them), for the export."""
-    return db.session.scalars(_placements_query(user, framework, search, sorting)).all()
