@@ -20,13 +20,24 @@ aggregates grouped by provider make a quarter, whatever the number of providers 
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import sqlalchemy as sa
 
+from portal.charts import LINE, NUMBER, Figure, Series
+from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import KpiThreshold, Lot, LotMembership, Organisation, Placement, PlacementFeedback, PlacementIncident
+from portal.models import (
+    KpiThreshold,
+    Lot,
+    LotMembership,
+    Organisation,
+    Placement,
+    PlacementFeedback,
+    PlacementIncident,
+)
 from portal.quarters import Quarter, last_n, quarter_of
+from portal.services import audit
 
 HUNDRED = Decimal(100)
 
@@ -95,6 +106,13 @@ class Figures:
     def value(self, key: str) -> Decimal | None:
         """What a KPI is ranked and flagged on: its rate, or the average for feedback."""
         return self.feedback_average if KPIS[key].average else self.rate(key)
+
+    def shown(self, key: str) -> str:
+        """The KPI's rate (or average) as a page shows it: "No placements" / "No feedback" without one."""
+        value = self.value(key)
+        if value is None:
+            return "No feedback" if KPIS[key].average else "No placements"
+        return str(value)
 
     def add(self, other: "Figures") -> None:
         for name in ("live_at_start", "live_at_end", "live_during", *COUNTS, "feedback_count", "feedback_total"):
@@ -270,7 +288,8 @@ def ranking(quarter: Quarter, scope: Scope, key: str, today: date) -> list[Ranke
 
 # Trends ----------------------------------------------------------------------------------------------------------
 
-def trend(latest: Quarter, scope: Scope, provider_id: int, today: date, count: int = 4) -> list[tuple[Quarter, Figures]]:
+def trend(latest: Quarter, scope: Scope, provider_id: int, today: date,
+          count: int = 4) -> list[tuple[Quarter, Figures]]:
     return [(quarter, provider_figures(quarter, scope, provider_id, today)) for quarter in last_n(latest, count)]
 
 
@@ -282,3 +301,98 @@ def quarter_choices(today: date, count: int = 8) -> list[Quarter]:
 def default_quarter(today: date) -> Quarter:
     """The last quarter that has ended."""
     return quarter_of(today).previous
+
+
+def set_threshold(user, dps, key: str, limit: str | None, now) -> None:
+    """Set (or, with an empty limit, remove) the threshold of a KPI on the DPS."""
+    if key not in KPIS:
+        raise DomainError("Choose a KPI", field="kpi")
+    existing = db.session.scalar(sa.select(KpiThreshold).where(KpiThreshold.dps_id == dps.id, KpiThreshold.kpi == key))
+    before = {"limit": str(existing.limit)} if existing else None
+    text = (limit or "").strip()
+    if not text:
+        if existing:
+            db.session.delete(existing)
+    else:
+        value = _limit(key, text)
+        existing = existing or KpiThreshold(dps_id=dps.id, kpi=key)
+        existing.limit, existing.set_by_id, existing.set_at = value, user.id, now
+        db.session.add(existing)
+    audit.record(at=now, actor=user, action="kpis.threshold_set", entity=dps,
+                 summary=f"{KPIS[key].label} threshold on {dps.reference}: {text or 'none'}", before=before,
+                 after={"limit": text or None})
+    db.session.commit()
+
+
+def _limit(key: str, text: str) -> Decimal:
+    kpi = KPIS[key]
+    highest = Decimal(5) if kpi.average else Decimal(100)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise DomainError(f"Enter the limit of {kpi.label.lower()} as a number, like 10", field=key) from None
+    if not value.is_finite() or not 0 <= value <= highest:
+        raise DomainError(f"The limit of {kpi.label.lower()} must be between 0 and {highest}", field=key)
+    return value.quantize(Decimal("0.01"))
+
+
+# A provider's page ---------------------------------------------------------------------------------------------------
+
+CHARTED = ("unplanned", "short_notice", "allegations", "ended")
+
+
+def provider_name(dps_id: int, provider_id: int) -> str | None:
+    """The provider's name if it is (or was) admitted to the DPS or has placements on it; else None."""
+    on_dps = sa.or_(
+        Organisation.id.in_(sa.select(LotMembership.provider_id).join(Lot, Lot.id == LotMembership.lot_id)
+                            .where(Lot.dps_id == dps_id)),
+        Organisation.id.in_(sa.select(Placement.provider_id).join(Lot, Lot.id == Placement.lot_id)
+                            .where(Lot.dps_id == dps_id)))
+    return db.session.scalar(sa.select(Organisation.name).where(Organisation.id == provider_id, on_dps))
+
+
+@dataclass
+class ProviderPage:
+    quarter: Quarter
+    figures: Figures
+    previous: Figures
+    points: list
+    limits: dict
+
+    @property
+    def kpis(self):
+        return list(KPIS.values())
+
+    def figure(self):
+        return Figure(key="kpi-trend", title="KPIs over the last four quarters (per 100 placements)",
+                      labels=[quarter.short_label for quarter, _ in self.points],
+                      series=[Series(KPIS[key].label, [item.rate(key) for _, item in self.points]) for key in CHARTED],
+                      unit=NUMBER, kind=LINE, label_heading="Quarter",
+                      note="Each figure is per 100 placements live during the quarter.")
+
+
+def provider_page(quarter: Quarter, scope: Scope, provider_id: int, today: date) -> ProviderPage:
+    """The provider's figures for the quarter and the one before, its trend over four quarters, flagged on the
+    DPS's thresholds: 4 x 3 queries and one for the thresholds."""
+    points = trend(quarter, scope, provider_id, today)
+    limits = thresholds(scope.dps_id)
+    for _, item in points:
+        flag(item, limits)
+    return ProviderPage(quarter, points[-1][1], points[-2][1], points, limits)
+
+
+class RowsPage:
+    """A page of an already-bounded list computed in Python (the ranking), shaped as Flask-SQLAlchemy's pages
+    for the `pagination` macro."""
+
+    def __init__(self, items: list, page: int, per_page: int = 25):
+        self.total = len(items)
+        self.per_page = per_page
+        self.pages = max(1, -(-self.total // per_page))
+        self.page = min(max(page, 1), self.pages)
+        self.items = items[(self.page - 1) * per_page:self.page * per_page]
+        self.has_prev, self.has_next = self.page > 1, self.page < self.pages
+        self.prev_num, self.next_num = self.page - 1, self.page + 1
+
+    def iter_pages(self):
+        return iter(range(1, self.pages + 1))
