@@ -170,7 +170,12 @@ def _provider_users(provider_ids) -> dict[int, list[User]]:
 
 def request_due(now: datetime) -> int:
     """Request the last ended quarter's return from each provider admitted to a DPS with questions, once."""
-    quarter = quarter_at(now).previous
+    return request(quarter_at(now).previous, now)
+
+
+def request(quarter: Quarter, now: datetime) -> int:
+    """Request the quarter's return from each provider admitted to a DPS with questions before the quarter ended,
+    unless already requested; tell the provider's users. Returns how many were requested."""
     questions = db.session.scalars(sa.select(ReturnQuestion).where(ReturnQuestion.retired_at.is_(None))
                                    .order_by(ReturnQuestion.dps_id, ReturnQuestion.position)).all()
     by_dps = defaultdict(list)
