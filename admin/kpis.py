@@ -12,7 +12,7 @@ from portal.clock import now
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.forms import add_domain_error
-from portal.models import Dps
+from portal.models import Dps, DpsMember, Organisation
 from portal.quarters import parse
 from portal.services import dps_setup, kpis
 from portal.services import quarterly_returns as returns
@@ -21,8 +21,10 @@ from portal.services.kpis import Scope
 
 def _authority_scope(dps):
     """The whole consortium, or one member authority chosen in ?authority= (one of the DPS's members)."""
-    members = {member.authority_id: member.authority.name for member in dps.members}
-    members.setdefault(dps.lead_authority_id, dps.lead_authority.name)
+    members = dict(db.session.execute(
+        db.select(Organisation.id, Organisation.name).where(db.or_(
+            Organisation.id == dps.lead_authority_id,
+            Organisation.id.in_(db.select(DpsMember.authority_id).where(DpsMember.dps_id == dps.id))))).all())
     asked = request.args.get("authority", type=int)
     chosen = asked if asked in members else None
     return Scope(dps.id, authority_id=chosen), members, chosen

@@ -4,7 +4,16 @@ incidents, ratings and returns there are (the method of tests/portal/test_query_
 from datetime import date, datetime
 
 from portal.extensions import db
-from portal.models import LotMembership, PlacementFeedback, PlacementIncident, QuarterlyReturn, ReturnAnswer
+from portal.models import (
+    DpsMember,
+    LotMembership,
+    Organisation,
+    PlacementFeedback,
+    PlacementIncident,
+    QuarterlyReturn,
+    ReturnAnswer,
+)
+from portal.models.organisation import AUTHORITY
 from portal.quarters import Quarter
 from tests.factories import admit, placed
 from tests.portal.test_query_counts import add_provider, assert_constant
@@ -42,8 +51,18 @@ def _providers_with_placements(world, clock):
 
 
 def test_admin_ranking(world, sign_in, clock):
-    assert_constant(sign_in(world.admin), f"/admin/dps/{world.dps.id}/kpis?quarter=2026-Q2",
-                    _providers_with_placements(world, clock), shows=lambda i: f"Provider {i:02d}")
+    """More providers with placements, and more member authorities to choose from."""
+    with_placements = _providers_with_placements(world, clock)
+
+    def add(start, stop):
+        with_placements(start, stop)
+        for index in range(start, stop):
+            authority = Organisation(name=f"Council {index:02d}", kind=AUTHORITY, created_at=clock.now())
+            db.session.add(DpsMember(dps_id=world.dps.id, authority=authority, joined_on=clock.now().date()))
+        db.session.commit()
+
+    assert_constant(sign_in(world.admin), f"/admin/dps/{world.dps.id}/kpis?quarter=2026-Q2", add,
+                    shows=lambda i: f"Council {i:02d}")
 
 
 def test_officers_ranking(world, sign_in, clock):
