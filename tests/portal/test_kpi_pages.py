@@ -69,6 +69,10 @@ def test_thresholds_flag_a_provider_on_the_ranking_and_its_page(world, market, s
     assert "threshold in Q2 2026-27: unplanned endings." in text
     assert db.session.scalar(db.select(AuditEvent.action).order_by(AuditEvent.id.desc())) \
         == "kpis.threshold_set"
+    # an emptied threshold is removed
+    assert client.post(f"/admin/dps/{world.dps.id}/kpis/thresholds", data={"unplanned": ""}).status_code == 302
+    assert db.session.scalars(db.select(KpiThreshold)).all() == []
+    assert "Past threshold" not in page(client, f"/admin/dps/{world.dps.id}/kpis?quarter=2026-Q2")
 
 
 def test_a_threshold_that_is_not_a_number_is_refused_and_nothing_stored(world, market, sign_in):

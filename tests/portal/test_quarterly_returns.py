@@ -164,3 +164,11 @@ def test_settings_change_when_returns_are_due(asked, clock):
     returns.save_settings(asked.admin, asked.dps, due_days=20, reminder_days=5, now=clock.now())
     returns.request_due(Q1_ENDED)
     assert {item.due_on.isoformat() for item in all_returns()} == {"2026-07-20"}
+
+
+def test_the_scheduler_runs_the_quarterly_returns_with_the_other_time_events(app, asked, clock):
+    from portal import scheduler
+
+    clock.set(Q1_ENDED)
+    assert "quarterly returns requested: 2" in scheduler.run_time_events(app)
+    assert not any("quarterly" in line for line in scheduler.run_time_events(app))
