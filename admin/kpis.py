@@ -58,17 +58,14 @@ def kpi_provider_csv(dps_id, provider_id):
 @blueprint.route("/dps/<int:dps_id>/kpis/thresholds", methods=["GET", "POST"])
 def kpi_thresholds(dps_id):
     dps = _dps(dps_id)
-    limits = kpis.thresholds(dps.id)
     form = ThresholdsForm()
     if request.method == "GET":
-        for key, limit in limits.items():
+        for key, limit in kpis.thresholds(dps.id).items():
             getattr(form, key).data = format(limit.normalize(), "f")
     if form.validate_on_submit():
-        changed = [key for key in kpis.KPIS if (getattr(form, key).data or "").strip() != (
-            format(limits[key].normalize(), "f") if key in limits else "")]
         try:
-            for key in changed:
-                kpis.set_threshold(current_user, dps, key, getattr(form, key).data, now())
+            changed = kpis.set_thresholds(current_user, dps, {key: getattr(form, key).data for key in kpis.KPIS},
+                                          now())
         except DomainError as error:
             db.session.rollback()
             add_domain_error(form, error)

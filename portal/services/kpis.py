@@ -303,25 +303,40 @@ def default_quarter(today: date) -> Quarter:
     return quarter_of(today).previous
 
 
-def set_threshold(user, dps, key: str, limit: str | None, now) -> None:
-    """Set (or, with an empty limit, remove) the threshold of a KPI on the DPS."""
-    if key not in KPIS:
-        raise DomainError("Choose a KPI", field="kpi")
-    existing = db.session.scalar(sa.select(KpiThreshold).where(KpiThreshold.dps_id == dps.id, KpiThreshold.kpi == key))
-    before = {"limit": str(existing.limit)} if existing else None
-    text = (limit or "").strip()
-    if not text:
-        if existing:
-            db.session.delete(existing)
-    else:
-        value = _limit(key, text)
-        existing = existing or KpiThreshold(dps_id=dps.id, kpi=key)
-        existing.limit, existing.set_by_id, existing.set_at = value, user.id, now
-        db.session.add(existing)
-    audit.record(at=now, actor=user, action="kpis.threshold_set", entity=dps,
-                 summary=f"{KPIS[key].label} threshold on {dps.reference}: {text or 'none'}", before=before,
-                 after={"limit": text or None})
+def set_thresholds(user, dps, typed: dict[str, str | None], now) -> list[str]:
+    """Set the thresholds typed for the DPS's KPIs (an empty one removes it): every one is checked before any is
+    stored, so a refused form changes nothing. Returns the keys changed."""
+    existing = {row.kpi: row for row in db.session.scalars(
+        sa.select(KpiThreshold).where(KpiThreshold.dps_id == dps.id))}
+    wanted = {}
+    for key, text in typed.items():
+        if key not in KPIS:
+            raise DomainError("Choose a KPI", field="kpi")
+        text = (text or "").strip()
+        wanted[key] = _limit(key, text) if text else None
+    changed = [key for key, value in wanted.items()
+               if value != (existing[key].limit if key in existing else None)]
+    for key in changed:
+        _store_threshold(user, dps, key, existing.get(key), wanted[key], now)
     db.session.commit()
+    return changed
+
+
+def set_threshold(user, dps, key: str, limit: str | None, now) -> None:
+    set_thresholds(user, dps, {key: limit}, now)
+
+
+def _store_threshold(user, dps, key: str, row: KpiThreshold | None, value: Decimal | None, now) -> None:
+    before = {"limit": str(row.limit)} if row else None
+    if value is None:
+        db.session.delete(row)
+    else:
+        row = row or KpiThreshold(dps_id=dps.id, kpi=key)
+        row.limit, row.set_by_id, row.set_at = value, user.id, now
+        db.session.add(row)
+    audit.record(at=now, actor=user, action="kpis.threshold_set", entity=dps,
+                 summary=f"{KPIS[key].label} threshold on {dps.reference}: {value if value is not None else 'none'}",
+                 before=before, after={"limit": None if value is None else str(value)})
 
 
 def _limit(key: str, text: str) -> Decimal:

@@ -81,7 +81,10 @@ def test_a_threshold_that_is_not_a_number_is_refused_and_nothing_stored(world, m
     assert response.status_code == 400
     assert "Enter the limit of unplanned endings as a number" in response.get_data(as_text=True)
     assert db.session.scalars(db.select(KpiThreshold)).all() == []
-    assert client.post(f"/admin/dps/{world.dps.id}/kpis/thresholds", data={"feedback": "6"}).status_code == 400
+    # a good limit beside a bad one is not stored either
+    response = client.post(f"/admin/dps/{world.dps.id}/kpis/thresholds", data={"unplanned": "5", "feedback": "6"})
+    assert response.status_code == 400 and "between 0 and 5" in response.get_data(as_text=True)
+    assert db.session.scalars(db.select(KpiThreshold)).all() == []
 
 
 def test_the_provider_page_shows_both_quarters_the_trend_and_the_return(world, market, sign_in):
