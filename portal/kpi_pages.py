@@ -39,8 +39,9 @@ def render_ranking(template: str, dps, scope_for, **context):
     key = chosen_kpi()
     rows = kpis.ranking(quarter, scope_for(request.args), key, day)
     page = kpis.RowsPage(rows, page_number())
+    whole = (kpis.total(row.figures for row in rows), kpis.total(row.previous for row in rows))
     return render_template(template, dps=dps, quarter=quarter, quarters=offered, kpi=kpis.KPIS[key],
-                           kpis=kpis.KPIS, page=page, limits=kpis.thresholds(dps.id), **context)
+                           kpis=kpis.KPIS, page=page, limits=kpis.thresholds(dps.id), whole=whole, **context)
 
 
 def render_provider(template: str, dps, provider_id: int, name: str, scope, **context):

@@ -48,6 +48,7 @@ def test_the_ranking_ranks_on_the_chosen_kpi_with_the_previous_quarter(world, ma
     assert "Providers ranked on unplanned endings, Q2 2026-27" in text
     assert text.index("Alpha Care") < text.index("Beta Homes")  # Beta: no placements, not ranked, last
     assert "50.0" in text and "Not ranked" in text and "Q1 2026-27" in text
+    assert "Across all providers: unplanned endings 50.0 per 100 in Q2 2026-27 (2 placements live" in text
     # an unknown KPI or quarter falls back on the defaults, never an error
     text = page(client, f"/admin/dps/{world.dps.id}/kpis?quarter=1999-Q9&kpi=nonsense&page=99&authority=x")
     assert "unplanned endings, Q2 2026-27" in text
