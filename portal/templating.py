@@ -19,7 +19,8 @@ def navigation() -> list[dict]:
     if current_user.has_role(PROVIDER_USER):
         items += [("Applications", url_for("supplier.dashboard")),
                   ("Referrals", url_for("supplier.referral_list")),
-                  ("Placements", url_for("supplier.placements")), ("Team", url_for("supplier.team"))]
+                  ("Placements", url_for("supplier.placements")), ("Returns", url_for("supplier.returns_list")),
+                  ("Team", url_for("supplier.team"))]
     if current_user.has_role(COMMISSIONING_OFFICER, *DECIDERS):
         tasks = off_framework.qa_task_count(current_user) + approvals.task_count(current_user)
         if current_user.has_role(COMMISSIONING_OFFICER):
@@ -33,7 +34,8 @@ def navigation() -> list[dict]:
         items.append(("Evaluation", url_for("evaluation.dashboard")))
     if current_user.has_role(ADMINISTRATOR):
         items += [("DPS set-up", url_for("admin.dps_list")), ("Provider register", url_for("admin.providers")),
-                  ("Users", url_for("admin.users")), ("Audit", url_for("admin.audit_log")),
+                  ("Users", url_for("admin.users")), ("Overdue returns", url_for("admin.overdue_returns")),
+                  ("Audit", url_for("admin.audit_log")),
                   ("Outbox", url_for("admin.outbox"))]
     unread = mail.unread_count(current_user)
     items.append((f"Notifications ({unread})" if unread else "Notifications", url_for("shared.notifications")))

@@ -17,6 +17,7 @@ from portal.models.evaluation import (
     Score,
     TierAward,
 )
+from portal.models.kpi import KpiThreshold, QuarterlyReturn, ReturnAnswer, ReturnQuestion, ReturnSettings
 from portal.models.messages import Notification, OutboxMessage
 from portal.models.organisation import CategoryMembership, LotMembership, Organisation
 from portal.models.placement import (
@@ -35,6 +36,7 @@ from portal.models.window import EntryWindow
 
 __all__ = [
     "Approval",
+    "KpiThreshold", "QuarterlyReturn", "ReturnAnswer", "ReturnQuestion", "ReturnSettings",
     "Allocation", "Clarification", "ConflictOfInterest", "GateResult", "LotOutcome", "ModeratedScore", "Score",
     "TierAward", "CautionEvidence", "CautionReview",
     "Bid", "BidAssessment", "BidCost", "BidInvitation", "BidReceipt", "OffFrameworkDocument", "OffFrameworkProvider",

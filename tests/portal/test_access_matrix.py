@@ -185,6 +185,7 @@ OTHER_MATRICES = (
     "tests.buyer.test_staff_access",
     "tests.buyer.test_approval_access",
     "tests.life.test_life_access",
+    "tests.portal.test_kpi_access",
 )
 
 

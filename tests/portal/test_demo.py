@@ -297,3 +297,26 @@ def test_demo_has_a_year_of_placements_with_their_endings(app, clock):
     assert moved.child_id == breach[0].referral.child_id
     assert all(approvals.granted(moved, kind) for kind in endings.NEW_SEARCH_KINDS)
     assert all(placement.created_at <= clock.now() for placement in fostering)
+
+
+def test_demo_has_quarterly_returns_thresholds_and_an_overdue_return(app, clock):
+    from portal.models import KpiThreshold, QuarterlyReturn, ReturnQuestion
+    from portal.quarters import quarter_at
+    from portal.services import kpis
+    from portal.timezone import to_local
+
+    demo.load()
+    today = to_local(clock.now()).date()
+    assert db.session.scalar(db.select(db.func.count(ReturnQuestion.id))) == 10  # five on each DPS
+    assert db.session.scalar(db.select(db.func.count(KpiThreshold.id))) == 8
+    items = db.session.scalars(db.select(QuarterlyReturn)).all()
+    assert {item.quarter for item in items} == {quarter_at(clock.now()).previous.key}
+    assert sum(item.is_submitted for item in items) == len(items) - 1 >= 5
+    [overdue] = [item for item in items if not item.is_submitted]
+    assert overdue.is_overdue(today)
+    told = db.session.scalars(db.select(User).join(Notification, Notification.user_id == User.id).where(
+        Notification.subject.like("Quarterly returns overdue%"))).all()
+    assert told and {user.organisation_id for user in told} == {overdue.dps.lead_authority_id}
+    dps = db.session.scalar(db.select(Dps).where(Dps.reference == "NW-16P-DPS"))
+    rows = kpis.ranking(kpis.default_quarter(today), kpis.Scope(dps.id), "unplanned", today)
+    assert len(rows) >= 4
