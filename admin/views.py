@@ -717,3 +717,6 @@ def outbox():
                                       now=now(), search=search, sorting=sorting),
                        page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
     return render_template("admin/outbox.html", page=page, masked=mail.masked, search=search, sorting=sorting)
+
+
+from admin import analytics  # noqa: E402,F401  (its routes register on import)

@@ -22,7 +22,7 @@ from portal.errors import DomainError, NotFound
 from portal.forms import MAX_RECORD_ID, add_domain_error, choices, parse_time
 from portal.models.approval import FUNDING
 from portal.models.referral import CLOSED, DRAFT, EXHAUSTED, OPEN, STATUS_LABELS, WITHDRAWN
-from portal.services import anonymity, approvals, referrals
+from portal.services import anonymity, approvals, referrals, vacancies
 from portal.services.referrals import FREE_TEXT_FIELDS, ReferralInvalid
 from portal.timezone import local_datetime, to_local
 
@@ -177,6 +177,7 @@ def _render_referral(referral, status=200, funding_form=None, error=None):
         is_officer=referrals.is_officer_of(current_user, referral), approval_list=approvals.of_subject(referral),
         funding=referrals.funding_approval(referral), funding_asked=approvals.latest(referral, FUNDING),
         funding_problem=referrals.funding_problem(referral) if state == DRAFT else None,
+        matching_vacancies=vacancies.for_referral(referral, moment.date()) if state == DRAFT else None,
     ), status
 
 

@@ -67,4 +67,4 @@ def dps(dps_id):
     return render_template("buyer/dps.html", dps=dps, by_lot=by_lot)
 
 
-from buyer import approvals, awards, off_framework, referrals, staff  # noqa: E402,F401  (their routes register on import)
+from buyer import analytics, approvals, awards, off_framework, referrals, staff, vacancies  # noqa: E402,F401  (their routes register on import)

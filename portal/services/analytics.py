@@ -20,8 +20,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from portal.charts import BAR, COUNT, LINE, MONEY, NUMBER, PERCENT, STACKED, Figure, Series
+from portal.errors import NotFound
 from portal.extensions import db
 from portal.formatting import rounded
+from portal.forms import record_id
 from portal.models import Bid, BidInvitation, Dps, DpsMember, Lot, Organisation, Placement, Referral, ReferralRound
 from portal.models.bid import SUBMITTED
 from portal.models.placement_life import PlacementIncident, PlacementPrice
@@ -66,6 +68,42 @@ def period(first_key: str | None, last_key: str | None, today: date) -> tuple[Qu
     while quarters[-1] < last:
         quarters.append(quarters[-1].next)
     return tuple(quarters[-MAX_QUARTERS:])
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the analytics page was asked for, read from its address (so a view can be shared)."""
+
+    quarters: tuple[Quarter, ...]
+    lot_id: int | None = None
+    authority_id: int | None = None
+
+    def args(self) -> dict:
+        """The address's arguments for these filters."""
+        args = {"from": self.quarters[0].key, "to": self.quarters[-1].key}
+        if self.lot_id is not None:
+            args["lot"] = self.lot_id
+        if self.authority_id is not None:
+            args["authority"] = self.authority_id
+        return args
+
+
+def read_filters(args, today: date, lot_ids, authority_ids=None) -> Filters:
+    """The filters of a page's address. An unreadable period falls back to the default; a lot or an authority that
+    is not among those offered raises NotFound (a tampered address)."""
+    quarters = period(args.get("from"), args.get("to"), today)
+    lot_id = _chosen(args.get("lot"), lot_ids)
+    authority_id = _chosen(args.get("authority"), authority_ids or ())
+    return Filters(quarters, lot_id, authority_id)
+
+
+def _chosen(value: str | None, allowed) -> int | None:
+    if not value:
+        return None
+    chosen = record_id(value)
+    if chosen is None or chosen not in set(allowed):
+        raise NotFound()
+    return chosen
 
 
 def quarter_choices(today: date, count: int = 16) -> list[Quarter]:
