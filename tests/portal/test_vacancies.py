@@ -35,8 +35,8 @@ def publish(world, clock, user=None, **overrides) -> Vacancy:
     return vacancies.publish(user or world.provider_a, entry(world.lots[0], **overrides), clock.now())
 
 
-def found(world, clock, criteria=Search(), today=TODAY) -> list[str]:
-    page = vacancies.search(world.member_officer, criteria, today, page=1, per_page=50)
+def found(world, clock, criteria: Search | None = None, today=TODAY) -> list[str]:
+    page = vacancies.search(world.member_officer, criteria or Search(), today, page=1, per_page=50)
     return [vacancy.home_name for vacancy in page.items]
 
 
