@@ -85,7 +85,8 @@ def _provider_users(names: list[str]) -> dict[str, User]:
 def _history(lot: Lot, people: dict, providers: dict, today: date, moment: datetime) -> None:
     from portal.demo import _answered, _at, _bid, _born, _decline, _fields, _preferred, _published
 
-    admitted = db.session.scalar(db.select(db.func.max(LotMembership.admitted_at)).where(LotMembership.lot_id == lot.id))
+    admitted = db.session.scalar(db.select(db.func.max(LotMembership.admitted_at))
+                                 .where(LotMembership.lot_id == lot.id))
     for days, email, (first, surname, case, age), mersey, harbour, ending in HISTORY:
         published = _at(today - timedelta(days=days), 10)
         if admitted is None or published <= admitted:
