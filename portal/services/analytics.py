@@ -148,7 +148,8 @@ def _placement_scope(scope: Scope) -> list:
     off-framework placement has no lot of its own, its referral has)."""
     conditions = [Placement.authority_id.in_(scope.authority_ids)]
     if scope.dps_ids is not None or scope.lot_id is not None:
-        conditions.append(Placement.referral_id.in_(db.select(Referral.id).where(*_referral_scope(scope)[1:])))
+        # joined on the referral's key, so the placements' own index (authority, date) leads the plan
+        conditions += [Placement.referral_id == Referral.id, *_referral_scope(scope)[1:]]
     return conditions
 
 
@@ -290,8 +291,9 @@ def _prices(scope: Scope) -> list[Figure]:
     labels, counts, lower, median, upper = [], [], [], [], []
     for index, lot_id, tier, count, (q1, q2, q3) in groups:
         lot = lots[lot_id]
-        labels.append(f"{scope.quarters[index].short_label}, {lot.label}, "
-                      + (f"tier {tier}" if tier else "no tier or off the framework"))
+        tier_text = f"tier {tier}" if tier else "no tier or off the framework"
+        labels.append(f"{scope.quarters[index].short_label}, {lot.label}, {tier_text} "
+                      f"({count} placement{'' if count == 1 else 's'})")
         counts.append(count)
         lower.append(q1)
         median.append(q2)

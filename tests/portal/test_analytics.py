@@ -138,12 +138,12 @@ def test_weekly_price_quartiles_by_lot_and_tier(world):
     figure = one(world, "weekly-price")
     rows = dict(zip(figure.labels, zip(*(series.values for series in figure.series), strict=True), strict=True))
     lot_1, lot_2 = world.lots[0].label, world.lots[1].label
-    assert rows[f"Q1 2026-27, {lot_1}, tier 1"] == (Decimal("175.00"), Decimal("250.00"), Decimal("325.00"))
-    assert rows[f"Q1 2026-27, {lot_1}, tier 2"] == (Decimal("900.00"),) * 3
-    assert rows[f"Q2 2026-27, {lot_2}, tier 1"] == (Decimal("700.00"),) * 3
+    assert rows[f"Q1 2026-27, {lot_1}, tier 1 (4 placements)"] == (Decimal("175.00"), Decimal("250.00"), Decimal("325.00"))
+    assert rows[f"Q1 2026-27, {lot_1}, tier 2 (1 placement)"] == (Decimal("900.00"),) * 3
+    assert rows[f"Q2 2026-27, {lot_2}, tier 1 (1 placement)"] == (Decimal("700.00"),) * 3
     assert figure.extra["placements"] == [4, 1, 1]
     only_lot_2 = one(world, "weekly-price", lot_id=world.lots[1].id)
-    assert only_lot_2.labels == [f"Q2 2026-27, {lot_2}, tier 1"]
+    assert only_lot_2.labels == [f"Q2 2026-27, {lot_2}, tier 1 (1 placement)"]
 
 
 def test_the_window_function_fallback_agrees_with_the_database(world, monkeypatch):
