@@ -138,7 +138,8 @@ def test_weekly_price_quartiles_by_lot_and_tier(world):
     figure = one(world, "weekly-price")
     rows = dict(zip(figure.labels, zip(*(series.values for series in figure.series), strict=True), strict=True))
     lot_1, lot_2 = world.lots[0].label, world.lots[1].label
-    assert rows[f"Q1 2026-27, {lot_1}, tier 1 (4 placements)"] == (Decimal("175.00"), Decimal("250.00"), Decimal("325.00"))
+    assert rows[f"Q1 2026-27, {lot_1}, tier 1 (4 placements)"] == (Decimal("175.00"), Decimal("250.00"),
+                                                                  Decimal("325.00"))
     assert rows[f"Q1 2026-27, {lot_1}, tier 2 (1 placement)"] == (Decimal("900.00"),) * 3
     assert rows[f"Q2 2026-27, {lot_2}, tier 1 (1 placement)"] == (Decimal("700.00"),) * 3
     assert figure.extra["placements"] == [4, 1, 1]
