@@ -1,5 +1,5 @@
-"""The analytics pages: an authority's own (/authority/analytics) and the consortium administrator's
-(/admin/analytics), their filters kept in the address, and each figure's CSV download."""
+"""An authority's analytics page (/authority/analytics): its own figures only, its filters kept in the address, and
+each figure's CSV download. The consortium administrator's are in tests/admin/test_analytics_pages.py."""
 
 import csv
 import io
@@ -12,13 +12,18 @@ from portal.services import analytics
 from tests.portal.test_analytics import placement
 
 
-@pytest.fixture
-def placed_world(world):
+def with_placements(world):
+    """Two of the member's placements in Q1 (one in its area, one on lot 2) and one of the lead's in Q2."""
     placement(world, start=date(2026, 5, 1), in_area=True, weekly="1000.00")
     placement(world, start=date(2026, 5, 2), in_area=False, weekly="3000.00", lot=world.lots[1])
     placement(world, start=date(2026, 8, 1), in_area=True, weekly="2000.00", authority=world.lead)
     db.session.commit()
     return world
+
+
+@pytest.fixture
+def placed_world(world):
+    return with_placements(world)
 
 
 def rows_of(response) -> list[list[str]]:
@@ -66,28 +71,6 @@ def test_an_authority_sees_only_its_own_figures(placed_world, sign_in):
     assert rows[1:] == [["Q1 2026-27", "0", "0"], ["Q2 2026-27", "1", "0"]]
     outsider = sign_in(placed_world.outside_admin)
     rows = rows_of(outsider.get("/authority/analytics/framework.csv?from=2026-Q1&to=2026-Q2"))
-    assert rows[1:] == [["Q1 2026-27", "0", "0"], ["Q2 2026-27", "0", "0"]]
-
-
-def test_the_administrator_sees_every_member_or_one(placed_world, sign_in):
-    client = sign_in(placed_world.admin)
-    page = client.get("/admin/analytics").get_data(as_text=True)
-    assert "All the consortium&#39;s authorities" in page and "Every authority" in page
-    rows = rows_of(client.get("/admin/analytics/framework.csv?from=2026-Q1&to=2026-Q2"))
-    assert rows[1:] == [["Q1 2026-27", "2", "0"], ["Q2 2026-27", "1", "0"]]
-    member = placed_world.member.id
-    rows = rows_of(client.get(f"/admin/analytics/framework.csv?from=2026-Q1&to=2026-Q2&authority={member}"))
-    assert rows[1:] == [["Q1 2026-27", "2", "0"], ["Q2 2026-27", "0", "0"]]
-    page = client.get(f"/admin/analytics?authority={member}").get_data(as_text=True)
-    assert f"/admin/analytics/framework.csv?from=2025-Q4&amp;to=2026-Q3&amp;authority={member}" in page
-
-
-def test_the_administrator_cannot_choose_an_authority_outside_the_consortium(placed_world, sign_in):
-    client = sign_in(placed_world.admin)
-    assert client.get(f"/admin/analytics?authority={placed_world.outsider.id}").status_code == 404
-    outsider = sign_in(placed_world.outside_admin)
-    assert outsider.get(f"/admin/analytics?authority={placed_world.member.id}").status_code == 404
-    rows = rows_of(outsider.get("/admin/analytics/framework.csv?from=2026-Q1&to=2026-Q2"))
     assert rows[1:] == [["Q1 2026-27", "0", "0"], ["Q2 2026-27", "0", "0"]]
 
 
