@@ -6,6 +6,7 @@ condition of every query (`current`), so nothing has to run for a vacancy to exp
 area; a search for an area of any level finds the vacancies within it (portal.areas.within): a district's own
 code or its county's, kept on the vacancy (`county_code`) so that both are indexed columns."""
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -29,6 +30,9 @@ REFERRAL_MATCHES = 10  # shown on a draft referral's page; the board has the res
 FORBIDDEN_KINDS = {anonymity.POSTCODE: "a postcode", anonymity.TELEPHONE: "a telephone number",
                    anonymity.EMAIL: "an e-mail address", anonymity.NHS_NUMBER: "an NHS number",
                    anonymity.CASE_NUMBER: "a case or reference number"}
+
+
+MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")  # a tag: "<b>", "</script>", "<!--"; not "under 18 (< 18)"
 
 
 class MarketInvalid(DomainError):
@@ -65,7 +69,7 @@ def checked_text(problems: dict, name: str, value: str, *, limit: int, required:
         problems[name] = f"Use {limit} characters or fewer (you have {len(text)})"
     elif any(ord(char) < 32 and char not in "\n\t" for char in text):
         problems[name] = "Remove the control characters pasted into the text"
-    elif "<" in text and ">" in text:
+    elif MARKUP.search(text):
         problems[name] = "Remove the markup (the text between < and >): plain text only"
     else:
         finding = next((item for item in anonymity.find_identifiers(text, anonymity.PrivateDetails())

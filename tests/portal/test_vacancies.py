@@ -80,6 +80,7 @@ def test_a_suspended_provider_cannot_publish(admitted, clock):
     ({"notes": "The home is at OL6 7XY"}, "notes", "Remove a postcode"),
     ({"notes": "Write to manager@maple.example.org"}, "notes", "Remove an e-mail address"),
     ({"notes": "<script>alert(1)</script>"}, "notes", "Remove the markup"),
+    ({"notes": "A <a href='x'>link</a>"}, "notes", "Remove the markup"),
     ({"notes": "x" * 1001}, "notes", "Use 1000 characters or fewer (you have 1001)"),
     ({"home_name": "Maple House, M1 1AA"}, "home_name", "Remove a postcode"),
 ])
@@ -88,6 +89,10 @@ def test_mistakes_are_refused_with_a_message_and_nothing_stored(admitted, clock,
         publish(admitted, clock, **overrides)
     assert refused.value.problems[field].startswith(message)
     assert db.session.scalar(db.select(db.func.count(Vacancy.id))) == 0
+
+
+def test_plain_text_with_angle_brackets_is_not_markup(admitted, clock):
+    assert publish(admitted, clock, notes="Ages 16 to 17 (<18 at the start) > 2 weeks' notice").notes
 
 
 def test_a_provider_changes_and_withdraws_its_own_and_no_other(admitted, clock):
