@@ -67,4 +67,14 @@ def dps(dps_id):
     return render_template("buyer/dps.html", dps=dps, by_lot=by_lot)
 
 
-from buyer import approvals, awards, kpis, off_framework, placements, referrals, staff  # noqa: E402,F401  (their routes register on import)
+from buyer import (  # noqa: E402,F401  (their routes register on import)
+    analytics,
+    approvals,
+    awards,
+    kpis,
+    off_framework,
+    placements,
+    referrals,
+    staff,
+    vacancies,
+)

@@ -18,7 +18,7 @@ def navigation() -> list[dict]:
     items = []
     if current_user.has_role(PROVIDER_USER):
         items += [("Applications", url_for("supplier.dashboard")),
-                  ("Referrals", url_for("supplier.referral_list")),
+                  ("Referrals", url_for("supplier.referral_list")), ("Vacancies", url_for("supplier.vacancy_list")),
                   ("Placements", url_for("supplier.placements")), ("Returns", url_for("supplier.returns_list")),
                   ("Team", url_for("supplier.team"))]
     if current_user.has_role(COMMISSIONING_OFFICER, *DECIDERS):
@@ -26,7 +26,8 @@ def navigation() -> list[dict]:
         if current_user.has_role(COMMISSIONING_OFFICER):
             items += [("Providers", url_for("buyer.dashboard")), ("Referrals", url_for("buyer.referral_list")),
                       ("Placements", url_for("buyer.placements")), ("Children", url_for("buyer.children")),
-                      ("Off-framework providers", url_for("buyer.off_framework_providers"))]
+                      ("Off-framework providers", url_for("buyer.off_framework_providers")),
+                      ("Vacancies", url_for("buyer.vacancy_board")), ("Analytics", url_for("buyer.analytics_page"))]
         items.append((f"Tasks ({tasks})" if tasks else "Tasks", url_for("buyer.tasks")))
     if current_user.has_role(USER_ADMINISTRATOR) and not current_user.organisation.is_provider:
         items.append(("Staff", url_for("buyer.staff_list")))
@@ -35,8 +36,8 @@ def navigation() -> list[dict]:
     if current_user.has_role(ADMINISTRATOR):
         items += [("DPS set-up", url_for("admin.dps_list")), ("Provider register", url_for("admin.providers")),
                   ("Users", url_for("admin.users")), ("Overdue returns", url_for("admin.overdue_returns")),
-                  ("Audit", url_for("admin.audit_log")),
-                  ("Outbox", url_for("admin.outbox"))]
+                  ("Audit", url_for("admin.audit_log")), ("Outbox", url_for("admin.outbox")),
+                  ("Consortium analytics", url_for("admin.analytics_page"))]
     unread = mail.unread_count(current_user)
     items.append((f"Notifications ({unread})" if unread else "Notifications", url_for("shared.notifications")))
     # The most specific item is the current one ("/authority/referrals" rather than "/authority/").

@@ -11,7 +11,17 @@ from portal.forms import add_domain_error, choices
 from portal.models import Dps, EntryWindow
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.user import PROVIDER_USER
-from portal.services import accounts, applications, bids, cautions, evaluations, outcomes, staff, windows
+from portal.services import (
+    accounts,
+    applications,
+    bids,
+    cautions,
+    evaluations,
+    outcomes,
+    staff,
+    sufficiency,
+    windows,
+)
 from portal.staff_forms import StaffInviteForm, StaffRolesForm, role_choices, set_active_from_request
 from supplier.forms import CautionEvidenceForm, RefereeForm, UploadForm
 
@@ -38,7 +48,8 @@ def dashboard():
                            by_window=by_window, moment=moment,
                            progress=lambda application: applications.progress(application, moment),
                            open_referrals=bids.open_invitation_count(current_user, moment),
-                           under_caution=cautions.is_under_caution(current_user.organisation))
+                           under_caution=cautions.is_under_caution(current_user.organisation),
+                           sufficiency_count=sufficiency.count_for_provider(current_user.organisation, moment.date()))
 
 
 @blueprint.route("/windows/<int:window_id>/apply", methods=["POST"])
@@ -375,4 +386,4 @@ def letter(application_id):
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-from supplier import placements, referrals, returns  # noqa: E402,F401
+from supplier import placements, referrals, returns, vacancies  # noqa: E402,F401

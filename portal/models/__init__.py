@@ -18,6 +18,7 @@ from portal.models.evaluation import (
     TierAward,
 )
 from portal.models.kpi import KpiThreshold, QuarterlyReturn, ReturnAnswer, ReturnQuestion, ReturnSettings
+from portal.models.market import SufficiencyNotice, Vacancy
 from portal.models.messages import Notification, OutboxMessage
 from portal.models.organisation import CategoryMembership, LotMembership, Organisation
 from portal.models.placement import (
@@ -46,5 +47,5 @@ __all__ = [
     "Answer", "Application", "ApplicationLot", "AuditEvent", "Document", "Dps", "DpsExtension", "DpsMember",
     "EntryWindow", "Invitation", "Lot", "LotMembership", "Notification", "Organisation",
     "OutboxMessage", "QualityQuestion", "QuestionSet", "RateLimitCounter", "Referee", "SentReminder", "SignInAddress",
-    "User", "UserRole", "UserSession",
+    "User", "UserRole", "UserSession", "SufficiencyNotice", "Vacancy",
 ]

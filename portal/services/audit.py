@@ -127,6 +127,12 @@ ACTIONS = {
     "approval.requested": "Approval asked for",
     "approval.answered": "Approval answered",
     "approval.withdrawn": "Approval request withdrawn",
+    "vacancy.published": "Vacancy published",
+    "vacancy.changed": "Vacancy changed",
+    "vacancy.withdrawn": "Vacancy withdrawn",
+    "sufficiency.published": "Sufficiency notice published",
+    "sufficiency.changed": "Sufficiency notice changed",
+    "sufficiency.withdrawn": "Sufficiency notice withdrawn",
 }
 
 

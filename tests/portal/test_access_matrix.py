@@ -186,6 +186,7 @@ OTHER_MATRICES = (
     "tests.buyer.test_approval_access",
     "tests.life.test_life_access",
     "tests.portal.test_kpi_access",
+    "tests.buyer.test_market_access",
 )
 
 

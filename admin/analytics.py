@@ -1,0 +1,47 @@
+"""The consortium administrator's analytics: the figures of every authority of the DPSs its authority leads (their
+referrals on those DPSs), or of one of them, over the quarters chosen (portal.services.analytics)."""
+
+from flask import Response, abort, render_template, request
+from flask_login import current_user
+
+from admin.views import blueprint
+from portal.clock import now
+from portal.errors import NotFound
+from portal.services import analytics
+
+
+def _scope():
+    moment = now()
+    dps_ids = analytics.led_dps_ids(current_user)
+    lots = analytics.lots_of(dps_ids)
+    authorities = analytics.consortium_authorities(dps_ids)
+    try:
+        filters = analytics.read_filters(request.args, moment.date(), [lot.id for lot in lots],
+                                         [authority.id for authority in authorities])
+    except NotFound:
+        abort(404)
+    chosen = (filters.authority_id,) if filters.authority_id else tuple(authority.id for authority in authorities)
+    scope = analytics.Scope(authority_ids=chosen, quarters=filters.quarters, lot_id=filters.lot_id, dps_ids=dps_ids)
+    return moment, lots, authorities, filters, scope
+
+
+@blueprint.route("/analytics")
+def analytics_page():
+    moment, lots, authorities, filters, scope = _scope()
+    named = next((authority.name for authority in authorities if authority.id == filters.authority_id), None)
+    return render_template("shared/analytics.html", figures=analytics.figures(scope, moment), filters=filters,
+                           lots=lots, authorities=authorities,
+                           quarter_choices=analytics.quarter_choices(moment.date()),
+                           endpoint="admin.analytics_page", csv_endpoint="admin.analytics_csv",
+                           whose=named or "All the consortium's authorities")
+
+
+@blueprint.route("/analytics/<key>.csv")
+def analytics_csv(key):
+    moment, _, _, filters, scope = _scope()
+    figure = analytics.figure(scope, moment, key)
+    if figure is None:
+        abort(404)
+    name = f"{key}-{filters.quarters[0].key}-to-{filters.quarters[-1].key}.csv"
+    return Response(figure.csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,43 @@
+"""An authority's own analytics: its placements, spend, prices, referrals and market signals over the quarters
+chosen, each figure a chart, a table and a CSV download (portal.services.analytics computes them)."""
+
+from flask import Response, abort, render_template, request
+from flask_login import current_user
+
+from buyer.views import blueprint
+from portal.clock import now
+from portal.errors import NotFound
+from portal.services import analytics
+from portal.services.vacancies import member_dps_ids
+
+
+def _scope():
+    moment = now()
+    lots = analytics.lots_of(member_dps_ids(current_user.organisation_id))
+    try:
+        filters = analytics.read_filters(request.args, moment.date(), [lot.id for lot in lots])
+    except NotFound:
+        abort(404)
+    scope = analytics.Scope(authority_ids=(current_user.organisation_id,), quarters=filters.quarters,
+                            lot_id=filters.lot_id)
+    return moment, lots, filters, scope
+
+
+@blueprint.route("/analytics")
+def analytics_page():
+    moment, lots, filters, scope = _scope()
+    return render_template("shared/analytics.html", figures=analytics.figures(scope, moment), filters=filters,
+                           lots=lots, authorities=None, quarter_choices=analytics.quarter_choices(moment.date()),
+                           endpoint="buyer.analytics_page", csv_endpoint="buyer.analytics_csv",
+                           whose=current_user.organisation.name)
+
+
+@blueprint.route("/analytics/<key>.csv")
+def analytics_csv(key):
+    moment, _, filters, scope = _scope()
+    figure = analytics.figure(scope, moment, key)
+    if figure is None:
+        abort(404)
+    name = f"{key}-{filters.quarters[0].key}-to-{filters.quarters[-1].key}.csv"
+    return Response(figure.csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
