@@ -16,7 +16,7 @@ blueprint = Blueprint("buyer", __name__)
 # only their Tasks, the approval pages and their authority's referrals, read only; user administrators reach the
 # staff pages (buyer/staff.py).
 DECIDER_ENDPOINTS = {"buyer.tasks", "buyer.approval", "buyer.approval_answer", "buyer.approval_withdraw",
-                     "buyer.referral"}
+                     "buyer.referral", "buyer.agreement_countersign", "buyer.agreement_pdf"}
 require_roles_for_blueprint(blueprint, COMMISSIONING_OFFICER, USER_ADMINISTRATOR, *DECIDERS)
 
 
@@ -67,4 +67,5 @@ def dps(dps_id):
     return render_template("buyer/dps.html", dps=dps, by_lot=by_lot)
 
 
-from buyer import approvals, awards, off_framework, referrals, staff  # noqa: E402,F401  (their routes register on import)
+from buyer import agreements, approvals, awards, off_framework, referrals, reviews, staff  # noqa: E402,F401
+# (their routes register on import)

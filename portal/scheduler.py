@@ -10,7 +10,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from portal import rate_limits
 from portal.clock import now
-from portal.services import accounts, mail, referrals, reminders, sessions, windows
+from portal.services import accounts, agreements, mail, referrals, reminders, sessions, windows
 
 log = logging.getLogger("portal.scheduler")
 _app = None
@@ -25,6 +25,7 @@ def run_time_events(app=None) -> list[str]:
         done = windows.run_due(moment)
         done += referrals.run_due(moment)  # catches failures per referral
         done += reminders.run_due(moment)  # catches failures per kind
+        done += agreements.sync_weekly_costs(moment)  # prices approved earlier taking effect today
         sent = mail.dispatch_outbox(moment)
         if sent:
             done.append(f"sent {sent} e-mails")

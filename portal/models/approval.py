@@ -21,11 +21,13 @@ FUNDING = "funding"  # funding for a referral before it is published
 PLACEMENT_COST = "placement_cost"  # the weekly cost of a placement: at award, or off the framework
 OFF_FRAMEWORK_SEARCH = "off_framework_search"  # an off-framework search and its funding
 SENIOR_AGREEMENT = "senior_agreement"  # a senior manager's agreement to an off-framework placement
+PRICE_CHANGE = "price_change"  # a change of a placement's weekly price after negotiation (a new IPA version)
 KIND_LABELS = {
     FUNDING: "Funding for the referral",
     PLACEMENT_COST: "The cost of the placement",
     OFF_FRAMEWORK_SEARCH: "An off-framework search and its funding",
     SENIOR_AGREEMENT: "A senior manager's agreement to an off-framework placement",
+    PRICE_CHANGE: "A change of a placement's weekly price",
 }
 
 # The subject: what the approval is about.
