@@ -16,6 +16,7 @@ from portal.forms import (
     StringField,
     SubmitField,
     TextAreaField,
+    choices,
 )
 from portal.models.placement_life import FEEDBACK_FROM, INCIDENT_CATEGORIES, RATINGS
 from portal.models.placement_review import COST_DECISIONS, INTERVAL_CHOICES, MEETS_NEEDS
@@ -47,13 +48,13 @@ class ReviewForm(FlaskForm):
     held_on = DateField("Date of the review", widget=GovDateInput(), validators=[Optional()], description=DATE_HINT)
     attendees = TextAreaField("Who attended", widget=GovTextArea(), description="Names and roles")
     meets_needs = RadioField("Does the placement meet the needs in the child's plan?", widget=GovRadioInput(),
-                             choices=list(MEETS_NEEDS.items()), validate_choice=False)
+                             choices=choices(MEETS_NEEDS.items()), validate_choice=False)
     notes = TextAreaField("Notes", widget=GovTextArea(), description="Seen only by your authority")
     submit = SubmitField("Record the review", widget=GovSubmitInput())
 
 
 class CostReviewForm(FlaskForm):
-    decision = RadioField("What was decided", widget=GovRadioInput(), choices=list(COST_DECISIONS.items()),
+    decision = RadioField("What was decided", widget=GovRadioInput(), choices=choices(COST_DECISIONS.items()),
                           validate_choice=False)
     note = TextAreaField("Note", widget=GovTextArea(), description="Required when the cost changes or ends")
     submit = SubmitField("Record the cost review", widget=GovSubmitInput())
@@ -61,18 +62,18 @@ class CostReviewForm(FlaskForm):
 
 class IntervalForm(FlaskForm):
     months = RadioField("Months between placement reviews", widget=GovRadioInput(),
-                        choices=[(str(months), f"{months} month{'s' if months > 1 else ''}")
-                                 for months in INTERVAL_CHOICES], validate_choice=False)
+                        choices=choices((str(months), f"{months} month{'s' if months > 1 else ''}")
+                                         for months in INTERVAL_CHOICES), validate_choice=False)
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
 class FeedbackForm(FlaskForm):
     given_on = DateField("Date the feedback was given", widget=GovDateInput(), validators=[Optional()],
                          description=DATE_HINT)
-    given_by = RadioField("Who gave it", widget=GovRadioInput(), choices=list(FEEDBACK_FROM.items()),
+    given_by = RadioField("Who gave it", widget=GovRadioInput(), choices=choices(FEEDBACK_FROM.items()),
                           validate_choice=False)
     rating = RadioField("Rating", widget=GovRadioInput(),
-                        choices=[(str(value), f"{value}: {label}") for value, label in RATINGS.items()],
+                        choices=choices((str(value), f"{value}: {label}") for value, label in RATINGS.items()),
                         validate_choice=False)
     comment = TextAreaField("Comment", widget=GovTextArea())
     submit = SubmitField("Record the feedback", widget=GovSubmitInput())
@@ -85,11 +86,11 @@ INFORMED = [("lado", "The local authority designated officer (LADO) was informed
 class IncidentForm(FlaskForm):
     occurred_on = DateField("Date it happened", widget=GovDateInput(), validators=[Optional()],
                             description=DATE_HINT)
-    category = RadioField("What is recorded", widget=GovRadioInput(), choices=list(INCIDENT_CATEGORIES.items()),
+    category = RadioField("What is recorded", widget=GovRadioInput(), choices=choices(INCIDENT_CATEGORIES.items()),
                           validate_choice=False)
     summary = TextAreaField("What happened", widget=GovTextArea(), description="Seen only by your authority")
     flags = SelectMultipleField("Who was informed, and what followed", widget=GovCheckboxesInput(),
-                                choices=INFORMED, validate_choice=False)
+                                choices=choices(INFORMED), validate_choice=False)
     outcome = TextAreaField("Outcome", widget=GovTextArea(),
                             description="Leave empty while it is open. Seen only by your authority")
     submit = SubmitField("Record it", widget=GovSubmitInput())
@@ -97,6 +98,6 @@ class IncidentForm(FlaskForm):
 
 class OutcomeForm(FlaskForm):
     outcome = TextAreaField("Outcome", widget=GovTextArea(), description="Seen only by your authority")
-    flags = SelectMultipleField("What followed", widget=GovCheckboxesInput(), choices=INFORMED[2:],
+    flags = SelectMultipleField("What followed", widget=GovCheckboxesInput(), choices=choices(INFORMED[2:]),
                                 validate_choice=False)
     submit = SubmitField("Record the outcome", widget=GovSubmitInput())

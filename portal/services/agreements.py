@@ -47,7 +47,7 @@ from portal.models.agreement import (
 from portal.models.approval import APPROVED, PENDING, REFUSED
 from portal.models.approval import PRICE_CHANGE as PRICE_CHANGE_APPROVAL
 from portal.models.user import BUDGET_HOLDER, COMMISSIONING_OFFICER, PROVIDER_USER, SIGNATORY
-from portal.services import approvals, audit, listing, mail, uploads
+from portal.services import approvals, audit, mail, uploads
 from portal.timezone import format_date, to_local
 
 MAX_TEXT = 2000
@@ -132,7 +132,7 @@ def for_provider(user: User, page: int = 1):
              .where(Placement.provider_id == user.organisation_id)
              .options(selectinload(AgreementVersion.placement).selectinload(Placement.authority))
              .order_by(waiting_first, AgreementVersion.issued_at.desc(), AgreementVersion.id.desc()))
-    return listing.paginate(query, page=page, per_page=PER_PAGE)
+    return db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
 
 
 def to_sign_count(user: User) -> int:

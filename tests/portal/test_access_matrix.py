@@ -184,6 +184,7 @@ OTHER_MATRICES = (
     "tests.buyer.test_off_framework_access",
     "tests.buyer.test_staff_access",
     "tests.buyer.test_approval_access",
+    "tests.buyer.test_agreement_access",
 )
 
 
