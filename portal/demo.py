@@ -23,7 +23,7 @@ from decimal import Decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from portal import areas
+from portal import areas, demo_agreements
 from portal.clock import now
 from portal.extensions import db
 from portal.models import Application, EntryWindow, Organisation, User, UserRole
@@ -331,6 +331,7 @@ def load() -> list[tuple[str, str]]:
 
     _make_referrals(moment, sefton_officer=officer, tameside_officer=lead_officer, lots=lots, providers=providers)
     fostering_admin = _fostering_framework(moment, referees=REFEREES)
+    demo_agreements.load(moment)
 
     return [
         ("Consortium administrator and evaluator (Tameside)", admin.email),

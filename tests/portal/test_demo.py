@@ -269,3 +269,26 @@ def test_demo_has_deciders_at_sefton_and_tameside_and_a_funding_approval_waiting
     waiting = approvals.tasks_for(holder)
     assert [(item.kind, item.subject.status(clock.now())) for item in waiting] == [("funding", "draft")]
     assert approvals.tasks_for(people["marcus.ellery@sefton.example.org"]) == []
+
+
+def test_demo_agreements_are_signed_a_price_changed_and_the_placements_life_recorded(app, clock):
+    from portal.models import AgreementVersion, PlacementFeedback, PlacementIncident, PlacementReview, PriceChange
+    from portal.services import agreements
+
+    demo.load()
+    versions = db.session.scalars(db.select(AgreementVersion).order_by(AgreementVersion.id)).all()
+    states = {version.state for version in versions}
+    assert "superseded" not in states or any(version.countersigned_at for version in versions)
+    assert {"in_force", "awaiting_countersignature"} <= states
+    change = db.session.scalars(db.select(PriceChange)).one()
+    assert change.approval.status == "approved" and change.price is not None
+    placement = change.placement
+    assert [version.number for version in agreements.versions_of(placement)] == [2, 1]
+    assert agreements.versions_of(placement)[0].reason == "price_change"
+    assert placement.weekly_cost == agreements.price_in_force(placement, agreements.today_at(clock.now()))
+    assert db.session.scalar(db.select(db.func.count(PlacementReview.id))) >= 1
+    assert db.session.scalar(db.select(db.func.count(PlacementFeedback.id))) == 2
+    assert db.session.scalars(db.select(PlacementIncident)).one().category == "allegation"
+    assert all(version.issued_at < clock.now() for version in versions)
+    officer = _user("rachel.hughes@sefton.example.org")
+    assert agreements.tasks_for(officer, clock.now())
