@@ -217,6 +217,9 @@ def issue(officer: User, placement: Placement, *, amendment: str = "", now: date
         raise DomainError("Describe what the amendment changes", field="amendment")
     if len(amendment) > MAX_TEXT:
         raise DomainError(f"The amendment must be {MAX_TEXT} characters or fewer", field="amendment")
+    waiting = awaiting(versions_of(placement)) if has_versions else None
+    if waiting is not None and waiting.reason == AMENDMENT and waiting.amendment == amendment:
+        return waiting  # the same amendment sent twice (a double click): it stands
     version = _issue(officer, placement, reason=AMENDMENT if has_versions else AWARD,
                      amendment=amendment if has_versions else "", now=now)
     _commit()

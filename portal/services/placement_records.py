@@ -64,6 +64,12 @@ def record_feedback(officer: User, placement: Placement, *, given_on: date | Non
     if rating not in RATINGS:
         raise DomainError("Choose a rating from 1 (poor) to 5 (excellent)", field="rating")
     comment = _text(comment, "comment", "the comment")
+    same = db.session.scalar(db.select(PlacementFeedback).where(
+        PlacementFeedback.placement_id == placement.id, PlacementFeedback.given_on == given_on,
+        PlacementFeedback.given_by == given_by, PlacementFeedback.rating == rating,
+        PlacementFeedback.comment == comment).limit(1))
+    if same is not None:
+        return same  # sent twice: recorded once
     feedback = PlacementFeedback(placement_id=placement.id, given_on=given_on, given_by=given_by, rating=rating,
                                  comment=comment, recorded_by_id=officer.id, recorded_at=now)
     db.session.add(feedback)
@@ -115,6 +121,11 @@ def record_incident(officer: User, placement: Placement, *, occurred_on: date | 
         raise DomainError("Choose what is recorded", field="category")
     summary = _text(summary, "summary", "a summary of what happened", required=True)
     outcome = _text(outcome, "outcome", "the outcome")
+    same = db.session.scalar(db.select(PlacementIncident).where(
+        PlacementIncident.placement_id == placement.id, PlacementIncident.occurred_on == occurred_on,
+        PlacementIncident.category == category, PlacementIncident.summary == summary).limit(1))
+    if same is not None:
+        return same  # sent twice: recorded once
     incident = PlacementIncident(placement_id=placement.id, occurred_on=occurred_on, category=category,
                                  summary=summary, lado_informed=bool(lado_informed),
                                  police_informed=bool(police_informed), outcome=outcome,

@@ -120,6 +120,12 @@ def record_review(officer: User, placement: Placement, *, held_on: date | None, 
     if meets_needs not in MEETS_NEEDS:
         raise DomainError("Choose whether the placement meets the needs in the child's plan", field="meets_needs")
     notes = _text(notes, "notes", "the notes", required=False)
+    same = db.session.scalar(db.select(PlacementReview).where(
+        PlacementReview.placement_id == placement.id, PlacementReview.held_on == held_on,
+        PlacementReview.meets_needs == meets_needs, PlacementReview.attendees == attendees,
+        PlacementReview.notes == notes).limit(1))
+    if same is not None:
+        return same  # sent twice: recorded once
     review = PlacementReview(placement_id=placement.id, held_on=held_on, attendees=attendees,
                              meets_needs=meets_needs, notes=notes, recorded_by_id=officer.id, recorded_at=now)
     db.session.add(review)

@@ -302,3 +302,10 @@ def test_an_ended_placement_needs_no_agreement(world, clock, placement):
     assert agreements.tasks_for(world.member_officer, clock.now()).to_issue == []
     with pytest.raises(DomainError, match="has ended"):
         issued(world, clock, placement)
+
+
+def test_the_same_amendment_sent_twice_is_issued_once(world, clock, placement):
+    issued(world, clock, placement)
+    second = agreements.issue(world.member_officer, placement, amendment="Keyworker hours", now=clock.now())
+    assert agreements.issue(world.member_officer, placement, amendment="Keyworker hours", now=clock.now()) == second
+    assert [version.number for version in agreements.versions_of(placement)] == [2, 1]

@@ -221,3 +221,17 @@ def test_an_incident_is_checked(world, clock, placement):
                                               now=clock.now())
         assert error.value.field == field
     assert placement_records.incidents_of(placement) == []
+
+
+def test_records_sent_twice_are_kept_once(world, clock, placement):
+    clock.set(clock.now() + timedelta(days=30))
+    first = review(world, clock, placement, today(clock))
+    assert review(world, clock, placement, today(clock)) == first
+    feedback = dict(given_on=today(clock), given_by="iro", rating=4, comment="Good", now=clock.now())
+    assert placement_records.record_feedback(world.member_officer, placement, **feedback) == \
+        placement_records.record_feedback(world.member_officer, placement, **feedback)
+    incident = dict(occurred_on=today(clock), category="incident", summary="Missing overnight", lado_informed=False,
+                    police_informed=True, outcome="", ended_placement=False, now=clock.now())
+    assert placement_records.record_incident(world.member_officer, placement, **incident) == \
+        placement_records.record_incident(world.member_officer, placement, **incident)
+    assert len(placement_records.incidents_of(placement)) == 1 and len(reviews.reviews_of(placement)) == 1
