@@ -16,7 +16,7 @@ blueprint = Blueprint("buyer", __name__)
 # only their Tasks, the approval pages and their authority's referrals, read only; user administrators reach the
 # staff pages (buyer/staff.py).
 DECIDER_ENDPOINTS = {"buyer.tasks", "buyer.approval", "buyer.approval_answer", "buyer.approval_withdraw",
-                     "buyer.referral"}
+                     "buyer.referral", "buyer.agreement_countersign", "buyer.agreement_pdf"}
 require_roles_for_blueprint(blueprint, COMMISSIONING_OFFICER, USER_ADMINISTRATOR, *DECIDERS)
 
 
@@ -68,6 +68,7 @@ def dps(dps_id):
 
 
 from buyer import (  # noqa: E402,F401  (their routes register on import)
+    agreements,
     analytics,
     approvals,
     awards,
@@ -75,6 +76,7 @@ from buyer import (  # noqa: E402,F401  (their routes register on import)
     off_framework,
     placements,
     referrals,
+    reviews,
     staff,
     vacancies,
 )

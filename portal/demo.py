@@ -23,7 +23,7 @@ from decimal import Decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from portal import areas, demo_kpis, demo_life, demo_market
+from portal import areas, demo_agreements, demo_kpis, demo_life, demo_market
 from portal.clock import now
 from portal.extensions import db
 from portal.models import Application, EntryWindow, Organisation, User, UserRole
@@ -332,6 +332,7 @@ def load() -> list[tuple[str, str]]:
     _make_referrals(moment, sefton_officer=officer, tameside_officer=lead_officer, lots=lots, providers=providers)
     fostering_admin = _fostering_framework(moment, referees=REFEREES)
     demo_life.load(moment)
+    demo_agreements.load(moment)
     demo_market.load_market(moment)
     demo_kpis.load(moment)
 

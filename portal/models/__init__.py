@@ -1,5 +1,6 @@
 """The portal's records. Import models from here."""
 
+from portal.models.agreement import AgreementVersion, PriceChange
 from portal.models.application import Answer, Application, ApplicationLot, CategoryPrice, Document, Referee
 from portal.models.approval import Approval
 from portal.models.audit import AuditEvent
@@ -29,6 +30,7 @@ from portal.models.placement import (
     PlacementCost,
 )
 from portal.models.placement_life import PlacementFeedback, PlacementIncident, PlacementPrice
+from portal.models.placement_review import CostReview, PlacementReview, ReviewSetting
 from portal.models.referral import BidInvitation, Referral, ReferralRound
 from portal.models.reminder import SentReminder
 from portal.models.security import RateLimitCounter, SignInAddress, UserSession
@@ -36,6 +38,7 @@ from portal.models.user import Invitation, User, UserRole
 from portal.models.window import EntryWindow
 
 __all__ = [
+    "AgreementVersion", "PriceChange", "CostReview", "PlacementReview", "ReviewSetting",
     "Approval",
     "KpiThreshold", "QuarterlyReturn", "ReturnAnswer", "ReturnQuestion", "ReturnSettings",
     "Allocation", "Clarification", "ConflictOfInterest", "GateResult", "LotOutcome", "ModeratedScore", "Score",

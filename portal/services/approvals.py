@@ -49,6 +49,7 @@ from portal.models.approval import (
     OFF_FRAMEWORK_SEARCH,
     PENDING,
     PLACEMENT_COST,
+    PRICE_CHANGE,
     REFUSED,
     REPLACED,
     SENIOR_AGREEMENT,
@@ -90,6 +91,7 @@ RULES = {
     SENIOR_AGREEMENT: Rule(role=HEAD_OF_SERVICE),
     NEW_SEARCH_HEAD: Rule(role=HEAD_OF_SERVICE),
     NEW_SEARCH_DIRECTOR: Rule(role=ASSISTANT_DIRECTOR),
+    PRICE_CHANGE: BY_BUDGET,
 }
 ROLE_FOR_KIND = {kind: (rule.role or rule.within_limit) for kind, rule in RULES.items()}
 
@@ -321,7 +323,7 @@ def request(user: User, subject, *, kind: str, weekly_cost: Decimal | None, basi
 def _subject_name(subject) -> str:
     if isinstance(subject, Referral):
         return f"referral {subject.reference}"
-    return f"{type(subject).__name__} {subject.id}"
+    return getattr(subject, "approval_name", None) or f"{type(subject).__name__} {subject.id}"
 
 
 def answer(user: User, approval: Approval, *, approve: bool, reason: str = "", now: datetime) -> None:
@@ -357,6 +359,10 @@ def answer(user: User, approval: Approval, *, approve: bool, reason: str = "", n
             approval.refuse(user, role, reason, now)
     except InvalidTransition as error:
         raise DomainError(error.message, field="decision") from None
+    if approval.kind == PRICE_CHANGE:
+        from portal.services import agreements  # it imports this module: the price change follows its answer
+
+        agreements.price_change_answered(user, approval, now)
     name = _subject_name(subject) if subject is not None else "the request"
     audit.record(at=now, actor=user, action="approval.answered", entity=approval,
                  summary=f"{KIND_LABELS[approval.kind]} for {name} {approval.status} by {user.name} "

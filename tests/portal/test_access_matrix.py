@@ -187,6 +187,7 @@ OTHER_MATRICES = (
     "tests.life.test_life_access",
     "tests.portal.test_kpi_access",
     "tests.buyer.test_market_access",
+    "tests.buyer.test_agreement_access",
 )
 
 

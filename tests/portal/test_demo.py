@@ -315,7 +315,9 @@ def test_demo_has_quarterly_returns_thresholds_and_an_overdue_return(app, clock)
     assert db.session.scalar(db.select(db.func.count(ReturnQuestion.id))) == 10  # five on each DPS
     assert db.session.scalar(db.select(db.func.count(KpiThreshold.id))) == 8
     items = db.session.scalars(db.select(QuarterlyReturn)).all()
-    assert {item.quarter for item in items} == {quarter_at(clock.now()).previous.key}
+    latest = quarter_at(clock.now()).previous
+    # the last two quarters that ended, asked of the providers admitted by then (the fostering DPS is over a year old)
+    assert {item.quarter for item in items} == {latest.previous.key, latest.key}
     assert sum(item.is_submitted for item in items) == len(items) - 1 >= 5
     [overdue] = [item for item in items if not item.is_submitted]
     assert overdue.is_overdue(today)
@@ -325,3 +327,26 @@ def test_demo_has_quarterly_returns_thresholds_and_an_overdue_return(app, clock)
     dps = db.session.scalar(db.select(Dps).where(Dps.reference == "NW-16P-DPS"))
     rows = kpis.ranking(kpis.default_quarter(today), kpis.Scope(dps.id), "unplanned", today)
     assert len(rows) >= 4
+
+
+def test_demo_agreements_are_signed_a_price_changed_and_the_placements_life_recorded(app, clock):
+    from portal.models import AgreementVersion, PlacementFeedback, PlacementIncident, PlacementReview, PriceChange
+    from portal.services import agreements
+
+    demo.load()
+    versions = db.session.scalars(db.select(AgreementVersion).order_by(AgreementVersion.id)).all()
+    states = {version.state for version in versions}
+    assert "superseded" not in states or any(version.countersigned_at for version in versions)
+    assert {"in_force", "awaiting_countersignature"} <= states
+    change = db.session.scalars(db.select(PriceChange)).one()
+    assert change.approval.status == "approved" and change.price is not None
+    placement = change.placement
+    assert [version.number for version in agreements.versions_of(placement)] == [2, 1]
+    assert agreements.versions_of(placement)[0].reason == "price_change"
+    assert placement.weekly_cost == agreements.price_in_force(placement, agreements.today_at(clock.now()))
+    assert db.session.scalar(db.select(db.func.count(PlacementReview.id))) >= 1
+    assert db.session.scalar(db.select(db.func.count(PlacementFeedback.id))) == 2
+    assert db.session.scalars(db.select(PlacementIncident)).one().category == "allegation"
+    assert all(version.issued_at < clock.now() for version in versions)
+    officer = _user("rachel.hughes@sefton.example.org")
+    assert agreements.tasks_for(officer, clock.now())

@@ -1,0 +1,253 @@
+"""Placement reviews and cost reviews.
+
+- A placement's next review is due `interval` calendar months after its latest review, or after its start when
+  none has been held; the interval is the authority's setting (DEFAULT_INTERVAL_MONTHS without one), changed by
+  its commissioning officers, who hold the reviews. A review due within DUE_SOON_DAYS, or overdue, is on the
+  officers' Tasks until it is recorded; an ended placement needs none.
+- Each additional cost with a review date (from the agreement) is on the Tasks from DUE_SOON_DAYS before that
+  date until the officer records its review: kept, changed or ended, with a note.
+- The provider reads the outcome of each review that concerns it (the date and whether the placement meets the
+  needs in the child's plan), never the notes nor who attended (they may name the child).
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from portal.errors import DomainError, NotFound
+from portal.extensions import db
+from portal.models import CostReview, Placement, PlacementCost, PlacementReview, ReviewSetting, User
+from portal.models.placement_review import COST_DECISIONS, DEFAULT_INTERVAL_MONTHS, INTERVAL_CHOICES, MEETS_NEEDS
+from portal.models.user import COMMISSIONING_OFFICER
+from portal.services import audit
+from portal.timezone import format_date, to_local
+
+DUE_SOON_DAYS = 14
+MAX_TEXT = 4000
+
+
+def today_at(now: datetime) -> date:
+    return to_local(now).date()
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later, the month's last day when it has no such day."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def months_before(day: date, months: int) -> date:
+    """The latest date whose `add_months` is on or before `day` (so a last review on or before it is due by then)."""
+    candidate = add_months(day, -months)
+    while add_months(candidate + timedelta(days=1), months) <= day:
+        candidate += timedelta(days=1)
+    return candidate
+
+
+# The interval -------------------------------------------------------------------------------------------------
+
+def interval_months(authority_id: int) -> int:
+    months = db.session.scalar(db.select(ReviewSetting.interval_months)
+                               .where(ReviewSetting.authority_id == authority_id))
+    return months or DEFAULT_INTERVAL_MONTHS
+
+
+def set_interval(user: User, months, now: datetime) -> None:
+    """An officer sets the authority's interval between placement reviews (one of INTERVAL_CHOICES)."""
+    if not user.has_role(COMMISSIONING_OFFICER):
+        raise NotFound()
+    try:
+        months = int(months)
+    except (TypeError, ValueError):
+        raise DomainError("Choose how many months between reviews", field="months") from None
+    if months not in INTERVAL_CHOICES:
+        raise DomainError("Choose how many months between reviews", field="months")
+    setting = db.session.scalar(db.select(ReviewSetting).where(ReviewSetting.authority_id == user.organisation_id))
+    before = setting.interval_months if setting else DEFAULT_INTERVAL_MONTHS
+    if setting is None:
+        setting = ReviewSetting(authority_id=user.organisation_id)
+        db.session.add(setting)
+    setting.interval_months, setting.updated_by_id, setting.updated_at = months, user.id, now
+    db.session.flush()
+    audit.record(at=now, actor=user, action="review_interval.set", entity=setting,
+                 summary=f"Placement reviews due every {months} months", before={"months": before},
+                 after={"months": months})
+    db.session.commit()
+
+
+# Placement reviews --------------------------------------------------------------------------------------------
+
+def reviews_of(placement: Placement) -> list[PlacementReview]:
+    return list(db.session.scalars(db.select(PlacementReview).where(PlacementReview.placement_id == placement.id)
+                                   .order_by(PlacementReview.held_on.desc(), PlacementReview.id.desc())))
+
+
+def next_due(placement: Placement, last_held_on: date | None, months: int) -> date:
+    return add_months(last_held_on or placement.start_date, months)
+
+
+def _officer_of(user: User, placement: Placement) -> None:
+    if not user.has_role(COMMISSIONING_OFFICER) or user.organisation_id != placement.authority_id:
+        raise NotFound()
+
+
+def _text(value, field: str, label: str, *, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(f"Enter {label}", field=field)
+    if len(value) > MAX_TEXT:
+        raise DomainError(f"{label[0].upper()}{label[1:]} must be {MAX_TEXT} characters or fewer", field=field)
+    return value
+
+
+def _past_date(day: date | None, placement: Placement, now: datetime, field: str, what: str) -> date:
+    if day is None:
+        raise DomainError(f"Enter the date {what}", field=field)
+    if day > today_at(now):
+        raise DomainError(f"The date {what} must be today or in the past", field=field)
+    if day < placement.start_date:
+        raise DomainError(f"The date {what} must be on or after the placement's start, "
+                          f"{format_date(placement.start_date)}", field=field)
+    return day
+
+
+def record_review(officer: User, placement: Placement, *, held_on: date | None, attendees: str, meets_needs: str,
+                  notes: str, now: datetime) -> PlacementReview:
+    _officer_of(officer, placement)
+    held_on = _past_date(held_on, placement, now, "held_on", "of the review")
+    attendees = _text(attendees, "attendees", "who attended", required=True)
+    if meets_needs not in MEETS_NEEDS:
+        raise DomainError("Choose whether the placement meets the needs in the child's plan", field="meets_needs")
+    notes = _text(notes, "notes", "the notes", required=False)
+    same = db.session.scalar(db.select(PlacementReview).where(
+        PlacementReview.placement_id == placement.id, PlacementReview.held_on == held_on,
+        PlacementReview.meets_needs == meets_needs, PlacementReview.attendees == attendees,
+        PlacementReview.notes == notes).limit(1))
+    if same is not None:
+        return same  # sent twice: recorded once
+    review = PlacementReview(placement_id=placement.id, held_on=held_on, attendees=attendees,
+                             meets_needs=meets_needs, notes=notes, recorded_by_id=officer.id, recorded_at=now)
+    db.session.add(review)
+    db.session.flush()
+    audit.record(at=now, actor=officer, action="placement_review.recorded", entity=review,
+                 summary=f"Review of {placement.agreement_reference} held on {format_date(held_on)} recorded",
+                 after={"held_on": held_on, "meets_needs": meets_needs, "notes_length": len(notes)})
+    db.session.commit()
+    return review
+
+
+@dataclass
+class ReviewDue:
+    placement: Placement
+    last_held_on: date | None
+    due_on: date
+    overdue: bool
+
+
+def reviews_due(user: User, now: datetime) -> list[ReviewDue]:
+    """The authority's placements, not ended, whose next review is due within DUE_SOON_DAYS or overdue, the most
+    overdue first. One query for the setting, one for the placements (the date arithmetic is done on the
+    threshold, so the filter stays in SQL)."""
+    if not user.has_role(COMMISSIONING_OFFICER):
+        return []
+    today = today_at(now)
+    months = interval_months(user.organisation_id)
+    threshold = months_before(today + timedelta(days=DUE_SOON_DAYS), months)
+    last = (db.select(PlacementReview.placement_id, db.func.max(PlacementReview.held_on).label("held_on"))
+            .group_by(PlacementReview.placement_id).subquery())
+    since = db.func.coalesce(last.c.held_on, Placement.start_date)
+    rows = db.session.execute(
+        db.select(Placement, last.c.held_on).outerjoin(last, last.c.placement_id == Placement.id)
+        .where(Placement.authority_id == user.organisation_id,
+               db.or_(Placement.end_date.is_(None), Placement.end_date > today), since <= threshold)
+        .options(db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))
+        .order_by(since, Placement.id)).all()
+    due = []
+    for placement, held_on in rows:
+        on = next_due(placement, held_on, months)
+        due.append(ReviewDue(placement, held_on, on, on < today))
+    return due
+
+
+# Cost reviews -------------------------------------------------------------------------------------------------
+
+@dataclass
+class CostReviewDue:
+    cost: PlacementCost
+    placement: Placement
+    overdue: bool
+
+
+def cost_reviews_due(user: User, now: datetime) -> list[CostReviewDue]:
+    """Additional costs of the authority's placements (not ended) whose review date is within DUE_SOON_DAYS or
+    past, and whose review on that date is not recorded. One query."""
+    if not user.has_role(COMMISSIONING_OFFICER):
+        return []
+    today = today_at(now)
+    reviewed = db.select(CostReview.id).where(CostReview.cost_id == PlacementCost.id,
+                                               CostReview.due_on == PlacementCost.review_date)
+    rows = db.session.execute(
+        db.select(PlacementCost, Placement).join(Placement, Placement.id == PlacementCost.placement_id)
+        .where(Placement.authority_id == user.organisation_id,
+               db.or_(Placement.end_date.is_(None), Placement.end_date > today),
+               PlacementCost.review_date.is_not(None),
+               PlacementCost.review_date <= today + timedelta(days=DUE_SOON_DAYS), ~reviewed.exists())
+        .options(db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))
+        .order_by(PlacementCost.review_date, PlacementCost.id)).all()
+    return [CostReviewDue(cost, placement, cost.review_date < today) for cost, placement in rows]
+
+
+def cost_of(user: User, placement: Placement, cost_id: int) -> PlacementCost:
+    _officer_of(user, placement)
+    cost = db.session.get(PlacementCost, cost_id)
+    if cost is None or cost.placement_id != placement.id or cost.review_date is None:
+        raise NotFound()
+    return cost
+
+
+def cost_reviews_of(placement: Placement) -> list[CostReview]:
+    return list(db.session.scalars(
+        db.select(CostReview).join(PlacementCost, PlacementCost.id == CostReview.cost_id)
+        .where(PlacementCost.placement_id == placement.id).order_by(CostReview.due_on.desc(), CostReview.id.desc())))
+
+
+def record_cost_review(officer: User, placement: Placement, cost: PlacementCost, *, decision: str, note: str,
+                       now: datetime) -> CostReview:
+    """The officer's review of an additional cost on its review date. Once recorded, that date's task is gone; a
+    second submission for the same date is refused."""
+    _officer_of(officer, placement)
+    if cost.placement_id != placement.id or cost.review_date is None:
+        raise NotFound()
+    if decision not in COST_DECISIONS:
+        raise DomainError("Choose whether the cost continues, changes or ends", field="decision")
+    note = _text(note, "note", "a note of the review", required=decision != "continued")
+    if db.session.scalar(db.select(CostReview.id).where(CostReview.cost_id == cost.id,
+                                                        CostReview.due_on == cost.review_date)) is not None:
+        raise DomainError(f"The review of this cost due on {format_date(cost.review_date)} is already recorded.")
+    review = CostReview(cost_id=cost.id, due_on=cost.review_date, decision=decision, note=note,
+                        recorded_by_id=officer.id, recorded_at=now)
+    db.session.add(review)
+    db.session.flush()
+    audit.record(at=now, actor=officer, action="cost_review.recorded", entity=review,
+                 summary=f"Review of the cost \u201c{cost.description}\u201d of {placement.agreement_reference}: "
+                         f"{COST_DECISIONS[decision].lower()}",
+                 after={"due_on": cost.review_date, "decision": decision, "note_length": len(note)})
+    db.session.commit()
+    return review
+
+
+# What the provider reads ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    held_on: date
+    meets_needs: str  # in words
+
+
+def outcomes_for_provider(placement: Placement) -> list[ReviewOutcome]:
+    """The outcome of each review, without notes nor attendees (they may name the child)."""
+    rows = db.session.execute(db.select(PlacementReview.held_on, PlacementReview.meets_needs)
+                              .where(PlacementReview.placement_id == placement.id)
+                              .order_by(PlacementReview.held_on.desc(), PlacementReview.id.desc())).all()
+    return [ReviewOutcome(held_on, MEETS_NEEDS.get(meets, meets)) for held_on, meets in rows]
