@@ -9,8 +9,7 @@ from decimal import Decimal
 
 from portal.extensions import db
 from portal.models import Dps, Lot, LotMembership, Placement, User
-from portal.models.placement_life import PlacementIncident
-from portal.services import awards, referrals, sufficiency, vacancies
+from portal.services import awards, endings, placement_records, referrals, sufficiency, vacancies
 from portal.services.bids import MEMBERSHIP_STATUSES
 from portal.services.sufficiency import NoticeInput
 from portal.services.vacancies import VacancyInput
@@ -137,26 +136,21 @@ def _award(officer, referral, providers, bidders, deadline, answered) -> Placeme
 
 
 def _end(placement: Placement, officer: User, ending: tuple, moment: datetime) -> None:
-    """The ending as the placement's record keeps it (the fields of portal/models/placement.py); an unplanned one
-    after an allegation recorded against the placement."""
+    """The ending recorded by the officer through the endings service; an unplanned one after an allegation
+    recorded against the placement."""
     after_days, planned, short_notice = ending
     end = placement.start_date + timedelta(days=after_days)
     notice = end - timedelta(days=14 if short_notice else 35)
-    placement.notice_given_by = "provider" if short_notice else "authority"
-    placement.notice_given_on = notice
-    placement.end_date = end
-    placement.ending_planned = planned
-    placement.ending_reason = "plan_achieved" if planned else "placement_breakdown"
-    placement.short_notice_breach = short_notice
-    placement.ending_recorded_by_id = officer.id
     recorded = min(moment, datetime.combine(end, datetime.min.time()) + timedelta(hours=10))
-    placement.ending_recorded_at = recorded
     if not planned:
-        db.session.add(PlacementIncident(placement_id=placement.id, occurred_on=notice - timedelta(days=3),
-                                         category="allegation", lado_informed=True, police_informed=False,
-                                         outcome="Not substantiated", ended_placement=True,
-                                         recorded_by_id=officer.id, recorded_at=recorded))
-    db.session.commit()
+        placement_records.record_incident(
+            officer, placement, occurred_on=notice - timedelta(days=3), category="allegation",
+            summary="An allegation about a member of staff, referred to the LADO.", lado_informed=True,
+            police_informed=False, outcome="Not substantiated", ended_placement=True,
+            now=datetime.combine(notice, datetime.min.time()) + timedelta(hours=9))
+    endings.record(officer, placement, endings.Ending(
+        notice_given_by="provider" if short_notice else "authority", notice_given_on=notice, end_date=end,
+        planned=planned, reason="plan_achieved" if planned else "placement_breakdown"), recorded)
 
 
 # Vacancies and notices ----------------------------------------------------------------------------------------

@@ -346,7 +346,7 @@ def test_demo_agreements_are_signed_a_price_changed_and_the_placements_life_reco
     assert placement.weekly_cost == agreements.price_in_force(placement, agreements.today_at(clock.now()))
     assert db.session.scalar(db.select(db.func.count(PlacementReview.id))) >= 1
     assert db.session.scalar(db.select(db.func.count(PlacementFeedback.id))) == 2
-    assert db.session.scalars(db.select(PlacementIncident)).one().category == "allegation"
+    assert "allegation" in set(db.session.scalars(db.select(PlacementIncident.category)))
     assert all(version.issued_at < clock.now() for version in versions)
     officer = _user("rachel.hughes@sefton.example.org")
     assert agreements.tasks_for(officer, clock.now())
