@@ -12,6 +12,12 @@ def to_local(utc: datetime | None) -> datetime | None:
     return utc.replace(tzinfo=UTC).astimezone(LONDON)
 
 
+def uk_today(utc: datetime) -> date:
+    """The day it is in the UK at the stored UTC time `utc` (from midnight to 1 am in summer, the UTC date is still
+    the day before)."""
+    return to_local(utc).date()
+
+
 def to_utc(local: datetime) -> datetime:
     """A naive local (London) wall-clock time to a naive UTC time."""
     return local.replace(tzinfo=LONDON).astimezone(UTC).replace(tzinfo=None)

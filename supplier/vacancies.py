@@ -11,6 +11,7 @@ from portal.forms import add_domain_error
 from portal.market_forms import VacancyForm, WithdrawForm, show_problems
 from portal.services import sufficiency, vacancies
 from portal.services.vacancies import MarketInvalid
+from portal.timezone import uk_today
 from supplier.views import blueprint
 
 PER_PAGE = 20
@@ -25,7 +26,7 @@ def _own(vacancy_id: int):
 
 @blueprint.route("/vacancies")
 def vacancy_list():
-    today = now().date()
+    today = uk_today(now())
     page = vacancies.own_page(current_user, today, page=request.args.get("page", 1, type=int), per_page=PER_PAGE)
     return render_template("supplier/market/vacancies.html", page=page, today=today,
                            can_publish=bool(vacancies.lots_for_provider(current_user.organisation)))
@@ -91,7 +92,7 @@ def vacancy_withdraw(vacancy_id):
 
 @blueprint.route("/sufficiency")
 def sufficiency_notices():
-    today = now().date()
+    today = uk_today(now())
     page = sufficiency.for_provider(current_user.organisation, today, page=request.args.get("page", 1, type=int),
                                     per_page=PER_PAGE)
     return render_template("supplier/market/notices.html", page=page, today=today)

@@ -23,6 +23,7 @@ from portal.services import (
     windows,
 )
 from portal.staff_forms import StaffInviteForm, StaffRolesForm, role_choices, set_active_from_request
+from portal.timezone import uk_today
 from supplier.forms import CautionEvidenceForm, RefereeForm, UploadForm
 
 blueprint = Blueprint("supplier", __name__)
@@ -49,7 +50,8 @@ def dashboard():
                            progress=lambda application: applications.progress(application, moment),
                            open_referrals=bids.open_invitation_count(current_user, moment),
                            under_caution=cautions.is_under_caution(current_user.organisation),
-                           sufficiency_count=sufficiency.count_for_provider(current_user.organisation, moment.date()))
+                           sufficiency_count=sufficiency.count_for_provider(current_user.organisation,
+                                                                            uk_today(moment)))
 
 
 @blueprint.route("/windows/<int:window_id>/apply", methods=["POST"])

@@ -25,7 +25,7 @@ from portal.models.approval import NEW_SEARCH_DIRECTOR, NEW_SEARCH_HEAD
 from portal.models.placement_life import ENDING_REASONS, NOTICE_BY, NOTICE_DAYS
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
 from portal.services import approvals, audit, mail
-from portal.timezone import format_date, to_local
+from portal.timezone import format_date, uk_today
 
 PROVIDER, AUTHORITY = "provider", "authority"
 MAX_DETAIL = 2000
@@ -45,10 +45,6 @@ def is_breach(notice_given_by: str, notice_given_on: date | None, end_date: date
     """The provider ended the placement with fewer than NOTICE_DAYS days' written notice."""
     return (notice_given_by == PROVIDER and notice_given_on is not None and end_date is not None
             and is_short_notice(notice_given_on, end_date))
-
-
-def uk_today(now: datetime) -> date:
-    return to_local(now).date()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ Providers see their own placements anonymised as referrals are: references, lot,
 never the child's name, case number or date of birth."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_sqlalchemy.pagination import SelectPagination
@@ -26,15 +26,12 @@ from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
 from portal.services import listing, off_framework
 from portal.services.off_framework import FRAMEWORK_FILTERS
 from portal.timezone import format_date, to_local
+from portal.timezone import uk_today as uk_today  # the pages read it from here too
 
 PER_PAGE = 25
 AREA_FILTERS = {"in": "In our area", "out": "Outside our area"}
 PENNY = Decimal("0.01")
 FAR = date(9999, 12, 31)
-
-
-def uk_today(now: datetime) -> date:
-    return to_local(now).date()
 
 
 # Spend ------------------------------------------------------------------------------------------------------
@@ -293,6 +290,12 @@ def for_provider(user: User, *, page: int = 1, per_page: int = PER_PAGE):
              .options(selectinload(Placement.referral), selectinload(Placement.lot), selectinload(Placement.prices))
              .order_by(Placement.start_date.desc(), Placement.id.desc()))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def current_count_for_provider(user: User, today: date) -> int:
+    """How many of the provider's placements have not ended (starting, live or ending): for its dashboard."""
+    return db.session.scalar(db.select(db.func.count(Placement.id)).where(
+        Placement.provider_id == _provider_id(user), db.not_(Placement.status_clause("ended", today))))
 
 
 def get_for_provider(user: User, placement_id: int) -> Placement:

@@ -20,14 +20,11 @@ from portal.models import CostReview, Placement, PlacementCost, PlacementReview,
 from portal.models.placement_review import COST_DECISIONS, DEFAULT_INTERVAL_MONTHS, INTERVAL_CHOICES, MEETS_NEEDS
 from portal.models.user import COMMISSIONING_OFFICER
 from portal.services import audit
-from portal.timezone import format_date, to_local
+from portal.timezone import format_date
+from portal.timezone import uk_today as today_at
 
 DUE_SOON_DAYS = 14
 MAX_TEXT = 4000
-
-
-def today_at(now: datetime) -> date:
-    return to_local(now).date()
 
 
 def add_months(day: date, months: int) -> date:

@@ -18,6 +18,7 @@ from portal.models.market import SufficiencyNotice
 from portal.services import audit
 from portal.services.bids import MEMBERSHIP_STATUSES
 from portal.services.vacancies import MarketInvalid, checked_ages, checked_last_day, checked_text, member_dps_ids
+from portal.timezone import uk_today
 
 MAX_NOTE = 1000
 MAX_PLACES = 99
@@ -68,7 +69,7 @@ def _facts(notice: SufficiencyNotice) -> dict:
 
 
 def publish(user: User, data: NoticeInput, now: datetime) -> SufficiencyNotice:
-    values = _validated(user, data, now.date())
+    values = _validated(user, data, uk_today(now))
     notice = SufficiencyNotice(authority_id=user.organisation_id, created_by_id=user.id, created_at=now,
                                updated_at=now, **values)
     db.session.add(notice)
@@ -84,7 +85,7 @@ def update(user: User, notice: SufficiencyNotice, data: NoticeInput, now: dateti
     _require_own(user, notice)
     if notice.withdrawn_at is not None:
         raise MarketInvalid({"lot_id": "This notice was withdrawn: publish a new one instead"})
-    values = _validated(user, data, now.date())
+    values = _validated(user, data, uk_today(now))
     before = _facts(notice)
     for name, value in values.items():
         setattr(notice, name, value)

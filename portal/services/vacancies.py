@@ -20,6 +20,7 @@ from portal.models import Dps, DpsMember, Lot, LotMembership, Organisation, Refe
 from portal.models.market import MAX_AGE, MIN_AGE, Vacancy
 from portal.services import anonymity, audit
 from portal.services.bids import BARRED_STANDINGS, MEMBERSHIP_STATUSES
+from portal.timezone import uk_today
 
 MAX_NAME = 120
 MAX_NOTES = 1000
@@ -153,7 +154,7 @@ def _facts(vacancy: Vacancy) -> dict:
 
 
 def publish(user: User, data: VacancyInput, now: datetime) -> Vacancy:
-    values = _validated(user, data, now.date())
+    values = _validated(user, data, uk_today(now))
     vacancy = Vacancy(provider_id=user.organisation_id, created_by_id=user.id, created_at=now, updated_at=now,
                       **values)
     db.session.add(vacancy)
@@ -168,7 +169,7 @@ def update(user: User, vacancy: Vacancy, data: VacancyInput, now: datetime) -> V
     _require_own(user, vacancy)
     if vacancy.withdrawn_at is not None:
         raise DomainError("This vacancy was withdrawn: publish a new one instead")
-    values = _validated(user, data, now.date())
+    values = _validated(user, data, uk_today(now))
     before = _facts(vacancy)
     for name, value in values.items():
         setattr(vacancy, name, value)
