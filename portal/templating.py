@@ -19,7 +19,8 @@ def navigation() -> list[dict]:
     if current_user.has_role(PROVIDER_USER):
         items += [("Applications", url_for("supplier.dashboard")),
                   ("Referrals", url_for("supplier.referral_list")), ("Vacancies", url_for("supplier.vacancy_list")),
-                  ("Placements", url_for("supplier.placements")), ("Returns", url_for("supplier.returns_list")),
+                  ("Placements", url_for("supplier.placements")),
+                  ("Agreements", url_for("supplier.agreements_list")), ("Returns", url_for("supplier.returns_list")),
                   ("Team", url_for("supplier.team"))]
     if current_user.has_role(COMMISSIONING_OFFICER, *DECIDERS):
         tasks = off_framework.qa_task_count(current_user) + approvals.task_count(current_user)

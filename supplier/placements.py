@@ -15,7 +15,7 @@ from portal.forms import add_domain_error
 from portal.models.bid import CRITERION_MAX
 from portal.models.placement import STATUSES
 from portal.models.placement_life import ENDING_REASONS, NOTICE_BY, NOTICE_DAYS
-from portal.services import awards, endings
+from portal.services import agreements, awards, endings, placement_records, reviews
 from portal.services import placements as placement_service
 from portal.services.endings import EndingInvalid
 from portal.timezone import format_date
@@ -77,4 +77,7 @@ def placement(placement_id):
                            statuses=STATUSES, reasons=ENDING_REASONS, notice_by=NOTICE_BY, notice_days=NOTICE_DAYS,
                            earliest_in_time=today + timedelta(days=NOTICE_DAYS),
                            weekly=placement_service.weekly_price_on(placement, today),
+                           versions=agreements.versions_of(placement) if placement.on_framework else [],
+                           outcomes=reviews.outcomes_for_provider(placement),
+                           incidents=placement_records.incidents_for_provider(placement),
                            reference=placement_service.referral_reference(placement)), status

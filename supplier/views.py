@@ -18,10 +18,13 @@ from portal.services import (
     cautions,
     evaluations,
     outcomes,
+    quarterly_returns,
     staff,
     sufficiency,
     windows,
 )
+from portal.services import agreements as agreement_service
+from portal.services import placements as placement_service
 from portal.staff_forms import StaffInviteForm, StaffRolesForm, role_choices, set_active_from_request
 from portal.timezone import uk_today
 from supplier.forms import CautionEvidenceForm, RefereeForm, UploadForm
@@ -40,6 +43,7 @@ def _own(application_id: int):
 @blueprint.route("/")
 def dashboard():
     moment = now()
+    today = uk_today(moment)
     all_dps = db.session.scalars(db.select(Dps).options(selectinload(Dps.lead_authority)).order_by(Dps.name)).all()
     by_dps = windows.open_and_next_by_dps([dps.id for dps in all_dps], moment)
     arrangements = [{"dps": dps, "open": by_dps[dps.id][0], "next": by_dps[dps.id][1]} for dps in all_dps]
@@ -50,8 +54,10 @@ def dashboard():
                            progress=lambda application: applications.progress(application, moment),
                            open_referrals=bids.open_invitation_count(current_user, moment),
                            under_caution=cautions.is_under_caution(current_user.organisation),
-                           sufficiency_count=sufficiency.count_for_provider(current_user.organisation,
-                                                                            uk_today(moment)))
+                           sufficiency_count=sufficiency.count_for_provider(current_user.organisation, today),
+                           current_placements=placement_service.current_count_for_provider(current_user, today),
+                           returns_to_submit=quarterly_returns.outstanding_count(current_user.organisation_id),
+                           agreements_waiting=agreement_service.waiting_for_provider_count(current_user.organisation_id))
 
 
 @blueprint.route("/windows/<int:window_id>/apply", methods=["POST"])

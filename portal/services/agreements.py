@@ -48,16 +48,13 @@ from portal.models.approval import APPROVED, PENDING, REFUSED
 from portal.models.approval import PRICE_CHANGE as PRICE_CHANGE_APPROVAL
 from portal.models.user import BUDGET_HOLDER, COMMISSIONING_OFFICER, PROVIDER_USER, SIGNATORY
 from portal.services import approvals, audit, mail, uploads
-from portal.timezone import format_date, to_local
+from portal.timezone import format_date
+from portal.timezone import uk_today as today_at
 
 MAX_TEXT = 2000
 MAX_NAME = 120
 MAX_WEEKLY = Decimal("100000.00")
 PER_PAGE = 25
-
-
-def today_at(now: datetime) -> date:
-    return to_local(now).date()
 
 
 # Reading ----------------------------------------------------------------------------------------------------
@@ -135,14 +132,19 @@ def for_provider(user: User, page: int = 1):
     return db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
 
 
+def waiting_for_provider_count(provider_id: int) -> int:
+    """How many versions wait for a signature of the provider's signatories."""
+    return db.session.scalar(
+        db.select(db.func.count(AgreementVersion.id)).join(Placement, Placement.id == AgreementVersion.placement_id)
+        .where(Placement.provider_id == provider_id, AgreementVersion.provider_signed_at.is_(None),
+               AgreementVersion.superseded_at.is_(None)))
+
+
 def to_sign_count(user: User) -> int:
     """How many versions wait for the provider's signature (for its signatories' dashboard)."""
     if not user.has_role(SIGNATORY):
         return 0
-    return db.session.scalar(
-        db.select(db.func.count(AgreementVersion.id)).join(Placement, Placement.id == AgreementVersion.placement_id)
-        .where(Placement.provider_id == user.organisation_id, AgreementVersion.provider_signed_at.is_(None),
-               AgreementVersion.superseded_at.is_(None)))
+    return waiting_for_provider_count(user.organisation_id)
 
 
 # Issuing ----------------------------------------------------------------------------------------------------

@@ -329,6 +329,12 @@ def provider_returns_query(provider_id: int):
             .order_by(QuarterlyReturn.submitted_at.is_not(None), QuarterlyReturn.due_on.desc(), QuarterlyReturn.id))
 
 
+def outstanding_count(provider_id: int) -> int:
+    """How many of the provider's returns are not yet submitted: for its dashboard."""
+    return db.session.scalar(sa.select(sa.func.count(QuarterlyReturn.id)).where(
+        QuarterlyReturn.provider_id == provider_id, QuarterlyReturn.submitted_at.is_(None))) or 0
+
+
 def get_own(user: User, return_id: int) -> QuarterlyReturn:
     item = db.session.get(QuarterlyReturn, return_id)
     if item is None or item.provider_id != user.organisation_id:
