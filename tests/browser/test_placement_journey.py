@@ -374,7 +374,7 @@ def test_a_referral_is_bid_for_scored_awarded_and_the_providers_told(
     page.get_by_role("button", name="Award and make the placement").click()
     success(page, f"Referral {REFERENCE} awarded to Alpha Care")
     expect(page.get_by_role("heading", level=1, name="Placement with Alpha Care")).to_be_visible()
-    details = page.locator(".govuk-summary-list")
+    details = page.locator(".govuk-summary-list").first
     expect(details).to_contain_text(AGREEMENT)
     expect(details).to_contain_text(f"{CHILD_FIRST_NAMES} {CHILD_SURNAME}, born 14 March 2010")
     expect(details).to_contain_text("4 January 2027")

@@ -1,6 +1,7 @@
 """The quarterly KPI and return pages run a fixed number of SQL statements however many providers, placements,
 incidents, ratings and returns there are (the method of tests/portal/test_query_counts.py)."""
 
+import itertools
 from datetime import date, datetime
 
 from portal.extensions import db
@@ -15,15 +16,19 @@ from portal.models import (
 )
 from portal.models.organisation import AUTHORITY
 from portal.quarters import Quarter
-from tests.factories import admit, placed
+from tests.factories import admit, child_details, placed
 from tests.portal.test_query_counts import add_provider, assert_constant
 
 RECORDED = datetime(2026, 11, 1)
+CASES = itertools.count(1)
 
 
 def _placed(world, clock, **kwargs):
     """placed() moves the clock on past the bids' deadline: put it back, so the page's session stays fresh."""
     moment = clock.now()
+    # a child of its own each time: a child whose last placement ended unplanned needs senior approvals to be
+    # referred again
+    kwargs.setdefault("child", child_details(case_number=f"CN-KPI-{next(CASES)}"))
     placement = placed(world, clock, **kwargs)
     clock.set(moment)
     return placement
