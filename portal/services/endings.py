@@ -145,8 +145,26 @@ def record(user: User, placement: Placement, ending: Ending, now: datetime) -> P
                          f"{'planned' if ending.planned else 'unplanned'}, ends {format_date(ending.end_date)}"
                          + (" (provider's short notice: a breach)" if placement.short_notice_breach else ""),
                  before=before, after=after)
+    _tell_the_provider(placement)
     db.session.commit()
     return placement
+
+
+def _tell_the_provider(placement: Placement) -> None:
+    """The provider learns of an ending the authority records, and of a short notice held against it: by the
+    placement's reference only."""
+    if placement.provider_id is None:
+        return
+    breach = f" It records your notice as fewer than the {NOTICE_DAYS} days the agreement requires: a breach." \
+        if placement.short_notice_breach else ""
+    for person in _users_with(placement.provider_id, PROVIDER_USER):
+        mail.notify(person, at=placement.ending_recorded_at,
+                    link=url_for("supplier.placement", placement_id=placement.id),
+                    subject=f"Ending recorded: placement {placement.agreement_reference} ends "
+                            f"{format_date(placement.end_date)}",
+                    body=f"{placement.authority.name} recorded the ending of placement {placement.agreement_reference}"
+                         f": the end date is {format_date(placement.end_date)} "
+                         f"({'planned' if placement.ending_planned else 'unplanned'}).{breach}")
 
 
 # The provider's notice ---------------------------------------------------------------------------------------
@@ -203,12 +221,16 @@ def give_notice(user: User, placement: Placement, *, end_date: date | None, reas
     return placement
 
 
-def _officers(authority_id: int) -> list[User]:
+def _users_with(organisation_id: int, role: str) -> list[User]:
     from portal.models import UserRole
 
     return list(db.session.scalars(db.select(User).where(
-        User.organisation_id == authority_id, User.active,
-        User.id.in_(db.select(UserRole.user_id).where(UserRole.role == COMMISSIONING_OFFICER))).order_by(User.id)))
+        User.organisation_id == organisation_id, User.active,
+        User.id.in_(db.select(UserRole.user_id).where(UserRole.role == role))).order_by(User.id)))
+
+
+def _officers(authority_id: int) -> list[User]:
+    return _users_with(authority_id, COMMISSIONING_OFFICER)
 
 
 # After an unplanned ending ------------------------------------------------------------------------------------

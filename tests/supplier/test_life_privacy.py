@@ -18,8 +18,9 @@ from portal.extensions import db
 from portal.models import AgreementVersion, AuditEvent, Notification, OutboxMessage, QuarterlyReturn, User
 from portal.models.kpi import NUMBER
 from portal.quarters import quarter_at
-from portal.services import agreements, placement_records, reviews, sufficiency, vacancies
+from portal.services import agreements, endings, placement_records, reviews, sufficiency, vacancies
 from portal.services import quarterly_returns as returns
+from portal.services.endings import Ending
 from portal.services.sufficiency import NoticeInput
 from portal.services.vacancies import VacancyInput
 from tests.factories import placed
@@ -59,6 +60,8 @@ def life(world, clock):
                                       summary=f"{FREE_TEXT} went missing overnight", lado_informed=True,
                                       police_informed=True, outcome=f"{FREE_TEXT} returned", ended_placement=False,
                                       now=now)
+    endings.record(officer, alpha, Ending("provider", today - timedelta(days=5), today + timedelta(days=3), False,
+                                          "other", detail=f"{FREE_TEXT} asked to move"), now)
     vacancy = vacancies.publish(world.provider_a, VacancyInput(
         lot_id=world.lots[0].id, home_name="Alder House", area_code=world.member.area_code, age_from=16, age_to=17,
         available_from=today, available_until=today + timedelta(days=30), notes="One bed"), now)
@@ -122,6 +125,7 @@ def test_no_provider_page_download_or_message_names_the_child(app, world, clock,
     assert "Safeguarding concern" in page and "plan: partly" in page  # the outcome and the category, not the text
     messages = messages_to(world, world.provider_a)
     assert any("Agreement to sign" in message for message in messages)
+    assert any("Ending recorded" in message for message in messages)
     for message in messages:
         assert_anonymous(message, f"the message {message[:40]!r}", world)
 

@@ -88,3 +88,21 @@ def test_an_ended_placement_without_an_agreement_does_not_promise_one(world, clo
                                                            "plan_achieved"), clock.now())
     page = text(sign_in(world.provider_a).get(f"/provider/placements/{placement.id}"))
     assert "No agreement was issued in the portal" in page and "you will be told" not in page
+
+
+def test_the_provider_is_told_when_the_authority_records_the_ending(world, clock, placement):
+    from portal.models import Notification, OutboxMessage
+    from portal.services import endings
+    from portal.services.endings import Ending
+
+    today = agreements.today_at(clock.now())
+    ending = Ending("provider", today - timedelta(days=10), today, False, "placement_breakdown", detail="Kestrel left")
+    endings.record(world.member_officer, placement, ending, clock.now())
+    endings.record(world.member_officer, placement, ending, clock.now())  # a double submit
+    told = db.session.scalars(db.select(Notification).where(
+        Notification.user_id == world.provider_a.id, Notification.subject.contains("Ending recorded"))).all()
+    assert len(told) == 1 and placement.agreement_reference in told[0].subject
+    assert "fewer than the 28 days" in told[0].body and "Kestrel" not in told[0].body
+    assert told[0].link == f"/provider/placements/{placement.id}"
+    assert db.session.scalar(db.select(db.func.count(OutboxMessage.id)).where(
+        OutboxMessage.user_id == world.provider_b.id, OutboxMessage.subject.contains("Ending recorded"))) == 0
