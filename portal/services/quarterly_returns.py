@@ -197,27 +197,41 @@ def request(quarter: Quarter, now: datetime) -> int:
     settings = {dps_id: settings_of(dps_id) for dps_id in {pair[0] for pair in pairs}}
     references = dict(db.session.execute(sa.select(Dps.id, Dps.name).where(Dps.id.in_(list(settings)))).all())
     users = _provider_users({pair[1] for pair in pairs})
+    items = _insert_returns(quarter, pairs, by_dps, settings, now)
     notices = []
-    for dps_id, provider_id in pairs:
-        due = due_on(quarter, settings[dps_id].due_days)
-        item = QuarterlyReturn(dps_id=dps_id, provider_id=provider_id, quarter=quarter.key, requested_at=now,
-                               due_on=due, answers=[
-                                   ReturnAnswer(position=q.position, question=q.text, guidance=q.guidance,
-                                                answer_type=q.answer_type) for q in by_dps[dps_id]])
-        db.session.add(item)
-        db.session.flush()
+    for item in items:
+        due = item.due_on
         subject = f"Your quarterly return for {quarter.short_label} is due by {format_day(due)}"
-        body = (f"{references[dps_id]} asks each provider for a return for {quarter.label}: a few figures only "
+        body = (f"{references[item.dps_id]} asks each provider for a return for {quarter.label}: a few figures only "
                 f"you know, such as carers or beds approved and vacancies. Complete and submit it in the portal "
                 f"by {format_day(due)}.")
         notices += [(user, subject, body, url_for("supplier.quarterly_return", return_id=item.id))
-                    for user in users[provider_id]]
+                    for user in users[item.provider_id]]
     mail.notify_many(notices, at=now)
     audit.record(at=now, actor=None, action="returns.requested", entity=None,
                  summary=f"{len(pairs)} quarterly returns requested for {quarter.short_label}",
                  after={"quarter": quarter.key, "count": len(pairs)})
     db.session.commit()
     return len(pairs)
+
+
+def _insert_returns(quarter: Quarter, pairs, by_dps, settings, now: datetime) -> list[QuarterlyReturn]:
+    """The returns and their answers, one INSERT statement per table however many there are (the ORM would send
+    one a row, to learn each row's id)."""
+    db.session.execute(sa.insert(QuarterlyReturn), [
+        {"dps_id": dps_id, "provider_id": provider_id, "quarter": quarter.key, "requested_at": now,
+         "due_on": due_on(quarter, settings[dps_id].due_days)} for dps_id, provider_id in pairs])
+    wanted = set(pairs)
+    items = [item for item in db.session.scalars(
+        sa.select(QuarterlyReturn).where(QuarterlyReturn.quarter == quarter.key,
+                                         QuarterlyReturn.dps_id.in_({pair[0] for pair in pairs}),
+                                         QuarterlyReturn.provider_id.in_({pair[1] for pair in pairs}))
+        .order_by(QuarterlyReturn.dps_id, QuarterlyReturn.provider_id))
+        if (item.dps_id, item.provider_id) in wanted]
+    db.session.execute(sa.insert(ReturnAnswer), [
+        {"return_id": item.id, "position": q.position, "question": q.text, "guidance": q.guidance,
+         "answer_type": q.answer_type} for item in items for q in by_dps[item.dps_id]])
+    return items
 
 
 def _not_sent(kind: str):
