@@ -14,7 +14,6 @@ turnover), asked by the DPS's questions, which its consortium administrator edit
 Each message is sent exactly once (SentReminder), in the transaction that records it.
 """
 
-import logging
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -40,10 +39,8 @@ from portal.models import (
 from portal.models.kpi import ANSWER_TYPES, DEFAULT_DUE_DAYS, DEFAULT_REMINDER_DAYS
 from portal.models.user import ADMINISTRATOR, PROVIDER_USER
 from portal.quarters import Quarter, parse, quarter_at
-from portal.services import audit, mail
+from portal.services import audit, jobs, mail
 from portal.timezone import format_day, to_local
-
-log = logging.getLogger(__name__)
 
 REMINDER = "quarterly_return.reminder"
 OVERDUE = "quarterly_return.overdue"
@@ -145,17 +142,8 @@ def due_on(quarter: Quarter, due_days: int) -> date:
 def run_due(now: datetime) -> list[str]:
     """Request the returns of the last quarter that has ended, then send the reminders and overdue notices that
     have fallen due. Each step is committed on its own; one that fails is rolled back and logged."""
-    done = []
-    for name, job in (("requested", request_due), ("reminded", remind_due), ("overdue", overdue_due)):
-        try:
-            count = job(now)
-        except Exception:
-            db.session.rollback()
-            log.exception("Quarterly returns (%s) failed and were rolled back; the others carry on", name)
-            continue
-        if count:
-            done.append(f"quarterly returns {name}: {count}")
-    return done
+    return jobs.run_each((("requested", request_due), ("reminded", remind_due), ("overdue", overdue_due)), now,
+                         family="Quarterly returns", line=lambda name, count: f"quarterly returns {name}: {count}")
 
 
 def _provider_users(provider_ids) -> dict[int, list[User]]:

@@ -11,7 +11,6 @@ is sent exactly once however often the scheduler runs, and anything that fell du
 sent on the next run. Each kind is read in batches, in a fixed number of queries whatever the number of rows.
 """
 
-import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -35,12 +34,10 @@ from portal.models import (
 from portal.models.application import SUBMITTED
 from portal.models.bid import SUBMITTED as BID_SUBMITTED
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, PROVIDER_USER
-from portal.services import audit, mail
+from portal.services import audit, jobs, mail
 from portal.services.evaluations import decision_clock
 from portal.timezone import format_datetime, format_day, to_local
 from portal.workdays import add_working_days
-
-log = logging.getLogger(__name__)
 
 BID_DEADLINE = "bid.deadline"
 QA_VISIT_OVERDUE = "placement.qa_visit_overdue"
@@ -55,17 +52,9 @@ BATCH = 200
 def run_due(now: datetime) -> list[str]:
     """Send every reminder that has fallen due and not been sent. Returns a line per kind sent, for the log.
     Each kind is committed on its own: one that fails is rolled back and logged, and the others still run."""
-    done = []
-    for kind, job in ((BID_DEADLINE, _bid_deadlines), (QA_VISIT_OVERDUE, _qa_visits), (DECISION_DUE, _decisions)):
-        try:
-            sent = job(now)
-        except Exception:
-            db.session.rollback()
-            log.exception("Sending the %s reminders failed and was rolled back; the others carry on", kind)
-            continue
-        if sent:
-            done.append(f"sent {sent} {kind} reminder{'s' if sent != 1 else ''}")
-    return done
+    return jobs.run_each(((BID_DEADLINE, _bid_deadlines), (QA_VISIT_OVERDUE, _qa_visits), (DECISION_DUE, _decisions)),
+                         now, family="Reminders",
+                         line=lambda kind, sent: f"sent {sent} {kind} reminder{'s' if sent != 1 else ''}")
 
 
 def _not_sent(kind: str, record_id):
