@@ -4,6 +4,8 @@ the KPI pages are scoped to the signed-in user's organisation."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput
+from wtforms import BooleanField
 
 from portal import kpi_pages
 from portal.clock import now
@@ -24,6 +26,10 @@ def _own(return_id: int):
         abort(404)
 
 
+CONFIRM_LABEL = "These answers are complete and correct: submit them to the consortium"
+CONFIRM_MISSING = "Tick to confirm the answers are complete and correct, or save them and come back later"
+
+
 def return_form(item, formdata=None):
     """A form with a field per question the return was asked (its own copy of the questions)."""
     fields = {}
@@ -31,6 +37,8 @@ def return_form(item, formdata=None):
         kind, widget = (StringField, GovTextInput()) if answer.is_number else (TextAreaField, GovTextArea())
         fields[returns.field_name(answer)] = kind(answer.question, widget=widget, description=answer.guidance,
                                                   default=answer.shown)
+    # Submitting is final: the provider ticks this first, so Enter in an answer cannot submit a return by mistake
+    fields["confirm"] = BooleanField(CONFIRM_LABEL, widget=GovCheckboxInput())
     form_class = type("ReturnForm", (FlaskForm,), fields)
     return form_class(formdata=formdata) if formdata is not None else form_class()
 
@@ -56,6 +64,10 @@ def quarterly_return(return_id):
     form = return_form(item)
     submit = request.form.get("action") == "submit"
     if form.validate_on_submit():
+        if submit and not form.confirm.data:
+            form.confirm.errors = [CONFIRM_MISSING]
+            return render_template("supplier/returns/return.html", item=item, quarter=quarter, form=form,
+                                   today=kpi_pages.today()), 400
         try:
             errors = returns.save(current_user, item, request.form, submit=submit, now=now())
         except DomainError as error:

@@ -173,17 +173,24 @@ def test_a_provider_completes_and_submits_its_return(world, market, sign_in):
     assert "Q2 2026-27 (July to September 2026)" in page(client, "/provider/returns")
     url = f"/provider/returns/{alpha.id}"
     assert "How many carers did you approve?" in page(client, url)
-    refused = client.post(url, data={"answer_1": "lots", "answer_2": "", "action": "submit"})
+    unconfirmed = client.post(url, data={"answer_1": "4", "answer_2": "Nothing", "action": "submit"})
+    assert unconfirmed.status_code == 400
+    assert "Tick to confirm the answers are complete and correct" in unconfirmed.get_data(as_text=True)
+    assert 'value="Nothing"' in unconfirmed.get_data(as_text=True) or ">Nothing<" in unconfirmed.get_data(as_text=True)
+    db.session.expire_all()
+    assert not db.session.get(QuarterlyReturn, alpha.id).is_submitted
+    refused = client.post(url, data={"answer_1": "lots", "answer_2": "", "action": "submit", "confirm": "y"})
     assert refused.status_code == 400 and "Enter a number" in refused.get_data(as_text=True)
     assert client.post(url, data={"answer_1": "4", "answer_2": "", "action": "save"}).status_code == 302
-    missing = client.post(url, data={"answer_1": "4", "answer_2": "", "action": "submit"})
+    missing = client.post(url, data={"answer_1": "4", "answer_2": "", "action": "submit", "confirm": "y"})
     assert missing.status_code == 400 and "Answer \u201cAnything to add?\u201d" in missing.get_data(as_text=True)
-    assert client.post(url, data={"answer_1": "4", "answer_2": "Nothing", "action": "submit"}).status_code == 302
+    assert client.post(url, data={"answer_1": "4", "answer_2": "Nothing", "action": "submit",
+                                  "confirm": "y"}).status_code == 302
     db.session.expire_all()
     item = db.session.get(QuarterlyReturn, alpha.id)
     assert item.is_submitted and item.answers[0].number_value == Decimal("4")
     # a second submission is harmless and changes nothing
-    again = client.post(url, data={"answer_1": "9", "answer_2": "Changed", "action": "submit"})
+    again = client.post(url, data={"answer_1": "9", "answer_2": "Changed", "action": "submit", "confirm": "y"})
     assert again.status_code == 302
     db.session.expire_all()
     assert db.session.get(QuarterlyReturn, alpha.id).answers[0].number_value == Decimal("4")
