@@ -503,16 +503,35 @@ def _waiting(authority_id: int):
             .order_by(AgreementVersion.issued_at, AgreementVersion.id))
 
 
+def _to_issue(authority_id: int, today: date):
+    issued = db.select(AgreementVersion.placement_id)
+    return db.select(Placement).where(Placement.authority_id == authority_id, Placement.on_framework,
+                                      _not_ended(today), Placement.id.not_in(issued))
+
+
+def _count(statement) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(statement.order_by(None).subquery()))
+
+
+def task_count(user: User, now: datetime) -> int:
+    """How many agreement tasks the Tasks page lists for the user, each counted once (an officer's unsigned
+    versions include those a budget holder countersigns): at most two COUNT queries, for the navigation."""
+    if user.has_role(COMMISSIONING_OFFICER):
+        return _count(_to_issue(user.organisation_id, today_at(now))) + _count(_waiting(user.organisation_id))
+    if user.has_role(BUDGET_HOLDER):
+        return _count(_waiting(user.organisation_id).where(AgreementVersion.provider_signed_at.is_not(None),
+                                                           AgreementVersion.issued_by_id != user.id))
+    return 0
+
+
 def tasks_for(user: User, now: datetime) -> AgreementTasks:
     """Officers: placements whose agreement is not yet issued, and versions waiting for a signature. Budget
     holders: versions the provider has signed, for them to countersign (not those they issued)."""
     today = today_at(now)
     to_issue, unsigned, to_countersign = [], [], []
     if user.has_role(COMMISSIONING_OFFICER):
-        issued = db.select(AgreementVersion.placement_id)
         to_issue = list(db.session.scalars(
-            db.select(Placement).where(Placement.authority_id == user.organisation_id, Placement.on_framework,
-                                       _not_ended(today), Placement.id.not_in(issued))
+            _to_issue(user.organisation_id, today)
             .options(selectinload(Placement.provider)).order_by(Placement.start_date, Placement.id)))
         unsigned = list(db.session.scalars(_waiting(user.organisation_id)))
     if user.has_role(BUDGET_HOLDER):

@@ -145,24 +145,28 @@ class ReviewDue:
     overdue: bool
 
 
-def reviews_due(user: User, now: datetime) -> list[ReviewDue]:
-    """The authority's placements, not ended, whose next review is due within DUE_SOON_DAYS or overdue, the most
-    overdue first. One query for the setting, one for the placements (the date arithmetic is done on the
-    threshold, so the filter stays in SQL)."""
-    if not user.has_role(COMMISSIONING_OFFICER):
-        return []
-    today = today_at(now)
-    months = interval_months(user.organisation_id)
+def _reviews_due(authority_id: int, today: date, months: int):
+    """The placements whose next review is due within DUE_SOON_DAYS or overdue, with their latest review's date
+    (the date arithmetic is done on the threshold, so the filter stays in SQL)."""
     threshold = months_before(today + timedelta(days=DUE_SOON_DAYS), months)
     last = (db.select(PlacementReview.placement_id, db.func.max(PlacementReview.held_on).label("held_on"))
             .group_by(PlacementReview.placement_id).subquery())
     since = db.func.coalesce(last.c.held_on, Placement.start_date)
-    rows = db.session.execute(
-        db.select(Placement, last.c.held_on).outerjoin(last, last.c.placement_id == Placement.id)
-        .where(Placement.authority_id == user.organisation_id,
-               db.or_(Placement.end_date.is_(None), Placement.end_date > today), since <= threshold)
-        .options(db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))
-        .order_by(since, Placement.id)).all()
+    return (db.select(Placement, last.c.held_on).outerjoin(last, last.c.placement_id == Placement.id)
+            .where(Placement.authority_id == authority_id,
+                   db.or_(Placement.end_date.is_(None), Placement.end_date > today), since <= threshold)
+            .order_by(since, Placement.id))
+
+
+def reviews_due(user: User, now: datetime) -> list[ReviewDue]:
+    """The authority's placements, not ended, whose next review is due within DUE_SOON_DAYS or overdue, the most
+    overdue first. One query for the setting, one for the placements."""
+    if not user.has_role(COMMISSIONING_OFFICER):
+        return []
+    today = today_at(now)
+    months = interval_months(user.organisation_id)
+    rows = db.session.execute(_reviews_due(user.organisation_id, today, months).options(
+        db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))).all()
     due = []
     for placement, held_on in rows:
         on = next_due(placement, held_on, months)
@@ -179,23 +183,40 @@ class CostReviewDue:
     overdue: bool
 
 
+def _cost_reviews_due(authority_id: int, today: date):
+    reviewed = db.select(CostReview.id).where(CostReview.cost_id == PlacementCost.id,
+                                               CostReview.due_on == PlacementCost.review_date)
+    return (db.select(PlacementCost, Placement).join(Placement, Placement.id == PlacementCost.placement_id)
+            .where(Placement.authority_id == authority_id,
+                   db.or_(Placement.end_date.is_(None), Placement.end_date > today),
+                   PlacementCost.review_date.is_not(None),
+                   PlacementCost.review_date <= today + timedelta(days=DUE_SOON_DAYS), ~reviewed.exists())
+            .order_by(PlacementCost.review_date, PlacementCost.id))
+
+
 def cost_reviews_due(user: User, now: datetime) -> list[CostReviewDue]:
     """Additional costs of the authority's placements (not ended) whose review date is within DUE_SOON_DAYS or
     past, and whose review on that date is not recorded. One query."""
     if not user.has_role(COMMISSIONING_OFFICER):
         return []
+    rows = db.session.execute(_cost_reviews_due(user.organisation_id, today_at(now)).options(
+        db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))).all()
+    return [CostReviewDue(cost, placement, cost.review_date < today_at(now)) for cost, placement in rows]
+
+
+def _count(statement) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(statement.order_by(None).subquery()))
+
+
+def task_count(user: User, now: datetime) -> int:
+    """How many placement reviews and cost reviews the Tasks page lists for the user: three small queries (the
+    interval and two COUNTs), for the navigation."""
+    if not user.has_role(COMMISSIONING_OFFICER):
+        return 0
     today = today_at(now)
-    reviewed = db.select(CostReview.id).where(CostReview.cost_id == PlacementCost.id,
-                                               CostReview.due_on == PlacementCost.review_date)
-    rows = db.session.execute(
-        db.select(PlacementCost, Placement).join(Placement, Placement.id == PlacementCost.placement_id)
-        .where(Placement.authority_id == user.organisation_id,
-               db.or_(Placement.end_date.is_(None), Placement.end_date > today),
-               PlacementCost.review_date.is_not(None),
-               PlacementCost.review_date <= today + timedelta(days=DUE_SOON_DAYS), ~reviewed.exists())
-        .options(db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))
-        .order_by(PlacementCost.review_date, PlacementCost.id)).all()
-    return [CostReviewDue(cost, placement, cost.review_date < today) for cost, placement in rows]
+    authority_id = user.organisation_id
+    return (_count(_reviews_due(authority_id, today, interval_months(authority_id)))
+            + _count(_cost_reviews_due(authority_id, today)))
 
 
 def cost_of(user: User, placement: Placement, cost_id: int) -> PlacementCost:
