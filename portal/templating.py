@@ -4,7 +4,7 @@ from flask import g, request, url_for
 from flask_login import current_user
 
 from portal.clock import now
-from portal.formatting import money, score
+from portal.formatting import money, plain, score
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER, USER_ADMINISTRATOR
 from portal.money import annual
 from portal.services import agreements, approvals, mail, off_framework, reviews
@@ -60,6 +60,7 @@ def init_app(app) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(annual, "annual")
     app.add_template_filter(score, "score")
+    app.add_template_filter(plain, "plain")
     app.add_template_filter(approvals.answered_line, "approval_line")
 
     @app.context_processor

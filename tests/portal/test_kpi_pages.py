@@ -68,6 +68,9 @@ def test_thresholds_flag_a_provider_on_the_ranking_and_its_page(world, market, s
     assert "Past threshold" in page(client, f"/admin/dps/{world.dps.id}/kpis?quarter=2026-Q2")
     text = page(client, f"/admin/dps/{world.dps.id}/kpis/providers/{market['alpha']}?quarter=2026-Q2")
     assert "threshold in Q2 2026-27: unplanned endings." in text
+    assert "Above 10<" in text and "1E+1" not in text  # the limit as typed, never in scientific notation
+    assert "Threshold: above 10 flags a provider" in page(
+        client, f"/admin/dps/{world.dps.id}/kpis?quarter=2026-Q2&kpi=unplanned")
     assert db.session.scalar(db.select(AuditEvent.action).order_by(AuditEvent.id.desc())) \
         == "kpis.threshold_set"
     # an emptied threshold is removed
