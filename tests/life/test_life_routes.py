@@ -202,3 +202,16 @@ def test_the_referral_list_is_searched_by_the_childs_name_or_case_number(world, 
     assert mine.reference in page and other.reference not in page
     page = client.get("/authority/referrals?q=CN-9").get_data(as_text=True)
     assert other.reference in page and mine.reference not in page
+
+
+def test_the_placement_page_links_the_child_the_referral_and_the_providers_kpis(world, clock, sign_in, later):
+    client = sign_in(world.member_officer)
+    page = client.get(f"/authority/placements/{later.id}").get_data(as_text=True)
+    kpis = f"/authority/dps/{later.lot.dps_id}/kpis/providers/{later.provider_id}"
+    assert f'href="{kpis}"' in page and "Alpha Care's quarterly KPIs" in page
+    assert f'href="/authority/children/{later.referral.child_id}"' in page
+    assert f'href="/authority/referrals/{later.referral_id}"' in page
+    kpi_page = client.get(kpis).get_data(as_text=True)
+    assert f'href="/authority/placements?provider=f-{later.provider_id}"' in kpi_page
+    listed = client.get(f"/authority/placements?provider=f-{later.provider_id}").get_data(as_text=True)
+    assert later.agreement_reference in listed
