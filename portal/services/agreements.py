@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.documents.placement_agreement import VersionTerms, agreement_version
-from portal.errors import DomainError, InvalidTransition, NotFound
+from portal.errors import DomainError, InvalidTransition, NotFound, Problems
 from portal.extensions import db
 from portal.formatting import money
 from portal.models import AgreementVersion, Approval, Placement, PlacementPrice, PriceChange, User, UserRole
@@ -367,6 +367,33 @@ def _weekly(value) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+def _new_weekly(value, latest: Decimal) -> Decimal:
+    amount = _weekly(value)
+    if amount == latest:
+        raise DomainError(f"The weekly price is already {money(amount)}", field="weekly_cost")
+    return amount
+
+
+def _effective(effective_from: date | None, latest_from: date, end_date: date | None) -> None:
+    if effective_from is None:
+        raise DomainError("Enter the date the new price takes effect", field="effective_from")
+    if effective_from <= latest_from:
+        raise DomainError(f"The new price must take effect after {format_date(latest_from)}, when the "
+                          "latest price started", field="effective_from")
+    if end_date is not None and effective_from >= end_date:
+        raise DomainError(f"The placement ends on {format_date(end_date)}: the new price must take effect "
+                          "before then", field="effective_from")
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Give the reason for the change", field="reason")
+    if len(reason) > MAX_TEXT:
+        raise DomainError(f"The reason must be {MAX_TEXT} characters or fewer", field="reason")
+    return reason
+
+
 def pending_change(placement: Placement) -> PriceChange | None:
     return db.session.scalar(
         db.select(PriceChange).join(Approval, Approval.id == PriceChange.approval_id)
@@ -377,23 +404,12 @@ def request_price_change(officer: User, placement: Placement, *, weekly_cost, ef
                          reason: str, now: datetime) -> PriceChange:
     """Record a change of weekly price agreed with the provider and ask the budget holder to approve it."""
     _officer_of(officer, placement)
-    amount = _weekly(weekly_cost)
-    reason = (reason or "").strip()
-    if effective_from is None:
-        raise DomainError("Enter the date the new price takes effect", field="effective_from")
     prices = _prices(placement)
-    if effective_from <= prices[-1].effective_from:
-        raise DomainError(f"The new price must take effect after {format_date(prices[-1].effective_from)}, when the "
-                          "latest price started", field="effective_from")
-    if placement.end_date is not None and effective_from >= placement.end_date:
-        raise DomainError(f"The placement ends on {format_date(placement.end_date)}: the new price must take effect "
-                          "before then", field="effective_from")
-    if amount == prices[-1].weekly_cost:
-        raise DomainError(f"The weekly price is already {money(amount)}", field="weekly_cost")
-    if not reason:
-        raise DomainError("Give the reason for the change", field="reason")
-    if len(reason) > MAX_TEXT:
-        raise DomainError(f"The reason must be {MAX_TEXT} characters or fewer", field="reason")
+    problems = Problems()
+    amount = problems.check(_new_weekly, weekly_cost, prices[-1].weekly_cost)
+    problems.check(_effective, effective_from, prices[-1].effective_from, placement.end_date)
+    reason = problems.check(_reason, reason)
+    problems.raise_any()
     if pending_change(placement) is not None:
         raise DomainError("A change of price for this placement is already waiting for approval.")
     change = PriceChange(placement_id=placement.id, authority_id=placement.authority_id, weekly_cost=amount,

@@ -14,7 +14,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from portal.errors import DomainError, NotFound
+from portal.errors import DomainError, NotFound, Problems
 from portal.extensions import db
 from portal.models import CostReview, Placement, PlacementCost, PlacementReview, ReviewSetting, User
 from portal.models.placement_review import COST_DECISIONS, DEFAULT_INTERVAL_MONTHS, INTERVAL_CHOICES, MEETS_NEEDS
@@ -101,6 +101,11 @@ def _text(value, field: str, label: str, *, required: bool) -> str:
     return value
 
 
+def _one_of(value, allowed, field: str, message: str) -> None:
+    if value not in allowed:
+        raise DomainError(message, field=field)
+
+
 def _past_date(day: date | None, placement: Placement, now: datetime, field: str, what: str) -> date:
     if day is None:
         raise DomainError(f"Enter the date {what}", field=field)
@@ -115,11 +120,13 @@ def _past_date(day: date | None, placement: Placement, now: datetime, field: str
 def record_review(officer: User, placement: Placement, *, held_on: date | None, attendees: str, meets_needs: str,
                   notes: str, now: datetime) -> PlacementReview:
     _officer_of(officer, placement)
-    held_on = _past_date(held_on, placement, now, "held_on", "of the review")
-    attendees = _text(attendees, "attendees", "who attended", required=True)
-    if meets_needs not in MEETS_NEEDS:
-        raise DomainError("Choose whether the placement meets the needs in the child's plan", field="meets_needs")
-    notes = _text(notes, "notes", "the notes", required=False)
+    problems = Problems()
+    held_on = problems.check(_past_date, held_on, placement, now, "held_on", "of the review")
+    attendees = problems.check(_text, attendees, "attendees", "who attended", required=True)
+    problems.check(_one_of, meets_needs, MEETS_NEEDS, "meets_needs",
+                   "Choose whether the placement meets the needs in the child's plan")
+    notes = problems.check(_text, notes, "notes", "the notes", required=False)
+    problems.raise_any()
     same = db.session.scalar(db.select(PlacementReview).where(
         PlacementReview.placement_id == placement.id, PlacementReview.held_on == held_on,
         PlacementReview.meets_needs == meets_needs, PlacementReview.attendees == attendees,
