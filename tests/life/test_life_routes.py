@@ -215,3 +215,12 @@ def test_the_placement_page_links_the_child_the_referral_and_the_providers_kpis(
     assert f'href="/authority/placements?provider=f-{later.provider_id}"' in kpi_page
     listed = client.get(f"/authority/placements?provider=f-{later.provider_id}").get_data(as_text=True)
     assert later.agreement_reference in listed
+
+
+def test_an_ended_placement_without_an_agreement_in_the_portal_asks_nothing_more(world, clock, sign_in, later):
+    endings.record(world.member_officer, later, Ending("authority", later.start_date + timedelta(days=20),
+                                                       later.start_date + timedelta(days=50), True,
+                                                       "plan_achieved"), clock.now())
+    page = sign_in(world.member_officer).get(f"/authority/placements/{later.id}").get_data(as_text=True)
+    assert "issue it to the provider" not in page and "ended before its agreement was issued" in page
+    assert "The weekly price when it ended was £1,500.00" in page and "in force today" not in page
