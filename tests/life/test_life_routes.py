@@ -224,3 +224,15 @@ def test_an_ended_placement_without_an_agreement_in_the_portal_asks_nothing_more
     page = sign_in(world.member_officer).get(f"/authority/placements/{later.id}").get_data(as_text=True)
     assert "issue it to the provider" not in page and "ended before its agreement was issued" in page
     assert "The weekly price when it ended was £1,500.00" in page and "in force today" not in page
+
+
+def test_the_child_page_says_what_a_new_search_needs_after_an_unplanned_ending(world, clock, sign_in, later):
+    client = sign_in(world.member_officer)
+    url = f"/authority/children/{later.referral.child_id}"
+    assert "after-unplanned-ending" not in client.get(url).get_data(as_text=True)
+    endings.record(world.member_officer, later, Ending("provider", later.start_date + timedelta(days=10),
+                                                       later.start_date + timedelta(days=20), False,
+                                                       "placement_breakdown"), clock.now())
+    page = client.get(url).get_data(as_text=True)
+    assert "after-unplanned-ending" in page and "ended unplanned on" in page
+    assert f"give case number {CHILD_CASE_NUMBER}" in page and 'href="/authority/referrals/new"' in page
