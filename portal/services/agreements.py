@@ -21,7 +21,7 @@ becomes a PlacementPrice, and for a placement on the framework a new version nee
 `placement.weekly_cost` follows the price in force today (`sync_weekly_costs` for changes taking effect later).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -497,11 +497,18 @@ def change_state(change: PriceChange) -> str:
 
 # Tasks ------------------------------------------------------------------------------------------------------
 
+TASKS_SHOWN = 50  # each section of the Tasks page lists the first so many, and says how many there are
+
+
 @dataclass
 class AgreementTasks:
     to_issue: list[Placement]  # on the framework, not ended, no version yet
     unsigned: list[AgreementVersion]  # issued, waiting for a signature
     to_countersign: list[AgreementVersion]  # for a budget holder
+    totals: dict[str, int] = field(default_factory=dict)  # each list's full count when it is cut at TASKS_SHOWN
+
+    def total(self, name: str) -> int:
+        return self.totals.get(name, len(getattr(self, name)))
 
     def __bool__(self) -> bool:
         return bool(self.to_issue or self.unsigned or self.to_countersign)
@@ -535,24 +542,33 @@ def task_count(user: User, now: datetime) -> int:
     if user.has_role(COMMISSIONING_OFFICER):
         return _count(_to_issue(user.organisation_id, today_at(now))) + _count(_waiting(user.organisation_id))
     if user.has_role(BUDGET_HOLDER):
-        return _count(_waiting(user.organisation_id).where(AgreementVersion.provider_signed_at.is_not(None),
-                                                           AgreementVersion.issued_by_id != user.id))
+        return _count(_countersignable(user))
     return 0
+
+
+def _countersignable(user: User):
+    return _waiting(user.organisation_id).where(AgreementVersion.provider_signed_at.is_not(None),
+                                                AgreementVersion.issued_by_id != user.id)
+
+
+def _first(statement, totals: dict, name: str) -> list:
+    """The first TASKS_SHOWN rows; the full count in `totals` only when they fill the list (one query more)."""
+    rows = list(db.session.scalars(statement.limit(TASKS_SHOWN)))
+    if len(rows) == TASKS_SHOWN:
+        totals[name] = _count(statement)
+    return rows
 
 
 def tasks_for(user: User, now: datetime) -> AgreementTasks:
     """Officers: placements whose agreement is not yet issued, and versions waiting for a signature. Budget
-    holders: versions the provider has signed, for them to countersign (not those they issued)."""
+    holders: versions the provider has signed, for them to countersign (not those they issued). The first
+    TASKS_SHOWN of each, with their count."""
     today = today_at(now)
-    to_issue, unsigned, to_countersign = [], [], []
+    to_issue, unsigned, to_countersign, totals = [], [], [], {}
     if user.has_role(COMMISSIONING_OFFICER):
-        to_issue = list(db.session.scalars(
-            _to_issue(user.organisation_id, today)
-            .options(selectinload(Placement.provider)).order_by(Placement.start_date, Placement.id)))
-        unsigned = list(db.session.scalars(_waiting(user.organisation_id)))
+        to_issue = _first(_to_issue(user.organisation_id, today).options(selectinload(Placement.provider))
+                          .order_by(Placement.start_date, Placement.id), totals, "to_issue")
+        unsigned = _first(_waiting(user.organisation_id), totals, "unsigned")
     if user.has_role(BUDGET_HOLDER):
-        waiting = unsigned if unsigned or user.has_role(COMMISSIONING_OFFICER) else \
-            list(db.session.scalars(_waiting(user.organisation_id)))
-        to_countersign = [version for version in waiting
-                          if version.state == AWAITING_COUNTERSIGNATURE and version.issued_by_id != user.id]
-    return AgreementTasks(to_issue, unsigned, to_countersign)
+        to_countersign = _first(_countersignable(user), totals, "to_countersign")
+    return AgreementTasks(to_issue, unsigned, to_countersign, totals)

@@ -23,6 +23,7 @@ from portal.services import audit
 from portal.timezone import format_date, to_local
 
 DUE_SOON_DAYS = 14
+TASKS_SHOWN = 50  # the Tasks page lists the first so many of each kind, and says how many there are
 MAX_TEXT = 4000
 
 
@@ -167,13 +168,15 @@ def _reviews_due(authority_id: int, today: date, months: int):
 
 def reviews_due(user: User, now: datetime) -> list[ReviewDue]:
     """The authority's placements, not ended, whose next review is due within DUE_SOON_DAYS or overdue, the most
-    overdue first. One query for the setting, one for the placements."""
+    overdue first: the first TASKS_SHOWN (`due_totals` counts them all). One query for the setting, one for the
+    placements."""
     if not user.has_role(COMMISSIONING_OFFICER):
         return []
     today = today_at(now)
     months = interval_months(user.organisation_id)
     rows = db.session.execute(_reviews_due(user.organisation_id, today, months).options(
-        db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))).all()
+        db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))
+        .limit(TASKS_SHOWN)).all()
     due = []
     for placement, held_on in rows:
         on = next_due(placement, held_on, months)
@@ -203,11 +206,12 @@ def _cost_reviews_due(authority_id: int, today: date):
 
 def cost_reviews_due(user: User, now: datetime) -> list[CostReviewDue]:
     """Additional costs of the authority's placements (not ended) whose review date is within DUE_SOON_DAYS or
-    past, and whose review on that date is not recorded. One query."""
+    past, and whose review on that date is not recorded: the first TASKS_SHOWN. One query."""
     if not user.has_role(COMMISSIONING_OFFICER):
         return []
     rows = db.session.execute(_cost_reviews_due(user.organisation_id, today_at(now)).options(
-        db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))).all()
+        db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))
+        .limit(TASKS_SHOWN)).all()
     return [CostReviewDue(cost, placement, cost.review_date < today_at(now)) for cost, placement in rows]
 
 
@@ -215,15 +219,20 @@ def _count(statement) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(statement.order_by(None).subquery()))
 
 
+def due_totals(user: User, now: datetime) -> tuple[int, int]:
+    """How many placement reviews and how many cost reviews are due (the Tasks page lists the first TASKS_SHOWN)."""
+    if not user.has_role(COMMISSIONING_OFFICER):
+        return 0, 0
+    today = today_at(now)
+    authority_id = user.organisation_id
+    return (_count(_reviews_due(authority_id, today, interval_months(authority_id))),
+            _count(_cost_reviews_due(authority_id, today)))
+
+
 def task_count(user: User, now: datetime) -> int:
     """How many placement reviews and cost reviews the Tasks page lists for the user: three small queries (the
     interval and two COUNTs), for the navigation."""
-    if not user.has_role(COMMISSIONING_OFFICER):
-        return 0
-    today = today_at(now)
-    authority_id = user.organisation_id
-    return (_count(_reviews_due(authority_id, today, interval_months(authority_id)))
-            + _count(_cost_reviews_due(authority_id, today)))
+    return sum(due_totals(user, now))
 
 
 def cost_of(user: User, placement: Placement, cost_id: int) -> PlacementCost:

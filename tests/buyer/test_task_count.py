@@ -88,3 +88,20 @@ def test_the_tasks_page_says_how_many_in_each_section(world, clock, sign_in):
     assert f"Quality-assurance visits due ({len(off_framework.qa_tasks(world.member_officer, clock.now()))})" in page
 
 
+
+
+def test_each_section_lists_the_first_few_and_says_how_many(world, clock, sign_in, monkeypatch):
+    template = exhausted_referral(world, clock)
+    add_off_framework_providers(world, clock, 0, 1)
+    add_life(world, clock, template, 0, 6)
+    officer = world.member_officer
+    every_due = len(reviews.reviews_due(officer, clock.now()))
+    monkeypatch.setattr(reviews, "TASKS_SHOWN", 2)
+    monkeypatch.setattr(agreements, "TASKS_SHOWN", 2)
+    life = agreements.tasks_for(officer, clock.now())
+    assert len(life.to_issue) == 2 and life.total("to_issue") == 3
+    assert len(reviews.reviews_due(officer, clock.now())) == 2
+    assert reviews.due_totals(officer, clock.now())[0] == every_due == 6
+    page = sign_in(officer).get("/authority/tasks").get_data(as_text=True)
+    assert "Placement reviews due (6)" in page and "The first 2 of 6 are listed" in page
+    assert f"Agreements not yet signed ({life.total('to_issue') + life.total('unsigned')})" in page
