@@ -54,9 +54,12 @@ def placement_life(placement):
 def placement_tasks():
     """The Tasks page's section of the placement's life, for the signed-in user."""
     moment = now()
-    return {"agreements": agreements.tasks_for(current_user, moment),
-            "reviews": reviews.reviews_due(current_user, moment),
-            "cost_reviews": reviews.cost_reviews_due(current_user, moment)}
+    due = reviews.reviews_due(current_user, moment)
+    cost_due = reviews.cost_reviews_due(current_user, moment)
+    totals = reviews.due_totals(current_user, moment) if reviews.TASKS_SHOWN in (len(due), len(cost_due)) \
+        else (len(due), len(cost_due))
+    return {"agreements": agreements.tasks_for(current_user, moment), "reviews": due, "cost_reviews": cost_due,
+            "reviews_total": totals[0], "cost_reviews_total": totals[1], "shown": reviews.TASKS_SHOWN}
 
 
 @blueprint.route("/placements/<int:placement_id>/agreement/issue", methods=["GET", "POST"])

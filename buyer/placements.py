@@ -112,7 +112,7 @@ def placement(placement_id):
     today = _today()
     return render_template("buyer/awards/placement.html", placement=placement, referral=placement.referral,
                            moment=now(), today=today, status=placement.status(today), statuses=STATUSES,
-                           history=placements.history(placement), cost=placements.cost_to_date(placement, today),
+                           history=placements.history(placement, today), cost=placements.cost_to_date(placement, today),
                            weekly_now=placements.weekly_price_on(placement, today), notice_by=NOTICE_BY,
                            reasons=ENDING_REASONS)
 

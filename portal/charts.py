@@ -25,6 +25,7 @@ from portal.formatting import money, rounded
 
 SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
 COUNT, PERCENT, MONEY, NUMBER = "count", "percent", "money", "number"
+NO_DATA = "No data"  # a figure that cannot be computed (a share of no placements), never shown as 0
 BAR, LINE, STACKED = "bar", "line", "stacked"
 # The GOV.UK Design System's colours, in an order that keeps neighbours distinguishable
 COLOURS = ("#1d70b8", "#f47738", "#00703c", "#912b88", "#d4351c", "#505a5f", "#28a197", "#6f72af")
@@ -57,7 +58,7 @@ class Figure:
     def formatted(self, value) -> str:
         """A figure as the table shows it."""
         if value is None:
-            return "None"
+            return NO_DATA
         if self.unit == MONEY:
             return money(value)
         if self.unit == PERCENT:

@@ -45,6 +45,16 @@ VACANCIES = [  # (lot number, home, area, ages, free from (days from today), fre
     (1, "Orchard Court", "Chorley", (16, 18), 14, 75, "Staffed around the clock; two places."),
     (1, "Old Mill House", "Oldham", (16, 18), -45, -3, "Filled in the autumn."),
 ]
+FOSTERING = "foster"  # the service type of a fostering DPS (portal.models.dps.SERVICE_TYPES)
+FOSTER_VACANCIES = [  # the same, for fostering providers: carers rather than homes
+    (1, "Carers in Formby (the Ashdown household)", "Sefton", (5, 11), -5, 40,
+     "A couple with a spare bedroom, experienced with primary-age children."),
+    (2, "Carers in Leigh (a single carer, trained in therapeutic care)", "Wigan", (11, 17), 7, 60,
+     "One child only; no younger children in the household."),
+    (1, "Carers in Walton (the Okoro household)", "Liverpool", (0, 4), 0, 30, ""),
+    (1, "Carers in Euxton", "Chorley", (8, 15), 14, 75, "Can take a sibling pair."),
+    (1, "Carers in Royton", "Oldham", (2, 9), -45, -3, "Matched in the autumn."),
+]
 NOTICES = [  # (officer, lot number, area, ages, places, note, until (days), published (days ago))
     (SEFTON_OFFICER, 1, "Sefton", (16, 17), 3, "Homes within reach of the colleges in Bootle and Southport.", 90, 12),
     (TAMESIDE_OFFICER, 2, "Tameside", (17, 18), 2, "Flats with floating support for young people ready to move on.",
@@ -166,7 +176,9 @@ def _vacancies(today: date, moment: datetime) -> None:
         by_provider.setdefault(place.provider_id, []).append(place)
     for number, (_provider_id, held) in enumerate(by_provider.items()):
         user = db.session.scalar(db.select(User).where(User.organisation_id == held[0].provider_id).order_by(User.id))
-        lot_number, home, area, (low, high), first, last, notes = VACANCIES[number % len(VACANCIES)]
+        fostering = held[0].lot.dps.service_type == FOSTERING
+        lot_number, home, area, (low, high), first, last, notes = (FOSTER_VACANCIES if fostering else VACANCIES)[
+            number % len(VACANCIES)]
         place = next((item for item in held if item.lot.number == lot_number), held[0])
         lot = place.lot
         low, high = max(low, lot.age_from), min(high, lot.age_to)

@@ -37,6 +37,13 @@ def score(value: Decimal | int | None, places: int = 2) -> str:
     return format(rounded(value, places), "f")
 
 
+def plain(value: Decimal | int | None) -> str:
+    """A number as typed, without trailing zeros nor an exponent: Decimal("10.00") is "10", "2.50" is "2.5"."""
+    if value is None:
+        return ""
+    return format(Decimal(value).normalize(), "f")
+
+
 def percent(value: Decimal | int | None, places: int = 1) -> str:
     """A percentage: "71.1%"."""
     if value is None:

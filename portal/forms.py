@@ -93,7 +93,12 @@ class GovIntegerInput(GovTextInput):
 
 
 def add_domain_error(form: FlaskForm, error: DomainError) -> None:
-    """Show a domain error against its field, or in the summary when it concerns the whole form."""
+    """Show a domain error against its field, or in the summary when it concerns the whole form; each of a
+    FormInvalid's errors against its own field."""
+    for field_name, message in getattr(error, "errors", {}).items():
+        add_domain_error(form, DomainError(message, field=field_name or None))
+    if getattr(error, "errors", None):
+        return
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = [*field.errors, error.message] if isinstance(field.errors, list) else [error.message]

@@ -4,12 +4,20 @@ from flask import g, request, url_for
 from flask_login import current_user
 
 from portal.clock import now
-from portal.formatting import money, score
+from portal.formatting import money, plain, score
 from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER, USER_ADMINISTRATOR
 from portal.money import annual
-from portal.services import approvals, mail, off_framework
+from portal.services import agreements, approvals, mail, off_framework, reviews
 from portal.services.approvals import DECIDERS
 from portal.timezone import format_date, format_datetime, format_day
+
+
+def task_count(user) -> int:
+    """Every task the Tasks page lists for the user: approvals, QA visits, agreements, reviews and cost reviews
+    (each part counts its own, with a few COUNT queries)."""
+    moment = now()
+    return (approvals.task_count(user) + off_framework.qa_task_count(user) + agreements.task_count(user, moment)
+            + reviews.task_count(user, moment))
 
 
 def navigation() -> list[dict]:
@@ -23,7 +31,7 @@ def navigation() -> list[dict]:
                   ("Agreements", url_for("supplier.agreements_list")), ("Returns", url_for("supplier.returns_list")),
                   ("Team", url_for("supplier.team"))]
     if current_user.has_role(COMMISSIONING_OFFICER, *DECIDERS):
-        tasks = off_framework.qa_task_count(current_user) + approvals.task_count(current_user)
+        tasks = task_count(current_user)
         if current_user.has_role(COMMISSIONING_OFFICER):
             items += [("Providers", url_for("buyer.dashboard")), ("Referrals", url_for("buyer.referral_list")),
                       ("Placements", url_for("buyer.placements")), ("Children", url_for("buyer.children")),
@@ -53,6 +61,7 @@ def init_app(app) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(annual, "annual")
     app.add_template_filter(score, "score")
+    app.add_template_filter(plain, "plain")
     app.add_template_filter(approvals.answered_line, "approval_line")
 
     @app.context_processor

@@ -12,6 +12,7 @@ from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.quarters import parse
 
 NUMBER, TEXT = "number", "text"
 ANSWER_TYPES = {NUMBER: "A number", TEXT: "Text"}
@@ -81,6 +82,12 @@ class QuarterlyReturn(db.Model):
     submitted_by = relationship("User")
     answers = relationship("ReturnAnswer", back_populates="quarterly_return", order_by="ReturnAnswer.position",
                            cascade="all, delete-orphan")
+
+    @property
+    def quarter_label(self) -> str:
+        """"Q2 2026-27 (July to September 2026)", as people read the quarter (`quarter` is its key)."""
+        quarter = parse(self.quarter)
+        return quarter.label if quarter else self.quarter
 
     @property
     def is_submitted(self) -> bool:

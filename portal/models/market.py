@@ -21,6 +21,11 @@ from portal.models.referral import BidInvitation, Referral
 MIN_AGE, MAX_AGE = 0, 25
 
 
+def age_band(age_from: int, age_to: int) -> str:
+    """ "16 to 18", or "17 only" for a single year of age (never "17 to 17")."""
+    return f"{age_from} only" if age_from == age_to else f"{age_from} to {age_to}"
+
+
 class Vacancy(db.Model):
     """A place a provider has free on a lot it holds a place on: the home or service, its area (a lowest-tier
     area, never a county), the ages it can take and when."""
@@ -61,7 +66,7 @@ class Vacancy(db.Model):
 
     @property
     def age_band(self) -> str:
-        return f"{self.age_from} to {self.age_to}"
+        return age_band(self.age_from, self.age_to)
 
     def is_current(self, today: date) -> bool:
         return self.withdrawn_at is None and today <= self.available_until
@@ -102,7 +107,7 @@ class SufficiencyNotice(db.Model):
 
     @property
     def age_band(self) -> str:
-        return f"{self.age_from} to {self.age_to}"
+        return age_band(self.age_from, self.age_to)
 
     def is_current(self, today: date) -> bool:
         return self.withdrawn_at is None and today <= self.needed_until

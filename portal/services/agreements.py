@@ -21,7 +21,7 @@ becomes a PlacementPrice, and for a placement on the framework a new version nee
 `placement.weekly_cost` follows the price in force today (`sync_weekly_costs` for changes taking effect later).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.documents.placement_agreement import VersionTerms, agreement_version
-from portal.errors import DomainError, InvalidTransition, NotFound
+from portal.errors import DomainError, InvalidTransition, NotFound, Problems
 from portal.extensions import db
 from portal.formatting import money
 from portal.models import AgreementVersion, Approval, Placement, PlacementPrice, PriceChange, User, UserRole
@@ -369,6 +369,33 @@ def _weekly(value) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+def _new_weekly(value, latest: Decimal) -> Decimal:
+    amount = _weekly(value)
+    if amount == latest:
+        raise DomainError(f"The weekly price is already {money(amount)}", field="weekly_cost")
+    return amount
+
+
+def _effective(effective_from: date | None, latest_from: date, end_date: date | None) -> None:
+    if effective_from is None:
+        raise DomainError("Enter the date the new price takes effect", field="effective_from")
+    if effective_from <= latest_from:
+        raise DomainError(f"The new price must take effect after {format_date(latest_from)}, when the "
+                          "latest price started", field="effective_from")
+    if end_date is not None and effective_from >= end_date:
+        raise DomainError(f"The placement ends on {format_date(end_date)}: the new price must take effect "
+                          "before then", field="effective_from")
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Give the reason for the change", field="reason")
+    if len(reason) > MAX_TEXT:
+        raise DomainError(f"The reason must be {MAX_TEXT} characters or fewer", field="reason")
+    return reason
+
+
 def pending_change(placement: Placement) -> PriceChange | None:
     return db.session.scalar(
         db.select(PriceChange).join(Approval, Approval.id == PriceChange.approval_id)
@@ -379,23 +406,12 @@ def request_price_change(officer: User, placement: Placement, *, weekly_cost, ef
                          reason: str, now: datetime) -> PriceChange:
     """Record a change of weekly price agreed with the provider and ask the budget holder to approve it."""
     _officer_of(officer, placement)
-    amount = _weekly(weekly_cost)
-    reason = (reason or "").strip()
-    if effective_from is None:
-        raise DomainError("Enter the date the new price takes effect", field="effective_from")
     prices = _prices(placement)
-    if effective_from <= prices[-1].effective_from:
-        raise DomainError(f"The new price must take effect after {format_date(prices[-1].effective_from)}, when the "
-                          "latest price started", field="effective_from")
-    if placement.end_date is not None and effective_from >= placement.end_date:
-        raise DomainError(f"The placement ends on {format_date(placement.end_date)}: the new price must take effect "
-                          "before then", field="effective_from")
-    if amount == prices[-1].weekly_cost:
-        raise DomainError(f"The weekly price is already {money(amount)}", field="weekly_cost")
-    if not reason:
-        raise DomainError("Give the reason for the change", field="reason")
-    if len(reason) > MAX_TEXT:
-        raise DomainError(f"The reason must be {MAX_TEXT} characters or fewer", field="reason")
+    problems = Problems()
+    amount = problems.check(_new_weekly, weekly_cost, prices[-1].weekly_cost)
+    problems.check(_effective, effective_from, prices[-1].effective_from, placement.end_date)
+    reason = problems.check(_reason, reason)
+    problems.raise_any()
     if pending_change(placement) is not None:
         raise DomainError("A change of price for this placement is already waiting for approval.")
     change = PriceChange(placement_id=placement.id, authority_id=placement.authority_id, weekly_cost=amount,
@@ -483,11 +499,18 @@ def change_state(change: PriceChange) -> str:
 
 # Tasks ------------------------------------------------------------------------------------------------------
 
+TASKS_SHOWN = 50  # each section of the Tasks page lists the first so many, and says how many there are
+
+
 @dataclass
 class AgreementTasks:
     to_issue: list[Placement]  # on the framework, not ended, no version yet
     unsigned: list[AgreementVersion]  # issued, waiting for a signature
     to_countersign: list[AgreementVersion]  # for a budget holder
+    totals: dict[str, int] = field(default_factory=dict)  # each list's full count when it is cut at TASKS_SHOWN
+
+    def total(self, name: str) -> int:
+        return self.totals.get(name, len(getattr(self, name)))
 
     def __bool__(self) -> bool:
         return bool(self.to_issue or self.unsigned or self.to_countersign)
@@ -505,21 +528,49 @@ def _waiting(authority_id: int):
             .order_by(AgreementVersion.issued_at, AgreementVersion.id))
 
 
+def _to_issue(authority_id: int, today: date):
+    issued = db.select(AgreementVersion.placement_id)
+    return db.select(Placement).where(Placement.authority_id == authority_id, Placement.on_framework,
+                                      _not_ended(today), Placement.id.not_in(issued))
+
+
+def _count(statement) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(statement.order_by(None).subquery()))
+
+
+def task_count(user: User, now: datetime) -> int:
+    """How many agreement tasks the Tasks page lists for the user, each counted once (an officer's unsigned
+    versions include those a budget holder countersigns): at most two COUNT queries, for the navigation."""
+    if user.has_role(COMMISSIONING_OFFICER):
+        return _count(_to_issue(user.organisation_id, today_at(now))) + _count(_waiting(user.organisation_id))
+    if user.has_role(BUDGET_HOLDER):
+        return _count(_countersignable(user))
+    return 0
+
+
+def _countersignable(user: User):
+    return _waiting(user.organisation_id).where(AgreementVersion.provider_signed_at.is_not(None),
+                                                AgreementVersion.issued_by_id != user.id)
+
+
+def _first(statement, totals: dict, name: str) -> list:
+    """The first TASKS_SHOWN rows; the full count in `totals` only when they fill the list (one query more)."""
+    rows = list(db.session.scalars(statement.limit(TASKS_SHOWN)))
+    if len(rows) == TASKS_SHOWN:
+        totals[name] = _count(statement)
+    return rows
+
+
 def tasks_for(user: User, now: datetime) -> AgreementTasks:
     """Officers: placements whose agreement is not yet issued, and versions waiting for a signature. Budget
-    holders: versions the provider has signed, for them to countersign (not those they issued)."""
+    holders: versions the provider has signed, for them to countersign (not those they issued). The first
+    TASKS_SHOWN of each, with their count."""
     today = today_at(now)
-    to_issue, unsigned, to_countersign = [], [], []
+    to_issue, unsigned, to_countersign, totals = [], [], [], {}
     if user.has_role(COMMISSIONING_OFFICER):
-        issued = db.select(AgreementVersion.placement_id)
-        to_issue = list(db.session.scalars(
-            db.select(Placement).where(Placement.authority_id == user.organisation_id, Placement.on_framework,
-                                       _not_ended(today), Placement.id.not_in(issued))
-            .options(selectinload(Placement.provider)).order_by(Placement.start_date, Placement.id)))
-        unsigned = list(db.session.scalars(_waiting(user.organisation_id)))
+        to_issue = _first(_to_issue(user.organisation_id, today).options(selectinload(Placement.provider))
+                          .order_by(Placement.start_date, Placement.id), totals, "to_issue")
+        unsigned = _first(_waiting(user.organisation_id), totals, "unsigned")
     if user.has_role(BUDGET_HOLDER):
-        waiting = unsigned if unsigned or user.has_role(COMMISSIONING_OFFICER) else \
-            list(db.session.scalars(_waiting(user.organisation_id)))
-        to_countersign = [version for version in waiting
-                          if version.state == AWAITING_COUNTERSIGNATURE and version.issued_by_id != user.id]
-    return AgreementTasks(to_issue, unsigned, to_countersign)
+        to_countersign = _first(_countersignable(user), totals, "to_countersign")
+    return AgreementTasks(to_issue, unsigned, to_countersign, totals)

@@ -29,6 +29,7 @@ from portal.models.bid import SUBMITTED
 from portal.models.placement_life import PlacementIncident, PlacementPrice
 from portal.models.referral import DECLINE_REASONS
 from portal.quarters import Quarter, last_n, parse, quarter_of
+from portal.timezone import to_local
 
 DEFAULT_QUARTERS = 4
 MAX_QUARTERS = 12
@@ -216,11 +217,13 @@ def _placements_started(scope: Scope) -> list[Figure]:
     ]
 
 
-def _spend(scope: Scope) -> list[Figure]:
-    """The weekly spend at each quarter's end: every placement live on its last day at the price then in force."""
+def _spend(scope: Scope, now: datetime) -> list[Figure]:
+    """The weekly spend at each quarter's end: every placement live on its last day at the price then in force; for
+    the quarter under way, today (a price agreed from a later day is not yet spent)."""
+    today = to_local(now).date()
     selects = []
     for index, quarter in enumerate(scope.quarters):
-        day = quarter.last_day
+        day = min(quarter.last_day, today)
         in_force = (db.select(PlacementPrice.weekly_cost).where(PlacementPrice.placement_id == Placement.id,
                                                                 PlacementPrice.effective_from <= day)
                     .order_by(PlacementPrice.effective_from.desc(), PlacementPrice.id.desc()).limit(1)
@@ -237,7 +240,8 @@ def _spend(scope: Scope) -> list[Figure]:
     return [Figure("spend", "Weekly spend at the end of each quarter", scope.labels,
                    [Series("On the framework", framework), Series("Off the framework", off)], unit=MONEY,
                    kind=STACKED, label_heading="Quarter",
-                   note="The weekly price in force on the quarter's last day of every placement live that day.")]
+                   note="The weekly price in force on the quarter's last day (today, for the quarter under way) of "
+                        "every placement live that day.")]
 
 
 def _interpolated(ordered: dict[int, Decimal], count: int, quarter: int) -> Decimal:
@@ -419,7 +423,7 @@ def figures(scope: Scope, now: datetime, keys: tuple[str, ...] = ORDER) -> list[
         if key in computed:
             continue
         builder = BUILDERS[key]
-        made = builder(scope, now) if builder is _referrals else builder(scope)
+        made = builder(scope, now) if builder in (_referrals, _spend) else builder(scope)
         computed.update({figure.key: figure for figure in made})
     return [computed[key] for key in ORDER if key in keys]
 

@@ -39,7 +39,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.errors import DomainError, InvalidTransition, NotFound
 from portal.extensions import db
 from portal.formatting import money
-from portal.models import Placement, Referral, User, UserRole
+from portal.models import Placement, PriceChange, Referral, User, UserRole
 from portal.models.approval import (
     APPROVED,
     FUNDING,
@@ -159,18 +159,23 @@ def task_count(user: User) -> int:
 
 
 def _load_subjects(approvals: list[Approval]) -> None:
-    """Put each approval's subject on it (`approval.subject`), one query per kind of subject."""
-    ids = {approval.subject_id for approval in approvals if approval.subject_type == Referral.__tablename__}
-    referrals = {referral.id: referral for referral in db.session.scalars(
-        db.select(Referral).where(Referral.id.in_(ids)).options(selectinload(Referral.lot)))} if ids else {}
+    """Put each approval's subject on it (`approval.subject`): a referral, or a change of a placement's price
+    (with its placement); one query per kind of subject."""
+    found = {}
+    for model, options in ((Referral, (selectinload(Referral.lot),)),
+                           (PriceChange, (selectinload(PriceChange.placement).selectinload(Placement.provider),))):
+        ids = {approval.subject_id for approval in approvals if approval.subject_type == model.__tablename__}
+        found.update({(model.__tablename__, record.id): record for record in db.session.scalars(
+            db.select(model).where(model.id.in_(ids)).options(*options))} if ids else {})
     for approval in approvals:
-        approval.subject = referrals.get(approval.subject_id) if approval.subject_type == Referral.__tablename__ \
-            else None
+        approval.subject = found.get((approval.subject_type, approval.subject_id))
 
 
 def subject_of(approval: Approval):
     if approval.subject_type == Referral.__tablename__:
         return db.session.get(Referral, approval.subject_id)
+    if approval.subject_type == PriceChange.__tablename__:
+        return db.session.get(PriceChange, approval.subject_id)
     return None
 
 

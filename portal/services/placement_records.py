@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from portal.errors import DomainError, NotFound
+from portal.errors import DomainError, NotFound, Problems
 from portal.extensions import db
 from portal.models import Placement, PlacementFeedback, PlacementIncident, User
 from portal.models.placement_life import FEEDBACK_FROM, INCIDENT_CATEGORIES, RATINGS
@@ -40,6 +40,11 @@ def _day(day: date | None, placement: Placement, now: datetime, field: str, what
     return day
 
 
+def _one_of(value, allowed, field: str, message: str) -> None:
+    if value not in allowed:
+        raise DomainError(message, field=field)
+
+
 def _text(value, field: str, label: str, *, required: bool = False) -> str:
     value = (value or "").strip()
     if required and not value:
@@ -54,16 +59,16 @@ def _text(value, field: str, label: str, *, required: bool = False) -> str:
 def record_feedback(officer: User, placement: Placement, *, given_on: date | None, given_by: str, rating,
                     comment: str, now: datetime) -> PlacementFeedback:
     _officer_of(officer, placement)
-    given_on = _day(given_on, placement, now, "given_on", "the feedback was given")
-    if given_by not in FEEDBACK_FROM:
-        raise DomainError("Choose who gave the feedback", field="given_by")
+    problems = Problems()
+    given_on = problems.check(_day, given_on, placement, now, "given_on", "the feedback was given")
+    problems.check(_one_of, given_by, FEEDBACK_FROM, "given_by", "Choose who gave the feedback")
     try:
         rating = int(rating)
     except (TypeError, ValueError):
         rating = None
-    if rating not in RATINGS:
-        raise DomainError("Choose a rating from 1 (poor) to 5 (excellent)", field="rating")
-    comment = _text(comment, "comment", "the comment")
+    problems.check(_one_of, rating, RATINGS, "rating", "Choose a rating from 1 (poor) to 5 (excellent)")
+    comment = problems.check(_text, comment, "comment", "the comment")
+    problems.raise_any()
     same = db.session.scalar(db.select(PlacementFeedback).where(
         PlacementFeedback.placement_id == placement.id, PlacementFeedback.given_on == given_on,
         PlacementFeedback.given_by == given_by, PlacementFeedback.rating == rating,
@@ -116,11 +121,12 @@ def record_incident(officer: User, placement: Placement, *, occurred_on: date | 
                     lado_informed: bool, police_informed: bool, outcome: str, ended_placement: bool,
                     now: datetime) -> PlacementIncident:
     _officer_of(officer, placement)
-    occurred_on = _day(occurred_on, placement, now, "occurred_on", "it happened")
-    if category not in INCIDENT_CATEGORIES:
-        raise DomainError("Choose what is recorded", field="category")
-    summary = _text(summary, "summary", "a summary of what happened", required=True)
-    outcome = _text(outcome, "outcome", "the outcome")
+    problems = Problems()
+    occurred_on = problems.check(_day, occurred_on, placement, now, "occurred_on", "it happened")
+    problems.check(_one_of, category, INCIDENT_CATEGORIES, "category", "Choose what is recorded")
+    summary = problems.check(_text, summary, "summary", "a summary of what happened", required=True)
+    outcome = problems.check(_text, outcome, "outcome", "the outcome")
+    problems.raise_any()
     same = db.session.scalar(db.select(PlacementIncident).where(
         PlacementIncident.placement_id == placement.id, PlacementIncident.occurred_on == occurred_on,
         PlacementIncident.category == category, PlacementIncident.summary == summary).limit(1))

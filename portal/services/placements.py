@@ -252,12 +252,17 @@ class Event:
     placement: Placement | None = None  # a placement the event leads to (the next one)
 
 
-def history(placement: Placement) -> list[Event]:
-    """What happened to the placement, in order: the award, each price change, the notice, the end, the next."""
+def history(placement: Placement, today: date | None = None) -> list[Event]:
+    """What happened to the placement, in order: the award, each price change, the notice, the end, the next. A
+    change or an end after `today` is told as to come."""
+    def coming(day: date) -> bool:
+        return today is not None and day > today
+
     events = [Event(to_local(placement.created_at).date(),
                     f"Placed with {placement.provider_name} from {format_date(placement.start_date)}")]
     for price in placement.prices[1:]:
-        events.append(Event(price.effective_from, f"Weekly price changed to {money(price.weekly_cost)}"
+        verb = "changes" if coming(price.effective_from) else "changed"
+        events.append(Event(price.effective_from, f"Weekly price {verb} to {money(price.weekly_cost)}"
                             + (f": {price.reason}" if price.reason else "")))
     if placement.notice_given_on is not None:
         by = NOTICE_BY.get(placement.notice_given_by, "Someone").lower()
@@ -267,6 +272,7 @@ def history(placement: Placement) -> list[Event]:
     if placement.end_date is not None:
         kind = {True: "Planned ending", False: "Unplanned ending", None: "Ending"}[placement.ending_planned]
         reason = ENDING_REASONS.get(placement.ending_reason or "", "")
+        kind = f"{kind} to come (the last night is the day before)" if coming(placement.end_date) else kind
         events.append(Event(placement.end_date, f"{kind}" + (f": {reason}" if reason else "")
                             + (" (provider's short notice: a breach of the agreement)"
                                if placement.short_notice_breach else "")))

@@ -14,7 +14,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from portal.errors import DomainError, NotFound
+from portal.errors import DomainError, NotFound, Problems
 from portal.extensions import db
 from portal.models import CostReview, Placement, PlacementCost, PlacementReview, ReviewSetting, User
 from portal.models.placement_review import COST_DECISIONS, DEFAULT_INTERVAL_MONTHS, INTERVAL_CHOICES, MEETS_NEEDS
@@ -24,6 +24,7 @@ from portal.timezone import format_date
 from portal.timezone import uk_today as today_at
 
 DUE_SOON_DAYS = 14
+TASKS_SHOWN = 50  # the Tasks page lists the first so many of each kind, and says how many there are
 MAX_TEXT = 4000
 
 
@@ -98,6 +99,11 @@ def _text(value, field: str, label: str, *, required: bool) -> str:
     return value
 
 
+def _one_of(value, allowed, field: str, message: str) -> None:
+    if value not in allowed:
+        raise DomainError(message, field=field)
+
+
 def _past_date(day: date | None, placement: Placement, now: datetime, field: str, what: str) -> date:
     if day is None:
         raise DomainError(f"Enter the date {what}", field=field)
@@ -112,11 +118,13 @@ def _past_date(day: date | None, placement: Placement, now: datetime, field: str
 def record_review(officer: User, placement: Placement, *, held_on: date | None, attendees: str, meets_needs: str,
                   notes: str, now: datetime) -> PlacementReview:
     _officer_of(officer, placement)
-    held_on = _past_date(held_on, placement, now, "held_on", "of the review")
-    attendees = _text(attendees, "attendees", "who attended", required=True)
-    if meets_needs not in MEETS_NEEDS:
-        raise DomainError("Choose whether the placement meets the needs in the child's plan", field="meets_needs")
-    notes = _text(notes, "notes", "the notes", required=False)
+    problems = Problems()
+    held_on = problems.check(_past_date, held_on, placement, now, "held_on", "of the review")
+    attendees = problems.check(_text, attendees, "attendees", "who attended", required=True)
+    problems.check(_one_of, meets_needs, MEETS_NEEDS, "meets_needs",
+                   "Choose whether the placement meets the needs in the child's plan")
+    notes = problems.check(_text, notes, "notes", "the notes", required=False)
+    problems.raise_any()
     same = db.session.scalar(db.select(PlacementReview).where(
         PlacementReview.placement_id == placement.id, PlacementReview.held_on == held_on,
         PlacementReview.meets_needs == meets_needs, PlacementReview.attendees == attendees,
@@ -142,24 +150,30 @@ class ReviewDue:
     overdue: bool
 
 
-def reviews_due(user: User, now: datetime) -> list[ReviewDue]:
-    """The authority's placements, not ended, whose next review is due within DUE_SOON_DAYS or overdue, the most
-    overdue first. One query for the setting, one for the placements (the date arithmetic is done on the
-    threshold, so the filter stays in SQL)."""
-    if not user.has_role(COMMISSIONING_OFFICER):
-        return []
-    today = today_at(now)
-    months = interval_months(user.organisation_id)
+def _reviews_due(authority_id: int, today: date, months: int):
+    """The placements whose next review is due within DUE_SOON_DAYS or overdue, with their latest review's date
+    (the date arithmetic is done on the threshold, so the filter stays in SQL)."""
     threshold = months_before(today + timedelta(days=DUE_SOON_DAYS), months)
     last = (db.select(PlacementReview.placement_id, db.func.max(PlacementReview.held_on).label("held_on"))
             .group_by(PlacementReview.placement_id).subquery())
     since = db.func.coalesce(last.c.held_on, Placement.start_date)
-    rows = db.session.execute(
-        db.select(Placement, last.c.held_on).outerjoin(last, last.c.placement_id == Placement.id)
-        .where(Placement.authority_id == user.organisation_id,
-               db.or_(Placement.end_date.is_(None), Placement.end_date > today), since <= threshold)
-        .options(db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))
-        .order_by(since, Placement.id)).all()
+    return (db.select(Placement, last.c.held_on).outerjoin(last, last.c.placement_id == Placement.id)
+            .where(Placement.authority_id == authority_id,
+                   db.or_(Placement.end_date.is_(None), Placement.end_date > today), since <= threshold)
+            .order_by(since, Placement.id))
+
+
+def reviews_due(user: User, now: datetime) -> list[ReviewDue]:
+    """The authority's placements, not ended, whose next review is due within DUE_SOON_DAYS or overdue, the most
+    overdue first: the first TASKS_SHOWN (`due_totals` counts them all). One query for the setting, one for the
+    placements."""
+    if not user.has_role(COMMISSIONING_OFFICER):
+        return []
+    today = today_at(now)
+    months = interval_months(user.organisation_id)
+    rows = db.session.execute(_reviews_due(user.organisation_id, today, months).options(
+        db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))
+        .limit(TASKS_SHOWN)).all()
     due = []
     for placement, held_on in rows:
         on = next_due(placement, held_on, months)
@@ -176,23 +190,46 @@ class CostReviewDue:
     overdue: bool
 
 
-def cost_reviews_due(user: User, now: datetime) -> list[CostReviewDue]:
-    """Additional costs of the authority's placements (not ended) whose review date is within DUE_SOON_DAYS or
-    past, and whose review on that date is not recorded. One query."""
-    if not user.has_role(COMMISSIONING_OFFICER):
-        return []
-    today = today_at(now)
+def _cost_reviews_due(authority_id: int, today: date):
     reviewed = db.select(CostReview.id).where(CostReview.cost_id == PlacementCost.id,
                                                CostReview.due_on == PlacementCost.review_date)
-    rows = db.session.execute(
-        db.select(PlacementCost, Placement).join(Placement, Placement.id == PlacementCost.placement_id)
-        .where(Placement.authority_id == user.organisation_id,
-               db.or_(Placement.end_date.is_(None), Placement.end_date > today),
-               PlacementCost.review_date.is_not(None),
-               PlacementCost.review_date <= today + timedelta(days=DUE_SOON_DAYS), ~reviewed.exists())
-        .options(db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))
-        .order_by(PlacementCost.review_date, PlacementCost.id)).all()
-    return [CostReviewDue(cost, placement, cost.review_date < today) for cost, placement in rows]
+    return (db.select(PlacementCost, Placement).join(Placement, Placement.id == PlacementCost.placement_id)
+            .where(Placement.authority_id == authority_id,
+                   db.or_(Placement.end_date.is_(None), Placement.end_date > today),
+                   PlacementCost.review_date.is_not(None),
+                   PlacementCost.review_date <= today + timedelta(days=DUE_SOON_DAYS), ~reviewed.exists())
+            .order_by(PlacementCost.review_date, PlacementCost.id))
+
+
+def cost_reviews_due(user: User, now: datetime) -> list[CostReviewDue]:
+    """Additional costs of the authority's placements (not ended) whose review date is within DUE_SOON_DAYS or
+    past, and whose review on that date is not recorded: the first TASKS_SHOWN. One query."""
+    if not user.has_role(COMMISSIONING_OFFICER):
+        return []
+    rows = db.session.execute(_cost_reviews_due(user.organisation_id, today_at(now)).options(
+        db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))
+        .limit(TASKS_SHOWN)).all()
+    return [CostReviewDue(cost, placement, cost.review_date < today_at(now)) for cost, placement in rows]
+
+
+def _count(statement) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(statement.order_by(None).subquery()))
+
+
+def due_totals(user: User, now: datetime) -> tuple[int, int]:
+    """How many placement reviews and how many cost reviews are due (the Tasks page lists the first TASKS_SHOWN)."""
+    if not user.has_role(COMMISSIONING_OFFICER):
+        return 0, 0
+    today = today_at(now)
+    authority_id = user.organisation_id
+    return (_count(_reviews_due(authority_id, today, interval_months(authority_id))),
+            _count(_cost_reviews_due(authority_id, today)))
+
+
+def task_count(user: User, now: datetime) -> int:
+    """How many placement reviews and cost reviews the Tasks page lists for the user: three small queries (the
+    interval and two COUNTs), for the navigation."""
+    return sum(due_totals(user, now))
 
 
 def cost_of(user: User, placement: Placement, cost_id: int) -> PlacementCost:

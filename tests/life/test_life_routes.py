@@ -202,3 +202,37 @@ def test_the_referral_list_is_searched_by_the_childs_name_or_case_number(world, 
     assert mine.reference in page and other.reference not in page
     page = client.get("/authority/referrals?q=CN-9").get_data(as_text=True)
     assert other.reference in page and mine.reference not in page
+
+
+def test_the_placement_page_links_the_child_the_referral_and_the_providers_kpis(world, clock, sign_in, later):
+    client = sign_in(world.member_officer)
+    page = client.get(f"/authority/placements/{later.id}").get_data(as_text=True)
+    kpis = f"/authority/dps/{later.lot.dps_id}/kpis/providers/{later.provider_id}"
+    assert f'href="{kpis}"' in page and "Alpha Care's quarterly KPIs" in page
+    assert f'href="/authority/children/{later.referral.child_id}"' in page
+    assert f'href="/authority/referrals/{later.referral_id}"' in page
+    kpi_page = client.get(kpis).get_data(as_text=True)
+    assert f'href="/authority/placements?provider=f-{later.provider_id}"' in kpi_page
+    listed = client.get(f"/authority/placements?provider=f-{later.provider_id}").get_data(as_text=True)
+    assert later.agreement_reference in listed
+
+
+def test_an_ended_placement_without_an_agreement_in_the_portal_asks_nothing_more(world, clock, sign_in, later):
+    endings.record(world.member_officer, later, Ending("authority", later.start_date + timedelta(days=20),
+                                                       later.start_date + timedelta(days=50), True,
+                                                       "plan_achieved"), clock.now())
+    page = sign_in(world.member_officer).get(f"/authority/placements/{later.id}").get_data(as_text=True)
+    assert "issue it to the provider" not in page and "ended before its agreement was issued" in page
+    assert "The weekly price when it ended was £1,500.00" in page and "in force today" not in page
+
+
+def test_the_child_page_says_what_a_new_search_needs_after_an_unplanned_ending(world, clock, sign_in, later):
+    client = sign_in(world.member_officer)
+    url = f"/authority/children/{later.referral.child_id}"
+    assert "after-unplanned-ending" not in client.get(url).get_data(as_text=True)
+    endings.record(world.member_officer, later, Ending("provider", later.start_date + timedelta(days=10),
+                                                       later.start_date + timedelta(days=20), False,
+                                                       "placement_breakdown"), clock.now())
+    page = client.get(url).get_data(as_text=True)
+    assert "after-unplanned-ending" in page and "ended unplanned on" in page
+    assert f"give case number {CHILD_CASE_NUMBER}" in page and 'href="/authority/referrals/new"' in page

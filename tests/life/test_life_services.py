@@ -349,3 +349,17 @@ def test_a_placements_history_in_order(world, clock):
     assert texts[2].startswith("Written notice given by the provider to end on")
     assert texts[3] == ("Unplanned ending: Placement breakdown (provider's short notice: a breach of the "
                         "agreement)")
+
+
+def test_a_placements_history_tells_what_is_to_come_as_to_come(world, clock):
+    placement = placed(world, clock, core="700.00")
+    start = placement.start_date
+    _price_change(placement, start + timedelta(days=40), "840.00", world, clock)
+    clock.set(clock.now() + timedelta(days=40))  # notice given on the 30th day, the price and the end to come
+    endings.record(world.member_officer, placement, _ending(placement), clock.now())
+    today = endings.uk_today(clock.now())
+    assert placement.end_date > today
+    texts = [event.text for event in placements.history(placement, today)]
+    assert texts[1].startswith("Written notice given by the provider")
+    assert texts[2] == "Weekly price changes to £840.00: Negotiated"
+    assert texts[3].startswith("Unplanned ending to come")

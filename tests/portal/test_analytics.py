@@ -120,8 +120,13 @@ def test_weekly_spend_follows_the_price_in_force_at_each_quarters_end(world):
     db.session.add(PlacementPrice(placement_id=changed.id, effective_from=date(2026, 9, 1),
                                   weekly_cost=Decimal("1200.00"), recorded_by_id=world.member_officer.id,
                                   recorded_at=datetime(2026, 9, 1)))
+    # Agreed on 2 November (today) from 1 December: Q3 is under way, so its spend is today's, still 1200.
+    db.session.add(PlacementPrice(placement_id=changed.id, effective_from=date(2026, 12, 1),
+                                  weekly_cost=Decimal("1500.00"), recorded_by_id=world.member_officer.id,
+                                  recorded_at=datetime(2026, 11, 2)))
     placement(world, start=date(2026, 6, 1), weekly="800.00", on_framework=False, end=date(2026, 9, 30))
     placement(world, start=date(2026, 6, 1), weekly="500.00", end=date(2026, 6, 30))  # ends on Q1's last day
+    placement(world, start=date(2026, 11, 20), weekly="700.00")  # starts after today: not yet spent
     db.session.commit()
     figure = one(world, "spend")
     assert values(figure, 0) == [Decimal("1000.00"), Decimal("1200.00"), Decimal("1200.00")]

@@ -15,7 +15,7 @@ def figure(**kwargs):
 
 def test_the_table_and_csv_carry_the_same_figures_as_the_chart():
     chart = figure()
-    assert chart.rows() == [("Q1 2026-27", ["£4,250.50", "£5,100.00"]), ("Q2 2026-27", ["None", "£5,300.25"])]
+    assert chart.rows() == [("Q1 2026-27", ["£4,250.50", "£5,100.00"]), ("Q2 2026-27", ["No data", "£5,300.25"])]
     assert chart.csv().splitlines() == ["Quarter,On framework,Off framework", "Q1 2026-27,4250.50,5100.00",
                                         "Q2 2026-27,,5300.25"]
 

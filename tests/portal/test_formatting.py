@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.formatting import money, percent, pounds, score
+from portal.formatting import money, percent, plain, pounds, score
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -74,3 +74,8 @@ def test_no_template_formats_a_number_itself():
              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
              if NUMBER_FORMATTING.search(line)]
     assert not found, "use the score or money filter:\n" + "\n".join(found)
+
+
+def test_plain_shows_a_number_as_typed_never_in_scientific_notation():
+    assert plain(Decimal("10.00")) == "10" and plain(Decimal("2.50")) == "2.5" and plain(Decimal("100")) == "100"
+    assert plain(None) == ""

@@ -48,7 +48,10 @@ def test_the_ranking_ranks_on_the_chosen_kpi_with_the_previous_quarter(world, ma
     assert "Providers ranked on unplanned endings, Q2 2026-27" in text
     assert text.index("Alpha Care") < text.index("Beta Homes")  # Beta: no placements, not ranked, last
     assert "50.0" in text and "Not ranked" in text and "Q1 2026-27" in text
-    assert "Across all providers: unplanned endings 50.0 per 100 in Q2 2026-27 (2 placements live" in text
+    assert "Across all providers, unplanned endings: 50.0 per 100 in Q2 2026-27 (2 placements live" in text
+    # Q1 2026-27 had placements; Q4 2025-26 none: said in words, not "unplanned endings No placements per 100"
+    text = page(client, f"/admin/dps/{world.dps.id}/kpis?quarter=2026-Q1&kpi=unplanned")
+    assert "(2 placements live during the quarter); no placements in Q4 2025-26." in text
     # an unknown KPI or quarter falls back on the defaults, never an error
     text = page(client, f"/admin/dps/{world.dps.id}/kpis?quarter=1999-Q9&kpi=nonsense&page=99&authority=x")
     assert "unplanned endings, Q2 2026-27" in text
@@ -68,6 +71,9 @@ def test_thresholds_flag_a_provider_on_the_ranking_and_its_page(world, market, s
     assert "Past threshold" in page(client, f"/admin/dps/{world.dps.id}/kpis?quarter=2026-Q2")
     text = page(client, f"/admin/dps/{world.dps.id}/kpis/providers/{market['alpha']}?quarter=2026-Q2")
     assert "threshold in Q2 2026-27: unplanned endings." in text
+    assert "Above 10<" in text and "1E+1" not in text  # the limit as typed, never in scientific notation
+    assert "Threshold: above 10 flags a provider" in page(
+        client, f"/admin/dps/{world.dps.id}/kpis?quarter=2026-Q2&kpi=unplanned")
     assert db.session.scalar(db.select(AuditEvent.action).order_by(AuditEvent.id.desc())) \
         == "kpis.threshold_set"
     # an emptied threshold is removed
@@ -142,7 +148,9 @@ def test_the_returns_of_a_quarter_and_the_overdue_ones(world, market, sign_in, c
     text = page(client, f"/admin/dps/{world.dps.id}/returns?quarter=2026-Q2")
     assert "Alpha Care" in text and "Beta Homes" in text and "Overdue" in text  # due 30 October
     assert "2 returns of this DPS overdue" in text
-    assert "2 returns overdue" in page(client, "/admin/returns/overdue")
+    overdue = page(client, "/admin/returns/overdue")
+    assert "2 returns overdue" in overdue and "Q2 2026-27 (July to September 2026)" in overdue
+    assert ">2026-Q2<" not in overdue
     alpha = market["alpha_return"]
     text = page(client, f"/admin/returns/{alpha.id}")
     assert "The answers are shown once the provider submits the return" in text

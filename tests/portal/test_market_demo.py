@@ -51,3 +51,11 @@ def test_demo_pages_of_the_market_open(app, clock, sign_in):
     provider = client_for(sign_ins["Provider with an open bid and a placement"])
     for url in ("/provider/vacancies", "/provider/sufficiency"):
         assert provider.get(url).status_code == 200, url
+
+
+def test_demo_fostering_vacancies_are_carers_not_supported_housing(app, clock):
+    demo.load()
+    for vacancy in db.session.scalars(db.select(Vacancy)):
+        fostering = vacancy.lot.dps.service_type == "foster"
+        assert vacancy.home_name.startswith("Carers in") == fostering, (vacancy.home_name, vacancy.lot.label)
+        assert "college" not in vacancy.notes or not fostering

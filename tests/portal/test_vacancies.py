@@ -174,3 +174,11 @@ def test_a_referral_without_areas_matches_any_area_and_the_list_is_cut(admitted,
         publish(admitted, clock, home_name=f"Home {number}", area_code=SEFTON)
     matches = vacancies.for_referral(referral, TODAY, limit=2)
     assert (len(matches.vacancies), matches.total) == (2, 3)
+
+
+def test_a_single_year_of_age_reads_as_only_that_age():
+    from portal.models.market import SufficiencyNotice, Vacancy
+
+    assert Vacancy(age_from=17, age_to=17).age_band == "17 only"
+    assert Vacancy(age_from=16, age_to=18).age_band == "16 to 18"
+    assert SufficiencyNotice(age_from=0, age_to=0).age_band == "0 only"
