@@ -8,6 +8,7 @@ from admin.views import blueprint
 from portal.clock import now
 from portal.errors import NotFound
 from portal.services import analytics
+from portal.timezone import uk_today
 
 
 def _scope():
@@ -16,7 +17,7 @@ def _scope():
     lots = analytics.lots_of(dps_ids)
     authorities = analytics.consortium_authorities(dps_ids)
     try:
-        filters = analytics.read_filters(request.args, moment.date(), [lot.id for lot in lots],
+        filters = analytics.read_filters(request.args, uk_today(moment), [lot.id for lot in lots],
                                          [authority.id for authority in authorities])
     except NotFound:
         abort(404)
@@ -31,7 +32,7 @@ def analytics_page():
     named = next((authority.name for authority in authorities if authority.id == filters.authority_id), None)
     return render_template("shared/analytics.html", figures=analytics.figures(scope, moment), filters=filters,
                            lots=lots, authorities=authorities,
-                           quarter_choices=analytics.quarter_choices(moment.date()),
+                           quarter_choices=analytics.quarter_choices(uk_today(moment)),
                            endpoint="admin.analytics_page", csv_endpoint="admin.analytics_csv",
                            whose=named or "All the consortium's authorities")
 

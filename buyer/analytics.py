@@ -9,13 +9,14 @@ from portal.clock import now
 from portal.errors import NotFound
 from portal.services import analytics
 from portal.services.vacancies import member_dps_ids
+from portal.timezone import uk_today
 
 
 def _scope():
     moment = now()
     lots = analytics.lots_of(member_dps_ids(current_user.organisation_id))
     try:
-        filters = analytics.read_filters(request.args, moment.date(), [lot.id for lot in lots])
+        filters = analytics.read_filters(request.args, uk_today(moment), [lot.id for lot in lots])
     except NotFound:
         abort(404)
     scope = analytics.Scope(authority_ids=(current_user.organisation_id,), quarters=filters.quarters,
@@ -27,7 +28,7 @@ def _scope():
 def analytics_page():
     moment, lots, filters, scope = _scope()
     return render_template("shared/analytics.html", figures=analytics.figures(scope, moment), filters=filters,
-                           lots=lots, authorities=None, quarter_choices=analytics.quarter_choices(moment.date()),
+                           lots=lots, authorities=None, quarter_choices=analytics.quarter_choices(uk_today(moment)),
                            endpoint="buyer.analytics_page", csv_endpoint="buyer.analytics_csv",
                            whose=current_user.organisation.name)
 

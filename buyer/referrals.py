@@ -24,7 +24,7 @@ from portal.models.approval import FUNDING
 from portal.models.referral import CLOSED, DRAFT, EXHAUSTED, OPEN, STATUS_LABELS, WITHDRAWN
 from portal.services import anonymity, approvals, endings, referrals, vacancies
 from portal.services.referrals import FREE_TEXT_FIELDS, ReferralInvalid
-from portal.timezone import local_datetime, to_local
+from portal.timezone import local_datetime, to_local, uk_today
 
 PER_PAGE = 25
 # Where the form puts each field that is not found at its own name: a date's first box.
@@ -187,7 +187,7 @@ def _render_referral(referral, status=200, funding_form=None, error=None):
         funding=referrals.funding_approval(referral), funding_asked=approvals.latest(referral, FUNDING),
         funding_problem=referrals.funding_problem(referral) if state == DRAFT else None,
         new_search=_new_search(referral) if state == DRAFT else None,
-        matching_vacancies=vacancies.for_referral(referral, moment.date()) if state == DRAFT else None,
+        matching_vacancies=vacancies.for_referral(referral, uk_today(moment)) if state == DRAFT else None,
     ), status
 
 

@@ -12,6 +12,7 @@ from portal.forms import add_domain_error
 from portal.market_forms import NoticeForm, VacancySearchForm, WithdrawForm, show_problems
 from portal.services import sufficiency, vacancies
 from portal.services.vacancies import MarketInvalid, Search
+from portal.timezone import uk_today
 
 PER_PAGE = 20
 
@@ -20,7 +21,7 @@ PER_PAGE = 20
 
 @blueprint.route("/vacancies")
 def vacancy_board():
-    today = now().date()
+    today = uk_today(now())
     form = VacancySearchForm(vacancies.visible_lots(current_user), formdata=request.args)
     criteria = form.search() if request.args else Search()
     if criteria is None:
@@ -41,7 +42,7 @@ def _own_notice(notice_id: int):
 
 @blueprint.route("/sufficiency")
 def sufficiency_notices():
-    today = now().date()
+    today = uk_today(now())
     page = sufficiency.own_page(current_user, today, page=request.args.get("page", 1, type=int), per_page=PER_PAGE)
     return render_template("buyer/market/notices.html", page=page, today=today)
 
