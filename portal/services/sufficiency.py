@@ -115,8 +115,9 @@ def _require_own(user: User, notice: SufficiencyNotice) -> None:
 
 def get_own(user: User, notice_id: int) -> SufficiencyNotice:
     notice = db.session.get(SufficiencyNotice, notice_id)
-    if notice is None or notice.authority_id != user.organisation_id:
+    if notice is None:
         raise NotFound()
+    _require_own(user, notice)
     return notice
 
 

@@ -198,8 +198,9 @@ def _require_own(user: User, vacancy: Vacancy) -> None:
 
 def get_own(user: User, vacancy_id: int) -> Vacancy:
     vacancy = db.session.get(Vacancy, vacancy_id)
-    if vacancy is None or vacancy.provider_id != user.organisation_id:
+    if vacancy is None:
         raise NotFound()
+    _require_own(user, vacancy)
     return vacancy
 
 
