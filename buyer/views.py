@@ -6,7 +6,7 @@ from portal.auth import require_roles_for_blueprint
 from portal.clock import now
 from portal.extensions import db
 from portal.models import CategoryMembership, Dps, DpsMember, Lot, LotMembership
-from portal.models.user import COMMISSIONING_OFFICER, USER_ADMINISTRATOR
+from portal.models.user import COMMISSIONING_OFFICER, CONTRACT_MANAGER, USER_ADMINISTRATOR
 from portal.services import referrals as referral_service
 from portal.services import windows
 from portal.services.approvals import DECIDERS
@@ -14,10 +14,12 @@ from portal.services.approvals import DECIDERS
 blueprint = Blueprint("buyer", __name__)
 # Officers use every page. Those who decide approvals (budget holders, heads of service, assistant directors) reach
 # only their Tasks, the approval pages and their authority's referrals, read only; user administrators reach the
-# staff pages (buyer/staff.py).
+# staff pages (buyer/staff.py). Contract managers and deciders reach the contract management pages (every endpoint
+# named `buyer.contracts_…`, buyer/contracts.py and the modules beside it), whose services check who may do what;
+# contract managers also reach their Tasks and the approval pages.
 DECIDER_ENDPOINTS = {"buyer.tasks", "buyer.approval", "buyer.approval_answer", "buyer.approval_withdraw",
                      "buyer.referral", "buyer.agreement_countersign", "buyer.agreement_pdf"}
-require_roles_for_blueprint(blueprint, COMMISSIONING_OFFICER, USER_ADMINISTRATOR, *DECIDERS)
+require_roles_for_blueprint(blueprint, COMMISSIONING_OFFICER, USER_ADMINISTRATOR, CONTRACT_MANAGER, *DECIDERS)
 
 
 @blueprint.before_request
@@ -26,6 +28,10 @@ def officers_only_beyond_approvals_and_staff():
         return None
     endpoint = request.endpoint or ""
     if current_user.has_role(*DECIDERS) and endpoint in DECIDER_ENDPOINTS:
+        return None
+    if current_user.has_role(CONTRACT_MANAGER, *DECIDERS) and endpoint.startswith("buyer.contracts_"):
+        return None
+    if current_user.has_role(CONTRACT_MANAGER) and endpoint in {"buyer.tasks", "buyer.approval"}:
         return None
     if current_user.has_role(USER_ADMINISTRATOR) and endpoint.startswith("buyer.staff_"):
         return None
@@ -72,6 +78,7 @@ from buyer import (  # noqa: E402,F401  (their routes register on import)
     analytics,
     approvals,
     awards,
+    contracts,
     kpis,
     off_framework,
     placements,

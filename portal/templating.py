@@ -5,7 +5,14 @@ from flask_login import current_user
 
 from portal.clock import now
 from portal.formatting import money, plain, score
-from portal.models.user import ADMINISTRATOR, COMMISSIONING_OFFICER, EVALUATOR, PROVIDER_USER, USER_ADMINISTRATOR
+from portal.models.user import (
+    ADMINISTRATOR,
+    COMMISSIONING_OFFICER,
+    CONTRACT_MANAGER,
+    EVALUATOR,
+    PROVIDER_USER,
+    USER_ADMINISTRATOR,
+)
 from portal.money import annual
 from portal.services import agreements, approvals, mail, off_framework, reviews
 from portal.services.approvals import DECIDERS
@@ -30,7 +37,7 @@ def navigation() -> list[dict]:
                   ("Placements", url_for("supplier.placements")),
                   ("Agreements", url_for("supplier.agreements_list")), ("Returns", url_for("supplier.returns_list")),
                   ("Team", url_for("supplier.team"))]
-    if current_user.has_role(COMMISSIONING_OFFICER, *DECIDERS):
+    if current_user.has_role(COMMISSIONING_OFFICER, CONTRACT_MANAGER, *DECIDERS):
         tasks = task_count(current_user)
         if current_user.has_role(COMMISSIONING_OFFICER):
             items += [("Providers", url_for("buyer.dashboard")), ("Referrals", url_for("buyer.referral_list")),

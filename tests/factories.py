@@ -12,10 +12,11 @@ from portal.models.user import (
     ASSISTANT_DIRECTOR,
     BUDGET_HOLDER,
     COMMISSIONING_OFFICER,
+    CONTRACT_MANAGER,
     EVALUATOR,
     HEAD_OF_SERVICE,
 )
-from portal.services import accounts, applications, dps_setup, members, windows
+from portal.services import accounts, applications, dps_setup, members, standing, windows
 
 # Areas (portal/areas.py) the test world lives in: the lead is Tameside's council, the member Sefton's, the
 # outsider Wirral's; the providers' offices are in Manchester.
@@ -177,6 +178,7 @@ def admit(provider_user, lot, *, tier=1, caution=False, clock, categories=None):
     membership.categories = [CategoryMembership(category=category, tier=given if category.tiers else None)
                              for category, given in tiers.items()]
     db.session.add(membership)
+    standing.contract_for(lot.dps_id, provider.id, now=clock.now())
     db.session.commit()
     return membership
 
@@ -367,3 +369,39 @@ def placed(world, clock, *, user=None, core="1500.00", start=None, home_area=Non
     awards.assess(world.member_officer, bid, scores={"needs": 5, "location": 5, "stability": 4, "education": 4},
                   notes="", now=clock.now())
     return award_approved(world, clock, referral, bid, reason="", now=clock.now())
+
+
+def lead_deciders(world, clock) -> SimpleNamespace:
+    """The lead authority's head of service and assistant director (they decide sanctions), made once per world
+    (world.lead_deciders)."""
+    if getattr(world, "lead_deciders", None) is None:
+        world.lead_deciders = SimpleNamespace(
+            head_of_service=authority_user(world.lead, "Hal Whitcombe", "head@lead.example.org",
+                                           [HEAD_OF_SERVICE], clock),
+            assistant_director=authority_user(world.lead, "Ada Nakamura-Reid", "director@lead.example.org",
+                                              [ASSISTANT_DIRECTOR], clock),
+            second_head=authority_user(world.lead, "Hugo Ferreira", "head2@lead.example.org",
+                                       [HEAD_OF_SERVICE], clock))
+    return world.lead_deciders
+
+
+def contract_manager(world, clock, *, at=None, name="Cara Mensah", email="contracts@lead.example.org"):
+    """A contract manager at the lead authority (or at `at`, another authority)."""
+    return authority_user(at or world.lead, name, email, [CONTRACT_MANAGER], clock)
+
+
+def setting_for(provider_user, clock, *, name=None, urn=None, kind="childrens_home", area=MANCHESTER):
+    """A setting run by the user's provider (`urn` its Ofsted URN)."""
+    from portal.models import Setting
+
+    setting = Setting(provider_id=provider_user.organisation_id, name=name or f"{provider_user.organisation.name} home",
+                      kind=kind, ofsted_urn=urn, area_code=area, address="2 Mill Lane",
+                      description="A four-bedroom home with waking night staff", created_at=clock.now())
+    db.session.add(setting)
+    db.session.commit()
+    return setting
+
+
+def contract_of(world, provider_user, dps=None):
+    """The provider's contract on the DPS (world.dps by default)."""
+    return standing.contract_for((dps or world.dps).id, provider_user.organisation_id)

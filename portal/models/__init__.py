@@ -7,6 +7,7 @@ from portal.models.audit import AuditEvent
 from portal.models.bid import Bid, BidAssessment, BidCost, BidReceipt
 from portal.models.caution import CautionEvidence, CautionReview
 from portal.models.child import Child
+from portal.models.contract import ProviderContract, Restriction
 from portal.models.dps import AgeCategory, Dps, DpsExtension, DpsMember, Lot, QualityQuestion, QuestionSet
 from portal.models.evaluation import (
     Allocation,
@@ -30,15 +31,17 @@ from portal.models.placement import (
     PlacementCost,
 )
 from portal.models.placement_life import PlacementFeedback, PlacementIncident, PlacementPrice
-from portal.models.placement_review import CostReview, PlacementReview, ReviewSetting
+from portal.models.placement_review import CostReview, PlacementReview, ReviewRequest, ReviewSetting
 from portal.models.referral import BidInvitation, Referral, ReferralRound
 from portal.models.reminder import SentReminder
 from portal.models.security import RateLimitCounter, SignInAddress, UserSession
+from portal.models.setting import Setting
 from portal.models.user import Invitation, User, UserRole
 from portal.models.window import EntryWindow
 
 __all__ = [
-    "AgreementVersion", "PriceChange", "CostReview", "PlacementReview", "ReviewSetting",
+    "AgreementVersion", "PriceChange", "CostReview", "PlacementReview", "ReviewRequest", "ReviewSetting",
+    "ProviderContract", "Restriction", "Setting",
     "Approval",
     "KpiThreshold", "QuarterlyReturn", "ReturnAnswer", "ReturnQuestion", "ReturnSettings",
     "Allocation", "Clarification", "ConflictOfInterest", "GateResult", "LotOutcome", "ModeratedScore", "Score",

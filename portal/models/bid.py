@@ -43,6 +43,7 @@ class Bid(db.Model):
     core_weekly_fee: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     weekly_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))  # core fee plus every additional cost
     proposed_start: Mapped[date]
+    setting_id: Mapped[int | None] = mapped_column(ForeignKey("setting.id"))  # the setting offered
     home_area: Mapped[str] = mapped_column(String(100))  # the name of the area of the home or carers
     home_area_code: Mapped[str | None] = mapped_column(String(9))  # its ONS code; None for a typed name unmatched
     home_description: Mapped[str] = mapped_column(Text)
@@ -61,6 +62,7 @@ class Bid(db.Model):
     round = relationship("ReferralRound")
     invitation = relationship("BidInvitation")
     provider = relationship("Organisation")
+    setting = relationship("Setting")
     costs = relationship("BidCost", back_populates="bid", order_by="BidCost.position", cascade="all, delete-orphan")
     receipts = relationship("BidReceipt", back_populates="bid", order_by="BidReceipt.id")
     assessment = relationship("BidAssessment", back_populates="bid", uselist=False)

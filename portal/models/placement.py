@@ -36,6 +36,7 @@ class Placement(db.Model):
     off_framework_provider_id: Mapped[int | None] = mapped_column(ForeignKey("off_framework_provider.id"),
                                                                   index=True)
     bid_id: Mapped[int | None] = mapped_column(ForeignKey("bid.id"), unique=True)
+    setting_id: Mapped[int | None] = mapped_column(ForeignKey("setting.id"), index=True)  # where the child lives
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id"))
     category_id: Mapped[int | None] = mapped_column(ForeignKey("age_category.id"))  # the age category bid in
     tier: Mapped[int | None]  # in that category
@@ -75,6 +76,7 @@ class Placement(db.Model):
     authority = relationship("Organisation", foreign_keys=[authority_id])
     provider = relationship("Organisation", foreign_keys=[provider_id])
     off_framework_provider = relationship("OffFrameworkProvider")
+    setting = relationship("Setting")
     bid = relationship("Bid")
     lot = relationship("Lot")
     category = relationship("AgeCategory")
@@ -122,6 +124,10 @@ class Placement(db.Model):
     def live_on(self, day: date) -> bool:
         """The child lived there on `day`: on or after the start, before the end date."""
         return self.start_date <= day and (self.end_date is None or day < self.end_date)
+
+    @property
+    def approval_name(self) -> str:
+        return f"placement {self.agreement_reference}"
 
     @property
     def provider_name(self) -> str:

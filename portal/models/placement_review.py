@@ -70,3 +70,23 @@ class ReviewSetting(db.Model):
     interval_months: Mapped[int] = mapped_column(SmallInteger)
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     updated_at: Mapped[datetime]
+
+
+class ReviewRequest(db.Model):
+    """A placement review made due by an event rather than by the interval: an Ofsted judgement that fell, an
+    enforcement notice, a termination. It is answered by the first review held on or after the day it was
+    raised; until then the placement's review is due (on `due_on`) on the officer's Tasks page."""
+
+    __tablename__ = "review_request"
+    __table_args__ = (Index("ix_review_request_placement", "placement_id", "raised_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placement.id"))
+    raised_on: Mapped[date]  # the UK day it was raised
+    due_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text)  # about the provider, never the child: shown to the officer
+    source_type: Mapped[str | None] = mapped_column(String(40))
+    source_id: Mapped[int | None]
+    raised_at: Mapped[datetime]
+
+    placement = relationship("Placement")

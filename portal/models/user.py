@@ -19,6 +19,8 @@ ASSISTANT_DIRECTOR = "assistant_director"
 USER_ADMINISTRATOR = "user_administrator"
 # A provider's person who may sign agreements (the IPA) for the provider.
 SIGNATORY = "signatory"
+# Monitors the providers the consortium administrator allocates to them (at the lead or a member authority).
+CONTRACT_MANAGER = "contract_manager"
 
 ROLE_LABELS = {
     PROVIDER_USER: "Provider user",
@@ -26,13 +28,14 @@ ROLE_LABELS = {
     BUDGET_HOLDER: "Budget holder",
     HEAD_OF_SERVICE: "Head of service",
     ASSISTANT_DIRECTOR: "Assistant director",
+    CONTRACT_MANAGER: "Contract manager",
     EVALUATOR: "Evaluator",
     ADMINISTRATOR: "Consortium administrator",
     USER_ADMINISTRATOR: "User administrator",
     SIGNATORY: "Signatory",
 }
-AUTHORITY_ROLES = [COMMISSIONING_OFFICER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR, EVALUATOR,
-                   ADMINISTRATOR, USER_ADMINISTRATOR]
+AUTHORITY_ROLES = [COMMISSIONING_OFFICER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR, CONTRACT_MANAGER,
+                   EVALUATOR, ADMINISTRATOR, USER_ADMINISTRATOR]
 LEAD_AUTHORITY_ROLES = {EVALUATOR, ADMINISTRATOR}
 PROVIDER_ROLES = [PROVIDER_USER, USER_ADMINISTRATOR, SIGNATORY]
 

@@ -13,8 +13,9 @@ Nobody answers their own request, whatever roles they hold. A request for the sa
 made later replaces the earlier one, pending or answered, so only the latest request ever counts; and an
 approval counts only for the figures it was given for (`granted`).
 
-The subject of an approval is any record with an `id` and an `authority_id` (a referral now); its table name is
-stored, so a placement or a contract decision can be approved the same way later, with a rule of its own here.
+The subject of an approval is any record with an `id` and an `authority_id` (a referral, a price change, a
+provider's contract on a DPS, a placement: SUBJECT_MODELS); its table name is stored. A contract decision is
+asked by a contract manager, possibly of a member authority, and answered at the lead (Rule.asked_elsewhere).
 
 The API (every change commits, with its audit event; `now` is naive UTC):
 
@@ -28,6 +29,7 @@ The API (every change commits, with its audit event; `now` is naive UTC):
     get_for_authority(user, approval_id) -> Approval     # NotFound for another authority
 """
 
+import importlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -39,7 +41,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.errors import DomainError, InvalidTransition, NotFound
 from portal.extensions import db
 from portal.formatting import money
-from portal.models import Placement, PriceChange, Referral, User, UserRole
+from portal.models import Placement, PriceChange, ProviderContract, Referral, User, UserRole
 from portal.models.approval import (
     APPROVED,
     FUNDING,
@@ -60,6 +62,7 @@ from portal.models.user import (
     ASSISTANT_DIRECTOR,
     BUDGET_HOLDER,
     COMMISSIONING_OFFICER,
+    CONTRACT_MANAGER,
     HEAD_OF_SERVICE,
     ROLE_LABELS,
 )
@@ -69,18 +72,36 @@ from portal.timezone import format_date, format_datetime
 MAX_REASON = 2000
 MAX_WEEKLY = Decimal("100000.00")
 # Everyone at an authority who may read its approvals: the officers who ask and the people who answer.
-APPROVAL_READERS = (COMMISSIONING_OFFICER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR)
+APPROVAL_READERS = (COMMISSIONING_OFFICER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR, CONTRACT_MANAGER)
 DECIDERS = (BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR)
 
 
 @dataclass(frozen=True)
 class Rule:
     """Who answers a kind of request: `within_limit` a budget holder whose limit covers the annual figure, else
-    `above_limits` (when nobody's limit does); `role` anyone holding that role, whatever the figure."""
+    `above_limits` (when nobody's limit does); `role` anyone holding that role, whatever the figure (`also` names
+    a second role that may answer too).
+
+    `requesters`: the roles that may ask. With `asked_elsewhere` the requester may belong to another authority
+    than the subject's (a member's contract manager proposing a sanction the lead decides): the caller checks
+    the requester may ask. `excluded` ("module:function", called with the approval) names the ids of people who
+    may not answer it (those who took part in a sanction appealed). `after_answer` ("module:function", called
+    with the answerer, the approval and the time, before the commit) carries out what was decided;
+    `requester_link` gives the page the requester is sent to with the answer (a requester of another authority
+    cannot open the approval itself)."""
 
     within_limit: str | None = None
     above_limits: str | None = None
     role: str | None = None
+    also: str | None = None
+    requesters: tuple[str, ...] = (COMMISSIONING_OFFICER,)
+    asked_elsewhere: bool = False
+    excluded: str | None = None
+    after_answer: str | None = None
+    requester_link: str | None = None  # "module:function"(approval) -> the requester's link, when not the approval
+
+    def roles(self) -> tuple[str, ...]:
+        return tuple(role for role in (self.role, self.also) if role)
 
 
 BY_BUDGET = Rule(within_limit=BUDGET_HOLDER, above_limits=ASSISTANT_DIRECTOR)
@@ -91,13 +112,29 @@ RULES = {
     SENIOR_AGREEMENT: Rule(role=HEAD_OF_SERVICE),
     NEW_SEARCH_HEAD: Rule(role=HEAD_OF_SERVICE),
     NEW_SEARCH_DIRECTOR: Rule(role=ASSISTANT_DIRECTOR),
-    PRICE_CHANGE: BY_BUDGET,
+    PRICE_CHANGE: Rule(within_limit=BUDGET_HOLDER, above_limits=ASSISTANT_DIRECTOR,
+                       after_answer="portal.services.agreements:price_change_answered"),
 }
 ROLE_FOR_KIND = {kind: (rule.role or rule.within_limit) for kind, rule in RULES.items()}
 
 
 def _subject_key(subject) -> tuple[str, int]:
     return type(subject).__tablename__, subject.id
+
+
+def _call(reference: str, *args):
+    """Call a "module:function" named by a rule (imported when used: those modules import this one)."""
+    module_name, function_name = reference.split(":")
+    return getattr(importlib.import_module(module_name), function_name)(*args)
+
+
+# What approvals can be about, with what to load with each for the Tasks page.
+SUBJECT_MODELS = {
+    Referral: (selectinload(Referral.lot),),
+    PriceChange: (selectinload(PriceChange.placement).selectinload(Placement.provider),),
+    ProviderContract: (selectinload(ProviderContract.provider), selectinload(ProviderContract.dps)),
+    Placement: (selectinload(Placement.provider), selectinload(Placement.off_framework_provider)),
+}
 
 
 # Who may answer ---------------------------------------------------------------------------------------------
@@ -112,9 +149,11 @@ def _deciders(authority_id: int) -> list[User]:
 
 def _answerers_among(approval: Approval, people: list[User]) -> list[tuple[User, str]]:
     rule = RULES[approval.kind]
-    others = [person for person in people if person.id != approval.requested_by_id]
+    excluded = _call(rule.excluded, approval) if rule.excluded else set()
+    others = [person for person in people if person.id != approval.requested_by_id and person.id not in excluded]
     if rule.role:
-        return [(person, rule.role) for person in others if person.has_role(rule.role)]
+        return [(person, next(role for role in rule.roles() if person.has_role(role))) for person in others
+                if person.has_role(*rule.roles())]
     figure = approval.annual_cost or Decimal("0")
     within = [(person, rule.within_limit) for person in others if person.has_role(rule.within_limit)
               and person.approval_limit is not None and figure <= person.approval_limit]
@@ -162,21 +201,18 @@ def _load_subjects(approvals: list[Approval]) -> None:
     """Put each approval's subject on it (`approval.subject`): a referral, or a change of a placement's price
     (with its placement); one query per kind of subject."""
     found = {}
-    for model, options in ((Referral, (selectinload(Referral.lot),)),
-                           (PriceChange, (selectinload(PriceChange.placement).selectinload(Placement.provider),))):
+    for model, options in SUBJECT_MODELS.items():
         ids = {approval.subject_id for approval in approvals if approval.subject_type == model.__tablename__}
         found.update({(model.__tablename__, record.id): record for record in db.session.scalars(
             db.select(model).where(model.id.in_(ids)).options(*options))} if ids else {})
     for approval in approvals:
         approval.subject = found.get((approval.subject_type, approval.subject_id))
+        approval.subject_name = _subject_name(approval.subject) if approval.subject is not None else ""
 
 
 def subject_of(approval: Approval):
-    if approval.subject_type == Referral.__tablename__:
-        return db.session.get(Referral, approval.subject_id)
-    if approval.subject_type == PriceChange.__tablename__:
-        return db.session.get(PriceChange, approval.subject_id)
-    return None
+    model = next((model for model in SUBJECT_MODELS if model.__tablename__ == approval.subject_type), None)
+    return db.session.get(model, approval.subject_id) if model is not None else None
 
 
 # Reading ----------------------------------------------------------------------------------------------------
@@ -187,6 +223,7 @@ def get_for_authority(user: User, approval_id: int) -> Approval:
     if approval is None or approval.authority_id != user.organisation_id or not user.has_role(*APPROVAL_READERS):
         raise NotFound()
     approval.subject = subject_of(approval)
+    approval.subject_name = _subject_name(approval.subject) if approval.subject is not None else ""
     return approval
 
 
@@ -268,8 +305,9 @@ def nobody_to_answer(user: User, subject, *, kind: str, weekly_cost: Decimal | N
     authority = subject.authority.name if getattr(subject, "authority", None) is not None else "your authority"
     rule = RULES[kind]
     if rule.role:
+        roles = " or ".join(ROLE_LABELS[role].lower() for role in rule.roles())
         return (f"Nobody at {authority} can give {KIND_LABELS[kind][0].lower() + KIND_LABELS[kind][1:]}: there is no "
-                f"{ROLE_LABELS[rule.role].lower()} other than you. Ask your user administrator.")
+                f"{roles} other than you. Ask your user administrator.")
     return (f"Nobody at {authority} can approve {money(approval.annual_cost)} a year: no budget holder's limit "
             f"covers it and there is no {ROLE_LABELS[rule.above_limits].lower()}"
             + (" other than you" if user.has_role(rule.above_limits) else "") + ". Ask your user administrator.")
@@ -283,7 +321,9 @@ def request(user: User, subject, *, kind: str, weekly_cost: Decimal | None, basi
     answer it. The caller checks that the user may ask about the subject."""
     if kind not in RULES:
         raise DomainError("Choose what to ask for", field="kind")
-    if user.organisation_id != subject.authority_id or not user.has_role(COMMISSIONING_OFFICER):
+    rule = RULES[kind]
+    if not user.has_role(*rule.requesters) or (
+            user.organisation_id != subject.authority_id and not rule.asked_elsewhere):
         raise NotFound()
     if RULES[kind].within_limit and weekly_cost is None:
         raise DomainError("Enter the weekly cost to be approved", field="weekly_cost")
@@ -364,10 +404,9 @@ def answer(user: User, approval: Approval, *, approve: bool, reason: str = "", n
             approval.refuse(user, role, reason, now)
     except InvalidTransition as error:
         raise DomainError(error.message, field="decision") from None
-    if approval.kind == PRICE_CHANGE:
-        from portal.services import agreements  # it imports this module: the price change follows its answer
-
-        agreements.price_change_answered(user, approval, now)
+    after_answer = RULES[approval.kind].after_answer
+    if after_answer:
+        _call(after_answer, user, approval, now)
     name = _subject_name(subject) if subject is not None else "the request"
     audit.record(at=now, actor=user, action="approval.answered", entity=approval,
                  summary=f"{KIND_LABELS[approval.kind]} for {name} {approval.status} by {user.name} "
@@ -377,7 +416,9 @@ def answer(user: User, approval: Approval, *, approve: bool, reason: str = "", n
                  after={"status": approval.status, "role": role, "reason_given": bool(reason)})
     if approval.requested_by is not None:
         word = "approved" if approve else "refused"
-        mail.notify(approval.requested_by, at=now, link=_link(approval),
+        link = _call(RULES[approval.kind].requester_link, approval) if RULES[approval.kind].requester_link \
+            else _link(approval)
+        mail.notify(approval.requested_by, at=now, link=link,
                     subject=f"Your request was {word}: {KIND_LABELS[approval.kind].lower()}, {name}",
                     body=f"{user.name} ({ROLE_LABELS[role]}) {word} your request: {approval.summary}"
                          + (f"\nReason: {reason}" if reason else ""))
@@ -387,7 +428,10 @@ def answer(user: User, approval: Approval, *, approve: bool, reason: str = "", n
 def _why_not(user: User, approval: Approval) -> str:
     rule = RULES[approval.kind]
     if rule.role:
-        return f"Only the {ROLE_LABELS[rule.role].lower()} can answer this request."
+        if rule.excluded and user.id in _call(rule.excluded, approval):
+            return "You took part in what this request is about: someone who did not must decide it."
+        roles = " or ".join(ROLE_LABELS[role].lower() for role in rule.roles())
+        return f"Only the {roles} can answer this request."
     if user.has_role(rule.within_limit):
         return "This request is above your approval limit: it goes to a budget holder whose limit covers it."
     return "You cannot answer this request."

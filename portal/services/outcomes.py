@@ -28,7 +28,7 @@ from portal.models import (
 )
 from portal.models.evaluation import ADMITTED, ADMITTED_WITH_CAUTION
 from portal.scoring import EngineError, TierEntry, award_tiers, round_for_display
-from portal.services import audit, evaluations, mail
+from portal.services import audit, evaluations, mail, standing
 
 ACTIVE_MEMBERSHIP = ("admitted", "place_with_caution")
 
@@ -94,6 +94,7 @@ def _admit(application: Application, now: datetime) -> None:
                                          admitted_at=now, window_id=application.window_id))
         else:
             membership.status, membership.window_id = status, application.window_id
+        standing.contract_for(outcome.lot.dps_id, provider.id, now=now)  # its contract on the DPS
     admitted = {o.outcome for o in application.outcomes if o.is_admitted}
     if admitted and provider.provider_status in ("applicant", "admitted", "place_with_caution"):
         new_status = "admitted" if ADMITTED in admitted else "place_with_caution"

@@ -4,6 +4,9 @@
   none has been held; the interval is the authority's setting (DEFAULT_INTERVAL_MONTHS without one), changed by
   its commissioning officers, who hold the reviews. A review due within DUE_SOON_DAYS, or overdue, is on the
   officers' Tasks until it is recorded; an ended placement needs none.
+- An event can make a placement's review due sooner (an Ofsted judgement that fell, an enforcement notice, a
+  termination): `request_reviews` raises a ReviewRequest, answered by the first review held on or after the day
+  it was raised; until then the review is due on the request's date, whatever the interval says.
 - Each additional cost with a review date (from the agreement) is on the Tasks from DUE_SOON_DAYS before that
   date until the officer records its review: kept, changed or ended, with a note.
 - The provider reads the outcome of each review that concerns it (the date and whether the placement meets the
@@ -16,7 +19,15 @@ from datetime import date, datetime, timedelta
 
 from portal.errors import DomainError, NotFound, Problems
 from portal.extensions import db
-from portal.models import CostReview, Placement, PlacementCost, PlacementReview, ReviewSetting, User
+from portal.models import (
+    CostReview,
+    Placement,
+    PlacementCost,
+    PlacementReview,
+    ReviewRequest,
+    ReviewSetting,
+    User,
+)
 from portal.models.placement_review import COST_DECISIONS, DEFAULT_INTERVAL_MONTHS, INTERVAL_CHOICES, MEETS_NEEDS
 from portal.models.user import COMMISSIONING_OFFICER
 from portal.services import audit
@@ -148,19 +159,54 @@ class ReviewDue:
     last_held_on: date | None
     due_on: date
     overdue: bool
+    requested: bool = False  # made due by an event (ReviewRequest), not by the interval
+
+
+def request_reviews(placement_ids, *, reason: str, due_on: date, source, now: datetime) -> int:
+    """Make a review due by `due_on` for each placement (one INSERT however many): the reason speaks of the
+    provider or setting, never of a child. The caller audits the event that caused it and commits."""
+    ids = sorted(set(placement_ids))
+    if ids:
+        db.session.execute(db.insert(ReviewRequest), [
+            {"placement_id": placement_id, "raised_on": today_at(now), "due_on": due_on, "reason": reason,
+             "source_type": type(source).__tablename__ if source is not None else None,
+             "source_id": getattr(source, "id", None), "raised_at": now} for placement_id in ids])
+    return len(ids)
+
+
+def open_requests(placement: Placement) -> list[ReviewRequest]:
+    """The placement's review requests not yet answered by a review, oldest first."""
+    answered = db.select(PlacementReview.id).where(PlacementReview.placement_id == ReviewRequest.placement_id,
+                                                   PlacementReview.held_on >= ReviewRequest.raised_on)
+    return list(db.session.scalars(db.select(ReviewRequest).where(
+        ReviewRequest.placement_id == placement.id, ~answered.exists()).order_by(ReviewRequest.due_on,
+                                                                                  ReviewRequest.id)))
+
+
+def _open_requests_subquery():
+    answered = db.select(PlacementReview.id).where(PlacementReview.placement_id == ReviewRequest.placement_id,
+                                                   PlacementReview.held_on >= ReviewRequest.raised_on)
+    return (db.select(ReviewRequest.placement_id, db.func.min(ReviewRequest.due_on).label("due_on"))
+            .where(~answered.exists()).group_by(ReviewRequest.placement_id).subquery())
 
 
 def _reviews_due(authority_id: int, today: date, months: int):
-    """The placements whose next review is due within DUE_SOON_DAYS or overdue, with their latest review's date
-    (the date arithmetic is done on the threshold, so the filter stays in SQL)."""
-    threshold = months_before(today + timedelta(days=DUE_SOON_DAYS), months)
+    """The placements whose next review is due within DUE_SOON_DAYS or overdue, by the interval or by a request,
+    with their latest review's date and the earliest open request's date (the date arithmetic is done on the
+    threshold, so the filter stays in SQL)."""
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    threshold = months_before(soon, months)
     last = (db.select(PlacementReview.placement_id, db.func.max(PlacementReview.held_on).label("held_on"))
             .group_by(PlacementReview.placement_id).subquery())
+    requested = _open_requests_subquery()
     since = db.func.coalesce(last.c.held_on, Placement.start_date)
-    return (db.select(Placement, last.c.held_on).outerjoin(last, last.c.placement_id == Placement.id)
+    return (db.select(Placement, last.c.held_on, requested.c.due_on)
+            .outerjoin(last, last.c.placement_id == Placement.id)
+            .outerjoin(requested, requested.c.placement_id == Placement.id)
             .where(Placement.authority_id == authority_id,
-                   db.or_(Placement.end_date.is_(None), Placement.end_date > today), since <= threshold)
-            .order_by(since, Placement.id))
+                   db.or_(Placement.end_date.is_(None), Placement.end_date > today),
+                   db.or_(since <= threshold, requested.c.due_on <= soon))
+            .order_by(requested.c.due_on.is_(None), requested.c.due_on, since, Placement.id))
 
 
 def reviews_due(user: User, now: datetime) -> list[ReviewDue]:
@@ -175,9 +221,12 @@ def reviews_due(user: User, now: datetime) -> list[ReviewDue]:
         db.selectinload(Placement.provider), db.selectinload(Placement.off_framework_provider))
         .limit(TASKS_SHOWN)).all()
     due = []
-    for placement, held_on in rows:
+    for placement, held_on, requested_on in rows:
         on = next_due(placement, held_on, months)
-        due.append(ReviewDue(placement, held_on, on, on < today))
+        if requested_on is not None and requested_on < on:
+            due.append(ReviewDue(placement, held_on, requested_on, requested_on < today, requested=True))
+        else:
+            due.append(ReviewDue(placement, held_on, on, on < today))
     return due
 
 

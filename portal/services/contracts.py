@@ -1,0 +1,117 @@
+"""Reading a provider's contract on a DPS: who may see it and what its page is built from.
+
+Every member authority of the DPS (and its lead) sees a provider's contract record: its standing with the reason
+for each active restriction, its contract manager, its settings and its live placements by authority. The
+provider sees its own (portal.services.contracts.own_contracts). Other organisations get NotFound.
+
+The rules that change a contract live in their own modules: standing and restrictions (portal.services.standing),
+allocation, compliance, sanctions and appeals, annual reviews.
+"""
+
+from dataclasses import dataclass, field
+
+from portal.errors import NotFound
+from portal.extensions import db
+from portal.models import (
+    Dps,
+    DpsMember,
+    Organisation,
+    Placement,
+    ProviderContract,
+    Referral,
+    Restriction,
+    Setting,
+    User,
+)
+from portal.models.user import (
+    ASSISTANT_DIRECTOR,
+    BUDGET_HOLDER,
+    COMMISSIONING_OFFICER,
+    CONTRACT_MANAGER,
+    HEAD_OF_SERVICE,
+)
+from portal.services import standing
+from portal.timezone import uk_today
+
+# Who at a member authority reads providers' contract records.
+CONTRACT_READERS = (COMMISSIONING_OFFICER, CONTRACT_MANAGER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR)
+
+
+@dataclass
+class ContractRecord:
+    contract: ProviderContract
+    standing: str
+    restrictions: list[Restriction]
+    settings: list[Setting]
+    live_by_authority: list[tuple[str, int]] = field(default_factory=list)  # (authority name, live placements)
+
+    @property
+    def standing_label(self) -> str:
+        return standing.label(self.standing)
+
+    @property
+    def provider(self) -> Organisation:
+        return self.contract.provider
+
+    @property
+    def dps(self) -> Dps:
+        return self.contract.dps
+
+
+def may_read(user: User, dps: Dps) -> bool:
+    """The user works at the DPS's lead or a current member, in a role that reads contracts."""
+    if user.organisation.is_provider or not user.has_role(*CONTRACT_READERS):
+        return False
+    if dps.lead_authority_id == user.organisation_id:
+        return True
+    return db.session.scalar(db.select(DpsMember.id).where(
+        DpsMember.dps_id == dps.id, DpsMember.authority_id == user.organisation_id,
+        DpsMember.left_on.is_(None))) is not None
+
+
+def contract_of(user: User, dps_id: int, provider_id: int) -> ProviderContract:
+    """The provider's contract on the DPS, for a reader at the DPS's lead or a member; NotFound otherwise."""
+    contract = db.session.scalar(db.select(ProviderContract).where(
+        ProviderContract.dps_id == dps_id, ProviderContract.provider_id == provider_id))
+    if contract is None or not may_read(user, contract.dps):
+        raise NotFound()
+    return contract
+
+
+def own_contract(user: User, dps_id: int) -> ProviderContract:
+    """The user's provider's contract on the DPS; NotFound for a DPS it has none on."""
+    contract = db.session.scalar(db.select(ProviderContract).where(
+        ProviderContract.dps_id == dps_id, ProviderContract.provider_id == user.organisation_id))
+    if contract is None or not user.organisation.is_provider:
+        raise NotFound()
+    return contract
+
+
+def own_contracts(user: User) -> list[ProviderContract]:
+    """The user's provider's contracts, one per DPS it is on."""
+    if not user.organisation.is_provider:
+        return []
+    return list(db.session.scalars(db.select(ProviderContract).where(
+        ProviderContract.provider_id == user.organisation_id)
+        .options(db.selectinload(ProviderContract.dps)).order_by(ProviderContract.dps_id)))
+
+
+def settings_of(provider_id: int) -> list[Setting]:
+    return list(db.session.scalars(db.select(Setting).where(Setting.provider_id == provider_id)
+                                   .order_by(Setting.closed_at.is_not(None), Setting.name, Setting.id)))
+
+
+def record(contract: ProviderContract, now) -> ContractRecord:
+    """What the contract's page shows, in a few queries whatever the number of placements."""
+    today = uk_today(now)
+    live = db.session.execute(
+        db.select(Organisation.name, db.func.count(Placement.id))
+        .join(Organisation, Organisation.id == Placement.authority_id)
+        .join(Referral, Referral.id == Placement.referral_id)
+        .where(Placement.provider_id == contract.provider_id, Referral.dps_id == contract.dps_id,
+               Placement.start_date <= today, db.or_(Placement.end_date.is_(None), Placement.end_date > today))
+        .group_by(Organisation.name).order_by(Organisation.name)).all()
+    return ContractRecord(contract=contract, standing=standing.standing_of(contract.dps_id, contract.provider_id),
+                          restrictions=standing.active_restrictions(contract.dps_id, contract.provider_id),
+                          settings=settings_of(contract.provider_id),
+                          live_by_authority=[(name, count) for name, count in live])
