@@ -188,6 +188,7 @@ OTHER_MATRICES = (
     "tests.portal.test_kpi_access",
     "tests.buyer.test_market_access",
     "tests.buyer.test_agreement_access",
+    "tests.buyer.test_contract_access",
 )
 
 
