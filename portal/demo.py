@@ -23,7 +23,7 @@ from decimal import Decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from portal import areas, demo_agreements, demo_kpis, demo_life, demo_market
+from portal import areas, demo_agreements, demo_contracts, demo_kpis, demo_life, demo_market
 from portal.clock import now
 from portal.extensions import db
 from portal.models import Application, EntryWindow, Organisation, User, UserRole
@@ -335,6 +335,7 @@ def load() -> list[tuple[str, str]]:
     demo_agreements.load(moment)
     demo_market.load_market(moment)
     demo_kpis.load(moment)
+    contract_people = demo_contracts.load(moment, _user)
 
     return [
         ("Consortium administrator and evaluator (Tameside)", admin.email),
@@ -355,7 +356,7 @@ def load() -> list[tuple[str, str]]:
         ("Provider admitted with caution in Window 1", providers["Brightwater Transitions CIC"].email),
         ("Provider admitted in Window 1, not applying now", providers["Harbour Lane Homes"].email),
         ("Fostering framework administrator (Manchester): lots in age categories", fostering_admin.email),
-    ]
+    ] + contract_people
 
 
 def _referees(number: int) -> list[tuple[str, str, str, str]]:

@@ -8,7 +8,9 @@ The rules that change a contract live in their own modules: standing and restric
 allocation, compliance, sanctions and appeals, annual reviews.
 """
 
+import importlib
 from dataclasses import dataclass, field
+from datetime import date
 
 from portal.errors import NotFound
 from portal.extensions import db
@@ -35,6 +37,35 @@ from portal.timezone import uk_today
 
 # Who at a member authority reads providers' contract records.
 CONTRACT_READERS = (COMMISSIONING_OFFICER, CONTRACT_MANAGER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR)
+
+
+@dataclass
+class Due:
+    """Something due about a provider's contract, for its contract manager's dashboard: the monthly Ofsted review,
+    an action of a notice to improve, an annual review… `due_on` None: due now, with no set date."""
+
+    contract_id: int
+    what: str
+    due_on: date | None
+    overdue: bool
+    link: str
+
+
+# The modules that report what is due on contracts: "module:function", each called with (contract_ids, now) and
+# returning a list of Due, in a few queries whatever the number of contracts.
+DUE_SOURCES: tuple[str, ...] = ()
+
+
+def dues(contract_ids, now) -> dict[int, list[Due]]:
+    """Everything due on each contract, overdue first, then by date."""
+    found: dict[int, list[Due]] = {contract_id: [] for contract_id in contract_ids}
+    for reference in DUE_SOURCES:
+        module_name, function_name = reference.split(":")
+        for due in getattr(importlib.import_module(module_name), function_name)(list(found), now):
+            found.setdefault(due.contract_id, []).append(due)
+    for items in found.values():
+        items.sort(key=lambda due: (not due.overdue, due.due_on or date.min, due.what))
+    return found
 
 
 @dataclass

@@ -71,9 +71,11 @@ def test_those_who_decide_reach_their_tasks_approvals_and_referrals_and_nothing_
         assert "You can read this referral because you decide approvals" in page.get_data(as_text=True)
         assert "Publish it to the providers" not in page.get_data(as_text=True)
         assert client.post(f"/authority/approvals/{records['approval_id']}/answer").status_code == 400
-        # every officers' page is refused, whatever its record
+        # every officers' page is refused, whatever its record (the contract pages are theirs too: their services
+        # check the record, tests/buyer/test_contract_access.py)
         for rule in app.url_map.iter_rules():
-            if not rule.endpoint.startswith("buyer.") or rule.endpoint in DECIDER_PAGES:
+            if not rule.endpoint.startswith("buyer.") or rule.endpoint in DECIDER_PAGES \
+                    or rule.endpoint.startswith("buyer.contracts_"):
                 continue
             url = url_for(rule.endpoint, **{argument: 1 for argument in rule.arguments})
             for method in sorted(rule.methods & {"GET", "POST"}):

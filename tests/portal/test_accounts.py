@@ -14,6 +14,7 @@ from portal.models.user import (
     ASSISTANT_DIRECTOR,
     BUDGET_HOLDER,
     COMMISSIONING_OFFICER,
+    CONTRACT_MANAGER,
     EVALUATOR,
     HEAD_OF_SERVICE,
     PROVIDER_USER,
@@ -315,7 +316,7 @@ def test_allowed_roles_for_a_provider_user(world):
 
 
 def test_allowed_roles_for_an_administrator(world):
-    decision_roles = {BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR, USER_ADMINISTRATOR}
+    decision_roles = {BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR, CONTRACT_MANAGER, USER_ADMINISTRATOR}
     assert set(accounts.allowed_roles(world.admin, world.lead)) == {COMMISSIONING_OFFICER, EVALUATOR, ADMINISTRATOR,
                                                                    *decision_roles}
     assert set(accounts.allowed_roles(world.admin, world.member)) == {COMMISSIONING_OFFICER, *decision_roles}

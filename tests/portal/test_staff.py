@@ -15,6 +15,7 @@ from portal.models.user import (
     ASSISTANT_DIRECTOR,
     BUDGET_HOLDER,
     COMMISSIONING_OFFICER,
+    CONTRACT_MANAGER,
     EVALUATOR,
     HEAD_OF_SERVICE,
     PROVIDER_USER,
@@ -24,7 +25,8 @@ from portal.models.user import (
 from portal.services import accounts, staff
 from tests.factories import authority_user, without_user_administrators
 
-STAFF_ROLES = {COMMISSIONING_OFFICER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR, USER_ADMINISTRATOR}
+STAFF_ROLES = {COMMISSIONING_OFFICER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR, CONTRACT_MANAGER,
+               USER_ADMINISTRATOR}
 
 
 def member_user_admin(world, clock, roles=(USER_ADMINISTRATOR,)):
