@@ -52,15 +52,16 @@ def _managed(review_id: int):
 
 def _page(review, *, posted: str | None = None, form=None, item_id: int | None = None, status: int = 200):
     moment = now()
-    forms = {"moderation": ModerationForm(formdata=None), "meeting": MeetingForm(formdata=None),
-             "rating": RatingForm(formdata=None), "action": ActionForm(formdata=None),
+    forms = {"moderation": ModerationForm(formdata=None), "meeting": MeetingForm(formdata=None, prefix="meeting"),
+             "rating": RatingForm(formdata=None, prefix="rating"), "action": ActionForm(formdata=None, prefix="action"),
              "issue": IssueForm(formdata=None), "remove": PlainForm(formdata=None)}
     if review.meeting_on is not None:
-        forms["meeting"] = MeetingForm(formdata=None, held_on=review.meeting_on, attendees=review.meeting_attendees,
-                                       notes=review.meeting_notes)
+        forms["meeting"] = MeetingForm(formdata=None, prefix="meeting", held_on=review.meeting_on,
+                                       attendees=review.meeting_attendees, notes=review.meeting_notes)
     if review.rating:
-        forms["rating"] = RatingForm(formdata=None, rating=review.rating, risk_factors=review.risk_factor_keys,
-                                     notes=review.rating_notes, best_practice=review.best_practice)
+        forms["rating"] = RatingForm(formdata=None, prefix="rating", rating=review.rating,
+                                     risk_factors=review.risk_factor_keys, notes=review.rating_notes,
+                                     best_practice=review.best_practice)
     lines = annual_reviews.cost_lines(review, moment)
     cost_forms = {line.placement.id: CostCheckForm(formdata=None, prefix=f"cost-{line.placement.id}",
                                                    outcome=line.check.outcome if line.check else None,
@@ -174,7 +175,7 @@ def _simple_post(review_id: int, posted: str, form, act, message: str, *, item_i
 
 @blueprint.route("/contracts/annual-reviews/<int:review_id>/meeting", methods=["POST"])
 def contracts_annual_review_meeting(review_id):
-    form = MeetingForm()
+    form = MeetingForm(prefix="meeting")
     return _simple_post(review_id, "meeting", form, lambda review: annual_reviews.record_meeting(
         current_user, review, held_on=form.held_on.data, attendees=form.attendees.data or "",
         notes=form.notes.data or "", now=now()), "Meeting recorded")
@@ -190,7 +191,7 @@ def contracts_annual_review_cost(review_id, placement_id):
 
 @blueprint.route("/contracts/annual-reviews/<int:review_id>/rating", methods=["POST"])
 def contracts_annual_review_rating(review_id):
-    form = RatingForm()
+    form = RatingForm(prefix="rating")
     return _simple_post(review_id, "rating", form, lambda review: annual_reviews.rate(
         current_user, review, rating=form.rating.data or "", risk_factors=form.risk_factors.data or [],
         notes=form.notes.data or "", best_practice=form.best_practice.data or "", now=now()), "Rating given")
@@ -198,7 +199,7 @@ def contracts_annual_review_rating(review_id):
 
 @blueprint.route("/contracts/annual-reviews/<int:review_id>/actions", methods=["POST"])
 def contracts_annual_review_action(review_id):
-    form = ActionForm()
+    form = ActionForm(prefix="action")
     return _simple_post(review_id, "action", form, lambda review: annual_reviews.add_action(
         current_user, review, text=form.text.data or "", owner=form.owner.data or "", due_on=form.due_on.data,
         now=now()), "Action added to the plan")

@@ -114,23 +114,23 @@ def test_meeting_costs_rating_comment_actions_and_the_action_plan_pdf(world, clo
     page = manager.get(page_url).get_data(as_text=True)
     assert setup.placement.agreement_reference in page and "Not reviewed yet" in page
     rating_url = url_for("buyer.contracts_annual_review_rating", review_id=review.id)
-    early = manager.post(rating_url, data={"rating": "good", "notes": "Fine"})
+    early = manager.post(rating_url, data={"rating-rating": "good", "rating-notes": "Fine"})
     assert early.status_code == 400 and "Record the contract management meeting" in early.get_data(as_text=True)
     bad_meeting = manager.post(url_for("buyer.contracts_annual_review_meeting", review_id=review.id),
-                               data={"held_on": _day(clock, 2), "attendees": "", "notes": ""})
+                               data={"meeting-held_on": _day(clock, 2), "meeting-attendees": "", "meeting-notes": ""})
     body = bad_meeting.get_data(as_text=True)
     assert bad_meeting.status_code == 400 and "today or in the past" in body and "Enter who attended" in body
     assert manager.post(url_for("buyer.contracts_annual_review_meeting", review_id=review.id),
-                        data={"held_on": _day(clock), "attendees": "Cara Mensah, Ann Provider",
-                              "notes": "Workforce discussed"}).status_code == 302
+                        data={"meeting-held_on": _day(clock), "meeting-attendees": "Cara Mensah, Ann Provider",
+                              "meeting-notes": "Workforce discussed"}).status_code == 302
     cost_url = url_for("buyer.contracts_annual_review_cost", review_id=review.id,
                        placement_id=setup.placement.id)
     prefix = f"cost-{setup.placement.id}-"
     bad_cost = manager.post(cost_url, data={prefix + "outcome": "renegotiate", prefix + "note": ""})
     assert bad_cost.status_code == 400 and "Enter a note" in bad_cost.get_data(as_text=True)
     assert manager.post(cost_url, data={prefix + "outcome": "confirmed"}).status_code == 302
-    assert manager.post(rating_url, data={"rating": "requires_improvement", "risk_factors": ["workforce"],
-                                          "notes": "Staff turnover is high"}).status_code == 302
+    assert manager.post(rating_url, data={"rating-rating": "requires_improvement", "rating-risk_factors": ["workforce"],
+                                          "rating-notes": "Staff turnover is high"}).status_code == 302
     provider = sign_in(world.provider_a)
     provider_url = url_for("supplier.annual_review", review_id=review.id)
     provider_page = provider.get(provider_url).get_data(as_text=True)
@@ -144,11 +144,12 @@ def test_meeting_costs_rating_comment_actions_and_the_action_plan_pdf(world, clo
     no_action = manager.post(issue_url, data={"version": review.version})
     assert no_action.status_code == 400 and "needs at least one action" in no_action.get_data(as_text=True)
     action_url = url_for("buyer.contracts_annual_review_action", review_id=review.id)
-    bad_action = manager.post(action_url, data={"text": "Recruit", "owner": "", "due_on": ""})
+    bad_action = manager.post(action_url, data={"action-text": "Recruit", "action-owner": "", "action-due_on": ""})
     assert bad_action.status_code == 400 and "Enter who owns the action" in bad_action.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count(ReviewAction.id))) == 0
-    assert manager.post(action_url, data={"text": "Recruit two night staff", "owner": "Registered manager",
-                                          "due_on": _day(clock, 60)}).status_code == 302
+    assert manager.post(action_url, data={"action-text": "Recruit two night staff",
+                                          "action-owner": "Registered manager",
+                                          "action-due_on": _day(clock, 60)}).status_code == 302
     assert "Turnover has fallen since March" in manager.get(page_url).get_data(as_text=True)
     db.session.refresh(review)
     stale = manager.post(issue_url, data={"version": review.version - 1})
