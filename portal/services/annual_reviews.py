@@ -54,8 +54,8 @@ from portal.models.annual_review import (
     SUBMITTED,
     WITH_PROVIDER,
 )
-from portal.models.user import CONTRACT_MANAGER, PROVIDER_USER
-from portal.services import audit, contracts, mail
+from portal.models.user import CONTRACT_MANAGER, HEAD_OF_SERVICE, PROVIDER_USER
+from portal.services import audit, contracts, mail, standing
 from portal.services.contracts import Due
 from portal.services.reviews import add_months
 from portal.timezone import format_date, uk_today
@@ -524,10 +524,14 @@ def rate(manager: User, review: AnnualReview, *, rating: str, risk_factors: list
     with _check(problems):
         best_practice = _text(best_practice, "best_practice", "the best practice", required=False)
     problems.raise_any()
+    factors = ",".join(key for key in RISK_FACTORS if key in risk_factors)
+    if review.rating and (review.rating, review.risk_factors, review.rating_notes, review.best_practice) == (
+            rating, factors, notes, best_practice):
+        raise DomainError("This rating has already been given: change something to moderate it.")
     before = {"rating": review.rating, "risk_factors": review.risk_factors} if review.rating else None
     review.move(RATED)
     review.rating = rating
-    review.risk_factors = ",".join(key for key in RISK_FACTORS if key in risk_factors)
+    review.risk_factors = factors
     review.rating_notes, review.best_practice = notes, best_practice
     review.rated_at, review.rated_by_id = now, manager.id
     audit.record(at=now, actor=manager, action="annual_review.rated", entity=review,
@@ -548,6 +552,8 @@ def comment(user: User, review: AnnualReview, text: str, now: datetime) -> None:
         raise InvalidTransition("You can comment on the rating only after it is given and before the action plan "
                                 "is issued.")
     text = _text(text, "comment", "your comment")
+    if text == review.provider_comment:
+        raise DomainError("This comment has already been sent.", field="comment")
     review.provider_comment, review.commented_at = text, now
     audit.record(at=now, actor=user, action="annual_review.commented", entity=review,
                  summary=f"{review.contract.provider.name} commented on its annual review rating")
@@ -575,6 +581,8 @@ def add_action(manager: User, review: AnnualReview, *, text: str, owner: str, du
         if due_on <= uk_today(now):
             raise DomainError("The action must be due after today", field="due_on")
     problems.raise_any()
+    if any((action.text, action.owner, action.due_on) == (text, owner, due_on) for action in review.actions):
+        raise DomainError("This action is already in the plan.")
     action = ReviewAction(review=review, text=text, owner=owner, due_on=due_on)
     db.session.add(action)
     db.session.flush()
@@ -589,7 +597,7 @@ def remove_action(manager: User, review: AnnualReview, action_id: int, now: date
     _manager_only(manager, review.contract)
     action = next((action for action in review.actions if action.id == action_id), None)
     if action is None:
-        raise NotFound()
+        raise DomainError("This action has already been removed from the plan.")
     if review.status != RATED:
         raise InvalidTransition("The action plan has been issued: its actions can no longer be removed.")
     audit.record(at=now, actor=manager, action="annual_review.action_removed", entity=action,
@@ -612,6 +620,8 @@ def issue(manager: User, review: AnnualReview, now: datetime, *, version=None) -
     audit.record(at=now, actor=manager, action="annual_review.issued", entity=review,
                  summary=f"Annual review rating ({review.rating_label}) and action plan of {len(review.actions)} "
                          f"action(s) issued to {review.contract.provider.name}")
+    if review.rating == "causing_concern":
+        _tell_heads_of_service(review, now)
     _tell_provider(review, f"Your annual review and action plan for {review.contract.dps.reference}",
                    f"Your annual review is complete: rated {review.rating_label}, with {len(review.actions)} "
                    "action(s). The action plan (PDF) is in the portal.", now)
@@ -638,6 +648,18 @@ def complete_action(user: User, review: AnnualReview, action_id: int, *, note: s
                       f"{review.contract.provider.name} has marked an action of its annual review plan done: "
                       f"{action.text[:200]}", now)
     db.session.commit()
+
+
+def _tell_heads_of_service(review: AnnualReview, now: datetime) -> None:
+    """A contract causing concern is a significant issue: the heads of service of the lead and the members are
+    told (seed 003: "notified to the relevant Head of Service")."""
+    contract = review.contract
+    link = url_for("buyer.contracts_annual_review", review_id=review.id)
+    mail.notify_many([(person, f"{contract.provider.name} is causing concern on {contract.dps.reference}",
+                       f"The annual contract review of {contract.provider.name} rates it Causing concern "
+                       f"({'; '.join(review.risk_factor_labels) or 'no risk factor named'}). The action plan is "
+                       "in the portal.", link)
+                      for person in standing.member_staff(contract.dps, roles=(HEAD_OF_SERVICE,))], at=now)
 
 
 # What is due -------------------------------------------------------------------------------------

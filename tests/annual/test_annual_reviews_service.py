@@ -308,3 +308,39 @@ def test_answers_are_made_for_every_question_of_the_version(world, clock):
     review = sent(world, clock, setup)
     assert db.session.scalar(db.select(db.func.count(ReviewAnswer.id)).where(ReviewAnswer.review_id == review.id)) \
         == 2
+
+
+def test_a_second_submit_changes_nothing(world, clock):
+    setup = annual_world(world, clock)
+    review = rated(world, clock, setup, rating="requires_improvement")
+    with pytest.raises(DomainError, match="already been given"):
+        annual_reviews.rate(setup.manager, review, rating="requires_improvement", risk_factors=["workforce"],
+                            notes="Staff turnover is high", best_practice="", now=clock.now())
+    annual_reviews.comment(world.provider_a, review, "We disagree", clock.now())
+    with pytest.raises(DomainError, match="already been sent"):
+        annual_reviews.comment(world.provider_a, review, "We disagree", clock.now())
+    due = _today(clock) + timedelta(days=30)
+    action = annual_reviews.add_action(setup.manager, review, text="Recruit", owner="Manager", due_on=due,
+                                       now=clock.now())
+    with pytest.raises(DomainError, match="already in the plan"):
+        annual_reviews.add_action(setup.manager, review, text="Recruit", owner="Manager", due_on=due, now=clock.now())
+    db.session.rollback()
+    annual_reviews.remove_action(setup.manager, review, action.id, clock.now())
+    with pytest.raises(DomainError, match="already been removed"):
+        annual_reviews.remove_action(setup.manager, review, action.id, clock.now())
+    assert review.actions == []
+
+
+def test_a_provider_causing_concern_is_told_to_the_heads_of_service(world, clock):
+    from tests.factories import lead_deciders
+
+    heads = lead_deciders(world, clock)
+    setup = annual_world(world, clock)
+    review = rated(world, clock, setup, rating="causing_concern")
+    annual_reviews.add_action(setup.manager, review, text="Safeguarding audit", owner="Responsible individual",
+                              due_on=_today(clock) + timedelta(days=14), now=clock.now())
+    annual_reviews.issue(setup.manager, review, clock.now())
+    told = set(db.session.scalars(db.select(Notification.user_id).where(
+        Notification.subject == "Alpha Care is causing concern on T-DPS")))
+    # the lead's heads of service and the member's (who placed the child)
+    assert told == {heads.head_of_service.id, heads.second_head.id, world.deciders.head_of_service.id}
