@@ -344,3 +344,15 @@ def test_a_provider_causing_concern_is_told_to_the_heads_of_service(world, clock
         Notification.subject == "Alpha Care is causing concern on T-DPS")))
     # the lead's heads of service and the member's (who placed the child)
     assert told == {heads.head_of_service.id, heads.second_head.id, world.deciders.head_of_service.id}
+
+
+def test_the_contract_pages_summaries(world, clock):
+    setup = annual_world(world, clock)
+    assert annual_reviews.summary_for(setup.contract, setup.manager, clock.now()).may_send
+    assert not annual_reviews.summary_for(setup.contract, world.member_officer, clock.now()).may_send
+    review = rated(world, clock, setup, rating="good")
+    summary = annual_reviews.summary_for(setup.contract, setup.manager, clock.now())
+    assert summary.current == review and summary.last is None and not summary.may_send
+    annual_reviews.issue(setup.manager, review, clock.now())
+    own = annual_reviews.own_summary(setup.contract, world.provider_a, clock.now())
+    assert own.last == review and own.current is None and not own.may_send
