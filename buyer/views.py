@@ -76,6 +76,7 @@ def dps(dps_id):
 from buyer import (  # noqa: E402,F401  (their routes register on import)
     agreements,
     analytics,
+    annual_reviews,
     approvals,
     awards,
     contracts,

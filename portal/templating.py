@@ -14,7 +14,7 @@ from portal.models.user import (
     USER_ADMINISTRATOR,
 )
 from portal.money import annual
-from portal.services import agreements, approvals, mail, off_framework, reviews
+from portal.services import agreements, annual_reviews, approvals, mail, off_framework, reviews
 from portal.services.approvals import DECIDERS
 from portal.timezone import format_date, format_datetime, format_day
 
@@ -24,7 +24,7 @@ def task_count(user) -> int:
     (each part counts its own, with a few COUNT queries)."""
     moment = now()
     return (approvals.task_count(user) + off_framework.qa_task_count(user) + agreements.task_count(user, moment)
-            + reviews.task_count(user, moment))
+            + reviews.task_count(user, moment) + annual_reviews.task_count(user, moment))
 
 
 def navigation() -> list[dict]:
@@ -36,6 +36,7 @@ def navigation() -> list[dict]:
                   ("Referrals", url_for("supplier.referral_list")), ("Vacancies", url_for("supplier.vacancy_list")),
                   ("Placements", url_for("supplier.placements")),
                   ("Agreements", url_for("supplier.agreements_list")), ("Returns", url_for("supplier.returns_list")),
+                  ("Annual reviews", url_for("supplier.annual_reviews_list")),
                   ("Team", url_for("supplier.team"))]
     if current_user.has_role(COMMISSIONING_OFFICER, CONTRACT_MANAGER, *DECIDERS):
         tasks = task_count(current_user)

@@ -1,6 +1,14 @@
 """The portal's records. Import models from here."""
 
 from portal.models.agreement import AgreementVersion, PriceChange
+from portal.models.annual_review import (
+    AnnualReview,
+    ReviewAction,
+    ReviewAnswer,
+    ReviewCostCheck,
+    ReviewQuestion,
+    ReviewQuestionnaire,
+)
 from portal.models.application import Answer, Application, ApplicationLot, CategoryPrice, Document, Referee
 from portal.models.approval import Approval
 from portal.models.audit import AuditEvent
@@ -42,6 +50,7 @@ from portal.models.window import EntryWindow
 __all__ = [
     "AgreementVersion", "PriceChange", "CostReview", "PlacementReview", "ReviewRequest", "ReviewSetting",
     "ProviderContract", "Restriction", "Setting",
+    "AnnualReview", "ReviewAction", "ReviewAnswer", "ReviewCostCheck", "ReviewQuestion", "ReviewQuestionnaire",
     "Approval",
     "KpiThreshold", "QuarterlyReturn", "ReturnAnswer", "ReturnQuestion", "ReturnSettings",
     "Allocation", "Clarification", "ConflictOfInterest", "GateResult", "LotOutcome", "ModeratedScore", "Score",
