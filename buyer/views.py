@@ -78,6 +78,7 @@ from buyer import (  # noqa: E402,F401  (their routes register on import)
     analytics,
     approvals,
     awards,
+    compliance,
     contracts,
     kpis,
     off_framework,

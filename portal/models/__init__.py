@@ -7,6 +7,7 @@ from portal.models.audit import AuditEvent
 from portal.models.bid import Bid, BidAssessment, BidCost, BidReceipt
 from portal.models.caution import CautionEvidence, CautionReview
 from portal.models.child import Child
+from portal.models.compliance import EnforcementNotice, Evidence, Inspection, OfstedImport, OfstedMapping, OfstedReview
 from portal.models.contract import ProviderContract, Restriction
 from portal.models.dps import AgeCategory, Dps, DpsExtension, DpsMember, Lot, QualityQuestion, QuestionSet
 from portal.models.evaluation import (
@@ -42,6 +43,7 @@ from portal.models.window import EntryWindow
 __all__ = [
     "AgreementVersion", "PriceChange", "CostReview", "PlacementReview", "ReviewRequest", "ReviewSetting",
     "ProviderContract", "Restriction", "Setting",
+    "EnforcementNotice", "Evidence", "Inspection", "OfstedImport", "OfstedMapping", "OfstedReview",
     "Approval",
     "KpiThreshold", "QuarterlyReturn", "ReturnAnswer", "ReturnQuestion", "ReturnSettings",
     "Allocation", "Clarification", "ConflictOfInterest", "GateResult", "LotOutcome", "ModeratedScore", "Score",
