@@ -465,7 +465,7 @@ def expiry_due(now: datetime) -> int:
             .options(db.selectinload(ProviderContract.contract_manager), db.selectinload(ProviderContract.dps))):
         if contract.contract_manager is not None and contract.contract_manager.active:
             managers[contract.provider_id][contract.contract_manager.id] = contract.contract_manager
-    notices, done = [], 0
+    notices, done, warned_30, warned_7 = [], 0, [], []
     for evidence in due:
         told = users[evidence.provider_id] + list(managers[evidence.provider_id].values())
         what = f"{evidence.kind_label} of {evidence.provider.name}"
@@ -484,16 +484,20 @@ def expiry_due(now: datetime) -> int:
                          f"new evidence is accepted.", None) for person in told]
         else:
             days = (evidence.expires_on - today).days
-            if days <= 7:
-                evidence.warned_7_at = now
-                evidence.warned_30_at = evidence.warned_30_at or now
-            else:
-                evidence.warned_30_at = now
+            (warned_7 if days <= 7 else warned_30).append(evidence.id)
             notices += [(person, f"Expires on {format_date(evidence.expires_on)}: {what}",
                          f"{what} expires on {format_date(evidence.expires_on)}, in {days} days. Upload the new "
                          f"evidence before then: at lapse, new placements with the provider are restricted.", None)
                         for person in told]
         done += 1
+    # One UPDATE per kind of warning, however many were sent (the nearer warning stands for both).
+    if warned_30:
+        db.session.execute(db.update(Evidence).where(Evidence.id.in_(warned_30)).values(warned_30_at=now),
+                           execution_options={"synchronize_session": False})
+    if warned_7:
+        db.session.execute(db.update(Evidence).where(Evidence.id.in_(warned_7)).values(
+            warned_7_at=now, warned_30_at=db.func.coalesce(Evidence.warned_30_at, now)),
+            execution_options={"synchronize_session": False})
     mail.notify_many(notices, at=now)
     db.session.commit()
     return done
