@@ -6,11 +6,14 @@ from flask_login import current_user
 
 from admin.views import blueprint
 from portal.clock import now
-from portal.compliance_forms import ApplyForm, MappingForm, UploadForm
+from portal.compliance_forms import ApplyForm, EvidenceDecisionForm, MappingForm, UploadForm
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.forms import add_domain_error
+from portal.models.compliance import EVIDENCE_STATUSES, SUBMITTED
+from portal.services import compliance
 from portal.services import ofsted_import as imports
+from portal.shared import _send_stored
 
 
 def _import(import_id: int):
@@ -86,3 +89,48 @@ def ofsted_import_apply(import_id):
     else:
         flash(f"Import applied: {len(result.changes)} judgements recorded, {result.falls} of them falls", "success")
     return redirect(url_for("admin.ofsted_import", import_id=imported.id))
+
+
+# Evidence: the lead's administrators decide it as the providers' contract managers do ---------------------------
+
+@blueprint.route("/compliance/evidence")
+def compliance_evidence_list():
+    """Evidence of the providers on the lead's DPSs: waiting for a decision by default, or by status."""
+    status = request.args.get("status", SUBMITTED)
+    status = status if status in EVIDENCE_STATUSES else None
+    page = db.paginate(compliance.evidence_of_lead(current_user, status=status),
+                       page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
+    return render_template("admin/ofsted/evidence.html", page=page, status=status or "all",
+                           statuses=EVIDENCE_STATUSES)
+
+
+@blueprint.route("/compliance/evidence/<int:evidence_id>", methods=["GET", "POST"])
+def compliance_evidence(evidence_id):
+    try:
+        evidence = compliance.evidence_for(current_user, evidence_id)
+    except NotFound:
+        abort(404)
+    form = EvidenceDecisionForm()
+    if form.validate_on_submit():
+        accept = {"accept": True, "reject": False}.get(form.decision.data or "")
+        try:
+            compliance.decide_evidence(current_user, evidence, accept=accept, reason=form.reason.data or "",
+                                       now=now())
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash(f"{evidence.kind_label} of {evidence.provider.name} {evidence.status}", "success")
+            return redirect(url_for("admin.compliance_evidence", evidence_id=evidence.id))
+    return render_template("buyer/compliance/evidence.html", evidence=evidence, form=form,
+                           file_endpoint="admin.compliance_evidence_file",
+                           back_link=url_for("admin.compliance_evidence_list"), back_text="Back to evidence"), \
+        400 if form.errors or form.form_errors else 200
+
+
+@blueprint.route("/compliance/evidence/<int:evidence_id>/file")
+def compliance_evidence_file(evidence_id):
+    try:
+        evidence = compliance.evidence_for(current_user, evidence_id)
+    except NotFound:
+        abort(404)
+    return _send_stored(evidence.stored_name, evidence.file_type, evidence.filename)

@@ -55,7 +55,8 @@ def navigation() -> list[dict]:
                   ("Users", url_for("admin.users")), ("Overdue returns", url_for("admin.overdue_returns")),
                   ("Audit", url_for("admin.audit_log")), ("Outbox", url_for("admin.outbox")),
                   ("Consortium analytics", url_for("admin.analytics_page"))]
-        items.append(("Ofsted imports", url_for("admin.ofsted_imports")))
+        items += [("Ofsted imports", url_for("admin.ofsted_imports")),
+                  ("Providers' evidence", url_for("admin.compliance_evidence_list"))]
     unread = mail.unread_count(current_user)
     items.append((f"Notifications ({unread})" if unread else "Notifications", url_for("shared.notifications")))
     # The most specific item is the current one ("/authority/referrals" rather than "/authority/").

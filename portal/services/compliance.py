@@ -434,6 +434,18 @@ def evidence_list(provider_id: int):
             .order_by(Evidence.uploaded_at.desc(), Evidence.id.desc()))
 
 
+def evidence_of_lead(user: User, *, status: str | None):
+    """Evidence of the providers holding a contract on the administrator's DPSs, oldest waiting first (a query to
+    paginate); `status` one of EVIDENCE_STATUSES, or None for all."""
+    if not user.has_role(ADMINISTRATOR) or user.organisation.is_provider:
+        raise NotFound()
+    providers = db.select(ProviderContract.provider_id).join(Dps, Dps.id == ProviderContract.dps_id).where(
+        Dps.lead_authority_id == user.organisation_id)
+    query = (db.select(Evidence).where(Evidence.provider_id.in_(providers))
+             .options(db.selectinload(Evidence.provider)).order_by(Evidence.uploaded_at, Evidence.id))
+    return query.where(Evidence.status == status) if status else query
+
+
 def evidence_to_check(user: User) -> list[Evidence]:
     """Evidence waiting for a decision from the contract manager (of the providers allocated to them)."""
     if not user.has_role(CONTRACT_MANAGER):

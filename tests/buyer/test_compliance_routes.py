@@ -151,3 +151,21 @@ def test_the_contract_manager_marks_the_review_done_and_records_a_notice(world, 
     assert "Enforcement notice about Alder House (URN SC100001) recorded" in text and "Summons" in text
     assert standing.restricted_setting_ids(world.dps.id, world.provider_a.organisation_id) == {home.id}
     assert date(2026, 10, 1) == compliance.notices_by_setting([home.id])[home.id][0].issued_on
+
+
+def test_the_administrator_decides_evidence_too(world, sign_in, home, clock):
+    evidence = compliance.submit_evidence(world.provider_a, kind="employers_liability", expires_on=date(2027, 3, 31),
+                                          data=PDF, filename="cover.pdf", now=clock.now())
+    client = sign_in(world.admin)
+    listed = client.get(url_for("admin.compliance_evidence_list")).get_data(as_text=True)
+    assert "Employer&#39;s liability insurance" in listed and "Alpha Care" in listed
+    refused = client.post(url_for("admin.compliance_evidence", evidence_id=evidence.id), data={})
+    assert refused.status_code == 400 and "Choose whether to accept or reject the evidence" in refused.get_data(
+        as_text=True)
+    done = client.post(url_for("admin.compliance_evidence", evidence_id=evidence.id),
+                       data={"decision": "reject", "reason": "The certificate is unsigned"}, follow_redirects=True)
+    assert "Employer&#39;s liability insurance of Alpha Care rejected" in done.get_data(as_text=True)
+    assert "The certificate is unsigned" in sign_in(world.provider_a).get(
+        url_for("supplier.compliance_evidence")).get_data(as_text=True)
+    assert sign_in(world.outside_admin).get(url_for("admin.compliance_evidence", evidence_id=evidence.id)
+                                            ).status_code == 404
