@@ -659,10 +659,11 @@ def record_notice(user: User, setting: Setting, *, kind: str, issued_on: date | 
         for contract in contracts_of_provider(setting.provider_id):
             standing.terminate(contract, actor=user, now=now,
                                reason=f"Ofsted cancelled the registration of {setting.label}")
+        ended = _end_placements(placements, issued_on, user, now)
         mail.notify_many([(person, f"Registration cancelled: {setting.label}",
-                           f"{what}. The placement agreements at this setting end: each placing authority records "
-                           f"the ending.", None) for person in _provider_users([setting.provider_id])[
-                               setting.provider_id]], at=now)
+                           f"{what}. The placement agreements at this setting end"
+                           + (f": {', '.join(ended)}." if ended else "."), None)
+                          for person in _provider_users([setting.provider_id])[setting.provider_id]], at=now)
     told = {person.id: person for person in _contract_managers(setting.provider_id)}
     told.update({person.id: person for person in _people_with({placement.authority_id for placement in placements},
                                                                (COMMISSIONING_OFFICER,))})
@@ -674,6 +675,33 @@ def record_notice(user: User, setting: Setting, *, kind: str, issued_on: date | 
                                else "."), None) for person in told.values()], at=now)
     db.session.commit()
     return notice
+
+
+def _end_placements(placements: list[Placement], effective_on: date, user: User, now: datetime) -> list[str]:
+    """End each placement at a setting whose registration is cancelled: the authority's notice, today, and the end
+    on the day the cancellation takes effect (or today, if that has passed); unplanned, the home closed. The
+    placing authority corrects the end date when the child moves (portal.services.endings.record)."""
+    from portal.services import endings
+
+    today = uk_today(now)
+    references = []
+    for placement in placements:
+        end_date = max(effective_on, today, placement.start_date)
+        if placement.end_date is not None and placement.end_date <= end_date:
+            continue  # already ending sooner
+        before = {"end_date": placement.end_date, "notice_given_by": placement.notice_given_by}
+        placement.notice_given_by, placement.notice_given_on = endings.AUTHORITY, today
+        placement.end_date, placement.ending_planned, placement.ending_reason = end_date, False, "provider_closure"
+        placement.ending_detail = "Ofsted cancelled the registration of the setting"
+        placement.short_notice_breach = False
+        placement.ending_recorded_by_id, placement.ending_recorded_at = user.id, now
+        audit.record(at=now, actor=user, action="placement.ending_recorded", entity=placement,
+                     summary=f"Placement {placement.agreement_reference} ends {format_date(end_date)}: the setting's "
+                             f"registration was cancelled", before=before,
+                     after={"end_date": end_date, "notice_given_by": endings.AUTHORITY, "ending_planned": False,
+                            "ending_reason": "provider_closure"})
+        references.append(placement.agreement_reference)
+    return references
 
 
 def notices_by_setting(setting_ids) -> dict[int, list[EnforcementNotice]]:

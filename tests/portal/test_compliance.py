@@ -300,10 +300,19 @@ def test_a_notice_restricts_the_setting_and_requests_reviews_until_lifted(world,
     assert standing.restricted_setting_ids(world.dps.id, provider_id) == set()
 
 
-def test_a_cancellation_taking_effect_terminates_the_contract(world, clock, home, manager):
+def test_a_cancellation_taking_effect_terminates_the_contract_and_ends_the_placements(world, clock, home, manager):
+    placement = placed(world, clock, admitted=False)
+    placement.setting_id = home.id
+    db.session.commit()
     compliance.record_notice(manager, home, kind=CANCELLATION_EFFECTIVE, issued_on=uk_today(clock.now()), notes="",
                              data=PDF, filename="cancel.pdf", now=clock.now())
     assert standing.standing_of(world.dps.id, world.provider_a.organisation_id) == TERMINATED
+    db.session.refresh(placement)
+    assert placement.end_date == max(uk_today(clock.now()), placement.start_date)
+    assert placement.ending_reason == "provider_closure" and placement.notice_given_by == "authority"
+    told = db.session.scalars(db.select(Notification).where(Notification.subject.like("Registration cancelled%"))
+                              ).all()
+    assert {n.user_id for n in told} >= {world.provider_a.id} and placement.agreement_reference in told[0].body
     with pytest.raises(FormInvalid) as refused:
         compliance.record_notice(manager, home, kind="odd", issued_on=uk_today(clock.now()) + timedelta(days=1),
                                  notes="", data=b"", filename="", now=clock.now())
