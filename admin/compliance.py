@@ -6,12 +6,13 @@ from flask_login import current_user
 
 from admin.views import blueprint
 from portal.clock import now
-from portal.compliance_forms import ApplyForm, EvidenceDecisionForm, MappingForm, UploadForm
+from portal.compliance_forms import ApplyForm, EvidenceDecisionForm, MappingForm, NoticeForm, UploadForm
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.forms import add_domain_error
+from portal.models import Organisation
 from portal.models.compliance import EVIDENCE_STATUSES, SUBMITTED
-from portal.services import compliance
+from portal.services import compliance, contracts
 from portal.services import ofsted_import as imports
 from portal.shared import _send_stored
 
@@ -134,3 +135,36 @@ def compliance_evidence_file(evidence_id):
     except NotFound:
         abort(404)
     return _send_stored(evidence.stored_name, evidence.file_type, evidence.filename)
+
+
+# Enforcement notices: the lead's administrators record them as the providers' contract managers do --------------
+
+@blueprint.route("/compliance/providers/<int:provider_id>/notices/new", methods=["GET", "POST"])
+def compliance_notice_new(provider_id):
+    """Record an Ofsted enforcement notice against one of the provider's settings (a provider on the lead's DPSs)."""
+    if not compliance.may_manage(current_user, provider_id):
+        abort(404)
+    provider = db.session.get(Organisation, provider_id)
+    settings = contracts.settings_of(provider_id)
+    form = NoticeForm()
+    form.setting_id.choices = [("", "Choose the setting")] + [(str(setting.id), setting.label)
+                                                              for setting in settings]
+    if form.validate_on_submit():
+        setting = next((setting for setting in settings if str(setting.id) == form.setting_id.data), None)
+        upload = request.files.get("file")
+        if setting is None:
+            form.setting_id.errors = ["Choose the setting the notice is about"]
+        else:
+            try:
+                compliance.record_notice(current_user, setting, kind=form.kind.data or "",
+                                         issued_on=form.issued_on.data, notes=form.notes.data or "",
+                                         data=upload.read() if upload else b"",
+                                         filename=upload.filename if upload else "", now=now())
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                flash(f"Enforcement notice about {setting.label} recorded", "success")
+                return redirect(url_for("admin.provider_detail", provider_id=provider_id))
+    return render_template("buyer/compliance/notice.html", provider=provider, form=form,
+                           back_link=url_for("admin.provider_detail", provider_id=provider_id),
+                           back_text=f"Back to {provider.name}"), 400 if form.errors or form.form_errors else 200

@@ -114,7 +114,9 @@ def contracts_notice_new(dps_id, provider_id):
             else:
                 flash(f"Enforcement notice about {setting.label} recorded", "success")
                 return redirect(url_for("buyer.contracts_provider", dps_id=dps_id, provider_id=provider_id))
-    return render_template("buyer/compliance/notice.html", contract=contract, form=form), _status(form)
+    return render_template("buyer/compliance/notice.html", provider=contract.provider, form=form,
+                           back_link=url_for("buyer.contracts_provider", dps_id=dps_id, provider_id=provider_id),
+                           back_text="Back to the contract"), _status(form)
 
 
 @blueprint.route("/contracts/notices/<int:notice_id>/file")

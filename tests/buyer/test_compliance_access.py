@@ -41,6 +41,8 @@ EXPECTED = {
     ("admin.ofsted_import", "GET"): ADMIN_RECORD,
     ("admin.ofsted_import_apply", "POST"): ADMIN_RECORD,
     ("admin.compliance_evidence_list", "GET"): ADMIN_LIST,
+    ("admin.compliance_notice_new", "GET"): ADMIN_RECORD,
+    ("admin.compliance_notice_new", "POST"): ADMIN_RECORD,
     ("admin.compliance_evidence", "GET"): ADMIN_RECORD,
     ("admin.compliance_evidence", "POST"): ADMIN_RECORD,
     ("admin.compliance_evidence_file", "GET"): ADMIN_RECORD,

@@ -169,3 +169,17 @@ def test_the_administrator_decides_evidence_too(world, sign_in, home, clock):
         url_for("supplier.compliance_evidence")).get_data(as_text=True)
     assert sign_in(world.outside_admin).get(url_for("admin.compliance_evidence", evidence_id=evidence.id)
                                             ).status_code == 404
+
+
+def test_the_administrator_records_a_notice_too(world, sign_in, home):
+    client = sign_in(world.admin)
+    url = url_for("admin.compliance_notice_new", provider_id=world.provider_a.organisation_id)
+    assert "Record an enforcement notice" in client.get(url).get_data(as_text=True)
+    bad = client.post(url, data={"kind": "summons"}, content_type="multipart/form-data")
+    assert bad.status_code == 400 and "Choose the setting the notice is about" in bad.get_data(as_text=True)
+    good = client.post(url, content_type="multipart/form-data", follow_redirects=True,
+                       data={"setting_id": str(home.id), "kind": "notice_to_cancel", "issued_on": ["2", "10", "2026"],
+                             "file": (io.BytesIO(PDF), "n.pdf")})
+    assert "Enforcement notice about Alder House (URN SC100001) recorded" in good.get_data(as_text=True)
+    assert standing.restricted_setting_ids(world.dps.id, world.provider_a.organisation_id) == {home.id}
+    assert sign_in(world.outside_admin).get(url).status_code == 404
