@@ -348,6 +348,11 @@ def submit_evidence(user: User, *, kind: str, expires_on: date | None, data: byt
     expires_on = problems.check(_future_expiry, expires_on, now)
     file_type = problems.check(uploads.check, data, filename)
     problems.raise_any()
+    same = db.session.scalar(db.select(Evidence).where(
+        Evidence.provider_id == user.organisation_id, Evidence.kind == kind, Evidence.expires_on == expires_on,
+        Evidence.status == SUBMITTED, Evidence.filename == uploads.display_name(filename)).limit(1))
+    if same is not None:
+        return same  # sent twice: kept once
     evidence = Evidence(provider_id=user.organisation_id, kind=kind, expires_on=expires_on,
                         filename=uploads.display_name(filename), stored_name=uploads.store(data), file_type=file_type,
                         uploaded_at=now, uploaded_by_id=user.id, status=SUBMITTED)
@@ -631,6 +636,11 @@ def record_notice(user: User, setting: Setting, *, kind: str, issued_on: date | 
     notes = problems.check(_text, notes, "notes", "", required=False)
     file_type = problems.check(uploads.check, data, filename)
     problems.raise_any()
+    if db.session.scalar(db.select(EnforcementNotice.id).where(
+            EnforcementNotice.setting_id == setting.id, EnforcementNotice.kind == kind,
+            EnforcementNotice.issued_on == issued_on)) is not None:
+        raise DomainError(f"A {NOTICE_KINDS[kind].lower()} of {format_date(issued_on)} about {setting.label} is "
+                          f"already recorded.")
     notice = EnforcementNotice(setting_id=setting.id, kind=kind, issued_on=issued_on, notes=notes,
                                filename=uploads.display_name(filename), stored_name=uploads.store(data),
                                file_type=file_type, recorded_at=now, recorded_by_id=user.id)

@@ -209,6 +209,8 @@ def test_evidence_is_checked_and_rejected_only_with_a_reason(world, clock, home,
     evidence = compliance.submit_evidence(world.provider_a, kind=PUBLIC_LIABILITY, expires_on=date(2027, 6, 30),
                                           data=PDF, filename="cover.pdf", now=clock.now())
     assert compliance.evidence_to_check(manager) == [evidence]
+    assert compliance.submit_evidence(world.provider_a, kind=PUBLIC_LIABILITY, expires_on=date(2027, 6, 30),
+                                      data=PDF, filename="cover.pdf", now=clock.now()) == evidence  # sent twice
     with pytest.raises(NotFound):
         compliance.decide_evidence(world.member_officer, evidence, accept=True, reason="", now=clock.now())
     with pytest.raises(NotFound):
@@ -295,6 +297,10 @@ def test_a_notice_restricts_the_setting_and_requests_reviews_until_lifted(world,
                              notes="No new admissions", data=PDF, filename="notice.pdf", now=clock.now())
     assert standing.restricted_setting_ids(world.dps.id, provider_id) == {home.id}
     assert [r.placement_id for r in db.session.scalars(db.select(ReviewRequest))] == [placement.id]
+    with pytest.raises(DomainError, match="already recorded"):  # a double submit
+        compliance.record_notice(manager, home, kind=RESTRICTION_OF_ACCOMMODATION, issued_on=uk_today(clock.now()),
+                                 notes="No new admissions", data=PDF, filename="notice.pdf", now=clock.now())
+    assert len(standing.active_restrictions(world.dps.id, provider_id)) == 1
     compliance.record_notice(manager, home, kind=APPEAL_UPHELD, issued_on=uk_today(clock.now()), notes="",
                              data=PDF, filename="tribunal.pdf", now=clock.now())
     assert standing.restricted_setting_ids(world.dps.id, provider_id) == set()
