@@ -719,4 +719,4 @@ def outbox():
     return render_template("admin/outbox.html", page=page, masked=mail.masked, search=search, sorting=sorting)
 
 
-from admin import analytics, annual_reviews, kpis  # noqa: E402,F401  (their routes register on import)
+from admin import analytics, annual_reviews, compliance, kpis  # noqa: E402,F401  (their routes register on import)

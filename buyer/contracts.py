@@ -8,7 +8,7 @@ from flask_login import current_user
 from buyer.views import blueprint
 from portal.clock import now
 from portal.errors import NotFound
-from portal.services import annual_reviews, contracts
+from portal.services import annual_reviews, compliance, contracts
 
 
 @blueprint.route("/contracts/dps/<int:dps_id>/providers/<int:provider_id>")
@@ -19,4 +19,5 @@ def contracts_provider(dps_id, provider_id):
     except NotFound:
         abort(404)
     return render_template("buyer/contracts/provider.html", record=contracts.record(contract, now()),
-                           annual=annual_reviews.summary_for(contract, current_user, now()))
+                           annual=annual_reviews.summary_for(contract, current_user, now()),
+                           compliance=compliance.summary_for(contract, current_user, now()))

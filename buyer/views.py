@@ -79,6 +79,7 @@ from buyer import (  # noqa: E402,F401  (their routes register on import)
     annual_reviews,
     approvals,
     awards,
+    compliance,
     contracts,
     kpis,
     off_framework,

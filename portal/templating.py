@@ -14,7 +14,7 @@ from portal.models.user import (
     USER_ADMINISTRATOR,
 )
 from portal.money import annual
-from portal.services import agreements, annual_reviews, approvals, mail, off_framework, reviews
+from portal.services import agreements, annual_reviews, approvals, compliance, mail, off_framework, reviews
 from portal.services.approvals import DECIDERS
 from portal.timezone import format_date, format_datetime, format_day
 
@@ -24,7 +24,8 @@ def task_count(user) -> int:
     (each part counts its own, with a few COUNT queries)."""
     moment = now()
     return (approvals.task_count(user) + off_framework.qa_task_count(user) + agreements.task_count(user, moment)
-            + reviews.task_count(user, moment) + annual_reviews.task_count(user, moment))
+            + reviews.task_count(user, moment) + annual_reviews.task_count(user, moment)
+            + compliance.task_count(user, moment))
 
 
 def navigation() -> list[dict]:
@@ -38,6 +39,7 @@ def navigation() -> list[dict]:
                   ("Agreements", url_for("supplier.agreements_list")), ("Returns", url_for("supplier.returns_list")),
                   ("Annual reviews", url_for("supplier.annual_reviews_list")),
                   ("Team", url_for("supplier.team"))]
+        items.append(("Evidence", url_for("supplier.compliance_evidence")))
     if current_user.has_role(COMMISSIONING_OFFICER, CONTRACT_MANAGER, *DECIDERS):
         tasks = task_count(current_user)
         if current_user.has_role(COMMISSIONING_OFFICER):
@@ -55,6 +57,8 @@ def navigation() -> list[dict]:
                   ("Users", url_for("admin.users")), ("Overdue returns", url_for("admin.overdue_returns")),
                   ("Audit", url_for("admin.audit_log")), ("Outbox", url_for("admin.outbox")),
                   ("Consortium analytics", url_for("admin.analytics_page"))]
+        items += [("Ofsted imports", url_for("admin.ofsted_imports")),
+                  ("Providers' evidence", url_for("admin.compliance_evidence_list"))]
     unread = mail.unread_count(current_user)
     items.append((f"Notifications ({unread})" if unread else "Notifications", url_for("shared.notifications")))
     # The most specific item is the current one ("/authority/referrals" rather than "/authority/").

@@ -15,6 +15,7 @@ from portal.models.audit import AuditEvent
 from portal.models.bid import Bid, BidAssessment, BidCost, BidReceipt
 from portal.models.caution import CautionEvidence, CautionReview
 from portal.models.child import Child
+from portal.models.compliance import EnforcementNotice, Evidence, Inspection, OfstedImport, OfstedMapping, OfstedReview
 from portal.models.contract import ProviderContract, Restriction
 from portal.models.dps import AgeCategory, Dps, DpsExtension, DpsMember, Lot, QualityQuestion, QuestionSet
 from portal.models.evaluation import (
@@ -51,6 +52,7 @@ __all__ = [
     "AgreementVersion", "PriceChange", "CostReview", "PlacementReview", "ReviewRequest", "ReviewSetting",
     "ProviderContract", "Restriction", "Setting",
     "AnnualReview", "ReviewAction", "ReviewAnswer", "ReviewCostCheck", "ReviewQuestion", "ReviewQuestionnaire",
+    "EnforcementNotice", "Evidence", "Inspection", "OfstedImport", "OfstedMapping", "OfstedReview",
     "Approval",
     "KpiThreshold", "QuarterlyReturn", "ReturnAnswer", "ReturnQuestion", "ReturnSettings",
     "Allocation", "Clarification", "ConflictOfInterest", "GateResult", "LotOutcome", "ModeratedScore", "Score",

@@ -24,6 +24,7 @@ SENIOR_AGREEMENT = "senior_agreement"  # a senior manager's agreement to an off-
 # After a placement ended unplanned, a new referral for the same child needs both of these before it is published
 NEW_SEARCH_HEAD = "new_search_head_of_service"
 NEW_SEARCH_DIRECTOR = "new_search_assistant_director"
+CONTINUE_AT_INADEQUATE = "continue_at_inadequate"  # a live placement at a setting judged Inadequate
 PRICE_CHANGE = "price_change"  # a change of a placement's weekly price after negotiation (a new IPA version)
 KIND_LABELS = {
     FUNDING: "Funding for the referral",
@@ -33,6 +34,7 @@ KIND_LABELS = {
     NEW_SEARCH_HEAD: "A head of service's agreement to a new search after an unplanned ending",
     NEW_SEARCH_DIRECTOR: "An assistant director's agreement to a new search after an unplanned ending",
     PRICE_CHANGE: "A change of a placement's weekly price",
+    CONTINUE_AT_INADEQUATE: "An assistant director's agreement to continue a placement at a setting judged Inadequate",
 }
 
 # The subject: what the approval is about.

@@ -44,6 +44,7 @@ from portal.formatting import money
 from portal.models import Placement, PriceChange, ProviderContract, Referral, User, UserRole
 from portal.models.approval import (
     APPROVED,
+    CONTINUE_AT_INADEQUATE,
     FUNDING,
     KIND_LABELS,
     NEW_SEARCH_DIRECTOR,
@@ -112,6 +113,7 @@ RULES = {
     SENIOR_AGREEMENT: Rule(role=HEAD_OF_SERVICE),
     NEW_SEARCH_HEAD: Rule(role=HEAD_OF_SERVICE),
     NEW_SEARCH_DIRECTOR: Rule(role=ASSISTANT_DIRECTOR),
+    CONTINUE_AT_INADEQUATE: Rule(role=ASSISTANT_DIRECTOR),
     PRICE_CHANGE: Rule(within_limit=BUDGET_HOLDER, above_limits=ASSISTANT_DIRECTOR,
                        after_answer="portal.services.agreements:price_change_answered"),
 }

@@ -55,6 +55,7 @@ class Due:
 # returning a list of Due, in a few queries whatever the number of contracts.
 DUE_SOURCES: tuple[str, ...] = (
     "portal.services.annual_reviews:dues",
+    "portal.services.compliance:dues",
 )
 
 

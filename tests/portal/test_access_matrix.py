@@ -190,6 +190,7 @@ OTHER_MATRICES = (
     "tests.buyer.test_agreement_access",
     "tests.buyer.test_contract_access",
     "tests.annual.test_annual_access",
+    "tests.buyer.test_compliance_access",
 )
 
 
