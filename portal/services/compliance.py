@@ -269,6 +269,13 @@ def decide(user: User, inspection: Inspection, *, decision: str, reason: str, no
     except InvalidTransition as error:
         raise DomainError(error.message) from None
     setting = inspection.setting
+    decided = DECISIONS[decision].lower()
+    for contract in contracts_of_provider(setting.provider_id, lead_id=inspection.lead_id):
+        standing.notify_members(contract.dps, setting.provider, now=now, link=_contract_link(contract),
+                                subject=f"Inadequate judgement of {setting.label}: {decided}",
+                                body=f"The lead authority's assistant director decided on Ofsted's Inadequate "
+                                     f"judgement of {setting.label} ({setting.provider.name}): {decided}."
+                                     f"\nWhy: {reason}")
     if decision == LIFT:
         standing.lift_for_source(inspection, reason=f"Assistant director's decision: {reason}", actor=user, now=now)
     elif decision == EXTEND:

@@ -155,6 +155,9 @@ def test_inadequate_restricts_the_setting_until_the_assistant_director_lifts_it(
                       reason="Action plan agreed; monitoring visit next week")
     assert standing.restricted_setting_ids(world.dps.id, provider_id) == set()
     assert inspection.decided_by_id == deciders.assistant_director.id
+    told = db.session.scalar(db.select(Notification).where(Notification.user_id == world.member_officer.id,
+                                                           Notification.subject.like("Inadequate judgement of%")))
+    assert told is not None and "Action plan agreed" in told.body
     assert compliance.decisions_due(deciders.assistant_director) == []
     with pytest.raises(DomainError, match="already been decided"):
         compliance.decide(deciders.assistant_director, inspection, decision=KEEP, reason="again", now=clock.now())

@@ -122,3 +122,27 @@ def test_the_scheduler_jobs(app, world, clock):
         db.session.execute(db.update(Evidence).values(status="rejected"))
         db.session.commit()
     assert counts[0] == counts[1]
+
+
+def test_the_administrators_evidence_list(world, sign_in, clock):
+    def add(start, stop):
+        for index in range(start, stop):
+            setting = _contracted_setting(world, clock, index)
+            db.session.add(Evidence(provider_id=setting.provider_id, kind="public_liability",
+                                    expires_on=date(2027, 1, 1), filename="c.pdf", stored_name="x", file_type="pdf",
+                                    uploaded_at=clock.now(), uploaded_by_id=world.provider_a.id, status=SUBMITTED))
+        db.session.commit()
+
+    assert_constant(sign_in(world.admin), url_for("admin.compliance_evidence_list"), add,
+                    shows=lambda index: f"Provider {index:02d}")
+
+
+def test_the_imports_list(world, sign_in, clock):
+    def add(start, stop):
+        for index in range(start, stop):
+            db.session.add(OfstedImport(lead_id=world.lead.id, filename=f"ofsted-{index:02d}.csv", stored_name="x",
+                                        uploaded_at=clock.now(), uploaded_by_id=world.admin.id))
+        db.session.commit()
+
+    assert_constant(sign_in(world.admin), url_for("admin.ofsted_imports"), add,
+                    shows=lambda index: f"ofsted-{index:02d}.csv")
