@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from portal.extensions import db
 from portal.models import Dps, Organisation, ProviderContract, User
 from portal.models.contract import GOOD, SUSPENDED, TERMINATED
+from portal.models.user import CONTRACT_MANAGER
 from portal.services import contracts
 from portal.services.allocation import filtered, standings_of
 
@@ -111,6 +112,15 @@ def arrangements_of(user: User) -> list[Dps]:
 class OverdueItem:
     contract: ProviderContract
     due: contracts.Due
+
+
+def overdue_count(user: User, now: datetime) -> int:
+    """How many things are overdue on the user's contracts (none asked for a user who is no contract manager)."""
+    if not user.has_role(CONTRACT_MANAGER):
+        return 0
+    ids = list(db.session.scalars(db.select(ProviderContract.id)
+                                  .where(ProviderContract.contract_manager_id == user.id)))
+    return sum(item.overdue for items in contracts.dues(ids, now).values() for item in items) if ids else 0
 
 
 def overdue_for(user: User, now: datetime) -> list[OverdueItem]:

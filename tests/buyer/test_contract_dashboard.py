@@ -2,6 +2,7 @@
 administrator's allocation pages: what each user sees and that bad input changes nothing."""
 
 import html
+import re
 from datetime import date
 
 import pytest
@@ -97,6 +98,8 @@ def test_the_contract_managers_navigation_and_tasks(world, clock, portfolio, due
     tasks = text_of(client.get(url_for("buyer.tasks")))
     assert f'href="{url_for("buyer.contracts_dashboard")}"' in tasks
     assert "Your providers: overdue (1)" in tasks and "Monthly Ofsted review" in tasks and "Gamma Homes" in tasks
+    assert f'class="govuk-service-navigation__link" href="{url_for("buyer.contracts_dashboard")}"' in tasks
+    assert re.search(r"Tasks \(1\)", tasks)
     officer_tasks = text_of(sign_in(world.member_officer).get(url_for("buyer.tasks")))
     assert "Your providers: overdue" not in officer_tasks
 
