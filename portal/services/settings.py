@@ -28,6 +28,7 @@ from portal.models import Organisation, Setting, User
 from portal.models.setting import SETTING_KINDS
 from portal.models.user import PROVIDER_USER, USER_ADMINISTRATOR
 from portal.services import accounts, audit
+from portal.services.listing import cleaned, matching
 
 PER_PAGE = 20
 OPEN, CLOSED = "open", "closed"
@@ -79,8 +80,6 @@ def own_setting(user: User, setting_id: int) -> Setting:
 
 def settings_page(user: User, *, status: str | None, search: str, page: int):
     """The user's provider's settings, open first then by name, a page at a time; `status` open or closed."""
-    from portal.services.listing import cleaned, matching
-
     _require_provider(user)
     query = db.select(Setting).where(Setting.provider_id == user.organisation_id)
     if status == OPEN:
