@@ -45,7 +45,18 @@ from portal.models.application import SUBMITTED
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.organisation import PROVIDER_STATUSES
 from portal.models.user import ADMINISTRATOR
-from portal.services import accounts, applications, audit, cautions, dps_setup, mail, members, staff, windows
+from portal.services import (
+    accounts,
+    allocation,  # the provider page's contracts (part 1)
+    applications,
+    audit,
+    cautions,
+    dps_setup,
+    mail,
+    members,
+    staff,
+    windows,
+)
 from portal.services import providers as provider_register
 from portal.staff_forms import ApprovalLimitForm, StaffInviteForm, save_approval_limit, set_active_from_request
 from portal.timezone import local_datetime, to_local
@@ -518,6 +529,7 @@ def provider_detail(provider_id, ofsted_form=None, caution_form=None, invite_for
                            people=db.session.scalars(staff.staff_query(provider)).all(),
                            invite_form=invite_form or StaffInviteForm(formdata=None),
                            step_in_refused=staff.step_in_refusal(provider),
+                           contracts=allocation.contracts_of_provider(current_user, provider),
                            ), 400 if ofsted_form or caution_form or invite_form else 200
 
 
@@ -719,4 +731,4 @@ def outbox():
     return render_template("admin/outbox.html", page=page, masked=mail.masked, search=search, sorting=sorting)
 
 
-from admin import analytics, annual_reviews, compliance, kpis  # noqa: E402,F401  (their routes register on import)
+from admin import analytics, annual_reviews, compliance, contracts, kpis  # noqa: E402,F401  (their routes register on import)

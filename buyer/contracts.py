@@ -2,13 +2,30 @@
 the deciders (budget holders, heads of service, assistant directors) reach them as well as officers
 (buyer/views.py). The rules live in portal.services (contracts, standing and the modules they name)."""
 
-from flask import abort, render_template
+from flask import abort, render_template, request
 from flask_login import current_user
 
 from buyer.views import blueprint
 from portal.clock import now
 from portal.errors import NotFound
-from portal.services import annual_reviews, compliance, contracts
+from portal.forms import record_id
+from portal.models.contract import STANDING_LABELS
+from portal.models.user import CONTRACT_MANAGER
+from portal.services import annual_reviews, compliance, contracts, portfolio
+
+
+@blueprint.route("/contracts")
+def contracts_dashboard():
+    """The contract manager's providers, one row per contract, what is overdue or due first."""
+    dps_id = record_id(request.args.get("dps"))
+    standing, due = request.args.get("standing") or None, request.args.get("due") or None
+    search = request.args.get("q", "")
+    page = portfolio.dashboard(current_user, dps_id=dps_id, standing=standing, due=due, search=search,
+                               page=request.args.get("page", 1, type=int), now=now())
+    return render_template("buyer/contracts/dashboard.html", page=page, dps_id=dps_id, standing=standing, due=due,
+                           search=search, arrangements=portfolio.arrangements_of(current_user),
+                           standings=STANDING_LABELS, due_filters=portfolio.DUE_FILTERS,
+                           is_contract_manager=current_user.has_role(CONTRACT_MANAGER))
 
 
 @blueprint.route("/contracts/dps/<int:dps_id>/providers/<int:provider_id>")
@@ -18,6 +35,8 @@ def contracts_provider(dps_id, provider_id):
         contract = contracts.contract_of(current_user, dps_id, provider_id)
     except NotFound:
         abort(404)
-    return render_template("buyer/contracts/provider.html", record=contracts.record(contract, now()),
-                           annual=annual_reviews.summary_for(contract, current_user, now()),
-                           compliance=compliance.summary_for(contract, current_user, now()))
+    moment = now()
+    return render_template("buyer/contracts/provider.html", record=contracts.record(contract, moment),
+                           dues=contracts.dues([contract.id], moment)[contract.id],
+                           annual=annual_reviews.summary_for(contract, current_user, moment),
+                           compliance=compliance.summary_for(contract, current_user, moment))

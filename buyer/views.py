@@ -8,7 +8,7 @@ from portal.extensions import db
 from portal.models import CategoryMembership, Dps, DpsMember, Lot, LotMembership
 from portal.models.user import COMMISSIONING_OFFICER, CONTRACT_MANAGER, USER_ADMINISTRATOR
 from portal.services import referrals as referral_service
-from portal.services import windows
+from portal.services import standing, windows
 from portal.services.approvals import DECIDERS
 
 blueprint = Blueprint("buyer", __name__)
@@ -70,7 +70,8 @@ def dps(dps_id):
     by_lot = {}
     for membership in sorted(memberships, key=lambda m: (m.best_tier, m.id)):
         by_lot.setdefault(membership.lot_id, []).append(membership)
-    return render_template("buyer/dps.html", dps=dps, by_lot=by_lot)
+    return render_template("buyer/dps.html", dps=dps, by_lot=by_lot,  # standing on this DPS: portal.services.standing
+                           standings=standing.standings(dps.id, {m.provider_id for m in memberships}))
 
 
 from buyer import (  # noqa: E402,F401  (their routes register on import)

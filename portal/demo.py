@@ -23,7 +23,7 @@ from decimal import Decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from portal import areas, demo_agreements, demo_annual, demo_compliance, demo_contracts, demo_kpis, demo_life, demo_market
+from portal import areas, demo_agreements, demo_annual, demo_compliance, demo_contracts, demo_kpis, demo_life, demo_market, demo_settings
 from portal.clock import now
 from portal.extensions import db
 from portal.models import Application, EntryWindow, Organisation, User, UserRole
@@ -338,6 +338,7 @@ def load() -> list[tuple[str, str]]:
     contract_people = demo_contracts.load(moment, _user)
     contract_people += demo_annual.load(moment, _user)
     contract_people += demo_compliance.load(moment, _user)
+    contract_people += demo_settings.load(moment, _user)
 
     return [
         ("Consortium administrator and evaluator (Tameside)", admin.email),

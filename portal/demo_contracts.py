@@ -45,13 +45,17 @@ def _settings(moment: datetime) -> None:
         .join(Dps, Dps.id == Lot.dps_id)).all())
     providers = db.session.scalars(db.select(Organisation).where(Organisation.kind == PROVIDER)
                                    .order_by(Organisation.id)).all()
+    registered = {setting.provider_id: setting for setting in db.session.scalars(db.select(Setting))}
     for provider in providers:
-        db.session.add(Setting(provider_id=provider.id, name=provider.name,
-                               kind=KIND_FOR_SERVICE.get(services.get(provider.id), "other"),
-                               ofsted_urn=provider.ofsted_urn, area_code=provider.area_code,
-                               address=provider.registered_office or "",
-                               description="Staffed accommodation with key-work support, close to local colleges "
-                                           "and transport.", created_at=moment))
+        # A provider that registered with a URN has its first setting from registration: complete it.
+        setting = registered.get(provider.id) or Setting(provider_id=provider.id, name=provider.name,
+                                                         ofsted_urn=provider.ofsted_urn)
+        setting.kind = KIND_FOR_SERVICE.get(services.get(provider.id), "other")
+        setting.area_code, setting.address = provider.area_code, provider.registered_office or ""
+        setting.description = ("Staffed accommodation with key-work support, close to local colleges and "
+                               "transport.")
+        setting.created_at = moment
+        db.session.add(setting)
     by_name = {provider.name: provider for provider in providers}
     for provider_name, name, urn, area_name in SECOND_SETTINGS:
         provider = by_name.get(provider_name)

@@ -38,6 +38,7 @@ def navigation() -> list[dict]:
                   ("Placements", url_for("supplier.placements")),
                   ("Agreements", url_for("supplier.agreements_list")), ("Returns", url_for("supplier.returns_list")),
                   ("Annual reviews", url_for("supplier.annual_reviews_list")),
+                  ("Settings", url_for("supplier.settings")), ("Contracts", url_for("supplier.contracts_list")),
                   ("Team", url_for("supplier.team"))]
         items.append(("Evidence", url_for("supplier.compliance_evidence")))
     if current_user.has_role(COMMISSIONING_OFFICER, CONTRACT_MANAGER, *DECIDERS):
@@ -47,6 +48,8 @@ def navigation() -> list[dict]:
                       ("Placements", url_for("buyer.placements")), ("Children", url_for("buyer.children")),
                       ("Off-framework providers", url_for("buyer.off_framework_providers")),
                       ("Vacancies", url_for("buyer.vacancy_board")), ("Analytics", url_for("buyer.analytics_page"))]
+        if current_user.has_role(CONTRACT_MANAGER):
+            items.append(("Contracts", url_for("buyer.contracts_dashboard")))
         items.append((f"Tasks ({tasks})" if tasks else "Tasks", url_for("buyer.tasks")))
     if current_user.has_role(USER_ADMINISTRATOR) and not current_user.organisation.is_provider:
         items.append(("Staff", url_for("buyer.staff_list")))

@@ -21,6 +21,7 @@ from portal.forms import (
     SubmitField,
     TextAreaField,
     choices,
+    record_id,
 )
 from portal.models.referral import DECLINE_REASONS
 from portal.services.bids import MAX_ADDITIONAL_COSTS, AdditionalCost, BidInput
@@ -57,6 +58,9 @@ class BidForm(FlaskForm):
                       max_entries=MAX_ADDITIONAL_COSTS)
     proposed_start = DateField("Proposed start date", widget=GovDateInput(), validators=[Optional()],
                                description="For example, 31 3 2027")
+    setting = SelectField("The setting you are offering", widget=GovSelect(), validate_choice=False,
+                          description="Its area and description fill the boxes below where you leave them empty; "
+                                      "you can change them for this bid")
     home_area = SelectField("Area of the home or carers", widget=GovSelect(), validate_choice=False,
                             description="The district, unitary authority or borough the home is in")
     home_description = TextAreaField("The home or carers", widget=GovTextArea(),
@@ -67,6 +71,18 @@ class BidForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.home_area.choices = areas.lowest_tier_choices()
+        self.setting.choices = []
+
+    def offer_settings(self, open_settings, *, prefill: bool) -> None:
+        """The provider's open settings to choose from; on a new bid with one setting, it is chosen and the
+        home's area and description are filled from it."""
+        self.setting.choices = choices([("", "Choose a setting")]
+                                       + [(str(setting.id), setting.label) for setting in open_settings])
+        if prefill and len(open_settings) == 1:
+            only = open_settings[0]
+            self.setting.data = str(only.id)
+            self.home_area.data = self.home_area.data or only.area_code or ""
+            self.home_description.data = self.home_description.data or only.description
 
     def fill_from(self, bid) -> None:
         """Prefill for a revision from the provider's bid."""
@@ -78,6 +94,7 @@ class BidForm(FlaskForm):
             entry.form.review_date.data = cost.review_date
         self.proposed_start.data = bid.proposed_start
         self.home_area.data = bid.home_area_code or ""
+        self.setting.data = str(bid.setting_id) if bid.setting_id else ""
         self.home_description.data = bid.home_description
         self.how_needs_met.data = bid.how_needs_met
 
@@ -91,6 +108,7 @@ class BidForm(FlaskForm):
             home_area=self.home_area.data or "",
             home_description=self.home_description.data or "",
             how_needs_met=self.how_needs_met.data or "",
+            setting_id=record_id(self.setting.data),
         )
 
     def field_named(self, name: str):

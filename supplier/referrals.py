@@ -13,6 +13,7 @@ from portal.forms import add_domain_error
 from portal.models.bid import SUBMITTED
 from portal.models.referral import AWARDED
 from portal.services import bids, referrals
+from portal.services import settings as setting_service
 from supplier.bid_forms import BidForm, DeclineForm
 from supplier.views import blueprint
 
@@ -105,6 +106,8 @@ def bid(referral_id):
     form = BidForm()
     if request.method == "GET" and existing is not None:
         form.fill_from(existing)
+    form.offer_settings(setting_service.open_settings(current_user.organisation_id),
+                        prefill=request.method == "GET" and existing is None)
     if request.method == "POST":
         form.validate()  # reads the dates; the rules are the service's
         try:

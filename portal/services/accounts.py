@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import areas
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import Dps, DpsMember, Invitation, Organisation, SignInAddress, User, UserRole
+from portal.models import Dps, DpsMember, Invitation, Organisation, Setting, SignInAddress, User, UserRole
 from portal.models.organisation import PROVIDER
 from portal.models.user import (
     ADMINISTRATOR,
@@ -31,6 +31,7 @@ from portal.models.user import (
     USER_ADMINISTRATOR,
 )
 from portal.services import audit, mail, sessions
+from portal.services import settings as setting_service
 from portal.timezone import format_datetime
 
 MIN_PASSWORD_LENGTH = 12
@@ -100,7 +101,8 @@ def register_provider(*, organisation_name: str, ofsted_urn: str | None, registe
     if urn and not URN_PATTERN.match(urn):
         raise DomainError("Enter the Ofsted URN as shown on your registration, like 1234567 or SC123456",
                           field="ofsted_urn")
-    if urn and db.session.scalar(db.select(Organisation.id).where(Organisation.ofsted_urn == urn)):
+    if urn and (db.session.scalar(db.select(Organisation.id).where(Organisation.ofsted_urn == urn))
+                or db.session.scalar(db.select(Setting.id).where(Setting.ofsted_urn == urn))):
         raise DomainError("A provider with this Ofsted URN is already registered. Ask a colleague there to invite you.",
                           field="ofsted_urn")
     check_password_strength(password)
@@ -114,6 +116,7 @@ def register_provider(*, organisation_name: str, ofsted_urn: str | None, registe
         provider_status="applicant", created_at=now,
     )
     db.session.add(provider)
+    setting_service.first_from_registration(provider, now)  # its first setting, from its URN
     # The provider's first user manages its colleagues and signs for it until they hand those roles on.
     user = _new_user(provider, user_name, email, password, {PROVIDER_USER, USER_ADMINISTRATOR, SIGNATORY}, now)
     db.session.flush()

@@ -570,6 +570,7 @@ def _make_placement(officer: User, referral: Referral, chosen: RankedBid, approv
     placement = Placement(
         agreement_reference=f"IPA-{referral.reference}", referral_id=referral.id, authority_id=referral.authority_id,
         on_framework=True, provider_id=bid.provider_id, off_framework_provider_id=None, bid_id=bid.id,
+        setting_id=bid.setting_id,  # where the child will live: the setting the bid offered
         lot_id=referral.lot_id, category_id=referral.category_id, tier=chosen.tier,
         weekly_cost=bid.price_for_award, start_date=bid.proposed_start,
         location_area=bid.home_area, location_area_code=bid.home_area_code,

@@ -17,7 +17,7 @@ The rules, in one place:
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -36,7 +36,8 @@ from portal.models.bid import SUBMITTED, WITHDRAWN
 from portal.models.referral import DECLINE_REASONS, OPEN
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
 from portal.money import WEEKLY_LIMIT, parse_money
-from portal.services import audit, mail
+from portal.services import audit, mail, standing
+from portal.services import settings as setting_service
 from portal.timezone import format_datetime, to_local
 
 MAX_WEEKLY_AMOUNT = WEEKLY_LIMIT
@@ -74,6 +75,8 @@ class BidInput:
     home_area: str = ""  # the ONS code of the area, chosen from the list (portal/areas.py)
     home_description: str = ""
     how_needs_met: str = ""
+    setting_id: int | None = None  # the setting offered (portal.services.settings); its area and description
+    # fill the home's where left empty
 
 
 class InvalidBid(DomainError):
@@ -100,6 +103,7 @@ class _Clean:
     home_area: areas.Area
     home_description: str
     how_needs_met: str
+    setting_id: int | None = None
 
     @property
     def weekly_price(self) -> Decimal:
@@ -115,9 +119,39 @@ def _text(problems: dict, name: str, value: str, message: str, limit: int | None
     return text
 
 
-def _validated(data: BidInput, now: datetime) -> _Clean:
+def _offered_setting(data: BidInput, invitation: BidInvitation, problems: dict):
+    """The setting the bid offers, and the bid with the home's area and description filled from it where left
+    empty. Required where the provider has open settings (its only one is offered unless it chose another); a
+    closed or another provider's setting, or one restricted on the DPS, is refused."""
+    open_settings = setting_service.open_settings(invitation.provider_id)
+    if not open_settings:
+        if data.setting_id:
+            problems["setting"] = "Choose one of your open settings"
+        return None, data
+    chosen = next((setting for setting in open_settings if setting.id == data.setting_id), None)
+    if data.setting_id and chosen is None:
+        problems["setting"] = "Choose one of your open settings"
+        return None, data
+    if chosen is None and len(open_settings) > 1:
+        problems["setting"] = "Choose the setting you are offering"
+        return None, data
+    if chosen is None:
+        return open_settings[0], data
+    restricted = standing.restricted_setting_ids(invitation.referral.lot.dps_id, invitation.provider_id)
+    if chosen.id in restricted:
+        problems["setting"] = (f"New placements at {chosen.name} are restricted on this arrangement, so it cannot "
+                               "be offered. Offer another setting.")
+        return None, data
+    return chosen, replace(data, home_area=data.home_area or chosen.area_code or "",
+                           home_description=data.home_description or chosen.description)
+
+
+def _validated(data: BidInput, now: datetime, invitation: BidInvitation | None = None) -> _Clean:
     """The bid read and checked; raises InvalidBid listing every mistake."""
     problems: dict[str, str] = {}
+    setting = None
+    if invitation is not None:
+        setting, data = _offered_setting(data, invitation, problems)
     core = None
     try:
         core = parse_money(data.core_weekly_fee, label="the core weekly fee", maximum=MAX_WEEKLY_AMOUNT)
@@ -142,7 +176,8 @@ def _validated(data: BidInput, now: datetime) -> _Clean:
     costs = _validated_costs(data.additional_costs, start, problems)
     if problems:
         raise InvalidBid(problems)
-    clean = _Clean(core, costs, start, home_area, home_description, how_needs_met)
+    clean = _Clean(core, costs, start, home_area, home_description, how_needs_met,
+                   setting.id if setting is not None else None)
     if clean.weekly_price > MAX_WEEKLY_AMOUNT:
         raise InvalidBid({"core_weekly_fee": "The total weekly price (core fee plus additional costs) must be "
                                              "£100,000 or less"})
@@ -195,7 +230,7 @@ def content_of(bid: Bid) -> dict:
         "home_area": bid.home_area,
         "home_description": bid.home_description,
         "how_needs_met": bid.how_needs_met,
-    }
+    } | ({"setting_id": bid.setting_id} if bid.setting_id is not None else {})  # bids before settings unchanged
 
 
 def fingerprint(bid: Bid) -> str:
@@ -271,7 +306,7 @@ def check(user: User, invitation: BidInvitation, data: BidInput, now: datetime) 
     """Everything submit() would refuse, without storing anything: for a form that has mistakes of its own."""
     _require_own(user, invitation)
     _require_eligible(invitation, invitation.round, now)
-    _validated(data, now)
+    _validated(data, now, invitation)
 
 
 def submit(user: User, invitation: BidInvitation, data: BidInput, now: datetime) -> BidReceipt:
@@ -298,7 +333,7 @@ def submit(user: User, invitation: BidInvitation, data: BidInput, now: datetime)
 def _submit_once(user: User, invitation_id: int, data: BidInput, now: datetime) -> BidReceipt:
     invitation, round_ = _locked(invitation_id)
     _require_eligible(invitation, round_, now)
-    clean = _validated(data, now)
+    clean = _validated(data, now, invitation)
     bid = _own_bid_of(invitation)
     action = REVISED if bid is not None and bid.status == SUBMITTED else SENT
     if bid is None:
@@ -308,7 +343,7 @@ def _submit_once(user: User, invitation_id: int, data: BidInput, now: datetime) 
     bid.round_id = round_.id
     bid.status, bid.withdrawn_at = SUBMITTED, None
     bid.core_weekly_fee, bid.weekly_price = clean.core_weekly_fee, clean.weekly_price
-    bid.proposed_start = clean.proposed_start
+    bid.proposed_start, bid.setting_id = clean.proposed_start, clean.setting_id
     bid.home_area, bid.home_area_code = clean.home_area.name, clean.home_area.code
     bid.home_description, bid.how_needs_met = clean.home_description, clean.how_needs_met
     bid.costs = [BidCost(position=position, description=description, weekly_amount=amount, timescale=timescale,

@@ -191,6 +191,7 @@ OTHER_MATRICES = (
     "tests.buyer.test_contract_access",
     "tests.annual.test_annual_access",
     "tests.buyer.test_compliance_access",
+    "tests.supplier.test_settings_access",
 )
 
 
