@@ -23,7 +23,17 @@ from decimal import Decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from portal import areas, demo_agreements, demo_annual, demo_compliance, demo_contracts, demo_kpis, demo_life, demo_market, demo_settings
+from portal import (
+    areas,
+    demo_agreements,
+    demo_annual,
+    demo_compliance,
+    demo_contracts,
+    demo_kpis,
+    demo_life,
+    demo_market,
+    demo_settings,
+)
 from portal.clock import now
 from portal.extensions import db
 from portal.models import Application, EntryWindow, Organisation, User, UserRole

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.clock import now
 from portal.errors import NotFound
-from portal.services import allocation, contracts
+from portal.services import allocation, annual_reviews, compliance, contracts
 from supplier.views import blueprint
 
 
@@ -24,4 +24,7 @@ def contract(dps_id):
         own = contracts.own_contract(current_user, dps_id)
     except NotFound:
         abort(404)
-    return render_template("supplier/contracts/contract.html", record=contracts.record(own, now()))
+    moment = now()
+    return render_template("supplier/contracts/contract.html", record=contracts.record(own, moment),
+                           compliance=compliance.summary_for(own, current_user, moment),
+                           annual=annual_reviews.own_summary(own, current_user, moment))

@@ -394,4 +394,14 @@ def letter(application_id):
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-from supplier import agreements, annual_reviews, compliance, contracts, placements, referrals, returns, settings, vacancies  # noqa: E402,F401
+from supplier import (  # noqa: E402,F401
+    agreements,
+    annual_reviews,
+    compliance,
+    contracts,
+    placements,
+    referrals,
+    returns,
+    settings,
+    vacancies,
+)

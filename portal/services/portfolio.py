@@ -15,7 +15,6 @@ from sqlalchemy.orm import selectinload
 from portal.extensions import db
 from portal.models import Dps, Organisation, ProviderContract, User
 from portal.models.contract import GOOD, SUSPENDED, TERMINATED
-from portal.models.user import CONTRACT_MANAGER
 from portal.services import contracts
 from portal.services.allocation import filtered, standings_of
 

@@ -2,7 +2,6 @@
 administrator's allocation pages: what each user sees and that bad input changes nothing."""
 
 import html
-import re
 from datetime import date
 
 import pytest
