@@ -2,8 +2,8 @@
 their answers and moderation, the meeting, the cost of each live placement reviewed, the rating with its risk
 factors, the provider's comment and the action plan
 
-Revision ID: 0023
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-05 08:40:00
 
 """
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0023'
-down_revision = '0019'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

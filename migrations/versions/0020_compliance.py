@@ -1,7 +1,7 @@
 """The compliance register: Ofsted inspections per setting, the Ofsted import and its remembered column mapping,
 providers' dated evidence, the monthly Ofsted review and enforcement notices
 
-Revision ID: 0021
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-05 08:00:00
 
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0021'
+revision = '0020'
 down_revision = '0019'
 branch_labels = None
 depends_on = None
