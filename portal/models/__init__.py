@@ -20,6 +20,7 @@ from portal.models.evaluation import (
     TierAward,
 )
 from portal.models.kpi import KpiThreshold, QuarterlyReturn, ReturnAnswer, ReturnQuestion, ReturnSettings
+from portal.models.ladder import Appeal, ContractReview, LadderAction, PerformanceIssue, Sanction
 from portal.models.market import SufficiencyNotice, Vacancy
 from portal.models.messages import Notification, OutboxMessage
 from portal.models.organisation import CategoryMembership, LotMembership, Organisation
@@ -42,6 +43,7 @@ from portal.models.window import EntryWindow
 __all__ = [
     "AgreementVersion", "PriceChange", "CostReview", "PlacementReview", "ReviewRequest", "ReviewSetting",
     "ProviderContract", "Restriction", "Setting",
+    "Appeal", "ContractReview", "LadderAction", "PerformanceIssue", "Sanction",
     "Approval",
     "KpiThreshold", "QuarterlyReturn", "ReturnAnswer", "ReturnQuestion", "ReturnSettings",
     "Allocation", "Clarification", "ConflictOfInterest", "GateResult", "LotOutcome", "ModeratedScore", "Score",
