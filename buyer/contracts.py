@@ -8,7 +8,7 @@ from flask_login import current_user
 from buyer.views import blueprint
 from portal.clock import now
 from portal.errors import NotFound
-from portal.services import contracts
+from portal.services import contracts, ladder
 
 
 @blueprint.route("/contracts/dps/<int:dps_id>/providers/<int:provider_id>")
@@ -18,4 +18,5 @@ def contracts_provider(dps_id, provider_id):
         contract = contracts.contract_of(current_user, dps_id, provider_id)
     except NotFound:
         abort(404)
-    return render_template("buyer/contracts/provider.html", record=contracts.record(contract, now()))
+    return render_template("buyer/contracts/provider.html", record=contracts.record(contract, now()),
+                           ladder=ladder.summary_for(contract, current_user, now()))

@@ -80,6 +80,7 @@ from buyer import (  # noqa: E402,F401  (their routes register on import)
     awards,
     contracts,
     kpis,
+    ladder,
     off_framework,
     placements,
     referrals,

@@ -394,4 +394,4 @@ def letter(application_id):
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-from supplier import agreements, placements, referrals, returns, vacancies  # noqa: E402,F401
+from supplier import agreements, ladder, placements, referrals, returns, vacancies  # noqa: E402,F401

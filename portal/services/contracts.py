@@ -53,7 +53,9 @@ class Due:
 
 # The modules that report what is due on contracts: "module:function", each called with (contract_ids, now) and
 # returning a list of Due, in a few queries whatever the number of contracts.
-DUE_SOURCES: tuple[str, ...] = ()
+DUE_SOURCES: tuple[str, ...] = (
+    "portal.services.ladder:dues",
+)
 
 
 def dues(contract_ids, now) -> dict[int, list[Due]]:

@@ -117,20 +117,20 @@ def _actions(rows, today: date, *, required: bool) -> list[tuple[str, date]]:
         if not description and due_on is None:
             continue
         if not description:
-            errors[f"actions-{number}-description"] = f"Enter what action {number} is"
+            errors[f"action_{number}"] = f"Enter what action {number} is"
         elif len(description) > MAX_TEXT:
-            errors[f"actions-{number}-description"] = f"Action {number} must be {MAX_TEXT} characters or fewer"
+            errors[f"action_{number}"] = f"Action {number} must be {MAX_TEXT} characters or fewer"
         if due_on is None:
-            errors[f"actions-{number}-due_on"] = f"Enter the date action {number} is due"
+            errors[f"due_{number}"] = f"Enter the date action {number} is due"
         elif due_on <= today:
-            errors[f"actions-{number}-due_on"] = f"Action {number} must be due after today"
+            errors[f"due_{number}"] = f"Action {number} must be due after today"
         found.append((description, due_on))
     if errors:
         raise FormInvalid(errors)
     if required and not found:
-        raise DomainError("Add at least one action with its due date", field="actions-1-description")
+        raise DomainError("Add at least one action with its due date", field="action_1")
     if len(found) > MAX_ACTIONS:
-        raise DomainError(f"Give no more than {MAX_ACTIONS} actions", field="actions-1-description")
+        raise DomainError(f"Give no more than {MAX_ACTIONS} actions", field="action_1")
     return found
 
 
@@ -794,6 +794,7 @@ class Ladder:
     issues: list[PerformanceIssue]
     reviews: list[ContractReview]
     sanctions: list[Sanction]
+    may_act: bool = False  # the viewer is a contract manager who may open reviews and propose sanctions
 
     @property
     def in_force(self) -> list[Sanction]:
@@ -820,7 +821,8 @@ def summary_for(contract: ProviderContract, viewer: User, now: datetime) -> Ladd
                                        .limit(20))),
         reviews=reviews,
         sanctions=list(db.session.scalars(sanctions.options(selectinload(Sanction.appeal))
-                                          .order_by(Sanction.proposed_at.desc(), Sanction.id.desc()).limit(20))))
+                                          .order_by(Sanction.proposed_at.desc(), Sanction.id.desc()).limit(20))),
+        may_act=not provider and is_manager(viewer, contract))
 
 
 def case_of(sanction: Sanction) -> list[Sanction]:
