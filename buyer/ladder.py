@@ -22,7 +22,7 @@ from portal.clock import now
 from portal.documents import sanction_letter
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.forms import add_domain_error, record_id
+from portal.forms import add_domain_error, choices, record_id
 from portal.models import LadderAction, Placement, Referral
 from portal.services import approvals, contracts, ladder
 from portal.timezone import uk_today
@@ -35,12 +35,18 @@ def _found(function, *args):
         abort(404)
 
 
+def _manager_only(contract) -> None:
+    """Actions only a contract manager takes: anyone else who reads the contract is refused (403)."""
+    if not ladder.is_manager(current_user, contract):
+        abort(403)
+
+
 def _placements(contract):
     """The user's own authority's placements with the provider on the DPS, for the issue form (one query)."""
     rows = db.session.scalars(db.select(Placement).join(Referral, Referral.id == Placement.referral_id).where(
         Placement.provider_id == contract.provider_id, Placement.authority_id == current_user.organisation_id,
         Referral.dps_id == contract.dps_id).order_by(Placement.start_date.desc(), Placement.id.desc()).limit(200))
-    return [("", "Not about one placement")] + [(str(p.id), p.agreement_reference) for p in rows]
+    return choices([("", "Not about one placement")] + [(str(p.id), p.agreement_reference) for p in rows])
 
 
 # Performance issues ------------------------------------------------------------------------------------------
@@ -86,6 +92,7 @@ def _action(owner_attribute: str, owner_id: int, action_id: int) -> LadderAction
 @blueprint.route("/contracts/issues/<int:issue_id>/actions/<int:action_id>/done", methods=["POST"])
 def contracts_issue_action_done(issue_id, action_id):
     issue = _found(ladder.issue_for, current_user, issue_id)
+    _manager_only(issue.contract)
     return _action_done(_action("issue_id", issue.id, action_id), url_for("buyer.contracts_issue", issue_id=issue.id))
 
 
@@ -121,8 +128,7 @@ def contracts_issue_close(issue_id):
 @blueprint.route("/contracts/dps/<int:dps_id>/providers/<int:provider_id>/reviews/new", methods=["GET", "POST"])
 def contracts_review_new(dps_id, provider_id):
     contract = _found(contracts.contract_of, current_user, dps_id, provider_id)
-    if not ladder.is_manager(current_user, contract):
-        abort(403)
+    _manager_only(contract)
     form = ReviewForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
@@ -154,6 +160,7 @@ def contracts_review(review_id):
 @blueprint.route("/contracts/reviews/<int:review_id>/propose", methods=["POST"])
 def contracts_review_propose(review_id):
     review = _found(ladder.review_for, current_user, review_id)
+    _manager_only(review.contract)
     form = ProposeForm()
     if form.validate_on_submit():
         try:
@@ -173,6 +180,7 @@ def contracts_review_propose(review_id):
 @blueprint.route("/contracts/reviews/<int:review_id>/close", methods=["POST"])
 def contracts_review_close(review_id):
     review = _found(ladder.review_for, current_user, review_id)
+    _manager_only(review.contract)
     form = CloseReviewForm()
     if form.validate_on_submit():
         try:
@@ -220,6 +228,7 @@ def contracts_sanction_letter(sanction_id):
 @blueprint.route("/contracts/sanctions/<int:sanction_id>/actions/<int:action_id>/done", methods=["POST"])
 def contracts_sanction_action_done(sanction_id, action_id):
     sanction = _found(ladder.sanction_for, current_user, sanction_id)
+    _manager_only(sanction.contract)
     return _action_done(_action("sanction_id", sanction.id, action_id),
                         url_for("buyer.contracts_sanction", sanction_id=sanction.id))
 
@@ -227,6 +236,7 @@ def contracts_sanction_action_done(sanction_id, action_id):
 @blueprint.route("/contracts/sanctions/<int:sanction_id>/met", methods=["POST"])
 def contracts_sanction_met(sanction_id):
     sanction = _found(ladder.sanction_for, current_user, sanction_id)
+    _manager_only(sanction.contract)
     form = NoticeMetForm()
     if form.validate_on_submit():
         try:
@@ -244,6 +254,7 @@ def contracts_sanction_met(sanction_id):
 @blueprint.route("/contracts/sanctions/<int:sanction_id>/review", methods=["POST"])
 def contracts_sanction_review(sanction_id):
     sanction = _found(ladder.sanction_for, current_user, sanction_id)
+    _manager_only(sanction.contract)
     form = SuspensionReviewForm()
     if form.validate_on_submit():
         try:
@@ -262,6 +273,7 @@ def contracts_sanction_review(sanction_id):
 @blueprint.route("/contracts/sanctions/<int:sanction_id>/escalate", methods=["POST"])
 def contracts_sanction_escalate(sanction_id):
     sanction = _found(ladder.sanction_for, current_user, sanction_id)
+    _manager_only(sanction.contract)
     form = ProposeForm()
     if form.validate_on_submit():
         try:
@@ -283,6 +295,8 @@ def contracts_appeal_decide(sanction_id):
     sanction = _found(ladder.sanction_for, current_user, sanction_id)
     if sanction.appeal is None:
         abort(404)
+    if not current_user.has_role(*ladder.APPEAL_DECIDERS):
+        abort(403)
     form = AppealDecisionForm()
     if form.validate_on_submit():
         try:

@@ -42,11 +42,12 @@ def action_rows(form) -> list[tuple[str, object]]:
 @_with_actions
 class IssueForm(FlaskForm):
     severity = RadioField("How serious is the issue?", widget=GovRadioInput(), validate_choice=False,
-                          choices=[(key, f"{label}: " + ("agreed actions and timescales" if key == "minor" else
-                                                         "agreed with your head of service or a budget holder first"))
-                                   for key, label in SEVERITY_LABELS.items()])
+                          choices=choices([(key, f"{label}: " + (
+                              "agreed actions and timescales" if key == "minor" else
+                              "agreed with your head of service or a budget holder first"))
+                              for key, label in SEVERITY_LABELS.items()]))
     placement_id = SelectField("About one of your placements (optional)", widget=GovSelect(), validate_choice=False,
-                               choices=[("", "Not about one placement")])
+                               choices=choices([("", "Not about one placement")]))
     description = TextAreaField("The issue", widget=GovTextArea(), description=NO_CHILD)
     submit = SubmitField("Raise the issue", widget=GovSubmitInput())
 
@@ -90,7 +91,8 @@ class NoticeMetForm(FlaskForm):
 
 class SuspensionReviewForm(FlaskForm):
     decision = RadioField("Your decision at the review", widget=GovRadioInput(), validate_choice=False,
-                          choices=[("lift", "Lift the suspension"), ("extend", "Extend it to a new review date")])
+                          choices=choices([("lift", "Lift the suspension"),
+                                           ("extend", "Extend it to a new review date")]))
     review_on = DateField("New review date", widget=GovDateInput(), validators=[Optional()],
                           description="When extending. " + DATE_HINT)
     reason = TextAreaField("Reason", widget=GovTextArea(), description="The provider is told it.")

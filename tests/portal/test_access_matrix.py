@@ -189,6 +189,7 @@ OTHER_MATRICES = (
     "tests.buyer.test_market_access",
     "tests.buyer.test_agreement_access",
     "tests.buyer.test_contract_access",
+    "tests.buyer.test_ladder_access",
 )
 
 
