@@ -695,18 +695,36 @@ def _case(sanction: Sanction) -> list[Sanction]:
 def involved_ids(sanction: Sanction) -> set[int]:
     """The people who took part in the sanction's case: proposed, approved or refused, reviewed or ended a step,
     or opened or closed its contract review."""
-    chain = _case(sanction)
-    people = set()
-    for step in chain:
-        people |= {step.proposed_by_id, step.ended_by_id}
-        if step.review is not None:
-            people |= {step.review.opened_by_id, step.review.closed_by_id}
-    answered = db.session.scalars(db.select(Approval.answered_by_id).where(
-        Approval.subject_type == Sanction.__tablename__, Approval.subject_id.in_([step.id for step in chain]),
-        Approval.answered_by_id.is_not(None)))
-    people |= set(answered)
-    people.discard(None)
-    return people
+    return _involved_by_sanction([sanction])[sanction.id]
+
+
+def _involved_by_sanction(sanctions: list[Sanction]) -> dict[int, set[int]]:
+    """involved_ids for many sanctions at once: three queries however many (every step of their contracts, their
+    reviews and the approvals answered about them, walked in memory)."""
+    if not sanctions:
+        return {}
+    steps = {step.id: step for step in db.session.scalars(db.select(Sanction).where(
+        Sanction.contract_id.in_({sanction.contract_id for sanction in sanctions})))}
+    reviews = {review.id: review for review in db.session.scalars(db.select(ContractReview).where(
+        ContractReview.id.in_({step.review_id for step in steps.values() if step.review_id})))}
+    answered: dict[int, set[int]] = {}
+    for subject_id, answered_by_id in db.session.execute(db.select(Approval.subject_id, Approval.answered_by_id).where(
+            Approval.subject_type == Sanction.__tablename__, Approval.subject_id.in_(steps),
+            Approval.answered_by_id.is_not(None))):
+        answered.setdefault(subject_id, set()).add(answered_by_id)
+    found = {}
+    for sanction in sanctions:
+        people, step, seen = set(), steps.get(sanction.id), set()
+        while step is not None and step.id not in seen:
+            seen.add(step.id)
+            people |= {step.proposed_by_id, step.ended_by_id} | answered.get(step.id, set())
+            review = reviews.get(step.review_id)
+            if review is not None:
+                people |= {review.opened_by_id, review.closed_by_id}
+            step = steps.get(step.previous_id)
+        people.discard(None)
+        found[sanction.id] = people
+    return found
 
 
 def may_decide_appeal(user: User, appeal_record: Appeal) -> bool:
@@ -892,8 +910,11 @@ def tasks_for(user: User, now: datetime) -> Tasks:
         pending = db.session.scalars(
             db.select(Appeal).join(Sanction).join(ProviderContract).join(ProviderContract.dps)
             .where(Appeal.decided_at.is_(None), Dps.lead_authority_id == user.organisation_id)
-            .options(selectinload(Appeal.sanction)).order_by(Appeal.submitted_at, Appeal.id)).all()
-        appeals_to_decide = [item for item in pending if user.id not in involved_ids(item.sanction)]
+            .options(selectinload(Appeal.sanction).selectinload(Sanction.contract)
+                     .selectinload(ProviderContract.provider))
+            .order_by(Appeal.submitted_at, Appeal.id)).all()
+        involved = _involved_by_sanction([item.sanction for item in pending])
+        appeals_to_decide = [item for item in pending if user.id not in involved[item.sanction_id]]
     return Tasks(overdue=overdue, appeals=appeals_to_decide)
 
 
