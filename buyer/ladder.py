@@ -66,7 +66,8 @@ def contracts_issue_new(dps_id, provider_id):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            flash("Issue raised: the contract manager and the provider are told." if issue.status == "open" else
+            flash("This issue was already raised: nothing changed." if issue.already_raised else
+                  "Issue raised: the contract manager and the provider are told." if issue.status == "open" else
                   "Issue recorded: it is raised once your head of service or a budget holder agrees.", "success")
             return redirect(url_for("buyer.contracts_issue", issue_id=issue.id))
     return render_template("buyer/ladder/issue_new.html", contract=contract, form=form), \

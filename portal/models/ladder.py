@@ -91,6 +91,8 @@ class PerformanceIssue(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    already_raised = False  # set (not stored) when raising it again found it already raised
+
     @property
     def approval_name(self) -> str:
         return f"a significant performance issue with {self.contract.provider.name} on {self.contract.dps.reference}"

@@ -244,6 +244,12 @@ def raise_issue(user: User, contract: ProviderContract, *, severity: str, descri
         rows = []
     if errors:
         raise FormInvalid(errors)
+    same = db.session.scalar(db.select(PerformanceIssue).where(
+        PerformanceIssue.contract_id == contract.id, PerformanceIssue.raised_by_id == user.id,
+        PerformanceIssue.description == description, PerformanceIssue.status != ISSUE_CLOSED).limit(1))
+    if same is not None:
+        same.already_raised = True
+        return same  # sent twice: raised once
     issue = PerformanceIssue(contract_id=contract.id, authority_id=user.organisation_id,
                              placement_id=placement.id if placement else None, severity=severity,
                              description=description, status=ISSUE_OPEN if severity == MINOR else ISSUE_AWAITING,
@@ -974,5 +980,32 @@ def escalate_overdue(now: datetime) -> int:
     return len(overdue)
 
 
+def remind_suspension_reviews(now: datetime) -> int:
+    """Each suspension whose review date has come: its contract manager is told once per review date (an extended
+    suspension is reminded again at its new date). Idempotent; a few queries however many."""
+    today = _today(now)
+    due = db.session.scalars(db.select(Sanction).where(
+        Sanction.kind == SUSPENSION, Sanction.status == IN_FORCE, Sanction.review_on <= today,
+        db.or_(Sanction.review_notified_on.is_(None), Sanction.review_notified_on != Sanction.review_on))
+        .options(selectinload(Sanction.contract).selectinload(ProviderContract.provider),
+                 selectinload(Sanction.contract).selectinload(ProviderContract.contract_manager),
+                 selectinload(Sanction.contract).selectinload(ProviderContract.dps))).all()
+    notices = []
+    for sanction in due:
+        contract = sanction.contract
+        if contract.contract_manager is not None and contract.contract_manager.active:
+            notices.append((contract.contract_manager, f"Suspension review due: {contract.provider.name}",
+                            f"The suspension of {contract.provider.name} on {contract.dps.reference} is due for its "
+                            f"review on {format_date(sanction.review_on)}: lift it, extend it or escalate it.",
+                            url_for("buyer.contracts_sanction", sanction_id=sanction.id)))
+    if not due:
+        return 0
+    db.session.execute(db.update(Sanction).where(Sanction.id.in_([sanction.id for sanction in due]))
+                       .values(review_notified_on=Sanction.review_on).execution_options(synchronize_session=False))
+    mail.notify_many(notices, at=now)
+    db.session.commit()
+    return len(due)
+
+
 def run_due(now: datetime) -> int:
-    return escalate_overdue(now)
+    return escalate_overdue(now) + remind_suspension_reviews(now)

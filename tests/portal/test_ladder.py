@@ -422,3 +422,28 @@ def test_someone_at_another_authority_with_the_deciding_role_cannot_decide_an_ap
     assert not ladder.may_decide_appeal(member_head, appeal)
     with pytest.raises(NotFound):
         ladder.decide_appeal(member_head, appeal, outcome=UPHELD, reason="r", now=clock.now())
+
+
+def test_a_suspension_review_reminder_is_sent_once_per_review_date(world, clock, case):
+    contract, manager, people = case
+    suspension = _suspended(world, clock, case)
+    assert ladder.remind_suspension_reviews(clock.now()) == 0
+    clock.set(datetime.combine(suspension.review_on, datetime.min.time()) + timedelta(hours=9))
+    assert ladder.remind_suspension_reviews(clock.now()) == 1
+    assert ladder.remind_suspension_reviews(clock.now()) == 0
+    assert db.session.scalar(db.select(db.func.count(Notification.id)).where(
+        Notification.user_id == manager.id, Notification.subject.like("Suspension review due%"))) == 1
+    ladder.review_suspension(manager, suspension, decision="extend", reason="Visit booked",
+                             review_on=suspension.review_on + timedelta(days=14), now=clock.now())
+    clock.advance(days=14)
+    assert ladder.remind_suspension_reviews(clock.now()) == 1
+
+
+def test_raising_the_same_issue_twice_raises_it_once(world, clock, case):
+    contract, manager, people = case
+    first = ladder.raise_issue(world.member_officer, contract, severity="minor", description="Late reports",
+                               actions=_actions(clock), placement_id=None, now=clock.now())
+    again = ladder.raise_issue(world.member_officer, contract, severity="minor", description="Late reports",
+                               actions=_actions(clock), placement_id=None, now=clock.now())
+    assert again.id == first.id and again.already_raised
+    assert db.session.scalar(db.select(db.func.count(ladder.PerformanceIssue.id))) == 1

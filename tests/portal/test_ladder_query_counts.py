@@ -77,3 +77,18 @@ def test_the_overdue_escalation_job_is_constant(app, world, clock):
     assert counts[0] == counts[1]
     with app.test_request_context():
         assert ladder.escalate_overdue(clock.now()) == 0
+
+
+def test_the_suspension_review_reminder_job_is_constant(app, world, clock):
+    contract, manager = _contract(world, clock)
+    counts = []
+    for start, stop in ((0, FEW), (FEW, FEW + MANY)):
+        for index in range(start, stop):
+            db.session.add(Sanction(contract_id=contract.id, kind="suspension", grounds=f"g {index}", status=IN_FORCE,
+                                    proposed_by_id=manager.id, proposed_at=clock.now(), in_force_at=clock.now(),
+                                    review_on=clock.now().date()))
+        db.session.commit()
+        with app.test_request_context(), counting() as statements:
+            assert ladder.remind_suspension_reviews(clock.now()) == stop - start
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
