@@ -2,7 +2,7 @@
 notice met, review a suspension, escalate), letters and appeal decisions. Every endpoint is named `contracts_…`
 (contract managers and deciders reach them); portal.services.ladder decides who may do what."""
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from buyer.ladder_forms import (
@@ -24,7 +24,7 @@ from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.forms import add_domain_error, choices, record_id
 from portal.models import LadderAction, Placement, Referral
-from portal.services import approvals, contracts, ladder
+from portal.services import approvals, contracts, ladder, uploads
 from portal.timezone import uk_today
 
 
@@ -50,6 +50,18 @@ def _placements(contract):
 
 
 # Performance issues ------------------------------------------------------------------------------------------
+
+def send_appeal_document(appeal):
+    """An appeal's supporting document, once the page checked who may read the sanction."""
+    if appeal is None or appeal.document_stored_name is None:
+        abort(404)
+    path = uploads.path_of(appeal.document_stored_name)
+    if not path.exists():
+        abort(404)
+    _label, mimetype = uploads.ALLOWED_TYPES[appeal.document_type]
+    return send_file(path, mimetype=mimetype, as_attachment=True,
+                     download_name=uploads.download_name(appeal.document_name, appeal.document_type))
+
 
 @blueprint.route("/contracts/dps/<int:dps_id>/providers/<int:provider_id>/issues/new", methods=["GET", "POST"])
 def contracts_issue_new(dps_id, provider_id):
@@ -320,3 +332,9 @@ def ladder_tasks():
     """The Tasks page's section of the ladder: overdue actions, suspension reviews and contract reviews for a
     contract manager; appeals to decide for the lead's heads of service and assistant directors."""
     return ladder.tasks_for(current_user, now())
+
+
+@blueprint.route("/contracts/sanctions/<int:sanction_id>/appeal/document")
+def contracts_appeal_document(sanction_id):
+    sanction = _found(ladder.sanction_for, current_user, sanction_id)
+    return send_appeal_document(sanction.appeal)

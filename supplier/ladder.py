@@ -2,7 +2,7 @@
 case, with letters), recording actions done, and appealing a sanction. portal.services.ladder decides who may see
 what: a provider sees only its own records, and nothing proposed but not yet issued."""
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from portal.clock import now
@@ -11,7 +11,7 @@ from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.forms import add_domain_error
 from portal.models import LadderAction
-from portal.services import ladder
+from portal.services import ladder, uploads
 from portal.timezone import uk_today
 from supplier.ladder_forms import ActionDoneForm, AppealForm
 from supplier.views import blueprint
@@ -43,6 +43,18 @@ def _done(action, back):
         else:
             flash("Action recorded as done: your contract manager is told", "success")
     return redirect(back)
+
+
+def send_appeal_document(appeal):
+    """An appeal's supporting document, once the page checked who may read the sanction."""
+    if appeal is None or appeal.document_stored_name is None:
+        abort(404)
+    path = uploads.path_of(appeal.document_stored_name)
+    if not path.exists():
+        abort(404)
+    _label, mimetype = uploads.ALLOWED_TYPES[appeal.document_type]
+    return send_file(path, mimetype=mimetype, as_attachment=True,
+                     download_name=uploads.download_name(appeal.document_name, appeal.document_type))
 
 
 @blueprint.route("/contracts/issues/<int:issue_id>")
@@ -93,7 +105,9 @@ def contract_appeal(sanction_id):
     form = AppealForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            ladder.appeal(current_user, sanction, grounds=form.grounds.data, now=now())
+            upload = request.files.get("document")
+            ladder.appeal(current_user, sanction, grounds=form.grounds.data, now=now(),
+                          filename=upload.filename if upload else "", data=upload.read() if upload else b"")
         except NotFound:
             abort(404)
         except DomainError as error:
@@ -102,3 +116,9 @@ def contract_appeal(sanction_id):
             flash("Appeal sent: someone who took no part in the decision will decide it", "success")
             return redirect(url_for("supplier.contract_sanction", sanction_id=sanction.id))
     return _render(sanction, form=form, status=400)
+
+
+@blueprint.route("/contracts/sanctions/<int:sanction_id>/appeal/document")
+def contract_appeal_document(sanction_id):
+    sanction = _found(ladder.sanction_for, current_user, sanction_id)
+    return send_appeal_document(sanction.appeal)

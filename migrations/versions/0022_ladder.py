@@ -114,6 +114,11 @@ def upgrade():
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('sanction_id', sa.Integer(), nullable=False),
         sa.Column('grounds', sa.Text(), nullable=False),
+        sa.Column('document_name', sa.String(length=255), nullable=True),
+        sa.Column('document_stored_name', sa.String(length=64), nullable=True),
+        sa.Column('document_type', sa.String(length=10), nullable=True),
+        sa.Column('document_size', sa.Integer(), nullable=True),
+        sa.Column('document_sha256', sa.String(length=64), nullable=True),
         sa.Column('submitted_by_id', sa.Integer(), nullable=False),
         sa.Column('submitted_at', sa.DateTime(), nullable=False),
         sa.Column('outcome', sa.String(length=20), nullable=True),
@@ -126,6 +131,7 @@ def upgrade():
         _fk('sanction_appeal', 'submitted_by_id', 'user_account'),
         _fk('sanction_appeal', 'decided_by_id', 'user_account'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_sanction_appeal')),
+        sa.UniqueConstraint('document_stored_name', name=op.f('uq_sanction_appeal_document_stored_name')),
     )
     op.create_index('ix_sanction_appeal_sanction', 'sanction_appeal', ['sanction_id'], unique=True)
     op.create_index('ix_sanction_appeal_decided', 'sanction_appeal', ['decided_at'])

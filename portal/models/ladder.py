@@ -296,6 +296,12 @@ class Appeal(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     sanction_id: Mapped[int] = mapped_column(ForeignKey("sanction.id"))
     grounds: Mapped[str] = mapped_column(Text)
+    # A supporting document, stored like other evidence (portal.services.uploads): optional
+    document_name: Mapped[str | None] = mapped_column(String(255))
+    document_stored_name: Mapped[str | None] = mapped_column(String(64), unique=True)
+    document_type: Mapped[str | None] = mapped_column(String(10))
+    document_size: Mapped[int | None]
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     submitted_at: Mapped[datetime]
     outcome: Mapped[str | None] = mapped_column(String(20))

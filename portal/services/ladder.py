@@ -86,7 +86,7 @@ from portal.models.user import (
     HEAD_OF_SERVICE,
     PROVIDER_USER,
 )
-from portal.services import approvals, audit, contracts, mail, standing
+from portal.services import approvals, audit, contracts, mail, standing, uploads
 from portal.timezone import format_date, uk_today
 
 APPEAL_DAYS = 28  # the provider may appeal a sanction within 28 days of it taking effect
@@ -657,8 +657,10 @@ def may_appeal(sanction: Sanction, now: datetime) -> bool:
             and _today(now) <= sanction.appeal_by)
 
 
-def appeal(user: User, sanction: Sanction, *, grounds: str, now: datetime) -> Appeal:
-    """The provider appeals a sanction in force, within its appeal period (commits). Once per sanction."""
+def appeal(user: User, sanction: Sanction, *, grounds: str, now: datetime, filename: str = "",
+           data: bytes = b"") -> Appeal:
+    """The provider appeals a sanction in force, within its appeal period (commits), with an optional supporting
+    document (checked and stored as evidence is). Once per sanction."""
     _provider_of(user, sanction.contract)
     grounds = _text(grounds, "grounds", "the grounds of your appeal")
     if sanction.appeal is not None:
@@ -668,12 +670,18 @@ def appeal(user: User, sanction: Sanction, *, grounds: str, now: datetime) -> Ap
                           f"nothing to appeal.")
     if _today(now) > sanction.appeal_by:
         raise DomainError(f"The time to appeal ended on {format_date(sanction.appeal_by)}.")
-    lodged = Appeal(sanction=sanction, grounds=grounds, submitted_by_id=user.id, submitted_at=now)
+    document = {}
+    if filename or data:
+        document = {"document_type": uploads.check(data, filename), "document_name": uploads.display_name(filename),
+                    "document_size": len(data), "document_sha256": uploads.sha256(data)}
+        document["document_stored_name"] = uploads.store(data)
+    lodged = Appeal(sanction=sanction, grounds=grounds, submitted_by_id=user.id, submitted_at=now, **document)
     db.session.add(lodged)
     db.session.flush()
     audit.record(at=now, actor=user, action="appeal.lodged", entity=lodged,
                  summary=f"{sanction.contract.provider.name} appealed against its {sanction.kind_label.lower()}",
-                 after={"sanction_id": sanction.id})
+                 after={"sanction_id": sanction.id, "document": lodged.document_name,
+                        "sha256": lodged.document_sha256})
     contract = sanction.contract
     link = sanction_link(sanction)
     deciders = [person for person in _lead_people(contract, APPEAL_DECIDERS)

@@ -38,12 +38,14 @@ EXPECTED = {
     ("buyer.contracts_sanction_review", "POST"): MANAGERS,
     ("buyer.contracts_sanction_escalate", "POST"): MANAGERS,
     ("buyer.contracts_appeal_decide", "POST"): MANAGERS,
+    ("buyer.contracts_appeal_document", "GET"): READERS,
     ("supplier.contract_issue", "GET"): OWN,
     ("supplier.contract_issue_action_done", "POST"): OWN,
     ("supplier.contract_sanction", "GET"): OWN,
     ("supplier.contract_sanction_letter", "GET"): OWN,
     ("supplier.contract_sanction_action_done", "POST"): OWN,
     ("supplier.contract_appeal", "POST"): OWN,
+    ("supplier.contract_appeal_document", "GET"): OWN,
 }
 
 
@@ -63,7 +65,8 @@ def records(world, clock):
                             actions=[("Send the returns", due)], now=clock.now(), review=review)
     approvals.answer(people.head_of_service, approvals.latest(notice, "notice_to_improve"), approve=True,
                      now=clock.now())
-    ladder.appeal(world.provider_a, notice, grounds="Sent by post", now=clock.now())
+    ladder.appeal(world.provider_a, notice, grounds="Sent by post", now=clock.now(), filename="receipts.pdf",
+                  data=b"%PDF-1.4\n% receipts\n")
     open_review = ladder.open_review(manager, contract, breach="other_breach", details="Another breach",
                                      now=clock.now())
     return {"dps_id": world.dps.id, "provider_id": world.provider_a.organisation_id, "issue_id": issue.id,

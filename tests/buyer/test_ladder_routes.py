@@ -2,6 +2,7 @@
 pdftotext), escalating, appealing and deciding; bad input shows every problem and changes nothing; a double
 submit changes nothing."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -125,8 +126,15 @@ def test_escalating_a_notice_and_the_provider_appealing_then_someone_uninvolved_
     bad = provider.post(f"/provider/contracts/sanctions/{suspension.id}/appeal", data={"grounds": " "})
     assert bad.status_code == 400 and "Enter the grounds of your appeal" in bad.get_data(as_text=True)
     assert _count(Appeal) == 0
-    assert provider.post(f"/provider/contracts/sanctions/{suspension.id}/appeal",
-                         data={"grounds": "Returns were posted on time"}).status_code == 302
+    bad = provider.post(f"/provider/contracts/sanctions/{suspension.id}/appeal", content_type="multipart/form-data",
+                        data={"grounds": "Posted", "document": (io.BytesIO(b"plain words"), "receipts.pdf")})
+    assert bad.status_code == 400 and "must be a PDF" in bad.get_data(as_text=True) and _count(Appeal) == 0
+    assert provider.post(f"/provider/contracts/sanctions/{suspension.id}/appeal", content_type="multipart/form-data",
+                         data={"grounds": "Returns were posted on time",
+                               "document": (io.BytesIO(b"%PDF-1.4\n% receipts\n"), "receipts.pdf")}
+                         ).status_code == 302
+    document = sign_in(people.second_head).get(f"/authority/contracts/sanctions/{suspension.id}/appeal/document")
+    assert document.status_code == 200 and document.data.startswith(b"%PDF-1.4")
     involved = sign_in(people.head_of_service)
     response = involved.post(f"/authority/contracts/sanctions/{suspension.id}/appeal",
                              data={"outcome": "upheld", "reason": "r"})

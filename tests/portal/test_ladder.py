@@ -246,7 +246,13 @@ def test_the_provider_appeals_once_within_the_period_and_someone_uninvolved_upho
     suspension = _suspended(world, clock, case)
     with pytest.raises(NotFound):
         ladder.appeal(world.provider_b, suspension, grounds="Not us", now=clock.now())
-    appeal = ladder.appeal(world.provider_a, suspension, grounds="The returns were sent by post", now=clock.now())
+    with pytest.raises(DomainError, match="must be a PDF"):
+        ladder.appeal(world.provider_a, suspension, grounds="g", now=clock.now(), filename="notes.pdf",
+                      data=b"just text")
+    assert suspension.appeal is None
+    appeal = ladder.appeal(world.provider_a, suspension, grounds="The returns were sent by post", now=clock.now(),
+                           filename="receipts.pdf", data=b"%PDF-1.4\n% receipts\n")
+    assert appeal.document_name == "receipts.pdf" and appeal.document_type == "pdf"
     with pytest.raises(DomainError, match="already appealed"):
         ladder.appeal(world.provider_a, suspension, grounds="again", now=clock.now())
     # The head of service approved both steps: they may not decide; the second head of service may.
