@@ -72,7 +72,7 @@ def contract_issue_action_done(issue_id, action_id):
 
 def _render(sanction, *, form=None, status=200):
     moment = now()
-    case = [step for step in ladder.case_of(sanction) if step.status not in ("proposed", "refused")]
+    case = [step for step in ladder.case_of(sanction) if step.status not in ladder.NEVER_ISSUED]
     return render_template("supplier/ladder/sanction.html", sanction=sanction, case=case, today=uk_today(moment),
                            may_appeal=ladder.may_appeal(sanction, moment), form=form or AppealForm(formdata=None),
                            done_form=ActionDoneForm(formdata=None)), status

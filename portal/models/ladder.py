@@ -53,10 +53,11 @@ ENDED = "ended"  # a notice met, a suspension lifted at its review
 ESCALATED = "escalated"  # replaced by the next step up
 OVERTURNED = "overturned"  # an appeal upheld
 REDUCED = "reduced"  # an appeal partly upheld: replaced by a lower step
+WITHDRAWN = "withdrawn"  # the proposer withdrew the request for approval
 SANCTION_STATUS_LABELS = {PROPOSED: "Proposed: waiting for approval", IN_FORCE: "In force", REFUSED: "Not approved",
                           ENDED: "Ended", ESCALATED: "Escalated", OVERTURNED: "Overturned on appeal",
-                          REDUCED: "Reduced on appeal"}
-MOVES = {PROPOSED: {IN_FORCE, REFUSED}, IN_FORCE: {ENDED, ESCALATED, OVERTURNED, REDUCED}}
+                          REDUCED: "Reduced on appeal", WITHDRAWN: "Withdrawn by the proposer"}
+MOVES = {PROPOSED: {IN_FORCE, REFUSED, WITHDRAWN}, IN_FORCE: {ENDED, ESCALATED, OVERTURNED, REDUCED}}
 
 # Appeals.
 UPHELD = "upheld"
@@ -264,6 +265,9 @@ class Sanction(db.Model):
 
     def refuse(self) -> None:
         self._move(REFUSED)
+
+    def withdraw(self) -> None:
+        self._move(WITHDRAWN)
 
     def end(self, user, reason: str, now: datetime, to: str = ENDED) -> None:
         """Ended (met, lifted), escalated, overturned or reduced."""

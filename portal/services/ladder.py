@@ -78,6 +78,7 @@ from portal.models.ladder import (
     SUSPENSION,
     TERMINATION,
     UPHELD,
+    WITHDRAWN,
 )
 from portal.models.user import (
     ASSISTANT_DIRECTOR,
@@ -96,6 +97,7 @@ KIND_FOR = {NOTICE: approval_kinds.NOTICE_TO_IMPROVE, SUSPENSION: approval_kinds
             TERMINATION: approval_kinds.TERMINATION}
 APPEAL_DECIDERS = (HEAD_OF_SERVICE, ASSISTANT_DIRECTOR)
 SAFEGUARDING_CATEGORIES = ("allegation", "safeguarding")
+NEVER_ISSUED = (PROPOSED, REFUSED, WITHDRAWN)  # steps the provider never sees
 
 
 # Checks ------------------------------------------------------------------------------------------------------
@@ -441,7 +443,7 @@ def close_review(user: User, review: ContractReview, *, outcome: str, now: datet
     outcome = _text(outcome, "outcome", "the outcome of the review")
     if not review.is_open:
         raise DomainError("This contract review is already done.")
-    if _pending_sanction(review.contract) is not None:
+    if _pending_sanction(review.contract, now) is not None:
         raise DomainError("A sanction proposed for this contract is waiting for approval.")
     _finish_review(user, review, f"No sanction: {outcome}", now)
     _commit()
@@ -449,9 +451,20 @@ def close_review(user: User, review: ContractReview, *, outcome: str, now: datet
 
 # The ladder -------------------------------------------------------------------------------------------------
 
-def _pending_sanction(contract: ProviderContract) -> Sanction | None:
-    return db.session.scalar(db.select(Sanction).where(Sanction.contract_id == contract.id,
-                                                       Sanction.status == PROPOSED).limit(1))
+def _pending_sanction(contract: ProviderContract, now: datetime) -> Sanction | None:
+    """The contract's proposal waiting for approval. A proposal whose request the proposer withdrew (approvals has
+    no hook for it) is marked withdrawn here, so it blocks nothing."""
+    for sanction in db.session.scalars(db.select(Sanction).where(Sanction.contract_id == contract.id,
+                                                                 Sanction.status == PROPOSED)):
+        approval = approvals.latest(sanction, KIND_FOR[sanction.kind])
+        if approval is not None and approval.is_pending:
+            return sanction
+        if approval is None:
+            sanction.withdraw()
+            audit.record(at=now, actor=None, action="sanction.withdrawn", entity=sanction,
+                         summary=f"{sanction.kind_label} proposal withdrawn by its proposer",
+                         before={"status": PROPOSED}, after={"status": sanction.status})
+    return None
 
 
 def propose(user: User, contract: ProviderContract, *, kind: str, grounds: str, review_on: date | None,
@@ -489,7 +502,7 @@ def propose(user: User, contract: ProviderContract, *, kind: str, grounds: str, 
         raise FormInvalid(errors)
     if contract.is_terminated:
         raise DomainError("This contract is terminated.", field="kind")
-    if _pending_sanction(contract) is not None:
+    if _pending_sanction(contract, now) is not None:
         raise DomainError("A sanction proposed for this contract is already waiting for approval.", field="kind")
     sanction = Sanction(contract=contract, review_id=review.id if review else None,
                         previous_id=previous.id if previous else None, kind=kind, grounds=grounds,
@@ -582,7 +595,7 @@ def sanction_for(user: User, sanction_id: int) -> Sanction:
         raise NotFound()
     if user.organisation.is_provider:
         _provider_of(user, sanction.contract)
-        if sanction.status in (PROPOSED, REFUSED):
+        if sanction.status in NEVER_ISSUED:
             raise NotFound()  # never issued to the provider
     elif not contracts.may_read(user, sanction.contract.dps):
         raise NotFound()
@@ -843,7 +856,7 @@ def summary_for(contract: ProviderContract, viewer: User, now: datetime) -> Ladd
     sanctions = db.select(Sanction).where(Sanction.contract_id == contract.id)
     if provider:
         issues = issues.where(PerformanceIssue.status.in_([ISSUE_OPEN, ISSUE_CLOSED]))
-        sanctions = sanctions.where(Sanction.status.not_in([PROPOSED, REFUSED]))
+        sanctions = sanctions.where(Sanction.status.not_in(NEVER_ISSUED))
     reviews = [] if provider else list(db.session.scalars(
         db.select(ContractReview).where(ContractReview.contract_id == contract.id)
         .order_by(ContractReview.opened_at.desc(), ContractReview.id.desc()).limit(20)))

@@ -453,3 +453,14 @@ def test_raising_the_same_issue_twice_raises_it_once(world, clock, case):
                                actions=_actions(clock), placement_id=None, now=clock.now())
     assert again.id == first.id and again.already_raised
     assert db.session.scalar(db.select(db.func.count(ladder.PerformanceIssue.id))) == 1
+
+
+def test_a_withdrawn_proposal_blocks_no_new_one(world, clock, case):
+    contract, manager, people = case
+    review = _review(contract, manager, clock)
+    first = ladder.propose(manager, contract, kind=NOTICE, grounds="g", review_on=None, actions=_actions(clock),
+                           now=clock.now(), review=review)
+    approvals.withdraw(manager, approvals.latest(first, "notice_to_improve"), clock.now())
+    second = ladder.propose(manager, contract, kind=NOTICE, grounds="Better grounds", review_on=None,
+                            actions=_actions(clock), now=clock.now(), review=review)
+    assert first.status == "withdrawn" and second.status == PROPOSED
