@@ -87,6 +87,7 @@ class PerformanceIssue(db.Model):
 
     contract = relationship("ProviderContract")
     authority = relationship("Organisation")
+    placement = relationship("Placement")
     raised_by = relationship("User")
     actions = relationship("LadderAction", back_populates="issue", order_by="LadderAction.due_on, LadderAction.id")
 

@@ -154,3 +154,20 @@ def test_the_contract_managers_tasks_list_overdue_actions(world, clock, case, si
     clock.advance(days=9)
     page = sign_in(manager).get("/authority/tasks").get_data(as_text=True)
     assert "Contract management overdue" in page and "Send the returns" in page
+
+
+def test_an_issue_about_one_of_the_officers_placements_names_it(world, clock, sign_in):
+    from tests.factories import placed
+
+    placement = placed(world, clock)
+    contract = contract_of(world, world.provider_a)
+    client = sign_in(world.member_officer)
+    url = f"/authority/contracts/dps/{world.dps.id}/providers/{world.provider_a.organisation_id}/issues/new"
+    assert placement.agreement_reference in client.get(url).get_data(as_text=True)
+    response = client.post(url, data={"severity": "minor", "description": "Missed a statutory visit slot",
+                                      "placement_id": str(placement.id), "action_1": "Confirm the visit rota",
+                                      "due_1": _day(clock, 7)})
+    assert response.status_code == 302
+    issue = db.session.scalar(db.select(PerformanceIssue))
+    assert issue.placement_id == placement.id and issue.contract_id == contract.id
+    assert placement.agreement_reference in client.get(response.headers["Location"]).get_data(as_text=True)
