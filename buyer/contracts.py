@@ -11,7 +11,7 @@ from portal.errors import NotFound
 from portal.forms import record_id
 from portal.models.contract import STANDING_LABELS
 from portal.models.user import CONTRACT_MANAGER
-from portal.services import annual_reviews, compliance, contracts, portfolio
+from portal.services import annual_reviews, compliance, contracts, ladder, portfolio
 
 
 @blueprint.route("/contracts")
@@ -39,4 +39,5 @@ def contracts_provider(dps_id, provider_id):
     return render_template("buyer/contracts/provider.html", record=contracts.record(contract, moment),
                            dues=contracts.dues([contract.id], moment)[contract.id],
                            annual=annual_reviews.summary_for(contract, current_user, moment),
-                           compliance=compliance.summary_for(contract, current_user, moment))
+                           compliance=compliance.summary_for(contract, current_user, moment),
+                           ladder=ladder.summary_for(contract, current_user, moment))

@@ -83,6 +83,7 @@ from buyer import (  # noqa: E402,F401  (their routes register on import)
     compliance,
     contracts,
     kpis,
+    ladder,
     off_framework,
     placements,
     referrals,

@@ -30,6 +30,7 @@ from portal import (
     demo_compliance,
     demo_contracts,
     demo_kpis,
+    demo_ladder,
     demo_life,
     demo_market,
     demo_settings,
@@ -349,6 +350,7 @@ def load() -> list[tuple[str, str]]:
     contract_people += demo_annual.load(moment, _user)
     contract_people += demo_compliance.load(moment, _user)
     contract_people += demo_settings.load(moment, _user)
+    contract_people += demo_ladder.load(moment, _user)
 
     return [
         ("Consortium administrator and evaluator (Tameside)", admin.email),

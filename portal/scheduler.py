@@ -10,7 +10,18 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from portal import rate_limits
 from portal.clock import now
-from portal.services import accounts, agreements, mail, quarterly_returns, referrals, reminders, sessions, windows
+from portal.services import (
+    accounts,
+    agreements,
+    jobs,
+    ladder,
+    mail,
+    quarterly_returns,
+    referrals,
+    reminders,
+    sessions,
+    windows,
+)
 from portal.services.compliance import run_due as compliance_due
 
 log = logging.getLogger("portal.scheduler")
@@ -29,6 +40,8 @@ def run_time_events(app=None) -> list[str]:
         done += quarterly_returns.run_due(moment)  # requests at each quarter's end, reminders, overdue
         done += agreements.sync_weekly_costs(moment)  # prices approved earlier taking effect today
         done += compliance_due(moment)  # evidence warnings and lapses, the monthly Ofsted review reminders
+        done += jobs.run_each([("overdue ladder actions", ladder.run_due)], moment, family="ladder",
+                              line=lambda name, count: f"escalated {count} {name}")
         sent = mail.dispatch_outbox(moment)
         if sent:
             done.append(f"sent {sent} e-mails")

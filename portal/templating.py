@@ -14,7 +14,7 @@ from portal.models.user import (
     USER_ADMINISTRATOR,
 )
 from portal.money import annual
-from portal.services import agreements, annual_reviews, approvals, compliance, mail, off_framework, reviews
+from portal.services import agreements, annual_reviews, approvals, compliance, ladder, mail, off_framework, reviews
 from portal.services.approvals import DECIDERS
 from portal.timezone import format_date, format_datetime, format_day
 
@@ -25,7 +25,7 @@ def task_count(user) -> int:
     moment = now()
     return (approvals.task_count(user) + off_framework.qa_task_count(user) + agreements.task_count(user, moment)
             + reviews.task_count(user, moment) + annual_reviews.task_count(user, moment)
-            + compliance.task_count(user, moment))
+            + compliance.task_count(user, moment) + ladder.task_count(user, moment))
 
 
 def navigation() -> list[dict]:

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.clock import now
 from portal.errors import NotFound
-from portal.services import allocation, annual_reviews, compliance, contracts
+from portal.services import allocation, annual_reviews, compliance, contracts, ladder
 from supplier.views import blueprint
 
 
@@ -27,4 +27,5 @@ def contract(dps_id):
     moment = now()
     return render_template("supplier/contracts/contract.html", record=contracts.record(own, moment),
                            compliance=compliance.summary_for(own, current_user, moment),
-                           annual=annual_reviews.own_summary(own, current_user, moment))
+                           annual=annual_reviews.own_summary(own, current_user, moment),
+                           ladder=ladder.summary_for(own, current_user, moment))

@@ -399,6 +399,7 @@ from supplier import (  # noqa: E402,F401
     annual_reviews,
     compliance,
     contracts,
+    ladder,
     placements,
     referrals,
     returns,

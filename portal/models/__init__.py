@@ -29,6 +29,7 @@ from portal.models.evaluation import (
     TierAward,
 )
 from portal.models.kpi import KpiThreshold, QuarterlyReturn, ReturnAnswer, ReturnQuestion, ReturnSettings
+from portal.models.ladder import Appeal, ContractReview, LadderAction, PerformanceIssue, Sanction
 from portal.models.market import SufficiencyNotice, Vacancy
 from portal.models.messages import Notification, OutboxMessage
 from portal.models.organisation import CategoryMembership, LotMembership, Organisation
@@ -53,6 +54,7 @@ __all__ = [
     "ProviderContract", "Restriction", "Setting",
     "AnnualReview", "ReviewAction", "ReviewAnswer", "ReviewCostCheck", "ReviewQuestion", "ReviewQuestionnaire",
     "EnforcementNotice", "Evidence", "Inspection", "OfstedImport", "OfstedMapping", "OfstedReview",
+    "Appeal", "ContractReview", "LadderAction", "PerformanceIssue", "Sanction",
     "Approval",
     "KpiThreshold", "QuarterlyReturn", "ReturnAnswer", "ReturnQuestion", "ReturnSettings",
     "Allocation", "Clarification", "ConflictOfInterest", "GateResult", "LotOutcome", "ModeratedScore", "Score",

@@ -36,6 +36,14 @@ KIND_LABELS = {
     PRICE_CHANGE: "A change of a placement's weekly price",
     CONTINUE_AT_INADEQUATE: "An assistant director's agreement to continue a placement at a setting judged Inadequate",
 }
+# The escalation ladder and significant performance issues (portal.services.ladder).
+SIGNIFICANT_ISSUE = "significant_issue"
+NOTICE_TO_IMPROVE = "notice_to_improve"
+SUSPENSION = "suspension"
+TERMINATION = "termination"
+KIND_LABELS.update({SIGNIFICANT_ISSUE: "Agreement to a significant performance issue",
+                    NOTICE_TO_IMPROVE: "A written notice to improve", SUSPENSION: "A suspension for breach of contract",
+                    TERMINATION: "A termination of contract"})
 
 # The subject: what the approval is about.
 REFERRAL = "referral"

@@ -41,7 +41,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.errors import DomainError, InvalidTransition, NotFound
 from portal.extensions import db
 from portal.formatting import money
-from portal.models import Placement, PriceChange, ProviderContract, Referral, User, UserRole
+from portal.models import (
+    PerformanceIssue,
+    Placement,
+    PriceChange,
+    ProviderContract,
+    Referral,
+    Sanction,
+    User,
+    UserRole,
+)
 from portal.models.approval import (
     APPROVED,
     CONTINUE_AT_INADEQUATE,
@@ -49,6 +58,7 @@ from portal.models.approval import (
     KIND_LABELS,
     NEW_SEARCH_DIRECTOR,
     NEW_SEARCH_HEAD,
+    NOTICE_TO_IMPROVE,
     OFF_FRAMEWORK_SEARCH,
     PENDING,
     PLACEMENT_COST,
@@ -56,6 +66,9 @@ from portal.models.approval import (
     REFUSED,
     REPLACED,
     SENIOR_AGREEMENT,
+    SIGNIFICANT_ISSUE,
+    SUSPENSION,
+    TERMINATION,
     WITHDRAWN,
     Approval,
 )
@@ -117,6 +130,20 @@ RULES = {
     PRICE_CHANGE: Rule(within_limit=BUDGET_HOLDER, above_limits=ASSISTANT_DIRECTOR,
                        after_answer="portal.services.agreements:price_change_answered"),
 }
+# The escalation ladder (portal.services.ladder): asked by a contract manager, possibly a member's; decided at the
+# lead. A significant performance issue is agreed at the raiser's own authority.
+_LADDER = dict(requesters=(CONTRACT_MANAGER,), asked_elsewhere=True,
+               after_answer="portal.services.ladder:sanction_answered",
+               requester_link="portal.services.ladder:requester_link")
+RULES.update({
+    SIGNIFICANT_ISSUE: Rule(role=HEAD_OF_SERVICE, also=BUDGET_HOLDER,
+                            requesters=(COMMISSIONING_OFFICER, CONTRACT_MANAGER),
+                            after_answer="portal.services.ladder:issue_answered",
+                            requester_link="portal.services.ladder:requester_link"),
+    NOTICE_TO_IMPROVE: Rule(role=HEAD_OF_SERVICE, **_LADDER),
+    SUSPENSION: Rule(role=HEAD_OF_SERVICE, **_LADDER),
+    TERMINATION: Rule(role=ASSISTANT_DIRECTOR, **_LADDER),
+})
 ROLE_FOR_KIND = {kind: (rule.role or rule.within_limit) for kind, rule in RULES.items()}
 
 
@@ -136,6 +163,8 @@ SUBJECT_MODELS = {
     PriceChange: (selectinload(PriceChange.placement).selectinload(Placement.provider),),
     ProviderContract: (selectinload(ProviderContract.provider), selectinload(ProviderContract.dps)),
     Placement: (selectinload(Placement.provider), selectinload(Placement.off_framework_provider)),
+    PerformanceIssue: (selectinload(PerformanceIssue.contract).selectinload(ProviderContract.provider),),
+    Sanction: (selectinload(Sanction.contract).selectinload(ProviderContract.provider),),
 }
 
 

@@ -56,6 +56,7 @@ class Due:
 DUE_SOURCES: tuple[str, ...] = (
     "portal.services.annual_reviews:dues",
     "portal.services.compliance:dues",
+    "portal.services.ladder:dues",
 )
 
 

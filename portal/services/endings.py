@@ -24,7 +24,7 @@ from portal.models import Placement, Referral, User
 from portal.models.approval import NEW_SEARCH_DIRECTOR, NEW_SEARCH_HEAD
 from portal.models.placement_life import ENDING_REASONS, NOTICE_BY, NOTICE_DAYS
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
-from portal.services import approvals, audit, mail
+from portal.services import approvals, audit, ladder, mail
 from portal.timezone import format_date, uk_today
 
 PROVIDER, AUTHORITY = "provider", "authority"
@@ -146,6 +146,8 @@ def record(user: User, placement: Placement, ending: Ending, now: datetime) -> P
                          + (" (provider's short notice: a breach)" if placement.short_notice_breach else ""),
                  before=before, after=after)
     _tell_the_provider(placement)
+    for incident in placement.incidents:  # an allegation or safeguarding concern recorded before the ending
+        ladder.safeguarding_review(incident, now)
     db.session.commit()
     return placement
 

@@ -18,7 +18,7 @@ from portal.extensions import db
 from portal.models import Placement, PlacementFeedback, PlacementIncident, User
 from portal.models.placement_life import FEEDBACK_FROM, INCIDENT_CATEGORIES, RATINGS
 from portal.models.user import COMMISSIONING_OFFICER
-from portal.services import audit
+from portal.services import audit, ladder
 from portal.timezone import format_date, to_local
 
 MAX_TEXT = 4000
@@ -144,6 +144,7 @@ def record_incident(officer: User, placement: Placement, *, occurred_on: date | 
                  after={"occurred_on": occurred_on, "category": category, "lado_informed": bool(lado_informed),
                         "police_informed": bool(police_informed), "ended_placement": bool(ended_placement),
                         "summary_length": len(summary), "outcome_length": len(outcome)})
+    ladder.safeguarding_review(incident, now)  # an allegation that ended the placement: a contract review
     db.session.commit()
     return incident
 
@@ -166,6 +167,7 @@ def record_outcome(officer: User, incident: PlacementIncident, *, outcome: str, 
     audit.record(at=now, actor=officer, action="placement_incident.outcome", entity=incident,
                  summary=f"Outcome of the {incident.category} of {format_date(incident.occurred_on)} recorded",
                  before=before, after={"outcome_length": len(outcome), "ended_placement": bool(ended_placement)})
+    ladder.safeguarding_review(incident, now)
     db.session.commit()
 
 

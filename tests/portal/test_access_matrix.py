@@ -192,6 +192,7 @@ OTHER_MATRICES = (
     "tests.annual.test_annual_access",
     "tests.buyer.test_compliance_access",
     "tests.supplier.test_settings_access",
+    "tests.buyer.test_ladder_access",
 )
 
 
