@@ -342,11 +342,12 @@ def without_user_administrators(provider) -> None:
 
 
 def placed(world, clock, *, user=None, core="1500.00", start=None, home_area=None, lot=None, child=None,
-           admitted=True, **referral_overrides):
+           admitted=True, setting=None, **referral_overrides):
     """A child placed through the real journey: `user`'s provider (world.provider_a by default) admitted to the
     lot, a referral published by world.member_officer, one bid (core weekly fee `core`, starting `start`, the home
     in `home_area`), the deadline passed, the bid assessed, its cost approved by a budget holder, and awarded.
-    The clock is left an hour after the deadline. Returns the Placement."""
+    The bid offers `setting`, else the provider's first open setting where it has any. The clock is left an hour
+    after the deadline. Returns the Placement."""
     from portal.models import Bid
     from portal.services import awards, bids, referrals
     from portal.services.bids import BidInput
@@ -359,7 +360,13 @@ def placed(world, clock, *, user=None, core="1500.00", start=None, home_area=Non
                                   **referral_overrides)
     invitation = referrals.invitation_for(user, referral.id)
     start = start or (clock.now() + timedelta(days=5)).date()
+    if setting is None:
+        from portal.models import Setting
+
+        setting = db.session.scalar(db.select(Setting).where(Setting.provider_id == user.organisation_id,
+                                                             Setting.closed_at.is_(None)).order_by(Setting.id).limit(1))
     bids.submit(user, invitation, BidInput(core_weekly_fee=core, additional_costs=[], proposed_start=start,
+                                           setting_id=setting.id if setting is not None else None,
                                            home_area=home_area or world.member.area_code,
                                            home_description="A two-bedroom home with experienced carers",
                                            how_needs_met="A keyworker and a school link worker"), clock.now())

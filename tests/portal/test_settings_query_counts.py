@@ -104,13 +104,14 @@ def test_the_contract_managers_dashboard(world, clock, sign_in, with_dues, query
 
 
 def test_the_contract_managers_tasks(world, clock, sign_in, with_dues):
+    """Every part's section of the Tasks page, for a contract manager with more and more contracts."""
     manager = contract_manager(world, clock)
 
     def add(start, stop):
         for index in range(start, stop):
             _contracted(world, clock, index, manager=manager)
 
-    assert_constant(sign_in(manager), "/authority/tasks", add, shows=lambda i: f"Provider {i:02d}")
+    assert_constant(sign_in(manager), "/authority/tasks", add)
 
 
 def test_the_officers_dps_page(world, clock, sign_in):
