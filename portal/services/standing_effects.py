@@ -31,7 +31,6 @@ from werkzeug.routing import BuildError
 from portal.extensions import db
 from portal.models import (
     Bid,
-    CategoryMembership,
     EntryWindow,
     Lot,
     LotMembership,
@@ -188,28 +187,26 @@ def _memberships_on(contract: ProviderContract, statuses) -> list[LotMembership]
         .options(selectinload(LotMembership.lot)).order_by(Lot.number)))
 
 
-def _tiers_of(lot_ids: list[int]) -> dict[tuple[int, int], dict[int, int | None]]:
-    """Each held place's tier in each category of the lots: {(lot id, category id): {provider id: tier}}."""
-    rows = db.session.execute(
-        db.select(LotMembership.lot_id, CategoryMembership.category_id, LotMembership.provider_id,
-                  CategoryMembership.tier)
-        .join(LotMembership, LotMembership.id == CategoryMembership.membership_id)
-        .where(LotMembership.lot_id.in_(lot_ids), LotMembership.status != LEFT)).all()
-    tiers: dict[tuple[int, int], dict[int, int | None]] = {}
-    for lot_id, category_id, provider_id, tier in rows:
-        tiers.setdefault((lot_id, category_id), {})[provider_id] = tier
-    return tiers
+def _lines_of(lot_ids: list[int]) -> dict[tuple[int, int], dict[int, tuple[int, int | None]]]:
+    """Each provider's rank and tier in the current tier table of each category of the lots:
+    {(lot id, category id): {provider id: (rank, tier)}}."""
+    lines: dict[tuple[int, int], dict[int, tuple[int, int | None]]] = {}
+    for lot_id, category_id, provider_id, rank, tier in db.session.execute(
+            db.select(TierAward.lot_id, TierAward.category_id, TierAward.provider_id, TierAward.rank, TierAward.tier)
+            .where(TierAward.lot_id.in_(lot_ids), TierAward.current.is_(True))):
+        lines.setdefault((lot_id, category_id), {})[provider_id] = (rank, tier)
+    return lines
 
 
 def _retier(lots: list[Lot], *, why: str, actor: User | None, now: datetime) -> dict[str, int]:
     """Re-tier each lot over its current members by the engine, with the weighting of the window that tiered it
-    last (a lot never tiered in the portal has no scores to rank on and keeps its places), and record who moved.
-    Returns how many providers moved, by lot label."""
+    last (a lot never tiered in the portal has no scores to rank on and keeps its places), and record each line of
+    its tier tables that changed (rank and tier, before and after). Returns how many changed, by lot label."""
     lot_ids = [lot.id for lot in lots]
     if not lot_ids:
         return {}
     db.session.flush()
-    before = _tiers_of(lot_ids)
+    before = _lines_of(lot_ids)
     last_window = dict(db.session.execute(
         db.select(TierAward.lot_id, db.func.max(TierAward.window_id))
         .where(TierAward.lot_id.in_(lot_ids), TierAward.window_id.is_not(None))
@@ -218,18 +215,21 @@ def _retier(lots: list[Lot], *, why: str, actor: User | None, now: datetime) -> 
         if lot.id in last_window:
             outcomes.recalculate_tiers(lot, db.session.get(EntryWindow, last_window[lot.id]), now)
     db.session.flush()
-    after = _tiers_of(lot_ids)
+    after = _lines_of(lot_ids)
     moved = {}
     for lot in lots:
-        changes = {str(provider_id): {"before": tiers.get(provider_id), "after": after_tier}
-                   for (lot_id, _), tiers in after.items() if lot_id == lot.id
-                   for provider_id, after_tier in tiers.items()
-                   if before.get((lot_id, _), {}).get(provider_id) != after_tier}
+        keys = {key for key in (*before, *after) if key[0] == lot.id}
+        changes = {f"{category_id}:{provider_id}": {"before": before.get((lot_id, category_id), {}).get(provider_id),
+                                                    "after": after.get((lot_id, category_id), {}).get(provider_id)}
+                   for lot_id, category_id in sorted(keys)
+                   for provider_id in {*before.get((lot_id, category_id), {}), *after.get((lot_id, category_id), {})}
+                   if before.get((lot_id, category_id), {}).get(provider_id)
+                   != after.get((lot_id, category_id), {}).get(provider_id)}
         moved[lot.label] = len(changes)
         audit.record(at=now, actor=actor, action="lot.retiered", entity=lot,
                      summary=f"{lot.dps.reference} {lot.label} re-tiered after {why}: "
-                             f"{len(changes)} place{'s' if len(changes) != 1 else ''} moved",
-                     after={"why": why, "moved": changes})
+                             f"{len(changes)} line{'s' if len(changes) != 1 else ''} of its tier tables changed",
+                     after={"why": why, "changed": changes})
     return moved
 
 
