@@ -85,13 +85,6 @@ class Bid(db.Model):
     def is_set_aside(self) -> bool:
         return self.set_aside_at is not None
 
-    def set_aside(self, reason: str, at: datetime) -> None:
-        if self.is_set_aside:
-            raise InvalidTransition("This bid has already been set aside.")
-        if self.is_withdrawn:
-            raise InvalidTransition("A withdrawn bid cannot be set aside.")
-        self.set_aside_at, self.set_aside_reason = at, reason
-
     @property
     def price_for_award(self) -> Decimal:
         """The weekly price the placement would cost: the negotiated price where one was agreed."""

@@ -147,25 +147,35 @@ def set_aside_at_deadline(round_: ReferralRound, now: datetime) -> int:
     at the deadline, or whose setting was restricted there; audited; the provider's users told. Returns how many."""
     bid_list = list(db.session.scalars(
         db.select(Bid).where(Bid.round_id == round_.id, Bid.status == SUBMITTED, Bid.set_aside_at.is_(None))
-        .options(selectinload(Bid.provider).selectinload(Organisation.users), selectinload(Bid.round))
+        .options(selectinload(Bid.provider).selectinload(Organisation.users).selectinload(User.role_rows),
+                 selectinload(Bid.round))
         .order_by(Bid.id)))
     reasons = _reasons_at(bid_list)
     referral = round_.referral
-    told = []
-    for bid in bid_list:
-        reason = reasons.get(bid.id)
-        if reason is None:
-            continue
-        bid.set_aside(reason, round_.deadline)
-        audit.record(at=now, actor=None, action="bid.set_aside", entity=bid,
-                     summary=f"Bid of {bid.provider.name} for {referral.reference} set aside at the deadline "
-                             f"{format_datetime(round_.deadline)}",
-                     after={"reason": reason, "set_aside_at": round_.deadline})
-        told += [(user, f"Referral {referral.reference}: your bid was set aside",
-                  f"Your bid for referral {referral.reference} was set aside at the deadline "
-                  f"{format_datetime(round_.deadline)} and will not be considered.\nReason: {reason}",
-                  _provider_link(referral))
-                 for user in bid.provider.users if user.is_active and user.has_role(PROVIDER_USER)]
+    set_aside = [bid for bid in bid_list if bid.id in reasons]
+    # Who is told is read before anything changes, so the changes below are flushed together: one statement a table.
+    told = [(user, f"Referral {referral.reference}: your bid was set aside",
+             f"Your bid for referral {referral.reference} was set aside at the deadline "
+             f"{format_datetime(round_.deadline)} and will not be considered.\nReason: {reasons[bid.id]}",
+             _provider_link(referral))
+            for bid in set_aside for user in bid.provider.users if user.is_active and user.has_role(PROVIDER_USER)]
+    if set_aside:
+        names = ", ".join(bid.provider.name for bid in set_aside)
+        # One UPDATE however many bids (executemany), the version moved on as the ORM would.
+        table = Bid.__table__
+        db.session.execute(
+            db.update(table).where(table.c.id == db.bindparam("bid_id"), table.c.set_aside_at.is_(None))
+            .values(set_aside_at=round_.deadline, set_aside_reason=db.bindparam("reason"),
+                    version=table.c.version + 1),
+            [{"bid_id": bid.id, "reason": reasons[bid.id]} for bid in set_aside])
+        audit.record(at=now, actor=None, action="bid.set_aside", entity=referral,
+                     summary=f"Referral {referral.reference}: {len(set_aside)} bid{'s' if len(set_aside) != 1 else ''} "
+                             f"set aside at the deadline {format_datetime(round_.deadline)}: "
+                             + names,
+                     after={"set_aside_at": round_.deadline,
+                            "bids": {str(bid.id): reasons[bid.id] for bid in set_aside}})
+        for bid in set_aside:
+            db.session.expire(bid, ["set_aside_at", "set_aside_reason", "version"])
     mail.notify_many(told, at=now)
     return len(reasons)
 

@@ -17,6 +17,7 @@ from portal.models import (
     LotMembership,
     Notification,
     Placement,
+    Restriction,
     ReviewRequest,
     TierAward,
 )
@@ -36,6 +37,7 @@ from tests.factories import (
     published_referral,
     setting_for,
 )
+from tests.portal.test_query_counts import add_provider, counting, grown
 
 SCORES = {"needs": 4, "location": 4, "stability": 4, "education": 4}
 
@@ -128,7 +130,9 @@ def test_a_bid_sent_before_a_suspension_is_set_aside_at_the_deadline_with_the_re
     assert kept.set_aside_reason == ranked[1].set_aside_reason and kept.status == "submitted"
     assert db.session.get(Bid, beta.id).set_aside_at is None
     event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "bid.set_aside")).one()
-    assert event.entity_id == alpha.id and "Public liability insurance expired" in json.loads(event.after)["reason"]
+    assert event.entity_type == "referral" and event.entity_id == referral.id
+    assert json.loads(event.after)["bids"] == {str(alpha.id): kept.set_aside_reason}
+    assert "1 bid set aside at the deadline" in event.summary and event.summary.endswith(": Alpha Care")
     told = db.session.scalars(db.select(Notification).where(
         Notification.user_id == world.provider_a.id, Notification.subject.like("%set aside%"))).one()
     assert "Reason: Alpha Care was suspended" in told.body
@@ -366,3 +370,37 @@ def test_insurance_restriction_counts_like_any_other(world, clock, two_bids):
     past_deadline(clock, referral)
     rounds.run_due(clock.now())
     assert "Professional indemnity insurance expired" in db.session.get(Bid, alpha.id).set_aside_reason
+
+
+# The round's close, at two sizes -------------------------------------------------------------------------------
+
+def _suspended_bids(world, clock, providers) -> object:
+    """A referral with a bid from each provider, every one of them suspended before the deadline."""
+    referral = published_referral(world, clock, deadline=clock.now() + timedelta(days=3))
+    for user in providers:
+        send(user, referral, clock)
+    for user in providers:
+        suspend(world, user, clock, reason="Insurance expired")
+    db.session.commit()
+    return referral
+
+
+def _close_statements(app, clock, referral, bids_sent: int) -> list[str]:
+    past_deadline(clock, referral)
+    with app.test_request_context(), counting() as statements:
+        assert rounds.run_due(clock.now()) == [
+            f"closed referral {referral.reference} round 1 (tier 1), {bids_sent} bids set aside"]
+    return statements
+
+
+def test_closing_a_round_sets_bids_aside_in_as_many_statements_for_many(app, world, clock):
+    providers = [add_provider(world, index) for index in range(6)]
+    for user in providers:
+        admit(user, world.lots[0], clock=clock)
+    few = _close_statements(app, clock, _suspended_bids(world, clock, providers[:2]), 2)
+    for restriction in db.session.scalars(db.select(Restriction).where(Restriction.lifted_at.is_(None))).all():
+        standing.lift(restriction, reason="New certificate accepted", actor=world.admin, now=clock.now())
+    db.session.commit()
+    many = _close_statements(app, clock, _suspended_bids(world, clock, providers), 6)
+    assert db.session.scalar(db.select(db.func.count(Bid.id)).where(Bid.set_aside_at.is_not(None))) == 8
+    assert len(many) == len(few), grown(few, many)
