@@ -23,7 +23,7 @@ from decimal import Decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from portal import areas, demo_agreements, demo_contracts, demo_kpis, demo_life, demo_market
+from portal import areas, demo_agreements, demo_contracts, demo_effects, demo_kpis, demo_life, demo_market
 from portal.clock import now
 from portal.extensions import db
 from portal.models import Application, EntryWindow, Organisation, User, UserRole
@@ -336,6 +336,7 @@ def load() -> list[tuple[str, str]]:
     demo_market.load_market(moment)
     demo_kpis.load(moment)
     contract_people = demo_contracts.load(moment, _user)
+    contract_people += demo_effects.load(moment, _user)
 
     return [
         ("Consortium administrator and evaluator (Tameside)", admin.email),
