@@ -100,3 +100,15 @@ def test_the_register_with_standing_is_constant_in_statements(world, sign_in, cl
 
     shows = (lambda i: f"Provider {i:02d}") if query == "" else None
     assert_constant(sign_in(world.admin), f"/admin/providers{query}", add, shows=shows)
+
+
+def test_a_terminated_provider_is_off_the_dps_page_and_its_places_kept_for_the_record(world, sign_in, clock):
+    admit(world.provider_a, world.lots[0], clock=clock)
+    admit(world.provider_b, world.lots[0], clock=clock)
+    standing.terminate(contract_of(world, world.provider_b), reason="Registration cancelled", actor=world.admin,
+                       now=clock.now())
+    db.session.commit()
+    page = text_of(sign_in(world.member_officer).get(url_for("buyer.dps", dps_id=world.dps.id)))
+    assert "Alpha Care" in page and "Beta Homes" not in page
+    detail = text_of(sign_in(world.admin).get(f"/admin/providers/{world.provider_b.organisation_id}"))
+    assert "left on termination" in detail
