@@ -83,8 +83,8 @@ def why_setting_restricted(dps_id: int, setting_id: int | None) -> str | None:
     return "; ".join(reasons) or None
 
 
-def _active_at(at: datetime):
-    return db.and_(Restriction.started_at <= at, db.or_(Restriction.lifted_at.is_(None), Restriction.lifted_at > at))
+def _active_at(restriction: Restriction, moment: datetime) -> bool:
+    return restriction.started_at <= moment and (restriction.lifted_at is None or restriction.lifted_at > moment)
 
 
 # Setting bids aside at the deadline --------------------------------------------------------------------------
@@ -112,15 +112,11 @@ def _reasons_at(bid_list: list[Bid]) -> dict[int, str]:
     found = {}
     for bid in bid_list:
         deadline = bid.round.deadline
-
-        def active(restriction, deadline=deadline):
-            return restriction.started_at <= deadline and (restriction.lifted_at is None
-                                                           or restriction.lifted_at > deadline)
         contract = terminated.get(bid.provider_id)
         whole = [r.reason for r in restrictions
-                 if r.setting_id is None and r.provider_id == bid.provider_id and active(r)]
+                 if r.setting_id is None and r.provider_id == bid.provider_id and _active_at(r, deadline)]
         at_setting = [r for r in restrictions if r.setting_id is not None and r.setting_id == bid.setting_id
-                      and active(r)]
+                      and _active_at(r, deadline)]
         if contract is not None and contract.terminated_at <= deadline:
             found[bid.id] = (f"{bid.provider.name}'s contract on {reference} was terminated at the deadline: "
                              f"{contract.termination_reason}")
@@ -169,9 +165,9 @@ def set_aside_at_deadline(round_: ReferralRound, now: datetime) -> int:
                     version=table.c.version + 1),
             [{"bid_id": bid.id, "reason": reasons[bid.id]} for bid in set_aside])
         audit.record(at=now, actor=None, action="bid.set_aside", entity=referral,
-                     summary=f"Referral {referral.reference}: {len(set_aside)} bid{'s' if len(set_aside) != 1 else ''} "
-                             f"set aside at the deadline {format_datetime(round_.deadline)}: "
-                             + names,
+                     summary=f"Referral {referral.reference}: {len(set_aside)} "
+                             f"bid{'s' if len(set_aside) != 1 else ''} set aside at the deadline "
+                             f"{format_datetime(round_.deadline)}: {names}",
                      after={"set_aside_at": round_.deadline,
                             "bids": {str(bid.id): reasons[bid.id] for bid in set_aside}})
         for bid in set_aside:
