@@ -1,27 +1,24 @@
-"""The demo shows standing's effects: a bid set aside at the deadline (the provider in good standing again, the bid
-still set aside), and a provider terminated on the fostering framework that left its lots, which were re-tiered,
-with reviews requested of its placements there."""
+"""The demo shows standing's effects: a provider suspended on the 16+ DPS (and in good standing elsewhere), shown
+so on the administrator's register, and passed over by the cascade there."""
+
+from types import SimpleNamespace
 
 from portal import demo
 from portal.extensions import db
-from portal.models import AuditEvent, Bid, LotMembership, Organisation, ProviderContract, ReviewRequest, TierAward
-from portal.services import standing
+from portal.models import Dps, Organisation
+from portal.services import referrals, standing, standing_effects
 
 
-def test_the_demo_shows_a_bid_set_aside_and_a_termination(app, clock):
+def test_the_demo_shows_a_provider_suspended_on_one_dps(app, clock):
     sign_ins = dict(demo.load())
-    assert sign_ins["Commissioning officer (Tameside): a bid set aside at the deadline"]
+    assert sign_ins["Consortium administrator: a provider suspended on one DPS, on the register"]
     harbour = db.session.scalar(db.select(Organisation).where(Organisation.name == "Harbour Lane Homes"))
-    set_aside = db.session.scalars(db.select(Bid).where(Bid.provider_id == harbour.id,
-                                                        Bid.set_aside_at.is_not(None))).one()
-    assert "Employer's liability insurance expired" in set_aside.set_aside_reason
-    assert standing.standing_of(set_aside.referral.dps_id, harbour.id) == "good"
-    terminated = db.session.scalar(db.select(ProviderContract).where(
-        ProviderContract.terminated_at.is_not(None))).provider
-    places = db.session.scalars(db.select(LotMembership).where(LotMembership.provider_id == terminated.id)).all()
-    assert places and all(place.status == "left" for place in places)
-    assert db.session.scalar(db.select(db.func.count(TierAward.id)).where(
-        TierAward.provider_id == terminated.id, TierAward.current.is_(True))) == 0
-    assert db.session.scalar(db.select(db.func.count(AuditEvent.id)).where(AuditEvent.action == "lot.retiered")) > 0
-    assert db.session.scalar(db.select(db.func.count(ReviewRequest.id)).where(
-        ReviewRequest.source_type == "provider_contract")) > 0
+    dps = db.session.scalar(db.select(Dps).where(Dps.reference == "NW-16P-DPS"))
+    assert standing.standing_of(dps.id, harbour.id) == "suspended"
+    assert "Employer's liability insurance expired" in standing_effects.why_barred(dps.id, harbour.id)
+    lot = dps.lots[0]
+    there = SimpleNamespace(id=None, category_id=None, lot=lot, lot_id=lot.id, dps_id=dps.id,
+                            age_years=lot.categories[0].age_from)
+    assert harbour.id not in {place.membership.provider_id for place in referrals.eligible_memberships(there, None)}
+    standings = standing_effects.standings_by_provider([harbour.id], [dps.id])
+    assert [state for _, state in standings[harbour.id]] == ["suspended"]
