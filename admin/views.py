@@ -58,6 +58,7 @@ from portal.services import (
     windows,
 )
 from portal.services import providers as provider_register
+from portal.services.standing_effects import standings_by_provider
 from portal.staff_forms import ApprovalLimitForm, StaffInviteForm, save_approval_limit, set_active_from_request
 from portal.timezone import local_datetime, to_local
 from portal.workdays import PAUSE_RULE
@@ -497,12 +498,21 @@ def providers():
     status = request.args.get("status") or None
     search = request.args.get("q", "")
     sorting = provider_register.REGISTER_SORTS.choose(request.args.get("sort"), request.args.get("order"))
+    led = db.session.scalars(db.select(Dps).where(Dps.lead_authority_id == current_user.organisation_id)
+                             .order_by(Dps.reference)).all()
+    dps_id = request.args.get("dps", type=int)
+    dps_ids = [dps.id for dps in led if dps_id in (None, dps.id)]
+    dps_standing = request.args.get("dps_standing") or None
     page = provider_register.register(status=status, search=search, sorting=sorting,
-                                      page=request.args.get("page", 1, type=int))
+                                      page=request.args.get("page", 1, type=int), dps_standing=dps_standing,
+                                      dps_ids=dps_ids)
     ids = [provider.id for provider in page.items]
     return render_template("admin/providers.html", page=page, status=status, statuses=PROVIDER_STATUSES,
                            lots_held=provider_register.lots_held(ids), search=search, sorting=sorting,
-                           evidence_to_review=cautions.awaiting_review_counts(current_user, ids))
+                           evidence_to_review=cautions.awaiting_review_counts(current_user, ids),
+                           led=led, dps_id=dps_id, dps_standing=dps_standing,
+                           dps_standings=provider_register.DPS_STANDINGS,
+                           standings=standings_by_provider(ids, [dps.id for dps in led]))
 
 
 @blueprint.route("/providers/<int:provider_id>")

@@ -77,7 +77,8 @@ def _csv_row(item: awards.RankedBid, quality_weight: int, cost_weight: int) -> l
     costs = "; ".join(f"{cost.description}: {pounds(cost.weekly_amount)} a week, {cost.timescale}, review "
                       f"{cost.review_date.isoformat()}" for cost in bid.costs)
     quality = score(item.quality_percent, 4)
-    return [item.rank or "Not ranked", ", ".join(item.tied_with), item.provider_name,
+    rank = item.rank or ("Set aside" if item.is_set_aside else "Not ranked")
+    return [rank, ", ".join(item.tied_with), item.provider_name,
             "None" if item.tier is None else item.tier, "Yes" if item.place_with_caution else "No",
             pounds(bid.core_weekly_fee), costs, pounds(bid.weekly_price), pounds(bid.negotiated_weekly_price),
             pounds(item.price), pounds(item.indicative_price), bid.proposed_start.isoformat(), bid.home_area,
@@ -209,7 +210,7 @@ def _award_form(referral, ranked, formdata=None) -> AwardForm:
         form = AwardForm(formdata=None, data={"bid_id": str(item.bid.id) if item is not None else None})
     else:
         form = AwardForm(formdata=formdata)
-    form.bid_id.choices = [(str(item.bid.id), _bid_label(item)) for item in ranked]
+    form.bid_id.choices = [(str(item.bid.id), _bid_label(item)) for item in ranked if not item.is_set_aside]
     return form
 
 

@@ -62,7 +62,7 @@ def dps(dps_id):
     if dps is None:
         abort(404)
     memberships = db.session.scalars(
-        db.select(LotMembership).join(Lot).where(Lot.dps_id == dps.id)
+        db.select(LotMembership).join(Lot).where(Lot.dps_id == dps.id, LotMembership.status != "left")
         .options(selectinload(LotMembership.provider),
                  selectinload(LotMembership.lot).selectinload(Lot.categories),
                  selectinload(LotMembership.categories).selectinload(CategoryMembership.category))

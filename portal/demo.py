@@ -29,6 +29,7 @@ from portal import (
     demo_annual,
     demo_compliance,
     demo_contracts,
+    demo_effects,
     demo_kpis,
     demo_ladder,
     demo_life,
@@ -351,6 +352,7 @@ def load() -> list[tuple[str, str]]:
     contract_people += demo_compliance.load(moment, _user)
     contract_people += demo_settings.load(moment, _user)
     contract_people += demo_ladder.load(moment, _user)
+    contract_people += demo_effects.load(moment, _user)
 
     return [
         ("Consortium administrator and evaluator (Tameside)", admin.email),

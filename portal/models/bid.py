@@ -56,6 +56,10 @@ class Bid(db.Model):
     # After the deadline, the authority may agree a different price with the provider before awarding.
     negotiated_weekly_price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     negotiation_note: Mapped[str] = mapped_column(Text, default="")
+    # Set aside at its round's deadline: its provider was suspended or terminated on the DPS, or the setting it
+    # offers was restricted there (portal.services.standing_effects). Kept, never ranked nor awarded.
+    set_aside_at: Mapped[datetime | None]
+    set_aside_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     version: Mapped[int] = mapped_column(default=1)
 
     referral = relationship("Referral", foreign_keys=[referral_id])
@@ -76,6 +80,10 @@ class Bid(db.Model):
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
+
+    @property
+    def is_set_aside(self) -> bool:
+        return self.set_aside_at is not None
 
     @property
     def price_for_award(self) -> Decimal:

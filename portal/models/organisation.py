@@ -12,21 +12,24 @@ AUTHORITY = "authority"
 
 OFSTED_RATINGS = ["Outstanding", "Good", "Requires improvement to be good", "Inadequate"]
 
-# A provider's standing on the register, and the moves between standings that are allowed.
+# A provider's status on the register, and the moves between them that are allowed. Suspension and termination
+# are not here: they are standing on each DPS (portal.services.standing), never global.
 PROVIDER_STATUSES = {
     "applicant": "Applicant",
     "admitted": "Admitted",
     "place_with_caution": "Place with caution",
-    "suspended": "Suspended",
-    "terminated": "Terminated",
 }
 PROVIDER_STATUS_MOVES = {
     "applicant": {"admitted", "place_with_caution"},
-    "admitted": {"place_with_caution", "suspended", "terminated"},
-    "place_with_caution": {"admitted", "suspended", "terminated"},
-    "suspended": {"admitted", "place_with_caution", "terminated"},
-    "terminated": set(),
+    "admitted": {"place_with_caution"},
+    "place_with_caution": {"admitted"},
 }
+
+# A place on a lot: held (admitted, or to place with caution), or left when the provider's contract on the DPS was
+# terminated (kept for the record, restored if the termination is reversed on appeal).
+LEFT = "left"
+MEMBERSHIP_LABELS = {"admitted": "Admitted", "place_with_caution": "Place with caution",
+                     LEFT: "Left on termination"}
 
 
 class Organisation(db.Model):
@@ -92,15 +95,37 @@ class LotMembership(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
-    status: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(30))  # a key of MEMBERSHIP_LABELS
     admitted_at: Mapped[datetime]
     window_id: Mapped[int | None] = mapped_column(ForeignKey("entry_window.id"))
+    left_at: Mapped[datetime | None]  # left when the contract on the DPS was terminated
+    status_before_leaving: Mapped[str | None] = mapped_column(String(30))  # restored on reinstatement
 
     lot = relationship("Lot")
     provider = relationship("Organisation")
     window = relationship("EntryWindow")
     categories = relationship("CategoryMembership", back_populates="membership", cascade="all, delete-orphan",
                               order_by="CategoryMembership.id")
+
+    @property
+    def has_left(self) -> bool:
+        return self.status == LEFT
+
+    @property
+    def status_label(self) -> str:
+        return MEMBERSHIP_LABELS.get(self.status, self.status)
+
+    def leave(self, now: datetime) -> None:
+        """Leave the lot on the termination of the contract: kept, with the status to restore."""
+        if self.has_left:
+            raise InvalidTransition("This provider has already left the lot.")
+        self.status_before_leaving, self.status, self.left_at = self.status, LEFT, now
+
+    def restore(self) -> None:
+        """Take the place back when the termination is reversed on appeal."""
+        if not self.has_left:
+            raise InvalidTransition("Only a place left on termination can be restored.")
+        self.status, self.status_before_leaving, self.left_at = self.status_before_leaving or "admitted", None, None
 
     def tier_in(self, category_id: int) -> "CategoryMembership | None":
         return next((place for place in self.categories if place.category_id == category_id), None)

@@ -34,11 +34,10 @@ from portal.models.dps import EVIDENCE_KINDS, EVIDENCE_MISSING, MINIMUM_REFEREES
 from portal.models.evaluation import ADMITTED_WITH_CAUTION
 from portal.models.user import ADMINISTRATOR, EVALUATOR, PROVIDER_USER
 from portal.money import WEEKLY_LIMIT, parse_money
-from portal.services import audit, dps_setup, evaluations, mail, uploads
+from portal.services import audit, dps_setup, evaluations, mail, standing_effects, uploads
 from portal.timezone import format_date, format_datetime
 
 MAX_WEEKLY_PRICE = WEEKLY_LIMIT
-BARRED = ("suspended", "terminated")  # provider standings that may neither apply nor submit
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -174,8 +173,9 @@ def start(user: User, window: EntryWindow, now: datetime) -> Application:
         return existing
     if not window.is_open(now) or (window.opened_at is None and _setup_incomplete(window)):
         raise DomainError(f"{window.label} of {window.dps.name} is not open for applications.")
-    if user.organisation.provider_status in BARRED:
-        raise DomainError(f"Your organisation is {user.organisation.status_label.lower()} and cannot apply.")
+    barred = standing_effects.why_barred(window.dps_id, user.organisation_id)
+    if barred:
+        raise DomainError(f"Your organisation is {barred}. It cannot apply to {window.dps.name}.")
     if window.question_set.locked_at is None:
         window.question_set.locked_at = now  # the window has opened, even if the scheduler has not yet said so
     application = Application(window=window, provider_id=user.organisation_id, status=DRAFT, created_by_id=user.id,
@@ -427,9 +427,10 @@ def submit(user: User, application: Application, now: datetime) -> Application:
                           "Nothing has changed.")
     ensure_editable(application, now)
     provider = application.provider
-    if provider.provider_status in BARRED:
-        raise DomainError(f"Your organisation is {provider.status_label.lower()} and cannot submit applications. "
-                          "Your draft has been kept.")
+    barred = standing_effects.why_barred(application.window.dps_id, provider.id)
+    if barred:
+        raise DomainError(f"Your organisation is {barred}. It cannot submit applications to "
+                          f"{application.window.dps.name}. Your draft has been kept.")
     missing = missing_items(application, now)
     if missing:
         raise DomainError("This application is not complete: fix the items listed, then submit it.")

@@ -44,7 +44,7 @@ from portal.models.referral import AWARDED, CLOSED, OPEN
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
 from portal.money import WEEKLY_LIMIT, parse_money
 from portal.scoring import TierEntry, award_tiers, quality_percent, round_for_display
-from portal.services import anonymity, approvals, audit, bids, mail, referrals
+from portal.services import anonymity, approvals, audit, bids, mail, referrals, standing_effects
 from portal.timezone import format_date, format_datetime, local_datetime, to_local
 
 MAX_WEEKLY_PRICE = WEEKLY_LIMIT
@@ -88,6 +88,11 @@ class RankedBid:
     total: Decimal | None  # exact; show with round_for_display
     rank: int | None
     tied_with: tuple[str, ...]
+    set_aside_reason: str = ""  # set aside at the deadline (portal.services.standing_effects): never ranked
+
+    @property
+    def is_set_aside(self) -> bool:
+        return bool(self.set_aside_reason)
 
     @property
     def is_top(self) -> bool:
@@ -351,8 +356,10 @@ def ranking_for(officer: User, referral: Referral, now: datetime) -> list[Ranked
 
 
 def rank(referral: Referral, bid_list: list[Bid]) -> list[RankedBid]:
+    """The bids ranked; a bid set aside at the deadline is listed last with its reason, never ranked."""
     quality_weight, cost_weight = weighting(referral)
-    assessed = [bid for bid in bid_list if bid.assessment is not None]
+    set_aside = standing_effects.set_aside_reasons(bid_list)
+    assessed = [bid for bid in bid_list if bid.assessment is not None and bid.id not in set_aside]
     entries = [TierEntry(provider_id=bid.provider_id, provider_name=bid.provider.name,
                          quality_percent=quality_of(bid.assessment), weekly_price=bid.price_for_award)
                for bid in assessed]
@@ -361,7 +368,7 @@ def rank(referral: Referral, bid_list: list[Bid]) -> list[RankedBid]:
     cautioned = _cautioned_providers(referral, bid_list)
     ranked = []
     for bid in bid_list:
-        row = rows.get(bid.provider_id)
+        row = None if bid.id in set_aside else rows.get(bid.provider_id)
         ranked.append(RankedBid(
             bid=bid, provider_name=bid.provider.name, tier=bid.invitation.tier,
             place_with_caution=bid.invitation.place_with_caution or bid.provider_id in cautioned,
@@ -374,8 +381,10 @@ def rank(referral: Referral, bid_list: list[Bid]) -> list[RankedBid]:
             total=row.total if row else None,
             rank=row.rank if row else None,
             tied_with=row.tied_with if row else (),
+            set_aside_reason=set_aside.get(bid.id, ""),
         ))
-    ranked.sort(key=lambda item: (item.rank is None, item.rank or 0, item.provider_name, item.bid.id))
+    ranked.sort(key=lambda item: (item.is_set_aside, item.rank is None, item.rank or 0, item.provider_name,
+                                  item.bid.id))
     return ranked
 
 
@@ -393,7 +402,24 @@ def _cautioned_providers(referral: Referral, bid_list: list[Bid]) -> set[int]:
 
 
 def all_assessed(ranked: list[RankedBid]) -> bool:
-    return all(item.assessed for item in ranked)
+    """Every bid to weigh is scored: those set aside at the deadline are not weighed."""
+    return all(item.assessed or item.is_set_aside for item in ranked)
+
+
+def _require_not_barred(referral: Referral, chosen: RankedBid) -> None:
+    """A bid set aside at the deadline, a provider suspended or terminated on the referral's DPS now, or a setting
+    restricted there now: no award, with the reason."""
+    if chosen.is_set_aside:
+        raise DomainError(f"This bid was set aside at the deadline, so it cannot be awarded. {chosen.set_aside_reason}",
+                          field="bid_id")
+    provider = chosen.bid.provider
+    barred = standing_effects.why_barred(referral.dps_id, provider.id)
+    if barred:
+        raise DomainError(f"{provider.name} is {barred}. No new placement can be made with it", field="bid_id")
+    restricted = standing_effects.why_setting_restricted(referral.dps_id, chosen.bid.setting_id)
+    if restricted:
+        raise DomainError(f"New placements at {chosen.bid.setting.label}, the setting this bid offers, are restricted "
+                          f"on {referral.dps.reference}: {restricted}", field="bid_id")
 
 
 # Awarding ----------------------------------------------------------------------------------------------------
@@ -422,6 +448,8 @@ def refusal_to_award(referral: Referral, ranked: list[RankedBid], now: datetime)
         return error.message
     if not ranked:
         return "No bid was received in time, so there is nothing to award"
+    if all(item.is_set_aside for item in ranked):
+        return "Every bid was set aside at the deadline, so there is nothing to award"
     if not all_assessed(ranked):
         return SCORE_EVERY_BID
     return None
@@ -442,6 +470,7 @@ def ask_cost_approval(officer: User, referral: Referral, bid: Bid, now: datetime
     chosen = next((item for item in ranked if item.bid.id == bid.id), None)
     if chosen is None:
         _refuse_unseen(bid, now)
+    _require_not_barred(referral, chosen)
     extras = len(bid.costs)
     summary = (f"The weekly cost of placing the child of referral {referral.reference} with {chosen.provider_name} "
                f"(bid ranked {chosen.rank or 'unranked'}): core fee {money(bid.core_weekly_fee)}"
@@ -533,11 +562,9 @@ def award(officer: User, referral: Referral, bid: Bid, *, reason: str, now: date
         reason = (reason or "").strip()
         if not chosen.is_top and not reason:
             raise DomainError(REASON_NEEDED, field="reason")
+        _require_not_barred(referral, chosen)
         approval = _require_cost_approval(referral, chosen.bid)
         provider = chosen.bid.provider
-        if provider.provider_status in bids.BARRED_STANDINGS:
-            raise DomainError(f"{provider.name} is {provider.status_label.lower()}: no new placement can be made "
-                              "with it", field="bid_id")
         if chosen.place_with_caution and not caution_acknowledged:
             raise DomainError(f"{provider.name} is marked place with caution: confirm that you have read the caution "
                               "and still wish to award", field="caution_acknowledged")
@@ -643,7 +670,7 @@ def outcome_for_provider(user: User, referral_id: int, now: datetime) -> Provide
     return ProviderOutcome(
         referral=referrals.anonymised(referral), awarded=awarded, price=own.price,
         quality_percent=own.quality_percent, total=own.display_total, rank=own.rank, tied=bool(own.tied_with),
-        bids_count=len(ranked),
+        bids_count=len([item for item in ranked if not item.is_set_aside]),
         terms=_terms(placement_of(referral)) if awarded else None,
         scores=tuple((label, assessment.score_of(criterion)) for criterion, label in CRITERIA.items())
         if assessment else (),

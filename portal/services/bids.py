@@ -36,7 +36,7 @@ from portal.models.bid import SUBMITTED, WITHDRAWN
 from portal.models.referral import DECLINE_REASONS, OPEN
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
 from portal.money import WEEKLY_LIMIT, parse_money
-from portal.services import audit, mail, standing
+from portal.services import audit, mail, standing, standing_effects
 from portal.services import settings as setting_service
 from portal.timezone import format_datetime, to_local
 
@@ -45,7 +45,6 @@ MAX_ADDITIONAL_COSTS = 5
 MAX_START_DAYS = 730  # a proposed start further off than two years is a mistake
 MAX_REVIEW_DAYS = 5 * 365  # likewise a cost's review date more than five years after the start
 MEMBERSHIP_STATUSES = ("admitted", "place_with_caution")
-BARRED_STANDINGS = ("suspended", "terminated")
 CHANGED_AT_ONCE = "Your bid was changed at the same time by someone else; check it and send again"
 
 # Receipt actions
@@ -291,8 +290,9 @@ def _require_eligible(invitation: BidInvitation, round_: ReferralRound, now: dat
         raise DomainError(f"You declined this referral on {format_datetime(invitation.declined_at)}, so you "
                           "cannot bid for it")
     provider = invitation.provider
-    if provider.provider_status in BARRED_STANDINGS:
-        raise DomainError(f"Your organisation is {provider.status_label.lower()} and cannot bid")
+    barred = standing_effects.why_barred(referral.dps_id, provider.id)
+    if barred:
+        raise DomainError(f"Your organisation is {barred}. It cannot bid until that is resolved")
     membership = db.session.scalar(db.select(LotMembership).where(
         LotMembership.lot_id == referral.lot_id, LotMembership.provider_id == provider.id,
         LotMembership.status.in_(MEMBERSHIP_STATUSES)))
@@ -497,6 +497,8 @@ def response_label(invitation: BidInvitation, bid: Bid | None) -> str:
         return "Awarded to you" if referral.awarded_bid_id == bid.id else "Not awarded"
     if bid is None:
         return "Not responded"
+    if bid.is_set_aside:
+        return "Set aside at the deadline"
     return "Withdrawn" if bid.status == WITHDRAWN else "Bid sent"
 
 

@@ -8,7 +8,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Application, CategoryMembership, Dps, EntryWindow, Lot, LotMembership, Organisation, User
 from portal.models.organisation import OFSTED_RATINGS, PROVIDER, PROVIDER_STATUSES
-from portal.services import audit, listing
+from portal.services import audit, listing, standing_effects
 
 # The register sorts by these keys only.
 REGISTER_SORTS = listing.SortKeys({
@@ -19,15 +19,22 @@ REGISTER_SORTS = listing.SortKeys({
 }, default="name", default_descending=False, tie_breaker=[Organisation.id], blanks_last=["ofsted"])
 
 
+# Standing on a DPS, for the register's filter (portal.services.standing works it out).
+DPS_STANDINGS = {"good": "In good standing", "suspended": "Suspended", "terminated": "Terminated"}
+
+
 def register(*, status: str | None = None, search: str = "", sorting: listing.Sorting | None = None, page: int = 1,
-             per_page: int = 25):
-    """The provider register, by name unless sorted otherwise (REGISTER_SORTS), optionally of one standing, and
-    searched by name, Ofsted URN or area; a Pagination."""
+             per_page: int = 25, dps_standing: str | None = None, dps_ids=()):
+    """The provider register, by name unless sorted otherwise (REGISTER_SORTS), optionally of one status on the
+    register, or of one standing (DPS_STANDINGS) on at least one of the DPSs `dps_ids`, and searched by name, Ofsted
+    URN or area; a Pagination."""
     sorting = sorting or REGISTER_SORTS.choose(None, None)
     query = (db.select(Organisation).where(Organisation.kind == PROVIDER)
              .options(selectinload(Organisation.users)).order_by(*REGISTER_SORTS.order_by(sorting)))
     if status in PROVIDER_STATUSES:
         query = query.where(Organisation.provider_status == status)
+    if dps_standing in DPS_STANDINGS and dps_ids:
+        query = query.where(standing_effects.standing_clause(dps_standing, list(dps_ids)))
     search = listing.cleaned(search)
     if search:
         query = query.where(listing.matching(search, [Organisation.name, Organisation.ofsted_urn,

@@ -30,7 +30,7 @@ from portal.extensions import db
 from portal.models import Dps, DpsMember, Organisation, User, UserRole
 from portal.models.contract import GOOD, STANDING_LABELS, SUSPENDED, TERMINATED, ProviderContract, Restriction
 from portal.models.user import COMMISSIONING_OFFICER, CONTRACT_MANAGER
-from portal.services import audit, mail
+from portal.services import audit, mail, standing_effects
 
 # The people at each member authority told when a provider's standing changes.
 TOLD_OF_STANDING = (COMMISSIONING_OFFICER, CONTRACT_MANAGER)
@@ -174,7 +174,9 @@ def lift_for_source(source, *, reason: str, actor: User | None, now: datetime) -
 
 
 def terminate(contract: ProviderContract, *, reason: str, actor: User | None, now: datetime) -> None:
-    """Terminate the provider's contract on the DPS (audited; members told)."""
+    """Terminate the provider's contract on the DPS (audited; members told): it leaves every lot of the DPS, the
+    lots are re-tiered and each of its placements there not yet ended gets a review request
+    (standing_effects.after_termination). Live placements continue."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Give the reason for the termination", field="reason")
@@ -187,11 +189,13 @@ def terminate(contract: ProviderContract, *, reason: str, actor: User | None, no
     audit.record(at=now, actor=actor, action="contract.terminated", entity=contract,
                  summary=f"{contract.provider.name}'s contract on {contract.dps.reference} terminated",
                  before={"standing": before}, after={"standing": TERMINATED, "reason": reason})
+    standing_effects.after_termination(contract, actor=actor, now=now)
     _tell_if_changed(contract.dps, contract.provider, before, reason, now)
 
 
 def reinstate(contract: ProviderContract, *, reason: str, actor: User | None, now: datetime) -> None:
-    """Reverse a termination (an upheld appeal): audited, members told."""
+    """Reverse a termination (an upheld appeal): audited, members told; the places left on termination are
+    restored and the lots re-tiered (standing_effects.after_reinstatement)."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Give the reason for reinstating the contract", field="reason")
@@ -204,6 +208,7 @@ def reinstate(contract: ProviderContract, *, reason: str, actor: User | None, no
     audit.record(at=now, actor=actor, action="contract.reinstated", entity=contract,
                  summary=f"{contract.provider.name}'s contract on {contract.dps.reference} reinstated",
                  before={"standing": TERMINATED}, after={"standing": after, "reason": reason})
+    standing_effects.after_reinstatement(contract, actor=actor, now=now)
     _tell_if_changed(contract.dps, contract.provider, TERMINATED, reason, now)
 
 

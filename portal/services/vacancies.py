@@ -18,8 +18,8 @@ from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import Dps, DpsMember, Lot, LotMembership, Organisation, Referral, User
 from portal.models.market import MAX_AGE, MIN_AGE, Vacancy
-from portal.services import anonymity, audit
-from portal.services.bids import BARRED_STANDINGS, MEMBERSHIP_STATUSES
+from portal.services import anonymity, audit, standing_effects
+from portal.services.bids import MEMBERSHIP_STATUSES
 from portal.timezone import uk_today
 
 MAX_NAME = 120
@@ -120,12 +120,14 @@ def lots_for_provider(provider: Organisation) -> list[Lot]:
 
 def _validated(user: User, data: VacancyInput, today: date) -> dict:
     problems: dict[str, str] = {}
-    if user.organisation.provider_status in BARRED_STANDINGS:
-        raise DomainError(f"Your organisation is {user.organisation.status_label.lower()} and cannot publish "
-                          "vacancies")
     lot = next((item for item in lots_for_provider(user.organisation) if item.id == data.lot_id), None)
     if lot is None:
         problems["lot_id"] = "Choose a lot your organisation holds a place on"
+    else:
+        barred = standing_effects.why_barred(lot.dps_id, user.organisation_id)
+        if barred:
+            raise DomainError(f"Your organisation is {barred}. It cannot publish vacancies on {lot.dps.name}",
+                              field="lot_id")
     home_name = checked_text(problems, "home_name", data.home_name, limit=MAX_NAME,
                              required="Enter the name of the home or service")
     area = areas.get(data.area_code)

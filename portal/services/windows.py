@@ -18,7 +18,7 @@ from flask import url_for
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import Application, Dps, EntryWindow, Organisation, SentReminder, User, UserRole
+from portal.models import Application, Dps, EntryWindow, Organisation, ProviderContract, SentReminder, User, UserRole
 from portal.models.application import SUBMITTED
 from portal.models.organisation import PROVIDER
 from portal.models.user import ADMINISTRATOR
@@ -180,23 +180,25 @@ def ensure_next_window(dps: Dps, now: datetime) -> EntryWindow | None:
 
 # Announcements ---------------------------------------------------------------------------------
 
-def _provider_users(exclude_terminated: bool = True) -> list[User]:
+def _provider_users(dps_id: int | None = None) -> list[User]:
+    """Active provider users; given a DPS, not of providers whose contract on it is terminated."""
     query = (db.select(User).join(Organisation).where(Organisation.kind == PROVIDER, User.active.is_(True)))
-    if exclude_terminated:
-        query = query.where(Organisation.provider_status != "terminated")
+    if dps_id is not None:
+        query = query.where(Organisation.id.not_in(db.select(ProviderContract.provider_id).where(
+            ProviderContract.dps_id == dps_id, ProviderContract.terminated_at.is_not(None))))
     return db.session.scalars(query.order_by(User.id)).all()
 
 
 def _users_of_providers_without_submission(window: EntryWindow) -> list[User]:
     submitted = set(db.session.scalars(
         db.select(Application.provider_id).where(Application.window_id == window.id, Application.status == SUBMITTED)))
-    return [user for user in _provider_users() if user.organisation_id not in submitted]
+    return [user for user in _provider_users(window.dps_id) if user.organisation_id not in submitted]
 
 
 def _users_with_draft(window: EntryWindow) -> list[User]:
     drafts = set(db.session.scalars(
         db.select(Application.provider_id).where(Application.window_id == window.id, Application.status != SUBMITTED)))
-    return [user for user in _provider_users(exclude_terminated=False) if user.organisation_id in drafts]
+    return [user for user in _provider_users() if user.organisation_id in drafts]
 
 
 def _announce_opening(window: EntryWindow, now: datetime, actor: User | None, reason: str = "",
@@ -210,7 +212,7 @@ def _announce_opening(window: EntryWindow, now: datetime, actor: User | None, re
         window.question_set.locked_at = now
     closes = f"It closes on {format_datetime(window.closes_at)}." if window.closes_at else "It stays open."
     link = url_for("supplier.dashboard")
-    for user in _provider_users():
+    for user in _provider_users(dps.id):
         mail.notify(user, at=now, link=link, subject=f"{dps.name} is open for applications",
                     body=f"{window.label} of {dps.name} ({dps.reference}) opened on "
                          f"{format_datetime(window.opens_at)}. {closes}")

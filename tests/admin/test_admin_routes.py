@@ -395,8 +395,8 @@ def test_provider_register_filters_by_status(world, admin):
     assert shown("") == set(names)
     assert shown("?status=admitted") == {"Beta Homes"}
     assert shown("?status=applicant") == {"Alpha Care"}
-    assert shown("?status=suspended") == set()
-    assert "No providers match." in text_of(admin.get("/admin/providers?status=suspended"))
+    assert shown("?status=place_with_caution") == set()
+    assert "No providers match." in text_of(admin.get("/admin/providers?status=place_with_caution"))
     assert shown("?status=not-a-status") == set(names)
 
 

@@ -40,7 +40,7 @@ from portal.models import (
     User,
 )
 from portal.models.user import COMMISSIONING_OFFICER
-from portal.services import awards, bids, referrals
+from portal.services import awards, bids, referrals, standing
 from portal.services.bids import AdditionalCost, BidInput
 from tests.factories import (
     admit,
@@ -493,9 +493,11 @@ def test_the_award_needs_the_bids_cost_approved_as_it_stands(world, clock, two_b
 
 
 def test_a_suspended_provider_cannot_be_awarded(world, clock, two_bids):
-    world.provider_a.organisation.provider_status = "suspended"
+    clock.advance(days=1)  # suspended after the deadline: its bid was not set aside, but no award is made
+    standing.restrict(dps_id=world.dps.id, provider_id=world.provider_a.organisation_id, cause="sanction",
+                      reason="Breach of contract", actor=world.admin, now=clock.now())
     db.session.commit()
-    with pytest.raises(DomainError, match="suspended"):
+    with pytest.raises(DomainError, match="Alpha Care is suspended on T-DPS: Breach of contract"):
         award_with_cost(world, clock, two_bids, bid_of(two_bids, world.provider_a), **award_args(clock))
     assert count(Placement) == 0
 

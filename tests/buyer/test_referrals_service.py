@@ -10,7 +10,7 @@ import pytest
 from portal.errors import DomainError, InvalidTransition, NotFound
 from portal.extensions import db
 from portal.models import AuditEvent, BidInvitation, Notification, OutboxMessage, Referral, ReferralRound
-from portal.services import referrals
+from portal.services import referrals, standing
 from portal.services.referrals import ReferralInvalid, default_deadline, drafting, rounds
 from portal.timezone import local_datetime
 from tests.factories import (
@@ -20,6 +20,7 @@ from tests.factories import (
     admit,
     approve_funding,
     child_details,
+    contract_of,
     deciders,
     draft_referral,
     provider_user,
@@ -354,10 +355,12 @@ def test_suspended_terminated_and_other_lots_providers_are_not_invited(world, cl
     admit(world.provider_a, world.lots[0], clock=clock)
     suspended = provider_user("Gamma Homes", "gamma@provider.example.org", clock)
     admit(suspended, world.lots[0], clock=clock)
-    suspended.organisation.provider_status = "suspended"
+    standing.restrict(dps_id=world.dps.id, provider_id=suspended.organisation_id, cause="sanction",
+                      reason="Breach of contract", actor=world.admin, now=clock.now())
     ended = provider_user("Delta Care", "delta@provider.example.org", clock)
     admit(ended, world.lots[0], clock=clock)
-    ended.organisation.provider_status = "terminated"
+    standing.terminate(contract_of(world, ended), reason="Registration cancelled", actor=world.admin,
+                       now=clock.now())
     admit(world.provider_b, world.lots[1], clock=clock)
     db.session.commit()
     referral = published_referral(world, clock, deadline=later(clock, days=3))

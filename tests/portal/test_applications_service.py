@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.models import Application, AuditEvent, EntryWindow, Organisation
-from portal.services import applications, uploads, windows
+from portal.models import Application, AuditEvent, EntryWindow
+from portal.services import applications, standing, uploads, windows
 from tests.factories import PDF, build_dps, complete_application, provider_user
 
 EVERYTHING_MISSING = [
@@ -206,13 +206,17 @@ def test_submit_refused_once_the_window_has_closed_and_the_draft_is_kept(world, 
 @pytest.mark.parametrize("status", ["suspended", "terminated"])
 def test_a_suspended_or_terminated_provider_cannot_submit_and_keeps_its_draft(world, clock, status):
     application = complete_application(world.provider_a, world.window, clock)
-    db.session.execute(db.update(Organisation).where(Organisation.id == world.provider_a.organisation_id)
-                       .values(provider_status=status))
+    contract = standing.contract_for(world.dps.id, world.provider_a.organisation_id, now=clock.now())
+    if status == "suspended":
+        standing.restrict(dps_id=world.dps.id, provider_id=world.provider_a.organisation_id, cause="sanction",
+                          reason="Breach of contract", actor=world.admin, now=clock.now())
+    else:
+        standing.terminate(contract, reason="Breach of contract", actor=world.admin, now=clock.now())
     db.session.commit()
     with pytest.raises(DomainError) as error:
         applications.submit(world.provider_a, application, clock.now())
-    assert error.value.message == (f"Your organisation is {status} and cannot submit applications. "
-                                   "Your draft has been kept.")
+    assert error.value.message == (f"Your organisation is {status} on {world.dps.reference}: Breach of contract. "
+                                   f"It cannot submit applications to {world.dps.name}. Your draft has been kept.")
     db.session.expire_all()
     kept = db.session.get(Application, application.id)
     assert kept.status == "draft" and kept.submitted_at is None

@@ -109,7 +109,8 @@ def test_termination_and_reinstatement_are_recorded_and_audited(world, clock):
     assert standing.standing_of(world.dps.id, world.provider_a.organisation_id) == GOOD
     actions = db.session.scalars(db.select(AuditEvent.action).where(AuditEvent.entity_type == "provider_contract")
                                  .order_by(AuditEvent.id)).all()
-    assert actions == ["contract.terminated", "contract.reinstated"]
+    # The provider left its lot on termination and took its place back on reinstatement (standing_effects).
+    assert actions == ["contract.terminated", "contract.lots_left", "contract.reinstated", "contract.lots_restored"]
 
 
 def test_a_restriction_needs_its_reason(world, clock):

@@ -8,7 +8,7 @@ import pytest
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import AuditEvent, Vacancy
-from portal.services import vacancies
+from portal.services import standing, vacancies
 from portal.services.vacancies import MarketInvalid, Search, VacancyInput
 from tests.factories import CHORLEY, LANCASHIRE, OLDHAM, SEFTON, TAMESIDE, admit, draft_referral
 
@@ -57,9 +57,10 @@ def test_only_on_a_lot_the_provider_holds_a_place_on(admitted, clock):
 
 
 def test_a_suspended_provider_cannot_publish(admitted, clock):
-    admitted.provider_a.organisation.provider_status = "suspended"
+    standing.restrict(dps_id=admitted.dps.id, provider_id=admitted.provider_a.organisation_id, cause="sanction",
+                      reason="Breach of contract", actor=admitted.admin, now=clock.now())
     db.session.commit()
-    with pytest.raises(DomainError, match="suspended"):
+    with pytest.raises(DomainError, match="suspended on T-DPS: Breach of contract"):
         publish(admitted, clock)
 
 

@@ -24,6 +24,7 @@ from portal.models import (
 )
 from portal.models.referral import DECLINE_REASONS
 from portal.services import bids, referrals
+from portal.services import standing as standings
 from portal.services.bids import AdditionalCost, BidInput
 from portal.timezone import format_datetime
 from tests.factories import admit, published_referral
@@ -273,10 +274,14 @@ def test_a_provider_that_declined_cannot_bid(world, clock, referral):
 
 @pytest.mark.parametrize("standing", ["suspended", "terminated"])
 def test_a_suspended_or_terminated_provider_cannot_bid(world, clock, referral, standing):
-    provider = world.provider_a.organisation
-    provider.provider_status = standing
+    if standing == "suspended":
+        standings.restrict(dps_id=world.dps.id, provider_id=world.provider_a.organisation_id, cause="sanction",
+                           reason="Breach of contract", actor=world.admin, now=clock.now())
+    else:
+        standings.terminate(standings.contract_for(world.dps.id, world.provider_a.organisation_id),
+                            reason="Breach of contract", actor=world.admin, now=clock.now())
     db.session.commit()
-    with pytest.raises(DomainError, match=f"Your organisation is {standing} and cannot bid"):
+    with pytest.raises(DomainError, match=f"Your organisation is {standing} on T-DPS: Breach of contract"):
         send(world.provider_a, referral, clock)
     assert stored_bids(referral) == []
 

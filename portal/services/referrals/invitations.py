@@ -25,11 +25,10 @@ from portal.models.referral import (
     WITHIN_5_DAYS,
 )
 from portal.models.user import PROVIDER_USER
-from portal.services import mail
+from portal.services import mail, standing
 from portal.timezone import format_datetime
 
 INVITABLE_MEMBERSHIP = ("admitted", "place_with_caution")
-BARRED_PROVIDER = ("suspended", "terminated")
 CAUTION = "place_with_caution"
 URGENCY_PHRASES = {TODAY: "today", WITHIN_5_DAYS: "within 5 days", MORE_THAN_5_DAYS: "in more than 5 days"}
 
@@ -48,7 +47,8 @@ def _tiers(category: AgeCategory) -> list[int | None]:
 
 def eligible_memberships(referral: Referral, tier: int | None) -> list[CategoryMembership]:
     """Providers in the referral's age category, in the tier (every tier when None), who may be invited now and
-    were not invited before: admitted or to be placed with caution on the lot, neither suspended nor terminated."""
+    were not invited before: admitted or to be placed with caution on the lot, neither suspended nor terminated on
+    the referral's DPS (standing per DPS: on another DPS it says nothing)."""
     category = category_of(referral)
     if category is None:
         return []
@@ -58,8 +58,7 @@ def eligible_memberships(referral: Referral, tier: int | None) -> list[CategoryM
              .join(Organisation, Organisation.id == LotMembership.provider_id)
              .where(CategoryMembership.category_id == category.id, LotMembership.lot_id == referral.lot_id,
                     LotMembership.status.in_(INVITABLE_MEMBERSHIP),
-                    db.or_(Organisation.provider_status.is_(None),
-                           Organisation.provider_status.not_in(BARRED_PROVIDER)),
+                    standing.open_clause(referral.dps_id, LotMembership.provider_id),
                     LotMembership.provider_id.not_in(invited))
              .options(selectinload(CategoryMembership.membership).selectinload(LotMembership.provider))
              .order_by(CategoryMembership.tier, Organisation.name, CategoryMembership.id))

@@ -15,7 +15,7 @@ from portal.models.referral import (
     CLOSED,
 )
 from portal.models.user import COMMISSIONING_OFFICER
-from portal.services import audit, mail
+from portal.services import audit, mail, standing_effects
 from portal.services.referrals.drafting import _commit, _require_officer
 from portal.services.referrals.invitations import (
     _first_tier_with_providers,
@@ -81,6 +81,7 @@ def _officers_of(authority_id: int) -> list[User]:
 def _close_round(round_: ReferralRound, now: datetime) -> str:
     referral = round_.referral
     round_.closed_at = now
+    set_aside = standing_effects.set_aside_at_deadline(round_, now)
     live = referral.withdrawn_at is None
     if live:
         for officer in _officers_of(referral.authority_id):
@@ -90,8 +91,10 @@ def _close_round(round_: ReferralRound, now: datetime) -> str:
                              f"{format_datetime(round_.deadline)}. The bids can now be opened and weighed.")
     audit.record(at=now, actor=None, action="referral.round_closed", entity=referral,
                  summary=f"Referral {referral.reference}: {round_.label.lower()} closed at its deadline "
-                         f"{format_datetime(round_.deadline)}", after={"round": round_.number})
-    return f"closed referral {referral.reference} {round_.label.lower()}"
+                         f"{format_datetime(round_.deadline)}",
+                 after={"round": round_.number, "bids_set_aside": set_aside})
+    return f"closed referral {referral.reference} {round_.label.lower()}" + (
+        f", {set_aside} bid{'s' if set_aside != 1 else ''} set aside" if set_aside else "")
 
 
 def run_due(now: datetime) -> list[str]:
