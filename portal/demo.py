@@ -343,11 +343,12 @@ def load() -> list[tuple[str, str]]:
 
     _make_referrals(moment, sefton_officer=officer, tameside_officer=lead_officer, lots=lots, providers=providers)
     fostering_admin = _fostering_framework(moment, referees=REFEREES)
+    managers = demo_contracts.managers(moment, _user)
     demo_life.load(moment)
     demo_agreements.load(moment)
     demo_market.load_market(moment)
     demo_kpis.load(moment)
-    contract_people = demo_contracts.load(moment, _user)
+    contract_people = demo_contracts.load(moment, managers)
     contract_people += demo_annual.load(moment, _user)
     contract_people += demo_compliance.load(moment, _user)
     contract_people += demo_settings.load(moment, _user)

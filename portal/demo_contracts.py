@@ -23,15 +23,20 @@ SECOND_SETTINGS = [("Mersey Horizons Housing", "Mersey Horizons: Crosby House", 
                     "Manchester")]
 
 
-def load(moment: datetime, make_user) -> list[tuple[str, str]]:
-    """`make_user(organisation, name, email, roles, moment)` makes a demo user (portal/demo.py's)."""
-    set_up = moment - timedelta(days=120)
-    managers = []
+def managers(moment: datetime, make_user) -> list[User]:
+    """The contract managers, made before the year of placements (they complete its safeguarding reviews).
+    `make_user(organisation, name, email, roles, moment)` makes a demo user (portal/demo.py's)."""
+    made = []
     for area_name, name, email in MANAGERS:
         authority = db.session.scalar(db.select(Organisation).where(Organisation.kind == "authority",
                                                                     Organisation.local_authority_area == area_name))
-        managers.append(make_user(authority, name, email, [CONTRACT_MANAGER], set_up))
-    db.session.flush()
+        made.append(make_user(authority, name, email, [CONTRACT_MANAGER], moment - timedelta(days=500)))
+    db.session.commit()
+    return made
+
+
+def load(moment: datetime, managers: list[User]) -> list[tuple[str, str]]:
+    set_up = moment - timedelta(days=120)
     _settings(set_up)
     _contracts(managers, set_up)
     db.session.commit()

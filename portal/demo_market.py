@@ -8,8 +8,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from portal.extensions import db
-from portal.models import Dps, Lot, LotMembership, Placement, User
-from portal.services import awards, endings, placement_records, referrals, sufficiency, vacancies
+from portal.models import ContractReview, Dps, Lot, LotMembership, Placement, PlacementIncident, User, UserRole
+from portal.models.user import CONTRACT_MANAGER
+from portal.services import awards, endings, ladder, placement_records, referrals, sufficiency, vacancies
 from portal.services.bids import MEMBERSHIP_STATUSES
 from portal.services.sufficiency import NoticeInput
 from portal.services.vacancies import VacancyInput
@@ -161,6 +162,25 @@ def _end(placement: Placement, officer: User, ending: tuple, moment: datetime) -
     endings.record(officer, placement, endings.Ending(
         notice_given_by="provider" if short_notice else "authority", notice_given_on=notice, end_date=end,
         planned=planned, reason="plan_achieved" if planned else "placement_breakdown"), recorded)
+    if not planned:
+        _safeguarding_review_done(placement, datetime.combine(notice, datetime.min.time()) + timedelta(hours=9,
+                                                                                                        minutes=40))
+
+
+def _safeguarding_review_done(placement: Placement, at: datetime) -> None:
+    """The contract review the allegation opened, completed by the lead's contract manager the same morning, once
+    the LADO found it not substantiated (so the provider's new placements are no longer restricted)."""
+    review = db.session.scalar(db.select(ContractReview).where(
+        ContractReview.source_type == PlacementIncident.__tablename__,
+        ContractReview.source_id.in_(db.select(PlacementIncident.id).where(
+            PlacementIncident.placement_id == placement.id)), ContractReview.closed_at.is_(None)))
+    if review is None:
+        return
+    manager = db.session.scalar(db.select(User).where(
+        User.organisation_id == review.contract.dps.lead_authority_id,
+        User.id.in_(db.select(UserRole.user_id).where(UserRole.role == CONTRACT_MANAGER))).order_by(User.id))
+    ladder.close_review(manager, review, outcome="The LADO found the allegation not substantiated; no further "
+                                                 "action for the contract", now=at)
 
 
 # Vacancies and notices ----------------------------------------------------------------------------------------
