@@ -10,9 +10,12 @@
   manager, who closes the review with no sanction or proposes one step of the ladder. An allegation or
   safeguarding concern whose placement ends opens a review by itself and restricts new placements with the
   provider (cause safeguarding) until the review is done (closed, or its proposed sanction decided).
+- "The contract manager" who acts (reviews, proposals, suspension reviews, actions done) is the one the contract
+  is allocated to, or a contract manager of the lead covering (contracts.manages); a member's other contract
+  managers read the contract but do not act on it.
 - The ladder: written notice to improve (actions, due dates) and suspension (a review date) are approved by the
-  lead's head of service; termination by the lead's assistant director. A member's contract manager may propose
-  (the approval is asked at the lead). A notice that fails is escalated to suspension; a suspension, at its
+  lead's head of service; termination by the lead's assistant director. A member's allocated contract manager
+  may propose (the approval is asked at the lead). A notice that fails is escalated to suspension; a suspension, at its
   review, is lifted, extended or escalated to termination; the lower step is marked escalated when the higher
   one takes effect. Suspension restricts the whole provider on the DPS (cause sanction, source the sanction);
   termination is `standing.terminate`. Each step in force: a letter (PDF) and a notice to the provider, and the
@@ -142,11 +145,15 @@ def _reader(user: User, contract: ProviderContract, *roles) -> None:
 
 
 def is_manager(user: User, contract: ProviderContract) -> bool:
-    return user.has_role(CONTRACT_MANAGER) and contracts.may_read(user, contract.dps)
+    """The contract's allocated contract manager, or a contract manager of the lead (cover): contracts.manages."""
+    return contracts.manages(user, contract)
 
 
 def _manager(user: User, contract: ProviderContract) -> None:
     _reader(user, contract, CONTRACT_MANAGER)
+    if not contracts.manages(user, contract):
+        raise DomainError("Only the provider's contract manager, or a contract manager of the lead authority, can "
+                          "do this.")
 
 
 def _provider_of(user: User, contract: ProviderContract) -> None:

@@ -230,6 +230,8 @@ def test_a_members_contract_manager_may_propose_and_the_lead_decides(world, cloc
     contract, _manager, people = case
     member_manager = contract_manager(world, clock, at=world.member, name="Mia Member",
                                       email="contracts@member.example.org")
+    contract.contract_manager_id = member_manager.id  # the administrator allocated the provider to the member
+    db.session.commit()
     review = _review(contract, member_manager, clock)
     notice = ladder.propose(member_manager, contract, kind=NOTICE, grounds="g", review_on=None,
                             actions=_actions(clock), now=clock.now(), review=review)
@@ -237,6 +239,40 @@ def test_a_members_contract_manager_may_propose_and_the_lead_decides(world, cloc
     assert approval.authority_id == world.lead.id
     answer_as(people.head_of_service, approval, clock)
     assert notice.status == IN_FORCE
+
+
+def test_only_the_allocated_contract_manager_or_the_leads_act_on_a_contract(world, clock, case):
+    """The provider is allocated to one contract manager; the lead's contract managers cover. A member's other
+    contract manager reads the contract but opens no review, proposes nothing and records no action done."""
+    contract, manager, people = case
+    member_manager = contract_manager(world, clock, at=world.member, name="Mia Member",
+                                      email="contracts@member.example.org")
+    assert contracts.may_read(member_manager, contract.dps)
+    assert not ladder.is_manager(member_manager, contract)
+    with pytest.raises(DomainError, match="contract manager"):
+        _review(contract, member_manager, clock)
+    review = _review(contract, manager, clock)
+    with pytest.raises(DomainError, match="contract manager"):
+        ladder.propose(member_manager, contract, kind=NOTICE, grounds="g", review_on=None,
+                       actions=_actions(clock), now=clock.now(), review=review)
+    with pytest.raises(DomainError, match="contract manager"):
+        ladder.close_review(member_manager, review, outcome="Nothing found", now=clock.now())
+    issue = ladder.raise_issue(world.member_officer, contract, severity="minor", description="Late returns",
+                               actions=_actions(clock), placement_id=None, now=clock.now())
+    with pytest.raises(NotFound):
+        ladder.action_done(member_manager, issue.actions[0], note="", now=clock.now())
+    assert not ladder.summary_for(contract, member_manager, clock.now()).may_act
+    # Another contract manager at the lead covers, though the contract is not theirs.
+    cover = contract_manager(world, clock, name="Colin Cover", email="cover@lead.example.org")
+    assert ladder.is_manager(cover, contract)
+    ladder.close_review(cover, review, outcome="Returns received", now=clock.now())
+    assert review.closed_by_id == cover.id
+    # Once the administrator allocates the provider to the member's contract manager, they act.
+    contract.contract_manager_id = member_manager.id
+    db.session.commit()
+    assert ladder.is_manager(member_manager, contract)
+    ladder.action_done(member_manager, issue.actions[0], note="Seen at visit", now=clock.now())
+    assert issue.actions[0].is_done
 
 
 # Appeals ----------------------------------------------------------------------------------------------------
