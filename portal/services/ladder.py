@@ -91,7 +91,7 @@ from portal.models.user import (
     PROVIDER_USER,
 )
 from portal.services import approvals, audit, contracts, mail, standing, uploads
-from portal.timezone import format_date, uk_today
+from portal.timezone import format_date, format_datetime, uk_today
 
 APPEAL_DAYS = 28  # the provider may appeal a sanction within 28 days of it taking effect
 MAX_TEXT = 4000
@@ -221,6 +221,52 @@ def requester_link(approval: Approval) -> str:
     if approval.subject_type == Sanction.__tablename__:
         return url_for("buyer.contracts_sanction", sanction_id=approval.subject_id)
     return url_for("buyer.contracts_issue", issue_id=approval.subject_id)
+
+
+# What a decision decides, for the approval page -----------------------------------------------------------------
+
+EFFECTS = {
+    NOTICE: "A letter to the provider with the actions and their due dates. Its standing does not change; a notice "
+            "that is not met may be escalated to suspension.",
+    SUSPENSION: "The provider is suspended on the DPS: no invitations and no awards until the suspension is lifted; "
+                "bids already sent are set aside at the deadline; live placements continue. Every member authority "
+                "is told.",
+    TERMINATION: "The contract ends: the provider leaves every lot of the DPS, the tiers are recomputed and every "
+                 "live placement gets a review. Only an upheld appeal reverses it. Every member authority is told.",
+}
+
+
+def decision_rows(subject) -> list[tuple[str, str]]:
+    """What approving a ladder request decides, in words, for the person answering it (a sanction or a significant
+    performance issue): what it is, on what grounds, the dates and the actions."""
+    rows = []
+    if isinstance(subject, Sanction):
+        contract = subject.contract
+        rows.append(("Provider", f"{contract.provider.name} on {contract.dps.reference} ({contract.dps.name})"))
+        rows.append(("Sanction", subject.kind_label))
+        if subject.previous is not None:
+            rows.append(("Escalates", f"The {subject.previous.kind_label.lower()} "
+                                      f"{subject.previous.status_label.lower()} since "
+                                      f"{format_date(subject.previous.in_force_at)}"))
+        if subject.review is not None:
+            rows.append(("Contract review", f"{subject.review.breach_label}: {subject.review.details}"))
+        rows.append(("Grounds", subject.grounds))
+        if subject.kind == SUSPENSION:
+            rows.append(("Suspension review date", format_date(subject.review_on)))
+        rows.append(("What it does", EFFECTS[subject.kind]))
+        proposer = subject.proposed_by.name if subject.proposed_by else "the portal"
+        rows.append(("Proposed by", f"{proposer}, {format_datetime(subject.proposed_at)}"))
+    elif isinstance(subject, PerformanceIssue):
+        contract = subject.contract
+        rows.append(("Provider", f"{contract.provider.name} on {contract.dps.reference} ({contract.dps.name})"))
+        rows.append(("Performance issue", f"{subject.severity_label}: {subject.description}"))
+        if subject.placement is not None:
+            rows.append(("Placement", subject.placement.agreement_reference))
+    else:
+        return rows
+    rows += [(f"Action {number}, due {format_date(action.due_on)}", action.description)
+             for number, action in enumerate(subject.actions, start=1)]
+    return rows
 
 
 # Performance issues -----------------------------------------------------------------------------------------

@@ -190,6 +190,9 @@ def test_continuing_a_placement_at_an_inadequate_setting_needs_the_members_assis
     assert approval.kind == CONTINUE_AT_INADEQUATE and approval.authority_id == world.member.id
     assert director.id in [person.id for person, _ in approvals.answerers(approval)]
     assert all(person.organisation_id == world.member.id for person, _ in approvals.answerers(approval))
+    shown = approvals.get_for_authority(director, approval.id)  # the director reads what is decided, not a cost
+    assert not approvals.shows_figures(shown)
+    assert dict(approvals.decision_rows(shown))["Placement"].startswith(placement.agreement_reference)
     assert compliance.placements_needing_continuation(world.member_officer, clock.now()) == []
     with pytest.raises(NotFound):
         compliance.ask_to_continue(world.lead_officer, placement, clock.now())
