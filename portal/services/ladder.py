@@ -149,6 +149,15 @@ def is_manager(user: User, contract: ProviderContract) -> bool:
     return contracts.manages(user, contract)
 
 
+RAISERS = (COMMISSIONING_OFFICER, CONTRACT_MANAGER)  # who raises performance issues (deciders agree them)
+
+
+def may_raise(user: User, contract: ProviderContract) -> bool:
+    """An officer or a contract manager of the lead or a member raises performance issues; a head of service,
+    assistant director or budget holder reads the contract and agrees significant issues but raises none."""
+    return user.has_role(*RAISERS) and contracts.may_read(user, contract.dps)
+
+
 def _manager(user: User, contract: ProviderContract) -> None:
     _reader(user, contract, CONTRACT_MANAGER)
     if not contracts.manages(user, contract):
@@ -274,7 +283,7 @@ def decision_rows(subject) -> list[tuple[str, str]]:
 def raise_issue(user: User, contract: ProviderContract, *, severity: str, description: str, actions,
                 placement_id: int | None, now: datetime) -> PerformanceIssue:
     """Raise a performance issue (commits). A significant one asks its approval at the raiser's authority."""
-    _reader(user, contract, COMMISSIONING_OFFICER, CONTRACT_MANAGER)
+    _reader(user, contract, *RAISERS)
     errors = {}
     if severity not in SEVERITY_LABELS:
         errors["severity"] = "Choose whether the issue is minor or significant"
@@ -893,6 +902,7 @@ class Ladder:
     reviews: list[ContractReview]
     sanctions: list[Sanction]
     may_act: bool = False  # the viewer is a contract manager who may open reviews and propose sanctions
+    may_raise: bool = False  # the viewer may raise a performance issue
 
     @property
     def in_force(self) -> list[Sanction]:
@@ -920,7 +930,8 @@ def summary_for(contract: ProviderContract, viewer: User, now: datetime) -> Ladd
         reviews=reviews,
         sanctions=list(db.session.scalars(sanctions.options(selectinload(Sanction.appeal))
                                           .order_by(Sanction.proposed_at.desc(), Sanction.id.desc()).limit(20))),
-        may_act=not provider and is_manager(viewer, contract))
+        may_act=not provider and is_manager(viewer, contract),
+        may_raise=not provider and viewer.has_role(*RAISERS))
 
 
 def case_of(sanction: Sanction) -> list[Sanction]:

@@ -205,3 +205,18 @@ def test_a_suspension_approval_says_its_review_date_and_what_suspension_does(wor
     assert not approvals.shows_figures(approval)
     assert rows["Sanction"] == "Suspension" and rows["Grounds"] == "Serious breach"
     assert rows["Suspension review date"].endswith(str(review_on.year)) and "no invitations" in rows["What it does"]
+
+
+def test_a_head_of_service_reads_the_contract_but_raises_no_issue(world, clock, case, sign_in):
+    """Deciders read the contract page; raising a performance issue is an officer's or a contract manager's: no
+    link and 403, rather than a form that fails on sending."""
+    contract, manager, people = case
+    base = f"/authority/contracts/dps/{world.dps.id}/providers/{world.provider_a.organisation_id}"
+    head = sign_in(people.head_of_service)
+    page = head.get(base)
+    assert page.status_code == 200 and "Raise a performance issue" not in page.get_data(as_text=True)
+    assert head.get(f"{base}/issues/new").status_code == 403
+    assert head.post(f"{base}/issues/new", data={"severity": "minor", "description": "d", "action_1": "a",
+                                                 "due_1": _day(clock, 10)}).status_code == 403
+    assert _count(PerformanceIssue) == 0
+    assert "Raise a performance issue" in sign_in(world.member_officer).get(base).get_data(as_text=True)
