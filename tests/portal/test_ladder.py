@@ -385,6 +385,9 @@ def test_a_significant_issue_waits_for_its_authoritys_head_of_service_or_budget_
     approval = approvals.latest(issue, "significant_issue")
     assert approval.authority_id == world.member.id
     assert approvals.role_to_answer(member.budget_holder, approval) == "budget_holder"
+    rows = approvals.decision_rows(approvals.get_for_authority(member.head_of_service, approval.id))
+    assert ("Performance issue", "Significant: Repeated missing-from-care episodes not reported") in rows
+    assert any(label.startswith("Action 1, due ") for label, _text in rows)
     answer_as(member.head_of_service, approval, clock)
     assert issue.status == ISSUE_OPEN and ladder.issue_for(world.provider_a, issue.id) is issue
 
