@@ -9,7 +9,8 @@
 - Contract reviews: a breach (non-statutory or statutory enforcement, other breach) is reviewed by a contract
   manager, who closes the review with no sanction or proposes one step of the ladder. An allegation or
   safeguarding concern whose placement ends opens a review by itself and restricts new placements with the
-  provider (cause safeguarding) until the review is done (closed, or its proposed sanction decided).
+  provider (cause safeguarding) until the review is done (closed with no sanction, or its proposed sanction
+  approved; a refused proposal leaves the review open).
 - "The contract manager" who acts (reviews, proposals, suspension reviews, actions done) is the one the contract
   is allocated to, or a contract manager of the lead covering (contracts.manages); a member's other contract
   managers read the contract but do not act on it.
@@ -588,8 +589,9 @@ def propose(user: User, contract: ProviderContract, *, kind: str, grounds: str, 
 
 
 def sanction_answered(user: User, approval: Approval, now: datetime) -> None:
-    """Called by approvals.answer before it commits: an approved step takes effect; a refused one does not. The
-    contract review it came from is done either way."""
+    """Called by approvals.answer before it commits: an approved step takes effect and the contract review it came
+    from is done; a refused one does not, and its review stays open (the contract manager proposes another step
+    or completes it with no sanction: a safeguarding restriction is not lifted by a refusal)."""
     sanction = db.session.get(Sanction, approval.subject_id)
     if sanction is None:
         return
@@ -606,9 +608,9 @@ def sanction_answered(user: User, approval: Approval, now: datetime) -> None:
                  entity=sanction, summary=f"{sanction.kind_label} for {contract.provider.name} on "
                                           f"{contract.dps.reference} {word}",
                  before={"status": PROPOSED}, after={"status": sanction.status, "appeal_by": sanction.appeal_by})
-    _finish_review(user, sanction.review, f"{sanction.kind_label} {word}", now)
     if not approval.is_approved:
         return
+    _finish_review(user, sanction.review, f"{sanction.kind_label} {word}", now)
     previous = sanction.previous
     if previous is not None and previous.in_force:
         previous.end(user, f"Escalated to {sanction.kind_label.lower()}", now, to=ESCALATED)
@@ -783,7 +785,7 @@ def _case(sanction: Sanction) -> list[Sanction]:
 
 def involved_ids(sanction: Sanction) -> set[int]:
     """The people who took part in the sanction's case: proposed, approved or refused, reviewed or ended a step,
-    or opened or closed its contract review."""
+    opened or closed its contract review, or proposed or answered another step proposed from that review."""
     return _involved_by_sanction([sanction])[sanction.id]
 
 
@@ -810,6 +812,10 @@ def _involved_by_sanction(sanctions: list[Sanction]) -> dict[int, set[int]]:
             review = reviews.get(step.review_id)
             if review is not None:
                 people |= {review.opened_by_id, review.closed_by_id}
+                # whoever proposed or answered another step from the same contract review (one refused) took part
+                for other in steps.values():
+                    if other.review_id == review.id:
+                        people |= {other.proposed_by_id} | answered.get(other.id, set())
             step = steps.get(step.previous_id)
         people.discard(None)
         found[sanction.id] = people

@@ -143,9 +143,20 @@ def test_only_the_right_role_answers_each_step_and_never_the_proposer(world, clo
                        now=clock.now(), review=review)
 
 
-def test_a_refused_notice_does_not_take_effect(world, clock, case):
+def test_a_refused_notice_does_not_take_effect_and_its_review_stays_open(world, clock, case):
+    """The head of service refuses the step proposed: the contract review is not done, so the contract manager
+    proposes another step (or completes it with no sanction)."""
+    contract, manager, people = case
     notice = _notice(world, clock, case, approve=False)
-    assert notice.status == REFUSED and notice.review.closed_at is not None
+    assert notice.status == REFUSED and notice.review.is_open
+    assert any(due.what.startswith("Contract review") for due in ladder.dues([contract.id], clock.now()))
+    suspension = ladder.propose(manager, contract, kind=SUSPENSION, grounds="Serious and repeated",
+                                review_on=(clock.now() + timedelta(days=30)).date(), actions=[], now=clock.now(),
+                                review=notice.review)
+    answer_as(people.second_head, approvals.latest(suspension, "suspension"), clock)
+    assert suspension.status == IN_FORCE and not notice.review.is_open
+    # The head of service who refused the notice took part in the review: neither may decide an appeal.
+    assert {people.head_of_service.id, people.second_head.id} <= ladder.involved_ids(suspension)
 
 
 def test_a_proposal_with_problems_names_every_one_and_changes_nothing(world, clock, case):
