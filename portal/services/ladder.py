@@ -92,7 +92,7 @@ from portal.models.user import (
     PROVIDER_USER,
 )
 from portal.services import approvals, audit, contracts, mail, standing, uploads
-from portal.timezone import format_date, format_datetime, uk_today
+from portal.timezone import format_date, uk_today
 
 APPEAL_DAYS = 28  # the provider may appeal a sanction within 28 days of it taking effect
 MAX_TEXT = 4000
@@ -264,8 +264,6 @@ def decision_rows(subject) -> list[tuple[str, str]]:
         if subject.kind == SUSPENSION:
             rows.append(("Suspension review date", format_date(subject.review_on)))
         rows.append(("What it does", EFFECTS[subject.kind]))
-        proposer = subject.proposed_by.name if subject.proposed_by else "the portal"
-        rows.append(("Proposed by", f"{proposer}, {format_datetime(subject.proposed_at)}"))
     elif isinstance(subject, PerformanceIssue):
         contract = subject.contract
         rows.append(("Provider", f"{contract.provider.name} on {contract.dps.reference} ({contract.dps.name})"))
