@@ -163,8 +163,10 @@ SUBJECT_MODELS = {
     PriceChange: (selectinload(PriceChange.placement).selectinload(Placement.provider),),
     ProviderContract: (selectinload(ProviderContract.provider), selectinload(ProviderContract.dps)),
     Placement: (selectinload(Placement.provider), selectinload(Placement.off_framework_provider)),
-    PerformanceIssue: (selectinload(PerformanceIssue.contract).selectinload(ProviderContract.provider),),
-    Sanction: (selectinload(Sanction.contract).selectinload(ProviderContract.provider),),
+    PerformanceIssue: (selectinload(PerformanceIssue.contract).selectinload(ProviderContract.provider),
+                       selectinload(PerformanceIssue.contract).selectinload(ProviderContract.dps)),
+    Sanction: (selectinload(Sanction.contract).selectinload(ProviderContract.provider),
+               selectinload(Sanction.contract).selectinload(ProviderContract.dps)),
 }
 
 
