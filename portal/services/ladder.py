@@ -993,11 +993,15 @@ class Tasks:
 
 def tasks_for(user: User, now: datetime) -> Tasks:
     """A contract manager's overdue actions, suspension reviews and open contract reviews on the contracts they
-    manage; for the lead's heads of service and assistant directors, the appeals they may decide."""
+    manage (allocated to them; a lead's contract managers also see those of its DPSs not allocated yet, which they
+    cover); for the lead's heads of service and assistant directors, the appeals they may decide."""
     overdue = []
     if user.has_role(CONTRACT_MANAGER):
-        mine = list(db.session.scalars(db.select(ProviderContract.id).where(
-            ProviderContract.contract_manager_id == user.id)))
+        mine = list(db.session.scalars(db.select(ProviderContract.id).where(db.or_(
+            ProviderContract.contract_manager_id == user.id,
+            db.and_(ProviderContract.contract_manager_id.is_(None),
+                    ProviderContract.dps_id.in_(db.select(Dps.id).where(
+                        Dps.lead_authority_id == user.organisation_id)))))))
         overdue = [due for due in dues(mine, now) if due.overdue]
         overdue.sort(key=lambda due: (due.due_on or date.min, due.what))
     appeals_to_decide = []

@@ -286,6 +286,25 @@ def test_only_the_allocated_contract_manager_or_the_leads_act_on_a_contract(worl
     assert issue.actions[0].is_done
 
 
+def test_an_unallocated_contracts_open_review_is_on_every_lead_contract_managers_tasks(world, clock, case):
+    """Nobody is allocated yet: the lead's contract managers cover, so what is overdue is on their Tasks (not on a
+    member's contract manager's)."""
+    contract, manager, people = case
+    review = _review(contract, manager, clock)
+    contract.contract_manager_id = None
+    db.session.commit()
+    cover = contract_manager(world, clock, name="Colin Cover", email="cover@lead.example.org")
+    member_manager = contract_manager(world, clock, at=world.member, name="Mia Member",
+                                      email="contracts@member.example.org")
+    assert [due.link for due in ladder.tasks_for(cover, clock.now()).overdue] == [
+        f"/authority/contracts/reviews/{review.id}"]
+    assert ladder.tasks_for(member_manager, clock.now()).overdue == []
+    contract.contract_manager_id = member_manager.id
+    db.session.commit()
+    assert ladder.tasks_for(cover, clock.now()).overdue == []  # allocated: it is the member's
+    assert len(ladder.tasks_for(member_manager, clock.now()).overdue) == 1
+
+
 # Appeals ----------------------------------------------------------------------------------------------------
 
 def test_the_provider_appeals_once_within_the_period_and_someone_uninvolved_upholds_it(world, clock, case):
