@@ -25,6 +25,8 @@ def _render(approval, *, form=None, status=200):
     return render_template(
         "buyer/approvals/approval.html", approval=approval, subject=approval.subject, role=role,
         role_label=ROLE_LABELS.get(role, ""), own=approval.requested_by_id == current_user.id,
+        figures=approvals.shows_figures(approval), decided=approvals.decision_rows(approval),
+        why_not=approvals.why_not(current_user, approval) if approval.is_pending and role is None else "",
         form=form or AnswerForm(formdata=None), withdraw_form=WithdrawRequestForm(formdata=None)), status
 
 

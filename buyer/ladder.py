@@ -66,6 +66,8 @@ def send_appeal_document(appeal):
 @blueprint.route("/contracts/dps/<int:dps_id>/providers/<int:provider_id>/issues/new", methods=["GET", "POST"])
 def contracts_issue_new(dps_id, provider_id):
     contract = _found(contracts.contract_of, current_user, dps_id, provider_id)
+    if not ladder.may_raise(current_user, contract):
+        abort(403)  # a decider reads the contract but raises no issue
     form = IssueForm()
     form.placement_id.choices = _placements(contract)
     if request.method == "POST" and form.validate_on_submit():

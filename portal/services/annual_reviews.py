@@ -214,12 +214,15 @@ def own_review(user: User, review_id: int) -> AnnualReview:
 
 
 def is_manager(user: User, contract: ProviderContract) -> bool:
-    return user.has_role(CONTRACT_MANAGER) and contract.contract_manager_id == user.id
+    """The contract's allocated contract manager, or a contract manager of the lead covering (contracts.manages):
+    the same people who act on the escalation ladder."""
+    return contracts.manages(user, contract)
 
 
 def _manager_only(user: User, contract: ProviderContract) -> None:
     if not is_manager(user, contract):
-        raise DomainError("Only the provider's contract manager can do this.")
+        raise DomainError("Only the provider's contract manager, or a contract manager of the lead authority, can "
+                          "do this.")
 
 
 def reviews_of(contract: ProviderContract) -> list[AnnualReview]:

@@ -163,8 +163,10 @@ SUBJECT_MODELS = {
     PriceChange: (selectinload(PriceChange.placement).selectinload(Placement.provider),),
     ProviderContract: (selectinload(ProviderContract.provider), selectinload(ProviderContract.dps)),
     Placement: (selectinload(Placement.provider), selectinload(Placement.off_framework_provider)),
-    PerformanceIssue: (selectinload(PerformanceIssue.contract).selectinload(ProviderContract.provider),),
-    Sanction: (selectinload(Sanction.contract).selectinload(ProviderContract.provider),),
+    PerformanceIssue: (selectinload(PerformanceIssue.contract).selectinload(ProviderContract.provider),
+                       selectinload(PerformanceIssue.contract).selectinload(ProviderContract.dps)),
+    Sanction: (selectinload(Sanction.contract).selectinload(ProviderContract.provider),
+               selectinload(Sanction.contract).selectinload(ProviderContract.dps)),
 }
 
 
@@ -298,6 +300,29 @@ def answered_line(approval: Approval | None) -> str:
             f", {format_datetime(approval.answered_at)}")
 
 
+def shows_figures(approval: Approval) -> bool:
+    """Whether the request is about money: a weekly cost was given, or its kind is decided within budget limits.
+    A sanction, a performance issue or an agreement to continue a placement has no figure to show."""
+    return approval.weekly_cost is not None or RULES[approval.kind].within_limit is not None
+
+
+def decision_rows(approval: Approval) -> list[tuple[str, str]]:
+    """What answering the request decides, in words, for a request that is not about money (the subject is put on
+    the approval by get_for_authority): a ladder step or a significant issue (portal.services.ladder), a placement
+    to continue at an Inadequate setting."""
+    subject = getattr(approval, "subject", None)
+    if isinstance(subject, (Sanction, PerformanceIssue)):
+        return _call("portal.services.ladder:decision_rows", subject)
+    if isinstance(subject, Placement) and approval.kind == CONTINUE_AT_INADEQUATE:
+        rows = [("Placement", f"{subject.agreement_reference} with {subject.provider_name}")]
+        if subject.setting is not None:
+            rows.append(("Setting", subject.setting.label))
+        rows.append(("What it does", "The placement continues at a setting Ofsted judged Inadequate, with its review; "
+                                     "refused, the officer plans the child's move."))
+        return rows
+    return []
+
+
 # Changing ---------------------------------------------------------------------------------------------------
 
 def _commit() -> None:
@@ -421,7 +446,7 @@ def answer(user: User, approval: Approval, *, approve: bool, reason: str = "", n
                           field="decision")
     role = role_to_answer(user, approval)
     if role is None:
-        raise DomainError(_why_not(user, approval), field="decision")
+        raise DomainError(why_not(user, approval), field="decision")
     reason = (reason or "").strip()
     if not approve and not reason:
         raise DomainError("Give the reason for refusing", field="reason")
@@ -456,7 +481,7 @@ def answer(user: User, approval: Approval, *, approve: bool, reason: str = "", n
     _commit()
 
 
-def _why_not(user: User, approval: Approval) -> str:
+def why_not(user: User, approval: Approval) -> str:
     rule = RULES[approval.kind]
     if rule.role:
         if rule.excluded and user.id in _call(rule.excluded, approval):
@@ -465,7 +490,7 @@ def _why_not(user: User, approval: Approval) -> str:
         return f"Only the {roles} can answer this request."
     if user.has_role(rule.within_limit):
         return "This request is above your approval limit: it goes to a budget holder whose limit covers it."
-    return "You cannot answer this request."
+    return "You cannot answer this request: it is for someone whose role and approval limit cover it."
 
 
 def withdraw(user: User, approval: Approval, now: datetime) -> None:

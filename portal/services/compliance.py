@@ -110,8 +110,9 @@ def contracts_of_provider(provider_id: int, *, lead_id: int | None = None, live_
 
 
 def may_manage(user: User, provider_id: int) -> bool:
-    """A contract manager allocated to one of the provider's contracts, or an administrator of a lead it holds a
-    contract with: they accept evidence and record enforcement notices."""
+    """A contract manager allocated to one of the provider's contracts, or a contract manager or administrator of
+    a lead it holds a contract with (the lead's contract managers cover, as on the ladder: contracts.manages):
+    they accept evidence and record enforcement notices."""
     if user.organisation.is_provider:
         return False
     query = db.select(ProviderContract.id).join(Dps, Dps.id == ProviderContract.dps_id).where(
@@ -119,7 +120,7 @@ def may_manage(user: User, provider_id: int) -> bool:
     rights = []
     if user.has_role(CONTRACT_MANAGER):
         rights.append(ProviderContract.contract_manager_id == user.id)
-    if user.has_role(ADMINISTRATOR):
+    if user.has_role(CONTRACT_MANAGER, ADMINISTRATOR):
         rights.append(Dps.lead_authority_id == user.organisation_id)
     if not rights:
         return False

@@ -104,6 +104,18 @@ def may_read(user: User, dps: Dps) -> bool:
         DpsMember.left_on.is_(None))) is not None
 
 
+def manages(user: User, contract: ProviderContract) -> bool:
+    """The user acts as the contract's manager (opens contract reviews, proposes and reviews sanctions, records
+    actions done): the contract manager the consortium administrator allocated it to, while their authority is
+    on the DPS, or a contract manager of the DPS's lead, who covers every contract of its DPS (one not yet
+    allocated, or whose manager is away). A member's other contract managers read the contract but do not act."""
+    if user.organisation.is_provider or not user.has_role(CONTRACT_MANAGER):
+        return False
+    if user.organisation_id == contract.dps.lead_authority_id:
+        return True
+    return contract.contract_manager_id == user.id and may_read(user, contract.dps)
+
+
 def contract_of(user: User, dps_id: int, provider_id: int) -> ProviderContract:
     """The provider's contract on the DPS, for a reader at the DPS's lead or a member; NotFound otherwise."""
     contract = db.session.scalar(db.select(ProviderContract).where(

@@ -9,10 +9,14 @@
 - Contract reviews: a breach (non-statutory or statutory enforcement, other breach) is reviewed by a contract
   manager, who closes the review with no sanction or proposes one step of the ladder. An allegation or
   safeguarding concern whose placement ends opens a review by itself and restricts new placements with the
-  provider (cause safeguarding) until the review is done (closed, or its proposed sanction decided).
+  provider (cause safeguarding) until the review is done (closed with no sanction, or its proposed sanction
+  approved; a refused proposal leaves the review open).
+- "The contract manager" who acts (reviews, proposals, suspension reviews, actions done) is the one the contract
+  is allocated to, or a contract manager of the lead covering (contracts.manages); a member's other contract
+  managers read the contract but do not act on it.
 - The ladder: written notice to improve (actions, due dates) and suspension (a review date) are approved by the
-  lead's head of service; termination by the lead's assistant director. A member's contract manager may propose
-  (the approval is asked at the lead). A notice that fails is escalated to suspension; a suspension, at its
+  lead's head of service; termination by the lead's assistant director. A member's allocated contract manager
+  may propose (the approval is asked at the lead). A notice that fails is escalated to suspension; a suspension, at its
   review, is lifted, extended or escalated to termination; the lower step is marked escalated when the higher
   one takes effect. Suspension restricts the whole provider on the DPS (cause sanction, source the sanction);
   termination is `standing.terminate`. Each step in force: a letter (PDF) and a notice to the provider, and the
@@ -142,11 +146,24 @@ def _reader(user: User, contract: ProviderContract, *roles) -> None:
 
 
 def is_manager(user: User, contract: ProviderContract) -> bool:
-    return user.has_role(CONTRACT_MANAGER) and contracts.may_read(user, contract.dps)
+    """The contract's allocated contract manager, or a contract manager of the lead (cover): contracts.manages."""
+    return contracts.manages(user, contract)
+
+
+RAISERS = (COMMISSIONING_OFFICER, CONTRACT_MANAGER)  # who raises performance issues (deciders agree them)
+
+
+def may_raise(user: User, contract: ProviderContract) -> bool:
+    """An officer or a contract manager of the lead or a member raises performance issues; a head of service,
+    assistant director or budget holder reads the contract and agrees significant issues but raises none."""
+    return user.has_role(*RAISERS) and contracts.may_read(user, contract.dps)
 
 
 def _manager(user: User, contract: ProviderContract) -> None:
     _reader(user, contract, CONTRACT_MANAGER)
+    if not contracts.manages(user, contract):
+        raise DomainError("Only the provider's contract manager, or a contract manager of the lead authority, can "
+                          "do this.")
 
 
 def _provider_of(user: User, contract: ProviderContract) -> None:
@@ -216,12 +233,56 @@ def requester_link(approval: Approval) -> str:
     return url_for("buyer.contracts_issue", issue_id=approval.subject_id)
 
 
+# What a decision decides, for the approval page -----------------------------------------------------------------
+
+EFFECTS = {
+    NOTICE: "A letter to the provider with the actions and their due dates. Its standing does not change; a notice "
+            "that is not met may be escalated to suspension.",
+    SUSPENSION: "The provider is suspended on the DPS: no invitations and no awards until the suspension is lifted; "
+                "bids already sent are set aside at the deadline; live placements continue. Every member authority "
+                "is told.",
+    TERMINATION: "The contract ends: the provider leaves every lot of the DPS, the tiers are recomputed and every "
+                 "live placement gets a review. Only an upheld appeal reverses it. Every member authority is told.",
+}
+
+
+def decision_rows(subject) -> list[tuple[str, str]]:
+    """What approving a ladder request decides, in words, for the person answering it (a sanction or a significant
+    performance issue): what it is, on what grounds, the dates and the actions."""
+    rows = []
+    if isinstance(subject, Sanction):
+        contract = subject.contract
+        rows.append(("Provider", f"{contract.provider.name} on {contract.dps.reference} ({contract.dps.name})"))
+        rows.append(("Sanction", subject.kind_label))
+        if subject.previous is not None:
+            rows.append(("Escalates", f"The {subject.previous.kind_label.lower()} "
+                                      f"{subject.previous.status_label.lower()} since "
+                                      f"{format_date(subject.previous.in_force_at)}"))
+        if subject.review is not None:
+            rows.append(("Contract review", f"{subject.review.breach_label}: {subject.review.details}"))
+        rows.append(("Grounds", subject.grounds))
+        if subject.kind == SUSPENSION:
+            rows.append(("Suspension review date", format_date(subject.review_on)))
+        rows.append(("What it does", EFFECTS[subject.kind]))
+    elif isinstance(subject, PerformanceIssue):
+        contract = subject.contract
+        rows.append(("Provider", f"{contract.provider.name} on {contract.dps.reference} ({contract.dps.name})"))
+        rows.append(("Performance issue", f"{subject.severity_label}: {subject.description}"))
+        if subject.placement is not None:
+            rows.append(("Placement", subject.placement.agreement_reference))
+    else:
+        return rows
+    rows += [(f"Action {number}, due {format_date(action.due_on)}", action.description)
+             for number, action in enumerate(subject.actions, start=1)]
+    return rows
+
+
 # Performance issues -----------------------------------------------------------------------------------------
 
 def raise_issue(user: User, contract: ProviderContract, *, severity: str, description: str, actions,
                 placement_id: int | None, now: datetime) -> PerformanceIssue:
     """Raise a performance issue (commits). A significant one asks its approval at the raiser's authority."""
-    _reader(user, contract, COMMISSIONING_OFFICER, CONTRACT_MANAGER)
+    _reader(user, contract, *RAISERS)
     errors = {}
     if severity not in SEVERITY_LABELS:
         errors["severity"] = "Choose whether the issue is minor or significant"
@@ -526,8 +587,9 @@ def propose(user: User, contract: ProviderContract, *, kind: str, grounds: str, 
 
 
 def sanction_answered(user: User, approval: Approval, now: datetime) -> None:
-    """Called by approvals.answer before it commits: an approved step takes effect; a refused one does not. The
-    contract review it came from is done either way."""
+    """Called by approvals.answer before it commits: an approved step takes effect and the contract review it came
+    from is done; a refused one does not, and its review stays open (the contract manager proposes another step
+    or completes it with no sanction: a safeguarding restriction is not lifted by a refusal)."""
     sanction = db.session.get(Sanction, approval.subject_id)
     if sanction is None:
         return
@@ -544,9 +606,9 @@ def sanction_answered(user: User, approval: Approval, now: datetime) -> None:
                  entity=sanction, summary=f"{sanction.kind_label} for {contract.provider.name} on "
                                           f"{contract.dps.reference} {word}",
                  before={"status": PROPOSED}, after={"status": sanction.status, "appeal_by": sanction.appeal_by})
-    _finish_review(user, sanction.review, f"{sanction.kind_label} {word}", now)
     if not approval.is_approved:
         return
+    _finish_review(user, sanction.review, f"{sanction.kind_label} {word}", now)
     previous = sanction.previous
     if previous is not None and previous.in_force:
         previous.end(user, f"Escalated to {sanction.kind_label.lower()}", now, to=ESCALATED)
@@ -721,7 +783,7 @@ def _case(sanction: Sanction) -> list[Sanction]:
 
 def involved_ids(sanction: Sanction) -> set[int]:
     """The people who took part in the sanction's case: proposed, approved or refused, reviewed or ended a step,
-    or opened or closed its contract review."""
+    opened or closed its contract review, or proposed or answered another step proposed from that review."""
     return _involved_by_sanction([sanction])[sanction.id]
 
 
@@ -748,6 +810,10 @@ def _involved_by_sanction(sanctions: list[Sanction]) -> dict[int, set[int]]:
             review = reviews.get(step.review_id)
             if review is not None:
                 people |= {review.opened_by_id, review.closed_by_id}
+                # whoever proposed or answered another step from the same contract review (one refused) took part
+                for other in steps.values():
+                    if other.review_id == review.id:
+                        people |= {other.proposed_by_id} | answered.get(other.id, set())
             step = steps.get(step.previous_id)
         people.discard(None)
         found[sanction.id] = people
@@ -840,6 +906,7 @@ class Ladder:
     reviews: list[ContractReview]
     sanctions: list[Sanction]
     may_act: bool = False  # the viewer is a contract manager who may open reviews and propose sanctions
+    may_raise: bool = False  # the viewer may raise a performance issue
 
     @property
     def in_force(self) -> list[Sanction]:
@@ -867,7 +934,8 @@ def summary_for(contract: ProviderContract, viewer: User, now: datetime) -> Ladd
         reviews=reviews,
         sanctions=list(db.session.scalars(sanctions.options(selectinload(Sanction.appeal))
                                           .order_by(Sanction.proposed_at.desc(), Sanction.id.desc()).limit(20))),
-        may_act=not provider and is_manager(viewer, contract))
+        may_act=not provider and is_manager(viewer, contract),
+        may_raise=not provider and viewer.has_role(*RAISERS))
 
 
 def case_of(sanction: Sanction) -> list[Sanction]:
@@ -925,11 +993,15 @@ class Tasks:
 
 def tasks_for(user: User, now: datetime) -> Tasks:
     """A contract manager's overdue actions, suspension reviews and open contract reviews on the contracts they
-    manage; for the lead's heads of service and assistant directors, the appeals they may decide."""
+    manage (allocated to them; a lead's contract managers also see those of its DPSs not allocated yet, which they
+    cover); for the lead's heads of service and assistant directors, the appeals they may decide."""
     overdue = []
     if user.has_role(CONTRACT_MANAGER):
-        mine = list(db.session.scalars(db.select(ProviderContract.id).where(
-            ProviderContract.contract_manager_id == user.id)))
+        mine = list(db.session.scalars(db.select(ProviderContract.id).where(db.or_(
+            ProviderContract.contract_manager_id == user.id,
+            db.and_(ProviderContract.contract_manager_id.is_(None),
+                    ProviderContract.dps_id.in_(db.select(Dps.id).where(
+                        Dps.lead_authority_id == user.organisation_id)))))))
         overdue = [due for due in dues(mine, now) if due.overdue]
         overdue.sort(key=lambda due: (due.due_on or date.min, due.what))
     appeals_to_decide = []

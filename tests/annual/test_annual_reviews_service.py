@@ -356,3 +356,20 @@ def test_the_contract_pages_summaries(world, clock):
     annual_reviews.issue(setup.manager, review, clock.now())
     own = annual_reviews.own_summary(setup.contract, world.provider_a, clock.now())
     assert own.last == review and own.current is None and not own.may_send
+
+
+def test_a_lead_contract_manager_covers_and_a_members_other_one_does_not(world, clock):
+    """The allocated contract manager runs the review; another contract manager at the lead covers (leave, an
+    unallocated contract); a member's contract manager the provider is not allocated to reads but does not act."""
+    from tests.factories import contract_manager
+
+    setup = annual_world(world, clock)
+    member_manager = contract_manager(world, clock, at=world.member, name="Mia Member",
+                                      email="contracts@member.example.org")
+    with pytest.raises(DomainError, match="contract manager"):
+        annual_reviews.send(member_manager, setup.contract, due_on=_today(clock) + timedelta(days=7),
+                            documents="", now=clock.now())
+    cover = contract_manager(world, clock, name="Colin Cover", email="cover@lead.example.org")
+    review = annual_reviews.send(cover, setup.contract, due_on=_today(clock) + timedelta(days=7), documents="",
+                                 now=clock.now())
+    assert review.contract_id == setup.contract.id

@@ -171,3 +171,52 @@ def test_an_issue_about_one_of_the_officers_placements_names_it(world, clock, si
     issue = db.session.scalar(db.select(PerformanceIssue))
     assert issue.placement_id == placement.id and issue.contract_id == contract.id
     assert placement.agreement_reference in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_approval_page_shows_what_a_sanction_decides_and_no_cost(world, clock, case, sign_in):
+    """A sanction has no weekly cost: the head of service reads the step, its grounds, what it does and its actions
+    with their due dates instead; the assistant director is told why they cannot answer."""
+    contract, manager, people = case
+    review = ladder.open_review(manager, contract, breach="other_breach",
+                                details="Monthly returns missing since August", now=clock.now())
+    due = (clock.now() + timedelta(days=14)).date()
+    notice = ladder.propose(manager, contract, kind="notice", grounds="Monthly returns not sent for three months",
+                            review_on=None, actions=[("Send the missing returns", due)], now=clock.now(), review=review)
+    approval = approvals.latest(notice, "notice_to_improve")
+    page = sign_in(people.head_of_service).get(f"/authority/approvals/{approval.id}").get_data(as_text=True)
+    assert "No figure" not in page and "Weekly cost" not in page
+    assert "Written notice to improve" in page and "Monthly returns not sent for three months" in page
+    assert "Other breach of contract: Monthly returns missing since August" in page
+    assert f"Action 1, due {due.day} " in page and "Send the missing returns" in page
+    assert "Its standing does not change" in page and "Cara Mensah" in page
+    page = sign_in(people.assistant_director).get(f"/authority/approvals/{approval.id}").get_data(as_text=True)
+    assert "Only the head of service can answer this request." in page
+
+
+def test_a_suspension_approval_says_its_review_date_and_what_suspension_does(world, clock, case):
+    contract, manager, people = case
+    review = ladder.open_review(manager, contract, breach="statutory_enforcement", details="Ofsted compliance notice",
+                                now=clock.now())
+    review_on = (clock.now() + timedelta(days=30)).date()
+    suspension = ladder.propose(manager, contract, kind="suspension", grounds="Serious breach", review_on=review_on,
+                                actions=[], now=clock.now(), review=review)
+    approval = approvals.get_for_authority(people.head_of_service, approvals.latest(suspension, "suspension").id)
+    rows = dict(approvals.decision_rows(approval))
+    assert not approvals.shows_figures(approval)
+    assert rows["Sanction"] == "Suspension" and rows["Grounds"] == "Serious breach"
+    assert rows["Suspension review date"].endswith(str(review_on.year)) and "no invitations" in rows["What it does"]
+
+
+def test_a_head_of_service_reads_the_contract_but_raises_no_issue(world, clock, case, sign_in):
+    """Deciders read the contract page; raising a performance issue is an officer's or a contract manager's: no
+    link and 403, rather than a form that fails on sending."""
+    contract, manager, people = case
+    base = f"/authority/contracts/dps/{world.dps.id}/providers/{world.provider_a.organisation_id}"
+    head = sign_in(people.head_of_service)
+    page = head.get(base)
+    assert page.status_code == 200 and "Raise a performance issue" not in page.get_data(as_text=True)
+    assert head.get(f"{base}/issues/new").status_code == 403
+    assert head.post(f"{base}/issues/new", data={"severity": "minor", "description": "d", "action_1": "a",
+                                                 "due_1": _day(clock, 10)}).status_code == 403
+    assert _count(PerformanceIssue) == 0
+    assert "Raise a performance issue" in sign_in(world.member_officer).get(base).get_data(as_text=True)

@@ -190,6 +190,9 @@ def test_continuing_a_placement_at_an_inadequate_setting_needs_the_members_assis
     assert approval.kind == CONTINUE_AT_INADEQUATE and approval.authority_id == world.member.id
     assert director.id in [person.id for person, _ in approvals.answerers(approval)]
     assert all(person.organisation_id == world.member.id for person, _ in approvals.answerers(approval))
+    shown = approvals.get_for_authority(director, approval.id)  # the director reads what is decided, not a cost
+    assert not approvals.shows_figures(shown)
+    assert dict(approvals.decision_rows(shown))["Placement"].startswith(placement.agreement_reference)
     assert compliance.placements_needing_continuation(world.member_officer, clock.now()) == []
     with pytest.raises(NotFound):
         compliance.ask_to_continue(world.lead_officer, placement, clock.now())
@@ -326,3 +329,21 @@ def test_a_cancellation_taking_effect_terminates_the_contract_and_ends_the_place
         compliance.record_notice(manager, home, kind="odd", issued_on=uk_today(clock.now()) + timedelta(days=1),
                                  notes="", data=b"", filename="", now=clock.now())
     assert set(refused.value.errors) == {"kind", "issued_on", "file"}
+
+
+def test_the_leads_contract_managers_cover_evidence_and_notices_and_a_members_other_one_does_not(
+        world, clock, home, manager):
+    """As on the ladder: the allocated contract manager, or any contract manager of the lead, accepts evidence and
+    records enforcement notices; a member's contract manager the provider is not allocated to does not."""
+    cover = contract_manager(world, clock, name="Colin Cover", email="cover@lead.example.org")
+    member_manager = contract_manager(world, clock, at=world.member, name="Mia Member",
+                                      email="contracts@member.example.org")
+    assert compliance.may_manage(manager, world.provider_a.organisation_id)
+    assert compliance.may_manage(cover, world.provider_a.organisation_id)
+    assert not compliance.may_manage(member_manager, world.provider_a.organisation_id)
+    assert not compliance.may_manage(world.lead_officer, world.provider_a.organisation_id)
+    expires_on = (clock.now() + timedelta(days=200)).date()
+    evidence = compliance.submit_evidence(world.provider_a, kind=PUBLIC_LIABILITY, expires_on=expires_on, data=PDF,
+                                          filename="cover.pdf", now=clock.now())
+    compliance.decide_evidence(cover, evidence, accept=True, reason="", now=clock.now())
+    assert evidence.status == "accepted"

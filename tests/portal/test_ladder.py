@@ -143,9 +143,20 @@ def test_only_the_right_role_answers_each_step_and_never_the_proposer(world, clo
                        now=clock.now(), review=review)
 
 
-def test_a_refused_notice_does_not_take_effect(world, clock, case):
+def test_a_refused_notice_does_not_take_effect_and_its_review_stays_open(world, clock, case):
+    """The head of service refuses the step proposed: the contract review is not done, so the contract manager
+    proposes another step (or completes it with no sanction)."""
+    contract, manager, people = case
     notice = _notice(world, clock, case, approve=False)
-    assert notice.status == REFUSED and notice.review.closed_at is not None
+    assert notice.status == REFUSED and notice.review.is_open
+    assert any(due.what.startswith("Contract review") for due in ladder.dues([contract.id], clock.now()))
+    suspension = ladder.propose(manager, contract, kind=SUSPENSION, grounds="Serious and repeated",
+                                review_on=(clock.now() + timedelta(days=30)).date(), actions=[], now=clock.now(),
+                                review=notice.review)
+    answer_as(people.second_head, approvals.latest(suspension, "suspension"), clock)
+    assert suspension.status == IN_FORCE and not notice.review.is_open
+    # The head of service who refused the notice took part in the review: neither may decide an appeal.
+    assert {people.head_of_service.id, people.second_head.id} <= ladder.involved_ids(suspension)
 
 
 def test_a_proposal_with_problems_names_every_one_and_changes_nothing(world, clock, case):
@@ -230,6 +241,8 @@ def test_a_members_contract_manager_may_propose_and_the_lead_decides(world, cloc
     contract, _manager, people = case
     member_manager = contract_manager(world, clock, at=world.member, name="Mia Member",
                                       email="contracts@member.example.org")
+    contract.contract_manager_id = member_manager.id  # the administrator allocated the provider to the member
+    db.session.commit()
     review = _review(contract, member_manager, clock)
     notice = ladder.propose(member_manager, contract, kind=NOTICE, grounds="g", review_on=None,
                             actions=_actions(clock), now=clock.now(), review=review)
@@ -237,6 +250,59 @@ def test_a_members_contract_manager_may_propose_and_the_lead_decides(world, cloc
     assert approval.authority_id == world.lead.id
     answer_as(people.head_of_service, approval, clock)
     assert notice.status == IN_FORCE
+
+
+def test_only_the_allocated_contract_manager_or_the_leads_act_on_a_contract(world, clock, case):
+    """The provider is allocated to one contract manager; the lead's contract managers cover. A member's other
+    contract manager reads the contract but opens no review, proposes nothing and records no action done."""
+    contract, manager, people = case
+    member_manager = contract_manager(world, clock, at=world.member, name="Mia Member",
+                                      email="contracts@member.example.org")
+    assert contracts.may_read(member_manager, contract.dps)
+    assert not ladder.is_manager(member_manager, contract)
+    with pytest.raises(DomainError, match="contract manager"):
+        _review(contract, member_manager, clock)
+    review = _review(contract, manager, clock)
+    with pytest.raises(DomainError, match="contract manager"):
+        ladder.propose(member_manager, contract, kind=NOTICE, grounds="g", review_on=None,
+                       actions=_actions(clock), now=clock.now(), review=review)
+    with pytest.raises(DomainError, match="contract manager"):
+        ladder.close_review(member_manager, review, outcome="Nothing found", now=clock.now())
+    issue = ladder.raise_issue(world.member_officer, contract, severity="minor", description="Late returns",
+                               actions=_actions(clock), placement_id=None, now=clock.now())
+    with pytest.raises(NotFound):
+        ladder.action_done(member_manager, issue.actions[0], note="", now=clock.now())
+    assert not ladder.summary_for(contract, member_manager, clock.now()).may_act
+    # Another contract manager at the lead covers, though the contract is not theirs.
+    cover = contract_manager(world, clock, name="Colin Cover", email="cover@lead.example.org")
+    assert ladder.is_manager(cover, contract)
+    ladder.close_review(cover, review, outcome="Returns received", now=clock.now())
+    assert review.closed_by_id == cover.id
+    # Once the administrator allocates the provider to the member's contract manager, they act.
+    contract.contract_manager_id = member_manager.id
+    db.session.commit()
+    assert ladder.is_manager(member_manager, contract)
+    ladder.action_done(member_manager, issue.actions[0], note="Seen at visit", now=clock.now())
+    assert issue.actions[0].is_done
+
+
+def test_an_unallocated_contracts_open_review_is_on_every_lead_contract_managers_tasks(world, clock, case):
+    """Nobody is allocated yet: the lead's contract managers cover, so what is overdue is on their Tasks (not on a
+    member's contract manager's)."""
+    contract, manager, people = case
+    review = _review(contract, manager, clock)
+    contract.contract_manager_id = None
+    db.session.commit()
+    cover = contract_manager(world, clock, name="Colin Cover", email="cover@lead.example.org")
+    member_manager = contract_manager(world, clock, at=world.member, name="Mia Member",
+                                      email="contracts@member.example.org")
+    assert [due.link for due in ladder.tasks_for(cover, clock.now()).overdue] == [
+        f"/authority/contracts/reviews/{review.id}"]
+    assert ladder.tasks_for(member_manager, clock.now()).overdue == []
+    contract.contract_manager_id = member_manager.id
+    db.session.commit()
+    assert ladder.tasks_for(cover, clock.now()).overdue == []  # allocated: it is the member's
+    assert len(ladder.tasks_for(member_manager, clock.now()).overdue) == 1
 
 
 # Appeals ----------------------------------------------------------------------------------------------------
@@ -349,6 +415,9 @@ def test_a_significant_issue_waits_for_its_authoritys_head_of_service_or_budget_
     approval = approvals.latest(issue, "significant_issue")
     assert approval.authority_id == world.member.id
     assert approvals.role_to_answer(member.budget_holder, approval) == "budget_holder"
+    rows = approvals.decision_rows(approvals.get_for_authority(member.head_of_service, approval.id))
+    assert ("Performance issue", "Significant: Repeated missing-from-care episodes not reported") in rows
+    assert any(label.startswith("Action 1, due ") for label, _text in rows)
     answer_as(member.head_of_service, approval, clock)
     assert issue.status == ISSUE_OPEN and ladder.issue_for(world.provider_a, issue.id) is issue
 
