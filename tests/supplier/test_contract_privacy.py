@@ -34,6 +34,11 @@ NEEDED = ("supplier.contracts_list", "supplier.contract", "supplier.settings", "
 
 @pytest.fixture
 def case(world, clock):
+    return contract_case(world, clock)
+
+
+def contract_case(world, clock) -> dict:
+    """Alpha's contract with a record of every kind (see the module's docstring); the ids, by argument name."""
     home = setting_for(world.provider_a, clock, urn="SC100001", name="Alder House")
     setting_for(world.provider_b, clock, urn="SC200002", name="Rowan Lodge")
     alpha = placed(world, clock, setting=home)
