@@ -203,6 +203,10 @@ def test_the_annual_review_from_questionnaire_to_action_plan(page: Page, live_po
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the rating and action plan (PDF)").click()
     assert download.value.suggested_filename.endswith("action-plan.pdf")
+    journey.menu("Contracts", "Your contracts")
+    page.get_by_role("link", name="(T-DPS)").click()
+    expect(page.get_by_text("Last review: rated Requires improvement")).to_be_visible()
+    journey.check("provider's contract page with the rating")
     journey.sign_out()
 
     # 10. The contract page shows the rating.
