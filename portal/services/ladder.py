@@ -873,11 +873,24 @@ def summary_for(contract: ProviderContract, viewer: User, now: datetime) -> Ladd
 def case_of(sanction: Sanction) -> list[Sanction]:
     """The whole ladder of the sanction's case, first step first: what it escalated or was reduced from, and the
     steps after it."""
-    chain = list(reversed(_case(sanction)))
-    later = db.session.scalars(db.select(Sanction).where(Sanction.previous_id == chain[-1].id)).all()
+    steps = {step.id: step for step in db.session.scalars(
+        db.select(Sanction).where(Sanction.contract_id == sanction.contract_id)
+        .options(selectinload(Sanction.appeal), selectinload(Sanction.actions)).order_by(Sanction.id))}
+    after: dict[int, list[Sanction]] = {}
+    for step in steps.values():
+        if step.previous_id is not None:
+            after.setdefault(step.previous_id, []).append(step)
+    chain, seen, step = [], set(), steps.get(sanction.id, sanction)
+    while step is not None and step.id not in seen:  # back to the first step, in memory: one query in all
+        chain.append(step)
+        seen.add(step.id)
+        step = steps.get(step.previous_id)
+    chain.reverse()
+    later = after.get(chain[-1].id, [])
     while later:
-        chain.extend(later)
-        later = db.session.scalars(db.select(Sanction).where(Sanction.previous_id == later[-1].id)).all()
+        chain.extend(step for step in later if step.id not in seen)
+        seen.update(step.id for step in later)
+        later = [step for step in after.get(later[-1].id, []) if step.id not in seen]
     return chain
 
 
