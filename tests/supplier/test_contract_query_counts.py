@@ -12,7 +12,7 @@ from portal.models.compliance import ACCEPTED
 from portal.models.ladder import ESCALATED, IN_FORCE, NOTICE, SUSPENSION
 from tests.factories import setting_for
 from tests.portal.test_ladder_query_counts import _adder, _contract
-from tests.portal.test_query_counts import assert_constant
+from tests.portal.test_query_counts import MANY, assert_constant, statements_for
 
 
 def test_the_providers_own_contract_page(world, clock, sign_in):
@@ -61,3 +61,30 @@ def test_a_sanctions_page_with_its_whole_case(world, clock, sign_in):
 
     assert_constant(sign_in(world.provider_a), url_for("supplier.contract_sanction", sanction_id=first.id), add,
                     shows=lambda index: f"Notice action {index}")
+
+
+def test_the_providers_annual_review_page_and_its_pdf(world, clock, sign_in):
+    from portal.models import ReviewAction
+    from portal.services import annual_reviews
+    from portal.timezone import uk_today
+    from tests.annual.helpers import annual_world, rated
+
+    setup = annual_world(world, clock)
+    review = rated(world, clock, setup)
+    annual_reviews.add_action(setup.manager, review, text="Recruit night staff", owner="Registered manager",
+                              due_on=uk_today(clock.now()) + timedelta(days=30), now=clock.now())
+    annual_reviews.issue(setup.manager, review, clock.now())
+
+    def add(start, stop):
+        for index in range(start, stop):
+            db.session.add(ReviewAction(review_id=review.id, text=f"Action {index:03d}", owner="Manager",
+                                        due_on=uk_today(clock.now()) + timedelta(days=10 + index)))
+        db.session.commit()
+
+    client = sign_in(world.provider_a)
+    assert_constant(client, url_for("supplier.annual_review", review_id=review.id), add,
+                    shows=lambda index: f"Action {index:03d}")
+    pdf = url_for("supplier.annual_review_pdf", review_id=review.id)
+    few = statements_for(client, pdf)
+    add(100, 100 + MANY)
+    assert len(statements_for(client, pdf)) == len(few)
