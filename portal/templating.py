@@ -31,16 +31,17 @@ def task_count(user) -> int:
 def navigation() -> list[dict]:
     if not current_user.is_authenticated:
         return []
-    items = []
+    items, under = [], {}
     if current_user.has_role(PROVIDER_USER):
         items += [("Applications", url_for("supplier.dashboard")),
                   ("Referrals", url_for("supplier.referral_list")), ("Vacancies", url_for("supplier.vacancy_list")),
                   ("Placements", url_for("supplier.placements")),
                   ("Agreements", url_for("supplier.agreements_list")), ("Returns", url_for("supplier.returns_list")),
-                  ("Annual reviews", url_for("supplier.annual_reviews_list")),
                   ("Settings", url_for("supplier.settings")), ("Contracts", url_for("supplier.contracts_list")),
                   ("Team", url_for("supplier.team"))]
-        items.append(("Evidence", url_for("supplier.compliance_evidence")))
+        # Contract management's own pages are reached from the contracts (and each contract's page), under it.
+        under[url_for("supplier.contracts_list")] = (url_for("supplier.annual_reviews_list"),
+                                                     url_for("supplier.compliance_evidence"))
     if current_user.has_role(COMMISSIONING_OFFICER, CONTRACT_MANAGER, *DECIDERS):
         tasks = task_count(current_user)
         if current_user.has_role(COMMISSIONING_OFFICER):
@@ -66,6 +67,7 @@ def navigation() -> list[dict]:
     items.append((f"Notifications ({unread})" if unread else "Notifications", url_for("shared.notifications")))
     # The most specific item is the current one ("/authority/referrals" rather than "/authority/").
     current = max((href for _, href in items if request.path.startswith(href)), key=len, default=None)
+    current = next((href for href, paths in under.items() if request.path.startswith(paths)), current)
     return [{"text": text, "href": href, "active": href == current} for text, href in items]
 
 

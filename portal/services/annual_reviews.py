@@ -760,7 +760,12 @@ def tasks_for(user: User, now: datetime) -> list[ManagerTask]:
 
 
 def task_count(user: User, now: datetime) -> int:
-    return len(tasks_for(user, now)) if user.has_role(CONTRACT_MANAGER) else 0
+    """How many tasks tasks_for lists, without loading the contracts (the menu counts on every page)."""
+    if not user.has_role(CONTRACT_MANAGER):
+        return 0
+    managed = list(db.session.scalars(db.select(ProviderContract.id).where(
+        ProviderContract.contract_manager_id == user.id)))
+    return sum(1 for due in dues(managed, now) if due.overdue or due.due_on is None) if managed else 0
 
 
 # The contract pages ---------------------------------------------------------------------------------

@@ -240,11 +240,14 @@ def decisions_due(user: User) -> list[Inspection]:
     """Inadequate judgements waiting for the user's decision (an assistant director of the importing lead)."""
     if not user.has_role(ASSISTANT_DIRECTOR) or user.organisation.is_provider:
         return []
-    return list(db.session.scalars(db.select(Inspection).where(
-        Inspection.lead_id == user.organisation_id, Inspection.judgement == INADEQUATE,
-        Inspection.decided_at.is_(None))
-        .options(db.selectinload(Inspection.setting).selectinload(Setting.provider))
-        .order_by(Inspection.recorded_at, Inspection.id).limit(TASKS_SHOWN)))
+    return list(db.session.scalars(_decisions_due(user)
+                                   .options(db.selectinload(Inspection.setting).selectinload(Setting.provider))
+                                   .order_by(Inspection.recorded_at, Inspection.id).limit(TASKS_SHOWN)))
+
+
+def _decisions_due(user: User):
+    return db.select(Inspection).where(Inspection.lead_id == user.organisation_id, Inspection.judgement == INADEQUATE,
+                                       Inspection.decided_at.is_(None))
 
 
 def inspection_for(user: User, inspection_id: int) -> Inspection:
@@ -295,11 +298,16 @@ def decide(user: User, inspection: Inspection, *, decision: str, reason: str, no
 def placements_needing_continuation(user: User, now: datetime) -> list[Placement]:
     """The officer's authority's placements, not ended, at a setting whose latest judgement is Inadequate and with
     no approval to continue asked for since that judgement (two queries)."""
+    if not user.has_role(COMMISSIONING_OFFICER) or user.organisation.is_provider:
+        return []
+    return list(db.session.scalars(_needing_continuation(user, now).options(db.selectinload(Placement.provider))
+                                   .order_by(Placement.id).limit(TASKS_SHOWN)).unique())
+
+
+def _needing_continuation(user: User, now: datetime):
     from portal.models import Approval
     from portal.models.approval import CONTINUE_AT_INADEQUATE, REPLACED, WITHDRAWN
 
-    if not user.has_role(COMMISSIONING_OFFICER) or user.organisation.is_provider:
-        return []
     today = uk_today(now)
     latest = (db.select(Inspection.setting_id, db.func.max(Inspection.inspected_on).label("on"))
               .group_by(Inspection.setting_id).subquery())
@@ -311,12 +319,9 @@ def placements_needing_continuation(user: User, now: datetime) -> list[Placement
                                          Approval.subject_id == Placement.id, Approval.kind == CONTINUE_AT_INADEQUATE,
                                          Approval.status.not_in([REPLACED, WITHDRAWN]),
                                          Approval.requested_at >= inadequate.c.recorded_at)
-    return list(db.session.scalars(
-        db.select(Placement).join(inadequate, inadequate.c.setting_id == Placement.setting_id)
-        .where(Placement.authority_id == user.organisation_id,
-               db.or_(Placement.end_date.is_(None), Placement.end_date > today), ~asked.exists())
-        .options(db.selectinload(Placement.provider))
-        .order_by(Placement.id).limit(TASKS_SHOWN)).unique())
+    return (db.select(Placement).join(inadequate, inadequate.c.setting_id == Placement.setting_id)
+            .where(Placement.authority_id == user.organisation_id,
+                   db.or_(Placement.end_date.is_(None), Placement.end_date > today), ~asked.exists()))
 
 
 def ask_to_continue(user: User, placement: Placement, now: datetime):
@@ -463,11 +468,13 @@ def evidence_to_check(user: User) -> list[Evidence]:
     """Evidence waiting for a decision from the contract manager (of the providers allocated to them)."""
     if not user.has_role(CONTRACT_MANAGER):
         return []
-    mine = db.select(ProviderContract.provider_id).where(ProviderContract.contract_manager_id == user.id)
-    return list(db.session.scalars(db.select(Evidence).where(Evidence.status == SUBMITTED,
-                                                             Evidence.provider_id.in_(mine))
-                                   .options(db.selectinload(Evidence.provider))
+    return list(db.session.scalars(_evidence_to_check(user).options(db.selectinload(Evidence.provider))
                                    .order_by(Evidence.uploaded_at, Evidence.id).limit(TASKS_SHOWN)))
+
+
+def _evidence_to_check(user: User):
+    mine = db.select(ProviderContract.provider_id).where(ProviderContract.contract_manager_id == user.id)
+    return db.select(Evidence).where(Evidence.status == SUBMITTED, Evidence.provider_id.in_(mine))
 
 
 def expiry_due(now: datetime) -> int:
@@ -785,5 +792,16 @@ def task_count(user: User, now: datetime) -> int:
     """What the Tasks page's compliance section lists for the user (a few queries, none for a provider)."""
     if user.organisation.is_provider:
         return 0
-    return (len(decisions_due(user)) + len(evidence_to_check(user)) + int(review_pending(user, now))
-            + len(placements_needing_continuation(user, now)))
+    total = int(review_pending(user, now))
+    if user.has_role(ASSISTANT_DIRECTOR):
+        total += _count(_decisions_due(user))
+    if user.has_role(CONTRACT_MANAGER):
+        total += _count(_evidence_to_check(user))
+    if user.has_role(COMMISSIONING_OFFICER):
+        total += _count(_needing_continuation(user, now).with_only_columns(Placement.id).distinct())
+    return total
+
+
+def _count(query) -> int:
+    """One COUNT of the rows a Tasks section lists (all of them: the section shows the first TASKS_SHOWN)."""
+    return db.session.scalar(db.select(db.func.count()).select_from(query.subquery())) or 0

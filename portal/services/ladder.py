@@ -941,11 +941,24 @@ def summary_for(contract: ProviderContract, viewer: User, now: datetime) -> Ladd
 def case_of(sanction: Sanction) -> list[Sanction]:
     """The whole ladder of the sanction's case, first step first: what it escalated or was reduced from, and the
     steps after it."""
-    chain = list(reversed(_case(sanction)))
-    later = db.session.scalars(db.select(Sanction).where(Sanction.previous_id == chain[-1].id)).all()
+    steps = {step.id: step for step in db.session.scalars(
+        db.select(Sanction).where(Sanction.contract_id == sanction.contract_id)
+        .options(selectinload(Sanction.appeal), selectinload(Sanction.actions)).order_by(Sanction.id))}
+    after: dict[int, list[Sanction]] = {}
+    for step in steps.values():
+        if step.previous_id is not None:
+            after.setdefault(step.previous_id, []).append(step)
+    chain, seen, step = [], set(), steps.get(sanction.id, sanction)
+    while step is not None and step.id not in seen:  # back to the first step, in memory: one query in all
+        chain.append(step)
+        seen.add(step.id)
+        step = steps.get(step.previous_id)
+    chain.reverse()
+    later = after.get(chain[-1].id, [])
     while later:
-        chain.extend(later)
-        later = db.session.scalars(db.select(Sanction).where(Sanction.previous_id == later[-1].id)).all()
+        chain.extend(step for step in later if step.id not in seen)
+        seen.update(step.id for step in later)
+        later = [step for step in after.get(later[-1].id, []) if step.id not in seen]
     return chain
 
 
@@ -1004,6 +1017,11 @@ def tasks_for(user: User, now: datetime) -> Tasks:
                         Dps.lead_authority_id == user.organisation_id)))))))
         overdue = [due for due in dues(mine, now) if due.overdue]
         overdue.sort(key=lambda due: (due.due_on or date.min, due.what))
+    return Tasks(overdue=overdue, appeals=_appeals_to_decide(user))
+
+
+def _appeals_to_decide(user: User) -> list[Appeal]:
+    """The lead's pending appeals in which the user took no part (for its heads of service and directors)."""
     appeals_to_decide = []
     if user.has_role(*APPEAL_DECIDERS):
         pending = db.session.scalars(
@@ -1014,13 +1032,33 @@ def tasks_for(user: User, now: datetime) -> Tasks:
             .order_by(Appeal.submitted_at, Appeal.id)).all()
         involved = _involved_by_sanction([item.sanction for item in pending])
         appeals_to_decide = [item for item in pending if user.id not in involved[item.sanction_id]]
-    return Tasks(overdue=overdue, appeals=appeals_to_decide)
+    return appeals_to_decide
 
 
 def task_count(user: User, now: datetime) -> int:
-    if not user.has_role(CONTRACT_MANAGER, *APPEAL_DECIDERS):
-        return 0
-    return len(tasks_for(user, now))
+    """How many tasks tasks_for lists, in COUNT queries (the menu counts on every page): the contract manager's
+    overdue steps, and the appeals the user may decide (read in full only when the lead has any pending)."""
+    total = 0
+    if user.has_role(CONTRACT_MANAGER):
+        today = _today(now)
+        mine = db.select(ProviderContract.id).where(ProviderContract.contract_manager_id == user.id)
+        issue_actions = (db.select(LadderAction.id).join(PerformanceIssue)
+                         .where(PerformanceIssue.contract_id.in_(mine), PerformanceIssue.status == ISSUE_OPEN,
+                                LadderAction.done_at.is_(None), LadderAction.due_on < today))
+        in_force = db.select(Sanction.id).where(Sanction.contract_id.in_(mine), Sanction.status == IN_FORCE)
+        sanction_actions = db.select(LadderAction.id).where(LadderAction.sanction_id.in_(in_force),
+                                                            LadderAction.done_at.is_(None),
+                                                            LadderAction.due_on < today)
+        suspensions = in_force.where(Sanction.kind == SUSPENSION, Sanction.review_on < today)
+        reviews = db.select(ContractReview.id).where(ContractReview.contract_id.in_(mine),
+                                                     ContractReview.closed_at.is_(None))
+        total += db.session.scalar(db.select(db.func.count()).select_from(
+            db.union_all(issue_actions, sanction_actions, suspensions, reviews).subquery())) or 0
+    if user.has_role(*APPEAL_DECIDERS) and db.session.scalar(
+            db.select(Appeal.id).join(Sanction).join(ProviderContract).join(ProviderContract.dps)
+            .where(Appeal.decided_at.is_(None), Dps.lead_authority_id == user.organisation_id).limit(1)) is not None:
+        total += len(_appeals_to_decide(user))
+    return total
 
 
 # The scheduler ------------------------------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 What is due on each contract comes from the modules listed in portal.services.contracts.DUE_SOURCES (the Ofsted
 review, actions, annual reviews…); contracts with something overdue come first, then those with something due,
-then the rest by provider name. A contract manager's portfolio is a few dozen contracts at most (NE7: three or
-four providers each), so it is ordered whole and then cut into pages: a constant number of queries whatever its
-size.
+then the rest by provider name. What is due comes from every part's own rules, so the ranking is done in Python:
+the filters (DPS, standing, the provider's name) run in SQL, then at most PORTFOLIO_LIMIT contracts (the first by
+provider name) are ranked and cut into pages, in a constant number of queries. A contract manager holds a few
+dozen contracts (NE7: three or four providers each per member); one holding more is told on the page that only
+the first PORTFOLIO_LIMIT are ranked and is asked to filter, rather than the page reading every contract.
 """
 
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from portal.services import contracts
 from portal.services.allocation import filtered, standings_of
 
 PER_PAGE = 25
+PORTFOLIO_LIMIT = 200  # contracts ranked by what is due on one dashboard request
 DUE_FILTERS = {"overdue": "Something overdue", "due": "Something due"}
 
 
@@ -41,6 +44,8 @@ class Page:
     page: int
     per_page: int
     total: int
+    beyond: bool = False  # more contracts matched than PORTFOLIO_LIMIT: only the first are ranked
+    limit: int = PORTFOLIO_LIMIT
 
     @property
     def pages(self) -> int:
@@ -82,7 +87,10 @@ def dashboard(user: User, *, dps_id: int | None = None, standing: str | None = N
                      search=search)
     if dps_id:
         query = query.where(ProviderContract.dps_id == dps_id)
-    ids = list(db.session.scalars(query.order_by(Organisation.name, ProviderContract.dps_id, ProviderContract.id)))
+    ids = list(db.session.scalars(query.order_by(Organisation.name, ProviderContract.dps_id, ProviderContract.id)
+                                  .limit(PORTFOLIO_LIMIT + 1)))
+    beyond = len(ids) > PORTFOLIO_LIMIT
+    ids = ids[:PORTFOLIO_LIMIT]
     due_by_contract = contracts.dues(ids, now)
     if due == "overdue":
         ids = [contract_id for contract_id in ids if any(item.overdue for item in due_by_contract[contract_id])]
@@ -97,7 +105,7 @@ def dashboard(user: User, *, dps_id: int | None = None, standing: str | None = N
     standings = standings_of(loaded.values())
     rows = [PortfolioRow(loaded[contract_id], standings[contract_id], due_by_contract[contract_id])
             for contract_id in chosen]
-    return Page(rows=rows, page=page, per_page=PER_PAGE, total=len(ordered))
+    return Page(rows=rows, page=page, per_page=PER_PAGE, total=len(ordered), beyond=beyond, limit=PORTFOLIO_LIMIT)
 
 
 def arrangements_of(user: User) -> list[Dps]:

@@ -64,12 +64,12 @@ def why_barred(dps_id: int, provider_id: int) -> str | None:
     if contract is None:
         return None
     if contract.is_terminated:
-        return f"terminated on {contract.dps.reference}: {contract.termination_reason}"
+        return f"terminated on {contract.dps.reference}: {contract.termination_reason.rstrip('.')}"
     reasons = db.session.scalars(db.select(Restriction.reason).where(
         Restriction.dps_id == dps_id, Restriction.provider_id == provider_id, Restriction.setting_id.is_(None),
         Restriction.lifted_at.is_(None)).order_by(Restriction.started_at, Restriction.id)).all()
     if reasons:
-        return f"suspended on {contract.dps.reference}: {'; '.join(reasons)}"
+        return f"suspended on {contract.dps.reference}: {'; '.join(reason.rstrip('.') for reason in reasons)}"
     return None
 
 

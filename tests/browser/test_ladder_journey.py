@@ -157,3 +157,15 @@ def test_a_notice_escalated_to_suspension_and_lifted_on_appeal(page: Page, live_
     page.goto(contract_url)
     expect(page.get_by_text("In good standing")).to_be_visible()
     accessible("the contract back in good standing")
+    _sign_out(page)
+
+    # The provider's own contract page shows the whole ladder of its case: the notice, the suspension, the appeal.
+    sign_in(page, accessible, ALPHA)
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Contracts").click()
+    accessible("the provider's contracts")
+    page.get_by_role("link", name="(T-DPS)").click()
+    sanctions = page.get_by_role("table", name="Sanctions")
+    expect(sanctions.get_by_role("row").filter(has_text="Suspension")).to_contain_text("Upheld")
+    expect(sanctions.get_by_role("row").filter(has_text="notice to improve")).to_contain_text("Escalated")
+    expect(page.get_by_text("In good standing")).to_be_visible()
+    accessible("the provider's contract page with its ladder")

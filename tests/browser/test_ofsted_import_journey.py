@@ -99,3 +99,13 @@ def test_an_inadequate_judgement_from_import_to_the_assistant_directors_decision
     page.get_by_role("link", name="Alpha Care on T-DPS").click()
     expect(page.get_by_text("Suspended").first).to_be_visible()
     accessible("contract page, provider suspended")
+
+    # The provider's own contract page: the restriction with its reason and the home's Ofsted history.
+    page.context.clear_cookies()
+    sign_in(page, accessible, "alpha@provider.example.org")
+    page.goto("/provider/contracts")
+    accessible("the provider's contracts")
+    page.get_by_role("link", name="(T-DPS)").click()
+    expect(page.get_by_text("Inadequate").first).to_be_visible()
+    expect(page.get_by_text("Suspended").first).to_be_visible()
+    accessible("the provider's contract page, suspended")

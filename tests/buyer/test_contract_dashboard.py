@@ -169,3 +169,19 @@ def test_the_admins_provider_page_shows_standing_and_contract_manager(world, clo
                                                     provider_id=world.provider_a.organisation_id)))
     assert "Contracts on the arrangements you lead" in page and "Cara Mensah, Lead Council" in page
     assert "Suspended" in page
+
+
+def test_a_portfolio_beyond_the_limit_ranks_the_first_and_says_so(world, clock, portfolio, dues, sign_in,
+                                                                  monkeypatch):
+    from portal.services import portfolio as portfolio_service
+
+    manager, gamma = portfolio
+    monkeypatch.setattr(portfolio_service, "PORTFOLIO_LIMIT", 2)
+    dues[contract_of(world, gamma).id] = ("Monthly Ofsted review", date(2026, 1, 31), True)
+    client = sign_in(manager)
+    page = text_of(client.get(url_for("buyer.contracts_dashboard")))
+    assert _providers_in_order(page) == ["Alpha Care", "Beta Homes"]
+    assert "The first 2 contracts" in page and "You hold more than 2 contracts" in page
+    found = text_of(client.get(url_for("buyer.contracts_dashboard", q="Gamma")))
+    assert _providers_in_order(found) == ["Gamma Homes"] and "You hold more than" not in found
+    assert "1 contract" in found

@@ -404,3 +404,12 @@ def test_closing_a_round_sets_bids_aside_in_as_many_statements_for_many(app, wor
     many = _close_statements(app, clock, _suspended_bids(world, clock, providers), 6)
     assert db.session.scalar(db.select(db.func.count(Bid.id)).where(Bid.set_aside_at.is_not(None))) == 8
     assert len(many) == len(few), grown(few, many)
+
+
+def test_the_reason_a_provider_is_barred_reads_as_one_sentence(world, clock):
+    admit(world.provider_a, world.lots[0], clock=clock)
+    standing.restrict(dps_id=world.dps.id, provider_id=world.provider_a.organisation_id, cause=SANCTION,
+                      reason="New placements are paused until the contract review is done.", actor=None,
+                      now=clock.now())
+    barred = standing_effects.why_barred(world.dps.id, world.provider_a.organisation_id)
+    assert barred.endswith("until the contract review is done") and ".." not in f"{barred}."

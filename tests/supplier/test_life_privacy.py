@@ -60,11 +60,12 @@ def life(world, clock):
                                       summary=f"{FREE_TEXT} went missing overnight", lado_informed=True,
                                       police_informed=True, outcome=f"{FREE_TEXT} returned", ended_placement=False,
                                       now=now)
-    endings.record(officer, alpha, Ending("provider", today - timedelta(days=5), today + timedelta(days=3), False,
-                                          "other", detail=f"{FREE_TEXT} asked to move"), now)
     vacancy = vacancies.publish(world.provider_a, VacancyInput(
         lot_id=world.lots[0].id, home_name="Alder House", area_code=world.member.area_code, age_from=16, age_to=17,
         available_from=today, available_until=today + timedelta(days=30), notes="One bed"), now)
+    # Ending a placement after a safeguarding incident pauses new placements with Alpha (issue 13): published first.
+    endings.record(officer, alpha, Ending("provider", today - timedelta(days=5), today + timedelta(days=3), False,
+                                          "other", detail=f"{FREE_TEXT} asked to move"), now)
     sufficiency.publish(officer, NoticeInput(lot_id=world.lots[0].id, area_code=world.member.area_code, age_from=16,
                                              age_to=17, places=2, note="Two homes for teenagers",
                                              needed_until=today + timedelta(days=60)), now)
