@@ -19,7 +19,7 @@ PHONE = {"width": 375, "height": 812}
 PAGES_PER_ROLE = 45
 AREAS = ("/admin/", "/evaluation/", "/authority/", "/provider/", "/notifications")
 # Downloads (PDFs, CSVs, evidence files) are not pages.
-DOWNLOAD = re.compile(r"\.(pdf|csv)$|documents/\d+$")
+DOWNLOAD = re.compile(r"\.(pdf|csv)$|documents/\d+$|/(file|document|pdf)$")
 # The demo's people (portal/demo.py), each with the pages their area must show narrow.
 ROLES = {
     "helen.marsh@tameside.example.org": ("/admin/", "/admin/dps/N", "/admin/providers", "/admin/audit",
