@@ -6,7 +6,14 @@ from flask_login import current_user
 
 from admin.views import blueprint
 from portal.clock import now
-from portal.compliance_forms import ApplyForm, EvidenceDecisionForm, MappingForm, NoticeForm, UploadForm
+from portal.compliance_forms import (
+    ApplyForm,
+    EvidenceDecisionForm,
+    MappingForm,
+    UploadForm,
+    notice_form,
+    record_notice_from,
+)
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.forms import add_domain_error
@@ -146,25 +153,15 @@ def compliance_notice_new(provider_id):
         abort(404)
     provider = db.session.get(Organisation, provider_id)
     settings = contracts.settings_of(provider_id)
-    form = NoticeForm()
-    form.setting_id.choices = [("", "Choose the setting")] + [(str(setting.id), setting.label)
-                                                              for setting in settings]
+    form = notice_form(settings)
     if form.validate_on_submit():
-        setting = next((setting for setting in settings if str(setting.id) == form.setting_id.data), None)
-        upload = request.files.get("file")
-        if setting is None:
-            form.setting_id.errors = ["Choose the setting the notice is about"]
-        else:
-            try:
-                compliance.record_notice(current_user, setting, kind=form.kind.data or "",
-                                         issued_on=form.issued_on.data, notes=form.notes.data or "",
-                                         data=upload.read() if upload else b"",
-                                         filename=upload.filename if upload else "", now=now())
-            except DomainError as error:
-                add_domain_error(form, error)
-            else:
-                flash(f"Enforcement notice about {setting.label} recorded", "success")
-                return redirect(url_for("admin.provider_detail", provider_id=provider_id))
+        try:
+            setting = record_notice_from(form, current_user, settings, request.files, now())
+        except NotFound:
+            abort(404)
+        if setting is not None:
+            flash(f"Enforcement notice about {setting.label} recorded", "success")
+            return redirect(url_for("admin.provider_detail", provider_id=provider_id))
     return render_template("buyer/compliance/notice.html", provider=provider, form=form,
                            back_link=url_for("admin.provider_detail", provider_id=provider_id),
                            back_text=f"Back to {provider.name}"), 400 if form.errors or form.form_errors else 200

@@ -12,8 +12,9 @@ from portal.compliance_forms import (
     ContinueForm,
     EvidenceDecisionForm,
     InadequateDecisionForm,
-    NoticeForm,
     ReviewDoneForm,
+    notice_form,
+    record_notice_from,
 )
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
@@ -93,27 +94,15 @@ def contracts_notice_new(dps_id, provider_id):
     if not compliance.may_manage(current_user, provider_id):
         abort(403)
     settings = contracts.settings_of(provider_id)
-    form = NoticeForm()
-    form.setting_id.choices = [("", "Choose the setting")] + [(str(setting.id), setting.label)
-                                                              for setting in settings]
+    form = notice_form(settings)
     if form.validate_on_submit():
-        setting = next((setting for setting in settings if str(setting.id) == form.setting_id.data), None)
-        upload = request.files.get("file")
-        if setting is None:
-            form.setting_id.errors = ["Choose the setting the notice is about"]
-        else:
-            try:
-                compliance.record_notice(current_user, setting, kind=form.kind.data or "",
-                                         issued_on=form.issued_on.data, notes=form.notes.data or "",
-                                         data=upload.read() if upload else b"",
-                                         filename=upload.filename if upload else "", now=now())
-            except NotFound:
-                abort(404)
-            except DomainError as error:
-                add_domain_error(form, error)
-            else:
-                flash(f"Enforcement notice about {setting.label} recorded", "success")
-                return redirect(url_for("buyer.contracts_provider", dps_id=dps_id, provider_id=provider_id))
+        try:
+            setting = record_notice_from(form, current_user, settings, request.files, now())
+        except NotFound:
+            abort(404)
+        if setting is not None:
+            flash(f"Enforcement notice about {setting.label} recorded", "success")
+            return redirect(url_for("buyer.contracts_provider", dps_id=dps_id, provider_id=provider_id))
     return render_template("buyer/compliance/notice.html", provider=contract.provider, form=form,
                            back_link=url_for("buyer.contracts_provider", dps_id=dps_id, provider_id=provider_id),
                            back_text="Back to the contract"), _status(form)

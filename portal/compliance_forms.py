@@ -1,6 +1,7 @@
 """Forms of the compliance register, used by the authority, provider and administrator pages (the rules are in
 portal.services.compliance and portal.services.ofsted_import)."""
 
+from portal.errors import DomainError, NotFound
 from portal.forms import (
     DateField,
     FileField,
@@ -55,6 +56,38 @@ class NoticeForm(FlaskForm):
     notes = TextAreaField("Notes (optional)", widget=GovTextArea(), description="Do not name any child")
     file = FileField("The notice", widget=GovFileInput(), description=FILE_HINT)
     submit = SubmitField("Record the notice", widget=GovSubmitInput())
+
+
+def notice_form(settings) -> NoticeForm:
+    """The notice form offering the provider's settings."""
+    form = NoticeForm()
+    form.setting_id.choices = [("", "Choose the setting")] + [(str(setting.id), setting.label)
+                                                              for setting in settings]
+    return form
+
+
+def record_notice_from(form: NoticeForm, user, settings, files, now):
+    """Record the notice the valid form describes (portal.services.compliance.record_notice); the setting it was
+    about, or None with the problems put on the form. Nothing is stored when anything is wrong. NotFound passes
+    through."""
+    from portal.forms import add_domain_error
+    from portal.services import compliance
+
+    setting = next((setting for setting in settings if str(setting.id) == form.setting_id.data), None)
+    if setting is None:
+        form.setting_id.errors = ["Choose the setting the notice is about"]
+        return None
+    upload = files.get("file")
+    try:
+        compliance.record_notice(user, setting, kind=form.kind.data or "", issued_on=form.issued_on.data,
+                                 notes=form.notes.data or "", data=upload.read() if upload else b"",
+                                 filename=upload.filename if upload else "", now=now)
+    except NotFound:
+        raise  # not the user's to record: the page answers 404
+    except DomainError as error:
+        add_domain_error(form, error)
+        return None
+    return setting
 
 
 class ReviewDoneForm(FlaskForm):
