@@ -41,7 +41,7 @@ def contracts_inspection(inspection_id):
     """An Inadequate judgement and the lead assistant director's decision on its restriction."""
     inspection = _found(compliance.inspection_for, inspection_id)
     form = InadequateDecisionForm()
-    may_decide = inspection.awaits_decision and current_user.has_role(ASSISTANT_DIRECTOR)
+    may_decide = inspection.awaits_decision and compliance.may_decide(current_user, inspection)
     if request.method == "POST":
         if not current_user.has_role(ASSISTANT_DIRECTOR):
             abort(403)

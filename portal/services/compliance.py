@@ -258,10 +258,15 @@ def inspection_for(user: User, inspection_id: int) -> Inspection:
     return inspection
 
 
+def may_decide(user: User, inspection: Inspection) -> bool:
+    """The user is an assistant director of the lead whose import recorded the judgement."""
+    return user.has_role(ASSISTANT_DIRECTOR) and user.organisation_id == inspection.lead_id
+
+
 def decide(user: User, inspection: Inspection, *, decision: str, reason: str, now: datetime) -> None:
     """The lead's assistant director decides an Inadequate judgement's restriction: lift it, keep it, or extend it
     to the whole provider on the lead's DPSs. Recorded with who, when and why; decided once."""
-    if not user.has_role(ASSISTANT_DIRECTOR) or user.organisation_id != inspection.lead_id:
+    if not may_decide(user, inspection):
         raise NotFound()
     problems = Problems()
     if decision not in DECISIONS:

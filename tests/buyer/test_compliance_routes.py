@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.models import Evidence, Inspection, OfstedImport, OfstedMapping
 from portal.models.compliance import ACCEPTED, SUBMITTED
 from portal.services import compliance, standing
-from tests.factories import PDF, admit, contract_manager, contract_of, lead_deciders, setting_for
+from tests.factories import PDF, admit, contract_manager, contract_of, deciders, lead_deciders, setting_for
 
 CSV = (b"URN,Provider type,Inspection date,Inspection type,Overall effectiveness\n"
        b"SC100001,Children's home,2026-03-01,Full,Good\n"
@@ -85,6 +85,12 @@ def test_the_assistant_director_decides_from_tasks(world, sign_in, home, clock):
     imported = db.session.scalars(db.select(OfstedImport)).one()
     client.post(url_for("admin.ofsted_import_apply", import_id=imported.id))
     inspection = db.session.scalars(db.select(Inspection).where(Inspection.judgement == 4)).one()
+    # The decision is the lead's: a member's assistant director can neither open it nor decide it.
+    member_director = sign_in(deciders(world, clock).assistant_director)
+    assert member_director.get(url_for("buyer.contracts_inspection", inspection_id=inspection.id)).status_code == 404
+    refused = member_director.post(url_for("buyer.contracts_inspection", inspection_id=inspection.id),
+                                   data={"decision": "lift", "reason": "Not ours to lift"})
+    assert refused.status_code == 404 and db.session.get(Inspection, inspection.id).decision is None
     client = sign_in(director)
     tasks = client.get(url_for("buyer.tasks")).get_data(as_text=True)
     assert "Inadequate judgements to decide (1)" in tasks
