@@ -177,19 +177,27 @@ def contracts_review_propose(review_id):
     review = _found(ladder.review_for, current_user, review_id)
     _manager_only(review.contract)
     form = ProposeForm()
-    if form.validate_on_submit():
-        try:
-            sanction = ladder.propose(current_user, review.contract, kind=form.kind.data or "",
-                                      grounds=form.grounds.data, review_on=form.review_on.data,
-                                      actions=action_rows(form), now=now(), review=review)
-        except NotFound:
-            abort(404)
-        except DomainError as error:
-            add_domain_error(form, error)
-        else:
-            flash(f"{sanction.kind_label} proposed: the lead's deciders are asked to approve it.", "success")
-            return redirect(url_for("buyer.contracts_sanction", sanction_id=sanction.id))
+    sanction = _propose(form, review.contract, review=review)
+    if sanction is not None:
+        return redirect(url_for("buyer.contracts_sanction", sanction_id=sanction.id))
     return _render_review(review, propose_form=form, status=400)
+
+
+def _propose(form: ProposeForm, contract, **where):
+    """The step the valid form proposes (after a review, or escalating a step: `where`), or None with the
+    problems on the form."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        step = ladder.propose(current_user, contract, kind=form.kind.data or "", grounds=form.grounds.data,
+                              review_on=form.review_on.data, actions=action_rows(form), now=now(), **where)
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        add_domain_error(form, error)
+        return None
+    flash(f"{step.kind_label} proposed: the lead's deciders are asked to approve it.", "success")
+    return step
 
 
 @blueprint.route("/contracts/reviews/<int:review_id>/close", methods=["POST"])
@@ -290,18 +298,9 @@ def contracts_sanction_escalate(sanction_id):
     sanction = _found(ladder.sanction_for, current_user, sanction_id)
     _manager_only(sanction.contract)
     form = ProposeForm()
-    if form.validate_on_submit():
-        try:
-            step = ladder.propose(current_user, sanction.contract, kind=form.kind.data or "",
-                                  grounds=form.grounds.data, review_on=form.review_on.data,
-                                  actions=action_rows(form), now=now(), previous=sanction)
-        except NotFound:
-            abort(404)
-        except DomainError as error:
-            add_domain_error(form, error)
-        else:
-            flash(f"{step.kind_label} proposed: the lead's deciders are asked to approve it.", "success")
-            return redirect(url_for("buyer.contracts_sanction", sanction_id=step.id))
+    step = _propose(form, sanction.contract, previous=sanction)
+    if step is not None:
+        return redirect(url_for("buyer.contracts_sanction", sanction_id=step.id))
     return _render_sanction(sanction, escalate_form=form, status=400)
 
 
