@@ -11,7 +11,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from portal.clock import SystemClock
+from portal.clock import from_config as clock_from_config
 from portal.config import CONFIGS, check_production_secret
 from portal.extensions import csrf, db, limiter, login_manager, migrate
 from portal.forms import MAX_RECORD_ID
@@ -38,7 +38,7 @@ def create_app(config_name: str | None = None, *, clock=None, overrides: dict | 
         app.config.update(overrides)
     check_production_secret(app.config)
     _make_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
-    app.extensions["clock"] = clock or SystemClock()
+    app.extensions["clock"] = clock or clock_from_config(app.config["PORTAL_FIXED_NOW"])
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or f"{DATABASE_LIMITS_SCHEME}://")
     if app.config["TRUSTED_PROXIES"]:
         # The client's address is the one the nearest trusted proxy saw; anything further left could be forged.

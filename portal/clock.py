@@ -31,6 +31,16 @@ class FrozenClock:
         return self.at
 
 
+def from_config(fixed_now: str):
+    """The clock a deployment asks for: frozen at `fixed_now` (ISO 8601, read as UTC) when set, else the system's."""
+    if not fixed_now:
+        return SystemClock()
+    at = datetime.fromisoformat(fixed_now)
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return FrozenClock(at)
+
+
 def clock():
     return current_app.extensions["clock"]
 

@@ -40,6 +40,9 @@ class Config:
     # How many proxies in front of the portal add themselves to X-Forwarded-For; 0 trusts no such header.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
     PAGE_SIZE = 25
+    # A fixed moment (ISO 8601, UTC) for every request and job instead of the system clock: for benchmarks and
+    # demonstrations against generated data. Empty in normal use.
+    PORTAL_FIXED_NOW = os.environ.get("PORTAL_FIXED_NOW", "")
     WTF_CSRF_TIME_LIMIT = None
     PRODUCTION = False
 
