@@ -738,7 +738,26 @@ def outbox():
     page = db.paginate(mail.outbox_of(lead_id=current_user.organisation_id, authority_ids=_consortium_ids(),
                                       now=now(), search=search, sorting=sorting),
                        page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
-    return render_template("admin/outbox.html", page=page, masked=mail.masked, search=search, sorting=sorting)
+    return render_template("admin/outbox.html", page=page, masked=mail.masked, search=search, sorting=sorting,
+                           max_attempts=mail.MAX_ATTEMPTS)
+
+
+@blueprint.route("/outbox/<int:message_id>/send-again", methods=["POST"])
+def outbox_send_again(message_id):
+    if current_app.config.get("PRODUCTION"):
+        abort(404)
+    try:
+        message = mail.outbox_message_of(message_id, lead_id=current_user.organisation_id,
+                                         authority_ids=_consortium_ids(), now=now())
+    except NotFound:
+        abort(404)
+    try:
+        mail.send_again(current_user, message, now())
+    except DomainError as error:
+        flash(error.message)
+    else:
+        flash(f"The e-mail to {message.to_address} will be sent again at the scheduler’s next run.", "success")
+    return redirect(url_for("admin.outbox", **request.args))
 
 
 from admin import analytics, annual_reviews, compliance, contracts, kpis  # noqa: E402,F401  (their routes register on import)

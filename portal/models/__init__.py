@@ -31,7 +31,7 @@ from portal.models.evaluation import (
 from portal.models.kpi import KpiThreshold, QuarterlyReturn, ReturnAnswer, ReturnQuestion, ReturnSettings
 from portal.models.ladder import Appeal, ContractReview, LadderAction, PerformanceIssue, Sanction
 from portal.models.market import SufficiencyNotice, Vacancy
-from portal.models.messages import Notification, OutboxMessage
+from portal.models.messages import Notification, OutboxMessage, SchedulerLease
 from portal.models.organisation import CategoryMembership, LotMembership, Organisation
 from portal.models.placement import (
     OffFrameworkDocument,
@@ -65,6 +65,7 @@ __all__ = [
     "AgeCategory", "CategoryMembership", "CategoryPrice",
     "Answer", "Application", "ApplicationLot", "AuditEvent", "Document", "Dps", "DpsExtension", "DpsMember",
     "EntryWindow", "Invitation", "Lot", "LotMembership", "Notification", "Organisation",
-    "OutboxMessage", "QualityQuestion", "QuestionSet", "RateLimitCounter", "Referee", "SentReminder", "SignInAddress",
+    "OutboxMessage", "QualityQuestion", "QuestionSet", "RateLimitCounter", "Referee", "SchedulerLease", "SentReminder",
+    "SignInAddress",
     "User", "UserRole", "UserSession", "SufficiencyNotice", "Vacancy",
 ]

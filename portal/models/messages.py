@@ -23,6 +23,13 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # After a failed attempt the dispatcher waits until this time (exponential backoff).
+    next_attempt_at: Mapped[datetime | None]
+    # Given up after the last attempt; last_error says why. An administrator may send it again.
+    failed_at: Mapped[datetime | None]
+    # The dispatcher that is sending it, so that two schedulers never both send it.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
 
 
 class Notification(db.Model):
@@ -38,3 +45,14 @@ class Notification(db.Model):
     link: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+
+
+class SchedulerLease(db.Model):
+    """Which scheduler does the timed work, on a database without advisory locks (SQLite): the holder renews
+    the lease each tick; another scheduler takes over once it has expired."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime]

@@ -133,6 +133,8 @@ ACTIONS = {
     "sufficiency.published": "Sufficiency notice published",
     "sufficiency.changed": "Sufficiency notice changed",
     "sufficiency.withdrawn": "Sufficiency notice withdrawn",
+    "mail.failed": "E-mail failed",
+    "mail.sent_again": "E-mail sent again",
 }
 
 

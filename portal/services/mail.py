@@ -8,16 +8,22 @@ administrator can read them.
 
 import re
 import smtplib
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
+from uuid import uuid4
 
 from flask import current_app
 
+from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import Invitation, Notification, OutboxMessage, User
-from portal.services import listing
+from portal.services import audit, listing
 
 MAX_ATTEMPTS = 5
+# The wait after the first failed attempt, doubled after each: 5, 10, 20 and 40 minutes, then failed.
+FIRST_RETRY = timedelta(minutes=5)
+# A message claimed this long ago by a dispatcher that never finished (it stopped) is due again.
+CLAIM_EXPIRES = timedelta(minutes=10)
 LINK_TOKEN = re.compile(r"(/(?:reset-password|invitations)/)[^\s/?#]+")
 
 
@@ -54,39 +60,124 @@ def email_address(address: str, *, subject: str, body: str, at: datetime) -> Non
 
 
 def dispatch_outbox(now: datetime, limit: int = 100) -> int:
-    """Send unsent messages through SMTP. Returns how many were sent. Safe to run repeatedly."""
+    """Send the messages that are due through SMTP. Returns how many were sent. Safe to run repeatedly, and
+    from two schedulers at once: each claims its messages (committed) before sending them, so none is sent twice.
+
+    A failed attempt is tried again after FIRST_RETRY, then twice as long each time; after MAX_ATTEMPTS the
+    message is marked failed with the reason, for an administrator to send again."""
     config = current_app.config
     if not config.get("MAIL_SERVER"):
         return 0
-    pending = db.session.scalars(
-        db.select(OutboxMessage)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
-        .order_by(OutboxMessage.id).limit(limit)
-    ).all()
-    sent = 0
-    if not pending:
+    claimed = _claim_due(now, dispatcher=uuid4().hex, limit=limit)
+    if not claimed:
         return 0
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+    try:
+        smtp = _connect(config)
+    except (OSError, smtplib.SMTPException) as error:
+        for message in claimed:
+            _attempt_failed(message, now, f"Could not reach the mail server: {error}")
+        db.session.commit()
+        return 0
+    sent = 0
+    with smtp:
+        for message in claimed:
+            sent += _send(smtp, message, now, config["MAIL_SENDER"])
+            db.session.commit()
+    return sent
+
+
+def _due(now: datetime):
+    """The conditions of a message the dispatcher may take now."""
+    return (OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+            db.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+            db.or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_at < now - CLAIM_EXPIRES))
+
+
+def _claim_due(now: datetime, *, dispatcher: str, limit: int) -> list[OutboxMessage]:
+    """Mark up to `limit` due messages as this dispatcher's and commit, then load them. The UPDATE repeats the
+    conditions, so a message another dispatcher claimed in the meantime is left to it."""
+    ids = db.session.scalars(db.select(OutboxMessage.id).where(*_due(now))
+                             .order_by(OutboxMessage.id).limit(limit)).all()
+    if not ids:
+        return []
+    db.session.execute(db.update(OutboxMessage).where(OutboxMessage.id.in_(ids), *_due(now))
+                       .values(claimed_by=dispatcher, claimed_at=now)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    return db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.claimed_by == dispatcher,
+                                                             OutboxMessage.sent_at.is_(None))
+                              .order_by(OutboxMessage.id)).all()
+
+
+def _connect(config) -> smtplib.SMTP:
+    smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30)
+    try:
         if config["MAIL_USE_TLS"]:
             smtp.starttls()
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        for message in pending:
-            email = EmailMessage()
-            email["From"] = config["MAIL_SENDER"]
-            email["To"] = message.to_address
-            email["Subject"] = message.subject
-            email.set_content(message.body)
-            message.attempts += 1
-            try:
-                smtp.send_message(email)
-            except smtplib.SMTPException as error:
-                message.last_error = str(error)
-            else:
-                message.sent_at = now
-                sent += 1
-            db.session.commit()
-    return sent
+    except Exception:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _send(smtp: smtplib.SMTP, message: OutboxMessage, now: datetime, sender: str) -> int:
+    """Try to send one claimed message: 1 if it went."""
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email.set_content(message.body)
+    try:
+        smtp.send_message(email)
+    except (OSError, smtplib.SMTPException) as error:
+        _attempt_failed(message, now, str(error) or type(error).__name__)
+        return 0
+    message.attempts += 1
+    message.sent_at = now
+    message.next_attempt_at = None
+    message.claimed_by = None
+    return 1
+
+
+def _attempt_failed(message: OutboxMessage, now: datetime, reason: str) -> None:
+    """Count a failed attempt: wait longer before the next, or give up after the last."""
+    message.attempts += 1
+    message.last_error = reason
+    message.claimed_by = None
+    if message.attempts < MAX_ATTEMPTS:
+        message.next_attempt_at = now + FIRST_RETRY * 2 ** (message.attempts - 1)
+        return
+    message.next_attempt_at = None
+    message.failed_at = now
+    audit.record(at=now, actor=None, action="mail.failed", entity=message, sealed_until=message.sealed_until,
+                 summary=f"E-mail to {message.to_address} failed after {message.attempts} attempts: {reason}")
+
+
+def send_again(admin: User, message: OutboxMessage, now: datetime) -> None:
+    """An administrator asks for a failed message to be sent again: the dispatcher takes it at its next run,
+    with all its attempts."""
+    if message.failed_at is None:
+        raise DomainError("Only an e-mail that failed can be sent again.")
+    before = {"failed_at": message.failed_at, "attempts": message.attempts, "last_error": message.last_error}
+    message.failed_at = None
+    message.next_attempt_at = None
+    message.attempts = 0
+    message.claimed_by = None
+    audit.record(at=now, actor=admin, action="mail.sent_again", entity=message, before=before,
+                 after={"attempts": 0}, sealed_until=message.sealed_until,
+                 summary=f"E-mail to {message.to_address} sent again: {message.subject}")
+    db.session.commit()
+
+
+def outbox_message_of(message_id: int, *, lead_id: int, authority_ids: list[int], now: datetime) -> OutboxMessage:
+    """One message of the outbox as `outbox_of` lets an administrator read it, or NotFound."""
+    message = db.session.scalar(outbox_of(lead_id=lead_id, authority_ids=authority_ids, now=now)
+                                .where(OutboxMessage.id == message_id))
+    if message is None:
+        raise NotFound()
+    return message
 
 
 # The outbox sorts by these keys only.

@@ -118,6 +118,8 @@ EXPECTED = {
     ("admin.user_active", "POST"): ADMIN_RECORD,
     ("admin.audit_log", "GET"): ADMIN_LIST,
     ("admin.outbox", "GET"): ADMIN_LIST,
+    # A message that has not failed: the administrator is told there is nothing to send again.
+    ("admin.outbox_send_again", "POST"): ADMIN_RECORD,
 
     ("evaluation.dashboard", "GET"): EVALUATION_LIST,
     ("evaluation.window", "GET"): EVALUATION_RECORD,
@@ -245,9 +247,9 @@ def records(world, clock):
     evidence = cautions.send_evidence(world.provider_a, note="A new reference", filename="reference.pdf", data=PDF,
                                       now=now)
     accounts.request_password_reset(world.colleague_a.email, now)
-    reset_body = db.session.scalars(db.select(OutboxMessage).where(
-        OutboxMessage.to_address == world.colleague_a.email, OutboxMessage.subject.like("Reset%"))).one().body
-    reset_token = re.search(r"/reset-password/(\S+)", reset_body).group(1)
+    reset_message = db.session.scalars(db.select(OutboxMessage).where(
+        OutboxMessage.to_address == world.colleague_a.email, OutboxMessage.subject.like("Reset%"))).one()
+    reset_token = re.search(r"/reset-password/(\S+)", reset_message.body).group(1)
     invitation_token = accounts.invite(world.admin, world.lead, "newcomer@lead.example.org", {EVALUATOR}, now)
     notification = db.session.scalars(db.select(Notification).where(
         Notification.user_id == world.provider_a.id)).first()
@@ -272,6 +274,7 @@ def records(world, clock):
         "user_id": world.lead_officer.id,
         "provider_id": world.provider_a.organisation_id,
         "notification_id": notification.id,
+        "message_id": reset_message.id,
         "reset_token": reset_token,
         "invitation_token": invitation_token,
     }
