@@ -15,15 +15,18 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 @scheduler_cli.command("run")
 @click.option("--interval", default=60, show_default=True, help="Seconds between runs.")
 def scheduler_run(interval):
-    """Run the scheduler until stopped. Start exactly one of these per portal."""
+    """Run the scheduler until stopped. If several run, one leads and the others wait to take over."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     scheduler.run_forever(current_app._get_current_object(), interval)
 
 
 @scheduler_cli.command("once")
 def scheduler_once():
-    """Do whatever is due now, once, and stop."""
-    for line in scheduler.run_time_events(current_app._get_current_object()):
+    """Do whatever is due now, once, and stop (nothing while a running scheduler leads)."""
+    done = scheduler.run_once(current_app._get_current_object())
+    if done is None:
+        click.echo("Another scheduler is running the time events: nothing done.")
+    for line in done or []:
         click.echo(line)
 
 

@@ -1,15 +1,20 @@
 """The one place time events run: `flask scheduler run` starts a blocking APScheduler process.
 
 Web workers start no scheduler (each would run every job again). Jobs are idempotent and catch
-up at start on whatever fell due while no scheduler ran.
+up at start on whatever fell due while no scheduler ran. Several schedulers may be started (on two
+hosts, or while a deployment overlaps): only the leader (portal.leadership) runs the jobs; the others
+wait and take over when it stops.
 """
 
 import logging
+import signal
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from portal import rate_limits
 from portal.clock import now
+from portal.extensions import db
+from portal.leadership import leadership_for
 from portal.services import (
     accounts,
     agreements,
@@ -61,12 +66,55 @@ def _clean_up(moment) -> list[str]:
     return [f"deleted {count} {what}" for what, count in purged.items() if count]
 
 
+# A lease (SQLite) lasts this many ticks: a leader that stops without handing over is replaced after it.
+LEASE_TICKS = 10
+
+
+def run_if_leading(app, leadership) -> list[str] | None:
+    """One tick: run the time events if this scheduler leads (None if another one does)."""
+    with app.app_context():
+        was_leading = leadership.leading
+        leadership.leading = leadership.hold(now())
+    if leadership.leading != was_leading:
+        log.info("scheduler %s %s", leadership.holder,
+                 "now leads: it runs the time events" if leadership.leading else "is waiting while another one leads")
+    return run_time_events(app) if leadership.leading else None
+
+
 def run_forever(app, interval_seconds: int = 60) -> None:
     global _app
     _app = app
-    run_time_events(app)  # catch up before the first tick
+    with app.app_context():
+        leadership = leadership_for(db.engine, lease_seconds=LEASE_TICKS * interval_seconds)
     scheduler = BlockingScheduler(timezone="Europe/London")
-    scheduler.add_job(run_time_events, "interval", seconds=interval_seconds, id="time-events",
-                      replace_existing=True, max_instances=1, coalesce=True)
-    log.info("scheduler running every %s seconds", interval_seconds)
-    scheduler.start()
+    scheduler.add_job(run_if_leading, "interval", args=[app, leadership], seconds=interval_seconds,
+                      id="time-events", replace_existing=True, max_instances=1, coalesce=True)
+
+    def stop(*_):
+        """Stopped (SIGTERM): let the running tick finish, then hand over at once."""
+        if not scheduler.running:
+            raise KeyboardInterrupt  # still catching up
+        scheduler.shutdown()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        run_if_leading(app, leadership)  # catch up before the first tick
+        log.info("scheduler running every %s seconds", interval_seconds)
+        scheduler.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        with app.app_context():
+            leadership.release()
+        log.info("scheduler %s stopped", leadership.holder)
+
+
+def run_once(app) -> list[str] | None:
+    """`flask scheduler once`: the time events, unless a running scheduler leads (None then)."""
+    with app.app_context():
+        leadership = leadership_for(db.engine, lease_seconds=600)
+    try:
+        return run_if_leading(app, leadership)
+    finally:
+        with app.app_context():
+            leadership.release()
