@@ -8,10 +8,20 @@ INSTANCE_DIR = Path(os.environ.get("PORTAL_INSTANCE_DIR", Path(__file__).resolve
 DEVELOPMENT_SECRET = "development-only-secret-key-do-not-use-in-production"
 
 
+def engine_options(environ) -> dict:
+    """SQLAlchemy's engine options: connections checked before use, and the pool's size per process when
+    DATABASE_POOL_SIZE and DATABASE_MAX_OVERFLOW are set (see the README's Deployment)."""
+    options = {"pool_pre_ping": True}
+    for variable, option in (("DATABASE_POOL_SIZE", "pool_size"), ("DATABASE_MAX_OVERFLOW", "max_overflow")):
+        if environ.get(variable):
+            options[option] = int(environ[variable])
+    return options
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET)
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.db'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = engine_options(os.environ)
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
     # Flask refuses larger request bodies outright; leave room for the form around the file.

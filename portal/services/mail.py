@@ -22,6 +22,8 @@ from portal.services import audit, listing
 MAX_ATTEMPTS = 5
 # The wait after the first failed attempt, doubled after each: 5, 10, 20 and 40 minutes, then failed.
 FIRST_RETRY = timedelta(minutes=5)
+# Each run of the dispatcher sends at most this many batches of `limit` messages (1,000 a minute by default).
+BATCHES_PER_RUN = 10
 # A message claimed this long ago by a dispatcher that never finished (it stopped) is due again.
 CLAIM_EXPIRES = timedelta(minutes=10)
 LINK_TOKEN = re.compile(r"(/(?:reset-password|invitations)/)[^\s/?#]+")
@@ -59,18 +61,29 @@ def email_address(address: str, *, subject: str, body: str, at: datetime) -> Non
     db.session.add(OutboxMessage(to_address=address, subject=subject, body=body, created_at=at))
 
 
-def dispatch_outbox(now: datetime, limit: int = 100) -> int:
-    """Send the messages that are due through SMTP. Returns how many were sent. Safe to run repeatedly, and
-    from two schedulers at once: each claims its messages (committed) before sending them, so none is sent twice.
+def dispatch_outbox(now: datetime, limit: int = 100, batches: int = BATCHES_PER_RUN) -> int:
+    """Send the messages that are due through SMTP, `limit` at a time, up to `batches` times (fewer if a batch
+    sends nothing: the server is down). Returns how many were sent. Safe to run repeatedly, and from two
+    schedulers at once: each claims its messages (committed) before sending them, so none is sent twice.
 
     A failed attempt is tried again after FIRST_RETRY, then twice as long each time; after MAX_ATTEMPTS the
     message is marked failed with the reason, for an administrator to send again."""
     config = current_app.config
     if not config.get("MAIL_SERVER"):
         return 0
-    claimed = _claim_due(now, dispatcher=uuid4().hex, limit=limit)
-    if not claimed:
-        return 0
+    dispatcher, sent = uuid4().hex, 0
+    for _batch in range(batches):
+        claimed = _claim_due(now, dispatcher=dispatcher, limit=limit)
+        if not claimed:
+            break
+        sent_now = _send_batch(claimed, now, config)
+        sent += sent_now
+        if not sent_now:
+            break
+    return sent
+
+
+def _send_batch(claimed: list[OutboxMessage], now: datetime, config) -> int:
     try:
         smtp = _connect(config)
     except (OSError, smtplib.SMTPException) as error:

@@ -83,6 +83,13 @@ def test_due_messages_are_sent_once_and_marked_sent(app, clock):
     assert message.sent_at == clock.now() and message.attempts == 1 and message.claimed_by is None
 
 
+def test_a_run_sends_a_few_batches_and_leaves_the_rest_to_the_next(app, clock):
+    write(25, clock)
+    assert mail.dispatch_outbox(clock.now(), limit=10, batches=2) == 20
+    assert mail.dispatch_outbox(clock.now(), limit=10, batches=2) == 5
+    assert len(FakeSmtp.sent) == 25
+
+
 def test_a_refused_message_waits_longer_after_each_attempt_then_fails_with_the_reason(app, clock):
     [message_id] = write(1, clock, to="busy@example.org")
     FakeSmtp.refused = {"busy@example.org"}
