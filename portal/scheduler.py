@@ -78,7 +78,11 @@ def run_if_leading(app, leadership) -> list[str] | None:
     if leadership.leading != was_leading:
         log.info("scheduler %s %s", leadership.holder,
                  "now leads: it runs the time events" if leadership.leading else "is waiting while another one leads")
-    return run_time_events(app) if leadership.leading else None
+    if not leadership.leading:
+        return None
+    done = run_time_events(app)
+    log.info("scheduler %s ran the time events", leadership.holder)
+    return done
 
 
 def run_forever(app, interval_seconds: int = 60) -> None:

@@ -106,14 +106,17 @@ def test_of_several_scheduler_processes_one_leads_and_another_takes_over_when_it
         first.wait_for("now leads", 30)
         second = SchedulerProcess(database_url, tmp_path / "second.log", instance)
         second.wait_for("is waiting", 30)
-        time.sleep(3)  # several ticks
-        assert "now leads" not in second.text()
+        ticks = first.text().count("ran the time events")
+        time.sleep(3)  # several ticks: the first runs the time events at each, the second never
+        assert first.text().count("ran the time events") >= ticks + 2
+        assert "now leads" not in second.text() and "ran the time events" not in second.text()
 
         first.stop(signal.SIGTERM)  # hands over as it stops
         assert "stopped" in first.text()
         second.wait_for("now leads", 10)
         third = SchedulerProcess(database_url, tmp_path / "third.log", instance)
         third.wait_for("is waiting", 30)
+        assert "ran the time events" in second.text() and "ran the time events" not in third.text()
 
         second.stop(signal.SIGKILL)  # gone without handing over: the lock goes with its connection, a lease expires
         third.wait_for("now leads", 10 + scheduler.LEASE_TICKS)
