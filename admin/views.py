@@ -739,7 +739,12 @@ def outbox():
                                       now=now(), search=search, sorting=sorting),
                        page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
     return render_template("admin/outbox.html", page=page, masked=mail.masked, search=search, sorting=sorting,
-                           max_attempts=mail.MAX_ATTEMPTS)
+                           max_attempts=mail.MAX_ATTEMPTS, listing_args=_outbox_listing_args())
+
+
+def _outbox_listing_args() -> dict:
+    """The outbox's search, sort and page, kept when a message is sent again."""
+    return {name: request.args[name] for name in ("q", "sort", "page") if request.args.get(name)}
 
 
 @blueprint.route("/outbox/<int:message_id>/send-again", methods=["POST"])
@@ -757,7 +762,7 @@ def outbox_send_again(message_id):
         flash(error.message)
     else:
         flash(f"The e-mail to {message.to_address} will be sent again at the scheduler’s next run.", "success")
-    return redirect(url_for("admin.outbox", **request.args))
+    return redirect(url_for("admin.outbox", **_outbox_listing_args()))
 
 
 from admin import analytics, annual_reviews, compliance, contracts, kpis  # noqa: E402,F401  (their routes register on import)
