@@ -612,10 +612,11 @@ class WindowPage:
 
 
 def window_page(window: EntryWindow, now: datetime, *, state: str | None = None, page: int | None = None,
-                per_page: int = WINDOW_ROWS_PER_PAGE) -> WindowPage:
+                per_page: int | None = None) -> WindowPage:
     """The window's submitted applications, overdue first, then due soon, then the rest, decided ones last, a page
     at a time (only those in `state` if given). Every application is ordered from a few narrow columns and its
     clarifications' dates; only the page's applications are loaded whole. A fixed number of queries."""
+    per_page = per_page or WINDOW_ROWS_PER_PAGE
     ordered = _ordered_states(window, now)
     states: dict[str, int] = {}
     for _, each in ordered:

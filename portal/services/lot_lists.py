@@ -15,9 +15,10 @@ ROWS_PER_PAGE = 50
 
 
 def admitted_pages(lots: list[Lot], asked: dict[int, int | None],
-                   per_page: int = ROWS_PER_PAGE) -> dict[int, Page]:
+                   per_page: int | None = None) -> dict[int, Page]:
     """A page of each lot's providers (those that have not left), best tier first, by lot id; `asked` holds the page
     asked for of each lot. Each page's items are memberships with their provider and places loaded."""
+    per_page = per_page or ROWS_PER_PAGE
     totals = dict(db.session.execute(
         db.select(LotMembership.lot_id, func.count(LotMembership.id))
         .where(LotMembership.lot_id.in_([lot.id for lot in lots]), LotMembership.status != "left")
@@ -42,10 +43,11 @@ def admitted_pages(lots: list[Lot], asked: dict[int, int | None],
 
 
 def tier_table_pages(categories: list[AgeCategory], asked: dict[int, int | None],
-                     per_page: int = ROWS_PER_PAGE) -> dict[int, Page]:
+                     per_page: int | None = None) -> dict[int, Page]:
     """A page of each category's current tier table, in rank order, by category id; `asked` holds the page asked
     for of each category. Each row holds only what the tier page shows: the award's figures and the provider's
     name (`provider_name`)."""
+    per_page = per_page or ROWS_PER_PAGE
     totals = dict(db.session.execute(
         db.select(TierAward.category_id, func.count(TierAward.id))
         .where(TierAward.category_id.in_([category.id for category in categories]), TierAward.current.is_(True))
