@@ -629,7 +629,16 @@ def window_page(window: EntryWindow, now: datetime, *, state: str | None = None,
         .options(selectinload(Application.provider), selectinload(Application.lots),
                  selectinload(Application.allocations).selectinload(Allocation.evaluator),
                  selectinload(Application.clarifications)))}
-    rows = [WindowRow(loaded[i], evaluation_state(loaded[i]), decision_clock(loaded[i], now)) for i in ids]
+    clocks = {}  # applications with the same start and the same questions share a clock: work each out once
+
+    def clock_of(application):
+        key = (application.moderated_at, clock_start(application),
+               tuple((c.asked_at, c.answered_at) for c in application.clarifications))
+        if key not in clocks:
+            clocks[key] = decision_clock(application, now)
+        return clocks[key]
+
+    rows = [WindowRow(loaded[i], evaluation_state(loaded[i]), clock_of(loaded[i])) for i in ids]
     return WindowPage(Page(rows, page=number, per_page=per_page, total=len(chosen)), states, len(ordered))
 
 
