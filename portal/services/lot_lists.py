@@ -23,15 +23,15 @@ def admitted_pages(lots: list[Lot], asked: dict[int, int | None],
         db.select(LotMembership.lot_id, func.count(LotMembership.id))
         .where(LotMembership.lot_id.in_([lot.id for lot in lots]), LotMembership.status != "left")
         .group_by(LotMembership.lot_id)).all())
-    best_tier = func.coalesce(
-        db.select(func.min(CategoryMembership.tier)).where(CategoryMembership.membership_id == LotMembership.id)
-        .scalar_subquery(), 99)  # as LotMembership.best_tier: 99 where it has no tier
+    best_tier = func.coalesce(func.min(CategoryMembership.tier), 99)  # as LotMembership.best_tier
     ids_by_lot = {}
     for lot in lots:
         total = totals.get(lot.id, 0)
         number = page_within(asked.get(lot.id), total, per_page)
         ids_by_lot[lot.id] = (number, total, db.session.scalars(
-            db.select(LotMembership.id).where(LotMembership.lot_id == lot.id, LotMembership.status != "left")
+            db.select(LotMembership.id)
+            .outerjoin(CategoryMembership, CategoryMembership.membership_id == LotMembership.id)
+            .where(LotMembership.lot_id == lot.id, LotMembership.status != "left").group_by(LotMembership.id)
             .order_by(best_tier, LotMembership.id).limit(per_page).offset((number - 1) * per_page)).all()
             if total else [])
     loaded = {membership.id: membership for membership in db.session.scalars(
