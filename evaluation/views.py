@@ -9,9 +9,8 @@ from portal.extensions import db
 from portal.models import Allocation, Application, ConflictOfInterest, EntryWindow, Organisation
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.evaluation import GATES, SATISFACTORY, UNSATISFACTORY
-from portal.models.organisation import PROVIDER
 from portal.models.user import ADMINISTRATOR, EVALUATOR
-from portal.services import applications, dps_setup, evaluations, lot_lists, outcomes, windows
+from portal.services import applications, dps_setup, evaluations, listing, lot_lists, outcomes, windows
 from portal.workdays import PAUSE_RULE
 
 blueprint = Blueprint("evaluation", __name__)
@@ -70,10 +69,11 @@ def conflicts():
     declared = db.session.scalars(
         db.select(ConflictOfInterest).where(ConflictOfInterest.evaluator_id == current_user.id)
         .options(selectinload(ConflictOfInterest.provider)).order_by(ConflictOfInterest.declared_at)).all()
-    providers = db.session.scalars(
-        db.select(Organisation).where(Organisation.kind == PROVIDER).order_by(Organisation.name)).all()
-    return render_template("evaluation/conflicts.html", declared=declared, providers=providers,
-                           error=error), 400 if error else 200
+    search = listing.cleaned(request.args.get("q"))
+    providers = evaluations.providers_matching(search) if search else []
+    return render_template("evaluation/conflicts.html", declared=declared, search=search,
+                           providers=providers[:evaluations.PROVIDER_CHOICES],
+                           more=len(providers) > evaluations.PROVIDER_CHOICES, error=error), 400 if error else 200
 
 
 @blueprint.route("/windows/<int:window_id>")

@@ -46,8 +46,9 @@ from portal.models.evaluation import (
     SATISFACTORY,
     UNSATISFACTORY,
 )
+from portal.models.organisation import PROVIDER
 from portal.models.user import ADMINISTRATOR, EVALUATOR
-from portal.services import audit, mail
+from portal.services import audit, listing, mail
 from portal.services.listing import Page, page_within
 from portal.timezone import format_date, format_day
 from portal.workdays import decision_due_date, working_days_elapsed
@@ -113,6 +114,18 @@ def lead_evaluators(lead_id: int) -> list[User]:
 
 
 # Conflicts and allocation ----------------------------------------------------------------------
+
+PROVIDER_CHOICES = 20  # providers offered at once when declaring a conflict: the search narrows them
+
+
+def providers_matching(search: str) -> list[Organisation]:
+    """The providers whose name or Ofsted URN contains the search, by name: at most one more than
+    PROVIDER_CHOICES, so the page can say that more match."""
+    return db.session.scalars(
+        db.select(Organisation).where(Organisation.kind == PROVIDER,
+                                      listing.matching(search, [Organisation.name, Organisation.ofsted_urn]))
+        .order_by(Organisation.name, Organisation.id).limit(PROVIDER_CHOICES + 1)).all()
+
 
 def declare_conflict(evaluator: User, provider: Organisation, note: str, now: datetime) -> None:
     if not evaluator.has_role(EVALUATOR):

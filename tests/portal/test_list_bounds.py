@@ -191,3 +191,27 @@ def test_the_window_page_puts_the_most_overdue_first_across_its_pages_and_keeps_
     assert f"{url}?state=To+allocate&page=1" in pager_links(chosen) or \
         f"{url}?state=To%20allocate&page=1" in pager_links(chosen)
     assert "No applications in this state." in text(evaluator.get(f"{url}?state=Moderated"))
+
+
+# Declaring a conflict of interest --------------------------------------------------------------------------------
+
+def test_declaring_a_conflict_offers_the_providers_found_by_a_search_never_the_whole_register(world, sign_in):
+    for index in range(evaluations.PROVIDER_CHOICES + 5):
+        add_provider(world, index)
+    evaluator = sign_in(world.evaluator)
+    assert "Provider 00" not in text(evaluator.get("/evaluation/conflicts"))  # a search box, no list
+
+    page = text(evaluator.get("/evaluation/conflicts?q=provider"))
+    offered = re.findall(r'<option value="\d+">(Provider \d\d)', page)
+    assert offered == [f"Provider {i:02d}" for i in range(evaluations.PROVIDER_CHOICES)]
+    assert "more match, so type more of the name to find others" in page
+
+    page = text(evaluator.get("/evaluation/conflicts?q=SC900021"))  # by Ofsted URN
+    assert re.findall(r'<option value="\d+">(Provider \d\d)', page) == ["Provider 21"]
+    assert "more match" not in page
+    assert "No provider matches ‘Nobody’." in text(evaluator.get("/evaluation/conflicts?q=Nobody"))
+
+    chosen = re.search(r'<option value="(\d+)">Provider 21', page).group(1)
+    response = evaluator.post("/evaluation/conflicts?q=SC900021", data={"provider_id": chosen, "note": ""},
+                              follow_redirects=True)
+    assert "Conflict of interest with Provider 21 declared" in text(response)
