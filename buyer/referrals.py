@@ -22,7 +22,7 @@ from portal.errors import DomainError, NotFound
 from portal.forms import MAX_RECORD_ID, add_domain_error, choices, parse_time
 from portal.models.approval import FUNDING
 from portal.models.referral import CLOSED, DRAFT, EXHAUSTED, OPEN, STATUS_LABELS, WITHDRAWN
-from portal.services import anonymity, approvals, endings, referrals, vacancies
+from portal.services import anonymity, approvals, endings, listing, referrals, vacancies
 from portal.services.referrals import FREE_TEXT_FIELDS, ReferralInvalid
 from portal.timezone import local_datetime, to_local, uk_today
 
@@ -263,12 +263,23 @@ def _fill_deadline(form, deadline: datetime) -> None:
     form.deadline_time.data = local.strftime("%H:%M")
 
 
+INVITEES_PER_PAGE = 50
+
+
+def _invitee_page(memberships: list) -> listing.Page:
+    """The page asked for of the providers a publication would invite (a first tier may hold hundreds)."""
+    number = listing.page_within(request.args.get("page", type=int), len(memberships), INVITEES_PER_PAGE)
+    shown = memberships[(number - 1) * INVITEES_PER_PAGE:number * INVITEES_PER_PAGE]
+    return listing.Page(shown, page=number, per_page=INVITEES_PER_PAGE, total=len(memberships))
+
+
 def _render_publish(referral, form, status=200):
     moment = now()
     tier, memberships = referrals.invitees_preview(referral)
     reasons = referrals.publication_problems(referral, moment) if referral.status(moment) == DRAFT else []
     return render_template("buyer/referrals/publish.html", referral=referral, form=form, tier=tier,
-                           memberships=memberships, category=referrals.category_of(referral),
+                           memberships=memberships, invitees=_invitee_page(memberships),
+                           category=referrals.category_of(referral),
                            reasons=reasons, is_draft=referral.status(moment) == DRAFT,
                            weighting=referral.dps.current_question_set), status
 
@@ -300,7 +311,8 @@ def _render_reopen(referral, form, status=200):
     state = referral.status(moment)
     tier, memberships = referrals.invitees_preview(referral) if state == CLOSED else (None, [])
     return render_template("buyer/referrals/reopen.html", referral=referral, form=form, tier=tier,
-                           memberships=memberships, category=referrals.category_of(referral), status=state,
+                           memberships=memberships, invitees=_invitee_page(memberships),
+                           category=referrals.category_of(referral), status=state,
                            moment=moment), status
 
 

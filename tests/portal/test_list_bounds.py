@@ -12,7 +12,7 @@ import pytest
 from portal.extensions import db
 from portal.models import Clarification, LotMembership, TierAward
 from portal.services import evaluations, lot_lists
-from tests.factories import complete_application
+from tests.factories import admit, complete_application, draft_referral
 from tests.portal.test_query_counts import _divide, _places, add_provider, grown, statements_for
 
 PER_PAGE = 4
@@ -215,3 +215,23 @@ def test_declaring_a_conflict_offers_the_providers_found_by_a_search_never_the_w
     response = evaluator.post("/evaluation/conflicts?q=SC900021", data={"provider_id": chosen, "note": ""},
                               follow_redirects=True)
     assert "Conflict of interest with Provider 21 declared" in text(response)
+
+
+# The providers a publication would invite ----------------------------------------------------------------------
+
+def test_the_providers_a_referral_would_go_to_are_shown_a_page_at_a_time(world, sign_in, clock, monkeypatch):
+    import buyer.referrals
+
+    monkeypatch.setattr(buyer.referrals, "INVITEES_PER_PAGE", PER_PAGE)
+    referral = draft_referral(world, clock)
+    for index in range(6):
+        admit(add_provider(world, index), world.lots[0], tier=1, clock=clock)
+    url = f"/authority/referrals/{referral.id}/publish"
+    officer = sign_in(world.member_officer)
+
+    first, second = text(officer.get(url)), text(officer.get(f"{url}?page=2"))
+    assert "6 providers will be invited" in first
+    shown = re.findall(r"Provider \d\d", section(first, "invitees")) + \
+        re.findall(r"Provider \d\d", section(second, "invitees"))
+    assert sorted(shown) == [f"Provider {i:02d}" for i in range(6)]  # each once, over two pages
+    assert f"{url}?page=1#invitees" in pager_links(second)
