@@ -170,6 +170,7 @@ def _render_referral(referral, status=200, funding_form=None, error=None):
     moment = now()
     state = referral.status(moment)
     funding_form = funding_form or FundingForm()
+    responses = referrals.responses_for_officer(referral, moment)
     return render_template(
         "buyer/referrals/referral.html", referral=referral, status=state, moment=moment,
         summary=referrals.anonymised(referral, moment), received=referrals.received_counts([referral.id]).get(
@@ -179,7 +180,7 @@ def _render_referral(referral, status=200, funding_form=None, error=None):
         findings=referrals.check(referral) if state == DRAFT else {},
         still_to_do=referrals.still_to_do(referral) if state == DRAFT else {}, field_anchors=FIELD_ANCHORS,
         funding_form=funding_form, exhaust_form=ExhaustForm(), error=error,
-        responses=referrals.responses_for_officer(referral, moment),
+        responses=responses, invited_page=_page_of(responses.providers, INVITED_PER_PAGE),
         bids_link=_has_endpoint("buyer.referral_bids") and state not in (DRAFT, OPEN, WITHDRAWN),
         off_framework_link=_has_endpoint("buyer.referral_off_framework") and state == EXHAUSTED,
         award_link=_has_endpoint("buyer.referral_award") and state == CLOSED,
@@ -263,14 +264,19 @@ def _fill_deadline(form, deadline: datetime) -> None:
     form.deadline_time.data = local.strftime("%H:%M")
 
 
-INVITEES_PER_PAGE = 50
+INVITEES_PER_PAGE = 50  # providers a publication would invite, on the publish and re-open pages
+INVITED_PER_PAGE = 50  # providers invited, on the referral's page
+
+
+def _page_of(rows: list, per_page: int) -> listing.Page:
+    """The page asked for (`page` in the address) of a list a tier long: a first tier may hold hundreds."""
+    number = listing.page_within(request.args.get("page", type=int), len(rows), per_page)
+    return listing.Page(rows[(number - 1) * per_page:number * per_page], page=number, per_page=per_page,
+                        total=len(rows))
 
 
 def _invitee_page(memberships: list) -> listing.Page:
-    """The page asked for of the providers a publication would invite (a first tier may hold hundreds)."""
-    number = listing.page_within(request.args.get("page", type=int), len(memberships), INVITEES_PER_PAGE)
-    shown = memberships[(number - 1) * INVITEES_PER_PAGE:number * INVITEES_PER_PAGE]
-    return listing.Page(shown, page=number, per_page=INVITEES_PER_PAGE, total=len(memberships))
+    return _page_of(memberships, INVITEES_PER_PAGE)
 
 
 def _render_publish(referral, form, status=200):

@@ -12,7 +12,7 @@ import pytest
 from portal.extensions import db
 from portal.models import Clarification, LotMembership, TierAward
 from portal.services import evaluations, lot_lists
-from tests.factories import admit, complete_application, draft_referral
+from tests.factories import admit, complete_application, draft_referral, published_referral
 from tests.portal.test_query_counts import _divide, _places, add_provider, grown, statements_for
 
 PER_PAGE = 4
@@ -235,3 +235,20 @@ def test_the_providers_a_referral_would_go_to_are_shown_a_page_at_a_time(world, 
         re.findall(r"Provider \d\d", section(second, "invitees"))
     assert sorted(shown) == [f"Provider {i:02d}" for i in range(6)]  # each once, over two pages
     assert f"{url}?page=1#invitees" in pager_links(second)
+
+
+def test_the_providers_invited_are_shown_on_the_referral_a_page_at_a_time(world, sign_in, clock, monkeypatch):
+    import buyer.referrals
+
+    monkeypatch.setattr(buyer.referrals, "INVITED_PER_PAGE", PER_PAGE)
+    for index in range(6):
+        admit(add_provider(world, index), world.lots[0], tier=1, clock=clock)
+    referral = published_referral(world, clock)
+    url = f"/authority/referrals/{referral.id}"
+    officer = sign_in(world.member_officer)
+
+    first, second = text(officer.get(url)), text(officer.get(f"{url}?page=2"))
+    shown = re.findall(r"Provider \d\d", section(first, "invited")) + \
+        re.findall(r"Provider \d\d", section(second, "invited"))
+    assert shown == [f"Provider {i:02d}" for i in range(6)]  # in the order invited, each once
+    assert f"{url}?page=2#invited" in pager_links(first)
