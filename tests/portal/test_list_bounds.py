@@ -185,6 +185,8 @@ def test_the_window_page_puts_the_most_overdue_first_across_its_pages_and_keeps_
         re.findall(r"Provider \d\d", section(second, "applications"))
     assert listed == [f"Provider {i:02d}" for i in (1, 2, 3, 4, 5, 0)]
     assert "To allocate: 6" in first  # the count of each state is of the whole window, not of the page
+    assert first.count('<strong class="govuk-tag govuk-tag--red">Overdue</strong>') == PER_PAGE
+    assert second.count('<strong class="govuk-tag govuk-tag--green">On time</strong>') == 1  # Provider 00
 
     chosen = text(evaluator.get(f"{url}?state=To+allocate&page=2"))
     assert re.findall(r"Provider \d\d", section(chosen, "applications")) == ["Provider 05", "Provider 00"]
