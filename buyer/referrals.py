@@ -22,7 +22,7 @@ from portal.errors import DomainError, NotFound
 from portal.forms import MAX_RECORD_ID, add_domain_error, choices, parse_time
 from portal.models.approval import FUNDING
 from portal.models.referral import CLOSED, DRAFT, EXHAUSTED, OPEN, STATUS_LABELS, WITHDRAWN
-from portal.services import anonymity, approvals, endings, referrals, vacancies
+from portal.services import anonymity, approvals, endings, listing, referrals, vacancies
 from portal.services.referrals import FREE_TEXT_FIELDS, ReferralInvalid
 from portal.timezone import local_datetime, to_local, uk_today
 
@@ -170,6 +170,7 @@ def _render_referral(referral, status=200, funding_form=None, error=None):
     moment = now()
     state = referral.status(moment)
     funding_form = funding_form or FundingForm()
+    responses = referrals.responses_for_officer(referral, moment)
     return render_template(
         "buyer/referrals/referral.html", referral=referral, status=state, moment=moment,
         summary=referrals.anonymised(referral, moment), received=referrals.received_counts([referral.id]).get(
@@ -179,7 +180,7 @@ def _render_referral(referral, status=200, funding_form=None, error=None):
         findings=referrals.check(referral) if state == DRAFT else {},
         still_to_do=referrals.still_to_do(referral) if state == DRAFT else {}, field_anchors=FIELD_ANCHORS,
         funding_form=funding_form, exhaust_form=ExhaustForm(), error=error,
-        responses=referrals.responses_for_officer(referral, moment),
+        responses=responses, invited_page=_page_of(responses.providers, INVITED_PER_PAGE),
         bids_link=_has_endpoint("buyer.referral_bids") and state not in (DRAFT, OPEN, WITHDRAWN),
         off_framework_link=_has_endpoint("buyer.referral_off_framework") and state == EXHAUSTED,
         award_link=_has_endpoint("buyer.referral_award") and state == CLOSED,
@@ -263,12 +264,28 @@ def _fill_deadline(form, deadline: datetime) -> None:
     form.deadline_time.data = local.strftime("%H:%M")
 
 
+INVITEES_PER_PAGE = 50  # providers a publication would invite, on the publish and re-open pages
+INVITED_PER_PAGE = 50  # providers invited, on the referral's page
+
+
+def _page_of(rows: list, per_page: int) -> listing.Page:
+    """The page asked for (`page` in the address) of a list a tier long: a first tier may hold hundreds."""
+    number = listing.page_within(request.args.get("page", type=int), len(rows), per_page)
+    return listing.Page(rows[(number - 1) * per_page:number * per_page], page=number, per_page=per_page,
+                        total=len(rows))
+
+
+def _invitee_page(memberships: list) -> listing.Page:
+    return _page_of(memberships, INVITEES_PER_PAGE)
+
+
 def _render_publish(referral, form, status=200):
     moment = now()
     tier, memberships = referrals.invitees_preview(referral)
     reasons = referrals.publication_problems(referral, moment) if referral.status(moment) == DRAFT else []
     return render_template("buyer/referrals/publish.html", referral=referral, form=form, tier=tier,
-                           memberships=memberships, category=referrals.category_of(referral),
+                           memberships=memberships, invitees=_invitee_page(memberships),
+                           category=referrals.category_of(referral),
                            reasons=reasons, is_draft=referral.status(moment) == DRAFT,
                            weighting=referral.dps.current_question_set), status
 
@@ -300,7 +317,8 @@ def _render_reopen(referral, form, status=200):
     state = referral.status(moment)
     tier, memberships = referrals.invitees_preview(referral) if state == CLOSED else (None, [])
     return render_template("buyer/referrals/reopen.html", referral=referral, form=form, tier=tier,
-                           memberships=memberships, category=referrals.category_of(referral), status=state,
+                           memberships=memberships, invitees=_invitee_page(memberships),
+                           category=referrals.category_of(referral), status=state,
                            moment=moment), status
 
 

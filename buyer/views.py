@@ -5,10 +5,10 @@ from sqlalchemy.orm import selectinload
 from portal.auth import require_roles_for_blueprint
 from portal.clock import now
 from portal.extensions import db
-from portal.models import CategoryMembership, Dps, DpsMember, Lot, LotMembership
+from portal.models import Dps, DpsMember
 from portal.models.user import COMMISSIONING_OFFICER, CONTRACT_MANAGER, USER_ADMINISTRATOR
+from portal.services import lot_lists, standing, windows
 from portal.services import referrals as referral_service
-from portal.services import standing, windows
 from portal.services.approvals import DECIDERS
 
 blueprint = Blueprint("buyer", __name__)
@@ -61,17 +61,11 @@ def dps(dps_id):
     dps = next((item for item in _member_dpss() if item.id == dps_id), None)
     if dps is None:
         abort(404)
-    memberships = db.session.scalars(
-        db.select(LotMembership).join(Lot).where(Lot.dps_id == dps.id, LotMembership.status != "left")
-        .options(selectinload(LotMembership.provider),
-                 selectinload(LotMembership.lot).selectinload(Lot.categories),
-                 selectinload(LotMembership.categories).selectinload(CategoryMembership.category))
-        .order_by(Lot.number, LotMembership.id)).all()
-    by_lot = {}
-    for membership in sorted(memberships, key=lambda m: (m.best_tier, m.id)):
-        by_lot.setdefault(membership.lot_id, []).append(membership)
-    return render_template("buyer/dps.html", dps=dps, by_lot=by_lot,  # standing on this DPS: portal.services.standing
-                           standings=standing.standings(dps.id, {m.provider_id for m in memberships}))
+    pages = lot_lists.admitted_pages(dps.lots, {lot.id: request.args.get(f"page-{lot.id}", type=int)
+                                                for lot in dps.lots})
+    shown = {membership.provider_id for page in pages.values() for membership in page.items}
+    return render_template("buyer/dps.html", dps=dps, pages=pages,  # standing on this DPS: portal.services.standing
+                           standings=standing.standings(dps.id, shown))
 
 
 from buyer import (  # noqa: E402,F401  (their routes register on import)

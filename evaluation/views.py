@@ -9,9 +9,8 @@ from portal.extensions import db
 from portal.models import Allocation, Application, ConflictOfInterest, EntryWindow, Organisation
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.evaluation import GATES, SATISFACTORY, UNSATISFACTORY
-from portal.models.organisation import PROVIDER
 from portal.models.user import ADMINISTRATOR, EVALUATOR
-from portal.services import applications, dps_setup, evaluations, outcomes, windows
+from portal.services import applications, dps_setup, evaluations, listing, lot_lists, outcomes, windows
 from portal.workdays import PAUSE_RULE
 
 blueprint = Blueprint("evaluation", __name__)
@@ -70,28 +69,21 @@ def conflicts():
     declared = db.session.scalars(
         db.select(ConflictOfInterest).where(ConflictOfInterest.evaluator_id == current_user.id)
         .options(selectinload(ConflictOfInterest.provider)).order_by(ConflictOfInterest.declared_at)).all()
-    providers = db.session.scalars(
-        db.select(Organisation).where(Organisation.kind == PROVIDER).order_by(Organisation.name)).all()
-    return render_template("evaluation/conflicts.html", declared=declared, providers=providers,
-                           error=error), 400 if error else 200
+    search = listing.cleaned(request.args.get("q"))
+    providers = evaluations.providers_matching(search) if search else []
+    return render_template("evaluation/conflicts.html", declared=declared, search=search,
+                           providers=providers[:evaluations.PROVIDER_CHOICES],
+                           more=len(providers) > evaluations.PROVIDER_CHOICES, error=error), 400 if error else 200
 
 
 @blueprint.route("/windows/<int:window_id>")
 def window(window_id):
     window = _window(window_id)
     moment = now()
-    rows = []
-    for application in evaluations.window_applications(window):
-        rows.append({"application": application, "state": evaluations.evaluation_state(application),
-                     "clock": evaluations.decision_clock(application, moment)})
-    # Overdue first, then due soon, then the rest; decided applications last.
-    order = {"overdue": 0, "due soon": 1, "on time": 2}
-    rows.sort(key=lambda row: (order.get(row["clock"].state, 3) if row["clock"] else 4,
-                               -(row["clock"].elapsed if row["clock"] else 0)))
-    states = {}
-    for row in rows:
-        states[row["state"]] = states.get(row["state"], 0) + 1
-    return render_template("evaluation/window.html", window=window, rows=rows, states=states, moment=moment,
+    state = request.args.get("state") or None
+    listed = evaluations.window_page(window, moment, state=state, page=request.args.get("page", type=int))
+    return render_template("evaluation/window.html", window=window, page=listed.rows, states=listed.states,
+                           state=state, submitted=listed.total, moment=moment,
                            due_on=windows.decisions_due_on(window), pause_rule=PAUSE_RULE)
 
 
@@ -113,8 +105,15 @@ def publish(window_id):
 @blueprint.route("/windows/<int:window_id>/tiers")
 def tiers(window_id):
     window = _window(window_id)
-    tables = [(category, table) for lot in window.dps.lots for category, table in outcomes.tier_tables(lot)]
-    return render_template("evaluation/tiers.html", window=window, tables=tables)
+    categories = [category for lot in window.dps.lots for category in lot.categories]
+    pages = lot_lists.tier_table_pages(categories, _pages_asked(categories))
+    return render_template("evaluation/tiers.html", window=window,
+                           tables=[(category, pages[category.id]) for category in categories])
+
+
+def _pages_asked(tables) -> dict[int, int | None]:
+    """The page asked for of each table of a page with a pager per table (`page-<id>` in the address)."""
+    return {table.id: request.args.get(f"page-{table.id}", type=int) for table in tables}
 
 
 @blueprint.route("/windows/<int:window_id>/report.pdf")

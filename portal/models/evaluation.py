@@ -182,7 +182,7 @@ class TierAward(db.Model):
 
     __tablename__ = "tier_award"
     __table_args__ = (Index("ix_tier_award_lot_current", "lot_id", "current"),
-                      Index("ix_tier_award_category_current", "category_id", "current"))
+                      Index("ix_tier_award_category_current_rank", "category_id", "current", "rank", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"))

@@ -46,8 +46,10 @@ from portal.models.evaluation import (
     SATISFACTORY,
     UNSATISFACTORY,
 )
+from portal.models.organisation import PROVIDER
 from portal.models.user import ADMINISTRATOR, EVALUATOR
-from portal.services import audit, mail
+from portal.services import audit, listing, mail
+from portal.services.listing import Page, page_within
 from portal.timezone import format_date, format_day
 from portal.workdays import decision_due_date, working_days_elapsed
 
@@ -112,6 +114,18 @@ def lead_evaluators(lead_id: int) -> list[User]:
 
 
 # Conflicts and allocation ----------------------------------------------------------------------
+
+PROVIDER_CHOICES = 20  # providers offered at once when declaring a conflict: the search narrows them
+
+
+def providers_matching(search: str) -> list[Organisation]:
+    """The providers whose name or Ofsted URN contains the search, by name: at most one more than
+    PROVIDER_CHOICES, so the page can say that more match."""
+    return db.session.scalars(
+        db.select(Organisation).where(Organisation.kind == PROVIDER,
+                                      listing.matching(search, [Organisation.name, Organisation.ofsted_urn]))
+        .order_by(Organisation.name, Organisation.id).limit(PROVIDER_CHOICES + 1)).all()
+
 
 def declare_conflict(evaluator: User, provider: Organisation, note: str, now: datetime) -> None:
     if not evaluator.has_role(EVALUATOR):
@@ -574,15 +588,106 @@ def window_applications(window: EntryWindow) -> list[Application]:
 
 
 def evaluation_state(application: Application) -> str:
-    if application.window.outcomes_published_at is not None and application.moderated_at is not None:
+    return _state(application.window.outcomes_published_at is not None, application.moderated_at is not None,
+                  len(application.allocations), sum(1 for a in application.allocations if a.is_submitted))
+
+
+def _state(published: bool, moderated: bool, allocated: int, submitted: int) -> str:
+    if published and moderated:
         return "Published"
-    if application.moderated_at is not None:
+    if moderated:
         return "Moderated"
-    if moderation_open(application):
+    if allocated >= MINIMUM_EVALUATORS and submitted == allocated:
         return "Ready to moderate"
-    if len(application.allocations) >= MINIMUM_EVALUATORS:
+    if allocated >= MINIMUM_EVALUATORS:
         return "Being scored"
     return "To allocate"
+
+
+WINDOW_ROWS_PER_PAGE = 50
+_URGENCY = {"overdue": 0, "due soon": 1, "on time": 2}
+
+
+@dataclass(frozen=True)
+class WindowRow:
+    application: Application
+    state: str
+    clock: DecisionClock | None
+
+
+@dataclass(frozen=True)
+class WindowPage:
+    """A page of the window's applications for the evaluation window page, and how many are in each state."""
+
+    rows: Page  # of WindowRow
+    states: dict[str, int]
+    total: int  # submitted applications, whatever the state chosen
+
+
+def window_page(window: EntryWindow, now: datetime, *, state: str | None = None, page: int | None = None,
+                per_page: int | None = None) -> WindowPage:
+    """The window's submitted applications, overdue first, then due soon, then the rest, decided ones last, a page
+    at a time (only those in `state` if given). Every application is ordered from a few narrow columns and its
+    clarifications' dates; only the page's applications are loaded whole. A fixed number of queries."""
+    per_page = per_page or WINDOW_ROWS_PER_PAGE
+    ordered = _ordered_states(window, now)
+    states: dict[str, int] = {}
+    for _, each in ordered:
+        states[each] = states.get(each, 0) + 1
+    chosen = [application_id for application_id, each in ordered if state in (None, each)]
+    number = page_within(page, len(chosen), per_page)
+    ids = chosen[(number - 1) * per_page:number * per_page]
+    loaded = {application.id: application for application in db.session.scalars(
+        db.select(Application).where(Application.id.in_(ids))
+        .options(selectinload(Application.provider), selectinload(Application.lots),
+                 selectinload(Application.allocations).selectinload(Allocation.evaluator),
+                 selectinload(Application.clarifications)))}
+    clocks = {}  # applications with the same start and the same questions share a clock: work each out once
+
+    def clock_of(application):
+        key = (application.moderated_at, clock_start(application),
+               tuple((c.asked_at, c.answered_at) for c in application.clarifications))
+        if key not in clocks:
+            clocks[key] = decision_clock(application, now)
+        return clocks[key]
+
+    rows = [WindowRow(loaded[i], evaluation_state(loaded[i]), clock_of(loaded[i])) for i in ids]
+    return WindowPage(Page(rows, page=number, per_page=per_page, total=len(chosen)), states, len(ordered))
+
+
+def _ordered_states(window: EntryWindow, now: datetime) -> list[tuple[int, str]]:
+    """Each submitted application's id and state, in the window page's order: two narrow queries."""
+    submitted = db.func.count(Allocation.submitted_at)
+    applications = db.session.execute(
+        db.select(Application.id, Application.submitted_at, Application.moderated_at,
+                  db.func.count(Allocation.id), submitted)
+        .outerjoin(Allocation, Allocation.application_id == Application.id)
+        .where(Application.window_id == window.id, Application.status == SUBMITTED)
+        .group_by(Application.id).order_by(Application.submitted_at, Application.id)).all()
+    pauses: dict[int, list] = {}
+    for application_id, asked_at, answered_at in db.session.execute(
+            db.select(Clarification.application_id, Clarification.asked_at, Clarification.answered_at)
+            .join(Application).where(Application.window_id == window.id, Application.status == SUBMITTED)
+            .order_by(Clarification.id)):
+        pauses.setdefault(application_id, []).append((asked_at, answered_at))
+    published, deadline = window.outcomes_published_at is not None, window.dps.decision_working_days
+    elapsed_for = {}  # most applications share a start and have no pause: work each out once
+
+    def urgency(application_id, submitted_at, moderated_at) -> tuple[int, int]:
+        start = window.closes_at if window.closes_at is not None else submitted_at
+        if moderated_at is not None or start is None or start > now:
+            return 4, 0  # no clock: decided, or the window still open
+        key = (start, tuple(pauses.get(application_id, ())))
+        if key not in elapsed_for:
+            elapsed_for[key] = working_days_elapsed(start, now, list(key[1]))
+        elapsed = elapsed_for[key]
+        return _URGENCY[DecisionClock(elapsed, deadline, False, now.date()).state], -elapsed  # reads only its state
+
+    keyed = [(urgency(application_id, submitted_at, moderated_at), application_id,
+              _state(published, moderated_at is not None, allocated, done))
+             for application_id, submitted_at, moderated_at, allocated, done in applications]
+    keyed.sort(key=lambda item: item[0])  # stable: equal urgency keeps the order of submission
+    return [(application_id, each) for _, application_id, each in keyed]
 
 
 def referee_for(application: Application, referee_id: int) -> Referee:

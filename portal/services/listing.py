@@ -74,3 +74,34 @@ def matching(search: str, columns: Sequence[ColumnElement]) -> ColumnElement:
     """Any of `columns` contains `search`, ignoring case."""
     pattern = contains(search)
     return or_(*(column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns))
+
+
+class Page:
+    """One page of a list whose rows and total the caller has already read (a list of row tuples, or one of
+    several tables on a page), shaped as Flask-SQLAlchemy's pages for the `pagination` macro."""
+
+    def __init__(self, items: list, *, page: int, per_page: int, total: int):
+        self.items, self.page, self.per_page, self.total = items, page, per_page, total
+        self.pages = pages_for(total, per_page)
+        self.has_prev, self.has_next = page > 1, page < self.pages
+        self.prev_num, self.next_num = page - 1, page + 1
+
+    def iter_pages(self):
+        """The page numbers the pager shows: the first and last two, two either side of this one, None for a gap."""
+        shown = [number for number in range(1, self.pages + 1)
+                 if number <= 2 or number > self.pages - 2 or abs(number - self.page) <= 2]
+        previous = 0
+        for number in shown:
+            if number != previous + 1:
+                yield None
+            yield number
+            previous = number
+
+
+def pages_for(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
+def page_within(asked: int | None, total: int, per_page: int) -> int:
+    """The page asked for, kept between the first and the last (a stale link past the end shows the last page)."""
+    return min(max(asked or 1, 1), pages_for(total, per_page))
