@@ -26,7 +26,6 @@ from bench.pages import BY_NAME, PAGES
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "instance" / "bench"
 DEFAULT_MANIFEST = BENCH_DIR / "manifest.json"
-DEFAULT_SQLITE = f"sqlite:///{ROOT / 'instance' / 'bench.sqlite'}"
 GUNICORN_SETTINGS = ["--workers", "2", "--worker-class", "gthread", "--threads", "1"]
 STARTUP_SECONDS = 60
 
@@ -194,8 +193,10 @@ def database_copy(database_url: str):
 
     url = make_url(database_url)
     if database_kind(database_url) == "sqlite":
-        copy = Path(url.database).with_name(Path(url.database).stem + "-jobs.sqlite")
-        shutil.copyfile(url.database, copy)
+        # Flask-SQLAlchemy reads a relative SQLite path from the app's instance folder, as the portal does.
+        original = ROOT / "instance" / url.database
+        copy = original.with_name(original.stem + "-jobs.sqlite")
+        shutil.copyfile(original, copy)
         try:
             yield str(url.set(database=str(copy)))
         finally:
@@ -244,7 +245,8 @@ def time_jobs(manifest: dict) -> dict:
     figures = {}
     with database_copy(manifest["database_url"]) as copy_url:
         app = _portal_app(copy_url, manifest["now"])
-        with app.app_context():
+        # As the scheduler runs them: e-mails link to the portal's pages, built from PORTAL_BASE_URL.
+        with app.app_context(), app.test_request_context(base_url=app.config["PORTAL_BASE_URL"]):
             for name, call in _job_calls(manifest):
                 started = time.perf_counter()
                 try:
