@@ -42,13 +42,15 @@ test-postgres: install
 
 # The benchmark: generate the data once (BENCH_SCALE=1 for national scale; DATABASE_URL=postgresql+psycopg://... for
 # PostgreSQL), then drive each role's main page on the portal and on a bare floor app, and time the jobs.
+# BENCH_ARGS passes options to bench.run, e.g. BENCH_ARGS="--seconds 5 --pages referrals,audit --no-jobs".
 BENCH_SCALE ?= 0.1
+BENCH_ARGS ?=
 BENCH_MANIFEST ?= instance/bench/manifest.json
 export BENCH_SCALE BENCH_MANIFEST
 
 bench: install
 	test -f $(BENCH_MANIFEST) || $(BIN)/python -m bench.generate --scale $(BENCH_SCALE) --manifest $(BENCH_MANIFEST)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # Rebuild the committed stylesheet and script from GOV.UK Frontend (needs Node.js and npm).
 assets:
