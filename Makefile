@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/portal_test
 
-.PHONY: install run test test-postgres lint assets clean
+.PHONY: install run test test-postgres lint assets clean bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,18 @@ test: install
 test-postgres: install
 	VENV=$(VENV) scripts/ensure-test-tools
 	TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest -n 2 --dist loadfile
+
+# The benchmark: generate the data once (BENCH_SCALE=1 for national scale; DATABASE_URL=postgresql+psycopg://... for
+# PostgreSQL), then drive each role's main page on the portal and on a bare floor app, and time the jobs.
+# BENCH_ARGS passes options to bench.run, e.g. BENCH_ARGS="--seconds 5 --pages referrals,audit --no-jobs".
+BENCH_SCALE ?= 0.1
+BENCH_ARGS ?=
+BENCH_MANIFEST ?= instance/bench/manifest.json
+export BENCH_SCALE BENCH_MANIFEST
+
+bench: install
+	test -f $(BENCH_MANIFEST) || $(BIN)/python -m bench.generate --scale $(BENCH_SCALE) --manifest $(BENCH_MANIFEST)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # Rebuild the committed stylesheet and script from GOV.UK Frontend (needs Node.js and npm).
 assets:
