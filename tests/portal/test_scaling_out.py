@@ -206,4 +206,5 @@ def test_two_instances_share_sessions_and_keep_every_bid_sent_before_the_deadlin
         scheduler.wait(timeout=30)
         for instance in instances:
             instance.stop()
+        shared.flushdb()
     assert "now leads" in (tmp_path / "scheduler.log").read_text()

@@ -124,3 +124,17 @@ def test_of_several_scheduler_processes_one_leads_and_another_takes_over_when_it
         for each in (first, second, third):
             if each is not None:
                 each.stop(signal.SIGKILL)
+
+
+def test_scheduler_once_does_nothing_while_another_scheduler_leads(app, clock, monkeypatch):
+    ran = []
+    monkeypatch.setattr(scheduler, "run_time_events", lambda app: ran.append(app) or ["opened 1 window"])
+    leader = leadership_for(db.engine, lease_seconds=600)
+    assert leader.hold(clock.now())
+    try:
+        result = app.test_cli_runner().invoke(args=["scheduler", "once"])
+        assert "Another scheduler is running the time events: nothing done." in result.output and ran == []
+    finally:
+        leader.release()
+    result = app.test_cli_runner().invoke(args=["scheduler", "once"])
+    assert result.output == "opened 1 window\n" and len(ran) == 1
