@@ -427,7 +427,12 @@ def decision_clock(application: Application, now: datetime) -> DecisionClock | N
 
 def moderation_open(application: Application) -> bool:
     allocations = application.allocations
-    return len(allocations) >= MINIMUM_EVALUATORS and all(a.is_submitted for a in allocations)
+    return _all_scored(len(allocations), sum(1 for a in allocations if a.is_submitted))
+
+
+def _all_scored(allocated: int, submitted: int) -> bool:
+    """Enough evaluators allocated, and every one of them has submitted their scores."""
+    return allocated >= MINIMUM_EVALUATORS and submitted == allocated
 
 
 def score_spread(application: Application) -> dict[int, tuple[int, int]]:
@@ -597,7 +602,7 @@ def _state(published: bool, moderated: bool, allocated: int, submitted: int) -> 
         return "Published"
     if moderated:
         return "Moderated"
-    if allocated >= MINIMUM_EVALUATORS and submitted == allocated:
+    if _all_scored(allocated, submitted):
         return "Ready to moderate"
     if allocated >= MINIMUM_EVALUATORS:
         return "Being scored"
