@@ -676,17 +676,18 @@ def _ordered_states(window: EntryWindow, now: datetime) -> list[tuple[int, str]]
             .order_by(Clarification.id)):
         pauses.setdefault(application_id, []).append((asked_at, answered_at))
     published, deadline = window.outcomes_published_at is not None, window.dps.decision_working_days
-    elapsed_for = {}  # most applications share a start and have no pause: work each out once
+    urgencies = {}  # most applications share a start and have no pause: work each out once
 
     def urgency(application_id, submitted_at, moderated_at) -> tuple[int, int]:
         start = window.closes_at if window.closes_at is not None else submitted_at
         if moderated_at is not None or start is None or start > now:
             return 4, 0  # no clock: decided, or the window still open
         key = (start, tuple(pauses.get(application_id, ())))
-        if key not in elapsed_for:
-            elapsed_for[key] = working_days_elapsed(start, now, list(key[1]))
-        elapsed = elapsed_for[key]
-        return _URGENCY[DecisionClock(elapsed, deadline, False, now.date()).state], -elapsed  # reads only its state
+        if key not in urgencies:
+            elapsed = working_days_elapsed(start, now, list(key[1]))
+            state = DecisionClock(elapsed, deadline, False, now.date()).state  # only its state is read
+            urgencies[key] = (_URGENCY[state], -elapsed)
+        return urgencies[key]
 
     keyed = [(urgency(application_id, submitted_at, moderated_at), application_id,
               _state(published, moderated_at is not None, allocated, done))
