@@ -427,7 +427,12 @@ def decision_clock(application: Application, now: datetime) -> DecisionClock | N
 
 def moderation_open(application: Application) -> bool:
     allocations = application.allocations
-    return len(allocations) >= MINIMUM_EVALUATORS and all(a.is_submitted for a in allocations)
+    return _all_scored(len(allocations), sum(1 for a in allocations if a.is_submitted))
+
+
+def _all_scored(allocated: int, submitted: int) -> bool:
+    """Enough evaluators allocated, and every one of them has submitted their scores."""
+    return allocated >= MINIMUM_EVALUATORS and submitted == allocated
 
 
 def score_spread(application: Application) -> dict[int, tuple[int, int]]:
@@ -597,7 +602,7 @@ def _state(published: bool, moderated: bool, allocated: int, submitted: int) -> 
         return "Published"
     if moderated:
         return "Moderated"
-    if allocated >= MINIMUM_EVALUATORS and submitted == allocated:
+    if _all_scored(allocated, submitted):
         return "Ready to moderate"
     if allocated >= MINIMUM_EVALUATORS:
         return "Being scored"
@@ -671,17 +676,18 @@ def _ordered_states(window: EntryWindow, now: datetime) -> list[tuple[int, str]]
             .order_by(Clarification.id)):
         pauses.setdefault(application_id, []).append((asked_at, answered_at))
     published, deadline = window.outcomes_published_at is not None, window.dps.decision_working_days
-    elapsed_for = {}  # most applications share a start and have no pause: work each out once
+    urgencies = {}  # most applications share a start and have no pause: work each out once
 
     def urgency(application_id, submitted_at, moderated_at) -> tuple[int, int]:
         start = window.closes_at if window.closes_at is not None else submitted_at
         if moderated_at is not None or start is None or start > now:
             return 4, 0  # no clock: decided, or the window still open
         key = (start, tuple(pauses.get(application_id, ())))
-        if key not in elapsed_for:
-            elapsed_for[key] = working_days_elapsed(start, now, list(key[1]))
-        elapsed = elapsed_for[key]
-        return _URGENCY[DecisionClock(elapsed, deadline, False, now.date()).state], -elapsed  # reads only its state
+        if key not in urgencies:
+            elapsed = working_days_elapsed(start, now, list(key[1]))
+            state = DecisionClock(elapsed, deadline, False, now.date()).state  # only its state is read
+            urgencies[key] = (_URGENCY[state], -elapsed)
+        return urgencies[key]
 
     keyed = [(urgency(application_id, submitted_at, moderated_at), application_id,
               _state(published, moderated_at is not None, allocated, done))

@@ -254,3 +254,16 @@ def test_the_providers_invited_are_shown_on_the_referral_a_page_at_a_time(world,
         re.findall(r"Provider \d\d", section(second, "invited"))
     assert shown == [f"Provider {i:02d}" for i in range(6)]  # in the order invited, each once
     assert f"{url}?page=2#invited" in pager_links(first)
+
+
+def test_the_publish_page_runs_the_same_statements_with_one_page_or_many(world, sign_in, clock, monkeypatch):
+    import buyer.referrals
+
+    monkeypatch.setattr(buyer.referrals, "INVITEES_PER_PAGE", PER_PAGE)
+    referral = draft_referral(world, clock)
+
+    def add(start, stop):
+        for index in range(start, stop):
+            admit(add_provider(world, index), world.lots[0], tier=1, caution=index % 2 == 0, clock=clock)
+
+    assert_constant_when_paged(sign_in(world.member_officer), f"/authority/referrals/{referral.id}/publish", add)
