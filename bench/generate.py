@@ -108,6 +108,10 @@ def _load_volume(plan, structure, password_hash):
     tables = [db.metadata.tables[name] for name in BULK_TABLES]
     progress = Progress(plan.planned_rows())
     with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Rows refer to each other both ways (a referral to its awarded bid, the bid to its referral) and are
+            # inserted table by table in chunks: foreign keys are not checked while loading (a superuser's setting).
+            connection.exec_driver_sql("SET session_replication_role = replica")
         indexes = drop_secondary_indexes(connection, tables)
         loader = Loader(connection, db.metadata, progress)
         volume = national.Volume(loader, plan, structure, NOW, password_hash)
@@ -128,6 +132,8 @@ def _load_volume(plan, structure, password_hash):
         print("\n  creating indexes", file=sys.stderr)
         create_indexes(connection, indexes)
         reset_sequences(connection, db.metadata.sorted_tables)
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET session_replication_role = DEFAULT")
     progress.finish()
     volume.windows_ids = windows
     return volume

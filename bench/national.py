@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.models import Lot, Organisation, User
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER, SIGNATORY, USER_ADMINISTRATOR
 from portal.services import dps_setup, members
-from portal.services.referrals import drafting, publishing  # noqa: F401 - publishing checked by the runner
+from portal.services.referrals import drafting
 
 DPS_REFERENCE = "ENG-FOSTER-DPS"
 LOTS = [
