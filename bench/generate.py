@@ -118,10 +118,10 @@ def _load_volume(plan, structure, password_hash):
         volume.authorities()
         volume.providers_and_users()
         windows = volume.windows()
-        first_opens = NOW - national.timedelta(days=250)
+        # The first window admitted the big lot (and refused a tenth more); every provider applied in the second.
         volume.applications(windows["first"], range(min(plan.providers, plan.big_lot + plan.big_lot // 10)),
-                            opens=first_opens, published=True)
-        volume.applications(windows["second"], range(plan.providers), opens=NOW - national.timedelta(days=33),
+                            opens=volume.window_opens["first"], published=True)
+        volume.applications(windows["second"], range(plan.providers), opens=volume.window_opens["second"],
                             published=False)
         volume.category_tiers(connection)
         volume.referrals()
@@ -135,7 +135,6 @@ def _load_volume(plan, structure, password_hash):
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("SET session_replication_role = DEFAULT")
     progress.finish()
-    volume.windows_ids = windows
     return volume
 
 
@@ -168,8 +167,8 @@ def _manifest(args, plan, structure, volume, job_referral_id, counts, seconds) -
                   "evaluator": _email(structure.evaluator_ids[0]), "administrator": _email(structure.admin_id),
                   "contract_manager": _email(structure.contract_manager_id)},
         "ids": {"authority": structure.officer_authority_id, "provider": featured["id"],
-                "referral_with_bids": volume.referral_with_bids, "evaluation_window": volume.windows_ids["second"],
-                "tier_window": volume.windows_ids["first"], "big_lot": big_lot_id, "big_category": big_category_id,
+                "referral_with_bids": volume.referral_with_bids, "evaluation_window": volume.window_ids["second"],
+                "tier_window": volume.window_ids["first"], "big_lot": big_lot_id, "big_category": big_category_id,
                 "dps": structure.dps_id, "lead": lead_id, "job_publish_referral": job_referral_id,
                 "job_retier_category": big_category_id},
         "plan": {"authorities": plan.authorities, "providers": plan.providers, "big_lot": plan.big_lot,

@@ -56,8 +56,8 @@ class Plan:
         self.due_rounds = min(self.referrals // 10, scaled(10_000, self.scale, 20))
 
     def planned_rows(self) -> int:
-        """A rough total of the rows to load, for the progress line."""
-        return (self.referrals * 40 + self.providers * 30)
+        """A rough total of the rows to load, for the progress line (about 45 rows come with each referral)."""
+        return self.referrals * 45 + self.providers * 40
 
 
 @dataclass
@@ -153,7 +153,9 @@ class Volume:
         self.providers: list[dict] = []  # id, user_id, setting_id, area
         self.officers: dict[int, int] = {}  # authority id -> officer user id
         self.pools: dict[tuple[int, int | None], list[int]] = {}  # (category id, tier) -> provider indexes
-        self.tier_of: dict[tuple[int, int], int | None] = {}  # (category id, provider index) -> tier
+        self.outcome_of: dict[tuple[int, int], int] = {}  # (category id, provider index) -> its lot outcome id
+        self.window_ids: dict[str, int] = {}
+        self.window_opens: dict[str, datetime] = {}
         self.featured = 0  # the provider index with many invitations and bids
         self.referral_with_bids = None
         self.references = 1
@@ -222,6 +224,7 @@ class Volume:
         plan = [("first", 1, first_opens, True), ("second", 2, second_opens, False),
                 ("third", 3, second_opens + timedelta(days=122), False)]
         ids = {}
+        self.window_opens = {key: opens for key, _number, opens, _published in plan}
         for key, number, opens, published in plan:
             closes = opens + timedelta(days=28)
             window_id = self.load.new_id("entry_window")
@@ -236,6 +239,7 @@ class Volume:
                 "created_at": opens - timedelta(days=30)})
             ids[key] = window_id
         self.load.flush("entry_window")
+        self.window_ids = ids
         return ids
 
     def applications(self, window_id: int, providers: range, *, opens: datetime, published: bool) -> None:
@@ -333,7 +337,7 @@ class Volume:
             self.load.add("category_membership", {"id": self.load.new_id("category_membership"),
                                                   "membership_id": membership_id, "category_id": category_id,
                                                   "tier": None})  # set when the category is tiered below
-            self.tier_of[(category_id, number)] = outcome_id  # the outcome, until the tier replaces it
+            self.outcome_of[(category_id, number)] = outcome_id
 
     def _tier_table(self, category_id: int, lines, window_id: int, at: datetime) -> None:
         """The category's current tier table: ranked on quality and price, tiers filled in rank order."""
@@ -350,8 +354,7 @@ class Volume:
         size = len(scored)
         for rank, (total, number, quality, price, quality_component, cost_component) in enumerate(scored, 1):
             tier = 1 + (rank - 1) * tiers // size if tiers else None
-            outcome_id = self.tier_of[(category_id, number)]
-            self.tier_of[(category_id, number)] = tier
+            outcome_id = self.outcome_of[(category_id, number)]
             self.pools.setdefault((category_id, tier), []).append(number)
             self.load.add("tier_award", {
                 "id": self.load.new_id("tier_award"), "lot_id": lot_id, "category_id": category_id,
