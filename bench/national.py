@@ -473,10 +473,10 @@ class Volume:
             self.load.add("referral_round", {"id": round_id, "referral_id": referral_id, "number": round_number,
                                              "tier": tier, "opened_at": opened, "opened_by_id": officer_id,
                                              "deadline": round_deadline, "closed_at": closed})
-            invited = self._invitees(category_id, tier, 30 if kind == "closed_many_bids" else 11,
+            invited = self._invitees(category_id, tier, 30 if kind == "closed_many_bids" else 12,
                                      featured=lot_index == 0 and tier in (1, None) and pick.random() < 0.25)
             last_round = round_number == rounds
-            bid_rate = 0.3 if kind == "exhausted" or not last_round else 0.8
+            bid_rate = 0.3 if kind == "exhausted" or not last_round else 0.82
             if kind == "closed_many_bids":
                 bid_rate = 0.95
             for provider_number in invited:
