@@ -70,7 +70,7 @@ from portal.models.user import (
     CONTRACT_MANAGER,
     PROVIDER_USER,
 )
-from portal.services import audit, mail, reviews, standing, uploads
+from portal.services import audit, counting, mail, reviews, standing, uploads
 from portal.services.contracts import Due
 from portal.timezone import format_date, uk_today
 
@@ -797,16 +797,21 @@ def task_count(user: User, now: datetime) -> int:
     """What the Tasks page's compliance section lists for the user (a few queries, none for a provider)."""
     if user.organisation.is_provider:
         return 0
-    total = int(review_pending(user, now))
+    return int(review_pending(user, now)) + sum(counting.counts(task_counters(user, now)))
+
+
+def task_counters(user: User, now: datetime) -> list:
+    """The COUNT statements of task_count (all but the monthly Ofsted review), for the menu to run with its other
+    counts."""
+    if user.organisation.is_provider:
+        return []
+    counters = []
     if user.has_role(ASSISTANT_DIRECTOR):
-        total += _count(_decisions_due(user))
+        counters.append(counting.count_of(_decisions_due(user)))
     if user.has_role(CONTRACT_MANAGER):
-        total += _count(_evidence_to_check(user))
+        counters.append(counting.count_of(_evidence_to_check(user)))
     if user.has_role(COMMISSIONING_OFFICER):
-        total += _count(_needing_continuation(user, now).with_only_columns(Placement.id).distinct())
-    return total
+        continuing = _needing_continuation(user, now).with_only_columns(Placement.id).distinct()
+        counters.append(counting.count_of(continuing))
+    return counters
 
-
-def _count(query) -> int:
-    """One COUNT of the rows a Tasks section lists (all of them: the section shows the first TASKS_SHOWN)."""
-    return db.session.scalar(db.select(db.func.count()).select_from(query.subquery())) or 0
