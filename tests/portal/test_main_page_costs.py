@@ -4,6 +4,11 @@ a fixed number of SQL statements however many rows the page shows."""
 import pytest
 from flask import render_template_string
 
+from portal.extensions import db
+from portal.models import Notification, UserRole
+from portal.models.user import CONTRACT_MANAGER
+from tests.portal.test_query_counts import MANY, assert_constant, counting
+
 TAG_CLASSES = ["", "govuk-tag--grey", "govuk-tag--green", "govuk-tag--blue", "govuk-tag--red", "govuk-tag--orange",
                "govuk-tag--yellow", "govuk-tag--purple", "govuk-tag--pink", "govuk-tag--magenta", "govuk-tag--teal",
                "govuk-tag--turquoise"]
@@ -21,3 +26,33 @@ def test_the_tag_filter_writes_what_the_govuk_macro_writes(app, classes):
 def test_the_tag_filter_escapes_the_text(app):
     assert render_template_string("{{ '<script>' | tag('govuk-tag--red') }}") == (
         '<strong class="govuk-tag govuk-tag--red">\n  &lt;script&gt;\n</strong>\n')
+
+
+def _menu_count_statements(statements: list[str]) -> list[str]:
+    return [statement for statement in statements if "FROM notification" in statement and "count(" in statement]
+
+
+def test_the_menus_tasks_and_notifications_are_counted_in_one_statement(world, sign_in, clock):
+    officer_and_manager = world.member_officer
+    officer_and_manager.role_rows.append(UserRole(role=CONTRACT_MANAGER))
+    db.session.commit()
+    with counting() as statements:
+        page = sign_in(officer_and_manager).get("/authority/referrals").get_data(as_text=True)
+    assert "Contracts" in page and "Tasks" in page and "Notifications" in page
+    menu_counts = _menu_count_statements(statements)
+    # One statement for the notifications, the QA visits, agreements, reviews, compliance and the ladder.
+    assert len(menu_counts) == 1
+    assert all(table in menu_counts[0] for table in ("placement", "agreement_version", "ladder_action"))
+
+
+def test_the_menus_counts_do_not_grow_with_notifications_and_tasks(world, sign_in, clock):
+    officer = world.member_officer
+
+    def add(start, stop):
+        for index in range(start, stop):
+            db.session.add(Notification(user_id=officer.id, subject=f"Notice {index}", body="", link=None,
+                                        created_at=clock.now()))
+        db.session.commit()
+
+    assert_constant(sign_in(officer), "/authority/referrals", add)
+    assert f"Notifications ({MANY})" in sign_in(officer).get("/authority/referrals").get_data(as_text=True)
