@@ -106,6 +106,21 @@ def govuk_tag(text, classes: str = "") -> Markup:
     return Markup('<strong class="{}">\n  {}\n</strong>\n').format(class_list, text)
 
 
+def govuk_select(params: dict) -> Markup:
+    """The markup GOV.UK Frontend's govukSelect macro writes, for a select with a plain label and options that each
+    have a value (no hint, error or attributes): the audit trail's filter has an option per kind of event, and the
+    macro makes a macro call for each."""
+    if set(params) != {"id", "name", "label", "items"} or set(params["label"]) != {"text"}:
+        raise ValueError("govuk_select writes only a select with a plain label and options: use govukSelect")
+    options = Markup("").join(
+        Markup('        <option value="{}"{}>{}</option>\n').format(
+            item["value"], Markup(" selected") if item.get("selected") else "", item["text"])
+        for item in params["items"])
+    return Markup('<div class="govuk-form-group">\n  <label class="govuk-label" for="{id}">\n    {label}\n  </label>\n'
+                  '  <select class="govuk-select" id="{id}" name="{name}">\n{options}  </select>\n</div>\n').format(
+        id=params["id"], name=params["name"], label=params["label"]["text"], options=options)
+
+
 def init_app(app) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
@@ -116,6 +131,7 @@ def init_app(app) -> None:
     app.add_template_filter(plain, "plain")
     app.add_template_filter(approvals.answered_line, "approval_line")
     app.add_template_filter(govuk_tag, "tag")
+    app.add_template_global(govuk_select, "govuk_select")
 
     @app.context_processor
     def globals_for_pages():

@@ -56,3 +56,28 @@ def test_the_menus_counts_do_not_grow_with_notifications_and_tasks(world, sign_i
 
     assert_constant(sign_in(officer), "/authority/referrals", add)
     assert f"Notifications ({MANY})" in sign_in(officer).get("/authority/referrals").get_data(as_text=True)
+
+
+SELECT_MACRO = ('{% from "govuk_frontend_jinja/components/select/macro.html" import govukSelect %}'
+                "{{ govukSelect(params) }}")
+
+
+@pytest.mark.parametrize("chosen", [None, "", "dps.updated", "application.changed"])
+def test_the_audit_trails_select_writes_what_the_govuk_macro_writes(app, chosen):
+    from portal.services import audit
+
+    items = [{"value": "", "text": "All actions"}] + [
+        {"value": key, "text": label, "selected": key == chosen} for key, label in audit.ACTIONS.items()]
+    params = {"id": "action", "name": "action", "label": {"text": "Action"}, "items": items}
+    by_function = render_template_string("{{ govuk_select(params) }}", params=params)
+    assert by_function == render_template_string(SELECT_MACRO, params=params)
+    assert by_function.count(" selected>") == (1 if chosen else 0)
+
+
+def test_the_select_function_escapes_and_refuses_what_it_does_not_write(app):
+    params = {"id": "kind", "name": "kind", "label": {"text": "Kind <b>"},
+              "items": [{"value": 'a"b', "text": "A & B", "selected": True}]}
+    assert render_template_string("{{ govuk_select(params) }}", params=params) == (
+        render_template_string(SELECT_MACRO, params=params))
+    with pytest.raises(ValueError):
+        render_template_string("{{ govuk_select(params) }}", params={**params, "hint": {"text": "A hint"}})
