@@ -29,6 +29,7 @@ here (`now` is naive UTC).
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from flask import url_for
 
@@ -309,17 +310,24 @@ def placements_needing_continuation(user: User, now: datetime) -> list[Placement
                                    .order_by(Placement.id).limit(TASKS_SHOWN)).unique())
 
 
+@cache
+def _latest_inadequate_subquery():
+    """The settings whose latest judgement is Inadequate, with when it was recorded (built once: the menu counts
+    with it on every page)."""
+    latest = (db.select(Inspection.setting_id, db.func.max(Inspection.inspected_on).label("on"))
+              .group_by(Inspection.setting_id).subquery())
+    return (db.select(Inspection.setting_id, Inspection.recorded_at)
+            .join(latest, db.and_(latest.c.setting_id == Inspection.setting_id,
+                                  latest.c.on == Inspection.inspected_on))
+            .where(Inspection.judgement == INADEQUATE).subquery())
+
+
 def _needing_continuation(user: User, now: datetime):
     from portal.models import Approval
     from portal.models.approval import CONTINUE_AT_INADEQUATE, REPLACED, WITHDRAWN
 
     today = uk_today(now)
-    latest = (db.select(Inspection.setting_id, db.func.max(Inspection.inspected_on).label("on"))
-              .group_by(Inspection.setting_id).subquery())
-    inadequate = (db.select(Inspection.setting_id, Inspection.recorded_at)
-                  .join(latest, db.and_(latest.c.setting_id == Inspection.setting_id,
-                                        latest.c.on == Inspection.inspected_on))
-                  .where(Inspection.judgement == INADEQUATE).subquery())
+    inadequate = _latest_inadequate_subquery()
     asked = db.select(Approval.id).where(Approval.subject_type == Placement.__tablename__,
                                          Approval.subject_id == Placement.id, Approval.kind == CONTINUE_AT_INADEQUATE,
                                          Approval.status.not_in([REPLACED, WITHDRAWN]),

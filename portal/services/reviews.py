@@ -16,6 +16,7 @@
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from portal.errors import DomainError, NotFound, Problems
 from portal.extensions import db
@@ -183,11 +184,20 @@ def open_requests(placement: Placement) -> list[ReviewRequest]:
                                                                                   ReviewRequest.id)))
 
 
+@cache
 def _open_requests_subquery():
+    """Each placement's earliest open review request (built once: the menu counts with it on every page)."""
     answered = db.select(PlacementReview.id).where(PlacementReview.placement_id == ReviewRequest.placement_id,
                                                    PlacementReview.held_on >= ReviewRequest.raised_on)
     return (db.select(ReviewRequest.placement_id, db.func.min(ReviewRequest.due_on).label("due_on"))
             .where(~answered.exists()).group_by(ReviewRequest.placement_id).subquery())
+
+
+@cache
+def _last_reviews_subquery():
+    """Each placement's latest review (built once, as above)."""
+    return (db.select(PlacementReview.placement_id, db.func.max(PlacementReview.held_on).label("held_on"))
+            .group_by(PlacementReview.placement_id).subquery())
 
 
 def _reviews_due(authority_id: int, today: date, months: int):
@@ -196,8 +206,7 @@ def _reviews_due(authority_id: int, today: date, months: int):
     threshold, so the filter stays in SQL)."""
     soon = today + timedelta(days=DUE_SOON_DAYS)
     threshold = months_before(soon, months)
-    last = (db.select(PlacementReview.placement_id, db.func.max(PlacementReview.held_on).label("held_on"))
-            .group_by(PlacementReview.placement_id).subquery())
+    last = _last_reviews_subquery()
     requested = _open_requests_subquery()
     since = db.func.coalesce(last.c.held_on, Placement.start_date)
     return (db.select(Placement, last.c.held_on, requested.c.due_on)
