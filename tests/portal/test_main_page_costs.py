@@ -81,3 +81,19 @@ def test_the_select_function_escapes_and_refuses_what_it_does_not_write(app):
         render_template_string(SELECT_MACRO, params=params))
     with pytest.raises(ValueError):
         render_template_string("{{ govuk_select(params) }}", params={**params, "hint": {"text": "A hint"}})
+
+
+def test_the_signed_in_user_is_loaded_with_their_organisation_and_roles_in_one_statement(world, sign_in):
+    client = sign_in(world.member_officer)
+    with counting() as statements:
+        assert client.get("/notifications").status_code == 200
+    sessions = [statement for statement in statements if "FROM user_session" in statement]
+    users = [statement for statement in statements if "FROM user_account" in statement]
+    assert len(sessions) == 1
+    assert len(users) == 1 and "JOIN organisation" in users[0] and "JOIN user_role" in users[0]
+    assert not [statement for statement in statements if statement.lstrip().startswith("SELECT user_role.")]
+
+
+def test_templates_are_compiled_once_outside_debug(app):
+    assert not app.debug and app.jinja_env.auto_reload is False
+    assert app.jinja_env.cache is not None
