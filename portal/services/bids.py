@@ -488,7 +488,12 @@ def invitations_of(user: User, page: int, per_page: int):
 
 def open_invitation_count(user: User, now: datetime) -> int:
     """How many referrals the user's provider may still bid for (or decline): for its dashboard."""
-    return db.session.scalar(
+    return db.session.scalar(open_invitation_counter(user, now))
+
+
+def open_invitation_counter(user: User, now: datetime):
+    """The COUNT statement of open_invitation_count, for the dashboard to run with its other counts."""
+    return (
         db.select(db.func.count(BidInvitation.id))
         .join(ReferralRound, ReferralRound.id == BidInvitation.round_id)
         .join(Referral, Referral.id == BidInvitation.referral_id)
