@@ -97,3 +97,12 @@ def test_the_signed_in_user_is_loaded_with_their_organisation_and_roles_in_one_s
 def test_templates_are_compiled_once_outside_debug(app):
     assert not app.debug and app.jinja_env.auto_reload is False
     assert app.jinja_env.cache is not None
+
+
+def test_the_providers_dashboard_counts_its_figures_in_one_statement(world, sign_in):
+    with counting() as statements:
+        assert sign_in(world.provider_a).get("/provider/").status_code == 200
+    figures = [statement for statement in statements
+               if all(table in statement for table in ("bid_invitation", "sufficiency_notice", "quarterly_return"))]
+    assert len(figures) == 1
+    assert not [statement for statement in statements if statement.lstrip().startswith("SELECT count(quarterly")]
