@@ -5,6 +5,7 @@ from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from portal import areas
 from portal.clock import now
@@ -60,7 +61,8 @@ def load_user(login_id: str):
     if state != sessions.ACTIVE:
         g.ended_session = state
         return None
-    user = db.session.get(User, int(user_id))
+    # The layout shows the user's organisation and roles on every page: load them in the same statement.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.organisation), joinedload(User.role_rows)])
     if user is None or not user.is_active or fingerprint != user.password_hash[-16:]:
         sessions.end(token)
         return None

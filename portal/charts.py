@@ -17,6 +17,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 import pygal
 from pygal.style import Style
@@ -57,19 +58,7 @@ class Figure:
 
     def formatted(self, value) -> str:
         """A figure as the table shows it."""
-        if value is None:
-            return NO_DATA
-        if self.unit == MONEY:
-            return money(value)
-        if self.unit == PERCENT:
-            return f"{rounded(Decimal(value), 1)}%"
-        if self.unit == NUMBER:
-            return str(rounded(Decimal(value), 2))
-        return f"{int(value):,}"
-
-    def _chart_value(self, value) -> str:
-        """pygal hands the formatter floats: back to Decimal, through their shortest text, before formatting."""
-        return self.formatted(None if value is None else Decimal(repr(value)))
+        return formatted(self.unit, value)
 
     def rows(self) -> list[tuple[str, list[str]]]:
         """The table: each label with its figure in every series."""
@@ -86,23 +75,53 @@ class Figure:
         return output.getvalue()
 
     def svg(self) -> str:
-        chart_class = {BAR: pygal.Bar, LINE: pygal.Line, STACKED: pygal.StackedBar}[self.kind]
-        chart = chart_class(style=STYLE, js=[], width=800, height=360, explicit_size=False, title=None,
-                            show_legend=len(self.series) > 1, legend_at_bottom=True, x_label_rotation=0,
-                            truncate_label=-1, print_values=False, disable_xml_declaration=True,
-                            value_formatter=self._chart_value, dots_size=4, include_x_axis=True)
-        chart.x_labels = self.labels
-        for item in self.series:
-            chart.add(item.name, [None if value is None else float(value) for value in item.values])
-        # pygal embeds its configuration as a script for its optional tooltips: an image runs no script, so drop it
-        return SCRIPT.sub("", chart.render(is_unicode=True))
+        return _drawn(self.kind, self.unit, tuple(self.labels),
+                      tuple((item.name, tuple(item.values)) for item in self.series))
 
     def svg_data_url(self) -> str:
-        return "data:image/svg+xml;base64," + base64.b64encode(self.svg().encode("utf-8")).decode("ascii")
+        return _data_url(self.svg())
 
     @property
     def alt(self) -> str:
         return f"Chart: {self.title}. The figures are in the table that follows."
+
+
+def formatted(unit: str, value) -> str:
+    """A figure in its unit, as the table shows it."""
+    if value is None:
+        return NO_DATA
+    if unit == MONEY:
+        return money(value)
+    if unit == PERCENT:
+        return f"{rounded(Decimal(value), 1)}%"
+    if unit == NUMBER:
+        return str(rounded(Decimal(value), 2))
+    return f"{int(value):,}"
+
+
+# Drawing a chart is most of the cost of the analytics pages, and the same figures give the same picture: the
+# latest charts are kept, by their figures, in each worker (a few megabytes at most).
+@lru_cache(maxsize=64)
+def _drawn(kind: str, unit: str, labels: tuple[str, ...], series: tuple[tuple[str, tuple], ...]) -> str:
+    def chart_value(value) -> str:
+        # pygal hands the formatter floats: back to Decimal, through their shortest text, before formatting
+        return formatted(unit, None if value is None else Decimal(repr(value)))
+
+    chart_class = {BAR: pygal.Bar, LINE: pygal.Line, STACKED: pygal.StackedBar}[kind]
+    chart = chart_class(style=STYLE, js=[], width=800, height=360, explicit_size=False, title=None,
+                        show_legend=len(series) > 1, legend_at_bottom=True, x_label_rotation=0,
+                        truncate_label=-1, print_values=False, disable_xml_declaration=True,
+                        value_formatter=chart_value, dots_size=4, include_x_axis=True)
+    chart.x_labels = list(labels)
+    for name, values in series:
+        chart.add(name, [None if value is None else float(value) for value in values])
+    # pygal embeds its configuration as a script for its optional tooltips: an image runs no script, so drop it
+    return SCRIPT.sub("", chart.render(is_unicode=True))
+
+
+@lru_cache(maxsize=64)
+def _data_url(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def _plain(value) -> str:

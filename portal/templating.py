@@ -2,6 +2,7 @@
 
 from flask import g, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.clock import now
 from portal.formatting import money, plain, score
@@ -14,18 +15,46 @@ from portal.models.user import (
     USER_ADMINISTRATOR,
 )
 from portal.money import annual
-from portal.services import agreements, annual_reviews, approvals, compliance, ladder, mail, off_framework, reviews
+from portal.services import (
+    agreements,
+    annual_reviews,
+    approvals,
+    compliance,
+    counting,
+    ladder,
+    mail,
+    off_framework,
+    reviews,
+)
 from portal.services.approvals import DECIDERS
 from portal.timezone import format_date, format_datetime, format_day
 
 
 def task_count(user) -> int:
-    """Every task the Tasks page lists for the user: approvals, QA visits, agreements, reviews and cost reviews
-    (each part counts its own, with a few COUNT queries)."""
-    moment = now()
-    return (approvals.task_count(user) + off_framework.qa_task_count(user) + agreements.task_count(user, moment)
-            + reviews.task_count(user, moment) + annual_reviews.task_count(user, moment)
-            + compliance.task_count(user, moment) + ladder.task_count(user, moment))
+    """Every task the Tasks page lists for the user: approvals, QA visits, agreements, reviews and cost reviews,
+    annual reviews, compliance and the enforcement ladder."""
+    counters, counted_otherwise = _task_parts(user, now())
+    return sum(counting.counts(counters)) + counted_otherwise
+
+
+def _task_parts(user, moment) -> tuple[list, int]:
+    """The COUNT statements of the parts that have them (for the menu to run in one statement), and the total of
+    the parts counted otherwise."""
+    counters = [*off_framework.qa_task_counters(user), *agreements.task_counters(user, moment),
+                *reviews.task_counters(user, moment), *compliance.task_counters(user, moment),
+                *ladder.task_counters(user, moment)]
+    counted_otherwise = (approvals.task_count(user) + annual_reviews.task_count(user, moment)
+                         + int(compliance.review_pending(user, moment)) + ladder.appeal_task_count(user))
+    return counters, counted_otherwise
+
+
+def _menu_counts(user) -> tuple[int | None, int]:
+    """The Tasks count (None for a user who has no Tasks page) and the unread notifications: their COUNTs in one
+    statement."""
+    has_tasks = user.has_role(COMMISSIONING_OFFICER, CONTRACT_MANAGER, *DECIDERS)
+    counters, counted_otherwise = _task_parts(user, now()) if has_tasks else ([], 0)
+    *task_counts, unread = counting.counts([*counters, mail.unread_counter(user)])
+    return (sum(task_counts) + counted_otherwise if has_tasks else None), unread
 
 
 def navigation() -> list[dict]:
@@ -42,8 +71,8 @@ def navigation() -> list[dict]:
         # Contract management's own pages are reached from the contracts (and each contract's page), under it.
         under[url_for("supplier.contracts_list")] = (url_for("supplier.annual_reviews_list"),
                                                      url_for("supplier.compliance_evidence"))
-    if current_user.has_role(COMMISSIONING_OFFICER, CONTRACT_MANAGER, *DECIDERS):
-        tasks = task_count(current_user)
+    tasks, unread = _menu_counts(current_user)
+    if tasks is not None:
         if current_user.has_role(COMMISSIONING_OFFICER):
             items += [("Providers", url_for("buyer.dashboard")), ("Referrals", url_for("buyer.referral_list")),
                       ("Placements", url_for("buyer.placements")), ("Children", url_for("buyer.children")),
@@ -63,12 +92,33 @@ def navigation() -> list[dict]:
                   ("Consortium analytics", url_for("admin.analytics_page"))]
         items += [("Ofsted imports", url_for("admin.ofsted_imports")),
                   ("Providers' evidence", url_for("admin.compliance_evidence_list"))]
-    unread = mail.unread_count(current_user)
     items.append((f"Notifications ({unread})" if unread else "Notifications", url_for("shared.notifications")))
     # The most specific item is the current one ("/authority/referrals" rather than "/authority/").
     current = max((href for _, href in items if request.path.startswith(href)), key=len, default=None)
     current = next((href for href, paths in under.items() if request.path.startswith(paths)), current)
     return [{"text": text, "href": href, "active": href == current} for text, href in items]
+
+
+def govuk_tag(text, classes: str = "") -> Markup:
+    """The markup GOV.UK Frontend's govukTag macro writes, for a text and its modifier classes: list pages show a
+    tag on every row, and a macro call per row is most of the cost of rendering them."""
+    class_list = f"govuk-tag {classes}" if classes else "govuk-tag"
+    return Markup('<strong class="{}">\n  {}\n</strong>\n').format(class_list, text)
+
+
+def govuk_select(params: dict) -> Markup:
+    """The markup GOV.UK Frontend's govukSelect macro writes, for a select with a plain label and options that each
+    have a value (no hint, error or attributes): the audit trail's filter has an option per kind of event, and the
+    macro makes a macro call for each."""
+    if set(params) != {"id", "name", "label", "items"} or set(params["label"]) != {"text"}:
+        raise ValueError("govuk_select writes only a select with a plain label and options: use govukSelect")
+    options = Markup("").join(
+        Markup('        <option value="{}"{}>{}</option>\n').format(
+            item["value"], Markup(" selected") if item.get("selected") else "", item["text"])
+        for item in params["items"])
+    return Markup('<div class="govuk-form-group">\n  <label class="govuk-label" for="{id}">\n    {label}\n  </label>\n'
+                  '  <select class="govuk-select" id="{id}" name="{name}">\n{options}  </select>\n</div>\n').format(
+        id=params["id"], name=params["name"], label=params["label"]["text"], options=options)
 
 
 def init_app(app) -> None:
@@ -80,6 +130,8 @@ def init_app(app) -> None:
     app.add_template_filter(score, "score")
     app.add_template_filter(plain, "plain")
     app.add_template_filter(approvals.answered_line, "approval_line")
+    app.add_template_filter(govuk_tag, "tag")
+    app.add_template_global(govuk_select, "govuk_select")
 
     @app.context_processor
     def globals_for_pages():

@@ -16,6 +16,7 @@ from portal.services import (
     applications,
     bids,
     cautions,
+    counting,
     evaluations,
     outcomes,
     quarterly_returns,
@@ -49,15 +50,20 @@ def dashboard():
     arrangements = [{"dps": dps, "open": by_dps[dps.id][0], "next": by_dps[dps.id][1]} for dps in all_dps]
     own = applications.for_provider(current_user.organisation)
     by_window = {application.window_id: application for application in own}
+    # The dashboard's figures, counted in one statement.
+    open_referrals, sufficiency_count, current_placements, returns_to_submit, agreements_waiting = counting.counts([
+        bids.open_invitation_counter(current_user, moment),
+        sufficiency.counter_for_provider(current_user.organisation, today),
+        placement_service.current_counter_for_provider(current_user, today),
+        quarterly_returns.outstanding_counter(current_user.organisation_id),
+        agreement_service.waiting_for_provider_counter(current_user.organisation_id)])
     return render_template("supplier/dashboard.html", arrangements=arrangements, applications=own,
                            by_window=by_window, moment=moment,
                            progress=lambda application: applications.progress(application, moment),
-                           open_referrals=bids.open_invitation_count(current_user, moment),
+                           open_referrals=open_referrals,
                            under_caution=cautions.is_under_caution(current_user.organisation),
-                           sufficiency_count=sufficiency.count_for_provider(current_user.organisation, today),
-                           current_placements=placement_service.current_count_for_provider(current_user, today),
-                           returns_to_submit=quarterly_returns.outstanding_count(current_user.organisation_id),
-                           agreements_waiting=agreement_service.waiting_for_provider_count(current_user.organisation_id))
+                           sufficiency_count=sufficiency_count, current_placements=current_placements,
+                           returns_to_submit=returns_to_submit, agreements_waiting=agreements_waiting)
 
 
 @blueprint.route("/windows/<int:window_id>/apply", methods=["POST"])

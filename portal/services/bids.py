@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from flask import url_for
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import areas
@@ -456,12 +456,20 @@ def own_bids_for(user: User, referral_ids: list[int]) -> dict[int, Bid]:
     if not referral_ids:
         return {}
     bids = db.session.scalars(db.select(Bid).where(Bid.referral_id.in_(referral_ids),
-                                                   Bid.provider_id == user.organisation_id))
+                                                   Bid.provider_id == user.organisation_id)
+                              .options(load_only(Bid.id, Bid.referral_id, Bid.status, Bid.set_aside_at,
+                                                 raiseload=True)))
     return {bid.referral_id: bid for bid in bids}
 
 
 def latest_receipt(bid: Bid) -> BidReceipt | None:
     return bid.receipts[-1] if bid.receipts else None
+
+
+# What the provider's list shows of each referral it was invited to (its status comes from the dates and rounds).
+INVITED_REFERRAL_COLUMNS = (Referral.id, Referral.reference, Referral.lot_id, Referral.age_years, Referral.needed_by,
+                            Referral.published_at, Referral.awarded_at, Referral.awarded_bid_id,
+                            Referral.exhausted_at, Referral.withdrawn_at)
 
 
 def invitations_of(user: User, page: int, per_page: int):
@@ -471,6 +479,7 @@ def invitations_of(user: User, page: int, per_page: int):
     return db.paginate(
         db.select(BidInvitation).where(BidInvitation.provider_id == user.organisation_id)
         .options(selectinload(BidInvitation.round),
+                 selectinload(BidInvitation.referral).load_only(*INVITED_REFERRAL_COLUMNS, raiseload=True),
                  selectinload(BidInvitation.referral).selectinload(Referral.lot),
                  selectinload(BidInvitation.referral).selectinload(Referral.rounds))
         .order_by(BidInvitation.invited_at.desc(), BidInvitation.id.desc()),
@@ -479,7 +488,12 @@ def invitations_of(user: User, page: int, per_page: int):
 
 def open_invitation_count(user: User, now: datetime) -> int:
     """How many referrals the user's provider may still bid for (or decline): for its dashboard."""
-    return db.session.scalar(
+    return db.session.scalar(open_invitation_counter(user, now))
+
+
+def open_invitation_counter(user: User, now: datetime):
+    """The COUNT statement of open_invitation_count, for the dashboard to run with its other counts."""
+    return (
         db.select(db.func.count(BidInvitation.id))
         .join(ReferralRound, ReferralRound.id == BidInvitation.round_id)
         .join(Referral, Referral.id == BidInvitation.referral_id)

@@ -29,6 +29,7 @@ here (`now` is naive UTC).
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from flask import url_for
 
@@ -70,7 +71,7 @@ from portal.models.user import (
     CONTRACT_MANAGER,
     PROVIDER_USER,
 )
-from portal.services import audit, mail, reviews, standing, uploads
+from portal.services import audit, counting, mail, reviews, standing, uploads
 from portal.services.contracts import Due
 from portal.timezone import format_date, uk_today
 
@@ -309,17 +310,24 @@ def placements_needing_continuation(user: User, now: datetime) -> list[Placement
                                    .order_by(Placement.id).limit(TASKS_SHOWN)).unique())
 
 
+@cache
+def _latest_inadequate_subquery():
+    """The settings whose latest judgement is Inadequate, with when it was recorded (built once: the menu counts
+    with it on every page)."""
+    latest = (db.select(Inspection.setting_id, db.func.max(Inspection.inspected_on).label("on"))
+              .group_by(Inspection.setting_id).subquery())
+    return (db.select(Inspection.setting_id, Inspection.recorded_at)
+            .join(latest, db.and_(latest.c.setting_id == Inspection.setting_id,
+                                  latest.c.on == Inspection.inspected_on))
+            .where(Inspection.judgement == INADEQUATE).subquery())
+
+
 def _needing_continuation(user: User, now: datetime):
     from portal.models import Approval
     from portal.models.approval import CONTINUE_AT_INADEQUATE, REPLACED, WITHDRAWN
 
     today = uk_today(now)
-    latest = (db.select(Inspection.setting_id, db.func.max(Inspection.inspected_on).label("on"))
-              .group_by(Inspection.setting_id).subquery())
-    inadequate = (db.select(Inspection.setting_id, Inspection.recorded_at)
-                  .join(latest, db.and_(latest.c.setting_id == Inspection.setting_id,
-                                        latest.c.on == Inspection.inspected_on))
-                  .where(Inspection.judgement == INADEQUATE).subquery())
+    inadequate = _latest_inadequate_subquery()
     asked = db.select(Approval.id).where(Approval.subject_type == Placement.__tablename__,
                                          Approval.subject_id == Placement.id, Approval.kind == CONTINUE_AT_INADEQUATE,
                                          Approval.status.not_in([REPLACED, WITHDRAWN]),
@@ -797,16 +805,21 @@ def task_count(user: User, now: datetime) -> int:
     """What the Tasks page's compliance section lists for the user (a few queries, none for a provider)."""
     if user.organisation.is_provider:
         return 0
-    total = int(review_pending(user, now))
+    return int(review_pending(user, now)) + sum(counting.counts(task_counters(user, now)))
+
+
+def task_counters(user: User, now: datetime) -> list:
+    """The COUNT statements of task_count (all but the monthly Ofsted review), for the menu to run with its other
+    counts."""
+    if user.organisation.is_provider:
+        return []
+    counters = []
     if user.has_role(ASSISTANT_DIRECTOR):
-        total += _count(_decisions_due(user))
+        counters.append(counting.count_of(_decisions_due(user)))
     if user.has_role(CONTRACT_MANAGER):
-        total += _count(_evidence_to_check(user))
+        counters.append(counting.count_of(_evidence_to_check(user)))
     if user.has_role(COMMISSIONING_OFFICER):
-        total += _count(_needing_continuation(user, now).with_only_columns(Placement.id).distinct())
-    return total
+        continuing = _needing_continuation(user, now).with_only_columns(Placement.id).distinct()
+        counters.append(counting.count_of(continuing))
+    return counters
 
-
-def _count(query) -> int:
-    """One COUNT of the rows a Tasks section lists (all of them: the section shows the first TASKS_SHOWN)."""
-    return db.session.scalar(db.select(db.func.count()).select_from(query.subquery())) or 0

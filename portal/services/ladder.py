@@ -91,7 +91,7 @@ from portal.models.user import (
     HEAD_OF_SERVICE,
     PROVIDER_USER,
 )
-from portal.services import approvals, audit, contracts, mail, standing, uploads
+from portal.services import approvals, audit, contracts, counting, mail, standing, uploads
 from portal.timezone import format_date, uk_today
 
 APPEAL_DAYS = 28  # the provider may appeal a sanction within 28 days of it taking effect
@@ -1038,27 +1038,36 @@ def _appeals_to_decide(user: User) -> list[Appeal]:
 def task_count(user: User, now: datetime) -> int:
     """How many tasks tasks_for lists, in COUNT queries (the menu counts on every page): the contract manager's
     overdue steps, and the appeals the user may decide (read in full only when the lead has any pending)."""
-    total = 0
-    if user.has_role(CONTRACT_MANAGER):
-        today = _today(now)
-        mine = db.select(ProviderContract.id).where(ProviderContract.contract_manager_id == user.id)
-        issue_actions = (db.select(LadderAction.id).join(PerformanceIssue)
-                         .where(PerformanceIssue.contract_id.in_(mine), PerformanceIssue.status == ISSUE_OPEN,
-                                LadderAction.done_at.is_(None), LadderAction.due_on < today))
-        in_force = db.select(Sanction.id).where(Sanction.contract_id.in_(mine), Sanction.status == IN_FORCE)
-        sanction_actions = db.select(LadderAction.id).where(LadderAction.sanction_id.in_(in_force),
-                                                            LadderAction.done_at.is_(None),
-                                                            LadderAction.due_on < today)
-        suspensions = in_force.where(Sanction.kind == SUSPENSION, Sanction.review_on < today)
-        reviews = db.select(ContractReview.id).where(ContractReview.contract_id.in_(mine),
-                                                     ContractReview.closed_at.is_(None))
-        total += db.session.scalar(db.select(db.func.count()).select_from(
-            db.union_all(issue_actions, sanction_actions, suspensions, reviews).subquery())) or 0
+    return sum(counting.counts(task_counters(user, now))) + appeal_task_count(user)
+
+
+def task_counters(user: User, now: datetime) -> list:
+    """The COUNT of the contract manager's overdue steps, for the menu to run with its other counts."""
+    if not user.has_role(CONTRACT_MANAGER):
+        return []
+    today = _today(now)
+    mine = db.select(ProviderContract.id).where(ProviderContract.contract_manager_id == user.id)
+    issue_actions = (db.select(LadderAction.id).join(PerformanceIssue)
+                     .where(PerformanceIssue.contract_id.in_(mine), PerformanceIssue.status == ISSUE_OPEN,
+                            LadderAction.done_at.is_(None), LadderAction.due_on < today))
+    in_force = db.select(Sanction.id).where(Sanction.contract_id.in_(mine), Sanction.status == IN_FORCE)
+    sanction_actions = db.select(LadderAction.id).where(LadderAction.sanction_id.in_(in_force),
+                                                        LadderAction.done_at.is_(None),
+                                                        LadderAction.due_on < today)
+    suspensions = in_force.where(Sanction.kind == SUSPENSION, Sanction.review_on < today)
+    reviews = db.select(ContractReview.id).where(ContractReview.contract_id.in_(mine),
+                                                 ContractReview.closed_at.is_(None))
+    return [db.select(db.func.count()).select_from(
+        db.union_all(issue_actions, sanction_actions, suspensions, reviews).subquery())]
+
+
+def appeal_task_count(user: User) -> int:
+    """The appeals the user may decide (read in full only when the lead has any pending)."""
     if user.has_role(*APPEAL_DECIDERS) and db.session.scalar(
             db.select(Appeal.id).join(Sanction).join(ProviderContract).join(ProviderContract.dps)
             .where(Appeal.decided_at.is_(None), Dps.lead_authority_id == user.organisation_id).limit(1)) is not None:
-        total += len(_appeals_to_decide(user))
-    return total
+        return len(_appeals_to_decide(user))
+    return 0
 
 
 # The scheduler ------------------------------------------------------------------------------------------------

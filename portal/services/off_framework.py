@@ -43,7 +43,7 @@ from portal.models.placement import DOCUMENT_KINDS, OFF_FRAMEWORK_EVIDENCE, OTHE
 from portal.models.referral import AWARDED, CLOSED, DRAFT, EXHAUSTED, OPEN, WITHDRAWN
 from portal.models.user import COMMISSIONING_OFFICER
 from portal.money import WEEKLY_LIMIT, parse_money
-from portal.services import approvals, audit, awards, listing, referrals, uploads
+from portal.services import approvals, audit, awards, counting, listing, referrals, uploads
 from portal.services.accounts import URN_PATTERN
 from portal.services.bids import MAX_REVIEW_DAYS, MAX_START_DAYS
 from portal.timezone import format_date, format_datetime, local_datetime, to_local
@@ -682,9 +682,14 @@ def qa_tasks(user: User, now: datetime) -> list[QaTask]:
 
 def qa_task_count(user: User) -> int:
     """How many QA visits are outstanding (one query), for the navigation."""
+    return sum(counting.counts(qa_task_counters(user)))
+
+
+def qa_task_counters(user: User) -> list:
+    """The COUNT of outstanding QA visits, for the menu to run with its other counts."""
     if not user.has_role(COMMISSIONING_OFFICER):
-        return 0
-    return db.session.scalar(db.select(db.func.count(Placement.id)).where(*_outstanding_qa(user.organisation_id)))
+        return []
+    return [db.select(db.func.count(Placement.id)).where(*_outstanding_qa(user.organisation_id))]
 
 
 def record_qa_visit(officer: User, placement: Placement, *, visited_at: datetime | None, notes: str,

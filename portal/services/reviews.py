@@ -16,6 +16,7 @@
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from portal.errors import DomainError, NotFound, Problems
 from portal.extensions import db
@@ -30,7 +31,7 @@ from portal.models import (
 )
 from portal.models.placement_review import COST_DECISIONS, DEFAULT_INTERVAL_MONTHS, INTERVAL_CHOICES, MEETS_NEEDS
 from portal.models.user import COMMISSIONING_OFFICER
-from portal.services import audit
+from portal.services import audit, counting
 from portal.timezone import format_date
 from portal.timezone import uk_today as today_at
 
@@ -183,11 +184,20 @@ def open_requests(placement: Placement) -> list[ReviewRequest]:
                                                                                   ReviewRequest.id)))
 
 
+@cache
 def _open_requests_subquery():
+    """Each placement's earliest open review request (built once: the menu counts with it on every page)."""
     answered = db.select(PlacementReview.id).where(PlacementReview.placement_id == ReviewRequest.placement_id,
                                                    PlacementReview.held_on >= ReviewRequest.raised_on)
     return (db.select(ReviewRequest.placement_id, db.func.min(ReviewRequest.due_on).label("due_on"))
             .where(~answered.exists()).group_by(ReviewRequest.placement_id).subquery())
+
+
+@cache
+def _last_reviews_subquery():
+    """Each placement's latest review (built once, as above)."""
+    return (db.select(PlacementReview.placement_id, db.func.max(PlacementReview.held_on).label("held_on"))
+            .group_by(PlacementReview.placement_id).subquery())
 
 
 def _reviews_due(authority_id: int, today: date, months: int):
@@ -196,8 +206,7 @@ def _reviews_due(authority_id: int, today: date, months: int):
     threshold, so the filter stays in SQL)."""
     soon = today + timedelta(days=DUE_SOON_DAYS)
     threshold = months_before(soon, months)
-    last = (db.select(PlacementReview.placement_id, db.func.max(PlacementReview.held_on).label("held_on"))
-            .group_by(PlacementReview.placement_id).subquery())
+    last = _last_reviews_subquery()
     requested = _open_requests_subquery()
     since = db.func.coalesce(last.c.held_on, Placement.start_date)
     return (db.select(Placement, last.c.held_on, requested.c.due_on)
@@ -261,24 +270,29 @@ def cost_reviews_due(user: User, now: datetime) -> list[CostReviewDue]:
     return [CostReviewDue(cost, placement, cost.review_date < today_at(now)) for cost, placement in rows]
 
 
-def _count(statement) -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(statement.order_by(None).subquery()))
-
-
 def due_totals(user: User, now: datetime) -> tuple[int, int]:
     """How many placement reviews and how many cost reviews are due (the Tasks page lists the first TASKS_SHOWN)."""
     if not user.has_role(COMMISSIONING_OFFICER):
         return 0, 0
-    today = today_at(now)
-    authority_id = user.organisation_id
-    return (_count(_reviews_due(authority_id, today, interval_months(authority_id))),
-            _count(_cost_reviews_due(authority_id, today)))
+    placement_reviews, cost_reviews = counting.counts(task_counters(user, now))
+    return placement_reviews, cost_reviews
 
 
 def task_count(user: User, now: datetime) -> int:
-    """How many placement reviews and cost reviews the Tasks page lists for the user: three small queries (the
-    interval and two COUNTs), for the navigation."""
+    """How many placement reviews and cost reviews the Tasks page lists for the user: two small queries (the
+    interval, and the two COUNTs together), for the navigation."""
     return sum(due_totals(user, now))
+
+
+def task_counters(user: User, now: datetime) -> list:
+    """The COUNTs of the placement reviews and cost reviews due (reading the authority's interval first), for the
+    menu to run with its other counts."""
+    if not user.has_role(COMMISSIONING_OFFICER):
+        return []
+    today = today_at(now)
+    authority_id = user.organisation_id
+    return [counting.count_of(_reviews_due(authority_id, today, interval_months(authority_id))),
+            counting.count_of(_cost_reviews_due(authority_id, today))]
 
 
 def cost_of(user: User, placement: Placement, cost_id: int) -> PlacementCost:

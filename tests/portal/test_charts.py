@@ -31,3 +31,13 @@ def test_percentages_and_an_empty_figure():
     assert [row[1] for row in share.rows()] == [["20.0%"], ["35.0%"]]
     assert figure(series=[Series("None yet", [None, 0])]).is_empty()
     assert not share.is_empty()
+
+
+def test_a_chart_is_drawn_once_for_the_same_figures_and_again_when_they_change():
+    first = figure(key="one", title="A title").svg()
+    assert figure(key="two", title="Another title").svg() is first
+    changed = figure(series=[Series("On framework", [Decimal("4250.50"), Decimal("1.00")]),
+                             Series("Off framework", [Decimal("5100.00"), Decimal("5300.25")])]).svg()
+    assert changed is not first and "£1.00" in changed
+    assert figure(kind=LINE).svg() is not first
+    assert figure(unit=PERCENT).svg() is not first

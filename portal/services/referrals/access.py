@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from portal.errors import NotFound
 from portal.extensions import db
@@ -121,6 +121,13 @@ REFERRAL_SORTS = listing.SortKeys({
     blanks_last=["deadline"])
 
 
+# What the officer's list shows of each referral (its status comes from the dates and its rounds): the rest of
+# the row, the child's needs in long text, is not read for a list.
+LISTED_COLUMNS = (Referral.id, Referral.reference, Referral.lot_id, Referral.child_id, Referral.needed_by,
+                  Referral.published_at, Referral.awarded_at, Referral.exhausted_at, Referral.withdrawn_at,
+                  Referral.created_at)
+
+
 def for_authority(user: User, *, now: datetime, status: str | None = None, search: str = "",
                   sorting: listing.Sorting | None = None, page: int = 1, per_page: int = 25):
     """The authority's referrals, newest first unless sorted otherwise (REFERRAL_SORTS), optionally of one status
@@ -128,7 +135,9 @@ def for_authority(user: User, *, now: datetime, status: str | None = None, searc
     sorting = sorting or REFERRAL_SORTS.choose(None, None)
     query = (db.select(Referral).where(Referral.authority_id == user.organisation_id)
              .join(Lot, Lot.id == Referral.lot_id).outerjoin(Child, Child.id == Referral.child_id)
-             .options(selectinload(Referral.child), selectinload(Referral.lot), selectinload(Referral.rounds))
+             .options(load_only(*LISTED_COLUMNS, raiseload=True),
+                      selectinload(Referral.child).load_only(Child.first_names, Child.surname, raiseload=True),
+                      selectinload(Referral.lot), selectinload(Referral.rounds))
              .order_by(*REFERRAL_SORTS.order_by(sorting)))
     if status in STATUS_LABELS:
         query = query.where(_status_clause(status, now))
