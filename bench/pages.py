@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal.extensions import db
 from portal.models import Allocation, Application, EntryWindow, Referral
-from portal.services import accounts, analytics, applications, audit, awards, bids, mail, outcomes, portfolio
+from portal.services import accounts, analytics, applications, audit, awards, bids, lot_lists, mail, portfolio
 from portal.services import referrals as referral_service
 from portal.timezone import uk_today
 
@@ -66,9 +66,12 @@ def _evaluator_queue(user, ids, now: datetime):
 
 
 def _tiers(user, ids, now: datetime):
+    # evaluation/views.py tiers: the first page of each category's tier table.
     window = db.session.get(EntryWindow, ids["tier_window"])
-    return [(award.provider.name, str(award.tier), str(award.rank))
-            for lot in window.dps.lots for _, table in outcomes.tier_tables(lot) for award in table]
+    categories = [category for lot in window.dps.lots for category in lot.categories]
+    pages = lot_lists.tier_table_pages(categories, {})
+    return [(row.provider_name, str(row.tier), str(row.rank))
+            for category in categories for row in pages[category.id].items]
 
 
 def _consortium_ids(user) -> list[int]:
