@@ -5,10 +5,14 @@ rows and with many, and the counts must match (no statement per row)."""
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from portal.extensions import db
 from portal.models import (
     Application,
     ApplicationLot,
+    AuditEvent,
+    Bid,
     BidInvitation,
     CategoryMembership,
     CategoryPrice,
@@ -17,6 +21,7 @@ from portal.models import (
     Notification,
     Organisation,
     OutboxMessage,
+    ReferralRound,
     TierAward,
     User,
     UserRole,
@@ -25,8 +30,10 @@ from portal.models.evaluation import ADMITTED
 from portal.models.organisation import PROVIDER
 from portal.models.user import PROVIDER_USER
 from portal.services import outcomes, referrals
-from tests.factories import approve_funding, draft_referral, published_referral
+from portal.services.referrals import rounds
+from tests.factories import admit, approve_funding, draft_referral, published_referral
 from tests.portal.test_query_counts import counting, grown
+from tests.portal.test_standing_effects import send, suspend
 
 FEW, MANY = 3, 15
 
@@ -186,3 +193,76 @@ def test_reopening_to_the_next_tier_runs_the_same_statements_for_many_providers(
     assert round_.tier == 2
     assert sorted(invitation.provider.name for invitation in invitations_of(round_)) == [
         f"Member {i:03d}" for i in range(100, 100 + MANY)]
+
+
+# The scheduler's round close ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def due_rounds(world, clock):
+    """FEW referrals whose round closes in an hour and MANY in three hours, each with a bid from Alpha and Beta;
+    Alpha suspended on the DPS after bidding, so its bids are set aside at each deadline."""
+    admit(world.provider_a, world.lots[0], clock=clock)
+    admit(world.provider_b, world.lots[0], clock=clock)
+    start = clock.now()
+    soon, later = [], []
+    for hours, made in [(1, soon)] * FEW + [(3, later)] * MANY:
+        referral = published_referral(world, clock, deadline=start + timedelta(hours=hours))
+        send(world.provider_a, referral, clock)
+        send(world.provider_b, referral, clock, "1000.00")
+        made.append(referral)
+    suspend(world, world.provider_a, clock)
+    return soon, later
+
+
+def events(action: str) -> list[AuditEvent]:
+    return db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == action)).all()
+
+
+def test_closing_due_rounds_runs_the_same_statements_for_many_rounds(world, clock, due_rounds):
+    soon, later = due_rounds
+    start = clock.now()
+
+    def close(hours: int) -> tuple[list[str], list[str]]:
+        clock.set(start + timedelta(hours=hours))
+        with counting() as statements:
+            done = referrals.run_due(clock.now())
+        return statements, done
+
+    few, done = close(2)
+    assert done == [f"closed referral {referral.reference} round 1 (tier 1), 1 bid set aside" for referral in soon]
+    many, done = close(4)
+    assert done == [f"closed referral {referral.reference} round 1 (tier 1), 1 bid set aside" for referral in later]
+    assert_same_count(few, many, "run_due")
+    assert len(events("referral.round_closed")) == FEW + MANY
+    assert len(events("bid.set_aside")) == FEW + MANY
+    set_aside = db.session.scalars(db.select(Bid).where(Bid.set_aside_at.is_not(None))).all()
+    assert sorted(bid.referral_id for bid in set_aside) == sorted(referral.id for referral in soon + later)
+    assert {bid.provider_id for bid in set_aside} == {world.provider_a.organisation_id}
+    told = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.to_address == world.member_officer.email,
+                                                             OutboxMessage.subject.endswith("can now be opened")))
+    assert sorted(message.subject for message in told) == sorted(
+        f"Referral {referral.reference}: bids can now be opened" for referral in soon + later)
+
+
+def test_rounds_are_closed_in_batches_each_once(world, clock, due_rounds):
+    soon, later = due_rounds
+    clock.advance(hours=4)
+    done = referrals.run_due(clock.now(), batch_size=4)
+    assert len(done) == FEW + MANY
+    assert referrals.run_due(clock.now(), batch_size=4) == []
+    closed = db.session.scalars(db.select(ReferralRound)).all()
+    assert all(round_.closed_at == clock.now() for round_ in closed)
+    assert len(events("referral.round_closed")) == FEW + MANY
+
+
+def test_a_round_closed_by_another_scheduler_meanwhile_is_not_closed_again(world, clock, due_rounds):
+    """Two schedulers read the same due rounds; the one whose claim comes second closes none of them."""
+    clock.advance(hours=4)
+    due = [round_.id for round_ in db.session.scalars(db.select(ReferralRound).order_by(ReferralRound.id))]
+    first = rounds._close_rounds(due, clock.now())
+    db.session.commit()
+    second = rounds._close_rounds(due, clock.now())
+    db.session.commit()
+    assert (len(first), second) == (FEW + MANY, [])
+    assert len(events("referral.round_closed")) == FEW + MANY
+    assert len(events("bid.set_aside")) == FEW + MANY
