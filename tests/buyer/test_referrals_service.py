@@ -75,7 +75,8 @@ def test_a_reference_taken_in_the_same_instant_is_retried(world, clock, monkeypa
     taken = draft_referral(world, clock)
     real = drafting._next_reference
     answers = iter([taken.reference])
-    monkeypatch.setattr(drafting, "_next_reference", lambda dps: next(answers, None) or real(dps))
+    monkeypatch.setattr(drafting, "_next_reference",
+                        lambda dps, **kwargs: next(answers, None) or real(dps, **kwargs))
     again = draft_referral(world, clock)
     assert again.reference == "T-DPS-R0002"
     assert db.session.scalar(db.select(db.func.count(Referral.id))) == 2

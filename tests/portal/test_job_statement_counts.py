@@ -16,11 +16,13 @@ from portal.models import (
     BidInvitation,
     CategoryMembership,
     CategoryPrice,
+    Dps,
     LotMembership,
     LotOutcome,
     Notification,
     Organisation,
     OutboxMessage,
+    Referral,
     ReferralRound,
     TierAward,
     User,
@@ -266,3 +268,33 @@ def test_a_round_closed_by_another_scheduler_meanwhile_is_not_closed_again(world
     assert (len(first), second) == (FEW + MANY, [])
     assert len(events("referral.round_closed")) == FEW + MANY
     assert len(events("bid.set_aside")) == FEW + MANY
+
+
+# Numbering draft referrals -------------------------------------------------------------------------------------
+
+def test_drafting_a_referral_runs_the_same_statements_however_many_the_dps_has(world, clock):
+    def draft():
+        with counting() as statements:
+            referral = draft_referral(world, clock)
+        return statements, referral
+
+    for _ in range(FEW):
+        draft_referral(world, clock)
+    few, referral = draft()
+    assert referral.reference == f"T-DPS-R{FEW + 1:04d}"
+    for _ in range(MANY):
+        draft_referral(world, clock)
+    many, referral = draft()
+    assert referral.reference == f"T-DPS-R{FEW + MANY + 2:04d}"
+    assert_same_count(few, many, "drafting.create")
+
+
+def test_a_referral_loaded_without_the_counter_is_numbered_past(world, clock):
+    """Referrals written straight into the database (an import, the benchmark's data) leave the DPS's counter
+    behind: the next draft counts the references again rather than fail."""
+    first = draft_referral(world, clock)
+    db.session.execute(db.update(Referral).where(Referral.id == first.id).values(reference="T-DPS-R0002"))
+    db.session.commit()
+    assert draft_referral(world, clock).reference == "T-DPS-R0003"
+    assert draft_referral(world, clock).reference == "T-DPS-R0004"
+    assert db.session.get(Dps, world.dps.id).last_referral_number == 4
