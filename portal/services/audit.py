@@ -41,7 +41,7 @@ def record_many(events: list[dict]) -> None:
     """Add many audit events to the current transaction in one INSERT, each given as the arguments of `record`
     (for the scheduler's batches)."""
     if events:
-        db.session.execute(db.insert(AuditEvent), [_values(**event) for event in events])
+        db.session.execute(AuditEvent.__table__.insert(), [_values(**event) for event in events])
 
 
 def _values(*, at: datetime, actor, action: str, entity, summary: str, before: dict | None = None,

@@ -184,7 +184,7 @@ def _insert_awards(lot_id: int, award_rows: list[dict]) -> list[TierAward]:
     """Insert the lot's new current awards in one statement and read them back, in the order given."""
     if not award_rows:
         return []
-    db.session.execute(db.insert(TierAward), award_rows)
+    db.session.execute(TierAward.__table__.insert(), award_rows)
     inserted = {(award.category_id, award.provider_id): award for award in db.session.scalars(
         db.select(TierAward).where(TierAward.lot_id == lot_id, TierAward.current.is_(True)))}
     return [inserted[(row["category_id"], row["provider_id"])] for row in award_rows]
@@ -206,7 +206,7 @@ def _move_places(members: list[LotMembership], tiers_in: dict[int, dict[int, int
                        for category_id, tier in tiers.items() if category_id not in held]
     if new_places:
         db.session.flush()  # the removals first: a place may come back in the same category
-        db.session.execute(db.insert(CategoryMembership), new_places)
+        db.session.execute(CategoryMembership.__table__.insert(), new_places)
         for membership in members:
             db.session.expire(membership, ["categories"])
 
@@ -243,7 +243,7 @@ def retier_category(admin: User, category: AgeCategory, now: datetime) -> str | 
                                                       TierAward.current.is_(True)).values(current=False))
         for award in current:
             db.session.expire(award, ["current"])
-        db.session.execute(db.insert(TierAward), [
+        db.session.execute(TierAward.__table__.insert(), [
             _award_row(row, lot_id=category.lot_id, category_id=category.id, window_id=first.window_id,
                        quality_weight=first.quality_weight, cost_weight=first.cost_weight, now=now)
             for row in rows])

@@ -144,7 +144,7 @@ def _open_round(officer: User, referral: Referral, *, tier: int | None, membersh
     subject, body = _invite_message(referral, round_)
     link = _provider_link(referral)
     providers = [place.membership.provider for place in memberships]
-    db.session.execute(db.insert(BidInvitation), [
+    db.session.execute(BidInvitation.__table__.insert(), [
         {"referral_id": referral.id, "round_id": round_.id, "provider_id": place.membership.provider_id,
          "tier": place.tier, "invited_at": now, "decline_detail": "",
          "place_with_caution": CAUTION in (place.membership.status, place.membership.provider.provider_status)}

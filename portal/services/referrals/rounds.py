@@ -105,9 +105,9 @@ def _close_rounds(round_ids: list[int], now: datetime) -> list[str]:
         db.select(ReferralRound).where(ReferralRound.id.in_(claimed))
         .options(selectinload(ReferralRound.referral).selectinload(Referral.lot).selectinload(Lot.categories),
                  selectinload(ReferralRound.referral).selectinload(Referral.dps))
-        .order_by(ReferralRound.deadline, ReferralRound.id)
-        .execution_options(populate_existing=True)).all()
+        .order_by(ReferralRound.deadline, ReferralRound.id)).all()
     set_aside = standing_effects.set_aside_at_deadlines(rounds, now)
+    deadlines = {round_.id: format_datetime(round_.deadline) for round_ in rounds}
     live = [round_ for round_ in rounds if round_.referral.withdrawn_at is None]
     officers = _officers_by_authority({round_.referral.authority_id for round_ in live})
     notices = []
@@ -115,13 +115,13 @@ def _close_rounds(round_ids: list[int], now: datetime) -> list[str]:
         referral = round_.referral
         notices += [(officer, f"Referral {referral.reference}: bids can now be opened",
                      f"{round_.label} of referral {referral.reference} ({referral.lot.label}) closed on "
-                     f"{format_datetime(round_.deadline)}. The bids can now be opened and weighed.",
+                     f"{deadlines[round_.id]}. The bids can now be opened and weighed.",
                      _officer_link(referral))
                     for officer in officers[referral.authority_id]]
     mail.notify_many(notices, at=now)
     audit.record_many([dict(at=now, actor=None, action="referral.round_closed", entity=round_.referral,
                             summary=f"Referral {round_.referral.reference}: {round_.label.lower()} closed at its "
-                                    f"deadline {format_datetime(round_.deadline)}",
+                                    f"deadline {deadlines[round_.id]}",
                             after={"round": round_.number, "bids_set_aside": set_aside[round_.id]})
                        for round_ in rounds])
     done = []
