@@ -31,9 +31,9 @@ from portal.models import (
 from portal.models.evaluation import ADMITTED
 from portal.models.organisation import PROVIDER
 from portal.models.user import PROVIDER_USER
-from portal.services import outcomes, referrals
+from portal.services import outcomes, referrals, windows
 from portal.services.referrals import rounds
-from tests.factories import admit, approve_funding, draft_referral, published_referral
+from tests.factories import admit, approve_funding, build_dps, draft_referral, published_referral
 from tests.portal.test_query_counts import counting, grown
 from tests.portal.test_standing_effects import send, suspend
 
@@ -213,6 +213,7 @@ def due_rounds(world, clock):
         send(world.provider_b, referral, clock, "1000.00")
         made.append(referral)
     suspend(world, world.provider_a, clock)
+    db.session.commit()
     return soon, later
 
 
@@ -298,3 +299,46 @@ def test_a_referral_loaded_without_the_counter_is_numbered_past(world, clock):
     assert draft_referral(world, clock).reference == "T-DPS-R0003"
     assert draft_referral(world, clock).reference == "T-DPS-R0004"
     assert db.session.get(Dps, world.dps.id).last_referral_number == 4
+
+
+# The scheduler's tick ------------------------------------------------------------------------------------------
+
+def test_the_scheduler_tick_runs_the_same_statements_for_many_due_rounds(app, world, clock, due_rounds):
+    from portal.scheduler import run_time_events
+
+    start = clock.now()
+    clock.set(start + timedelta(hours=2))
+    with counting() as few:
+        run_time_events(app)
+    clock.set(start + timedelta(hours=4))
+    with counting() as many:
+        done = run_time_events(app)
+    assert_same_count(few, many, "run_time_events")
+    assert sum(line.startswith("closed referral") for line in done) == MANY
+
+
+def test_opening_a_window_runs_the_same_statements_for_many_providers(world, clock):
+    """Every provider's users are told when a window opens: in one INSERT a table."""
+    def open_window(reference: str) -> tuple[list[str], int]:
+        dps = build_dps(world.admin, clock, reference=reference)
+        windows.schedule_window(dps, opens_at=clock.now() + timedelta(hours=1),
+                                closes_at=clock.now() + timedelta(days=14), now=clock.now(), actor=world.admin)
+        db.session.commit()
+        clock.advance(hours=1)
+        window = windows.windows_of(dps)[0]
+        with counting() as statements:  # the opening alone: the scheduler's tick also visits every DPS and window
+            windows._announce_opening(window, clock.now(), actor=None)
+            db.session.commit()
+        told = db.session.scalar(db.select(db.func.count(OutboxMessage.id)).where(
+            OutboxMessage.subject == f"Test arrangement {reference} is open for applications"))
+        return statements, told
+
+    providers_before = db.session.scalar(db.select(db.func.count(User.id)).join(Organisation)
+                                         .where(Organisation.kind == PROVIDER))
+    add_members(world, world.lots[0], 0, FEW)
+    few, told = open_window("FEW")
+    assert told == providers_before + FEW
+    add_members(world, world.lots[0], FEW, MANY)
+    many, told = open_window("MANY")
+    assert told == providers_before + MANY
+    assert_same_count(few, many, "windows.run_due")

@@ -136,33 +136,34 @@ def run_due(now: datetime, *, batch_size: int = BATCH_SIZE) -> list[str]:
     """Close every round whose deadline has passed and tell the referring officers, `batch_size` rounds a
     transaction. Idempotent, and each round is closed once even when two schedulers run at once; catches up on
     rounds missed while nothing ran; a batch that fails is retried round by round, so one failing referral does
-    not stop the others."""
-    done = []
-    after = None  # the (deadline, id) of the last round of the previous batch
+    not stop the others (it is tried again on the next run)."""
+    done, failed = [], set()
     while True:
-        query = (db.select(ReferralRound.id, ReferralRound.deadline)
+        query = (db.select(ReferralRound.id)
                  .where(ReferralRound.closed_at.is_(None), ReferralRound.deadline <= now)
                  .order_by(ReferralRound.deadline, ReferralRound.id).limit(batch_size)
                  # PostgreSQL: rounds another scheduler is closing are left to it (SQLite has no row locks).
                  .with_for_update(skip_locked=True))
-        if after is not None:
-            query = query.where(db.tuple_(ReferralRound.deadline, ReferralRound.id) > after)
-        batch = db.session.execute(query).all()
+        if failed:
+            query = query.where(ReferralRound.id.not_in(failed))
+        batch = db.session.scalars(query).all()
         if not batch:
             return done
-        after = tuple(batch[-1])
-        done += _close_batch([round_id for round_id, _deadline in batch], now)
+        closed, failed_now = _close_batch(batch, now)
+        done += closed
+        failed.update(failed_now)
 
 
-def _close_batch(round_ids: list[int], now: datetime) -> list[str]:
+def _close_batch(round_ids: list[int], now: datetime) -> tuple[list[str], list[int]]:
+    """Close the rounds in one transaction, else one by one: what was done, and the rounds that failed."""
     try:
         done = _close_rounds(round_ids, now)
         db.session.commit()
-        return done
+        return done, []
     except Exception:  # one bad record must not stop the rest: close the batch's rounds one by one
         db.session.rollback()
         log.exception("closing referral rounds %s to %s together failed", round_ids[0], round_ids[-1])
-    done = []
+    done, failed = [], []
     for round_id in round_ids:
         try:
             done += _close_rounds([round_id], now)
@@ -171,4 +172,5 @@ def _close_batch(round_ids: list[int], now: datetime) -> list[str]:
             db.session.rollback()
             log.exception("closing referral round %s failed", round_id)
             done.append(f"failed to close referral round {round_id}")
-    return done
+            failed.append(round_id)
+    return done, failed
