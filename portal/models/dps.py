@@ -53,6 +53,8 @@ class Dps(db.Model):
     moderation_gap: Mapped[int] = mapped_column(default=2)  # evaluators' scores further apart are highlighted
     required_evidence: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
+    # The number of the DPS's latest referral ("-R0042": 42), counted up as each is drafted.
+    last_referral_number: Mapped[int] = mapped_column(default=0, server_default="0")
 
     lead_authority = relationship("Organisation")
     lots = relationship("Lot", back_populates="dps", order_by="Lot.number")

@@ -19,6 +19,7 @@ from portal.models import (
     Application,
     ApplicationLot,
     CategoryMembership,
+    CategoryPrice,
     EntryWindow,
     Lot,
     LotMembership,
@@ -108,74 +109,113 @@ def _admit(application: Application, now: datetime) -> None:
                          before={"status": before}, after={"status": new_status})
 
 
-def _latest_outcome(lot_id: int, provider_id: int) -> tuple[LotOutcome, ApplicationLot] | None:
-    row = db.session.execute(
-        db.select(LotOutcome, ApplicationLot)
+def _latest_outcomes(lot_id: int, provider_ids: list[int]) -> dict[int, tuple[Decimal, dict[int, Decimal]]]:
+    """Each provider's latest admitted outcome on the lot: its quality percentage and the application's weekly
+    price for each age category it priced, by provider id, in one query of plain columns however many providers.
+    A provider admitted before the portal kept outcomes has none."""
+    rows = db.session.execute(
+        db.select(Application.provider_id, Application.id, LotOutcome.quality_percent, CategoryPrice.category_id,
+                  CategoryPrice.weekly_price)
         .join(Application, Application.id == LotOutcome.application_id)
         .join(ApplicationLot, (ApplicationLot.application_id == Application.id) & (ApplicationLot.lot_id == lot_id))
-        .where(LotOutcome.lot_id == lot_id, Application.provider_id == provider_id,
+        .outerjoin(CategoryPrice, CategoryPrice.application_lot_id == ApplicationLot.id)
+        .where(LotOutcome.lot_id == lot_id, Application.provider_id.in_(provider_ids),
                LotOutcome.outcome.in_((ADMITTED, ADMITTED_WITH_CAUTION)))
-        .order_by(Application.moderated_at.desc()).limit(1)
-    ).first()
-    return tuple(row) if row else None
+        .order_by(Application.provider_id, Application.moderated_at.desc(), Application.id.desc())).all()
+    latest: dict[int, tuple[Decimal, dict[int, Decimal]]] = {}
+    application_of: dict[int, int] = {}
+    for provider_id, application_id, quality_percent, category_id, weekly_price in rows:
+        if application_of.setdefault(provider_id, application_id) != application_id:
+            continue  # an earlier application of the provider
+        _quality, prices = latest.setdefault(provider_id, (quality_percent, {}))
+        if category_id is not None:
+            prices[category_id] = weekly_price
+    return latest
 
 
 def recalculate_tiers(lot: Lot, window: EntryWindow, now: datetime) -> list[TierAward]:
     """Rank every current member of the lot by weighted quality/cost score and assign tiers, in each age category
-    on its own: the members who priced the category, on those prices, with the category's number of tiers."""
+    on its own: the members who priced the category, on those prices, with the category's number of tiers.
+    A fixed number of statements however many members (the awards and new places inserted in bulk)."""
     question_set = window.question_set
     members = db.session.scalars(
         db.select(LotMembership).where(LotMembership.lot_id == lot.id, LotMembership.status.in_(ACTIVE_MEMBERSHIP))
         .options(selectinload(LotMembership.provider), selectinload(LotMembership.categories))).all()
-    figures = {}
-    for membership in members:
-        found = _latest_outcome(lot.id, membership.provider_id)
-        if found is not None:  # else admitted before the portal kept outcomes: no figures to rank on
-            figures[membership.provider_id] = found
+    figures = _latest_outcomes(lot.id, [membership.provider_id for membership in members])
     db.session.execute(db.update(TierAward).where(TierAward.lot_id == lot.id, TierAward.current.is_(True))
                        .values(current=False))
-    awards = []
-    ranked_in: dict[int, set[int]] = {provider_id: set() for provider_id in figures}
+    award_rows = []
+    tiers_in: dict[int, dict[int, int | None]] = {provider_id: {} for provider_id in figures}
     for category in lot.categories:
-        entries, by_provider = [], {}
+        entries = []
         for membership in members:
             if membership.provider_id not in figures:
                 continue
-            outcome, application_lot = figures[membership.provider_id]
-            price = application_lot.price_for(category.id)
+            quality_percent, prices = figures[membership.provider_id]
+            price = prices.get(category.id)
             if price is None:
                 continue  # the provider does not offer this category
             entries.append(TierEntry(provider_id=membership.provider_id, provider_name=membership.provider.name,
-                                     quality_percent=Decimal(outcome.quality_percent), weekly_price=Decimal(price)))
-            by_provider[membership.provider_id] = membership
+                                     quality_percent=Decimal(quality_percent), weekly_price=Decimal(price)))
         try:
             rows = award_tiers(entries, quality_weight=question_set.quality_weight,
                                cost_weight=question_set.cost_weight, tiers=category.tiers)
         except EngineError as error:
             raise DomainError(f"{category.full_label}: {error}") from None
         for row in rows:
-            award = TierAward(lot_id=lot.id, category_id=category.id, provider_id=row.provider_id,
-                              window_id=window.id, calculated_at=now, current=True,
-                              quality_weight=question_set.quality_weight, cost_weight=question_set.cost_weight,
-                              quality_percent=row.quality_percent, quality_component=row.quality_component,
-                              weekly_price=row.weekly_price, lowest_price=row.lowest_price,
-                              cost_component=row.cost_component, total=round_for_display(row.total),
-                              rank=row.rank, tier=row.tier, tied_with=", ".join(row.tied_with))
-            db.session.add(award)
-            awards.append(award)
-            _place_in_category(by_provider[row.provider_id], category, row.tier)
-            ranked_in[row.provider_id].add(category.id)
+            award_rows.append(_award_row(row, lot_id=lot.id, category_id=category.id, window_id=window.id,
+                                         quality_weight=question_set.quality_weight,
+                                         cost_weight=question_set.cost_weight, now=now))
+            tiers_in[row.provider_id][category.id] = row.tier
         audit.record(at=now, actor=None, action="evaluation.tiers_awarded", entity=lot,
                      summary=f"{category.full_label} re-tiered: {len(rows)} providers",
                      after={"category": category.age_band,
                             **{str(row.provider_id): {"rank": row.rank, "tier": row.tier,
                                                       "total": round_for_display(row.total)} for row in rows}})
-    for membership in members:  # a provider whose latest application no longer prices a category leaves it
-        if membership.provider_id in ranked_in:
-            for place in list(membership.categories):
-                if place.category_id not in ranked_in[membership.provider_id]:
-                    membership.categories.remove(place)
-    return awards
+    _move_places([membership for membership in members if membership.provider_id in tiers_in], tiers_in)
+    return _insert_awards(lot.id, award_rows)
+
+
+def _award_row(row, *, lot_id: int, category_id: int, window_id: int, quality_weight: int, cost_weight: int,
+               now: datetime) -> dict:
+    """A current line of a tier table, from the engine's row, as the values of an INSERT."""
+    return {"lot_id": lot_id, "category_id": category_id, "provider_id": row.provider_id, "window_id": window_id,
+            "calculated_at": now, "current": True, "quality_weight": quality_weight, "cost_weight": cost_weight,
+            "quality_percent": row.quality_percent, "quality_component": row.quality_component,
+            "weekly_price": row.weekly_price, "lowest_price": row.lowest_price,
+            "cost_component": row.cost_component, "total": round_for_display(row.total), "rank": row.rank,
+            "tier": row.tier, "tied_with": ", ".join(row.tied_with)}
+
+
+def _insert_awards(lot_id: int, award_rows: list[dict]) -> list[TierAward]:
+    """Insert the lot's new current awards in one statement and read them back, in the order given."""
+    if not award_rows:
+        return []
+    db.session.execute(TierAward.__table__.insert(), award_rows)
+    inserted = {(award.category_id, award.provider_id): award for award in db.session.scalars(
+        db.select(TierAward).where(TierAward.lot_id == lot_id, TierAward.current.is_(True)))}
+    return [inserted[(row["category_id"], row["provider_id"])] for row in award_rows]
+
+
+def _move_places(members: list[LotMembership], tiers_in: dict[int, dict[int, int | None]]) -> None:
+    """Give each ranked member its tier in every category it was ranked in, and take it out of the categories it
+    no longer prices; the new places are inserted in one statement."""
+    new_places = []
+    for membership in members:
+        tiers = tiers_in[membership.provider_id]
+        for place in list(membership.categories):
+            if place.category_id not in tiers:
+                membership.categories.remove(place)
+            elif place.tier != tiers[place.category_id]:
+                place.tier = tiers[place.category_id]
+        held = {place.category_id for place in membership.categories}
+        new_places += [{"membership_id": membership.id, "category_id": category_id, "tier": tier}
+                       for category_id, tier in tiers.items() if category_id not in held]
+    if new_places:
+        db.session.flush()  # the removals first: a place may come back in the same category
+        db.session.execute(CategoryMembership.__table__.insert(), new_places)
+        for membership in members:
+            db.session.expire(membership, ["categories"])
 
 
 def retier_category(admin: User, category: AgeCategory, now: datetime) -> str | None:
@@ -185,7 +225,8 @@ def retier_category(admin: User, category: AgeCategory, now: datetime) -> str | 
     holding a place without a line in the table (admitted before the portal kept outcomes) has no score to rank
     on: it keeps its tier when that still exists, else takes the last tier (tier 1 when there were none).
     Returns what happened, for the administrator ("Lot 1, ages 5 to 10 re-tiered into 1 tier: 4 providers
-    moved"), or None when nobody holds a place in the category."""
+    moved"), or None when nobody holds a place in the category. A fixed number of statements however many
+    providers."""
     current = tier_table(category)
     places = db.session.scalars(
         db.select(CategoryMembership).where(CategoryMembership.category_id == category.id)
@@ -205,17 +246,14 @@ def retier_category(admin: User, category: AgeCategory, now: datetime) -> str | 
                                tiers=tiers)
         except EngineError as error:
             raise DomainError(f"{category.full_label}: {error}") from None
+        db.session.execute(db.update(TierAward).where(TierAward.category_id == category.id,
+                                                      TierAward.current.is_(True)).values(current=False))
         for award in current:
-            award.current = False
-        for row in rows:
-            db.session.add(TierAward(
-                lot_id=category.lot_id, category_id=category.id, provider_id=row.provider_id,
-                window_id=first.window_id, calculated_at=now, current=True, quality_weight=first.quality_weight,
-                cost_weight=first.cost_weight, quality_percent=row.quality_percent,
-                quality_component=row.quality_component, weekly_price=row.weekly_price,
-                lowest_price=row.lowest_price, cost_component=row.cost_component,
-                total=round_for_display(row.total), rank=row.rank, tier=row.tier,
-                tied_with=", ".join(row.tied_with)))
+            db.session.expire(award, ["current"])
+        db.session.execute(TierAward.__table__.insert(), [
+            _award_row(row, lot_id=category.lot_id, category_id=category.id, window_id=first.window_id,
+                       quality_weight=first.quality_weight, cost_weight=first.cost_weight, now=now)
+            for row in rows])
     new_tiers = {row.provider_id: row.tier for row in rows}
     for place in places:
         provider_id = place.membership.provider_id
@@ -235,14 +273,6 @@ def retier_category(admin: User, category: AgeCategory, now: datetime) -> str | 
                         **{str(row.provider_id): {"rank": row.rank, "tier": row.tier,
                                                   "total": round_for_display(row.total)} for row in rows}})
     return message
-
-
-def _place_in_category(membership: LotMembership, category: AgeCategory, tier: int | None) -> None:
-    place = membership.tier_in(category.id)
-    if place is None:
-        membership.categories.append(CategoryMembership(category=category, category_id=category.id, tier=tier))
-    else:
-        place.tier = tier
 
 
 def tier_table(category: AgeCategory) -> list[TierAward]:

@@ -141,39 +141,61 @@ def set_aside_reasons(bid_list: list[Bid]) -> dict[int, str]:
 def set_aside_at_deadline(round_: ReferralRound, now: datetime) -> int:
     """At the round's close: set aside each bid of the round whose provider was suspended or terminated on the DPS
     at the deadline, or whose setting was restricted there; audited; the provider's users told. Returns how many."""
+    return set_aside_at_deadlines([round_], now)[round_.id]
+
+
+def set_aside_at_deadlines(rounds: list[ReferralRound], now: datetime) -> dict[int, int]:
+    """As `set_aside_at_deadline`, for rounds closing together (the scheduler's batch): how many bids each set
+    aside, by round id. A fixed number of statements for each DPS the rounds are on, however many rounds and
+    bids."""
     bid_list = list(db.session.scalars(
-        db.select(Bid).where(Bid.round_id == round_.id, Bid.status == SUBMITTED, Bid.set_aside_at.is_(None))
+        db.select(Bid).where(Bid.round_id.in_([round_.id for round_ in rounds]), Bid.status == SUBMITTED,
+                             Bid.set_aside_at.is_(None))
         .options(selectinload(Bid.provider).selectinload(Organisation.users).selectinload(User.role_rows),
                  selectinload(Bid.round))
         .order_by(Bid.id)))
-    reasons = _reasons_at(bid_list)
-    referral = round_.referral
+    by_dps: dict[int, list[Bid]] = {}
+    for bid in bid_list:
+        by_dps.setdefault(bid.referral.dps_id, []).append(bid)
+    reasons = {}
+    for bids_on_dps in by_dps.values():
+        reasons.update(_reasons_at(bids_on_dps))
     set_aside = [bid for bid in bid_list if bid.id in reasons]
     # Who is told is read before anything changes, so the changes below are flushed together: one statement a table.
-    told = [(user, f"Referral {referral.reference}: your bid was set aside",
-             f"Your bid for referral {referral.reference} was set aside at the deadline "
-             f"{format_datetime(round_.deadline)} and will not be considered.\nReason: {reasons[bid.id]}",
-             _provider_link(referral))
+    told = [(user, f"Referral {bid.referral.reference}: your bid was set aside",
+             f"Your bid for referral {bid.referral.reference} was set aside at the deadline "
+             f"{format_datetime(bid.round.deadline)} and will not be considered.\nReason: {reasons[bid.id]}",
+             _provider_link(bid.referral))
             for bid in set_aside for user in bid.provider.users if user.is_active and user.has_role(PROVIDER_USER)]
     if set_aside:
-        names = ", ".join(bid.provider.name for bid in set_aside)
         # One UPDATE however many bids (executemany), the version moved on as the ORM would.
         table = Bid.__table__
         db.session.execute(
             db.update(table).where(table.c.id == db.bindparam("bid_id"), table.c.set_aside_at.is_(None))
-            .values(set_aside_at=round_.deadline, set_aside_reason=db.bindparam("reason"),
+            .values(set_aside_at=db.bindparam("deadline"), set_aside_reason=db.bindparam("reason"),
                     version=table.c.version + 1),
-            [{"bid_id": bid.id, "reason": reasons[bid.id]} for bid in set_aside])
-        audit.record(at=now, actor=None, action="bid.set_aside", entity=referral,
-                     summary=f"Referral {referral.reference}: {len(set_aside)} "
-                             f"bid{'s' if len(set_aside) != 1 else ''} set aside at the deadline "
-                             f"{format_datetime(round_.deadline)}: {names}",
-                     after={"set_aside_at": round_.deadline,
-                            "bids": {str(bid.id): reasons[bid.id] for bid in set_aside}})
+            [{"bid_id": bid.id, "reason": reasons[bid.id], "deadline": bid.round.deadline} for bid in set_aside])
+        audit.record_many([_set_aside_event(round_, bids_of_round, reasons, now) for round_ in rounds
+                           if (bids_of_round := [bid for bid in set_aside if bid.round_id == round_.id])])
         for bid in set_aside:
             db.session.expire(bid, ["set_aside_at", "set_aside_reason", "version"])
     mail.notify_many(told, at=now)
-    return len(reasons)
+    counts = {round_.id: 0 for round_ in rounds}
+    for bid in bid_list:
+        if bid.id in reasons:
+            counts[bid.round_id] += 1
+    return counts
+
+
+def _set_aside_event(round_: ReferralRound, set_aside: list[Bid], reasons: dict[int, str], now: datetime) -> dict:
+    referral = round_.referral
+    names = ", ".join(bid.provider.name for bid in set_aside)
+    return dict(at=now, actor=None, action="bid.set_aside", entity=referral,
+                summary=f"Referral {referral.reference}: {len(set_aside)} "
+                        f"bid{'s' if len(set_aside) != 1 else ''} set aside at the deadline "
+                        f"{format_datetime(round_.deadline)}: {names}",
+                after={"set_aside_at": round_.deadline,
+                       "bids": {str(bid.id): reasons[bid.id] for bid in set_aside}})
 
 
 def _provider_link(referral: Referral) -> str:

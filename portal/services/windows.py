@@ -212,10 +212,9 @@ def _announce_opening(window: EntryWindow, now: datetime, actor: User | None, re
         window.question_set.locked_at = now
     closes = f"It closes on {format_datetime(window.closes_at)}." if window.closes_at else "It stays open."
     link = url_for("supplier.dashboard")
-    for user in _provider_users(dps.id):
-        mail.notify(user, at=now, link=link, subject=f"{dps.name} is open for applications",
-                    body=f"{window.label} of {dps.name} ({dps.reference}) opened on "
-                         f"{format_datetime(window.opens_at)}. {closes}")
+    body = f"{window.label} of {dps.name} ({dps.reference}) opened on {format_datetime(window.opens_at)}. {closes}"
+    mail.notify_many([(user, f"{dps.name} is open for applications", body, link)
+                      for user in _provider_users(dps.id)], at=now)
     audit.record(at=now, actor=actor, action="window.opened", entity=window,
                  summary=f"{dps.reference} {window.label} opened" + (f" early: {reason}" if reason else ""),
                  before=before, after={**_state(window), "question_set": window.question_set.version})
@@ -230,11 +229,10 @@ def _announce_closing(window: EntryWindow, now: datetime, actor: User | None, re
         if window.question_set.locked_at is None:
             window.question_set.locked_at = now
     window.closed_at = now
-    for user in _users_with_draft(window):
-        mail.notify(user, at=now, link=url_for("supplier.dashboard"),
-                    subject=f"{dps.name}: the window has closed",
-                    body=f"{window.label} of {dps.name} closed on {format_datetime(window.closes_at)}. "
-                         "Your draft application was not submitted; it is kept, but can no longer be submitted.")
+    body = (f"{window.label} of {dps.name} closed on {format_datetime(window.closes_at)}. "
+            "Your draft application was not submitted; it is kept, but can no longer be submitted.")
+    mail.notify_many([(user, f"{dps.name}: the window has closed", body, url_for("supplier.dashboard"))
+                      for user in _users_with_draft(window)], at=now)
     audit.record(at=now, actor=actor, action="window.closed", entity=window,
                  summary=f"{dps.reference} {window.label} closed" + (f" early: {reason}" if reason else ""),
                  before=before, after=_state(window))
@@ -243,11 +241,11 @@ def _announce_closing(window: EntryWindow, now: datetime, actor: User | None, re
 def _send_reminder(window: EntryWindow, now: datetime) -> None:
     dps = window.dps
     window.reminder_sent_at = now
-    for user in _users_of_providers_without_submission(window):
-        mail.notify(user, at=now, link=url_for("supplier.dashboard"),
-                    subject=f"{dps.name}: the window closes on {format_datetime(window.closes_at)}",
-                    body=f"{window.label} of {dps.name} closes on {format_datetime(window.closes_at)}. "
-                         "Applications must be submitted before then.")
+    subject = f"{dps.name}: the window closes on {format_datetime(window.closes_at)}"
+    body = (f"{window.label} of {dps.name} closes on {format_datetime(window.closes_at)}. "
+            "Applications must be submitted before then.")
+    mail.notify_many([(user, subject, body, url_for("supplier.dashboard"))
+                      for user in _users_of_providers_without_submission(window)], at=now)
     audit.record(at=now, actor=None, action="window.reminder_sent", entity=window,
                  summary=f"{dps.reference} {window.label}: closing reminder sent")
 

@@ -75,7 +75,8 @@ def test_a_reference_taken_in_the_same_instant_is_retried(world, clock, monkeypa
     taken = draft_referral(world, clock)
     real = drafting._next_reference
     answers = iter([taken.reference])
-    monkeypatch.setattr(drafting, "_next_reference", lambda dps: next(answers, None) or real(dps))
+    monkeypatch.setattr(drafting, "_next_reference",
+                        lambda dps, **kwargs: next(answers, None) or real(dps, **kwargs))
     again = draft_referral(world, clock)
     assert again.reference == "T-DPS-R0002"
     assert db.session.scalar(db.select(db.func.count(Referral.id))) == 2
@@ -582,21 +583,21 @@ def test_run_due_goes_on_when_one_referral_fails(world, clock, monkeypatch):
     admit(world.provider_a, world.lots[0], clock=clock)
     bad = published_referral(world, clock, deadline=later(clock, hours=1))
     good = published_referral(world, clock, deadline=later(clock, hours=2))
-    real = rounds._close_round
+    real = rounds._close_rounds
 
-    def flaky(round_, now):
-        if round_.referral_id == bad.id:
+    def flaky(round_ids, now):
+        if bad.current_round.id in round_ids:
             raise RuntimeError("a broken record")
-        return real(round_, now)
+        return real(round_ids, now)
 
-    monkeypatch.setattr(rounds, "_close_round", flaky)
+    monkeypatch.setattr(rounds, "_close_rounds", flaky)
     clock.advance(hours=3)
     done = referrals.run_due(clock.now())
     bad_round = db.session.scalars(db.select(ReferralRound).where(ReferralRound.referral_id == bad.id)).one()
     assert done == [f"failed to close referral round {bad_round.id}",
                     f"closed referral {good.reference} round 1 (tier 1)"]
     assert bad_round.closed_at is None
-    monkeypatch.setattr(rounds, "_close_round", real)
+    monkeypatch.setattr(rounds, "_close_rounds", real)
     assert referrals.run_due(clock.now()) == [f"closed referral {bad.reference} round 1 (tier 1)"]
 
 

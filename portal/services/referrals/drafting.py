@@ -14,6 +14,7 @@ from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.formatting import money
 from portal.models import (
+    Dps,
     Lot,
     Referral,
     User,
@@ -288,12 +289,22 @@ def _commit() -> None:
         raise DomainError("A colleague changed this referral at the same moment. Check it and try again.") from None
 
 
-def _next_reference(dps) -> str:
-    """"<DPS reference>-R0001": the next number of the DPS's referrals, saying nothing of the child."""
+def _next_reference(dps, *, recount: bool = False) -> str:
+    """"<DPS reference>-R0001": the next number of the DPS's referrals, saying nothing of the child. The DPS's
+    counter is moved on by one UPDATE, which holds its row until the transaction ends: two officers drafting at
+    once get consecutive numbers. With `recount`, the counter is first set to the highest number its references
+    use (for referrals loaded without moving it on)."""
     prefix = f"{dps.reference[:23]}-R"
-    references = db.session.scalars(db.select(Referral.reference).where(Referral.dps_id == dps.id))
-    numbers = [int(ref[len(prefix):]) for ref in references if ref.startswith(prefix) and ref[len(prefix):].isdigit()]
-    return f"{prefix}{max(numbers, default=0) + 1:04d}"
+    if recount:
+        references = db.session.scalars(db.select(Referral.reference).where(Referral.dps_id == dps.id))
+        numbers = [int(ref[len(prefix):]) for ref in references
+                   if ref.startswith(prefix) and ref[len(prefix):].isdigit()]
+        db.session.execute(db.update(Dps).where(Dps.id == dps.id)
+                           .values(last_referral_number=max(numbers, default=0)))
+    number = db.session.scalar(db.update(Dps).where(Dps.id == dps.id)
+                               .values(last_referral_number=Dps.last_referral_number + 1)
+                               .returning(Dps.last_referral_number))
+    return f"{prefix}{number:04d}"
 
 
 def create(officer: User, *, lot: Lot, fields: dict, child: dict, now: datetime) -> Referral:
@@ -303,17 +314,17 @@ def create(officer: User, *, lot: Lot, fields: dict, child: dict, now: datetime)
         raise NotFound()
     clean_fields, clean_child = _validated(lot, fields, child, now)
     lot_id, dps_id = lot.id, lot.dps_id
-    for _attempt in range(MAX_REFERENCE_ATTEMPTS):
+    for attempt in range(MAX_REFERENCE_ATTEMPTS):
         referral = Referral(dps_id=dps_id, lot_id=lot_id, authority_id=officer.organisation_id,
                             created_by_id=officer.id, created_at=now, updated_at=now, **clean_fields)
-        referral.reference = _next_reference(db.session.get(Lot, lot_id).dps)
+        referral.reference = _next_reference(db.session.get(Lot, lot_id).dps, recount=attempt > 0)
         referral.linked_to_known_child = children.attach(referral, clean_child, now)
         db.session.add(referral)
         try:
             db.session.flush()
             break
         except IntegrityError:
-            # Another officer took this reference in the same instant: count again.
+            # The reference is taken (referrals loaded without the counter): count the references again.
             db.session.rollback()
     else:
         raise DomainError("The referral could not be given a reference. Try again.")

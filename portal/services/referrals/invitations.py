@@ -135,20 +135,32 @@ def _invite_message(referral: Referral, round_: ReferralRound) -> tuple[str, str
 
 def _open_round(officer: User, referral: Referral, *, tier: int | None, memberships: list[CategoryMembership],
                 deadline: datetime, now: datetime) -> ReferralRound:
+    """Open the round with an invitation to each provider and an e-mail to each of their users: a fixed number of
+    statements however many are invited."""
     round_ = ReferralRound(referral=referral, number=len(referral.rounds) + 1, tier=tier, opened_at=now,
                            opened_by_id=officer.id, deadline=deadline)
     db.session.add(round_)
+    db.session.flush()  # the round's id, for the invitations
     subject, body = _invite_message(referral, round_)
     link = _provider_link(referral)
-    for place in memberships:
-        provider = place.membership.provider
-        caution = place.membership.status == CAUTION or provider.provider_status == CAUTION
-        db.session.add(BidInvitation(referral=referral, round=round_, provider_id=provider.id, tier=place.tier,
-                                     place_with_caution=caution, invited_at=now))
-        for user in provider.users:
-            if user.active and user.has_role(PROVIDER_USER):
-                mail.notify(user, subject=subject, body=body, at=now, link=link)
+    providers = [place.membership.provider for place in memberships]
+    db.session.execute(BidInvitation.__table__.insert(), [
+        {"referral_id": referral.id, "round_id": round_.id, "provider_id": place.membership.provider_id,
+         "tier": place.tier, "invited_at": now, "decline_detail": "",
+         "place_with_caution": CAUTION in (place.membership.status, place.membership.provider.provider_status)}
+        for place in memberships])
+    db.session.expire(referral, ["invitations"])
+    mail.notify_many([(user, subject, body, link) for user in _provider_users(providers)], at=now)
     return round_
+
+
+def _provider_users(providers: list[Organisation]) -> list[User]:
+    """The active provider users of the providers, in one query (their roles with them), provider by provider."""
+    order = {provider.id: position for position, provider in enumerate(providers)}
+    users = db.session.scalars(db.select(User).where(User.organisation_id.in_(list(order)), User.active.is_(True))
+                               .order_by(User.id)).all()
+    return sorted((user for user in users if user.has_role(PROVIDER_USER)),
+                  key=lambda user: order[user.organisation_id])
 
 
 def _invited(round_: ReferralRound, memberships: list[CategoryMembership], skipped: list[int]) -> str:

@@ -4,9 +4,12 @@ cascade, and marking a referral exhausted when every tier has been approached.""
 import logging
 from datetime import datetime
 
+from sqlalchemy.orm import selectinload
+
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import (
+    Lot,
     Referral,
     ReferralRound,
     User,
@@ -28,6 +31,7 @@ from portal.services.referrals.invitations import (
 from portal.timezone import format_datetime
 
 log = logging.getLogger("portal.referrals")
+BATCH_SIZE = 500  # rounds closed in one transaction
 
 
 def _require_closed(referral: Referral, now: datetime, action: str) -> None:
@@ -72,47 +76,101 @@ def mark_exhausted(officer: User, referral: Referral, now: datetime) -> None:
     _commit()
 
 
-def _officers_of(authority_id: int) -> list[User]:
-    users = db.session.scalars(db.select(User).where(User.organisation_id == authority_id, User.active.is_(True))
-                               .order_by(User.id)).all()
-    return [user for user in users if user.has_role(COMMISSIONING_OFFICER)]
+def _officers_by_authority(authority_ids: set[int]) -> dict[int, list[User]]:
+    """The active commissioning officers of each authority, in one query."""
+    officers: dict[int, list[User]] = {authority_id: [] for authority_id in authority_ids}
+    for user in db.session.scalars(db.select(User).where(User.organisation_id.in_(authority_ids),
+                                                         User.active.is_(True)).order_by(User.id)):
+        if user.has_role(COMMISSIONING_OFFICER):
+            officers[user.organisation_id].append(user)
+    return officers
 
 
-def _close_round(round_: ReferralRound, now: datetime) -> str:
-    referral = round_.referral
-    round_.closed_at = now
-    set_aside = standing_effects.set_aside_at_deadline(round_, now)
-    live = referral.withdrawn_at is None
-    if live:
-        for officer in _officers_of(referral.authority_id):
-            mail.notify(officer, at=now, link=_officer_link(referral),
-                        subject=f"Referral {referral.reference}: bids can now be opened",
-                        body=f"{round_.label} of referral {referral.reference} ({referral.lot.label}) closed on "
-                             f"{format_datetime(round_.deadline)}. The bids can now be opened and weighed.")
-    audit.record(at=now, actor=None, action="referral.round_closed", entity=referral,
-                 summary=f"Referral {referral.reference}: {round_.label.lower()} closed at its deadline "
-                         f"{format_datetime(round_.deadline)}",
-                 after={"round": round_.number, "bids_set_aside": set_aside})
-    return f"closed referral {referral.reference} {round_.label.lower()}" + (
-        f", {set_aside} bid{'s' if set_aside != 1 else ''} set aside" if set_aside else "")
+def _claim(round_ids: list[int], now: datetime) -> list[int]:
+    """Mark the rounds closed, each only if no one else has: the ids this call closed. A second scheduler running
+    at the same moment waits for the first's transaction and then finds them closed."""
+    table = ReferralRound.__table__
+    return list(db.session.scalars(
+        db.update(table).where(table.c.id.in_(round_ids), table.c.closed_at.is_(None)).values(closed_at=now)
+        .returning(table.c.id)))
 
 
-def run_due(now: datetime) -> list[str]:
-    """Close every round whose deadline has passed and tell the referring officers. Idempotent; catches up on
-    rounds missed while nothing ran; one failing referral does not stop the others."""
+def _close_rounds(round_ids: list[int], now: datetime) -> list[str]:
+    """Close the rounds not yet closed: set aside the bids barred at the deadline, tell the referring officers of
+    each live referral, audit each close. A fixed number of statements however many rounds (for their DPSs)."""
+    claimed = _claim(round_ids, now)
+    if not claimed:
+        return []
+    rounds = db.session.scalars(
+        db.select(ReferralRound).where(ReferralRound.id.in_(claimed))
+        .options(selectinload(ReferralRound.referral).selectinload(Referral.lot).selectinload(Lot.categories),
+                 selectinload(ReferralRound.referral).selectinload(Referral.dps))
+        .order_by(ReferralRound.deadline, ReferralRound.id)).all()
+    set_aside = standing_effects.set_aside_at_deadlines(rounds, now)
+    deadlines = {round_.id: format_datetime(round_.deadline) for round_ in rounds}
+    live = [round_ for round_ in rounds if round_.referral.withdrawn_at is None]
+    officers = _officers_by_authority({round_.referral.authority_id for round_ in live})
+    notices = []
+    for round_ in live:
+        referral = round_.referral
+        notices += [(officer, f"Referral {referral.reference}: bids can now be opened",
+                     f"{round_.label} of referral {referral.reference} ({referral.lot.label}) closed on "
+                     f"{deadlines[round_.id]}. The bids can now be opened and weighed.",
+                     _officer_link(referral))
+                    for officer in officers[referral.authority_id]]
+    mail.notify_many(notices, at=now)
+    audit.record_many([dict(at=now, actor=None, action="referral.round_closed", entity=round_.referral,
+                            summary=f"Referral {round_.referral.reference}: {round_.label.lower()} closed at its "
+                                    f"deadline {deadlines[round_.id]}",
+                            after={"round": round_.number, "bids_set_aside": set_aside[round_.id]})
+                       for round_ in rounds])
     done = []
-    due = db.session.scalars(db.select(ReferralRound.id).where(ReferralRound.closed_at.is_(None),
-                                                                ReferralRound.deadline <= now)
-                             .order_by(ReferralRound.deadline, ReferralRound.id)).all()
-    for round_id in due:
+    for round_ in rounds:
+        referral, count = round_.referral, set_aside[round_.id]
+        done.append(f"closed referral {referral.reference} {round_.label.lower()}" + (
+            f", {count} bid{'s' if count != 1 else ''} set aside" if count else ""))
+    return done
+
+
+def run_due(now: datetime, *, batch_size: int = BATCH_SIZE) -> list[str]:
+    """Close every round whose deadline has passed and tell the referring officers, `batch_size` rounds a
+    transaction. Idempotent, and each round is closed once even when two schedulers run at once; catches up on
+    rounds missed while nothing ran; a batch that fails is retried round by round, so one failing referral does
+    not stop the others (it is tried again on the next run)."""
+    done, failed = [], set()
+    while True:
+        query = (db.select(ReferralRound.id)
+                 .where(ReferralRound.closed_at.is_(None), ReferralRound.deadline <= now)
+                 .order_by(ReferralRound.deadline, ReferralRound.id).limit(batch_size)
+                 # PostgreSQL: rounds another scheduler is closing are left to it (SQLite has no row locks).
+                 .with_for_update(skip_locked=True))
+        if failed:
+            query = query.where(ReferralRound.id.not_in(failed))
+        batch = db.session.scalars(query).all()
+        if not batch:
+            return done
+        closed, failed_now = _close_batch(batch, now)
+        done += closed
+        failed.update(failed_now)
+
+
+def _close_batch(round_ids: list[int], now: datetime) -> tuple[list[str], list[int]]:
+    """Close the rounds in one transaction, else one by one: what was done, and the rounds that failed."""
+    try:
+        done = _close_rounds(round_ids, now)
+        db.session.commit()
+        return done, []
+    except Exception:  # one bad record must not stop the rest: close the batch's rounds one by one
+        db.session.rollback()
+        log.exception("closing referral rounds %s to %s together failed", round_ids[0], round_ids[-1])
+    done, failed = [], []
+    for round_id in round_ids:
         try:
-            round_ = db.session.get(ReferralRound, round_id)
-            if round_ is None or round_.closed_at is not None:
-                continue
-            done.append(_close_round(round_, now))
+            done += _close_rounds([round_id], now)
             db.session.commit()
-        except Exception:  # one bad record must not stop the rest; it is retried on the next run
+        except Exception:  # retried on the next run
             db.session.rollback()
             log.exception("closing referral round %s failed", round_id)
             done.append(f"failed to close referral round {round_id}")
-    return done
+            failed.append(round_id)
+    return done, failed
