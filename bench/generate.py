@@ -127,6 +127,9 @@ def _load_volume(plan, structure, password_hash):
         volume.referrals()
         volume.contracts()
         loader.flush_all()
+        # The DPS's referral counter stands at the last number loaded, as drafting keeps it.
+        connection.execute(db.metadata.tables["dps"].update().where(db.metadata.tables["dps"].c.id == structure.dps_id)
+                           .values(last_referral_number=volume.references))
         # One password for every user, hashed once.
         connection.execute(db.metadata.tables["user_account"].update().values(password_hash=password_hash))
         print("\n  creating indexes", file=sys.stderr)
@@ -134,6 +137,9 @@ def _load_volume(plan, structure, password_hash):
         reset_sequences(connection, db.metadata.sorted_tables)
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("SET session_replication_role = DEFAULT")
+    with db.engine.begin() as connection:
+        # The planner's statistics, as a database that has been in use would have them.
+        connection.exec_driver_sql("ANALYZE")
     progress.finish()
     return volume
 

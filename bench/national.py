@@ -73,6 +73,7 @@ class Structure:
     contract_manager_id: int
     officer_authority_id: int
     officer_id: int
+    officer_email: str
     authorities: list[tuple[int, str]] = field(default_factory=list)  # (id, area code)
 
 
@@ -113,7 +114,7 @@ def build_structure(plan: Plan, now: datetime) -> Structure:
         evaluator_ids=[_user("daniel.reid@tameside.example.org").id, admin.id,
                        _user("aisha.begum@tameside.example.org").id],
         contract_manager_id=_user("imogen.clarke@tameside.example.org").id,
-        officer_authority_id=officer.organisation_id, officer_id=officer.id,
+        officer_authority_id=officer.organisation_id, officer_id=officer.id, officer_email=officer.email,
         authorities=[(member.authority_id, member.authority.area_code) for member in dps.members])
 
 
@@ -159,15 +160,17 @@ class Volume:
         self.featured = 0  # the provider index with many invitations and bids
         self.referral_with_bids = None
         self.references = 1
+        self.emails: dict[int, str] = {}  # user id -> e-mail address, for the messages they are sent
 
     # People and organisations -------------------------------------------------------------------------
 
     def _user(self, organisation_id: int, number: int, domain: str, roles: list[str], at: datetime) -> int:
         first, last = people.person(number)
         user_id = self.load.new_id("user_account")
+        self.emails[user_id] = f"{first}.{last}.{number}@{domain}.example.org".lower()
         self.load.add("user_account", {
             "id": user_id, "organisation_id": organisation_id, "name": f"{first} {last}",
-            "email": f"{first}.{last}.{number}@{domain}.example.org".lower(), "password_hash": self.password_hash,
+            "email": self.emails[user_id], "password_hash": self.password_hash,
             "active": True, "password_changed_at": at, "created_at": at})
         for role in roles:
             self.load.add("user_role", {"id": self.load.new_id("user_role"), "user_id": user_id, "role": role})
@@ -588,7 +591,7 @@ class Volume:
         body = "The deadline has passed. Read the bids side by side in the portal."
         old = at < self.now - timedelta(days=2)
         self.load.add("outbox_message", {
-            "id": self.load.new_id("outbox_message"), "to_address": f"officer{officer_id}@council.example.org",
+            "id": self.load.new_id("outbox_message"), "to_address": self.emails.get(officer_id, self.s.officer_email),
             "user_id": officer_id, "subject": subject, "body": body, "created_at": at,
             "sent_at": at + timedelta(minutes=1) if old else None, "attempts": 1 if old else 0})
         self.load.add("notification", {
