@@ -52,6 +52,7 @@ from portal.services import (
     audit,
     cautions,
     dps_setup,
+    listing,
     mail,
     members,
     staff,
@@ -721,7 +722,7 @@ def audit_log():
                          since=local_datetime(since, time.min) if since else None,
                          until=local_datetime(until + timedelta(days=1), time.min) if until else None,
                          text=request.args.get("q", ""), sorting=sorting)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    page = listing.bounded_page(db.session, query, page=request.args.get("page", 1, type=int), per_page=50)
     return render_template("admin/audit.html", page=page, actions=audit.ACTIONS, args=request.args,
                            errors=errors, sorting=sorting), 400 if errors else 200
 
@@ -735,9 +736,10 @@ def outbox():
     search = request.args.get("q", "")
     key, _, order = request.args.get("sort", "").partition("-")  # the sort menu's choices are "key-order"
     sorting = mail.OUTBOX_SORTS.choose(key, order)
-    page = db.paginate(mail.outbox_of(lead_id=current_user.organisation_id, authority_ids=_consortium_ids(),
-                                      now=now(), search=search, sorting=sorting),
-                       page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
+    page = listing.bounded_page(db.session, mail.outbox_of(lead_id=current_user.organisation_id,
+                                                          authority_ids=_consortium_ids(), now=now(),
+                                                          search=search, sorting=sorting),
+                                page=request.args.get("page", 1, type=int), per_page=25)
     return render_template("admin/outbox.html", page=page, masked=mail.masked, search=search, sorting=sorting,
                            max_attempts=mail.MAX_ATTEMPTS, listing_args=_outbox_listing_args())
 

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal.extensions import db
 from portal.models import Allocation, Application, EntryWindow, Referral
-from portal.services import accounts, analytics, applications, audit, awards, bids, lot_lists, mail, portfolio
+from portal.services import accounts, analytics, applications, audit, awards, bids, listing, lot_lists, mail, portfolio
 from portal.services import referrals as referral_service
 from portal.timezone import uk_today
 
@@ -80,13 +80,13 @@ def _consortium_ids(user) -> list[int]:
 
 def _audit(user, ids, now: datetime):
     query = audit.search(lead_id=user.organisation_id, authority_ids=_consortium_ids(user), now=now)
-    page = db.paginate(query, page=1, per_page=AUDIT_PER_PAGE, error_out=False)
+    page = listing.bounded_page(db.session, query, page=1, per_page=AUDIT_PER_PAGE)
     return [(event.summary, event.actor_label, event.at.isoformat()) for event in page.items]
 
 
 def _outbox(user, ids, now: datetime):
     query = mail.outbox_of(lead_id=user.organisation_id, authority_ids=_consortium_ids(user), now=now)
-    page = db.paginate(query, page=1, per_page=OUTBOX_PER_PAGE, error_out=False)
+    page = listing.bounded_page(db.session, query, page=1, per_page=OUTBOX_PER_PAGE)
     return [(message.subject, message.to_address) for message in page.items]
 
 

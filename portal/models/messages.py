@@ -10,7 +10,11 @@ class OutboxMessage(db.Model):
     """An e-mail, written in the same transaction as the change it reports and sent afterwards."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_message_sent_at", "sent_at"),)
+    __table_args__ = (
+        Index("ix_outbox_message_sent_at", "sent_at"),
+        # The outbox page, newest first: read in the index's order and stopped at a page, not sorted whole.
+        Index("ix_outbox_message_created", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))

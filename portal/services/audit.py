@@ -181,19 +181,24 @@ def search(*, lead_id: int, authority_ids: list[int], now: datetime, action: str
 
     led = db.select(Dps.id).where(Dps.lead_authority_id == lead_id)
     providers = linked_provider_ids(lead_id)
+    # Each kind of thing of a led DPS, as a select of its id; an event is matched to its own row by its id
+    # (EXISTS), so the trail never reads every referral or application of the DPSs, however many there are.
     owned_by_led = {
         Dps.__tablename__: led,
         EntryWindow.__tablename__: db.select(EntryWindow.id).where(EntryWindow.dps_id.in_(led)),
         Lot.__tablename__: db.select(Lot.id).where(Lot.dps_id.in_(led)),
         Application.__tablename__: db.select(Application.id).join(EntryWindow, EntryWindow.id == Application.window_id)
         .where(EntryWindow.dps_id.in_(led)),
-        Organisation.__tablename__: providers,
         Referral.__tablename__: db.select(Referral.id).where(Referral.dps_id.in_(led)),
         Placement.__tablename__: db.select(Placement.id).join(Referral, Referral.id == Placement.referral_id)
         .where(Referral.dps_id.in_(led)),
     }
-    of_led_dps = db.or_(*(db.and_(AuditEvent.entity_type == table, AuditEvent.entity_id.in_(ids))
-                          for table, ids in owned_by_led.items()))
+    of_led_dps = db.or_(
+        *(db.and_(AuditEvent.entity_type == table, ids.where(ids.selected_columns[0] == AuditEvent.entity_id).exists())
+          for table, ids in owned_by_led.items()),
+        db.and_(AuditEvent.entity_type == Organisation.__tablename__, AuditEvent.entity_id.in_(providers)),
+    )
+    of_a_dps = [*owned_by_led, Organisation.__tablename__]
     actor_org = db.aliased(Organisation)
     by_provider = actor_org.kind == PROVIDER
     query = (
@@ -203,7 +208,7 @@ def search(*, lead_id: int, authority_ids: list[int], now: datetime, action: str
         .where(db.or_(
             actor_org.id.in_(authority_ids),
             db.and_(db.or_(AuditEvent.actor_id.is_(None), by_provider), of_led_dps),
-            db.and_(by_provider, actor_org.id.in_(providers), AuditEvent.entity_type.not_in(list(owned_by_led))),
+            db.and_(by_provider, actor_org.id.in_(providers), AuditEvent.entity_type.not_in(of_a_dps)),
         ))
         .where(db.or_(AuditEvent.sealed_until.is_(None), AuditEvent.sealed_until <= now))
         .order_by(*TRAIL_SORTS.order_by(sorting or TRAIL_SORTS.choose(None, None)))

@@ -4,7 +4,7 @@ search is matched as text (its LIKE wildcards escaped): neither ever becomes SQL
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 ASCENDING, DESCENDING = "asc", "desc"
 LIKE_ESCAPE = "\\"
@@ -105,3 +105,45 @@ def pages_for(total: int, per_page: int) -> int:
 def page_within(asked: int | None, total: int, per_page: int) -> int:
     """The page asked for, kept between the first and the last (a stale link past the end shows the last page)."""
     return min(max(asked or 1, 1), pages_for(total, per_page))
+
+
+# How many rows past the page shown a long list counts; a list longer than that says "more than" and its pager
+# reaches that far. The count then costs the same however long the list grows.
+COUNT_AHEAD = 1000
+MAX_PAGE = 1_000_000  # a page number asked beyond this is read as this (the database's integers are bounded)
+
+
+class BoundedPage(Page):
+    """A page of a list whose total is known only up to a bound: `more` when the list goes on past `total`.
+    The pager then shows no last page numbers, only the pages around this one and "Next"."""
+
+    def __init__(self, items: list, *, page: int, per_page: int, total: int, more: bool):
+        super().__init__(items, page=page, per_page=per_page, total=total)
+        self.more = more
+
+    def iter_pages(self):
+        if not self.more:
+            yield from super().iter_pages()
+            return
+        previous = 0
+        for number in range(1, self.pages + 1):
+            if number <= 2 or abs(number - self.page) <= 2:
+                if number != previous + 1:
+                    yield None
+                yield number
+                previous = number
+        yield None
+
+
+def bounded_page(session, query: Select, *, page: int | None, per_page: int,
+                 ahead: int | None = None) -> BoundedPage:
+    """The page `page` of `query` (clamped to the pages there are), counting the rows no further than `ahead`
+    past it: two statements, whose cost does not grow with the list (beyond the OFFSET of a deep page)."""
+    asked = min(max(page or 1, 1), MAX_PAGE)
+    bound = asked * per_page + (COUNT_AHEAD if ahead is None else ahead)
+    counted = session.scalar(select(func.count()).select_from(query.order_by(None).limit(bound + 1).subquery()))
+    more = counted > bound
+    total = min(counted, bound)
+    number = page_within(asked, total, per_page)
+    items = list(session.scalars(query.limit(per_page).offset((number - 1) * per_page)))
+    return BoundedPage(items, page=number, per_page=per_page, total=total, more=more)
