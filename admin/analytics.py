@@ -32,8 +32,8 @@ def analytics_page():
     stored = analytics_snapshots.stored_figures(scope, moment)
     named = next((authority.name for authority in authorities if authority.id == filters.authority_id), None)
     return render_template("shared/analytics.html", figures=stored.figures, computed_at=stored.computed_at,
-                           filters=filters, lots=lots, authorities=authorities,
-                           quarter_choices=analytics.quarter_choices(uk_today(moment)),
+                           filters=filters, lots=lots,
+                           options=analytics.filter_options(filters, uk_today(moment), lots, authorities),
                            endpoint="admin.analytics_page", csv_endpoint="admin.analytics_csv",
                            refresh_endpoint="admin.analytics_refresh",
                            whose=named or "All the consortium's authorities")

@@ -29,8 +29,8 @@ def analytics_page():
     moment, lots, filters, scope = _scope()
     stored = analytics_snapshots.stored_figures(scope, moment)
     return render_template("shared/analytics.html", figures=stored.figures, computed_at=stored.computed_at,
-                           filters=filters, lots=lots, authorities=None,
-                           quarter_choices=analytics.quarter_choices(uk_today(moment)),
+                           filters=filters, lots=lots,
+                           options=analytics.filter_options(filters, uk_today(moment), lots),
                            endpoint="buyer.analytics_page", csv_endpoint="buyer.analytics_csv",
                            refresh_endpoint="buyer.analytics_refresh",
                            whose=current_user.organisation.name)
