@@ -1,13 +1,13 @@
 """The consortium administrator's analytics: the figures of every authority of the DPSs its authority leads (their
 referrals on those DPSs), or of one of them, over the quarters chosen (portal.services.analytics)."""
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from admin.views import blueprint
 from portal.clock import now
 from portal.errors import NotFound
-from portal.services import analytics
+from portal.services import analytics, analytics_snapshots
 from portal.timezone import uk_today
 
 
@@ -29,20 +29,31 @@ def _scope():
 @blueprint.route("/analytics")
 def analytics_page():
     moment, lots, authorities, filters, scope = _scope()
+    stored = analytics_snapshots.stored_figures(scope, moment)
     named = next((authority.name for authority in authorities if authority.id == filters.authority_id), None)
-    return render_template("shared/analytics.html", figures=analytics.figures(scope, moment), filters=filters,
-                           lots=lots, authorities=authorities,
-                           quarter_choices=analytics.quarter_choices(uk_today(moment)),
+    return render_template("shared/analytics.html", figures=stored.figures, computed_at=stored.computed_at,
+                           filters=filters, lots=lots,
+                           options=analytics.filter_options(filters, uk_today(moment), lots, authorities),
                            endpoint="admin.analytics_page", csv_endpoint="admin.analytics_csv",
+                           refresh_endpoint="admin.analytics_refresh",
                            whose=named or "All the consortium's authorities")
 
 
 @blueprint.route("/analytics/<key>.csv")
 def analytics_csv(key):
     moment, _, _, filters, scope = _scope()
-    figure = analytics.figure(scope, moment, key)
-    if figure is None:
+    if key not in analytics.BUILDERS:
         abort(404)
+    figure = analytics_snapshots.stored_figures(scope, moment).figure(key)
     name = f"{key}-{filters.quarters[0].key}-to-{filters.quarters[-1].key}.csv"
     return Response(figure.csv(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@blueprint.route("/analytics/refresh", methods=["POST"])
+def analytics_refresh():
+    """Compute the figures of the page's filters again now, rather than wait for the scheduler."""
+    moment, *_, filters, scope = _scope()
+    analytics_snapshots.refresh(scope, moment, actor=current_user)
+    flash("The figures have been computed again", "success")
+    return redirect(url_for("admin.analytics_page", **filters.args()))

@@ -1,13 +1,13 @@
 """An authority's own analytics: its placements, spend, prices, referrals and market signals over the quarters
 chosen, each figure a chart, a table and a CSV download (portal.services.analytics computes them)."""
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from buyer.views import blueprint
 from portal.clock import now
 from portal.errors import NotFound
-from portal.services import analytics
+from portal.services import analytics, analytics_snapshots
 from portal.services.vacancies import member_dps_ids
 from portal.timezone import uk_today
 
@@ -27,18 +27,30 @@ def _scope():
 @blueprint.route("/analytics")
 def analytics_page():
     moment, lots, filters, scope = _scope()
-    return render_template("shared/analytics.html", figures=analytics.figures(scope, moment), filters=filters,
-                           lots=lots, authorities=None, quarter_choices=analytics.quarter_choices(uk_today(moment)),
+    stored = analytics_snapshots.stored_figures(scope, moment)
+    return render_template("shared/analytics.html", figures=stored.figures, computed_at=stored.computed_at,
+                           filters=filters, lots=lots,
+                           options=analytics.filter_options(filters, uk_today(moment), lots),
                            endpoint="buyer.analytics_page", csv_endpoint="buyer.analytics_csv",
+                           refresh_endpoint="buyer.analytics_refresh",
                            whose=current_user.organisation.name)
 
 
 @blueprint.route("/analytics/<key>.csv")
 def analytics_csv(key):
     moment, _, filters, scope = _scope()
-    figure = analytics.figure(scope, moment, key)
-    if figure is None:
+    if key not in analytics.BUILDERS:
         abort(404)
+    figure = analytics_snapshots.stored_figures(scope, moment).figure(key)
     name = f"{key}-{filters.quarters[0].key}-to-{filters.quarters[-1].key}.csv"
     return Response(figure.csv(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@blueprint.route("/analytics/refresh", methods=["POST"])
+def analytics_refresh():
+    """Compute the figures of the page's filters again now, rather than wait for the scheduler."""
+    moment, *_, filters, scope = _scope()
+    analytics_snapshots.refresh(scope, moment, actor=current_user)
+    flash("The figures have been computed again", "success")
+    return redirect(url_for("buyer.analytics_page", **filters.args()))

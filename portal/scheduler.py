@@ -18,6 +18,7 @@ from portal.leadership import leadership_for
 from portal.services import (
     accounts,
     agreements,
+    analytics_snapshots,
     jobs,
     ladder,
     mail,
@@ -47,6 +48,7 @@ def run_time_events(app=None) -> list[str]:
         done += compliance_due(moment)  # evidence warnings and lapses, the monthly Ofsted review reminders
         done += jobs.run_each([("overdue ladder actions", ladder.run_due)], moment, family="ladder",
                               line=lambda name, count: f"escalated {count} {name}")
+        done += analytics_snapshots.refresh_stale(moment)  # figures older than an hour that are still read
         sent = mail.dispatch_outbox(moment)
         if sent:
             done.append(f"sent {sent} e-mails")

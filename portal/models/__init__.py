@@ -1,6 +1,7 @@
 """The portal's records. Import models from here."""
 
 from portal.models.agreement import AgreementVersion, PriceChange
+from portal.models.analytics import AnalyticsSnapshot
 from portal.models.annual_review import (
     AnnualReview,
     ReviewAction,
@@ -50,7 +51,8 @@ from portal.models.user import Invitation, User, UserRole
 from portal.models.window import EntryWindow
 
 __all__ = [
-    "AgreementVersion", "PriceChange", "CostReview", "PlacementReview", "ReviewRequest", "ReviewSetting",
+    "AgreementVersion", "AnalyticsSnapshot", "PriceChange",
+    "CostReview", "PlacementReview", "ReviewRequest", "ReviewSetting",
     "ProviderContract", "Restriction", "Setting",
     "AnnualReview", "ReviewAction", "ReviewAnswer", "ReviewCostCheck", "ReviewQuestion", "ReviewQuestionnaire",
     "EnforcementNotice", "Evidence", "Inspection", "OfstedImport", "OfstedMapping", "OfstedReview",

@@ -112,6 +112,27 @@ def quarter_choices(today: date, count: int = 16) -> list[Quarter]:
     return last_n(quarter_of(today), count)[::-1]
 
 
+@dataclass(frozen=True)
+class FilterOptions:
+    """The options of the filters' selects, each (value, text, selected); `authorities` only on a consortium's."""
+
+    first: list[tuple]
+    last: list[tuple]
+    lots: list[tuple]
+    authorities: list[tuple] | None
+
+
+def filter_options(filters: Filters, today: date, lots, authorities=None) -> FilterOptions:
+    quarters = quarter_choices(today)
+    return FilterOptions(
+        first=[(quarter.key, quarter.short_label, quarter == filters.quarters[0]) for quarter in quarters],
+        last=[(quarter.key, quarter.short_label, quarter == filters.quarters[-1]) for quarter in quarters],
+        lots=[("", "Every lot", False)] + [(lot.id, f"{lot.dps.name}: {lot.label}", lot.id == filters.lot_id)
+                                           for lot in lots],
+        authorities=None if authorities is None else [("", "Every authority", False)] + [
+            (authority.id, authority.name, authority.id == filters.authority_id) for authority in authorities])
+
+
 # Whose data ----------------------------------------------------------------------------------------------------
 
 def led_dps_ids(administrator) -> tuple[int, ...]:
