@@ -48,13 +48,25 @@ def _task_parts(user, moment) -> tuple[list, int]:
     return counters, counted_otherwise
 
 
+# The menu shows a count up to this, and "99+" above it: so each of its COUNTs reads at most one row more, and
+# costs the same however many placements, reviews or notifications there are.
+MENU_COUNT_SHOWN = 99
+
+
 def _menu_counts(user) -> tuple[int | None, int]:
     """The Tasks count (None for a user who has no Tasks page) and the unread notifications: their COUNTs in one
-    statement."""
+    statement, each counting no further than MENU_COUNT_SHOWN + 1."""
     has_tasks = user.has_role(COMMISSIONING_OFFICER, CONTRACT_MANAGER, *DECIDERS)
     counters, counted_otherwise = _task_parts(user, now()) if has_tasks else ([], 0)
-    *task_counts, unread = counting.counts([*counters, mail.unread_counter(user)])
+    *task_counts, unread = counting.counts([*counters, mail.unread_counter(user)], at_most=MENU_COUNT_SHOWN)
     return (sum(task_counts) + counted_otherwise if has_tasks else None), unread
+
+
+def _menu_label(text: str, count: int) -> str:
+    """"Tasks", "Tasks (3)" or "Tasks (99+)"."""
+    if not count:
+        return text
+    return f"{text} ({count})" if count <= MENU_COUNT_SHOWN else f"{text} ({MENU_COUNT_SHOWN}+)"
 
 
 def navigation() -> list[dict]:
@@ -80,7 +92,7 @@ def navigation() -> list[dict]:
                       ("Vacancies", url_for("buyer.vacancy_board")), ("Analytics", url_for("buyer.analytics_page"))]
         if current_user.has_role(CONTRACT_MANAGER):
             items.append(("Contracts", url_for("buyer.contracts_dashboard")))
-        items.append((f"Tasks ({tasks})" if tasks else "Tasks", url_for("buyer.tasks")))
+        items.append((_menu_label("Tasks", tasks), url_for("buyer.tasks")))
     if current_user.has_role(USER_ADMINISTRATOR) and not current_user.organisation.is_provider:
         items.append(("Staff", url_for("buyer.staff_list")))
     if current_user.has_role(EVALUATOR):
@@ -92,7 +104,7 @@ def navigation() -> list[dict]:
                   ("Consortium analytics", url_for("admin.analytics_page"))]
         items += [("Ofsted imports", url_for("admin.ofsted_imports")),
                   ("Providers' evidence", url_for("admin.compliance_evidence_list"))]
-    items.append((f"Notifications ({unread})" if unread else "Notifications", url_for("shared.notifications")))
+    items.append((_menu_label("Notifications", unread), url_for("shared.notifications")))
     # The most specific item is the current one ("/authority/referrals" rather than "/authority/").
     current = max((href for _, href in items if request.path.startswith(href)), key=len, default=None)
     current = next((href for href, paths in under.items() if request.path.startswith(paths)), current)

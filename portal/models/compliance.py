@@ -30,7 +30,8 @@ class Inspection(db.Model):
     __table_args__ = (UniqueConstraint("setting_id", "inspected_on", "inspection_type",
                                        name="uq_inspection_setting_date_type"),
                       Index("ix_inspection_setting_date", "setting_id", "inspected_on"),
-                      Index("ix_inspection_lead_decision", "lead_id", "judgement", "decided_at"))
+                      Index("ix_inspection_lead_decision", "lead_id", "judgement", "decided_at"),
+                      Index("ix_inspection_judgement_setting", "judgement", "setting_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     setting_id: Mapped[int] = mapped_column(ForeignKey("setting.id"))

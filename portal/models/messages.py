@@ -40,7 +40,8 @@ class Notification(db.Model):
     """The in-portal copy of every e-mail sent to a user."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_user_created", "user_id", "created_at"),)
+    __table_args__ = (Index("ix_notification_user_created", "user_id", "created_at"),
+                      Index("ix_notification_user_unread", "user_id", "read_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))

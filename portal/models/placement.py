@@ -22,6 +22,8 @@ class Placement(db.Model):
     __table_args__ = (
         Index("ix_placement_authority_created", "authority_id", "created_at"),
         Index("ix_placement_qa_due", "qa_visit_at", "qa_visit_due_at"),
+        Index("ix_placement_authority_qa", "authority_id", "qa_visit_at", "qa_visit_due_at"),
+        Index("ix_placement_setting_authority", "setting_id", "authority_id"),
         Index("ix_placement_provider_start", "provider_id", "start_date"),
         Index("ix_placement_authority_start", "authority_id", "start_date"),
         Index("ix_placement_end_date", "end_date"),

@@ -493,9 +493,12 @@ def open_invitation_count(user: User, now: datetime) -> int:
 
 def open_invitation_counter(user: User, now: datetime):
     """The COUNT statement of open_invitation_count, for the dashboard to run with its other counts."""
+    # From the open rounds (few, whatever the history) to the provider's invitation in each, by the unique
+    # (referral, provider) index: a provider's invitations of every past round are never read.
     return (
-        db.select(db.func.count(BidInvitation.id))
-        .join(ReferralRound, ReferralRound.id == BidInvitation.round_id)
+        db.select(db.func.count(BidInvitation.id)).select_from(ReferralRound)
+        .join(BidInvitation, db.and_(BidInvitation.referral_id == ReferralRound.referral_id,
+                                     BidInvitation.round_id == ReferralRound.id))
         .join(Referral, Referral.id == BidInvitation.referral_id)
         .where(BidInvitation.provider_id == user.organisation_id, BidInvitation.declined_at.is_(None),
                ReferralRound.deadline > now, ReferralRound.closed_at.is_(None),

@@ -312,14 +312,14 @@ def placements_needing_continuation(user: User, now: datetime) -> list[Placement
 
 @cache
 def _latest_inadequate_subquery():
-    """The settings whose latest judgement is Inadequate, with when it was recorded (built once: the menu counts
-    with it on every page)."""
-    latest = (db.select(Inspection.setting_id, db.func.max(Inspection.inspected_on).label("on"))
-              .group_by(Inspection.setting_id).subquery())
+    """The settings whose latest judgement is Inadequate, with when it was recorded: the Inadequate inspections
+    (few, by their index) with no later inspection of the setting, so that the menu's count starts from them
+    rather than from every placement of the authority."""
+    later = db.aliased(Inspection)
+    superseded = db.select(later.id).where(later.setting_id == Inspection.setting_id,
+                                           later.inspected_on > Inspection.inspected_on)
     return (db.select(Inspection.setting_id, Inspection.recorded_at)
-            .join(latest, db.and_(latest.c.setting_id == Inspection.setting_id,
-                                  latest.c.on == Inspection.inspected_on))
-            .where(Inspection.judgement == INADEQUATE).subquery())
+            .where(Inspection.judgement == INADEQUATE, ~superseded.exists()).subquery())
 
 
 def _needing_continuation(user: User, now: datetime):
