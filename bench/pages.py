@@ -10,11 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from portal.extensions import db
-from portal.models import Allocation, Application, EntryWindow, Referral
+from portal.models import EntryWindow, Referral
 from portal.services import (
     accounts,
     analytics,
@@ -28,6 +27,7 @@ from portal.services import (
     mail,
     portfolio,
 )
+from portal.services import evaluations as evaluation_service
 from portal.services import referrals as referral_service
 from portal.timezone import uk_today
 
@@ -67,14 +67,10 @@ def _provider_dashboard(user, ids, now: datetime):
 
 
 def _evaluator_queue(user, ids, now: datetime):
-    # evaluation/views.py dashboard builds this select inline.
-    queue = db.session.scalars(
-        db.select(Allocation).where(Allocation.evaluator_id == user.id)
-        .options(selectinload(Allocation.application).selectinload(Application.provider),
-                 selectinload(Allocation.application).selectinload(Application.clarifications),
-                 selectinload(Allocation.application).selectinload(Application.window).selectinload(EntryWindow.dps))
-        .order_by(Allocation.submitted_at.is_not(None), Allocation.allocated_at)).all()
-    return [(allocation.application.provider.name, allocation.application.window.label) for allocation in queue]
+    # evaluation/views.py dashboard: the first page of the allocations to score, and of those scored.
+    allocations = [*evaluation_service.queue_of(user, scored=False).items,
+                   *evaluation_service.queue_of(user, scored=True).items]
+    return [(allocation.application.provider.name, allocation.application.window.label) for allocation in allocations]
 
 
 def _tiers(user, ids, now: datetime):

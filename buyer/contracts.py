@@ -20,6 +20,7 @@ def contracts_dashboard():
     dps_id = record_id(request.args.get("dps"))
     standing, due = request.args.get("standing") or None, request.args.get("due") or None
     search = request.args.get("q", "")
+    annual_reviews.reuse_dues_in_this_request()  # for the menu's Tasks count too
     page = portfolio.dashboard(current_user, dps_id=dps_id, standing=standing, due=due, search=search,
                                page=request.args.get("page", 1, type=int), now=now())
     return render_template("buyer/contracts/dashboard.html", page=page, dps_id=dps_id, standing=standing, due=due,

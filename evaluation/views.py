@@ -6,7 +6,7 @@ from portal.auth import require_roles_for_blueprint
 from portal.clock import now
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.models import Allocation, Application, ConflictOfInterest, EntryWindow, Organisation
+from portal.models import Application, ConflictOfInterest, EntryWindow, Organisation
 from portal.models.dps import EVIDENCE_KINDS
 from portal.models.evaluation import GATES, SATISFACTORY, UNSATISFACTORY
 from portal.models.user import ADMINISTRATOR, EVALUATOR
@@ -38,17 +38,13 @@ def dashboard():
         db.select(EntryWindow).where(EntryWindow.dps_id.in_([dps.id for dps in dpss]))
         .options(selectinload(EntryWindow.dps)).order_by(EntryWindow.opens_at.desc())).all()
     counts = applications.submitted_counts([window.id for window in window_list])
-    queue = db.session.scalars(
-        db.select(Allocation).where(Allocation.evaluator_id == current_user.id)
-        .options(selectinload(Allocation.application).selectinload(Application.provider),
-                 selectinload(Allocation.application).selectinload(Application.clarifications),
-                 selectinload(Allocation.application).selectinload(Application.window).selectinload(EntryWindow.dps))
-        .order_by(Allocation.submitted_at.is_not(None), Allocation.allocated_at)).all()
+    to_score = evaluations.queue_of(current_user, scored=False, page=request.args.get("page", type=int))
+    scored = evaluations.queue_of(current_user, scored=True, page=request.args.get("scored", type=int))
     moment = now()
-    clocks = {allocation.id: evaluations.decision_clock(allocation.application, moment) for allocation in queue}
+    clocks = evaluations.decision_clocks([allocation.application for allocation in [*to_score.items, *scored.items]],
+                                         moment)
     return render_template("evaluation/dashboard.html", dpss=dpss, windows=window_list, counts=counts,
-                           moment=moment, queue=queue, clocks=clocks, pause_rule=PAUSE_RULE,
-                           by_dps=windows.open_and_next_by_dps([dps.id for dps in dpss], now()))
+                           moment=moment, to_score=to_score, scored=scored, clocks=clocks, pause_rule=PAUSE_RULE)
 
 
 @blueprint.route("/conflicts", methods=["GET", "POST"])

@@ -2,7 +2,7 @@
 page is read from the index without sorting the whole table
 
 Revision ID: 0026
-Revises: 0023
+Revises: 0025
 Create Date: 2026-12-05 11:00:00
 
 """

@@ -48,7 +48,9 @@ class Allocation(db.Model):
     """An application given to an evaluator to score independently."""
 
     __tablename__ = "allocation"
-    __table_args__ = (UniqueConstraint("application_id", "evaluator_id"),)
+    # The evaluator's queue: a page of the work to score in the order allocated, or of the scored, latest first.
+    __table_args__ = (UniqueConstraint("application_id", "evaluator_id"),
+                      Index("ix_allocation_evaluator_queue", "evaluator_id", "submitted_at", "allocated_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)

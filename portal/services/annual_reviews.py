@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import url_for
+from flask import has_request_context, request, url_for
 
 from portal.errors import DomainError, InvalidTransition, NotFound, Problems
 from portal.extensions import db
@@ -670,19 +670,41 @@ def _tell_heads_of_service(review: AnnualReview, now: datetime) -> None:
 def dues(contract_ids, now) -> list[Due]:
     """For the contract manager's dashboard (portal.services.contracts.DUE_SOURCES): the annual review of each
     contract with a live placement (due a year after the last was sent, or after the contract was made), the
-    step of an open review, and overdue actions. Four queries however many contracts."""
+    step of an open review, and overdue actions. Four queries however many contracts; once per request where
+    the page asked for them to be kept (reuse_dues_in_this_request)."""
     if not contract_ids:
         return []
+    kept = request.environ.get(_KEPT_DUES) if has_request_context() else None
+    if kept is None:
+        return _dues(contract_ids, now)
+    key = (frozenset(contract_ids), uk_today(now))
+    if key not in kept:
+        kept[key] = _dues(contract_ids, now)
+    return list(kept[key])
+
+
+_KEPT_DUES = "portal.annual_review_dues"
+
+
+def reuse_dues_in_this_request() -> None:
+    """Keep the dues worked out while this request lasts: the contract manager's dashboard and the menu's Tasks
+    count ask for the same contracts' dues. Only for a page that reads (it changes nothing the dues depend on)."""
+    request.environ.setdefault(_KEPT_DUES, {})
+
+
+def _dues(contract_ids, now) -> list[Due]:
     today = uk_today(now)
     rows = db.session.execute(db.select(ProviderContract.id, ProviderContract.dps_id, ProviderContract.provider_id,
                                         ProviderContract.created_at, ProviderContract.terminated_at)
                               .where(ProviderContract.id.in_(contract_ids))).all()
-    live = set(db.session.execute(
-        db.select(Referral.dps_id, Placement.provider_id).join(Referral, Referral.id == Placement.referral_id)
-        .where(Placement.provider_id.in_({row.provider_id for row in rows}),
-               Referral.dps_id.in_({row.dps_id for row in rows}),
-               Placement.start_date <= today, db.or_(Placement.end_date.is_(None), Placement.end_date > today))
-        .distinct()).all())
+    # Per contract, whether one live placement exists: the search stops at the first, rather than reading
+    # every placement the providers ever had.
+    live_placement = (db.select(Placement.id).join(Referral, Referral.id == Placement.referral_id)
+                      .where(Placement.provider_id == ProviderContract.provider_id,
+                             Referral.dps_id == ProviderContract.dps_id, Placement.start_date <= today,
+                             db.or_(Placement.end_date.is_(None), Placement.end_date > today)))
+    live = set(db.session.scalars(db.select(ProviderContract.id).where(ProviderContract.id.in_(contract_ids),
+                                                                       live_placement.exists())))
     reviews = db.session.execute(
         db.select(AnnualReview.id, AnnualReview.contract_id, AnnualReview.status, AnnualReview.due_on,
                   AnnualReview.sent_at).where(AnnualReview.contract_id.in_(contract_ids))
@@ -699,7 +721,7 @@ def dues(contract_ids, now) -> list[Due]:
         if review is not None:
             found.append(_open_step(row.id, review, today))
             continue
-        if row.terminated_at is not None or (row.dps_id, row.provider_id) not in live:
+        if row.terminated_at is not None or row.id not in live:
             continue
         base = last_sent.get(row.id, row.created_at)
         due_on = add_months(uk_today(base), 12)

@@ -76,6 +76,24 @@ def _is_lead_evaluator(user: User, application: Application) -> bool:
             and user.has_role(EVALUATOR, ADMINISTRATOR))
 
 
+QUEUE_PER_PAGE = 25  # allocations on each of the evaluator's two lists
+
+
+def queue_of(user: User, *, scored: bool, page: int | None = None):
+    """A page of the evaluator's allocations: those still to score, oldest allocated first; or those scored,
+    latest scored first. Each page is read in order from the allocation's queue index, without sorting."""
+    query = db.select(Allocation).where(Allocation.evaluator_id == user.id).options(
+        selectinload(Allocation.application).selectinload(Application.provider),
+        selectinload(Allocation.application).selectinload(Application.clarifications),
+        selectinload(Allocation.application).selectinload(Application.window).selectinload(EntryWindow.dps))
+    if scored:
+        query = query.where(Allocation.submitted_at.is_not(None)).order_by(
+            Allocation.submitted_at.desc(), Allocation.allocated_at.desc(), Allocation.id.desc())
+    else:
+        query = query.where(Allocation.submitted_at.is_(None)).order_by(Allocation.allocated_at, Allocation.id)
+    return db.paginate(query, page=page or 1, per_page=QUEUE_PER_PAGE, error_out=False)
+
+
 def application_for_lead(user: User, application_id: int) -> Application:
     """A submitted application of a DPS the user's authority leads, for its evaluators and administrators,
     unless the user has declared a conflict of interest with the provider."""
@@ -422,6 +440,20 @@ def decision_clock(application: Application, now: datetime) -> DecisionClock | N
                          any(c.is_open for c in application.clarifications),
                          decision_due_date(start, deadline, now, pauses))
 
+
+
+def decision_clocks(applications, now: datetime) -> dict[int, DecisionClock | None]:
+    """decision_clock of each application, by id; applications of a window that share the start, the working days
+    and the questions share a clock, worked out once (counting working days since a close months ago is slow)."""
+    shared: dict[tuple, DecisionClock | None] = {}
+    clocks = {}
+    for application in applications:
+        key = (application.moderated_at, clock_start(application), application.window.dps.decision_working_days,
+               tuple((c.asked_at, c.answered_at) for c in application.clarifications))
+        if key not in shared:
+            shared[key] = decision_clock(application, now)
+        clocks[application.id] = shared[key]
+    return clocks
 
 # Moderation and outcomes -----------------------------------------------------------------------
 

@@ -1,16 +1,16 @@
 """Analytics snapshots: each analytics page's figures stored per scope, read in one statement and refreshed by the
 scheduler
 
-Revision ID: 0030
-Revises: 0023
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-05 11:40:00
 
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0030'
-down_revision = '0023'
+revision = '0027'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 

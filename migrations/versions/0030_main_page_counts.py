@@ -1,15 +1,15 @@
 """The counts of the main pages and the menu from an index each: a user's unread notifications, an authority's
 outstanding QA visits, its placements at settings judged Inadequate
 
-Revision ID: 0033
-Revises: 0023
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-05 12:00:00
 
 """
 from alembic import op
 
-revision = '0033'
-down_revision = '0023'
+revision = '0030'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """The administrators' outbox, newest first, reads a page from an index on the time a message was written
 instead of sorting every message
 
-Revision ID: 0031
-Revises: 0023
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-05 11:40:00
 
 """
 from alembic import op
 
-revision = '0031'
-down_revision = '0023'
+revision = '0028'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
