@@ -2,7 +2,7 @@
 instead of every reference; the count starts from the highest number the DPS's references use
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-05 10:40:00
 
 """
