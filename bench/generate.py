@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import event, func, select
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
 from bench import national
@@ -50,6 +50,7 @@ def main(argv=None) -> dict:
     args = parse(argv)
     started = time.monotonic()
     _empty_sqlite_file(args.database_url)
+    _make_postgresql_database(args.database_url)
     app = create_app("development", clock=FrozenClock(NOW),
                      overrides={"SQLALCHEMY_DATABASE_URI": args.database_url,
                                 # the demonstration's users are hashed cheaply: every user gets one real hash below
@@ -88,6 +89,19 @@ def _empty_sqlite_file(url: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
             leftover.unlink(missing_ok=True)
+
+
+def _make_postgresql_database(url: str) -> None:
+    """Create the PostgreSQL database the URL names when it does not exist yet."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database})
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    server.dispose()
 
 
 def _quick_writes_on_sqlite() -> None:
