@@ -10,6 +10,8 @@ is the one statement.
 
 import hashlib
 import json
+import logging
+import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -27,6 +29,10 @@ STALE_AFTER = timedelta(hours=1)
 WANTED_FOR = timedelta(days=1)  # a snapshot nobody has read for this long is not refreshed
 FORGOTTEN_AFTER = timedelta(days=30)  # nor kept
 REFRESH_PER_TICK = 10
+REFRESH_BUDGET_SECONDS = 30  # of work per scheduler tick, so round closing and e-mail are not held up
+ASKED_AT_MOST_EVERY = timedelta(minutes=5)  # a user's "compute again" within this of the last computation waits
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,15 +66,26 @@ def refresh(scope: Scope, now: datetime, *, actor=None) -> Stored:
         db.session.add(snapshot)
     snapshot.figures = _figures_json(figures)
     snapshot.computed_at = now
-    if actor is not None:
-        db.session.flush()
-        audit.record(at=now, actor=actor, action="analytics_refreshed", entity=snapshot,
-                     summary="Analytics figures computed again")
     try:
+        if actor is not None:
+            db.session.flush()  # the snapshot's id, for the audit event
+            audit.record(at=now, actor=actor, action="analytics.refreshed", entity=snapshot,
+                         summary="Analytics figures computed again")
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()  # another request stored the same scope's figures at the same moment: theirs stand
     return Stored(figures, now)
+
+
+def refresh_asked(scope: Scope, now: datetime, *, actor) -> bool:
+    """A user's "compute again": done, and True, unless the figures were computed within ASKED_AT_MOST_EVERY (each
+    computation takes seconds at scale, and two clicks must not hold every worker)."""
+    key, _ = _key_of(scope)
+    computed_at = db.session.scalar(db.select(AnalyticsSnapshot.computed_at).where(AnalyticsSnapshot.scope_key == key))
+    if computed_at is not None and computed_at > now - ASKED_AT_MOST_EVERY:
+        return False
+    refresh(scope, now, actor=actor)
+    return True
 
 
 def refresh_stale(now: datetime) -> list[str]:
@@ -81,10 +98,26 @@ def refresh_stale(now: datetime) -> list[str]:
         db.select(AnalyticsSnapshot.scope)
         .where(AnalyticsSnapshot.computed_at <= now - STALE_AFTER, AnalyticsSnapshot.wanted_at > now - WANTED_FOR)
         .order_by(AnalyticsSnapshot.computed_at, AnalyticsSnapshot.id).limit(REFRESH_PER_TICK)).all()
+    started, refreshed = time.monotonic(), 0
     for scope_json in stale:
-        refresh(_scope_from(scope_json), now)
-    done = [f"refreshed {len(stale)} analytics snapshots"] if stale else []
+        if time.monotonic() - started > REFRESH_BUDGET_SECONDS:
+            break  # the rest wait for the next tick
+        try:
+            refresh(_scope_from(scope_json), now)
+            refreshed += 1
+        except Exception:
+            db.session.rollback()
+            log.exception("analytics snapshot could not be computed; it waits its turn again")
+            _put_back(scope_json, now)
+    done = [f"refreshed {refreshed} analytics snapshots"] if refreshed else []
     return done + ([f"deleted {forgotten} unread analytics snapshots"] if forgotten else [])
+
+
+def _put_back(scope_json: str, now: datetime) -> None:
+    """A snapshot that failed to compute goes to the back of the queue, so it does not fail first every tick."""
+    key = hashlib.sha256(scope_json.encode()).hexdigest()
+    db.session.execute(db.update(AnalyticsSnapshot).where(AnalyticsSnapshot.scope_key == key).values(computed_at=now))
+    db.session.commit()
 
 
 # Stored as JSON ------------------------------------------------------------------------------------------------

@@ -148,6 +148,7 @@ ACTIONS = {
     "sufficiency.withdrawn": "Sufficiency notice withdrawn",
     "mail.failed": "E-mail failed",
     "mail.sent_again": "E-mail sent again",
+    "analytics.refreshed": "Analytics figures computed again",
 }
 
 

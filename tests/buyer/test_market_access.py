@@ -39,6 +39,7 @@ EXPECTED = {
     ("buyer.sufficiency_withdraw", "POST"): OWN_AUTHORITY,
     ("buyer.analytics_page", "GET"): OFFICERS,
     ("buyer.analytics_csv", "GET"): OFFICERS,
+    ("buyer.analytics_refresh", "POST"): OFFICERS,
     ("supplier.vacancy_list", "GET"): PROVIDER_LIST,
     ("supplier.vacancy_new", "GET"): PROVIDER_LIST,
     ("supplier.vacancy_new", "POST"): PROVIDER_LIST,
@@ -49,6 +50,7 @@ EXPECTED = {
     ("supplier.sufficiency_notices", "GET"): PROVIDER_LIST,
     ("admin.analytics_page", "GET"): ADMIN_LIST,
     ("admin.analytics_csv", "GET"): ADMIN_LIST,
+    ("admin.analytics_refresh", "POST"): ADMIN_LIST,
 }
 
 

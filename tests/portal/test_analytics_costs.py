@@ -79,7 +79,7 @@ def test_an_administrator_computes_the_figures_again_now_and_it_is_audited(world
     assert "The figures have been computed again" in page
     assert f"Figures as of {format_datetime(clock.now())}" in page
     assert rows_of(client.get(FRAMEWORK))[1:] == [["Q1 2026-27", "2", "0"], ["Q2 2026-27", "2", "0"]]
-    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "analytics_refreshed"))
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "analytics.refreshed"))
     assert event is not None and event.actor_id == world.admin.id
 
 
@@ -125,3 +125,31 @@ def test_computing_the_figures_again_runs_the_same_statements_whatever_the_data(
             analytics_snapshots.refresh(scope, clock.now())
         counts.append(list(statements))
     assert len(counts[0]) == len(counts[1]), grown(*counts)
+
+
+def test_asking_again_within_five_minutes_keeps_the_figures_and_says_why(world, clock, sign_in):
+    with_placements(world)
+    client = sign_in(world.admin)
+    client.get("/admin/analytics")
+    computed = db.session.scalar(db.select(AnalyticsSnapshot.computed_at))
+    clock.advance(minutes=4)
+    page = client.post("/admin/analytics/refresh", follow_redirects=True).get_data(as_text=True)
+    assert "computed less than 5 minutes ago, so they have not been computed again" in page
+    db.session.expire_all()
+    assert db.session.scalar(db.select(AnalyticsSnapshot.computed_at)) == computed
+    assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "analytics.refreshed")) is None
+
+
+def test_a_snapshot_that_fails_goes_to_the_back_and_the_tick_carries_on(world, clock, sign_in, monkeypatch):
+    with_placements(world)
+    sign_in(world.admin).get("/admin/analytics")
+    clock.advance(hours=2)
+
+    def broken(scope, now):
+        raise RuntimeError("a figure could not be built")
+
+    monkeypatch.setattr(analytics, "figures", broken)
+    done = run_time_events(sign_in(world.admin).application)  # mail and clean-up still run after it
+    assert not any("refreshed" in line for line in done)
+    db.session.expire_all()
+    assert db.session.scalar(db.select(AnalyticsSnapshot.computed_at)) == clock.now()
