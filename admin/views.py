@@ -729,19 +729,21 @@ def audit_log():
 
 @blueprint.route("/outbox")
 def outbox():
-    # Only a development or test portal shows the outbox, and only the consortium's mail, with the secrets of
-    # password-reset and invitation links hidden.
-    if current_app.config.get("PRODUCTION"):
-        abort(404)
+    # Only the consortium's mail. A development or test portal shows every message, with the secrets of
+    # password-reset and invitation links hidden; a live portal shows only those that could not be sent yet, without
+    # their text, so that an administrator can see a failure and send the message again.
+    problems_only = bool(current_app.config.get("PRODUCTION"))
     search = request.args.get("q", "")
     key, _, order = request.args.get("sort", "").partition("-")  # the sort menu's choices are "key-order"
     sorting = mail.OUTBOX_SORTS.choose(key, order)
     page = listing.bounded_page(db.session, mail.outbox_of(lead_id=current_user.organisation_id,
                                                           authority_ids=_consortium_ids(), now=now(),
-                                                          search=search, sorting=sorting),
+                                                          search=search, sorting=sorting,
+                                                          problems_only=problems_only),
                                 page=request.args.get("page", 1, type=int), per_page=25)
     return render_template("admin/outbox.html", page=page, masked=mail.masked, search=search, sorting=sorting,
-                           max_attempts=mail.MAX_ATTEMPTS, listing_args=_outbox_listing_args())
+                           max_attempts=mail.MAX_ATTEMPTS, listing_args=_outbox_listing_args(),
+                           problems_only=problems_only)
 
 
 def _outbox_listing_args() -> dict:
@@ -751,8 +753,6 @@ def _outbox_listing_args() -> dict:
 
 @blueprint.route("/outbox/<int:message_id>/send-again", methods=["POST"])
 def outbox_send_again(message_id):
-    if current_app.config.get("PRODUCTION"):
-        abort(404)
     try:
         message = mail.outbox_message_of(message_id, lead_id=current_user.organisation_id,
                                          authority_ids=_consortium_ids(), now=now())

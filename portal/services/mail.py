@@ -24,8 +24,9 @@ MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(minutes=5)
 # Each run of the dispatcher sends at most this many batches of `limit` messages (1,000 a minute by default).
 BATCHES_PER_RUN = 10
-# A message claimed this long ago by a dispatcher that never finished (it stopped) is due again.
-CLAIM_EXPIRES = timedelta(minutes=10)
+# A message claimed this long ago by a dispatcher that never finished (it stopped) is due again: longer than a
+# batch of 100 can take at SMTP's 30-second timeout each, so a slow dispatcher is not overtaken.
+CLAIM_EXPIRES = timedelta(hours=1)
 LINK_TOKEN = re.compile(r"(/(?:reset-password|invitations)/)[^\s/?#]+")
 
 
@@ -87,16 +88,40 @@ def _send_batch(claimed: list[OutboxMessage], now: datetime, config) -> int:
     try:
         smtp = _connect(config)
     except (OSError, smtplib.SMTPException) as error:
-        for message in claimed:
-            _attempt_failed(message, now, f"Could not reach the mail server: {error}")
-        db.session.commit()
+        # The server's fault, not the messages': they wait for the next run without losing an attempt.
+        _release(claimed, f"Could not reach the mail server: {_reason(error)}")
         return 0
     sent = 0
     with smtp:
-        for message in claimed:
-            sent += _send(smtp, message, now, config["MAIL_SENDER"])
+        for number, message in enumerate(claimed):
+            try:
+                sent += _send(smtp, message, now, config["MAIL_SENDER"])
+            except smtplib.SMTPServerDisconnected as error:
+                _release(claimed[number:], f"The mail server closed the connection: {_reason(error)}")
+                break
             db.session.commit()
     return sent
+
+
+def _release(messages: list[OutboxMessage], reason: str) -> None:
+    """Give claimed messages back, unsent and with no attempt counted, for the next run."""
+    for message in messages:
+        message.claimed_by = None
+        message.last_error = reason
+    db.session.commit()
+
+
+def _reason(error: Exception) -> str:
+    """What the mail server said, as a person can read it."""
+    def said(code, text) -> str:
+        text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+        return f"{code} {text}".strip()
+
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{address}: {said(code, text)}" for address, (code, text) in error.recipients.items())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return said(error.smtp_code, error.smtp_error)
+    return str(error) or type(error).__name__
 
 
 def _due(now: datetime):
@@ -144,8 +169,10 @@ def _send(smtp: smtplib.SMTP, message: OutboxMessage, now: datetime, sender: str
     email.set_content(message.body)
     try:
         smtp.send_message(email)
+    except smtplib.SMTPServerDisconnected:
+        raise  # the connection's fault, not this message's
     except (OSError, smtplib.SMTPException) as error:
-        _attempt_failed(message, now, str(error) or type(error).__name__)
+        _attempt_failed(message, now, _reason(error))
         return 0
     message.attempts += 1
     message.sent_at = now
@@ -202,10 +229,11 @@ OUTBOX_SORTS = listing.SortKeys({
 
 
 def outbox_of(*, lead_id: int, authority_ids: list[int], now: datetime, search: str = "",
-              sorting: listing.Sorting | None = None):
+              sorting: listing.Sorting | None = None, problems_only: bool = False):
     """The outbox as an administrator of the lead authority may read it, newest first unless sorted otherwise
     (OUTBOX_SORTS), searched by recipient or subject: messages to people of the consortium's authorities and of
-    the providers linked to its DPSs, and invitations to join them."""
+    the providers linked to its DPSs, and invitations to join them. `problems_only`: those not sent that have failed
+    at least once (what a live portal shows)."""
     from portal.services.providers import linked_provider_ids
 
     sorting = sorting or OUTBOX_SORTS.choose(None, None)
@@ -218,6 +246,8 @@ def outbox_of(*, lead_id: int, authority_ids: list[int], now: datetime, search: 
              .where(db.or_(OutboxMessage.to_address.in_(people), OutboxMessage.to_address.in_(invited)))
              .where(db.or_(OutboxMessage.sealed_until.is_(None), OutboxMessage.sealed_until <= now))
              .order_by(*OUTBOX_SORTS.order_by(sorting)))
+    if problems_only:
+        query = query.where(OutboxMessage.sent_at.is_(None), OutboxMessage.last_error.is_not(None))
     search = listing.cleaned(search)
     if search:
         query = query.where(listing.matching(search, [OutboxMessage.to_address, OutboxMessage.subject]))

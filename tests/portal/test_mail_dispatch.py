@@ -24,6 +24,7 @@ class FakeSmtp:
     sent: list[tuple[str, str]] = []
     refused: set[str] = set()
     unreachable = False
+    disconnect_after: int | None = None  # messages sent before the server drops the connection
     pause = 0.0
     lock = threading.Lock()
 
@@ -38,6 +39,8 @@ class FakeSmtp:
         pass
 
     def send_message(self, email):
+        if FakeSmtp.disconnect_after is not None and len(FakeSmtp.sent) >= FakeSmtp.disconnect_after:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
         if email["To"] in FakeSmtp.refused:
             raise smtplib.SMTPRecipientsRefused({email["To"]: (450, b"Mailbox busy")})
         time.sleep(FakeSmtp.pause)
@@ -57,6 +60,7 @@ class FakeSmtp:
 @pytest.fixture(autouse=True)
 def fake_smtp(app, monkeypatch):
     FakeSmtp.sent, FakeSmtp.refused, FakeSmtp.unreachable, FakeSmtp.pause = [], set(), False, 0.0
+    FakeSmtp.disconnect_after = None
     monkeypatch.setattr(mail.smtplib, "SMTP", FakeSmtp)
     app.config["MAIL_SERVER"] = "smtp.test"
     return FakeSmtp
@@ -116,17 +120,36 @@ def test_a_refused_message_waits_longer_after_each_attempt_then_fails_with_the_r
     assert FakeSmtp.sent == []
 
 
-def test_an_unreachable_mail_server_counts_as_a_failed_attempt_of_each_message(app, clock):
+def test_an_unreachable_mail_server_costs_the_messages_no_attempt_however_long_it_is_down(app, clock):
     ids = write(2, clock)
     FakeSmtp.unreachable = True
-    assert mail.dispatch_outbox(clock.now()) == 0
+    for _minute in range(mail.MAX_ATTEMPTS * 30):  # a two-and-a-half-hour outage, one run a minute
+        assert mail.dispatch_outbox(clock.now()) == 0
+        clock.advance(minutes=1)
     for message_id in ids:
         message = reload(message_id)
-        assert message.attempts == 1 and message.last_error.startswith("Could not reach the mail server")
-        assert message.next_attempt_at == clock.now() + mail.FIRST_RETRY and message.claimed_by is None
+        assert message.attempts == 0 and message.failed_at is None and message.claimed_by is None
+        assert message.last_error.startswith("Could not reach the mail server")
     FakeSmtp.unreachable = False
-    clock.advance(minutes=5)
     assert mail.dispatch_outbox(clock.now()) == 2
+
+
+def test_a_dropped_connection_gives_the_rest_of_the_batch_back_unharmed(app, clock):
+    ids = write(3, clock)
+    FakeSmtp.disconnect_after = 1
+    assert mail.dispatch_outbox(clock.now()) == 1
+    assert [reload(message_id).attempts for message_id in ids] == [1, 0, 0]
+    assert "closed the connection" in reload(ids[1]).last_error and reload(ids[1]).claimed_by is None
+    FakeSmtp.disconnect_after = None
+    assert mail.dispatch_outbox(clock.now()) == 2
+    assert len(FakeSmtp.sent) == 3
+
+
+def test_the_reason_kept_is_what_the_server_said_in_words(app, clock):
+    [message_id] = write(1, clock, to="busy@example.org")
+    FakeSmtp.refused = {"busy@example.org"}
+    mail.dispatch_outbox(clock.now())
+    assert reload(message_id).last_error == "busy@example.org: 450 Mailbox busy"
 
 
 def test_a_message_another_dispatcher_has_claimed_is_left_to_it_until_the_claim_expires(app, clock):
@@ -245,3 +268,19 @@ def test_sending_again_needs_the_forms_csrf_token(csrf_app, world, clock, fake_s
     token = csrf_token_of(client.get("/admin/outbox"))
     assert client.post(f"/admin/outbox/{message_id}/send-again", data={"csrf_token": token}).status_code == 302
     assert reload(message_id).failed_at is None
+
+
+def test_a_live_portal_shows_only_the_mail_not_sent_without_its_text_and_sends_it_again(world, sign_in, clock):
+    message_id = _failed_reset(world, clock)
+    write(1, clock, to=world.member_officer.email)  # not tried yet: not a problem
+    admin = sign_in(world.admin)
+    admin.application.config["PRODUCTION"] = True
+    page = text_of(admin.get("/admin/outbox"))
+    assert "could not be sent yet" in page and "gave up after 5 attempts" in page
+    assert "reset-password" not in page and "Message 0" not in page
+    response = admin.post(f"/admin/outbox/{message_id}/send-again")
+    assert response.status_code == 302
+    assert reload(message_id).failed_at is None
+    page = text_of(admin.get("/admin/outbox"))
+    assert "Waiting" in page and page.count("gave up after") == 1  # the window's opening to Alpha failed too
+    assert page.count("Send again") == 1
