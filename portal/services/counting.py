@@ -28,9 +28,3 @@ def bounded(counter, limit: int):
     the same rows selected as a constant, at most `limit` of them, then counted."""
     rows = counter.with_only_columns(db.literal_column("1"), maintain_column_froms=True).limit(limit)
     return db.select(db.func.count()).select_from(rows.subquery())
-
-
-def count_at_most(statement, at_most: int) -> int:
-    """How many rows the select lists, counting no further than at_most + 1: a value above at_most means "more
-    than at_most"."""
-    return counts([count_of(statement)], at_most=at_most)[0]

@@ -60,27 +60,30 @@ def test_the_menu_says_more_tasks_than_it_counts(world, sign_in, clock, monkeypa
 
 
 def test_the_referral_list_says_more_than_when_it_stops_counting(world, sign_in, clock, monkeypatch):
-    monkeypatch.setattr(access, "COUNTED_AT_MOST", 3)
+    monkeypatch.setattr(access, "COUNTED_AT_MOST", 3)  # counted no further than 3 rows past the page shown
     for _ in range(3):
         draft_referral(world, clock)
     client = sign_in(world.member_officer)
     assert "3 referrals, newest first" in _page(client)
-    for _ in range(2):
+    for _ in range(27):
         draft_referral(world, clock)
     page = _page(client)
-    assert "More than 3 referrals, newest first" in page
-    assert "T-DPS-R0005" in page and "T-DPS-R0001" in page  # one page of 25 still lists every row
+    assert "More than 28 referrals, newest first" in page
+    assert "T-DPS-R0030" in page and "T-DPS-R0006" in page and "T-DPS-R0005" not in page
+    assert 'href="/authority/referrals?page=2"' in page
 
 
 def test_the_referral_list_pages_on_past_the_bound(world, sign_in, clock, monkeypatch):
     monkeypatch.setattr(access, "COUNTED_AT_MOST", 3)
-    for _ in range(30):
+    for _ in range(60):
         draft_referral(world, clock)
     client = sign_in(world.member_officer)
-    first = _page(client)
-    assert "More than 3 referrals" in first and "T-DPS-R0030" in first and "T-DPS-R0005" not in first
     second = _page(client, "/authority/referrals?page=2")
-    assert "T-DPS-R0005" in second and "T-DPS-R0030" not in second
+    assert "More than 53 referrals" in second and "T-DPS-R0035" in second
+    assert 'href="/authority/referrals?page=3"' in second
+    third = _page(client, "/authority/referrals?page=3")
+    assert "60 referrals" in third and "T-DPS-R0010" in third and "T-DPS-R0001" in third
+    assert "T-DPS-R0011" not in third
 
 
 def test_the_providers_open_referrals_count_only_open_rounds(world, sign_in, clock):

@@ -35,7 +35,7 @@ from portal.models.user import (
     HEAD_OF_SERVICE,
     PROVIDER_USER,
 )
-from portal.services import counting, listing
+from portal.services import listing
 
 READERS = (COMMISSIONING_OFFICER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR)
 
@@ -136,8 +136,8 @@ COUNTED_AT_MOST = 1000
 def for_authority(user: User, *, now: datetime, status: str | None = None, search: str = "",
                   sorting: listing.Sorting | None = None, page: int = 1, per_page: int = 25):
     """The authority's referrals, newest first unless sorted otherwise (REFERRAL_SORTS), optionally of one status
-    and searched by reference, lot, or the child's name or case number; a Pagination whose total is counted to
-    COUNTED_AT_MOST + 1 (`more_than` is COUNTED_AT_MOST when there are more, None otherwise)."""
+    and searched by reference, lot, or the child's name or case number; a page whose total is counted no further
+    than COUNTED_AT_MOST rows past it (`more` when the list goes on beyond `total`)."""
     sorting = sorting or REFERRAL_SORTS.choose(None, None)
     query = (db.select(Referral).where(Referral.authority_id == user.organisation_id)
              .join(Lot, Lot.id == Referral.lot_id).outerjoin(Child, Child.id == Referral.child_id)
@@ -151,10 +151,7 @@ def for_authority(user: User, *, now: datetime, status: str | None = None, searc
     if search:
         query = query.where(listing.matching(search, [Referral.reference, Lot.name, Child.first_names,
                                                       Child.surname, Child.known_as, Child.case_number]))
-    listed = db.paginate(query, page=page, per_page=per_page, error_out=False, count=False)
-    listed.total = counting.count_at_most(query, COUNTED_AT_MOST)
-    listed.more_than = COUNTED_AT_MOST if listed.total > COUNTED_AT_MOST else None
-    return listed
+    return listing.bounded_page(db.session, query, page=page, per_page=per_page, ahead=COUNTED_AT_MOST)
 
 
 def status_counts(user: User, now: datetime) -> dict[str, int]:
