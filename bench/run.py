@@ -206,6 +206,9 @@ def database_copy(database_url: str):
     server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{copy_name}"'))
+        # A template must have nobody connected: the servers just stopped may not have closed theirs yet.
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": url.database})
         connection.execute(text(f'CREATE DATABASE "{copy_name}" TEMPLATE "{url.database}"'))
     try:
         yield url.set(database=copy_name).render_as_string(hide_password=False)

@@ -142,8 +142,9 @@ def run_due(now: datetime, *, batch_size: int = BATCH_SIZE) -> list[str]:
         query = (db.select(ReferralRound.id)
                  .where(ReferralRound.closed_at.is_(None), ReferralRound.deadline <= now)
                  .order_by(ReferralRound.deadline, ReferralRound.id).limit(batch_size)
-                 # PostgreSQL: rounds another scheduler is closing are left to it (SQLite has no row locks).
-                 .with_for_update(skip_locked=True))
+                 # PostgreSQL: waits for a bid being sent at the deadline (it holds its round) and for another
+                 # scheduler's batch, whose rounds it then finds closed (SQLite has no row locks).
+                 .with_for_update())
         if failed:
             query = query.where(ReferralRound.id.not_in(failed))
         batch = db.session.scalars(query).all()
