@@ -51,8 +51,5 @@ def analytics_csv(key):
 def analytics_refresh():
     """Compute the figures of the page's filters again now, rather than wait for the scheduler."""
     moment, *_, filters, scope = _scope()
-    if analytics_snapshots.refresh_asked(scope, moment, actor=current_user):
-        flash("The figures have been computed again", "success")
-    else:
-        flash("These figures were computed less than 5 minutes ago, so they have not been computed again", "info")
+    flash(*analytics_snapshots.refresh_message(analytics_snapshots.refresh_asked(scope, moment, actor=current_user)))
     return redirect(url_for("buyer.analytics_page", **filters.args()))

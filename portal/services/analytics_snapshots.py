@@ -88,6 +88,14 @@ def refresh_asked(scope: Scope, now: datetime, *, actor) -> bool:
     return True
 
 
+def refresh_message(done: bool) -> tuple[str, str]:
+    """What a user is told after asking to compute the figures again, and the message's kind."""
+    if done:
+        return "The figures have been computed again", "success"
+    minutes = int(ASKED_AT_MOST_EVERY.total_seconds() // 60)
+    return f"These figures were computed less than {minutes} minutes ago, so they have not been computed again", "info"
+
+
 def refresh_stale(now: datetime) -> list[str]:
     """The scheduler's job: compute again the oldest snapshots past STALE_AFTER that someone still reads, each in
     its own transaction, and forget those nobody has read for FORGOTTEN_AFTER."""
