@@ -53,6 +53,13 @@ def test_every_district_has_a_county_that_exists_and_no_other_area_has_one():
     ("E06000066", "Somerset", "unitary"),
     ("E09000001", "City of London", "london_borough"),
     ("E07000244", "East Suffolk", "district"),
+    ("E08000038", "Barnsley", "metropolitan_borough"),  # new codes after their boundary change of April 2025
+    ("E08000039", "Sheffield", "metropolitan_borough"),
+    ("E08000037", "Gateshead", "metropolitan_borough"),
+    ("E06000057", "Northumberland", "unitary"),
+    ("E06000058", "Bournemouth, Christchurch and Poole", "unitary"),
+    ("E07000112", "Folkestone and Hythe", "district"),
+    ("E07000240", "St Albans", "district"),
     (WALES, "Wales", "nation"),
 ])
 def test_spot_checks_against_the_ons_register(code, name, kind):
@@ -63,6 +70,13 @@ def test_spot_checks_against_the_ons_register(code, name, kind):
 def test_the_areas_abolished_in_2023_are_gone():
     for gone in ("E10000006", "E10000023", "E10000027", "E07000026", "E07000163", "E07000187"):
         assert areas.get(gone) is None
+
+
+def test_codes_replaced_are_gone():
+    # Barnsley and Sheffield since April 2025; Gateshead and Northumberland since 2013; Bournemouth and Poole, 2019.
+    for gone in ("E08000016", "E08000019", "E08000020", "E06000048", "E06000028", "E06000029"):
+        assert areas.get(gone) is None
+    assert areas.match_name("Sheffield City Council").code == "E08000039"
 
 
 def test_upper_tier_authorities_are_the_childrens_services_authorities():
