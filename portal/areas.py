@@ -3,8 +3,9 @@
 England is listed authority by authority at its geography since the April 2023 reorganisation (Cumberland,
 Westmorland and Furness, North Yorkshire and Somerset unitary), with Barnsley's and Sheffield's codes of April 2025:
 counties (ONS codes E10…), unitary authorities (E06…), metropolitan boroughs (E08…), London boroughs and the City of
-London (E09…) and non-metropolitan districts (E07…), each district with the code of its county. Wales, Scotland and Northern Ireland are one area
-each. The codes and names are the ONS (GSS) register's; the file is loaded once and never changes at run time.
+London (E09…) and non-metropolitan districts (E07…), each district with the code of its county. Wales, Scotland
+and Northern Ireland are one area each. The codes and names are the ONS (GSS) register's; the file is loaded once
+and never changes at run time.
 
 An area *lies within* another when it is that area or a district of that county: `within(area, preferred)`.
 """
