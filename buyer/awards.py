@@ -60,7 +60,8 @@ def referral_bids(referral_id):
 
 CSV_HEADINGS = ["Rank", "Tied with", "Provider", "Tier", "Place with caution", "Core weekly fee (£)",
                 "Additional costs", "Weekly price bid (£)", "Negotiated weekly price (£)", "Price for award (£)",
-                "Indicative weekly price (£)", "Proposed start", "Home area", *CRITERIA.values(), "Quality (%)",
+                "Indicative weekly price (£)", "Proposed start", "Home area", "In the preferred location",
+                "In the authority's own area", *CRITERIA.values(), "Quality (%)",
                 "Quality weight (%)", "Quality component", "Lowest price (£)", "Cost weight (%)", "Cost component",
                 "Total", "Assessed"]
 
@@ -69,6 +70,10 @@ def _cell(value) -> str:
     """A cell a spreadsheet will not run as a formula."""
     text = "" if value is None else str(value)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _flag(value: bool | None) -> str:
+    return "To be confirmed" if value is None else ("Yes" if value else "No")
 
 
 def _csv_row(item: awards.RankedBid, quality_weight: int, cost_weight: int) -> list:
@@ -81,7 +86,8 @@ def _csv_row(item: awards.RankedBid, quality_weight: int, cost_weight: int) -> l
     return [rank, ", ".join(item.tied_with), item.provider_name,
             "None" if item.tier is None else item.tier, "Yes" if item.place_with_caution else "No",
             pounds(bid.core_weekly_fee), costs, pounds(bid.weekly_price), pounds(bid.negotiated_weekly_price),
-            pounds(item.price), pounds(item.indicative_price), bid.proposed_start.isoformat(), bid.home_area,
+            pounds(item.price), pounds(item.indicative_price), bid.proposed_start.isoformat(), bid.home_area_label,
+            _flag(item.in_preferred_location), _flag(item.in_home_area),
             *(scores.get(criterion, "") for criterion in CRITERIA), quality, quality_weight,
             score(item.quality_component, 4), pounds(item.lowest_price), cost_weight, score(item.cost_component, 4),
             score(item.display_total, 4), "Yes" if item.assessed else "No"]

@@ -86,6 +86,13 @@ class Bid(db.Model):
         return self.set_aside_at is not None
 
     @property
+    def home_area_label(self) -> str:
+        """The home's area by name; an area typed before areas were data and matching none is to be confirmed."""
+        if self.home_area_code is None:
+            return f"{self.home_area} (area to be confirmed)" if self.home_area else "To be confirmed"
+        return self.home_area
+
+    @property
     def price_for_award(self) -> Decimal:
         """The weekly price the placement would cost: the negotiated price where one was agreed."""
         return self.negotiated_weekly_price if self.negotiated_weekly_price is not None else self.weekly_price

@@ -138,6 +138,14 @@ class Placement(db.Model):
         return self.off_framework_provider.name
 
     @property
+    def location_area_label(self) -> str:
+        """Where the child lives by the area's name; an area typed before areas were data and matching none is
+        to be confirmed."""
+        if self.location_area_code is None:
+            return f"{self.location_area} (area to be confirmed)" if self.location_area else "To be confirmed"
+        return self.location_area
+
+    @property
     def framework_label(self) -> str:
         return "On framework" if self.on_framework else "Off framework"
 

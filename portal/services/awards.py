@@ -106,6 +106,24 @@ class RankedBid:
     def is_negotiated(self) -> bool:
         return self.bid.negotiated_weekly_price is not None
 
+    @property
+    def in_home_area(self) -> bool | None:
+        """Whether the home lies within the referring authority's area (the rule of the placement it would make);
+        None while the home's or the authority's area is to be confirmed."""
+        referral = self.bid.referral
+        if self.bid.home_area_code is None or referral.authority.area_code is None:
+            return None
+        return place_flags(self.bid.home_area_code, referral)[0]
+
+    @property
+    def in_preferred_location(self) -> bool | None:
+        """Whether the home is in a preferred area or lies within one; None while the home's area or the
+        referral's preferred areas are to be confirmed."""
+        referral = self.bid.referral
+        if self.bid.home_area_code is None or not referral.preferred_area_codes:
+            return None
+        return place_flags(self.bid.home_area_code, referral)[1]
+
 
 @dataclass(frozen=True)
 class CostLine:

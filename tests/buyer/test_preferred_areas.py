@@ -12,6 +12,8 @@ from tests.buyer.test_awards_service import SCORES_90, assess, award_args, bid_o
 from tests.buyer.test_referral_routes import form_data
 from tests.factories import (
     CHILD_SURNAME,
+    CHORLEY,
+    LANCASHIRE,
     OLDHAM,
     SEFTON,
     STOCKPORT,
@@ -92,3 +94,58 @@ def test_a_home_in_the_referring_authoritys_own_area_is_in_its_home_area(world, 
     placement = award_approved(world, clock, referral, bid_of(referral, world.provider_a),
                                **award_args(clock))
     assert (placement.in_home_area, placement.location_was_preferred) == (True, False)
+
+
+def side_by_side_rows(page: str, heading: str) -> list[str]:
+    """The cells of one row of the bids side by side, by its heading."""
+    import re
+
+    row = re.search(rf'<th scope="row" class="govuk-table__header">{heading}</th>(.*?)</tr>', page, re.S).group(1)
+    return [cell.strip() for cell in re.findall(r'<td class="govuk-table__cell">(.*?)</td>', row, re.S)]
+
+
+def test_the_bids_side_by_side_say_which_homes_are_in_the_preferred_location_and_the_authoritys_area(
+        world, clock, sign_in):
+    # Preferred: Tameside, Stockport or Lancashire. A Chorley home lies in Lancashire; a Sefton home is in the
+    # member's own area, not preferred.
+    for provider in (world.provider_a, world.provider_b):
+        admit(provider, world.lots[0], clock=clock)
+    referral = officer_refers(world, clock, sign_in, preferred_areas_3=LANCASHIRE)
+    referrals.publish(world.member_officer, referral, clock.now())
+    for provider, area in ((world.provider_a, CHORLEY), (world.provider_b, SEFTON)):
+        assert sign_in(provider).post(f"/provider/referrals/{referral.id}/bid",
+                                      data=bid_form(home_area=area, how_needs_met="With care")).status_code == 302
+    past_deadline(clock, referral)
+    officer = sign_in(world.member_officer)
+    page = text_of(officer.get(f"/authority/referrals/{referral.id}/bids"))
+    names = side_by_side_rows(page, "Home area")
+    assert sorted(names) == ["Chorley", "Sefton"]
+    chorley, sefton = names.index("Chorley"), names.index("Sefton")
+    preferred = side_by_side_rows(page, "In the preferred location")
+    own_area = side_by_side_rows(page, "In the authority's own area")
+    assert (preferred[chorley], preferred[sefton]) == ("Yes", "No")
+    assert (own_area[chorley], own_area[sefton]) == ("No", "Yes")
+    spreadsheet = officer.get(f"/authority/referrals/{referral.id}/bids.csv").get_data(as_text=True).splitlines()
+    assert "In the preferred location,In the authority's own area" in spreadsheet[0]
+    assert any("Chorley,Yes,No" in line for line in spreadsheet[1:])
+    assert any("Sefton,No,Yes" in line for line in spreadsheet[1:])
+    # The placement made from the Chorley bid says the same.
+    assess(world, referral, world.provider_a, SCORES_90, clock)
+    assess(world, referral, world.provider_b, SCORES_90, clock)
+    placement = award_approved(world, clock, referral, bid_of(referral, world.provider_a), **award_args(clock))
+    assert (placement.location_was_preferred, placement.in_home_area) == (True, False)
+
+
+def test_a_bid_whose_typed_area_matched_none_shows_it_to_be_confirmed(world, clock, sign_in):
+    admit(world.provider_a, world.lots[0], clock=clock)
+    referral = officer_refers(world, clock, sign_in)
+    referrals.publish(world.member_officer, referral, clock.now())
+    sign_in(world.provider_a).post(f"/provider/referrals/{referral.id}/bid",
+                                   data=bid_form(home_area=STOCKPORT, how_needs_met="With care"))
+    bid = bid_of(referral, world.provider_a)
+    bid.home_area, bid.home_area_code = "North of the county", None  # as migration 0010 left an unmatched name
+    db.session.commit()
+    past_deadline(clock, referral)
+    page = text_of(sign_in(world.member_officer).get(f"/authority/referrals/{referral.id}/bids"))
+    assert side_by_side_rows(page, "Home area") == ["North of the county (area to be confirmed)"]
+    assert side_by_side_rows(page, "In the preferred location") == ["Not known: an area is to be confirmed"]
