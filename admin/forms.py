@@ -102,7 +102,8 @@ class EditTermsForm(TermsForm):
 
 class MemberForm(FlaskForm):
     area_code = SelectField("Authority", widget=GovSelect(), validate_choice=False,
-                            description="The county, unitary, metropolitan or London borough council, or a nation",
+                            description="The county, unitary, metropolitan or London borough council (Wales, "
+                                        "Scotland and Northern Ireland are not member authorities)",
                             validators=[DataRequired("Choose the authority from the list")])
     submit = SubmitField("Add member authority", widget=GovSubmitInput())
 

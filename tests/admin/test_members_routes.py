@@ -30,6 +30,7 @@ def test_the_dps_page_lists_the_members_with_their_areas_and_offers_the_authorit
     assert '<option value="E08000004">Oldham</option>' in text  # an upper-tier authority is offered
     assert 'value="W92000004"' not in text  # Wales is a place a child can live, not a member authority
     assert 'value="E07000118"' not in text  # a district is not
+    assert "Wales, Scotland and Northern Ireland are not member authorities" in text and "or a nation" not in text
     assert "1 January 2028, or 1 January 2030 if every extension is taken up" in text
 
 
@@ -45,6 +46,9 @@ def test_the_administrator_adds_a_member_from_the_list(world, admin):
     ({"area_code": SEFTON}, "Member Council is already a member"),
     ({"area_code": ""}, "Choose the authority from the list"),
     ({"area_code": "E07000118"}, "Choose the authority from the list"),
+    ({"area_code": "W92000004"}, "Choose the authority from the list"),
+    ({"area_code": "E99999999"}, "Choose the authority from the list"),
+    ({"area_code": "sefton"}, "Choose the authority from the list"),
 ])
 def test_a_member_twice_or_not_from_the_list_is_refused_and_nothing_added(world, admin, data, message):
     before = db.session.scalar(db.select(db.func.count(DpsMember.id)))
