@@ -206,7 +206,15 @@ def _bid_label(item: awards.RankedBid) -> str:
     tied = " (tied)" if item.tied_with else ""
     caution = " (place with caution)" if item.place_with_caution else ""
     return (f"{item.provider_name}{caution}: ranked {item.rank}{tied}, total {score(item.display_total, 4)}, "
-            f"{money(item.price)} a week")
+            f"{money(item.price)} a week; {_home_label(item)}")
+
+
+def _home_label(item: awards.RankedBid) -> str:
+    """Where the home is, and whether that is in the preferred location."""
+    where = f"home in {item.bid.home_area_label}"
+    if item.in_preferred_location is None:
+        return where
+    return f"{where}, {'in' if item.in_preferred_location else 'not in'} the preferred location"
 
 
 def _award_form(referral, ranked, formdata=None) -> AwardForm:
