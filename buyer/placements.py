@@ -11,8 +11,10 @@ from flask_login import current_user
 
 from buyer.placement_forms import EndingForm
 from buyer.views import blueprint
+from portal import areas
 from portal.clock import now
 from portal.errors import DomainError, NotFound
+from portal.extensions import db
 from portal.formatting import pounds
 from portal.forms import add_domain_error, choices, record_id
 from portal.models.placement import STATUSES
@@ -106,15 +108,33 @@ def placements_csv():
 
 # One placement ----------------------------------------------------------------------------------------------
 
-@blueprint.route("/placements/<int:placement_id>")
-def placement(placement_id):
-    placement = _found(awards.placement_for_authority, placement_id)
+def _placement_page(placement, *, area_error: str | None = None, status: int = 200):
     today = _today()
     return render_template("buyer/awards/placement.html", placement=placement, referral=placement.referral,
                            moment=now(), today=today, status=placement.status(today), statuses=STATUSES,
                            history=placements.history(placement, today), cost=placements.cost_to_date(placement, today),
                            weekly_now=placements.weekly_price_on(placement, today), notice_by=NOTICE_BY,
-                           reasons=ENDING_REASONS)
+                           reasons=ENDING_REASONS, area_error=area_error,
+                           area_choices=areas.lowest_tier_choices() if placement.location_area_code is None else []
+                           ), status
+
+
+@blueprint.route("/placements/<int:placement_id>")
+def placement(placement_id):
+    return _placement_page(_found(awards.placement_for_authority, placement_id))
+
+
+@blueprint.route("/placements/<int:placement_id>/area", methods=["POST"])
+def placement_area(placement_id):
+    """The area of a home typed before areas were data, chosen from the list."""
+    placement = _found(awards.placement_for_authority, placement_id)
+    try:
+        placements.confirm_area(current_user, placement, area_code=request.form.get("area_code", ""), now=now())
+    except DomainError as error:
+        db.session.rollback()
+        return _placement_page(placement, area_error=error.message, status=400)
+    flash(f"The home's area is confirmed as {placement.location_area}", "success")
+    return redirect(url_for("buyer.placement", placement_id=placement.id) + "#details")
 
 
 def _ending_of(form: EndingForm) -> Ending:

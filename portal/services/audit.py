@@ -114,6 +114,7 @@ ACTIONS = {
     "off_framework.search_recorded": "Off-framework search recorded",
     "off_framework.placed": "Placed off framework",
     "placement.qa_visit_recorded": "QA visit recorded",
+    "placement.area_confirmed": "Placement's area confirmed",
     "returns.question_added": "Quarterly return question added",
     "returns.question_changed": "Quarterly return question changed",
     "returns.question_removed": "Quarterly return question removed",

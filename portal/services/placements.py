@@ -16,14 +16,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy.orm import selectinload
 
-from portal.errors import NotFound
+from portal import areas
+from portal.errors import DomainError, NotFound
 from portal.extensions import MAX_PAGE, db
 from portal.formatting import money
 from portal.models import Lot, OffFrameworkProvider, Organisation, Placement, PlacementPrice, Referral, User
 from portal.models.placement import STATUSES
 from portal.models.placement_life import ENDING_REASONS, NOTICE_BY
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
-from portal.services import listing, off_framework
+from portal.services import audit, awards, listing, off_framework
 from portal.services.off_framework import FRAMEWORK_FILTERS
 from portal.timezone import format_date, to_local
 from portal.timezone import uk_today as uk_today  # the pages read it from here too
@@ -318,3 +319,36 @@ def get_for_provider(user: User, placement_id: int) -> Placement:
 
 def referral_reference(placement: Placement) -> str:
     return db.session.scalar(db.select(Referral.reference).where(Referral.id == placement.referral_id))
+
+
+# A placement's area to be confirmed -------------------------------------------------------------------------
+
+def confirm_area(officer: User, placement: Placement, *, area_code: str, now) -> Placement:
+    """The officer names the area of a home typed before areas were data that matched none: the district,
+    unitary or borough (never a county). "In the authority's own area" and "in the preferred location" are then
+    worked out by the areas rule, where the authority's area and the referral's preferred areas are known."""
+    if not (officer.has_role(COMMISSIONING_OFFICER) and officer.organisation_id == placement.authority_id):
+        raise NotFound()
+    if placement.location_area_code is not None:
+        raise DomainError(f"The area of this placement is already known: {placement.location_area}",
+                          field="area_code")
+    area = areas.get(area_code)
+    if area is None:
+        raise DomainError("Choose the area of the home from the list", field="area_code")
+    if not area.is_lowest_tier:
+        raise DomainError(areas.COUNTY_MESSAGE, field="area_code")
+    before = {"location_area": placement.location_area, "location_area_code": None,
+              "in_home_area": placement.in_home_area, "location_was_preferred": placement.location_was_preferred}
+    in_home_area, preferred = awards.place_flags(area.code, placement.referral)
+    placement.location_area, placement.location_area_code = area.name, area.code
+    if placement.authority.area_code is not None:
+        placement.in_home_area = in_home_area
+    if placement.referral.preferred_area_codes:
+        placement.location_was_preferred = preferred
+    audit.record(at=now, actor=officer, action="placement.area_confirmed", entity=placement,
+                 summary=f"{placement.agreement_reference}: the home's area confirmed as {area.name}", before=before,
+                 after={"location_area": area.name, "location_area_code": area.code,
+                        "in_home_area": placement.in_home_area,
+                        "location_was_preferred": placement.location_was_preferred})
+    db.session.commit()
+    return placement

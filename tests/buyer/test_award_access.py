@@ -29,6 +29,7 @@ EXPECTED = {
     ("buyer.referral_award", "POST"): MEMBERS_RECORD,
     ("buyer.placement", "GET"): MEMBERS_RECORD,
     ("buyer.placement_agreement", "GET"): MEMBERS_RECORD,
+    ("buyer.placement_area", "POST"): MEMBERS_RECORD,
     ("supplier.referral_outcome", "GET"): OWN_OUTCOME,
 }
 
@@ -36,7 +37,7 @@ EXPECTED = {
 # other pages take the closed referral.
 AWARDED_ENDPOINTS = {"supplier.referral_outcome"}
 BID_ENDPOINTS = {"buyer.assess_bid", "buyer.negotiate_bid"}
-PLACEMENT_ENDPOINTS = {"buyer.placement", "buyer.placement_agreement"}
+PLACEMENT_ENDPOINTS = {"buyer.placement", "buyer.placement_agreement", "buyer.placement_area"}
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ the note, which the anonymity guard still checks), and matched against the home'
 
 import html
 
+import pytest
 from flask import url_for
 
 from portal.extensions import db
@@ -152,3 +153,64 @@ def test_a_bid_whose_typed_area_matched_none_shows_it_to_be_confirmed(world, clo
     page = text_of(sign_in(world.member_officer).get(f"/authority/referrals/{referral.id}/bids"))
     assert side_by_side_rows(page, "Home area") == ["North of the county (area to be confirmed)"]
     assert side_by_side_rows(page, "In the preferred location") == ["Not known: an area is to be confirmed"]
+
+
+def typed_before_areas(world, clock, typed="North of the county"):
+    """A placement in Stockport for a "Tameside, Stockport or Oldham" preference, as migration 0010 left one whose
+    typed area matched none: no code, and flags from typed names spelt alike."""
+    placement = placed_in(world, clock, STOCKPORT, preferred_areas=[TAMESIDE, STOCKPORT, OLDHAM])
+    placement.location_area, placement.location_area_code = typed, None
+    placement.location_was_preferred = placement.in_home_area = False
+    db.session.commit()
+    return placement
+
+
+def placed_in(world, clock, area, **overrides):
+    from tests.factories import placed
+
+    return placed(world, clock, home_area=area, **overrides)
+
+
+def test_the_officer_confirms_the_area_of_a_placement_typed_before_areas_were_data(world, clock, sign_in):
+    placement = typed_before_areas(world, clock)
+    officer = sign_in(world.member_officer)
+    page = text_of(officer.get(f"/authority/placements/{placement.id}"))
+    assert "North of the county (area to be confirmed)" in page and "Confirm the area" in page
+    response = officer.post(f"/authority/placements/{placement.id}/area", data={"area_code": STOCKPORT})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (placement.location_area, placement.location_area_code) == ("Stockport", STOCKPORT)
+    assert (placement.location_was_preferred, placement.in_home_area) == (True, False)
+    page = text_of(officer.get(response.headers["Location"]))
+    assert "The home's area is confirmed as Stockport" in page and "Confirm the area" not in page
+    from portal.models import AuditEvent
+
+    event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "placement.area_confirmed")).one()
+    assert "confirmed as Stockport" in event.summary
+
+
+@pytest.mark.parametrize(("area_code", "message"), [
+    (LANCASHIRE, "Choose the district the home is in, not the county"),
+    ("E99999999", "Choose the area of the home from the list"),
+    ("", "Choose the area of the home from the list"),
+])
+def test_a_county_or_an_area_not_on_the_list_is_refused_and_nothing_changes(world, clock, sign_in, area_code,
+                                                                           message):
+    placement = typed_before_areas(world, clock)
+    response = sign_in(world.member_officer).post(f"/authority/placements/{placement.id}/area",
+                                                  data={"area_code": area_code})
+    assert response.status_code == 400
+    text = text_of(response)
+    assert "There is a problem" in text and message in text
+    db.session.expire_all()
+    assert (placement.location_area, placement.location_area_code) == ("North of the county", None)
+
+
+def test_a_placement_whose_area_is_known_is_not_changed_this_way(world, clock, sign_in):
+    placement = placed_in(world, clock, SEFTON)
+    response = sign_in(world.member_officer).post(f"/authority/placements/{placement.id}/area",
+                                                  data={"area_code": STOCKPORT})
+    assert response.status_code == 400
+    assert "already known: Sefton" in text_of(response)
+    db.session.expire_all()
+    assert placement.location_area_code == SEFTON
