@@ -136,13 +136,13 @@ _TITLES = (
     "metropolitan borough council", "metropolitan district council", "city and district council",
     "county borough council", "royal borough of", "london borough of", "borough council of", "city of", "council of",
     "county council", "borough council", "district council", "city council", "unitary authority", "council", "mbc",
-    "cc", "bc", "dc", "the",
+    "mdc", "cc", "bc", "dc", "the",
 )
 _ALIASES = {
     "hull": "E06000010", "kingston upon hull city of": "E06000010", "durham": "E06000047",
     "bristol city of": "E06000023", "city of bristol": "E06000023", "herefordshire county of": "E06000019",
     "bcp": "E06000058", "kings lynn and west norfolk": "E07000146", "st helens": "E08000013",
-    "newcastle": "E08000021", "westminster city of": "E09000033", "london": None,
+    "newcastle": "E08000021", "westminster city of": "E09000033", "southend": "E06000033", "london": None,
 }
 
 
@@ -195,6 +195,9 @@ def match_list(text: str) -> tuple[list[str], str]:
         if code not in codes:
             codes.append(code)
 
+    whole = match_name(text or "")  # a name with a comma in it: "Bournemouth, Christchurch and Poole"
+    if whole is not None:
+        return [whole.code], ""
     for part in re.split(r",|;|/|\bor\b", text or "", flags=re.IGNORECASE):
         part = part.strip(" .")
         if not part:

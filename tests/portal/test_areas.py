@@ -132,6 +132,9 @@ def test_a_district_is_labelled_with_its_county():
     ("Hull", ["E06000010"], ""),
     ("Sefton, Sefton", [SEFTON], ""),
     ("Near the school", [], "Near the school"),
+    ("Bournemouth, Christchurch and Poole", ["E06000058"], ""),
+    ("City of Bradford MDC", ["E08000032"], ""),
+    ("Southend", ["E06000033"], ""),
     ("", [], ""),
 ])
 def test_typed_place_names_are_matched_to_areas(typed, codes, rest):
