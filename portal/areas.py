@@ -90,6 +90,18 @@ def name_of(code: str | None) -> str:
     return area.name if area else ""
 
 
+# The councils whose names are not "<area> Council" (counties are "<county> County Council").
+_COUNCIL_NAMES = {"E09000001": "City of London Corporation", "E06000047": "Durham County Council",
+                  "E06000053": "Council of the Isles of Scilly"}
+
+
+def council_name(area: Area) -> str:
+    """The name an upper-tier area's council is first given: "Kent County Council", "Sefton Council"."""
+    if area.code in _COUNCIL_NAMES:
+        return _COUNCIL_NAMES[area.code]
+    return f"{area.name} County Council" if area.kind == COUNTY else f"{area.name} Council"
+
+
 def upper_tier() -> list[Area]:
     """The children's services authorities, by name: counties, unitaries, metropolitan and London boroughs (with
     the City of London). Wales, Scotland and Northern Ireland are not among them."""

@@ -39,7 +39,7 @@ def authority_for_area(code: str, now: datetime, actor: User | None = None) -> O
                          before=before, after={"area_code": area.code, "local_authority_area": area.name})
             db.session.flush()
     if authority is None:
-        authority = Organisation(name=f"{area.name} Council", kind=AUTHORITY, area_code=area.code,
+        authority = Organisation(name=areas.council_name(area), kind=AUTHORITY, area_code=area.code,
                                  local_authority_area=area.name, created_at=now)
         db.session.add(authority)
         db.session.flush()

@@ -153,3 +153,14 @@ def test_the_areas_a_home_can_be_in_are_the_lowest_tier_never_a_county():
     codes = {area.code for area in lowest}
     assert CHORLEY in codes and WALES in codes and LANCASHIRE not in codes
     assert areas.lowest_tier_choices()[0] == ("", "Choose an area")
+
+
+@pytest.mark.parametrize(("code", "council"), [
+    (SEFTON, "Sefton Council"),
+    (KENT, "Kent County Council"),
+    ("E09000001", "City of London Corporation"),
+    ("E06000047", "Durham County Council"),
+    ("E06000053", "Council of the Isles of Scilly"),
+])
+def test_a_council_is_first_named_for_its_area(code, council):
+    assert areas.council_name(areas.get(code)) == council

@@ -81,7 +81,7 @@ def test_only_an_upper_tier_authority_other_than_the_lead_is_added(world, clock,
 
 def test_a_county_can_be_a_member_but_not_a_nation(world, clock):
     assert members.add(world.admin, world.dps, area_code=LANCASHIRE, now=clock.now()).authority.name == \
-        "Lancashire Council"
+        "Lancashire County Council"
     before = member_count()
     for nation in ("W92000004", "S92000003", "N92000002"):  # places a child can live, not children's services
         with pytest.raises(DomainError, match="Choose the authority from the list"):
