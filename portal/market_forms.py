@@ -145,4 +145,5 @@ class VacancySearchForm(FlaskForm):
         if self.age.data is not None and not 0 <= self.age.data <= 25:
             self.age.errors = ["Enter an age from 0 to 25"]
             return None
-        return Search(lot_id=lot_id, area_code=self.area.data or "", age=self.age.data, on=self.on.data)
+        area_code = areas.get(self.area.data).code if self.area.data else ""  # "e10000017" typed is Lancashire
+        return Search(lot_id=lot_id, area_code=area_code, age=self.age.data, on=self.on.data)

@@ -35,6 +35,8 @@ def test_the_board_lists_and_filters_current_vacancies(board, clock, sign_in):
     assert "4 vacancies free" in page
     page = client.get(f"/authority/vacancies?area={LANCASHIRE}").get_data(as_text=True)
     assert "Chorley Lodge" in page and "Oldham Rise" not in page
+    page = client.get(f"/authority/vacancies?area={LANCASHIRE.lower()}").get_data(as_text=True)
+    assert "Chorley Lodge" in page and "Oldham Rise" not in page
     page = client.get(f"/authority/vacancies?lot={board.lots[0].id}&age=17").get_data(as_text=True)
     assert "Chorley Lodge" in page and "Oldham Rise" not in page and "Sefton View" not in page
     page = client.get("/authority/vacancies?on=1&on=12&on=2026").get_data(as_text=True)
