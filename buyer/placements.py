@@ -95,7 +95,7 @@ def placements_csv():
         writer.writerow([_cell(value) for value in (
             placement.agreement_reference, placement.referral.reference, placement.provider_name,
             _yes_no(placement.on_framework), pounds(placement.weekly_cost), placement.start_date.isoformat(),
-            placement.location_area, _yes_no(placement.in_home_area), _yes_no(placement.location_was_preferred),
+            placement.location_area_label, _yes_no(placement.in_home_area), _yes_no(placement.location_was_preferred),
             *_cost_approver(placement),
             format_datetime(placement.qa_visit_due_at), format_datetime(placement.qa_visit_at),
             format_date(placement.created_at), STATUSES[placement.status(today)],

@@ -176,6 +176,8 @@ def test_the_officer_confirms_the_area_of_a_placement_typed_before_areas_were_da
     officer = sign_in(world.member_officer)
     page = text_of(officer.get(f"/authority/placements/{placement.id}"))
     assert "North of the county (area to be confirmed)" in page and "Confirm the area" in page
+    assert "North of the county (area to be confirmed)" in officer.get("/authority/placements.csv").get_data(
+        as_text=True)
     response = officer.post(f"/authority/placements/{placement.id}/area", data={"area_code": STOCKPORT})
     assert response.status_code == 302
     db.session.expire_all()
