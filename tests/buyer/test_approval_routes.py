@@ -7,7 +7,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Approval, Notification, OutboxMessage
-from portal.models.approval import FUNDING
+from portal.models.approval import FUNDING, NEW_SEARCH_HEAD
 from portal.services import approvals, referrals
 from tests.factories import deciders, draft_referral
 from tests.portal.test_auth_routes import text_of
@@ -106,3 +106,15 @@ def test_tasks_page_query_count(world, clock, sign_in):
 
     assert_constant(sign_in(people.budget_holder), "/authority/tasks", add_requests,
                     shows=lambda index: f"£{1000 + index:,}.00")
+
+
+def test_a_request_without_figures_says_so_on_the_tasks_page(world, clock, sign_in):
+    """A decision that is not about money (here a head of service's agreement to a new search) shows no figure, not
+    the word None."""
+    people = deciders(world, clock)
+    referral = draft_referral(world, clock)
+    approvals.request(world.member_officer, referral, kind=NEW_SEARCH_HEAD, weekly_cost=None,
+                      summary="A new search after an unplanned ending", now=clock.now())
+    page = text_of(sign_in(people.head_of_service).get("/authority/tasks"))
+    assert "A head of service's agreement to a new search" in page
+    assert page.count("No figure") == 2 and ">None<" not in page
