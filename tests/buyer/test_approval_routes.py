@@ -8,8 +8,16 @@ import pytest
 from portal.extensions import db
 from portal.models import Approval, Notification, OutboxMessage
 from portal.models.approval import FUNDING, NEW_SEARCH_HEAD
+from portal.models.user import (
+    ASSISTANT_DIRECTOR,
+    BUDGET_HOLDER,
+    COMMISSIONING_OFFICER,
+    HEAD_OF_SERVICE,
+    USER_ADMINISTRATOR,
+)
 from portal.services import approvals, referrals
-from tests.factories import deciders, draft_referral
+from tests.buyer.test_off_framework_service import exhausted_referral, provider_with_references
+from tests.factories import authority_user, deciders, draft_referral
 from tests.portal.test_auth_routes import text_of
 from tests.portal.test_query_counts import assert_constant
 
@@ -118,3 +126,42 @@ def test_a_request_without_figures_says_so_on_the_tasks_page(world, clock, sign_
     page = text_of(sign_in(people.head_of_service).get("/authority/tasks"))
     assert "A head of service's agreement to a new search" in page
     assert page.count("No figure") == 2 and ">None<" not in page
+
+
+def test_someone_holding_every_role_is_offered_none_of_their_own_requests(world, clock, sign_in):
+    """An officer who is also budget holder (with the highest limit), head of service, assistant director and user
+    administrator asks, through the pages, for the off-framework search, then the agreement and the cost: none is
+    on their own Tasks page, none can they answer, and each goes to the colleague who may give it."""
+    people = deciders(world, clock)
+    everything = authority_user(world.member, "Eli Everyrole", "every@member.example.org",
+                                [COMMISSIONING_OFFICER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR,
+                                 USER_ADMINISTRATOR], clock)
+    everything.approval_limit = Decimal("900000.00")
+    db.session.commit()
+    referral = exhausted_referral(world, clock)
+    provider = provider_with_references(everything, clock)
+    client = sign_in(everything)
+    url = f"/authority/referrals/{referral.id}/off-framework"
+    assert client.post(url, data={"expected_weekly": "2,000.00", "notes": ""}).status_code == 302
+    assert client.post(f"{url}/approvals", data={"agreed_provider_id": str(provider.id),
+                                                 "weekly_cost": "2,000.00"}).status_code == 400  # search first
+    search = approvals.latest(referral, "off_framework_search")
+    assert sign_in(people.budget_holder).post(f"/authority/approvals/{search.id}/answer",
+                                              data={"decision": "approve"}).status_code == 302
+    assert client.post(f"{url}/approvals", data={"agreed_provider_id": str(provider.id),
+                                                 "weekly_cost": "2,000.00"}).status_code == 302
+    asked = [search, approvals.latest(referral, "senior_agreement"), approvals.latest(referral, "placement_cost")]
+    tasks = text_of(client.get("/authority/tasks"))
+    assert "Approvals to answer" not in tasks  # an officer sees the section only when something waits
+    told = db.session.scalars(db.select(Notification.subject).where(Notification.user_id == everything.id)).all()
+    assert [subject for subject in told if subject.startswith("Approval needed")] == [
+        f"Approval needed: funding for the referral, referral {referral.reference}"]  # asked by a colleague
+    for approval in asked[1:]:
+        page = text_of(client.get(f"/authority/approvals/{approval.id}"))
+        assert "You asked for this approval, so someone else must answer it" in page and "Send your answer" not in page
+        refused = client.post(f"/authority/approvals/{approval.id}/answer", data={"decision": "approve"})
+        assert refused.status_code == 400 and "You cannot answer your own request" in text_of(refused)
+    db.session.expire_all()
+    assert [db.session.get(Approval, approval.id).status for approval in asked] == ["approved", "pending", "pending"]
+    assert "A senior manager's agreement" in text_of(sign_in(people.head_of_service).get("/authority/tasks"))
+    assert "The cost of the placement" in text_of(sign_in(people.budget_holder).get("/authority/tasks"))
