@@ -119,11 +119,13 @@ class Rule:
 
 
 BY_BUDGET = Rule(within_limit=BUDGET_HOLDER, above_limits=ASSISTANT_DIRECTOR)
+# An off-framework placement's agreement and cost are asked as a pair: one refused closes the other.
+_PAIRED = "portal.services.off_framework:placement_approval_answered"
 RULES = {
     FUNDING: BY_BUDGET,
-    PLACEMENT_COST: BY_BUDGET,
+    PLACEMENT_COST: Rule(within_limit=BUDGET_HOLDER, above_limits=ASSISTANT_DIRECTOR, after_answer=_PAIRED),
     OFF_FRAMEWORK_SEARCH: BY_BUDGET,
-    SENIOR_AGREEMENT: Rule(role=HEAD_OF_SERVICE),
+    SENIOR_AGREEMENT: Rule(role=HEAD_OF_SERVICE, after_answer=_PAIRED),
     NEW_SEARCH_HEAD: Rule(role=HEAD_OF_SERVICE),
     NEW_SEARCH_DIRECTOR: Rule(role=ASSISTANT_DIRECTOR),
     CONTINUE_AT_INADEQUATE: Rule(role=ASSISTANT_DIRECTOR),

@@ -12,6 +12,7 @@ import pytest
 from portal.extensions import db
 from portal.models import (
     Approval,
+    AuditEvent,
     Notification,
     OffFrameworkProvider,
     OffFrameworkReferee,
@@ -572,3 +573,37 @@ def test_placement_approvals_nobody_can_give_are_refused_and_neither_is_asked(wo
     assert "there is no head of service other than you. Ask your user administrator." in text_of(refused)
     assert approvals.latest(referral, "senior_agreement") is None and approvals.latest(referral, "placement_cost") \
         is None
+
+
+@pytest.mark.parametrize("refused_kind", ["senior_agreement", "placement_cost"])
+def test_one_of_the_pair_refused_closes_the_other_and_the_officer_may_ask_again(world, clock, sign_in, refused_kind):
+    """The agreement and the cost are asked as a pair: when the head of service refuses the agreement (or a budget
+    holder the cost), the other request, still waiting, leaves its answerer's Tasks page, closed and audited."""
+    referral = exhausted_referral(world, clock)
+    provider = provider_with_references(world.member_officer, clock)
+    people = deciders(world, clock)
+    approve_search(world, referral, clock)
+    client = sign_in(world.member_officer)
+    url = f"/authority/referrals/{referral.id}/off-framework"
+    form = {"agreed_provider_id": str(provider.id), "weekly_cost": "2,750.50"}
+    assert client.post(f"{url}/approvals", data=form).status_code == 302
+    asked = {kind: approvals.latest(referral, kind) for kind in ("senior_agreement", "placement_cost")}
+    other_kind = next(kind for kind in asked if kind != refused_kind)
+    refuser, other = ((people.head_of_service, people.budget_holder) if refused_kind == "senior_agreement"
+                      else (people.budget_holder, people.head_of_service))
+    assert "No approvals are waiting for you" not in text_of(sign_in(other).get("/authority/tasks"))
+    response = sign_in(refuser).post(f"/authority/approvals/{asked[refused_kind].id}/answer",
+                                     data={"decision": "refuse", "reason": "Not at this cost"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Approval, asked[refused_kind].id).status == "refused"
+    assert db.session.get(Approval, asked[other_kind].id).status == "withdrawn"
+    assert "No approvals are waiting for you" in text_of(sign_in(other).get("/authority/tasks"))
+    assert db.session.scalar(db.select(AuditEvent.action).where(
+        AuditEvent.entity_type == "approval", AuditEvent.entity_id == asked[other_kind].id)
+        .order_by(AuditEvent.id.desc()).limit(1)) == "approval.closed"
+    page = client.get(url).get_data(as_text=True)
+    assert "Not at this cost" in page and 'name="agreed_provider_id"' in page  # the officer may ask for both again
+    assert client.post(f"{url}/approvals", data={**form, "weekly_cost": "2,600.00"}).status_code == 302
+    assert approvals.latest(referral, "senior_agreement").is_pending
+    assert approvals.latest(referral, "placement_cost").is_pending
