@@ -4,6 +4,7 @@ import csv
 import html
 import io
 import re
+import shutil
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from portal.models import (
     Referral,
 )
 from portal.services import approvals, off_framework
-from portal.timezone import format_date
+from portal.timezone import format_date, format_datetime
 from tests.buyer.test_off_framework_service import (
     awarded_referral,
     details,
@@ -35,6 +36,7 @@ from tests.buyer.test_off_framework_service import (
 from tests.factories import PDF, approve_off_framework_placement, approve_search, deciders
 from tests.portal.test_auth_routes import assert_form_not_sent, csrf_sign_in, csrf_token_of
 from tests.portal.test_query_counts import assert_constant
+from tests.supplier.test_life_privacy import pdf_text as pdftotext
 
 PROVIDER_FORM = {"name": "Coastal Care", "ofsted_urn": "SC112233", "ofsted_rating": "Good",
                  "local_authority_area": "E08000014", "address": "1 Prom, Southport", "contact_name": "Cal Coast",
@@ -223,7 +225,8 @@ def test_before_exhaustion_the_page_gives_the_reason_and_no_form(world, clock, s
         approvals.latest(referral, "funding")]  # the funding approved before publishing, nothing more
 
 
-def test_search_then_placement_through_the_page(world, clock, sign_in):
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_search_then_placement_through_the_page(world, clock, sign_in, tmp_path):
     referral = exhausted_referral(world, clock)
     provider = provider_with_references(world.member_officer, clock)
     client = sign_in(world.member_officer)
@@ -267,6 +270,16 @@ def test_search_then_placement_through_the_page(world, clock, sign_in):
     shown = text_of(client.get(response.headers["Location"]))
     assert f"{referral.reference} placed off framework with Northern Homes Ltd" in shown
     assert "Off framework" in shown
+    # who agreed and who approved the cost, in which role and when: on the placement and in its agreement (IPA)
+    answered = format_datetime(clock.now())
+    for line in (f"Approved by Hana Petrossian (Head of service), {answered}",
+                 f"Approved by Bea Okonkwo-Lind (Budget holder), {answered}"):
+        assert line in html.unescape(shown)
+    pdf = client.get(f"/authority/placements/{placement.id}/agreement.pdf")
+    assert pdf.status_code == 200
+    ipa = " ".join(pdftotext(pdf.data, tmp_path).split())
+    assert f"Cost approved Approved by Bea Okonkwo-Lind (Budget holder), {answered}" in ipa
+    assert f"Off-framework placement agreed Approved by Hana Petrossian (Head of service), {answered}" in ipa
     # A second submission (a double click, a colleague) makes nothing more.
     again = client.post(url, data=place_form(provider.id))
     assert again.status_code == 400 and "already been placed" in text_of(again)
