@@ -18,7 +18,7 @@ from portal.models.user import (
 from portal.services import approvals, referrals
 from tests.buyer.test_off_framework_service import exhausted_referral, provider_with_references
 from tests.factories import authority_user, deciders, draft_referral
-from tests.portal.test_auth_routes import text_of
+from tests.portal.test_auth_routes import assert_form_not_sent, csrf_sign_in, csrf_token_of, text_of
 from tests.portal.test_query_counts import assert_constant
 
 
@@ -165,3 +165,20 @@ def test_someone_holding_every_role_is_offered_none_of_their_own_requests(world,
     assert [db.session.get(Approval, approval.id).status for approval in asked] == ["approved", "pending", "pending"]
     assert "A senior manager's agreement" in text_of(sign_in(people.head_of_service).get("/authority/tasks"))
     assert "The cost of the placement" in text_of(sign_in(people.budget_holder).get("/authority/tasks"))
+
+
+def test_answering_or_withdrawing_without_the_forms_csrf_token_is_refused(csrf_app, world, clock):
+    deciders(world, clock)
+    referral = draft_referral(world, clock, indicative_weekly_price=Decimal("1450.00"))
+    asked = referrals.ask_funding(world.member_officer, referral, expected_weekly=None, now=clock.now())
+    holder = csrf_sign_in(csrf_app, world.deciders.budget_holder)
+    officer = csrf_sign_in(csrf_app, world.member_officer)
+    for client, url, data in ((holder, f"/authority/approvals/{asked.id}/answer", {"decision": "approve"}),
+                              (officer, f"/authority/approvals/{asked.id}/withdraw", {})):
+        assert_form_not_sent(client.post(url, data=data))
+        assert_form_not_sent(client.post(url, data={**data, "csrf_token": "forged"}))
+    db.session.expire_all()
+    assert db.session.get(Approval, asked.id).status == "pending"
+    token = csrf_token_of(holder.get(f"/authority/approvals/{asked.id}"))
+    assert holder.post(f"/authority/approvals/{asked.id}/answer",
+                       data={"decision": "approve", "csrf_token": token}).status_code == 302

@@ -321,6 +321,12 @@ def test_another_authoritys_provider_or_referral_is_not_found(world, clock, sign
     assert client.post(url, data=place_form(theirs.id)).status_code == 404
     assert client.post(url, data=place_form(999999)).status_code == 404
     assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
+    # nor can the agreement and cost be asked for with another authority's provider
+    for provider_id in (theirs.id, 999999):
+        assert client.post(f"{url}/approvals", data={"agreed_provider_id": str(provider_id),
+                                                     "weekly_cost": "2,000.00"}).status_code == 404
+    assert approvals.latest(referral, "senior_agreement") is None and approvals.latest(referral, "placement_cost") \
+        is None
     lead = sign_in(world.lead_officer)
     assert lead.get(url).status_code == 404
     assert lead.post(url, data=place_form(theirs.id)).status_code == 404
