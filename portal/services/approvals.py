@@ -491,7 +491,13 @@ def why_not(user: User, approval: Approval) -> str:
         roles = " or ".join(ROLE_LABELS[role].lower() for role in rule.roles())
         return f"Only the {roles} can answer this request."
     if user.has_role(rule.within_limit):
-        return "This request is above your approval limit: it goes to a budget holder whose limit covers it."
+        if user.approval_limit is None:
+            return "You have no approval limit yet, so budget requests are not offered to you: ask your user " \
+                   "administrator to set one."
+        to_director = any(role == rule.above_limits for _person, role in answerers(approval))
+        return (f"This request is above your approval limit of {money(user.approval_limit)} a year: it goes to "
+                + (f"the {ROLE_LABELS[rule.above_limits].lower()}, as no budget holder's limit covers it."
+                   if to_director else "a budget holder whose limit covers it."))
     return "You cannot answer this request: it is for someone whose role and approval limit cover it."
 
 

@@ -93,7 +93,10 @@ def test_an_approval_above_the_holders_limit_waits_for_the_assistant_director(wo
     people = deciders(world, clock)
     referral = draft_referral(world, clock, indicative_weekly_price=Decimal("3500.00"))  # 182,000 a year
     approval = referrals.ask_funding(world.member_officer, referral, expected_weekly=None, now=clock.now())
-    assert "No approvals are waiting for you" in text_of(sign_in(people.budget_holder).get("/authority/tasks"))
+    holder = sign_in(people.budget_holder)
+    assert "No approvals are waiting for you" in text_of(holder.get("/authority/tasks"))
+    assert ("This request is above your approval limit of £150,000.00 a year: it goes to the assistant director"
+            in text_of(holder.get(f"/authority/approvals/{approval.id}")))
     director = sign_in(people.assistant_director)
     assert "£182,000.00" in text_of(director.get("/authority/tasks"))
     assert director.post(f"/authority/approvals/{approval.id}/answer", data={"decision": "approve"}).status_code == 302
