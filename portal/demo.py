@@ -354,6 +354,7 @@ def load() -> list[tuple[str, str]]:
     contract_people += demo_settings.load(moment, _user)
     contract_people += demo_ladder.load(moment, _user)
     contract_people += demo_effects.load(moment, _user)
+    _draft_above_every_limit(officer, lots[0], moment)
 
     return [
         ("Consortium administrator and evaluator (Tameside)", admin.email),
@@ -362,7 +363,8 @@ def load() -> list[tuple[str, str]]:
         ("Commissioning officer (Sefton): referrals", officer.email),
         ("Budget holder (Sefton): a funding approval on the Tasks page", deciders["sefton_budget"].email),
         ("Head of service (Sefton)", deciders["sefton_head"].email),
-        ("Assistant director (Sefton): above every budget holder's limit", deciders["sefton_director"].email),
+        ("Assistant director (Sefton): a funding approval above every budget holder's limit",
+         deciders["sefton_director"].email),
         ("Budget holder (Tameside)", deciders["tameside_budget"].email),
         ("Head of service (Tameside)", deciders["tameside_head"].email),
         ("Assistant director (Tameside)", deciders["tameside_director"].email),
@@ -683,6 +685,23 @@ def _make_referrals(moment: datetime, *, sefton_officer: User, tameside_officer:
                "date_of_birth": _born(today, 17, 200), "case_number": "SEF-LC-51382"})
     # Its funding waits on the Sefton budget holder's Tasks page.
     referrals.ask_funding(sefton_officer, draft, expected_weekly=None, now=moment - timedelta(minutes=10))
+
+
+def _draft_above_every_limit(officer: User, lot, moment: datetime) -> None:
+    """A Sefton draft whose funding (£2,480.00 a week, £128,960.00 a year) is above Siobhan Carr's £120,000 limit:
+    it waits on the assistant director's Tasks page, not the budget holder's."""
+    today = to_local(moment).date()
+    draft = referrals.create(officer, lot=lot, now=moment - timedelta(minutes=25), fields=_fields(
+        age_years=16, required_start=today + timedelta(days=14), indicative_weekly_price=Decimal("2480.00"),
+        **_preferred("Sefton"), live_alongside="solo", expected_duration="Until 18",
+        risks_to_child=["criminal_exploitation"], additional_support=["additional_supervision"],
+        education_needs="Year 11 at a pupil referral unit, with a tutor two afternoons a week.",
+        needs_summary="Young person aged 16 who needs a solo flat with two staff on site around the clock while "
+                      "a risk of exploitation is managed with the police and the exploitation team. Settles with "
+                      "a consistent routine and likes football and cooking."),
+        child={"first_names": "Jordan", "surname": "Ellsworth-Nakamura", "known_as": "",
+               "date_of_birth": _born(today, 16, 90), "case_number": "SEF-LC-51907"})
+    referrals.ask_funding(officer, draft, expected_weekly=None, now=moment - timedelta(minutes=5))
 
 
 def _off_framework_list(officer: User, today: date):

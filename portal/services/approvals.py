@@ -119,11 +119,13 @@ class Rule:
 
 
 BY_BUDGET = Rule(within_limit=BUDGET_HOLDER, above_limits=ASSISTANT_DIRECTOR)
+# An off-framework placement's agreement and cost are asked as a pair: one refused closes the other.
+_PAIRED = "portal.services.off_framework:placement_approval_answered"
 RULES = {
     FUNDING: BY_BUDGET,
-    PLACEMENT_COST: BY_BUDGET,
+    PLACEMENT_COST: Rule(within_limit=BUDGET_HOLDER, above_limits=ASSISTANT_DIRECTOR, after_answer=_PAIRED),
     OFF_FRAMEWORK_SEARCH: BY_BUDGET,
-    SENIOR_AGREEMENT: Rule(role=HEAD_OF_SERVICE),
+    SENIOR_AGREEMENT: Rule(role=HEAD_OF_SERVICE, after_answer=_PAIRED),
     NEW_SEARCH_HEAD: Rule(role=HEAD_OF_SERVICE),
     NEW_SEARCH_DIRECTOR: Rule(role=ASSISTANT_DIRECTOR),
     CONTINUE_AT_INADEQUATE: Rule(role=ASSISTANT_DIRECTOR),
@@ -489,7 +491,13 @@ def why_not(user: User, approval: Approval) -> str:
         roles = " or ".join(ROLE_LABELS[role].lower() for role in rule.roles())
         return f"Only the {roles} can answer this request."
     if user.has_role(rule.within_limit):
-        return "This request is above your approval limit: it goes to a budget holder whose limit covers it."
+        if user.approval_limit is None:
+            return "You have no approval limit yet, so budget requests are not offered to you: ask your user " \
+                   "administrator to set one."
+        to_director = any(role == rule.above_limits for _person, role in answerers(approval))
+        return (f"This request is above your approval limit of {money(user.approval_limit)} a year: it goes to "
+                + (f"the {ROLE_LABELS[rule.above_limits].lower()}, as no budget holder's limit covers it."
+                   if to_director else "a budget holder whose limit covers it."))
     return "You cannot answer this request: it is for someone whose role and approval limit cover it."
 
 

@@ -37,7 +37,14 @@ from portal.models import (
     Referral,
     User,
 )
-from portal.models.approval import OFF_FRAMEWORK_SEARCH, PLACEMENT_COST, SENIOR_AGREEMENT, Approval
+from portal.models.approval import (
+    OFF_FRAMEWORK_SEARCH,
+    PENDING,
+    PLACEMENT_COST,
+    REFUSED,
+    SENIOR_AGREEMENT,
+    Approval,
+)
 from portal.models.organisation import OFSTED_RATINGS
 from portal.models.placement import DOCUMENT_KINDS, OFF_FRAMEWORK_EVIDENCE, OTHER_DOCUMENT
 from portal.models.referral import AWARDED, CLOSED, DRAFT, EXHAUSTED, OPEN, WITHDRAWN
@@ -476,8 +483,11 @@ def search_approval(referral: Referral):
     return approvals.granted(referral, OFF_FRAMEWORK_SEARCH)
 
 
+PLACEMENT_BASIS = "off-framework provider "  # then the provider's id
+
+
 def placement_basis(provider: OffFrameworkProvider) -> str:
-    return f"off-framework provider {provider.id}"
+    return f"{PLACEMENT_BASIS}{provider.id}"
 
 
 def ask_placement_approvals(officer: User, referral: Referral, provider: OffFrameworkProvider, *,
@@ -503,6 +513,24 @@ def ask_placement_approvals(officer: User, referral: Referral, provider: OffFram
     cost = approvals.request(officer, referral, kind=PLACEMENT_COST, weekly_cost=weekly, basis=basis, now=now,
                              summary=f"The weekly cost of {what}")
     return agreement, cost
+
+
+def placement_approval_answered(user: User, approval: Approval, now: datetime) -> None:
+    """Called by approvals.answer before it commits: the agreement and the cost of an off-framework placement are
+    asked as a pair, so when one is refused the other, still waiting, is closed (withdrawn, audited): nobody need
+    answer for a placement that cannot go ahead, and the officer asks for both again."""
+    if approval.status != REFUSED or not approval.basis.startswith(PLACEMENT_BASIS):
+        return
+    other_kind = PLACEMENT_COST if approval.kind == SENIOR_AGREEMENT else SENIOR_AGREEMENT
+    partner = db.session.scalar(db.select(Approval).where(
+        Approval.subject_type == approval.subject_type, Approval.subject_id == approval.subject_id,
+        Approval.kind == other_kind, Approval.basis == approval.basis, Approval.status == PENDING))
+    if partner is None:
+        return
+    partner.close(now)
+    audit.record(at=now, actor=user, action="approval.closed", entity=partner,
+                 summary=f"{partner.kind_label} request closed: {approval.kind_label.lower()} was refused",
+                 before={"status": PENDING}, after={"status": partner.status})
 
 
 def placement_approvals(referral: Referral, provider: OffFrameworkProvider, weekly_cost: Decimal):

@@ -7,10 +7,18 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Approval, Notification, OutboxMessage
-from portal.models.approval import FUNDING
+from portal.models.approval import FUNDING, NEW_SEARCH_HEAD
+from portal.models.user import (
+    ASSISTANT_DIRECTOR,
+    BUDGET_HOLDER,
+    COMMISSIONING_OFFICER,
+    HEAD_OF_SERVICE,
+    USER_ADMINISTRATOR,
+)
 from portal.services import approvals, referrals
-from tests.factories import deciders, draft_referral
-from tests.portal.test_auth_routes import text_of
+from tests.buyer.test_off_framework_service import exhausted_referral, provider_with_references
+from tests.factories import authority_user, deciders, draft_referral
+from tests.portal.test_auth_routes import assert_form_not_sent, csrf_sign_in, csrf_token_of, text_of
 from tests.portal.test_query_counts import assert_constant
 
 
@@ -85,7 +93,10 @@ def test_an_approval_above_the_holders_limit_waits_for_the_assistant_director(wo
     people = deciders(world, clock)
     referral = draft_referral(world, clock, indicative_weekly_price=Decimal("3500.00"))  # 182,000 a year
     approval = referrals.ask_funding(world.member_officer, referral, expected_weekly=None, now=clock.now())
-    assert "No approvals are waiting for you" in text_of(sign_in(people.budget_holder).get("/authority/tasks"))
+    holder = sign_in(people.budget_holder)
+    assert "No approvals are waiting for you" in text_of(holder.get("/authority/tasks"))
+    assert ("This request is above your approval limit of £150,000.00 a year: it goes to the assistant director"
+            in text_of(holder.get(f"/authority/approvals/{approval.id}")))
     director = sign_in(people.assistant_director)
     assert "£182,000.00" in text_of(director.get("/authority/tasks"))
     assert director.post(f"/authority/approvals/{approval.id}/answer", data={"decision": "approve"}).status_code == 302
@@ -106,3 +117,71 @@ def test_tasks_page_query_count(world, clock, sign_in):
 
     assert_constant(sign_in(people.budget_holder), "/authority/tasks", add_requests,
                     shows=lambda index: f"£{1000 + index:,}.00")
+
+
+def test_a_request_without_figures_says_so_on_the_tasks_page(world, clock, sign_in):
+    """A decision that is not about money (here a head of service's agreement to a new search) shows no figure, not
+    the word None."""
+    people = deciders(world, clock)
+    referral = draft_referral(world, clock)
+    approvals.request(world.member_officer, referral, kind=NEW_SEARCH_HEAD, weekly_cost=None,
+                      summary="A new search after an unplanned ending", now=clock.now())
+    page = text_of(sign_in(people.head_of_service).get("/authority/tasks"))
+    assert "A head of service's agreement to a new search" in page
+    assert page.count("No figure") == 2 and ">None<" not in page
+
+
+def test_someone_holding_every_role_is_offered_none_of_their_own_requests(world, clock, sign_in):
+    """An officer who is also budget holder (with the highest limit), head of service, assistant director and user
+    administrator asks, through the pages, for the off-framework search, then the agreement and the cost: none is
+    on their own Tasks page, none can they answer, and each goes to the colleague who may give it."""
+    people = deciders(world, clock)
+    everything = authority_user(world.member, "Eli Everyrole", "every@member.example.org",
+                                [COMMISSIONING_OFFICER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR,
+                                 USER_ADMINISTRATOR], clock)
+    everything.approval_limit = Decimal("900000.00")
+    db.session.commit()
+    referral = exhausted_referral(world, clock)
+    provider = provider_with_references(everything, clock)
+    client = sign_in(everything)
+    url = f"/authority/referrals/{referral.id}/off-framework"
+    assert client.post(url, data={"expected_weekly": "2,000.00", "notes": ""}).status_code == 302
+    assert client.post(f"{url}/approvals", data={"agreed_provider_id": str(provider.id),
+                                                 "weekly_cost": "2,000.00"}).status_code == 400  # search first
+    search = approvals.latest(referral, "off_framework_search")
+    assert sign_in(people.budget_holder).post(f"/authority/approvals/{search.id}/answer",
+                                              data={"decision": "approve"}).status_code == 302
+    assert client.post(f"{url}/approvals", data={"agreed_provider_id": str(provider.id),
+                                                 "weekly_cost": "2,000.00"}).status_code == 302
+    asked = [search, approvals.latest(referral, "senior_agreement"), approvals.latest(referral, "placement_cost")]
+    tasks = text_of(client.get("/authority/tasks"))
+    assert "Approvals to answer" not in tasks  # an officer sees the section only when something waits
+    told = db.session.scalars(db.select(Notification.subject).where(Notification.user_id == everything.id)).all()
+    assert [subject for subject in told if subject.startswith("Approval needed")] == [
+        f"Approval needed: funding for the referral, referral {referral.reference}"]  # asked by a colleague
+    for approval in asked[1:]:
+        page = text_of(client.get(f"/authority/approvals/{approval.id}"))
+        assert "You asked for this approval, so someone else must answer it" in page and "Send your answer" not in page
+        refused = client.post(f"/authority/approvals/{approval.id}/answer", data={"decision": "approve"})
+        assert refused.status_code == 400 and "You cannot answer your own request" in text_of(refused)
+    db.session.expire_all()
+    assert [db.session.get(Approval, approval.id).status for approval in asked] == ["approved", "pending", "pending"]
+    assert "A senior manager's agreement" in text_of(sign_in(people.head_of_service).get("/authority/tasks"))
+    assert "The cost of the placement" in text_of(sign_in(people.budget_holder).get("/authority/tasks"))
+
+
+def test_answering_or_withdrawing_without_the_forms_csrf_token_is_refused(csrf_app, world, clock):
+    deciders(world, clock)
+    referral = draft_referral(world, clock, indicative_weekly_price=Decimal("1450.00"))
+    asked = referrals.ask_funding(world.member_officer, referral, expected_weekly=None, now=clock.now())
+    holder = csrf_sign_in(csrf_app, world.deciders.budget_holder)
+    officer = csrf_sign_in(csrf_app, world.member_officer)
+    for client, url, data in ((holder, f"/authority/approvals/{asked.id}/answer", {"decision": "approve"}),
+                              (officer, f"/authority/approvals/{asked.id}/withdraw", {})):
+        assert_form_not_sent(client.post(url, data=data))
+        assert_form_not_sent(client.post(url, data={**data, "csrf_token": "forged"}))
+    db.session.expire_all()
+    assert db.session.get(Approval, asked.id).status == "pending"
+    token = csrf_token_of(holder.get(f"/authority/approvals/{asked.id}"))
+    assert holder.post(f"/authority/approvals/{asked.id}/answer",
+                       data={"decision": "approve", "csrf_token": token}).status_code == 302

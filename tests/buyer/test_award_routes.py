@@ -4,6 +4,7 @@ after it, messages shown and nothing changed on refusal, other authorities' reco
 import csv
 import html
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -92,6 +93,10 @@ def test_the_cost_is_asked_for_from_the_award_page_approved_by_a_budget_holder_a
     assert response.status_code == 302
     placement = db.session.scalars(db.select(Placement)).one()
     assert placement.cost_approval_id == asked.id
+    # the approver, their role and the time, on the placement (the agreement: tests/portal/documents)
+    shown = html.unescape(text_of(client.get(response.headers["Location"])))
+    assert f"Cost approved Approved by Bea Okonkwo-Lind (Budget holder), {format_datetime(clock.now())}" in \
+        " ".join(re.sub(r"<[^>]+>", " ", shown).split())
 
 
 # The bids page -----------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import csv
 import html
 import io
 import re
+import shutil
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ import pytest
 from portal.extensions import db
 from portal.models import (
     Approval,
+    AuditEvent,
     Notification,
     OffFrameworkProvider,
     OffFrameworkReferee,
@@ -20,7 +22,7 @@ from portal.models import (
     Referral,
 )
 from portal.services import approvals, off_framework
-from portal.timezone import format_date
+from portal.timezone import format_date, format_datetime
 from tests.buyer.test_off_framework_service import (
     awarded_referral,
     details,
@@ -34,6 +36,7 @@ from tests.buyer.test_off_framework_service import (
 from tests.factories import PDF, approve_off_framework_placement, approve_search, deciders
 from tests.portal.test_auth_routes import assert_form_not_sent, csrf_sign_in, csrf_token_of
 from tests.portal.test_query_counts import assert_constant
+from tests.supplier.test_life_privacy import pdf_text as pdftotext
 
 PROVIDER_FORM = {"name": "Coastal Care", "ofsted_urn": "SC112233", "ofsted_rating": "Good",
                  "local_authority_area": "E08000014", "address": "1 Prom, Southport", "contact_name": "Cal Coast",
@@ -222,7 +225,8 @@ def test_before_exhaustion_the_page_gives_the_reason_and_no_form(world, clock, s
         approvals.latest(referral, "funding")]  # the funding approved before publishing, nothing more
 
 
-def test_search_then_placement_through_the_page(world, clock, sign_in):
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_search_then_placement_through_the_page(world, clock, sign_in, tmp_path):
     referral = exhausted_referral(world, clock)
     provider = provider_with_references(world.member_officer, clock)
     client = sign_in(world.member_officer)
@@ -266,6 +270,16 @@ def test_search_then_placement_through_the_page(world, clock, sign_in):
     shown = text_of(client.get(response.headers["Location"]))
     assert f"{referral.reference} placed off framework with Northern Homes Ltd" in shown
     assert "Off framework" in shown
+    # who agreed and who approved the cost, in which role and when: on the placement and in its agreement (IPA)
+    answered = format_datetime(clock.now())
+    for line in (f"Approved by Hana Petrossian (Head of service), {answered}",
+                 f"Approved by Bea Okonkwo-Lind (Budget holder), {answered}"):
+        assert line in html.unescape(shown)
+    pdf = client.get(f"/authority/placements/{placement.id}/agreement.pdf")
+    assert pdf.status_code == 200
+    ipa = " ".join(pdftotext(pdf.data, tmp_path).split())
+    assert f"Cost approved Approved by Bea Okonkwo-Lind (Budget holder), {answered}" in ipa
+    assert f"Off-framework placement agreed Approved by Hana Petrossian (Head of service), {answered}" in ipa
     # A second submission (a double click, a colleague) makes nothing more.
     again = client.post(url, data=place_form(provider.id))
     assert again.status_code == 400 and "already been placed" in text_of(again)
@@ -307,6 +321,12 @@ def test_another_authoritys_provider_or_referral_is_not_found(world, clock, sign
     assert client.post(url, data=place_form(theirs.id)).status_code == 404
     assert client.post(url, data=place_form(999999)).status_code == 404
     assert db.session.scalar(db.select(db.func.count(Placement.id))) == 0
+    # nor can the agreement and cost be asked for with another authority's provider
+    for provider_id in (theirs.id, 999999):
+        assert client.post(f"{url}/approvals", data={"agreed_provider_id": str(provider_id),
+                                                     "weekly_cost": "2,000.00"}).status_code == 404
+    assert approvals.latest(referral, "senior_agreement") is None and approvals.latest(referral, "placement_cost") \
+        is None
     lead = sign_in(world.lead_officer)
     assert lead.get(url).status_code == 404
     assert lead.post(url, data=place_form(theirs.id)).status_code == 404
@@ -572,3 +592,37 @@ def test_placement_approvals_nobody_can_give_are_refused_and_neither_is_asked(wo
     assert "there is no head of service other than you. Ask your user administrator." in text_of(refused)
     assert approvals.latest(referral, "senior_agreement") is None and approvals.latest(referral, "placement_cost") \
         is None
+
+
+@pytest.mark.parametrize("refused_kind", ["senior_agreement", "placement_cost"])
+def test_one_of_the_pair_refused_closes_the_other_and_the_officer_may_ask_again(world, clock, sign_in, refused_kind):
+    """The agreement and the cost are asked as a pair: when the head of service refuses the agreement (or a budget
+    holder the cost), the other request, still waiting, leaves its answerer's Tasks page, closed and audited."""
+    referral = exhausted_referral(world, clock)
+    provider = provider_with_references(world.member_officer, clock)
+    people = deciders(world, clock)
+    approve_search(world, referral, clock)
+    client = sign_in(world.member_officer)
+    url = f"/authority/referrals/{referral.id}/off-framework"
+    form = {"agreed_provider_id": str(provider.id), "weekly_cost": "2,750.50"}
+    assert client.post(f"{url}/approvals", data=form).status_code == 302
+    asked = {kind: approvals.latest(referral, kind) for kind in ("senior_agreement", "placement_cost")}
+    other_kind = next(kind for kind in asked if kind != refused_kind)
+    refuser, other = ((people.head_of_service, people.budget_holder) if refused_kind == "senior_agreement"
+                      else (people.budget_holder, people.head_of_service))
+    assert "No approvals are waiting for you" not in text_of(sign_in(other).get("/authority/tasks"))
+    response = sign_in(refuser).post(f"/authority/approvals/{asked[refused_kind].id}/answer",
+                                     data={"decision": "refuse", "reason": "Not at this cost"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Approval, asked[refused_kind].id).status == "refused"
+    assert db.session.get(Approval, asked[other_kind].id).status == "withdrawn"
+    assert "No approvals are waiting for you" in text_of(sign_in(other).get("/authority/tasks"))
+    assert db.session.scalar(db.select(AuditEvent.action).where(
+        AuditEvent.entity_type == "approval", AuditEvent.entity_id == asked[other_kind].id)
+        .order_by(AuditEvent.id.desc()).limit(1)) == "approval.closed"
+    page = client.get(url).get_data(as_text=True)
+    assert "Not at this cost" in page and 'name="agreed_provider_id"' in page  # the officer may ask for both again
+    assert client.post(f"{url}/approvals", data={**form, "weekly_cost": "2,600.00"}).status_code == 302
+    assert approvals.latest(referral, "senior_agreement").is_pending
+    assert approvals.latest(referral, "placement_cost").is_pending

@@ -278,11 +278,20 @@ def test_funding_is_asked_for_with_clear_mistakes_and_approved_by_a_budget_holde
     # the budget holder is told, and answers from the approval page
     told = db.session.scalars(db.select(Notification).where(Notification.user_id == holder.id)).all()
     assert [n.link for n in told] == [f"/authority/approvals/{asked.id}"]
+    deadline = {"deadline_date": ["5", "11", "2026"], "deadline_time": "12:00"}
+    early = officer.post(f"{base(referral)}/publish", data=deadline)
+    assert early.status_code == 400 and "The funding approval is waiting for an answer" in text_of(early)
+    assert db.session.get(Referral, referral.id).published_at is None
     response = sign_in(holder).post(f"/authority/approvals/{asked.id}/answer", data={"decision": "approve"})
     assert response.status_code == 302
     page = text_of(officer.get(base(referral)))
     assert "Approved by Bea Okonkwo-Lind (Budget holder)" in page
-
+    # the next step: the officer publishes
+    admit(world.provider_a, world.lots[0], clock=clock)
+    published = officer.post(f"{base(referral)}/publish", data=deadline)
+    assert published.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).published_at is not None
 
 # Publishing --------------------------------------------------------------------------------------------------
 

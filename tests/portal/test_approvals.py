@@ -76,9 +76,19 @@ def test_above_every_active_holders_limit_it_goes_to_the_assistant_director(worl
     assert answerer_ids(approval) == [senior.id]
     assert approvals.tasks_for(people.assistant_director) == []
     assert approvals.tasks_for(no_limit) == []
+    # those it is not offered to are told why, and where it goes
+    assert approvals.why_not(people.budget_holder, approval) == (
+        "This request is above your approval limit of £150,000.00 a year: it goes to a budget holder whose limit "
+        "covers it.")
+    assert approvals.why_not(no_limit, approval) == (
+        "You have no approval limit yet, so budget requests are not offered to you: ask your user administrator to "
+        "set one.")
     senior.active = False  # a deactivated holder's limit does not count
     db.session.commit()
     assert answerer_ids(approval) == [people.assistant_director.id]
+    assert approvals.why_not(people.budget_holder, approval) == (
+        "This request is above your approval limit of £150,000.00 a year: it goes to the assistant director, as no "
+        "budget holder's limit covers it.")
     assert approvals.tasks_for(people.assistant_director) == [approval]
     approvals.answer(people.assistant_director, approval, approve=True, now=clock.now())
     assert approval.answered_role == "assistant_director"

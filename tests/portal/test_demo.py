@@ -145,12 +145,11 @@ def test_demo_has_a_referral_in_every_state_made_by_the_officers(app, clock):
     now = clock.now()
     found = _referrals_by_status(now)
     assert {status: len(items) for status, items in found.items()} == {
-        REFERRAL_DRAFT: 1, OPEN: 1, CLOSED: 1, AWARDED: 1, EXHAUSTED: 1}
+        REFERRAL_DRAFT: 2, OPEN: 1, CLOSED: 1, AWARDED: 1, EXHAUSTED: 1}
     sefton, tameside = _user(SEFTON_OFFICER), _user(TAMESIDE_OFFICER)
     assert found[CLOSED][0].created_by == tameside
     assert {found[status][0].created_by for status in (REFERRAL_DRAFT, OPEN, AWARDED, EXHAUSTED)} == {sefton}
-    for items in found.values():
-        referral = items[0]
+    for referral in (referral for items in found.values() for referral in items):
         category = referrals.category_of(referral)  # a draft's: the one of the child's age
         assert category.tiers and outcomes.tier_table(category)  # the lots tiered in Window 1
         assert referrals.check(referral) == {}  # nothing in the free text identifies the child
@@ -228,7 +227,7 @@ def test_demo_events_are_in_the_past_and_bids_before_their_deadlines(app, clock)
 def test_demo_never_tells_a_provider_who_the_child_is(app, clock):
     demo.load()
     children = db.session.scalars(db.select(Child)).all()
-    assert len(children) == 5 + len(demo_life.CHILDREN) + len(MARKET_CASES)
+    assert len(children) == 6 + len(demo_life.CHILDREN) + len(MARKET_CASES)  # the children of demo.py's six referrals
     canaries = {name for child in children for name in child.names} | {c.case_number for c in children}
     pattern = re.compile("|".join(rf"\b{re.escape(name)}\b" for name in canaries), re.IGNORECASE)
     provider_users = db.session.scalars(db.select(User).join(Organisation).where(Organisation.kind == "provider")).all()
@@ -278,6 +277,10 @@ def test_demo_has_deciders_at_sefton_and_tameside_and_a_funding_approval_waiting
     waiting = approvals.tasks_for(holder)
     assert [(item.kind, item.subject.status(clock.now())) for item in waiting] == [("funding", "draft")]
     assert approvals.tasks_for(people["marcus.ellery@sefton.example.org"]) == []
+    # a draft's funding above her limit (weekly x 52) waits for the assistant director instead
+    above = approvals.tasks_for(people["priya.sandhu@sefton.example.org"])
+    assert [(item.kind, item.annual_cost) for item in above] == [("funding", Decimal("128960.00"))]
+    assert above[0].annual_cost > holder.approval_limit and above[0].subject.status(clock.now()) == "draft"
 
 
 def test_demo_has_a_year_of_placements_with_their_endings(app, clock):
