@@ -2,7 +2,8 @@
 
 - one provider on the 16+ DPS with a notice to improve (its action missed) escalated to a suspension, approved by
   Tameside's head of service, and the provider's appeal waiting for Tameside's assistant director, who took no
-  part in it;
+  part in it (the DPS's last-admitted provider, so that a bidder on the referral waiting to be weighed stays in good
+  standing and can be awarded);
 - another with a minor performance issue raised by Sefton's officer, its action due in ten days;
 - a third with a contract review whose proposed notice to improve waits for the head of service's approval."""
 
@@ -38,7 +39,7 @@ def load(moment: datetime, make_user) -> list[tuple[str, str]]:
     dps = db.session.scalar(db.select(Dps).where(Dps.reference == DPS_REFERENCE))
     contracts = db.session.scalars(db.select(ProviderContract).where(ProviderContract.dps_id == dps.id)
                                    .order_by(ProviderContract.id)).all() if dps else []
-    if len(contracts) < 3:
+    if len(contracts) < 4:
         return []
     manager = _person("imogen.clarke@tameside.example.org")
     head = _person("lorna.bickerstaff@tameside.example.org")
@@ -47,7 +48,7 @@ def load(moment: datetime, make_user) -> list[tuple[str, str]]:
     officer = db.session.scalar(db.select(User).where(
         User.organisation_id == sefton.id,
         User.id.in_(db.select(UserRole.user_id).where(UserRole.role == COMMISSIONING_OFFICER))).order_by(User.id))
-    suspended, with_issue, proposed = contracts[0], contracts[1], contracts[2]
+    suspended, with_issue, proposed = contracts[-1], contracts[1], contracts[2]
 
     # A notice to improve missed, escalated to suspension, appealed.
     at = moment - timedelta(days=60)

@@ -1,8 +1,11 @@
 import re
 from decimal import Decimal
 
+import pytest
+
 from portal import demo, demo_life, demo_market, scheduler
 from portal.documents import placement_agreement
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import (
     Application,
@@ -353,3 +356,26 @@ def test_demo_agreements_are_signed_a_price_changed_and_the_placements_life_reco
     assert all(version.issued_at < clock.now() for version in versions)
     officer = _user("rachel.hughes@sefton.example.org")
     assert agreements.tasks_for(officer, clock.now())
+
+
+def test_the_officer_can_award_the_demos_bids_to_weigh_to_a_bidder_in_good_standing(app, clock):
+    """The suspensions in the demo fall on other providers, so the referral left to weigh can be awarded: to the
+    bidder in good standing, while the one whose insurance lapsed is refused with the reason."""
+    demo.load()
+    now = clock.now()
+    closed = _referrals_by_status(now)[CLOSED][0]
+    officer = closed.created_by
+    ranked = awards.ranking_for(officer, closed, now)
+    unassessed = next(item for item in ranked if not item.assessed)
+    suspended = next(item for item in ranked if item.assessed)
+    assert suspended.provider_name == "Harbour Lane Homes"
+    with pytest.raises(DomainError, match="Harbour Lane Homes is suspended"):
+        awards.ask_cost_approval(officer, closed, suspended.bid, now)
+
+    awards.assess(officer, unassessed.bid, scores={"needs": 4, "location": 4, "stability": 4, "education": 3},
+                  notes="Settled staff team and a house near the college.", now=now)
+    asked = awards.ask_cost_approval(officer, closed, unassessed.bid, now)
+    answerer, _ = approvals.answerers(asked)[0]
+    approvals.answer(answerer, asked, approve=True, now=now)
+    placement = awards.award(officer, closed, unassessed.bid, reason="The only bid that can be awarded.", now=now)
+    assert placement.provider.name == "Mersey Horizons Housing"
