@@ -223,7 +223,9 @@ def test_publishing_refuses_a_referral_whose_age_is_in_no_category(world, clock)
      "category-2-age_from"),
     ([(0, 4, 3), (5, 26, 3)], "Age category 2: enter ages from 0 to 25, the youngest first (not 5 to 26)",
      "category-2-age_from"),
-    ([(0, 4, 6)], "Age category 1 (0 to 4) has between 0 (no tiers) and 5 tiers", "category-1-tiers"),
+    ([(0, 4, 6)], "Age category 1 (0 to 4): enter a number of tiers from 0 (no tiers) to 5", "category-1-tiers"),
+    ([(age, age, 1) for age in range(7)], "A lot has at most 6 age categories: you gave 7. Join some ages into one "
+     "category", "category-7-age_from"),
 ])
 def test_categories_with_a_gap_an_overlap_or_bad_figures_are_refused(world, clock, categories, message, field):
     lot = world.lots[0]
