@@ -1,7 +1,7 @@
 """Lots divided into age categories: each category's own tier table on its own prices, by the same engine, with
 its exact figures, ties and tier sizes; the referral of a child of 7 going only to the 5 to 10 category's tiers."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,11 +14,13 @@ from tests.factories import (
     admit,
     approve_funding,
     award_approved,
+    child_details,
     complete_application,
     draft_referral,
     evaluate,
     provider_user,
     published_referral,
+    referral_fields,
 )
 
 # Quality: question 1 (weight 2) and question 2 (weight 1), out of 5 each.
@@ -207,6 +209,45 @@ def test_publishing_refuses_a_referral_whose_age_is_in_no_category(world, clock)
             "age categories, check the age") in error.value.message
     db.session.rollback()
     assert referral.published_at is None and referral.category_id is None and not referral.rounds
+
+
+@pytest.mark.parametrize(("age", "ages"), [(4, "0 to 4"), (5, "5 to 10"), (10, "5 to 10"), (11, "11 to 17"),
+                                          (17, "11 to 17")])
+def test_the_edge_ages_of_each_category_go_to_that_category(tiered, world, clock, age, ages):
+    lot, _, _ = tiered
+    referral = published_referral(world, clock, lot=lot, age_years=age, deadline=clock.now() + timedelta(days=3))
+    assert referral.category.age_band == ages
+
+
+def test_a_child_whose_birthday_passed_while_the_referral_was_a_draft_is_not_sent_to_the_younger_category(
+        tiered, world, clock, sign_in):
+    lot, _, _ = tiered
+    # Drafted on 2 November 2026 for a child of 4 who turns 5 on 10 November.
+    referral = draft_referral(world, clock, lot=lot, age_years=4, child={"date_of_birth": date(2021, 11, 10)})
+    approve_funding(world, referral, clock)
+    clock.advance(days=9)
+    expected = ("The child's date of birth, 10 November 2021, makes them 5 today, but the referral gives the age as "
+                "4: change the age (a child of 5 is in ages 5 to 10), or correct the date of birth")
+    assert expected in referrals.publication_problems(referral, clock.now())
+    with pytest.raises(DomainError) as error:
+        referrals.publish(world.member_officer, referral, clock.now(), deadline=clock.now() + timedelta(days=3))
+    assert expected in error.value.message
+    db.session.rollback()
+    assert referral.published_at is None and referral.category_id is None and not referral.invitations
+    page = sign_in(world.member_officer).get(f"/authority/referrals/{referral.id}/publish").get_data(as_text=True)
+    assert "makes them 5 today, but the referral gives the age as 4" in " ".join(page.split())
+    # Once the officer changes the age, the referral goes to the 5 to 10 category.
+    referrals.update(world.member_officer, referral, fields=referral_fields(age_years=5),
+                     child=child_details(date_of_birth=date(2021, 11, 10)), now=clock.now())
+    referrals.publish(world.member_officer, referral, clock.now(), deadline=clock.now() + timedelta(days=3))
+    assert referral.category == lot.categories[1]
+
+
+def test_an_age_18_is_refused_on_a_lot_for_ages_0_to_17(tiered, world, clock):
+    lot, _, _ = tiered
+    with pytest.raises(referrals.ReferralInvalid) as error:
+        draft_referral(world, clock, lot=lot, age_years=18)
+    assert error.value.errors == {"age_years": f"{lot.label} is for ages 0 to 17: choose another lot, or check the age"}
 
 
 # Setting up the categories -------------------------------------------------------------------------------------
