@@ -404,3 +404,22 @@ def test_places_without_stored_scores_are_kept_within_the_new_number_of_tiers(wo
     referral = published_referral(world, clock, lot=lot, age_years=category.age_from,
                                   deadline=clock.now() + timedelta(days=3))
     assert len(referral.invitations) == 2
+
+
+def test_the_invited_providers_list_and_the_officers_lists_and_bids_name_the_age_category(tiered, world, clock,
+                                                                                          sign_in):
+    from tests.buyer.test_awards_service import bid_input, past_deadline, send
+
+    lot, _, _ = tiered
+    referral = published_referral(world, clock, lot=lot, age_years=7, deadline=clock.now() + timedelta(days=3))
+    label = f"{lot.label}, ages 5 to 10"
+    invited = " ".join(sign_in(world.provider_a).get("/provider/referrals").get_data(as_text=True).split())
+    assert f'<td class="govuk-table__cell">{label}</td>' in invited
+    officer = sign_in(world.member_officer)
+    listed = " ".join(officer.get("/authority/referrals").get_data(as_text=True).split())
+    assert f'<td class="govuk-table__cell">{label}</td>' in listed
+    send(world.provider_a, referral, clock, bid_input("1200.00"))
+    past_deadline(clock, referral)
+    officer = sign_in(world.member_officer)  # again: the clock has moved past the session's idle limit
+    bids_page = " ".join(officer.get(f"/authority/referrals/{referral.id}/bids").get_data(as_text=True).split())
+    assert f"Referral {referral.reference}: {label}</span>" in bids_page
