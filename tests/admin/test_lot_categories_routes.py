@@ -133,3 +133,19 @@ def test_tiers_out_of_range_are_refused_with_the_range(world, sign_in):
     assert ('<a href="#category-2-tiers">Age category 2 (5 to 10): enter a number of tiers from 0 (no tiers) to 5</a>'
             in flat(response))
     assert 'value="9"' in flat(response)
+
+
+def test_a_divided_lot_with_no_price_at_all_is_refused_on_the_prices_page(world, sign_in, clock):
+    from tests.evaluation.test_age_categories import divide
+
+    lot = divide(world, clock)
+    application = complete_application(world.provider_a, world.window, clock, lots=[lot])
+    url = f"/provider/applications/{application.id}/prices"
+    response = sign_in(world.provider_a).post(url, data={f"price-{c.id}": "" for c in lot.categories})
+    assert response.status_code == 400
+    message = f"{lot.label}: enter a weekly price for at least one age category you offer, or remove the lot from " \
+              "your application"
+    assert f'<a href="#price-{lot.categories[0].id}">{message}</a>' in flat(response)
+    db.session.expire_all()
+    assert [price for _, price in db.session.get(Application, application.id).lots[0].priced_categories] == [
+        Decimal("1250.00")] * 3

@@ -310,8 +310,13 @@ def test_a_divided_lot_needs_a_price_for_at_least_one_category(world, clock):
     lot = divide(world, clock)
     application = complete_application(world.provider_a, world.window, clock, lots=[lot])
     empty = {category.id: "" for category in lot.categories}
-    assert applications.set_prices(world.provider_a, application, empty, clock.now()) == {}
-    assert application.lots[0].prices == []
+    # Every category left empty is refused at once, with the lot's earlier prices kept.
+    assert applications.set_prices(world.provider_a, application, empty, clock.now()) == {
+        lot.categories[0].id: f"{lot.label}: enter a weekly price for at least one age category you offer, or "
+                              "remove the lot from your application"}
+    assert [price for _, price in application.lots[0].priced_categories] == [Decimal("1250.00")] * 3
+    # A lot chosen and not priced yet is still to do at submission.
+    application.lots[0].prices.clear()
     missing = [item.message for item in applications.missing_items(application, clock.now())]
     assert f"Enter a weekly price for at least one age category of {lot.label}" in missing
     errors = applications.set_prices(world.provider_a, application, {lot.categories[1].id: "12x"}, clock.now())
