@@ -428,3 +428,17 @@ def test_the_invited_providers_list_and_the_officers_lists_and_bids_name_the_age
     officer = sign_in(world.member_officer)  # again: the clock has moved past the session's idle limit
     bids_page = " ".join(officer.get(f"/authority/referrals/{referral.id}/bids").get_data(as_text=True).split())
     assert f"Referral {referral.reference}: {label}</span>" in bids_page
+
+
+def test_the_outcome_page_says_a_category_was_re_tiered_when_its_number_of_tiers_changed(tiered, world, clock,
+                                                                                         sign_in):
+    lot, users, submitted = tiered
+    clock.advance(days=30)
+    dps_setup.update_lot(world.admin, lot, name=lot.name, description="",
+                         categories=[(0, 4, 2), (5, 10, 1), (11, 17, 3)], now=clock.now())
+    page = sign_in(users["Dune Lodge"]).get(f"/provider/applications/{submitted['Dune Lodge'].id}/outcome")
+    text = " ".join(page.get_data(as_text=True).split())
+    assert "<strong>Ages 5 to 10</strong>: Tier 3, rank 4" in text  # as published, as in the letter
+    assert (f"<strong>Now tier 1, rank 4</strong>: the category was re-tiered on {clock.now():%-d %B %Y}, when the "
+            "lead authority changed its number of tiers.") in text
+    assert "when the outcomes of" not in text
