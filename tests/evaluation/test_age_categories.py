@@ -442,3 +442,13 @@ def test_the_outcome_page_says_a_category_was_re_tiered_when_its_number_of_tiers
     assert (f"<strong>Now tier 1, rank 4</strong>: the category was re-tiered on {clock.now():%-d %B %Y}, when the "
             "lead authority changed its number of tiers.") in text
     assert "when the outcomes of" not in text
+
+
+def test_the_referral_form_says_the_age_decides_the_category(tiered, world, sign_in):
+    lot, _, _ = tiered
+    page = sign_in(world.member_officer).get(f"/authority/referrals/new?lot_id={lot.id}").get_data(as_text=True)
+    assert (f"{lot.label} is for ages 0 to 17, in age categories 0 to 4, 5 to 10, 11 to 17: the child&#39;s age "
+            "today, which must agree with the date of birth, decides which category&#39;s providers are invited"
+            ) in " ".join(page.split())
+    undivided = sign_in(world.member_officer).get(f"/authority/referrals/new?lot_id={world.lots[1].id}")
+    assert f"{world.lots[1].label} is for ages 16 to 18 </div>" in " ".join(undivided.get_data(as_text=True).split())
