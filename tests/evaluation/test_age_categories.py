@@ -8,7 +8,7 @@ import pytest
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import AuditEvent, CategoryMembership, LotMembership, TierAward
+from portal.models import AuditEvent, CategoryMembership, LotMembership, Notification, TierAward
 from portal.services import applications, dps_setup, outcomes, referrals
 from tests.factories import (
     admit,
@@ -171,6 +171,9 @@ def test_a_referral_for_a_7_year_old_invites_only_the_5_to_10_categorys_tier_1(t
     invited = {invitation.provider.name: invitation.tier for invitation in referral.invitations}
     assert invited == {"Alpha Care": 1, "Beta Homes": 1}  # not Cedar House, tier 1 in the 11 to 17 category
     assert referrals.anonymised(referral).lot_label == f"{lot.label}, ages 5 to 10"  # what providers read
+    told = db.session.scalar(db.select(Notification).where(Notification.user_id == world.provider_a.id)
+                             .order_by(Notification.id.desc()).limit(1))
+    assert f"on {world.dps.name}, {lot.label}, ages 5 to 10: a child aged 7, placement needed" in told.body
     # The cascade goes on within the category: tier 2 is Cedar House, tier 3 Dune Lodge.
     clock.set(referral.current_round.deadline + timedelta(minutes=1))
     referrals.run_due(clock.now())
