@@ -382,7 +382,7 @@ def test_the_lot_form_says_the_category_was_re_tiered(tiered, world, sign_in):
     assert f"{lot.label}, ages 5 to 10 re-tiered into 1 tier: 2 providers moved" in response.get_data(as_text=True)
 
 
-def test_the_officers_placement_page_names_the_age_category(tiered, world, clock, sign_in):
+def test_the_officers_and_the_providers_placement_pages_name_the_age_category(tiered, world, clock, sign_in):
     from tests.buyer.test_awards_service import SCORES_90, assess, bid_input, bid_of, past_deadline, send
 
     lot, _, _ = tiered
@@ -395,6 +395,12 @@ def test_the_officers_placement_page_names_the_age_category(tiered, world, clock
     page = " ".join(sign_in(world.member_officer).get(f"/authority/placements/{placement.id}")
                     .get_data(as_text=True).split())
     assert f"{world.dps.name}, {lot.label}, ages 5 to 10, tier 1" in page
+    # The provider's own placement pages name the category too.
+    provider = sign_in(world.provider_a)
+    listed = " ".join(provider.get("/provider/placements").get_data(as_text=True).split())
+    assert f'<td class="govuk-table__cell">{lot.label}, ages 5 to 10</td>' in listed
+    own = " ".join(provider.get(f"/provider/placements/{placement.id}").get_data(as_text=True).split())
+    assert f"{lot.label}, ages 5 to 10" in own
 
 
 def test_places_without_stored_scores_are_kept_within_the_new_number_of_tiers(world, clock):
