@@ -234,8 +234,13 @@ def dps_extension(dps_id):
 def _category_rows(lot=None) -> list[tuple[str, str, str]]:
     """The lot form's age category rows: as typed when posted, else the lot's categories, padded to the rows shown."""
     if request.method == "POST":
+        # Every row posted, even beyond the rows shown, so that too many categories are refused, not dropped.
+        numbers = [int(key.split("-")[1]) for key in request.form
+                   if key.startswith("category-") and key.count("-") == 2 and key.split("-")[1].isdecimal()
+                   and len(key.split("-")[1]) <= 2]
+        last = max([dps_setup.MAX_CATEGORIES, *numbers])
         return [tuple(request.form.get(f"category-{number}-{name}", "") for name in ("age_from", "age_to", "tiers"))
-                for number in range(1, dps_setup.MAX_CATEGORIES + 1)]
+                for number in range(1, last + 1)]
     rows = [(str(c.age_from), str(c.age_to), str(c.tiers)) for c in (lot.categories if lot else [])]
     return rows + [("", "", "")] * (dps_setup.MAX_CATEGORIES - len(rows))
 
@@ -244,6 +249,16 @@ def _render_lot_form(dps, form, lot, category_error=None):
     failed = category_error is not None or bool(form.errors) or bool(form.form_errors)
     return render_template("admin/lot_form.html", dps=dps, form=form, lot=lot, rows=_category_rows(lot),
                            category_error=category_error), (400 if failed else 200)
+
+
+def _category_problem(lot):
+    """What is wrong with the categories typed, checked with the other fields' errors so that every problem shows at
+    once; None when they are well formed."""
+    try:
+        dps_setup.check_categories(dps_setup.parse_categories(_category_rows(lot)))
+    except DomainError as error:
+        return error
+    return None
 
 
 def _save_lot(dps, form, lot):
@@ -278,6 +293,8 @@ def lot_new(dps_id):
         if lot is not None:
             flash(f"{lot.label} added", "success")
             return redirect(url_for("admin.dps_detail", dps_id=dps.id) + "#lots")
+    elif request.method == "POST":
+        category_error = _category_problem(None)
     return _render_lot_form(dps, form, None, category_error)
 
 
@@ -294,6 +311,8 @@ def lot_edit(dps_id, lot_id):
         if saved is not None:
             flash(f"{lot.label} saved", "success")
             return redirect(url_for("admin.dps_detail", dps_id=dps.id) + "#lots")
+    elif request.method == "POST":
+        category_error = _category_problem(lot)
     return _render_lot_form(dps, form, lot, category_error)
 
 

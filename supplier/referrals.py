@@ -80,7 +80,7 @@ def referral_list():
     own = bids.own_bids_for(current_user, [invitation.referral_id for invitation in page.items])
     rows = [InvitedReferral(
         referral_id=invitation.referral_id, reference=invitation.referral.reference,
-        lot_label=invitation.referral.lot.label, age_years=invitation.referral.age_years,
+        lot_label=invitation.referral.lot_label, age_years=invitation.referral.age_years,
         needed_by=invitation.referral.needed_by_label, deadline=invitation.round.deadline,
         is_open=bids.is_open_for(invitation, moment),
         response=bids.response_label(invitation, own.get(invitation.referral_id)),

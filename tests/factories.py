@@ -218,8 +218,14 @@ def draft_referral(world, clock, *, lot=None, child=None, **overrides):
     `child` (a dict) the private part."""
     from portal.services import referrals
 
+    child = dict(child or {})
+    age = overrides.get("age_years")
+    if isinstance(age, int) and 0 <= age <= 25 and "date_of_birth" not in child:
+        # The child's date of birth agrees with the age given, as publication requires (at the tests' dates).
+        born = CHILD_DATE_OF_BIRTH
+        child["date_of_birth"] = born.replace(year=born.year + 16 - age)
     return referrals.create(world.member_officer, lot=lot or world.lots[0], fields=referral_fields(**overrides),
-                            child=child_details(**(child or {})), now=clock.now())
+                            child=child_details(**child), now=clock.now())
 
 
 def published_referral(world, clock, *, lot=None, deadline=None, child=None, **overrides):

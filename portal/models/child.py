@@ -43,6 +43,14 @@ class Child(db.Model):
         initial = f"{self.surname[:1]}." if self.surname else ""
         return " ".join(part for part in (first, initial) if part) or "Not given yet"
 
+    def age_on(self, day: date) -> int | None:
+        """The child's age in whole years on the day (a child born on 29 February turns a year older on 1 March in
+        other years), or None while the date of birth is not known."""
+        born = self.date_of_birth
+        if born is None:
+            return None
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
     @property
     def names(self) -> tuple[str, ...]:
         parts = [*self.first_names.split(), *self.surname.split(), *self.known_as.split()]

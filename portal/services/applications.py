@@ -229,6 +229,11 @@ def set_prices(user: User, application: Application, prices: dict[int, str], now
     before, after = {}, {}
     for application_lot in application.lots:
         lot = application_lot.lot
+        if lot.is_divided and _none_offered(lot, prices):
+            # Every category left empty: the lot would have no price at all. Nothing of it changes.
+            errors[lot.categories[0].id] = (f"{lot.label}: enter a weekly price for at least one age category you "
+                                            "offer, or remove the lot from your application")
+            continue
         for category in lot.categories:
             if category.id not in prices:
                 continue
@@ -255,6 +260,11 @@ def set_prices(user: User, application: Application, prices: dict[int, str], now
         _touch(user, application, now, "Weekly prices changed", before, after)
     _commit_change()
     return errors
+
+
+def _none_offered(lot, prices: dict[int, str]) -> bool:
+    """Whether every age category of the divided lot was given, and given empty."""
+    return all(category.id in prices and not (prices[category.id] or "").strip() for category in lot.categories)
 
 
 def _word_count(text: str) -> int:

@@ -31,7 +31,17 @@ from portal import areas
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.formatting import pounds
-from portal.models import Bid, BidCost, BidInvitation, BidReceipt, LotMembership, Referral, ReferralRound, User
+from portal.models import (
+    Bid,
+    BidCost,
+    BidInvitation,
+    BidReceipt,
+    Lot,
+    LotMembership,
+    Referral,
+    ReferralRound,
+    User,
+)
 from portal.models.bid import SUBMITTED, WITHDRAWN
 from portal.models.referral import DECLINE_REASONS, OPEN
 from portal.models.user import COMMISSIONING_OFFICER, PROVIDER_USER
@@ -467,8 +477,8 @@ def latest_receipt(bid: Bid) -> BidReceipt | None:
 
 
 # What the provider's list shows of each referral it was invited to (its status comes from the dates and rounds).
-INVITED_REFERRAL_COLUMNS = (Referral.id, Referral.reference, Referral.lot_id, Referral.age_years, Referral.needed_by,
-                            Referral.published_at, Referral.awarded_at, Referral.awarded_bid_id,
+INVITED_REFERRAL_COLUMNS = (Referral.id, Referral.reference, Referral.lot_id, Referral.category_id, Referral.age_years,
+                            Referral.needed_by, Referral.published_at, Referral.awarded_at, Referral.awarded_bid_id,
                             Referral.exhausted_at, Referral.withdrawn_at)
 
 
@@ -480,7 +490,7 @@ def invitations_of(user: User, page: int, per_page: int):
         db.select(BidInvitation).where(BidInvitation.provider_id == user.organisation_id)
         .options(selectinload(BidInvitation.round),
                  selectinload(BidInvitation.referral).load_only(*INVITED_REFERRAL_COLUMNS, raiseload=True),
-                 selectinload(BidInvitation.referral).selectinload(Referral.lot),
+                 selectinload(BidInvitation.referral).selectinload(Referral.lot).selectinload(Lot.categories),
                  selectinload(BidInvitation.referral).selectinload(Referral.rounds))
         .order_by(BidInvitation.invited_at.desc(), BidInvitation.id.desc()),
         page=page, per_page=per_page, error_out=False)

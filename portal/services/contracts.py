@@ -12,11 +12,16 @@ import importlib
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy.orm import selectinload
+
 from portal.errors import NotFound
 from portal.extensions import db
 from portal.models import (
+    CategoryMembership,
     Dps,
     DpsMember,
+    Lot,
+    LotMembership,
     Organisation,
     Placement,
     ProviderContract,
@@ -79,6 +84,7 @@ class ContractRecord:
     restrictions: list[Restriction]
     settings: list[Setting]
     live_by_authority: list[tuple[str, int]] = field(default_factory=list)  # (authority name, live placements)
+    places: list[LotMembership] = field(default_factory=list)  # its places on the DPS's lots, with their tiers
 
     @property
     def standing_label(self) -> str:
@@ -161,4 +167,16 @@ def record(contract: ProviderContract, now) -> ContractRecord:
     return ContractRecord(contract=contract, standing=standing.standing_of(contract.dps_id, contract.provider_id),
                           restrictions=standing.active_restrictions(contract.dps_id, contract.provider_id),
                           settings=settings_of(contract.provider_id),
-                          live_by_authority=[(name, count) for name, count in live])
+                          live_by_authority=[(name, count) for name, count in live],
+                          places=places_on(contract.dps_id, contract.provider_id))
+
+
+def places_on(dps_id: int, provider_id: int) -> list[LotMembership]:
+    """The provider's places on the DPS's lots, by lot number, each with its tier in every age category it holds:
+    what tier it is in now, after any re-tiering since its outcome letter."""
+    return db.session.scalars(
+        db.select(LotMembership).join(Lot, Lot.id == LotMembership.lot_id)
+        .where(Lot.dps_id == dps_id, LotMembership.provider_id == provider_id)
+        .options(selectinload(LotMembership.lot).selectinload(Lot.categories),
+                 selectinload(LotMembership.categories).selectinload(CategoryMembership.category))
+        .order_by(Lot.number)).all()

@@ -192,14 +192,15 @@ def check_categories(categories: list) -> list[CategorySpec]:
         raise DomainError("Enter at least one age category: its ages and its number of tiers",
                           field="category-1-age_from")
     if len(specs) > MAX_CATEGORIES:
-        raise DomainError(f"A lot has at most {MAX_CATEGORIES} age categories", field="category-1-age_from")
+        raise DomainError(f"A lot has at most {MAX_CATEGORIES} age categories: you gave {len(specs)}. Join some "
+                          "ages into one category", field=f"category-{MAX_CATEGORIES + 1}-age_from")
     for number, spec in enumerate(specs, start=1):
         if not 0 <= spec.age_from <= spec.age_to <= MAX_AGE:
             raise DomainError(f"Age category {number}: enter ages from 0 to {MAX_AGE}, the youngest first "
                               f"(not {spec.age_band})", field=f"category-{number}-age_from")
         if not 0 <= spec.tiers <= MAX_TIERS:
-            raise DomainError(f"Age category {number} ({spec.age_band}) has between 0 (no tiers) and {MAX_TIERS} "
-                              "tiers", field=f"category-{number}-tiers")
+            raise DomainError(f"Age category {number} ({spec.age_band}): enter a number of tiers from 0 (no tiers) "
+                              f"to {MAX_TIERS}", field=f"category-{number}-tiers")
     ordered = sorted(specs, key=lambda spec: (spec.age_from, spec.age_to))
     for earlier, later in zip(ordered, ordered[1:], strict=False):
         if later.age_from <= earlier.age_to:

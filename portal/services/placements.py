@@ -294,7 +294,8 @@ def _provider_id(user: User) -> int:
 def for_provider(user: User, *, page: int = 1, per_page: int = PER_PAGE):
     """The provider's own placements, the latest start first: a Pagination."""
     query = (db.select(Placement).where(Placement.provider_id == _provider_id(user))
-             .options(selectinload(Placement.referral), selectinload(Placement.lot), selectinload(Placement.prices))
+             .options(selectinload(Placement.referral), selectinload(Placement.lot).selectinload(Lot.categories),
+                      selectinload(Placement.prices))
              .order_by(Placement.start_date.desc(), Placement.id.desc()))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 

@@ -99,3 +99,53 @@ def test_the_provider_prices_each_category_it_offers(world, sign_in, clock):
     check = flat(provider.get(f"/provider/applications/{application.id}/submit"))
     assert ("Ages 0 to 4: Not offered<br>Ages 5 to 10: £1,150.50 per week<br>Ages 11 to 17: £1,250.00 per week"
             in check)
+
+
+def test_a_missing_name_and_a_gap_are_shown_together_and_what_was_typed_is_kept(world, sign_in):
+    lots = len(world.dps.lots)
+    response = sign_in(world.admin).post(f"/admin/dps/{world.dps.id}/lots/new", data={
+        "name": "", "description": "Short breaks", **rows(("0", "4", "3"), ("6", "10", "3"))})
+    assert response.status_code == 400
+    page = flat(response)
+    assert "Enter the lot&#39;s name" in page or "Enter the lot's name" in page
+    assert '<a href="#category-2-age_from">No category covers age 5: the categories must follow on without a gap</a>' \
+        in page
+    assert "Short breaks" in page and 'value="6"' in page
+    assert db.session.scalar(db.select(db.func.count(Lot.id)).where(Lot.dps_id == world.dps.id)) == lots
+
+
+def test_more_categories_than_allowed_are_refused_not_dropped(world, sign_in):
+    seven = [(str(age), str(age), "1") for age in range(10, 17)]
+    response = sign_in(world.admin).post(f"/admin/dps/{world.dps.id}/lots/new", data={
+        "name": "Short breaks", "description": "", **rows(*seven)})
+    assert response.status_code == 400
+    page = flat(response)
+    message = "A lot has at most 6 age categories: you gave 7. Join some ages into one category"
+    assert f'<a href="#category-7-age_from">{message}</a>' in page
+    assert 'name="category-7-age_from"' in page and 'value="16"' in page  # the seventh row typed is shown again
+    assert db.session.scalar(db.select(db.func.count(Lot.id)).where(Lot.name == "Short breaks")) == 0
+
+
+def test_tiers_out_of_range_are_refused_with_the_range(world, sign_in):
+    response = sign_in(world.admin).post(f"/admin/dps/{world.dps.id}/lots/new", data={
+        "name": "Short breaks", "description": "", **rows(("0", "4", "3"), ("5", "10", "9"))})
+    assert response.status_code == 400
+    assert ('<a href="#category-2-tiers">Age category 2 (5 to 10): enter a number of tiers from 0 (no tiers) to 5</a>'
+            in flat(response))
+    assert 'value="9"' in flat(response)
+
+
+def test_a_divided_lot_with_no_price_at_all_is_refused_on_the_prices_page(world, sign_in, clock):
+    from tests.evaluation.test_age_categories import divide
+
+    lot = divide(world, clock)
+    application = complete_application(world.provider_a, world.window, clock, lots=[lot])
+    url = f"/provider/applications/{application.id}/prices"
+    response = sign_in(world.provider_a).post(url, data={f"price-{c.id}": "" for c in lot.categories})
+    assert response.status_code == 400
+    message = f"{lot.label}: enter a weekly price for at least one age category you offer, or remove the lot from " \
+              "your application"
+    assert f'<a href="#price-{lot.categories[0].id}">{message}</a>' in flat(response)
+    db.session.expire_all()
+    assert [price for _, price in db.session.get(Application, application.id).lots[0].priced_categories] == [
+        Decimal("1250.00")] * 3

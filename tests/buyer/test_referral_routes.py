@@ -522,7 +522,8 @@ def test_a_draft_with_only_the_age_is_saved_and_completed_before_publishing(worl
     db.session.expire_all()
     assert referral.published_at is None and db.session.scalar(db.select(db.func.count(ReferralRound.id))) == 0
 
-    assert officer.post(edit, data=form_data(world.lots[0], age_years="17")).status_code == 302
+    assert officer.post(edit, data=form_data(world.lots[0], age_years="17",
+                                             child_date_of_birth=["14", "3", "2009"])).status_code == 302
     assert "Still to do" not in text_of(officer.get(base(referral)))
     # the draft now has an indicative price, which the funding approved before (at the expected cost) is not for
     refused = officer.post(f"{base(referral)}/publish", data={"deadline_date": ["5", "11", "2026"],

@@ -1,24 +1,26 @@
 """Lots divided into age categories: each category's own tier table on its own prices, by the same engine, with
 its exact figures, ties and tier sizes; the referral of a child of 7 going only to the 5 to 10 category's tiers."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import AuditEvent, CategoryMembership, LotMembership, TierAward
+from portal.models import AuditEvent, CategoryMembership, LotMembership, Notification, TierAward
 from portal.services import applications, dps_setup, outcomes, referrals
 from tests.factories import (
     admit,
     approve_funding,
     award_approved,
+    child_details,
     complete_application,
     draft_referral,
     evaluate,
     provider_user,
     published_referral,
+    referral_fields,
 )
 
 # Quality: question 1 (weight 2) and question 2 (weight 1), out of 5 each.
@@ -169,6 +171,9 @@ def test_a_referral_for_a_7_year_old_invites_only_the_5_to_10_categorys_tier_1(t
     invited = {invitation.provider.name: invitation.tier for invitation in referral.invitations}
     assert invited == {"Alpha Care": 1, "Beta Homes": 1}  # not Cedar House, tier 1 in the 11 to 17 category
     assert referrals.anonymised(referral).lot_label == f"{lot.label}, ages 5 to 10"  # what providers read
+    told = db.session.scalar(db.select(Notification).where(Notification.user_id == world.provider_a.id)
+                             .order_by(Notification.id.desc()).limit(1))
+    assert f"on {world.dps.name}, {lot.label}, ages 5 to 10: a child aged 7, placement needed" in told.body
     # The cascade goes on within the category: tier 2 is Cedar House, tier 3 Dune Lodge.
     clock.set(referral.current_round.deadline + timedelta(minutes=1))
     referrals.run_due(clock.now())
@@ -209,6 +214,45 @@ def test_publishing_refuses_a_referral_whose_age_is_in_no_category(world, clock)
     assert referral.published_at is None and referral.category_id is None and not referral.rounds
 
 
+@pytest.mark.parametrize(("age", "ages"), [(4, "0 to 4"), (5, "5 to 10"), (10, "5 to 10"), (11, "11 to 17"),
+                                          (17, "11 to 17")])
+def test_the_edge_ages_of_each_category_go_to_that_category(tiered, world, clock, age, ages):
+    lot, _, _ = tiered
+    referral = published_referral(world, clock, lot=lot, age_years=age, deadline=clock.now() + timedelta(days=3))
+    assert referral.category.age_band == ages
+
+
+def test_a_child_whose_birthday_passed_while_the_referral_was_a_draft_is_not_sent_to_the_younger_category(
+        tiered, world, clock, sign_in):
+    lot, _, _ = tiered
+    # Drafted on 2 November 2026 for a child of 4 who turns 5 on 10 November.
+    referral = draft_referral(world, clock, lot=lot, age_years=4, child={"date_of_birth": date(2021, 11, 10)})
+    approve_funding(world, referral, clock)
+    clock.advance(days=9)
+    expected = ("The child's date of birth, 10 November 2021, makes them 5 today, but the referral gives the age as "
+                "4: change the age (a child of 5 is in ages 5 to 10), or correct the date of birth")
+    assert expected in referrals.publication_problems(referral, clock.now())
+    with pytest.raises(DomainError) as error:
+        referrals.publish(world.member_officer, referral, clock.now(), deadline=clock.now() + timedelta(days=3))
+    assert expected in error.value.message
+    db.session.rollback()
+    assert referral.published_at is None and referral.category_id is None and not referral.invitations
+    page = sign_in(world.member_officer).get(f"/authority/referrals/{referral.id}/publish").get_data(as_text=True)
+    assert "makes them 5 today, but the referral gives the age as 4" in " ".join(page.split())
+    # Once the officer changes the age, the referral goes to the 5 to 10 category.
+    referrals.update(world.member_officer, referral, fields=referral_fields(age_years=5),
+                     child=child_details(date_of_birth=date(2021, 11, 10)), now=clock.now())
+    referrals.publish(world.member_officer, referral, clock.now(), deadline=clock.now() + timedelta(days=3))
+    assert referral.category == lot.categories[1]
+
+
+def test_an_age_18_is_refused_on_a_lot_for_ages_0_to_17(tiered, world, clock):
+    lot, _, _ = tiered
+    with pytest.raises(referrals.ReferralInvalid) as error:
+        draft_referral(world, clock, lot=lot, age_years=18)
+    assert error.value.errors == {"age_years": f"{lot.label} is for ages 0 to 17: choose another lot, or check the age"}
+
+
 # Setting up the categories -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("categories", "message", "field"), [
@@ -223,7 +267,9 @@ def test_publishing_refuses_a_referral_whose_age_is_in_no_category(world, clock)
      "category-2-age_from"),
     ([(0, 4, 3), (5, 26, 3)], "Age category 2: enter ages from 0 to 25, the youngest first (not 5 to 26)",
      "category-2-age_from"),
-    ([(0, 4, 6)], "Age category 1 (0 to 4) has between 0 (no tiers) and 5 tiers", "category-1-tiers"),
+    ([(0, 4, 6)], "Age category 1 (0 to 4): enter a number of tiers from 0 (no tiers) to 5", "category-1-tiers"),
+    ([(age, age, 1) for age in range(7)], "A lot has at most 6 age categories: you gave 7. Join some ages into one "
+     "category", "category-7-age_from"),
 ])
 def test_categories_with_a_gap_an_overlap_or_bad_figures_are_refused(world, clock, categories, message, field):
     lot = world.lots[0]
@@ -267,8 +313,13 @@ def test_a_divided_lot_needs_a_price_for_at_least_one_category(world, clock):
     lot = divide(world, clock)
     application = complete_application(world.provider_a, world.window, clock, lots=[lot])
     empty = {category.id: "" for category in lot.categories}
-    assert applications.set_prices(world.provider_a, application, empty, clock.now()) == {}
-    assert application.lots[0].prices == []
+    # Every category left empty is refused at once, with the lot's earlier prices kept.
+    assert applications.set_prices(world.provider_a, application, empty, clock.now()) == {
+        lot.categories[0].id: f"{lot.label}: enter a weekly price for at least one age category you offer, or "
+                              "remove the lot from your application"}
+    assert [price for _, price in application.lots[0].priced_categories] == [Decimal("1250.00")] * 3
+    # A lot chosen and not priced yet is still to do at submission.
+    application.lots[0].prices.clear()
     missing = [item.message for item in applications.missing_items(application, clock.now())]
     assert f"Enter a weekly price for at least one age category of {lot.label}" in missing
     errors = applications.set_prices(world.provider_a, application, {lot.categories[1].id: "12x"}, clock.now())
@@ -331,7 +382,7 @@ def test_the_lot_form_says_the_category_was_re_tiered(tiered, world, sign_in):
     assert f"{lot.label}, ages 5 to 10 re-tiered into 1 tier: 2 providers moved" in response.get_data(as_text=True)
 
 
-def test_the_officers_placement_page_names_the_age_category(tiered, world, clock, sign_in):
+def test_the_officers_and_the_providers_placement_pages_name_the_age_category(tiered, world, clock, sign_in):
     from tests.buyer.test_awards_service import SCORES_90, assess, bid_input, bid_of, past_deadline, send
 
     lot, _, _ = tiered
@@ -344,6 +395,12 @@ def test_the_officers_placement_page_names_the_age_category(tiered, world, clock
     page = " ".join(sign_in(world.member_officer).get(f"/authority/placements/{placement.id}")
                     .get_data(as_text=True).split())
     assert f"{world.dps.name}, {lot.label}, ages 5 to 10, tier 1" in page
+    # The provider's own placement pages name the category too.
+    provider = sign_in(world.provider_a)
+    listed = " ".join(provider.get("/provider/placements").get_data(as_text=True).split())
+    assert f'<td class="govuk-table__cell">{lot.label}, ages 5 to 10</td>' in listed
+    own = " ".join(provider.get(f"/provider/placements/{placement.id}").get_data(as_text=True).split())
+    assert f"{lot.label}, ages 5 to 10" in own
 
 
 def test_places_without_stored_scores_are_kept_within_the_new_number_of_tiers(world, clock):
@@ -361,3 +418,61 @@ def test_places_without_stored_scores_are_kept_within_the_new_number_of_tiers(wo
     referral = published_referral(world, clock, lot=lot, age_years=category.age_from,
                                   deadline=clock.now() + timedelta(days=3))
     assert len(referral.invitations) == 2
+
+
+def test_the_invited_providers_list_and_the_officers_lists_and_bids_name_the_age_category(tiered, world, clock,
+                                                                                          sign_in):
+    from tests.buyer.test_awards_service import bid_input, past_deadline, send
+
+    lot, _, _ = tiered
+    referral = published_referral(world, clock, lot=lot, age_years=7, deadline=clock.now() + timedelta(days=3))
+    label = f"{lot.label}, ages 5 to 10"
+    invited = " ".join(sign_in(world.provider_a).get("/provider/referrals").get_data(as_text=True).split())
+    assert f'<td class="govuk-table__cell">{label}</td>' in invited
+    officer = sign_in(world.member_officer)
+    listed = " ".join(officer.get("/authority/referrals").get_data(as_text=True).split())
+    assert f'<td class="govuk-table__cell">{label}</td>' in listed
+    send(world.provider_a, referral, clock, bid_input("1200.00"))
+    past_deadline(clock, referral)
+    officer = sign_in(world.member_officer)  # again: the clock has moved past the session's idle limit
+    bids_page = " ".join(officer.get(f"/authority/referrals/{referral.id}/bids").get_data(as_text=True).split())
+    assert f"Referral {referral.reference}: {label}</span>" in bids_page
+
+
+def test_the_outcome_page_says_a_category_was_re_tiered_when_its_number_of_tiers_changed(tiered, world, clock,
+                                                                                         sign_in):
+    lot, users, submitted = tiered
+    clock.advance(days=30)
+    dps_setup.update_lot(world.admin, lot, name=lot.name, description="",
+                         categories=[(0, 4, 2), (5, 10, 1), (11, 17, 3)], now=clock.now())
+    page = sign_in(users["Dune Lodge"]).get(f"/provider/applications/{submitted['Dune Lodge'].id}/outcome")
+    text = " ".join(page.get_data(as_text=True).split())
+    assert "<strong>Ages 5 to 10</strong>: Tier 3, rank 4" in text  # as published, as in the letter
+    assert (f"<strong>Now tier 1, rank 4</strong>: the category was re-tiered on {clock.now():%-d %B %Y}, when the "
+            "lead authority changed its number of tiers.") in text
+    assert "when the outcomes of" not in text
+
+
+def test_the_referral_form_says_the_age_decides_the_category(tiered, world, sign_in):
+    lot, _, _ = tiered
+    page = sign_in(world.member_officer).get(f"/authority/referrals/new?lot_id={lot.id}").get_data(as_text=True)
+    assert (f"{lot.label} is for ages 0 to 17, in age categories 0 to 4, 5 to 10, 11 to 17: the child&#39;s age "
+            "today, which must agree with the date of birth, decides which category&#39;s providers are invited"
+            ) in " ".join(page.split())
+    undivided = sign_in(world.member_officer).get(f"/authority/referrals/new?lot_id={world.lots[1].id}")
+    assert f"{world.lots[1].label} is for ages 16 to 18 </div>" in " ".join(undivided.get_data(as_text=True).split())
+
+
+def test_the_providers_contract_page_shows_its_tier_now_in_each_category(tiered, world, clock, sign_in):
+    lot, users, _ = tiered
+    page = " ".join(sign_in(users["Cedar House"]).get(f"/provider/contracts/{world.dps.id}").get_data(as_text=True)
+                    .split())
+    assert "Your lots and tiers" in page
+    assert (f'<td class="govuk-table__cell">{lot.label}</td> <td class="govuk-table__cell">Admitted</td> '
+            '<td class="govuk-table__cell">Ages 0 to 4: tier 2<br>Ages 5 to 10: tier 2<br>Ages 11 to 17: tier 1</td>'
+            ) in page
+    dps_setup.update_lot(world.admin, lot, name=lot.name, description="",
+                         categories=[(0, 4, 2), (5, 10, 1), (11, 17, 3)], now=clock.now())
+    page = " ".join(sign_in(users["Cedar House"]).get(f"/provider/contracts/{world.dps.id}").get_data(as_text=True)
+                    .split())
+    assert "Ages 0 to 4: tier 2<br>Ages 5 to 10: tier 1<br>Ages 11 to 17: tier 1" in page

@@ -123,9 +123,9 @@ REFERRAL_SORTS = listing.SortKeys({
 
 # What the officer's list shows of each referral (its status comes from the dates and its rounds): the rest of
 # the row, the child's needs in long text, is not read for a list.
-LISTED_COLUMNS = (Referral.id, Referral.reference, Referral.lot_id, Referral.child_id, Referral.needed_by,
-                  Referral.published_at, Referral.awarded_at, Referral.exhausted_at, Referral.withdrawn_at,
-                  Referral.created_at)
+LISTED_COLUMNS = (Referral.id, Referral.reference, Referral.lot_id, Referral.category_id, Referral.child_id,
+                  Referral.needed_by, Referral.published_at, Referral.awarded_at, Referral.exhausted_at,
+                  Referral.withdrawn_at, Referral.created_at)
 
 
 # The officer's list counts the referrals it finds up to this, and says "more than" beyond it: the count of every
@@ -143,7 +143,7 @@ def for_authority(user: User, *, now: datetime, status: str | None = None, searc
              .join(Lot, Lot.id == Referral.lot_id).outerjoin(Child, Child.id == Referral.child_id)
              .options(load_only(*LISTED_COLUMNS, raiseload=True),
                       selectinload(Referral.child).load_only(Child.first_names, Child.surname, raiseload=True),
-                      selectinload(Referral.lot), selectinload(Referral.rounds))
+                      selectinload(Referral.lot).selectinload(Lot.categories), selectinload(Referral.rounds))
              .order_by(*REFERRAL_SORTS.order_by(sorting)))
     if status in STATUS_LABELS:
         query = query.where(_status_clause(status, now))

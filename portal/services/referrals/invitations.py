@@ -126,9 +126,10 @@ def _officer_link(referral: Referral) -> str:
 def _invite_message(referral: Referral, round_: ReferralRound) -> tuple[str, str]:
     """The invitation e-mail: the reference, lot, age, urgency and deadline only, never who the child is."""
     subject = f"Referral {referral.reference}: invitation to bid by {format_datetime(round_.deadline)}"
+    who = "a young person" if referral.age_years >= 16 else "a child"
     body = (f"You are invited to bid for referral {referral.reference} on {referral.dps.name}, "
             f"{category_of(referral).full_label}: "
-            f"a young person aged {referral.age_years}, placement needed {URGENCY_PHRASES[referral.needed_by]}. "
+            f"{who} aged {referral.age_years}, placement needed {URGENCY_PHRASES[referral.needed_by]}. "
             f"Bids close on {format_datetime(round_.deadline)}. Read the referral and send your bid in the portal.")
     return subject, body
 

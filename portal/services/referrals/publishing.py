@@ -96,7 +96,27 @@ def publication_problems(referral: Referral, now: datetime, *, anonymity_too: bo
         categories = (f" (age categories {', '.join(c.age_band for c in lot.categories)})" if lot.is_divided else "")
         reasons.append(f"{lot.label} is for ages {lot.age_band}{categories}: a child aged {referral.age_years} is in "
                        "none of its age categories, check the age")
+    mismatch = age_mismatch(referral, now)
+    if mismatch:
+        reasons.append(mismatch)
     return reasons
+
+
+def age_mismatch(referral: Referral, now: datetime) -> str | None:
+    """Why the age the referral gives is not the child's age today by its date of birth (a draft saved before a
+    birthday, or a slip in either), or None when they agree or one is not known. The age decides the age category
+    whose providers are invited, so it must be right when the referral is published."""
+    child = referral.child
+    today = london_today(now)
+    actual = child.age_on(today) if child is not None else None
+    if referral.age_years is None or actual is None or actual == referral.age_years:
+        return None
+    category = referral.lot.category_for(actual)
+    goes_to = (f" (a child of {actual} is in ages {category.age_band})"
+               if referral.lot.is_divided and category is not None else "")
+    return (f"The child's date of birth, {child.date_of_birth.strftime('%-d %B %Y')}, makes them {actual} today, "
+            f"but the referral gives the age as {referral.age_years}: change the age{goes_to}, or correct the date "
+            "of birth")
 
 
 def publish(officer: User, referral: Referral, now: datetime, *, deadline: datetime | None = None) -> ReferralRound:
