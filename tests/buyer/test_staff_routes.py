@@ -2,11 +2,12 @@
 administrator's user and provider pages, through HTTP."""
 
 import html
+import json
 from decimal import Decimal
 from urllib.parse import urlparse
 
 from portal.extensions import db
-from portal.models import Invitation, User
+from portal.models import AuditEvent, Invitation, OutboxMessage, User
 from portal.models.user import (
     BUDGET_HOLDER,
     COMMISSIONING_OFFICER,
@@ -228,3 +229,111 @@ def test_another_providers_colleagues_are_not_found(world, sign_in):
     assert client.post(f"/provider/team/{colleague}", data={"roles": [PROVIDER_USER]}).status_code == 404
     assert client.post(f"/provider/team/{colleague}/active", data={"active": "no"}).status_code == 404
     assert fresh(colleague).active and USER_ADMINISTRATOR in fresh(colleague).roles
+
+
+# Invitations: a double click, a change of roles, an address invited by two organisations -----------------------
+
+def invitation_link(email: str) -> str:
+    message = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.to_address == email)
+                                 .order_by(OutboxMessage.id.desc())).first()
+    return "/invitations/" + message.body.rsplit("/invitations/", 1)[1].split()[0]
+
+
+def test_sending_an_invitation_twice_sends_one(world, clock, sign_in):
+    client = sign_in(user_admin(world, clock))
+    invite = {"email": "Nina.New@member.example.org", "roles": [BUDGET_HOLDER, COMMISSIONING_OFFICER]}
+    assert client.post("/authority/staff", data=invite).status_code == 302
+    again = client.post("/authority/staff", data=invite)
+    assert again.status_code == 400
+    assert ("An invitation to nina.new@member.example.org with these roles was sent 2 November 2026 at 10:00am and is "
+            "waiting to be accepted: nothing more was sent") in text_of(again)
+    assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 1
+    assert db.session.scalar(db.select(db.func.count(OutboxMessage.id)).where(
+        OutboxMessage.to_address == "nina.new@member.example.org")) == 1
+    page = text_of(client.get("/authority/staff"))
+    assert page.count("nina.new@member.example.org") == 1
+    assert "nina.new@member.example.org, as Commissioning officer, Budget holder, sent" in page
+
+
+def test_inviting_again_with_other_roles_replaces_the_waiting_invitation(app, world, clock, sign_in):
+    client = sign_in(user_admin(world, clock))
+    client.post("/authority/staff", data={"email": "nina@member.example.org", "roles": [COMMISSIONING_OFFICER]})
+    first_link = invitation_link("nina@member.example.org")
+    clock.advance(minutes=5)
+    assert client.post("/authority/staff", data={"email": "nina@member.example.org",
+                                                 "roles": [BUDGET_HOLDER]}).status_code == 302
+    second_link = invitation_link("nina@member.example.org")
+    invitee = app.test_client()
+    old = invitee.get(first_link)
+    assert old.status_code == 400
+    assert "This invitation was replaced by a later one. Use the link in the latest e-mail." in text_of(old)
+    joined = invitee.post(second_link, data={"name": "Nina New", "password": PASSWORD})
+    assert urlparse(joined.headers["Location"]).path == "/authority/tasks"
+    nina = accounts.find_user("nina@member.example.org")
+    assert nina.roles == {BUDGET_HOLDER}
+    assert "Invitations waiting" not in text_of(client.get("/authority/staff"))
+    replaced = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "user.invited")
+                                  .order_by(AuditEvent.id.desc())).first()
+    assert json.loads(replaced.before)["roles"] == COMMISSIONING_OFFICER
+    assert json.loads(replaced.after)["roles"] == BUDGET_HOLDER
+
+
+def test_an_address_invited_by_two_organisations_joins_one(app, world, clock, sign_in):
+    sefton = sign_in(user_admin(world, clock))
+    sefton.post("/authority/staff", data={"email": "sam@shared.example.org", "roles": [COMMISSIONING_OFFICER]})
+    member_link = invitation_link("sam@shared.example.org")
+    sign_in(world.provider_a).post("/provider/team", data={"email": "sam@shared.example.org"})
+    provider_link = invitation_link("sam@shared.example.org")
+    invitee = app.test_client()
+    assert invitee.post(provider_link, data={"name": "Sam Shared", "password": PASSWORD}).status_code == 302
+    # The member's invitation is no longer waiting: its page and its link say the address has an account.
+    assert "Invitations waiting" not in text_of(sefton.get("/authority/staff"))
+    stale = app.test_client().get(member_link)
+    assert stale.status_code == 400
+    assert "An account already exists for this e-mail address" in text_of(stale)
+    assert db.session.scalar(db.select(db.func.count(User.id)).where(User.email == "sam@shared.example.org")) == 1
+
+
+def test_creating_the_account_twice_makes_one_user(app, world, clock, sign_in, monkeypatch):
+    """The second click of "Create account" finds the invitation used; one that slips past the checks at the same
+    moment meets the unique address, and is told so rather than shown an error page."""
+    sign_in(user_admin(world, clock)).post("/authority/staff", data={"email": "nina@member.example.org",
+                                                                     "roles": [BUDGET_HOLDER]})
+    link = invitation_link("nina@member.example.org")
+    first = app.test_client().post(link, data={"name": "Nina New", "password": PASSWORD})
+    assert first.status_code == 302
+    second = app.test_client().post(link, data={"name": "Nina New", "password": PASSWORD})
+    assert second.status_code == 400 and "This invitation has already been used" in text_of(second)
+    # The race: both requests passed the checks before either saved.
+    token = accounts.send_invitation(world.admin, world.lead, "late@lead.example.org", {BUDGET_HOLDER}, clock.now())
+    authority_user(world.member, "Late", "late@lead.example.org", [COMMISSIONING_OFFICER], clock)
+    monkeypatch.setattr(accounts, "find_user", lambda email: None)
+    raced = app.test_client().post(f"/invitations/{token}", data={"name": "Late Comer", "password": PASSWORD})
+    assert "An account already exists for this e-mail address. Sign in, or reset your password." in text_of(raced)
+    assert db.session.scalar(db.select(db.func.count(User.id)).where(User.email == "late@lead.example.org")) == 1
+
+
+def test_the_staff_and_team_forms_are_refused_without_their_security_token(csrf_app, world, clock):
+    from tests.portal.test_auth_routes import assert_form_not_sent, csrf_sign_in
+
+    admin = user_admin(world, clock)
+    budget_holder = holder(world, clock)
+    client = csrf_sign_in(csrf_app, admin)
+    for url, data in [("/authority/staff", {"email": "x@member.example.org", "roles": [BUDGET_HOLDER]}),
+                      (f"/authority/staff/{budget_holder.id}", {"roles": [COMMISSIONING_OFFICER]}),
+                      (f"/authority/staff/{budget_holder.id}/approval-limit", {"approval_limit": "9,999"}),
+                      (f"/authority/staff/{budget_holder.id}/active", {"active": "no"})]:
+        assert_form_not_sent(client.post(url, data=data))
+    provider = csrf_sign_in(csrf_app, world.provider_a)
+    for url, data in [("/provider/team", {"email": "x@alpha.example.org"}),
+                      (f"/provider/team/{world.colleague_a.id}", {"roles": [SIGNATORY]}),
+                      (f"/provider/team/{world.colleague_a.id}/active", {"active": "no"})]:
+        assert_form_not_sent(provider.post(url, data=data))
+    consortium = csrf_sign_in(csrf_app, world.admin)
+    for url, data in [(f"/admin/users/{budget_holder.id}/active", {"active": "no"}),
+                      (f"/admin/providers/{world.provider_a.organisation_id}/users", {"email": "y@alpha.example.org"})]:
+        assert_form_not_sent(consortium.post(url, data=data))
+    budget = fresh(budget_holder.id)
+    assert budget.active and budget.roles == {BUDGET_HOLDER} and budget.approval_limit is None
+    assert fresh(world.colleague_a.id).active
+    assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 0
