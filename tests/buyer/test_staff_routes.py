@@ -9,14 +9,16 @@ from urllib.parse import urlparse
 from portal.extensions import db
 from portal.models import AuditEvent, Invitation, OutboxMessage, User
 from portal.models.user import (
+    ASSISTANT_DIRECTOR,
     BUDGET_HOLDER,
     COMMISSIONING_OFFICER,
+    HEAD_OF_SERVICE,
     PROVIDER_USER,
     SIGNATORY,
     USER_ADMINISTRATOR,
 )
 from portal.services import accounts
-from tests.factories import PASSWORD, authority_user, without_user_administrators
+from tests.factories import PASSWORD, authority_user, draft_referral, without_user_administrators
 
 
 def text_of(response) -> str:
@@ -337,3 +339,40 @@ def test_the_staff_and_team_forms_are_refused_without_their_security_token(csrf_
     assert budget.active and budget.roles == {BUDGET_HOLDER} and budget.approval_limit is None
     assert fresh(world.colleague_a.id).active
     assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 0
+
+
+# Each new role is a real sign-in -----------------------------------------------------------------------------
+
+def test_each_invited_role_signs_in_to_its_own_pages(app, world, clock, sign_in):
+    """Invited through the page, the invitee follows the e-mailed link, creates the account and lands where the role
+    works: deciders on Tasks, with their authority's referrals to read (not another's, nothing to change); a user
+    administrator who is not an officer on the staff pages."""
+    referral = draft_referral(world, clock)
+    admin = sign_in(user_admin(world, clock))
+    landings = {"bh@member.example.org": ([BUDGET_HOLDER], "/authority/tasks"),
+                "hos@member.example.org": ([HEAD_OF_SERVICE], "/authority/tasks"),
+                "ad@member.example.org": ([ASSISTANT_DIRECTOR, HEAD_OF_SERVICE], "/authority/tasks"),
+                "ua2@member.example.org": ([USER_ADMINISTRATOR], "/authority/staff")}
+    for email, (roles, landing) in landings.items():
+        assert admin.post("/authority/staff", data={"email": email, "roles": roles}).status_code == 302
+        invitee = app.test_client()
+        joined = invitee.post(invitation_link(email), data={"name": "New Person", "password": PASSWORD})
+        assert urlparse(joined.headers["Location"]).path == landing, email
+        assert accounts.find_user(email).roles == set(roles)
+        # And signs in again the ordinary way, to the same page.
+        invitee.post("/sign-out")
+        again = invitee.post("/sign-in", data={"email": email, "password": PASSWORD})
+        assert urlparse(again.headers["Location"]).path == landing, email
+        menu = text_of(invitee.get(landing))
+        if landing == "/authority/tasks":
+            assert 'href="/authority/referrals"' in menu and 'href="/authority/staff"' not in menu
+            listing = text_of(invitee.get("/authority/referrals"))
+            assert referral.reference in listing and "New referral" not in listing
+            assert "You can read your authority's referrals because you decide approvals" in listing
+            assert invitee.get("/authority/referrals/new").status_code == 403
+            assert invitee.post(f"/authority/referrals/{referral.id}/withdraw").status_code == 403
+        else:
+            assert 'href="/authority/referrals"' not in menu and invitee.get("/authority/referrals").status_code == 403
+    # Another authority's decider does not see the member's referrals.
+    elsewhere = authority_user(world.outsider, "Out Side", "bh@outside.example.org", [BUDGET_HOLDER], clock)
+    assert referral.reference not in text_of(sign_in(elsewhere).get("/authority/referrals"))
