@@ -376,3 +376,15 @@ def test_each_invited_role_signs_in_to_its_own_pages(app, world, clock, sign_in)
     # Another authority's decider does not see the member's referrals.
     elsewhere = authority_user(world.outsider, "Out Side", "bh@outside.example.org", [BUDGET_HOLDER], clock)
     assert referral.reference not in text_of(sign_in(elsewhere).get("/authority/referrals"))
+
+
+def test_the_consortium_administrator_is_offered_only_the_roles_it_may_give(world, sign_in):
+    client = sign_in(world.admin)
+    member_page = text_of(client.get(f"/admin/users/{world.member_officer.id}"))
+    assert 'value="budget_holder"' in member_page and 'value="user_administrator"' in member_page
+    assert 'value="evaluator"' not in member_page and 'value="administrator"' not in member_page
+    lead_page = text_of(client.get(f"/admin/users/{world.lead_officer.id}"))
+    assert 'value="evaluator"' in lead_page and 'value="administrator"' in lead_page
+    refused = client.post(f"/admin/users/{world.member_officer.id}", data={"roles": ["evaluator"]})
+    assert refused.status_code == 400
+    assert fresh(world.member_officer.id).roles == {COMMISSIONING_OFFICER}
