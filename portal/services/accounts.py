@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
 from portal import areas
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import Dps, DpsMember, Invitation, Organisation, Setting, SignInAddress, User, UserRole
 from portal.models.organisation import PROVIDER
@@ -441,7 +441,27 @@ def invitation_for_token(token: str, now: datetime, *, lock: bool = False) -> In
     if invitation.expires_at <= now:
         if waiting_invitation(invitation.organisation, invitation.email, now) is not None:
             raise DomainError("This invitation was replaced by a later one. Use the link in the latest e-mail.")
-        raise DomainError("This invitation has expired. Ask the person who invited you to send a new one.")
+        raise DomainError("This invitation has expired or was withdrawn. Ask the person who invited you to send a "
+                          "new one.")
+    return invitation
+
+
+def withdraw_invitation(admin: User, invitation_id: int, now: datetime) -> Invitation:
+    """A user administrator withdraws a waiting invitation of their own organisation (a wrong address, say): its
+    link stops working. Another organisation's invitation is NotFound."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.organisation_id != admin.organisation_id:
+        raise NotFound()
+    if not allowed_roles(admin, invitation.organisation):
+        raise DomainError("You cannot withdraw this invitation")
+    if invitation.accepted_at is not None or invitation.expires_at <= now or find_user(invitation.email):
+        raise DomainError(f"The invitation to {invitation.email} is no longer waiting: nothing to withdraw")
+    before = {"email": invitation.email, "roles": invitation.roles, "expires_at": invitation.expires_at}
+    invitation.expires_at = now
+    audit.record(at=now, actor=admin, action="user.invitation_withdrawn", entity=invitation,
+                 summary=f"Invitation to {invitation.email} withdrawn", before=before,
+                 after={"email": invitation.email, "roles": invitation.roles, "expires_at": now})
+    db.session.commit()
     return invitation
 
 

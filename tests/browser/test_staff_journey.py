@@ -65,6 +65,16 @@ def test_an_authoritys_user_administrator_manages_its_staff(page: Page, live_por
 
     sign_in(page, accessible, "ua@member.example.org")
     expect(page.get_by_text("Invitations waiting")).to_have_count(0)
+
+    # An invitation sent to a wrong address is withdrawn.
+    page.get_by_label("E-mail address").fill("bea.budget@member.exmaple.org")
+    page.get_by_role("checkbox", name="Budget holder").check()
+    page.get_by_role("button", name="Send invitation").click()
+    accessible("a second invitation sent")
+    page.get_by_role("button", name="Withdraw the invitation to bea.budget@member.exmaple.org").click()
+    expect(page.get_by_role("alert", name="Success")).to_contain_text("is withdrawn: its link no longer works")
+    expect(page.get_by_text("Invitations waiting")).to_have_count(0)
+    accessible("invitation withdrawn")
     page.get_by_role("link", name="Bea Budget").click()
     expect(page.get_by_role("heading", level=1, name="Bea Budget")).to_be_visible()
     expect(page.get_by_text("No approval limit is set for Bea Budget")).to_be_visible()

@@ -11,7 +11,7 @@ import pytest
 from flask import url_for
 
 from portal.extensions import db
-from portal.models import UserRole
+from portal.models import Invitation, UserRole
 from portal.models.user import BUDGET_HOLDER, SIGNATORY, USER_ADMINISTRATOR
 from portal.services import accounts
 from tests.factories import PASSWORD, authority_user
@@ -36,6 +36,8 @@ EXPECTED = {
     ("buyer.staff_member", "POST"): STAFF_RECORD,
     ("buyer.staff_approval_limit", "POST"): STAFF_RECORD,
     ("buyer.staff_active", "POST"): STAFF_RECORD,
+    ("buyer.staff_invitation_withdraw", "POST"): STAFF_RECORD,
+    ("supplier.team_invitation_withdraw", "POST"): TEAM_RECORD,
     ("supplier.team_member", "GET"): TEAM_RECORD,
     ("supplier.team_member", "POST"): TEAM_RECORD,
     ("supplier.team_member_active", "POST"): TEAM_RECORD,
@@ -64,15 +66,23 @@ def records(world, clock):
     for user in (world.member_officer, world.outside_admin):
         user.role_rows.append(UserRole(role=USER_ADMINISTRATOR))
     db.session.commit()
+    accounts.invite(world.member_officer, world.member, "invited@member.example.org", {BUDGET_HOLDER}, clock.now())
+    accounts.invite(world.provider_a, world.provider_a.organisation, "invited@alpha.example.org", set(), clock.now())
+    invitations = dict(db.session.execute(db.select(Invitation.email, Invitation.id)).all())
     return {"member_user": budget_holder.id, "colleague": world.colleague_a.id,
-            "provider_id": world.provider_a.organisation_id}
+            "provider_id": world.provider_a.organisation_id,
+            "member_invitation": invitations["invited@member.example.org"],
+            "provider_invitation": invitations["invited@alpha.example.org"]}
 
 
 def url_of(app, endpoint: str, records: dict) -> str:
     rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
     values = {}
     for argument in rule.arguments:
-        if argument == "user_id":
+        if argument == "invitation_id":
+            values[argument] = records["provider_invitation" if endpoint.startswith("supplier.") else
+                                       "member_invitation"]
+        elif argument == "user_id":
             values[argument] = records["colleague" if endpoint.startswith(("supplier.", "admin.provider"))
                                        else "member_user"]
         else:

@@ -253,7 +253,7 @@ def test_sending_an_invitation_twice_sends_one(world, clock, sign_in):
     assert db.session.scalar(db.select(db.func.count(OutboxMessage.id)).where(
         OutboxMessage.to_address == "nina.new@member.example.org")) == 1
     page = text_of(client.get("/authority/staff"))
-    assert page.count("nina.new@member.example.org") == 1
+    assert page.count("nina.new@member.example.org, as") == 1
     assert "nina.new@member.example.org, as Commissioning officer, Budget holder, sent" in page
 
 
@@ -388,3 +388,47 @@ def test_the_consortium_administrator_is_offered_only_the_roles_it_may_give(worl
     refused = client.post(f"/admin/users/{world.member_officer.id}", data={"roles": ["evaluator"]})
     assert refused.status_code == 400
     assert fresh(world.member_officer.id).roles == {COMMISSIONING_OFFICER}
+
+
+def test_withdrawing_a_waiting_invitation(app, world, clock, sign_in):
+    client = sign_in(user_admin(world, clock))
+    client.post("/authority/staff", data={"email": "typo@member.exmaple.org", "roles": [BUDGET_HOLDER]})
+    link = invitation_link("typo@member.exmaple.org")
+    invitation = db.session.scalars(db.select(Invitation)).one()
+    # Another authority's and another provider's user administrators find no such invitation.
+    lead_admin = authority_user(world.lead, "Lou Lead", "ua@lead.example.org", [USER_ADMINISTRATOR], clock)
+    assert sign_in(lead_admin).post(f"/authority/staff/invitations/{invitation.id}/withdraw").status_code == 404
+    assert sign_in(world.provider_a).post(f"/provider/team/invitations/{invitation.id}/withdraw").status_code == 404
+    assert app.test_client().get(link).status_code == 200
+    page = text_of(client.get("/authority/staff"))
+    assert f'action="/authority/staff/invitations/{invitation.id}/withdraw"' in page
+    assert "> the invitation to typo@member.exmaple.org</span>" in page
+    response = client.post(f"/authority/staff/invitations/{invitation.id}/withdraw", follow_redirects=True)
+    assert "The invitation to typo@member.exmaple.org is withdrawn: its link no longer works" in text_of(response)
+    assert "Invitations waiting" not in text_of(response)
+    stale = app.test_client().get(link)
+    assert stale.status_code == 400 and "This invitation has expired or was withdrawn" in text_of(stale)
+    event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "user.invitation_withdrawn")).one()
+    assert json.loads(event.before)["expires_at"] > json.loads(event.after)["expires_at"]
+    again = client.post(f"/authority/staff/invitations/{invitation.id}/withdraw", follow_redirects=True)
+    assert "is no longer waiting: nothing to withdraw" in text_of(again)
+    # The address can be invited again, and that invitation works.
+    client.post("/authority/staff", data={"email": "typo@member.exmaple.org", "roles": [BUDGET_HOLDER]})
+    assert app.test_client().get(invitation_link("typo@member.exmaple.org")).status_code == 200
+
+
+def test_a_providers_user_administrator_withdraws_an_invitation(world, clock, sign_in):
+    client = sign_in(world.provider_a)
+    client.post("/provider/team", data={"email": "wrong@alpha.example.org", "roles": [SIGNATORY]})
+    invitation = db.session.scalars(db.select(Invitation)).one()
+    assert "wrong@alpha.example.org, as Signatory, sent" in text_of(client.get("/provider/team"))
+    plain = accounts.accept_invitation(
+        accounts.invite(world.provider_a, world.provider_a.organisation, "plain@alpha.example.org", set(),
+                        clock.now()), "Pat Plain", PASSWORD, clock.now())
+    colleague = sign_in(plain)
+    assert "/withdraw" not in text_of(colleague.get("/provider/team"))
+    assert colleague.post(f"/provider/team/invitations/{invitation.id}/withdraw").status_code == 403
+    response = client.post(f"/provider/team/invitations/{invitation.id}/withdraw", follow_redirects=True)
+    assert "The invitation to wrong@alpha.example.org is withdrawn" in text_of(response)
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).expires_at == clock.now()

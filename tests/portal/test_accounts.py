@@ -393,7 +393,8 @@ def test_invitation_expires(app, world, clock):
     clock.advance(days=app.config["INVITATION_DAYS"])
     with pytest.raises(DomainError) as error:
         accounts.accept_invitation(token, "Late Larry", PASSWORD, clock.now())
-    assert error.value.message == "This invitation has expired. Ask the person who invited you to send a new one."
+    assert error.value.message == ("This invitation has expired or was withdrawn. Ask the person who invited you to "
+                                   "send a new one.")
     assert accounts.find_user("late@lead.example.org") is None
 
 
