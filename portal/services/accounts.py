@@ -384,13 +384,26 @@ def invite(inviter: User, organisation: Organisation, email: str, roles: set[str
     return send_invitation(inviter, organisation, email, roles, now)
 
 
+def _check_address_free(organisation: Organisation, email: str) -> None:
+    """An address is one account: say whose it is when it is the organisation's own, and only that it is taken
+    when it is someone else's."""
+    existing = find_user(email)
+    if existing is None:
+        return
+    if existing.organisation_id == organisation.id:
+        state = "" if existing.active else ", deactivated"
+        raise DomainError(f"{existing.name} already has an account at {organisation.name} with this e-mail address"
+                          f"{state}: change their roles or reactivate them on their page", field="email")
+    raise DomainError("This e-mail address is already used by an account at another organisation. An address can "
+                      "have one account only: ask the person for another address.", field="email")
+
+
 def send_invitation(inviter: User, organisation: Organisation, email: str, roles: set[str], now: datetime) -> str:
     """E-mail an invitation with the roles; the caller has checked the inviter may give them."""
     email = normalise_email(email)
     # One invitation at a time per organisation: a second click of "Send invitation" waits for the first here.
     db.session.get(Organisation, organisation.id, with_for_update=True)
-    if find_user(email) is not None:
-        raise DomainError("Someone with this e-mail address already has an account", field="email")
+    _check_address_free(organisation, email)
     earlier = waiting_invitation(organisation, email, now)
     before = None
     if earlier is not None:

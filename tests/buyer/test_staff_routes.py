@@ -432,3 +432,17 @@ def test_a_providers_user_administrator_withdraws_an_invitation(world, clock, si
     assert "The invitation to wrong@alpha.example.org is withdrawn" in text_of(response)
     db.session.expire_all()
     assert db.session.get(Invitation, invitation.id).expires_at == clock.now()
+
+
+def test_an_address_already_used_is_refused_in_words(world, clock, sign_in):
+    client = sign_in(user_admin(world, clock))
+    client.post(f"/authority/staff/{world.member_officer.id}/active", data={"active": "no"})
+    own = client.post("/authority/staff", data={"email": "OFFICER@member.example.org", "roles": [BUDGET_HOLDER]})
+    assert own.status_code == 400
+    assert ("Mo Officer already has an account at Member Council with this e-mail address, deactivated: change their "
+            "roles or reactivate them on their page") in text_of(own)
+    elsewhere = client.post("/authority/staff", data={"email": world.provider_a.email, "roles": [BUDGET_HOLDER]})
+    assert elsewhere.status_code == 400
+    assert "This e-mail address is already used by an account at another organisation." in text_of(elsewhere)
+    assert "Alpha Care" not in text_of(elsewhere)  # whose account it is stays theirs
+    assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 0
