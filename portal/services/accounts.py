@@ -361,6 +361,8 @@ def _check_not_last_user_administrator(user: User, field: str | None = "roles") 
     """An organisation keeps at least one active user administrator, so someone there can always manage it."""
     if not (user.active and user.has_role(USER_ADMINISTRATOR)):
         return
+    # Two user administrators taking the role from each other at once: the second waits here, then counts again.
+    db.session.get(Organisation, user.organisation_id, with_for_update=True)
     if [other for other in active_user_administrators(user.organisation) if other.id != user.id]:
         return
     raise DomainError(f"{user.name} is the last active user administrator of {user.organisation.name}. "
