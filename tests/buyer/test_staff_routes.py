@@ -12,6 +12,7 @@ from portal.models.user import (
     ASSISTANT_DIRECTOR,
     BUDGET_HOLDER,
     COMMISSIONING_OFFICER,
+    CONTRACT_MANAGER,
     HEAD_OF_SERVICE,
     PROVIDER_USER,
     SIGNATORY,
@@ -346,13 +347,14 @@ def test_the_staff_and_team_forms_are_refused_without_their_security_token(csrf_
 def test_each_invited_role_signs_in_to_its_own_pages(app, world, clock, sign_in):
     """Invited through the page, the invitee follows the e-mailed link, creates the account and lands where the role
     works: deciders on Tasks, with their authority's referrals to read (not another's, nothing to change); a user
-    administrator who is not an officer on the staff pages."""
+    administrator who is not an officer on the staff pages; a contract manager on the contracts."""
     referral = draft_referral(world, clock)
     admin = sign_in(user_admin(world, clock))
     landings = {"bh@member.example.org": ([BUDGET_HOLDER], "/authority/tasks"),
                 "hos@member.example.org": ([HEAD_OF_SERVICE], "/authority/tasks"),
                 "ad@member.example.org": ([ASSISTANT_DIRECTOR, HEAD_OF_SERVICE], "/authority/tasks"),
-                "ua2@member.example.org": ([USER_ADMINISTRATOR], "/authority/staff")}
+                "ua2@member.example.org": ([USER_ADMINISTRATOR], "/authority/staff"),
+                "cm@member.example.org": ([CONTRACT_MANAGER], "/authority/contracts")}
     for email, (roles, landing) in landings.items():
         assert admin.post("/authority/staff", data={"email": email, "roles": roles}).status_code == 302
         invitee = app.test_client()
@@ -373,6 +375,7 @@ def test_each_invited_role_signs_in_to_its_own_pages(app, world, clock, sign_in)
             assert invitee.post(f"/authority/referrals/{referral.id}/withdraw").status_code == 403
         else:
             assert 'href="/authority/referrals"' not in menu and invitee.get("/authority/referrals").status_code == 403
+            assert invitee.get(landing).status_code == 200
     # Another authority's decider does not see the member's referrals.
     elsewhere = authority_user(world.outsider, "Out Side", "bh@outside.example.org", [BUDGET_HOLDER], clock)
     assert referral.reference not in text_of(sign_in(elsewhere).get("/authority/referrals"))
