@@ -449,3 +449,14 @@ def test_an_address_already_used_is_refused_in_words(world, clock, sign_in):
     assert "This e-mail address is already used by an account at another organisation." in text_of(elsewhere)
     assert "Alpha Care" not in text_of(elsewhere)  # whose account it is stays theirs
     assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 0
+
+
+def test_a_budget_holders_own_page_offers_no_limit_to_set(world, clock, sign_in):
+    admin = authority_user(world.member, "Uma Admin", "useradmin@member.example.org",
+                           [USER_ADMINISTRATOR, BUDGET_HOLDER], clock)
+    own = text_of(sign_in(admin).get(f"/authority/staff/{admin.id}"))
+    assert "Nobody sets their own approval limit: another user administrator" in own
+    assert 'name="approval_limit"' not in own
+    other = authority_user(world.member, "Ola Other", "other@member.example.org", [USER_ADMINISTRATOR], clock)
+    theirs = text_of(sign_in(other).get(f"/authority/staff/{admin.id}"))
+    assert 'name="approval_limit"' in theirs
