@@ -546,6 +546,7 @@ def provider_detail(provider_id, ofsted_form=None, caution_form=None, invite_for
                            people=db.session.scalars(staff.staff_query(provider)).all(),
                            invite_form=invite_form or StaffInviteForm(formdata=None),
                            step_in_refused=staff.step_in_refusal(provider),
+                           pending=accounts.pending_invitations(provider, now()),
                            contracts=allocation.contracts_of_provider(current_user, provider),
                            ), 400 if ofsted_form or caution_form or invite_form else 200
 

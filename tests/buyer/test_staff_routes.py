@@ -181,6 +181,10 @@ def test_the_consortium_administrator_steps_in_at_a_provider(world, clock, sign_
     assert response.status_code == 302
     invitation = db.session.scalars(db.select(Invitation).where(Invitation.email == "boss@alpha.example.org")).one()
     assert set(invitation.role_list) == {PROVIDER_USER, USER_ADMINISTRATOR}
+    provider_page = text_of(client.get(f"/admin/providers/{provider_id}"))
+    assert "boss@alpha.example.org, as User administrator, sent" in provider_page
+    again = client.post(f"/admin/providers/{provider_id}/users", data={"email": "boss@alpha.example.org"})
+    assert again.status_code == 400 and "is waiting to be accepted: nothing more was sent" in text_of(again)
     response = client.post(f"/admin/providers/{provider_id}/users/{plain.id}/user-administrator")
     assert response.status_code == 302
     assert fresh(plain.id).roles == {PROVIDER_USER, USER_ADMINISTRATOR}
