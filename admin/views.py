@@ -60,7 +60,13 @@ from portal.services import (
 )
 from portal.services import providers as provider_register
 from portal.services.standing_effects import standings_by_provider
-from portal.staff_forms import ApprovalLimitForm, StaffInviteForm, save_approval_limit, set_active_from_request
+from portal.staff_forms import (
+    ApprovalLimitForm,
+    StaffInviteForm,
+    role_choices,
+    save_approval_limit,
+    set_active_from_request,
+)
 from portal.timezone import local_datetime, to_local
 from portal.workdays import PAUSE_RULE
 
@@ -559,6 +565,7 @@ def provider_detail(provider_id, ofsted_form=None, caution_form=None, invite_for
                            people=db.session.scalars(staff.staff_query(provider)).all(),
                            invite_form=invite_form or StaffInviteForm(formdata=None),
                            step_in_refused=staff.step_in_refusal(provider),
+                           pending=accounts.pending_invitations(provider, now()),
                            contracts=allocation.contracts_of_provider(current_user, provider),
                            ), 400 if ofsted_form or caution_form or invite_form else 200
 
@@ -681,6 +688,8 @@ def _consortium_user(user_id: int) -> User:
 def user_detail(user_id, limit_form=None):
     user = _consortium_user(user_id)
     form = RolesForm(formdata=None) if limit_form else RolesForm()
+    # Only the roles the administrator may give at the user's authority (a member's staff are never evaluators).
+    form.roles.choices = role_choices(accounts.allowed_roles(current_user, user.organisation))
     if request.method == "GET" or limit_form:
         form.roles.data = sorted(user.roles)
     if limit_form is None and form.validate_on_submit():

@@ -21,6 +21,7 @@ from portal.staff_forms import (
     role_choices,
     save_approval_limit,
     set_active_from_request,
+    withdraw_invitation_from_request,
 )
 
 PER_PAGE = 25
@@ -111,3 +112,10 @@ def staff_active(user_id):
     user = _colleague(user_id)
     set_active_from_request(user, now())
     return redirect(url_for("buyer.staff_member", user_id=user.id))
+
+
+@blueprint.route("/staff/invitations/<int:invitation_id>/withdraw", methods=["POST"])
+@user_administrators_only
+def staff_invitation_withdraw(invitation_id):
+    withdraw_invitation_from_request(invitation_id, now())
+    return redirect(url_for("buyer.staff_list"))

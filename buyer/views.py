@@ -13,12 +13,12 @@ from portal.services.approvals import DECIDERS
 
 blueprint = Blueprint("buyer", __name__)
 # Officers use every page. Those who decide approvals (budget holders, heads of service, assistant directors) reach
-# only their Tasks, the approval pages and their authority's referrals, read only; user administrators reach the
-# staff pages (buyer/staff.py). Contract managers and deciders reach the contract management pages (every endpoint
-# named `buyer.contracts_…`, buyer/contracts.py and the modules beside it), whose services check who may do what;
-# contract managers also reach their Tasks and the approval pages.
+# only their Tasks, the approval pages and their authority's referrals (the list and each), read only; user
+# administrators reach the staff pages (buyer/staff.py). Contract managers and deciders reach the contract
+# management pages (every endpoint named `buyer.contracts_…`, buyer/contracts.py and the modules beside it), whose
+# services check who may do what; contract managers also reach their Tasks and the approval pages.
 DECIDER_ENDPOINTS = {"buyer.tasks", "buyer.approval", "buyer.approval_answer", "buyer.approval_withdraw",
-                     "buyer.referral", "buyer.agreement_countersign", "buyer.agreement_pdf"}
+                     "buyer.referral_list", "buyer.referral", "buyer.agreement_countersign", "buyer.agreement_pdf"}
 require_roles_for_blueprint(blueprint, COMMISSIONING_OFFICER, USER_ADMINISTRATOR, CONTRACT_MANAGER, *DECIDERS)
 
 

@@ -35,6 +35,7 @@ from portal.models.user import (
     ASSISTANT_DIRECTOR,
     BUDGET_HOLDER,
     COMMISSIONING_OFFICER,
+    CONTRACT_MANAGER,
     EVALUATOR,
     HEAD_OF_SERVICE,
     PROVIDER_USER,
@@ -125,6 +126,8 @@ def home_for(user: User) -> str:
         return url_for("buyer.dashboard")
     if user.has_role(BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR):
         return url_for("buyer.tasks")
+    if user.has_role(CONTRACT_MANAGER):
+        return url_for("buyer.contracts_dashboard")
     if user.has_role(USER_ADMINISTRATOR):
         return url_for("buyer.staff_list")
     return url_for("shared.notifications")

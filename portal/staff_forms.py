@@ -5,10 +5,10 @@ request glue the three pages share: the rules are in the services they call."""
 
 from datetime import datetime
 
-from flask import flash, request
+from flask import abort, flash, request
 from flask_login import current_user
 
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.forms import (
     DataRequired,
@@ -78,3 +78,16 @@ def save_approval_limit(form, user, now: datetime) -> bool:
         return False
     flash(f"Approval limit of {user.name} saved", "success")
     return True
+
+
+def withdraw_invitation_from_request(invitation_id: int, now: datetime) -> None:
+    """Withdraw the organisation's waiting invitation, telling the signed-in person the outcome."""
+    try:
+        invitation = accounts.withdraw_invitation(current_user, invitation_id, now)
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(f"The invitation to {invitation.email} is withdrawn: its link no longer works", "success")

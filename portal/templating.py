@@ -90,6 +90,8 @@ def navigation() -> list[dict]:
                       ("Placements", url_for("buyer.placements")), ("Children", url_for("buyer.children")),
                       ("Off-framework providers", url_for("buyer.off_framework_providers")),
                       ("Vacancies", url_for("buyer.vacancy_board")), ("Analytics", url_for("buyer.analytics_page"))]
+        elif current_user.has_role(*DECIDERS):  # they read the authority's referrals
+            items.append(("Referrals", url_for("buyer.referral_list")))
         if current_user.has_role(CONTRACT_MANAGER):
             items.append(("Contracts", url_for("buyer.contracts_dashboard")))
         items.append((_menu_label("Tasks", tasks), url_for("buyer.tasks")))

@@ -26,7 +26,13 @@ from portal.services import (
 )
 from portal.services import agreements as agreement_service
 from portal.services import placements as placement_service
-from portal.staff_forms import StaffInviteForm, StaffRolesForm, role_choices, set_active_from_request
+from portal.staff_forms import (
+    StaffInviteForm,
+    StaffRolesForm,
+    role_choices,
+    set_active_from_request,
+    withdraw_invitation_from_request,
+)
 from portal.timezone import uk_today
 from supplier.forms import CautionEvidenceForm, RefereeForm, UploadForm
 
@@ -322,6 +328,14 @@ def team_member(user_id):
             return redirect(url_for("supplier.team_member", user_id=user.id))
     return render_template("supplier/team_member.html", user=user, form=form, limit_form=None, weekly=None,
                            may_manage=True), 400 if form.errors or form.form_errors else 200
+
+
+@blueprint.route("/team/invitations/<int:invitation_id>/withdraw", methods=["POST"])
+def team_invitation_withdraw(invitation_id):
+    if not staff.may_manage_colleagues(current_user):
+        abort(403)
+    withdraw_invitation_from_request(invitation_id, now())
+    return redirect(url_for("supplier.team"))
 
 
 @blueprint.route("/team/<int:user_id>/active", methods=["POST"])

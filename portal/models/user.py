@@ -108,3 +108,8 @@ class Invitation(db.Model):
     @property
     def role_list(self) -> list[str]:
         return [r for r in self.roles.split(",") if r]
+
+    @property
+    def role_labels(self) -> list[str]:
+        """The roles it gives, in the portal's order (a provider's invitee is always a provider user: not said)."""
+        return [ROLE_LABELS[r] for r in ROLE_LABELS if r in self.role_list and r != PROVIDER_USER]

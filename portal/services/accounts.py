@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
 from portal import areas
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import Dps, DpsMember, Invitation, Organisation, Setting, SignInAddress, User, UserRole
 from portal.models.organisation import PROVIDER
@@ -361,6 +361,8 @@ def _check_not_last_user_administrator(user: User, field: str | None = "roles") 
     """An organisation keeps at least one active user administrator, so someone there can always manage it."""
     if not (user.active and user.has_role(USER_ADMINISTRATOR)):
         return
+    # Two user administrators taking the role from each other at once: the second waits here, then counts again.
+    db.session.get(Organisation, user.organisation_id, with_for_update=True)
     if [other for other in active_user_administrators(user.organisation) if other.id != user.id]:
         return
     raise DomainError(f"{user.name} is the last active user administrator of {user.organisation.name}. "
@@ -384,11 +386,36 @@ def invite(inviter: User, organisation: Organisation, email: str, roles: set[str
     return send_invitation(inviter, organisation, email, roles, now)
 
 
+def _check_address_free(organisation: Organisation, email: str) -> None:
+    """An address is one account: say whose it is when it is the organisation's own, and only that it is taken
+    when it is someone else's."""
+    existing = find_user(email)
+    if existing is None:
+        return
+    if existing.organisation_id == organisation.id:
+        state = "" if existing.active else ", deactivated"
+        raise DomainError(f"{existing.name} already has an account at {organisation.name} with this e-mail address"
+                          f"{state}: change their roles or reactivate them on their page", field="email")
+    raise DomainError("This e-mail address is already used by an account at another organisation. An address can "
+                      "have one account only: ask the person for another address.", field="email")
+
+
 def send_invitation(inviter: User, organisation: Organisation, email: str, roles: set[str], now: datetime) -> str:
     """E-mail an invitation with the roles; the caller has checked the inviter may give them."""
     email = normalise_email(email)
-    if find_user(email) is not None:
-        raise DomainError("Someone with this e-mail address already has an account", field="email")
+    # One invitation at a time per organisation: a second click of "Send invitation" waits for the first here.
+    db.session.get(Organisation, organisation.id, with_for_update=True)
+    _check_address_free(organisation, email)
+    earlier = waiting_invitation(organisation, email, now)
+    before = None
+    if earlier is not None:
+        if set(earlier.role_list) == set(roles):
+            sent = format_datetime(earlier.created_at)
+            raise DomainError(f"An invitation to {email} with these roles was sent {sent} and is waiting to be "
+                              "accepted: nothing more was sent", field="email")
+        # Other roles: the new invitation replaces the waiting one, whose link stops working.
+        before = {"email": email, "roles": earlier.roles, "organisation": organisation.name}
+        earlier.expires_at = now
     token = secrets.token_urlsafe(32)
     days = current_app.config["INVITATION_DAYS"]
     invitation = Invitation(organisation=organisation, email=email, roles=",".join(sorted(roles)),
@@ -403,28 +430,68 @@ def send_invitation(inviter: User, organisation: Organisation, email: str, roles
               f"Use this link within {days} days to set up your account:\n{link}"),
     )
     audit.record(at=now, actor=inviter, action="user.invited", entity=invitation,
-                 summary=f"Invited {email} to {organisation.name}",
-                 after={"email": email, "roles": invitation.roles, "organisation": organisation.name})
+                 summary=f"Invited {email} to {organisation.name}" + (" instead, with other roles" if before else ""),
+                 before=before, after={"email": email, "roles": invitation.roles, "organisation": organisation.name})
     db.session.commit()
     return token
 
 
-def invitation_for_token(token: str, now: datetime) -> Invitation:
-    invitation = db.session.scalar(db.select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+def waiting_invitation(organisation: Organisation, email: str, now: datetime) -> Invitation | None:
+    """The organisation's invitation to the address that can still be accepted, if any."""
+    return db.session.scalars(
+        db.select(Invitation).where(Invitation.organisation_id == organisation.id, Invitation.email == email,
+                                    Invitation.accepted_at.is_(None), Invitation.expires_at > now)
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())).first()
+
+
+def invitation_for_token(token: str, now: datetime, *, lock: bool = False) -> Invitation:
+    query = db.select(Invitation).where(Invitation.token_hash == _token_hash(token))
+    invitation = db.session.scalar(query.with_for_update() if lock else query)
     if invitation is None:
         raise DomainError("This invitation link is not valid. Ask the person who invited you to send a new one.")
     if invitation.accepted_at is not None:
         raise DomainError("This invitation has already been used. Sign in with your e-mail address and password.")
+    if find_user(invitation.email) is not None:
+        raise DomainError("An account already exists for this e-mail address. Sign in, or reset your password.")
     if invitation.expires_at <= now:
-        raise DomainError("This invitation has expired. Ask the person who invited you to send a new one.")
+        if waiting_invitation(invitation.organisation, invitation.email, now) is not None:
+            raise DomainError("This invitation was replaced by a later one. Use the link in the latest e-mail.")
+        raise DomainError("This invitation has expired or was withdrawn. Ask the person who invited you to send a "
+                          "new one.")
+    return invitation
+
+
+def withdraw_invitation(admin: User, invitation_id: int, now: datetime) -> Invitation:
+    """A user administrator withdraws a waiting invitation of their own organisation (a wrong address, say): its
+    link stops working. Another organisation's invitation is NotFound."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.organisation_id != admin.organisation_id:
+        raise NotFound()
+    if not allowed_roles(admin, invitation.organisation):
+        raise DomainError("You cannot withdraw this invitation")
+    if invitation.accepted_at is not None or invitation.expires_at <= now or find_user(invitation.email):
+        raise DomainError(f"The invitation to {invitation.email} is no longer waiting: nothing to withdraw")
+    before = {"email": invitation.email, "roles": invitation.roles, "expires_at": invitation.expires_at}
+    invitation.expires_at = now
+    audit.record(at=now, actor=admin, action="user.invitation_withdrawn", entity=invitation,
+                 summary=f"Invitation to {invitation.email} withdrawn", before=before,
+                 after={"email": invitation.email, "roles": invitation.roles, "expires_at": now})
+    db.session.commit()
     return invitation
 
 
 def accept_invitation(token: str, name: str, password: str, now: datetime) -> User:
-    invitation = invitation_for_token(token, now)
+    # The invitation is locked: a second click of "Create account" waits, then finds it used.
+    invitation = invitation_for_token(token, now, lock=True)
     user = _new_user(invitation.organisation, name, invitation.email, password, set(invitation.role_list), now)
     invitation.accepted_at = now
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The address got an account at the same moment (another organisation's invitation, or registering).
+        db.session.rollback()
+        raise DomainError("An account already exists for this e-mail address. Sign in, or reset your password.") \
+            from None
     audit.record(at=now, actor=user, action="user.joined", entity=user,
                  summary=f"{user.email} joined {invitation.organisation.name}",
                  after={"roles": invitation.roles})
@@ -508,5 +575,7 @@ def set_active(admin: User, user: User, active: bool, now: datetime) -> None:
 def pending_invitations(organisation: Organisation, now: datetime) -> list[Invitation]:
     return db.session.scalars(
         db.select(Invitation).where(Invitation.organisation_id == organisation.id, Invitation.accepted_at.is_(None),
-                                    Invitation.expires_at > now).order_by(Invitation.created_at.desc())
+                                    Invitation.expires_at > now,
+                                    ~db.select(User.id).where(User.email == Invitation.email).exists())
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
     ).all()

@@ -71,6 +71,7 @@ ACTIONS = {
     "user.approval_limit_set": "Approval limit set",
     "user.step_in": "User administrator appointed by the consortium",
     "user.invited": "User invited",
+    "user.invitation_withdrawn": "Invitation withdrawn",
     "user.joined": "User joined",
     "provider.registered": "Provider registered",
     "provider.ofsted_recorded": "Ofsted rating recorded",

@@ -340,7 +340,8 @@ def test_inviting_an_evaluator_for_a_member_authority_is_refused(world, admin):
 
 @pytest.mark.parametrize("changes, message", [
     ({"organisation_id": "outsider"}, "Choose an authority of your consortium"),
-    ({"email": "officer@member.example.org"}, "Someone with this e-mail address already has an account"),
+    ({"email": "officer@member.example.org"}, "This e-mail address is already used by an account at another "
+                                              "organisation"),
     ({"roles": []}, "Select at least one role"),
     ({"email": "not-an-email"}, "Enter an e-mail address in the correct format"),
 ])

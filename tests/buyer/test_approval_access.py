@@ -31,7 +31,7 @@ EXPECTED = {
 # The pages those who decide approvals reach (buyer.views.DECIDER_ENDPOINTS); every other page of the area is the
 # officers' alone.
 DECIDER_PAGES = {"buyer.tasks", "buyer.approval", "buyer.approval_answer", "buyer.approval_withdraw",
-                 "buyer.referral", "buyer.agreement_countersign", "buyer.agreement_pdf"}
+                 "buyer.referral_list", "buyer.referral", "buyer.agreement_countersign", "buyer.agreement_pdf"}
 
 
 @pytest.fixture

@@ -579,8 +579,11 @@ def test_funding_nobody_can_approve_is_refused_on_the_page(world, clock, officer
     assert approvals.latest(referral, FUNDING) is None
 
 
-def test_a_decider_reading_a_referral_is_not_sent_to_the_officers_list(world, clock, sign_in):
+def test_a_decider_reading_a_referral_goes_back_to_their_tasks(world, clock, sign_in):
+    """Back to their tasks, where they came from; the referral list in their menu is one they may read."""
     holder = deciders(world, clock).budget_holder
     referral = draft_referral(world, clock)
-    html = sign_in(holder).get(base(referral)).get_data(as_text=True)
-    assert 'href="/authority/referrals"' not in html and 'href="/authority/tasks"' in html
+    client = sign_in(holder)
+    html = client.get(base(referral)).get_data(as_text=True)
+    assert re.search(r'<a href="/authority/tasks" class="govuk-back-link">\s*Back to tasks', html)
+    assert 'href="/authority/referrals"' in html and client.get("/authority/referrals").status_code == 200

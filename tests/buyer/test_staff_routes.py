@@ -2,20 +2,24 @@
 administrator's user and provider pages, through HTTP."""
 
 import html
+import json
 from decimal import Decimal
 from urllib.parse import urlparse
 
 from portal.extensions import db
-from portal.models import Invitation, User
+from portal.models import AuditEvent, Invitation, OutboxMessage, User
 from portal.models.user import (
+    ASSISTANT_DIRECTOR,
     BUDGET_HOLDER,
     COMMISSIONING_OFFICER,
+    CONTRACT_MANAGER,
+    HEAD_OF_SERVICE,
     PROVIDER_USER,
     SIGNATORY,
     USER_ADMINISTRATOR,
 )
 from portal.services import accounts
-from tests.factories import PASSWORD, authority_user, without_user_administrators
+from tests.factories import PASSWORD, authority_user, draft_referral, without_user_administrators
 
 
 def text_of(response) -> str:
@@ -177,6 +181,10 @@ def test_the_consortium_administrator_steps_in_at_a_provider(world, clock, sign_
     assert response.status_code == 302
     invitation = db.session.scalars(db.select(Invitation).where(Invitation.email == "boss@alpha.example.org")).one()
     assert set(invitation.role_list) == {PROVIDER_USER, USER_ADMINISTRATOR}
+    provider_page = text_of(client.get(f"/admin/providers/{provider_id}"))
+    assert "boss@alpha.example.org, as User administrator, sent" in provider_page
+    again = client.post(f"/admin/providers/{provider_id}/users", data={"email": "boss@alpha.example.org"})
+    assert again.status_code == 400 and "is waiting to be accepted: nothing more was sent" in text_of(again)
     response = client.post(f"/admin/providers/{provider_id}/users/{plain.id}/user-administrator")
     assert response.status_code == 302
     assert fresh(plain.id).roles == {PROVIDER_USER, USER_ADMINISTRATOR}
@@ -228,3 +236,231 @@ def test_another_providers_colleagues_are_not_found(world, sign_in):
     assert client.post(f"/provider/team/{colleague}", data={"roles": [PROVIDER_USER]}).status_code == 404
     assert client.post(f"/provider/team/{colleague}/active", data={"active": "no"}).status_code == 404
     assert fresh(colleague).active and USER_ADMINISTRATOR in fresh(colleague).roles
+
+
+# Invitations: a double click, a change of roles, an address invited by two organisations -----------------------
+
+def invitation_link(email: str) -> str:
+    message = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.to_address == email)
+                                 .order_by(OutboxMessage.id.desc())).first()
+    return "/invitations/" + message.body.rsplit("/invitations/", 1)[1].split()[0]
+
+
+def test_sending_an_invitation_twice_sends_one(world, clock, sign_in):
+    client = sign_in(user_admin(world, clock))
+    invite = {"email": "Nina.New@member.example.org", "roles": [BUDGET_HOLDER, COMMISSIONING_OFFICER]}
+    assert client.post("/authority/staff", data=invite).status_code == 302
+    again = client.post("/authority/staff", data=invite)
+    assert again.status_code == 400
+    assert ("An invitation to nina.new@member.example.org with these roles was sent 2 November 2026 at 10:00am and is "
+            "waiting to be accepted: nothing more was sent") in text_of(again)
+    assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 1
+    assert db.session.scalar(db.select(db.func.count(OutboxMessage.id)).where(
+        OutboxMessage.to_address == "nina.new@member.example.org")) == 1
+    page = text_of(client.get("/authority/staff"))
+    assert page.count("nina.new@member.example.org, as") == 1
+    assert "nina.new@member.example.org, as Commissioning officer, Budget holder, sent" in page
+
+
+def test_inviting_again_with_other_roles_replaces_the_waiting_invitation(app, world, clock, sign_in):
+    client = sign_in(user_admin(world, clock))
+    client.post("/authority/staff", data={"email": "nina@member.example.org", "roles": [COMMISSIONING_OFFICER]})
+    first_link = invitation_link("nina@member.example.org")
+    clock.advance(minutes=5)
+    assert client.post("/authority/staff", data={"email": "nina@member.example.org",
+                                                 "roles": [BUDGET_HOLDER]}).status_code == 302
+    second_link = invitation_link("nina@member.example.org")
+    invitee = app.test_client()
+    old = invitee.get(first_link)
+    assert old.status_code == 400
+    assert "This invitation was replaced by a later one. Use the link in the latest e-mail." in text_of(old)
+    joined = invitee.post(second_link, data={"name": "Nina New", "password": PASSWORD})
+    assert urlparse(joined.headers["Location"]).path == "/authority/tasks"
+    nina = accounts.find_user("nina@member.example.org")
+    assert nina.roles == {BUDGET_HOLDER}
+    assert "Invitations waiting" not in text_of(client.get("/authority/staff"))
+    replaced = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "user.invited")
+                                  .order_by(AuditEvent.id.desc())).first()
+    assert json.loads(replaced.before)["roles"] == COMMISSIONING_OFFICER
+    assert json.loads(replaced.after)["roles"] == BUDGET_HOLDER
+
+
+def test_an_address_invited_by_two_organisations_joins_one(app, world, clock, sign_in):
+    sefton = sign_in(user_admin(world, clock))
+    sefton.post("/authority/staff", data={"email": "sam@shared.example.org", "roles": [COMMISSIONING_OFFICER]})
+    member_link = invitation_link("sam@shared.example.org")
+    sign_in(world.provider_a).post("/provider/team", data={"email": "sam@shared.example.org"})
+    provider_link = invitation_link("sam@shared.example.org")
+    invitee = app.test_client()
+    assert invitee.post(provider_link, data={"name": "Sam Shared", "password": PASSWORD}).status_code == 302
+    # The member's invitation is no longer waiting: its page and its link say the address has an account.
+    assert "Invitations waiting" not in text_of(sefton.get("/authority/staff"))
+    stale = app.test_client().get(member_link)
+    assert stale.status_code == 400
+    assert "An account already exists for this e-mail address" in text_of(stale)
+    assert db.session.scalar(db.select(db.func.count(User.id)).where(User.email == "sam@shared.example.org")) == 1
+
+
+def test_creating_the_account_twice_makes_one_user(app, world, clock, sign_in, monkeypatch):
+    """The second click of "Create account" finds the invitation used; one that slips past the checks at the same
+    moment meets the unique address, and is told so rather than shown an error page."""
+    sign_in(user_admin(world, clock)).post("/authority/staff", data={"email": "nina@member.example.org",
+                                                                     "roles": [BUDGET_HOLDER]})
+    link = invitation_link("nina@member.example.org")
+    first = app.test_client().post(link, data={"name": "Nina New", "password": PASSWORD})
+    assert first.status_code == 302
+    second = app.test_client().post(link, data={"name": "Nina New", "password": PASSWORD})
+    assert second.status_code == 400 and "This invitation has already been used" in text_of(second)
+    # The race: both requests passed the checks before either saved.
+    token = accounts.send_invitation(world.admin, world.lead, "late@lead.example.org", {BUDGET_HOLDER}, clock.now())
+    authority_user(world.member, "Late", "late@lead.example.org", [COMMISSIONING_OFFICER], clock)
+    monkeypatch.setattr(accounts, "find_user", lambda email: None)
+    raced = app.test_client().post(f"/invitations/{token}", data={"name": "Late Comer", "password": PASSWORD})
+    assert "An account already exists for this e-mail address. Sign in, or reset your password." in text_of(raced)
+    assert db.session.scalar(db.select(db.func.count(User.id)).where(User.email == "late@lead.example.org")) == 1
+
+
+def test_the_staff_and_team_forms_are_refused_without_their_security_token(csrf_app, world, clock):
+    from tests.portal.test_auth_routes import assert_form_not_sent, csrf_sign_in
+
+    admin = user_admin(world, clock)
+    budget_holder = holder(world, clock)
+    client = csrf_sign_in(csrf_app, admin)
+    for url, data in [("/authority/staff", {"email": "x@member.example.org", "roles": [BUDGET_HOLDER]}),
+                      (f"/authority/staff/{budget_holder.id}", {"roles": [COMMISSIONING_OFFICER]}),
+                      (f"/authority/staff/{budget_holder.id}/approval-limit", {"approval_limit": "9,999"}),
+                      (f"/authority/staff/{budget_holder.id}/active", {"active": "no"})]:
+        assert_form_not_sent(client.post(url, data=data))
+    provider = csrf_sign_in(csrf_app, world.provider_a)
+    for url, data in [("/provider/team", {"email": "x@alpha.example.org"}),
+                      (f"/provider/team/{world.colleague_a.id}", {"roles": [SIGNATORY]}),
+                      (f"/provider/team/{world.colleague_a.id}/active", {"active": "no"})]:
+        assert_form_not_sent(provider.post(url, data=data))
+    consortium = csrf_sign_in(csrf_app, world.admin)
+    for url, data in [(f"/admin/users/{budget_holder.id}/active", {"active": "no"}),
+                      (f"/admin/providers/{world.provider_a.organisation_id}/users", {"email": "y@alpha.example.org"})]:
+        assert_form_not_sent(consortium.post(url, data=data))
+    budget = fresh(budget_holder.id)
+    assert budget.active and budget.roles == {BUDGET_HOLDER} and budget.approval_limit is None
+    assert fresh(world.colleague_a.id).active
+    assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 0
+
+
+# Each new role is a real sign-in -----------------------------------------------------------------------------
+
+def test_each_invited_role_signs_in_to_its_own_pages(app, world, clock, sign_in):
+    """Invited through the page, the invitee follows the e-mailed link, creates the account and lands where the role
+    works: deciders on Tasks, with their authority's referrals to read (not another's, nothing to change); a user
+    administrator who is not an officer on the staff pages; a contract manager on the contracts."""
+    referral = draft_referral(world, clock)
+    admin = sign_in(user_admin(world, clock))
+    landings = {"bh@member.example.org": ([BUDGET_HOLDER], "/authority/tasks"),
+                "hos@member.example.org": ([HEAD_OF_SERVICE], "/authority/tasks"),
+                "ad@member.example.org": ([ASSISTANT_DIRECTOR, HEAD_OF_SERVICE], "/authority/tasks"),
+                "ua2@member.example.org": ([USER_ADMINISTRATOR], "/authority/staff"),
+                "cm@member.example.org": ([CONTRACT_MANAGER], "/authority/contracts")}
+    for email, (roles, landing) in landings.items():
+        assert admin.post("/authority/staff", data={"email": email, "roles": roles}).status_code == 302
+        invitee = app.test_client()
+        joined = invitee.post(invitation_link(email), data={"name": "New Person", "password": PASSWORD})
+        assert urlparse(joined.headers["Location"]).path == landing, email
+        assert accounts.find_user(email).roles == set(roles)
+        # And signs in again the ordinary way, to the same page.
+        invitee.post("/sign-out")
+        again = invitee.post("/sign-in", data={"email": email, "password": PASSWORD})
+        assert urlparse(again.headers["Location"]).path == landing, email
+        menu = text_of(invitee.get(landing))
+        if landing == "/authority/tasks":
+            assert 'href="/authority/referrals"' in menu and 'href="/authority/staff"' not in menu
+            listing = text_of(invitee.get("/authority/referrals"))
+            assert referral.reference in listing and "New referral" not in listing
+            assert "You can read your authority's referrals because you decide approvals" in listing
+            assert invitee.get("/authority/referrals/new").status_code == 403
+            assert invitee.post(f"/authority/referrals/{referral.id}/withdraw").status_code == 403
+        else:
+            assert 'href="/authority/referrals"' not in menu and invitee.get("/authority/referrals").status_code == 403
+            assert invitee.get(landing).status_code == 200
+    # Another authority's decider does not see the member's referrals.
+    elsewhere = authority_user(world.outsider, "Out Side", "bh@outside.example.org", [BUDGET_HOLDER], clock)
+    assert referral.reference not in text_of(sign_in(elsewhere).get("/authority/referrals"))
+
+
+def test_the_consortium_administrator_is_offered_only_the_roles_it_may_give(world, sign_in):
+    client = sign_in(world.admin)
+    member_page = text_of(client.get(f"/admin/users/{world.member_officer.id}"))
+    assert 'value="budget_holder"' in member_page and 'value="user_administrator"' in member_page
+    assert 'value="evaluator"' not in member_page and 'value="administrator"' not in member_page
+    lead_page = text_of(client.get(f"/admin/users/{world.lead_officer.id}"))
+    assert 'value="evaluator"' in lead_page and 'value="administrator"' in lead_page
+    refused = client.post(f"/admin/users/{world.member_officer.id}", data={"roles": ["evaluator"]})
+    assert refused.status_code == 400
+    assert fresh(world.member_officer.id).roles == {COMMISSIONING_OFFICER}
+
+
+def test_withdrawing_a_waiting_invitation(app, world, clock, sign_in):
+    client = sign_in(user_admin(world, clock))
+    client.post("/authority/staff", data={"email": "typo@member.exmaple.org", "roles": [BUDGET_HOLDER]})
+    link = invitation_link("typo@member.exmaple.org")
+    invitation = db.session.scalars(db.select(Invitation)).one()
+    # Another authority's and another provider's user administrators find no such invitation.
+    lead_admin = authority_user(world.lead, "Lou Lead", "ua@lead.example.org", [USER_ADMINISTRATOR], clock)
+    assert sign_in(lead_admin).post(f"/authority/staff/invitations/{invitation.id}/withdraw").status_code == 404
+    assert sign_in(world.provider_a).post(f"/provider/team/invitations/{invitation.id}/withdraw").status_code == 404
+    assert app.test_client().get(link).status_code == 200
+    page = text_of(client.get("/authority/staff"))
+    assert f'action="/authority/staff/invitations/{invitation.id}/withdraw"' in page
+    assert "> the invitation to typo@member.exmaple.org</span>" in page
+    response = client.post(f"/authority/staff/invitations/{invitation.id}/withdraw", follow_redirects=True)
+    assert "The invitation to typo@member.exmaple.org is withdrawn: its link no longer works" in text_of(response)
+    assert "Invitations waiting" not in text_of(response)
+    stale = app.test_client().get(link)
+    assert stale.status_code == 400 and "This invitation has expired or was withdrawn" in text_of(stale)
+    event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "user.invitation_withdrawn")).one()
+    assert json.loads(event.before)["expires_at"] > json.loads(event.after)["expires_at"]
+    again = client.post(f"/authority/staff/invitations/{invitation.id}/withdraw", follow_redirects=True)
+    assert "is no longer waiting: nothing to withdraw" in text_of(again)
+    # The address can be invited again, and that invitation works.
+    client.post("/authority/staff", data={"email": "typo@member.exmaple.org", "roles": [BUDGET_HOLDER]})
+    assert app.test_client().get(invitation_link("typo@member.exmaple.org")).status_code == 200
+
+
+def test_a_providers_user_administrator_withdraws_an_invitation(world, clock, sign_in):
+    client = sign_in(world.provider_a)
+    client.post("/provider/team", data={"email": "wrong@alpha.example.org", "roles": [SIGNATORY]})
+    invitation = db.session.scalars(db.select(Invitation)).one()
+    assert "wrong@alpha.example.org, as Signatory, sent" in text_of(client.get("/provider/team"))
+    plain = accounts.accept_invitation(
+        accounts.invite(world.provider_a, world.provider_a.organisation, "plain@alpha.example.org", set(),
+                        clock.now()), "Pat Plain", PASSWORD, clock.now())
+    colleague = sign_in(plain)
+    assert "/withdraw" not in text_of(colleague.get("/provider/team"))
+    assert colleague.post(f"/provider/team/invitations/{invitation.id}/withdraw").status_code == 403
+    response = client.post(f"/provider/team/invitations/{invitation.id}/withdraw", follow_redirects=True)
+    assert "The invitation to wrong@alpha.example.org is withdrawn" in text_of(response)
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).expires_at == clock.now()
+
+
+def test_an_address_already_used_is_refused_in_words(world, clock, sign_in):
+    client = sign_in(user_admin(world, clock))
+    client.post(f"/authority/staff/{world.member_officer.id}/active", data={"active": "no"})
+    own = client.post("/authority/staff", data={"email": "OFFICER@member.example.org", "roles": [BUDGET_HOLDER]})
+    assert own.status_code == 400
+    assert ("Mo Officer already has an account at Member Council with this e-mail address, deactivated: change their "
+            "roles or reactivate them on their page") in text_of(own)
+    elsewhere = client.post("/authority/staff", data={"email": world.provider_a.email, "roles": [BUDGET_HOLDER]})
+    assert elsewhere.status_code == 400
+    assert "This e-mail address is already used by an account at another organisation." in text_of(elsewhere)
+    assert "Alpha Care" not in text_of(elsewhere)  # whose account it is stays theirs
+    assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 0
+
+
+def test_a_budget_holders_own_page_offers_no_limit_to_set(world, clock, sign_in):
+    admin = authority_user(world.member, "Uma Admin", "useradmin@member.example.org",
+                           [USER_ADMINISTRATOR, BUDGET_HOLDER], clock)
+    own = text_of(sign_in(admin).get(f"/authority/staff/{admin.id}"))
+    assert "Nobody sets their own approval limit: another user administrator" in own
+    assert 'name="approval_limit"' not in own
+    other = authority_user(world.member, "Ola Other", "other@member.example.org", [USER_ADMINISTRATOR], clock)
+    theirs = text_of(sign_in(other).get(f"/authority/staff/{admin.id}"))
+    assert 'name="approval_limit"' in theirs
