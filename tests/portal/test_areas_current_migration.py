@@ -1,4 +1,4 @@
-"""Migration 0033: the codes stored for Barnsley and Sheffield move to those they took in April 2025, and the
+"""Migration 0031: the codes stored for Barnsley and Sheffield move to those they took in April 2025, and the
 placements made before areas were data say "in the preferred location" and "in the authority's own area" by the
 areas rule, not by typed names spelt alike."""
 
@@ -11,13 +11,13 @@ from portal import areas
 from portal.extensions import db
 from tests.factories import OLDHAM, SEFTON, STOCKPORT, TAMESIDE, draft_referral, placed
 
-MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0033_areas_current.py"
+MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0031_areas_current.py"
 BARNSLEY, SHEFFIELD = "E08000038", "E08000039"
 
 
 @pytest.fixture
 def migration():
-    spec = importlib.util.spec_from_file_location("migration_0033", MIGRATION)
+    spec = importlib.util.spec_from_file_location("migration_0031", MIGRATION)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

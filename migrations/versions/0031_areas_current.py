@@ -4,7 +4,7 @@ authority's own area" and "in the preferred location" worked out again by the ar
 county, a home in Stockport for "Tameside, Stockport or Oldham") wherever both sides have an area, instead of by the
 typed names being spelt alike
 
-Revision ID: 0033
+Revision ID: 0031
 Revises: 0030
 Create Date: 2026-12-05 14:00:00
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from portal import areas
 
 
-revision = '0033'
+revision = '0031'
 down_revision = '0030'
 branch_labels = None
 depends_on = None
