@@ -67,7 +67,7 @@ from portal.staff_forms import (
     save_approval_limit,
     set_active_from_request,
 )
-from portal.timezone import local_datetime, to_local
+from portal.timezone import format_date, local_datetime, to_local
 from portal.workdays import PAUSE_RULE
 
 blueprint = Blueprint("admin", __name__)
@@ -232,7 +232,7 @@ def dps_extension(dps_id):
             db.session.rollback()
             add_domain_error(form, error)
         else:
-            flash(f"Extension recorded: the term now ends on {dps.end_date.strftime('%-d %B %Y')}", "success")
+            flash(f"Extension recorded: the term now ends on {format_date(dps.end_date)}", "success")
             return redirect(url_for("admin.dps_detail", dps_id=dps.id))
     return render_template("admin/dps_extension.html", dps=dps, form=form), _status(form)
 
@@ -512,7 +512,8 @@ def window_extend(window_id):
             db.session.rollback()
             add_domain_error(form, error)
         else:
-            flash(f"{window.label} now closes on {form.closes_on.data:%-d %B %Y} at {form.closes_at.data}", "success")
+            closes_on = format_date(form.closes_on.data)
+            flash(f"{window.label} now closes on {closes_on} at {form.closes_at.data}", "success")
             return redirect(url_for("admin.window_detail", window_id=window.id))
     return _render_window(window, reason_form=ReasonForm(formdata=None), extend_form=form, status=400)
 

@@ -79,3 +79,15 @@ def test_no_template_formats_a_number_itself():
 def test_plain_shows_a_number_as_typed_never_in_scientific_notation():
     assert plain(Decimal("10.00")) == "10" and plain(Decimal("2.50")) == "2.5" and plain(Decimal("100")) == "100"
     assert plain(None) == ""
+
+
+def test_dates_are_written_by_format_date_never_by_a_platform_only_strftime_code():
+    # "%-d" (the day without its zero) is the C library's of Linux only: on Windows it fails. format_date writes
+    # "5 December 2026" on every platform.
+    root = Path(__file__).resolve().parents[2]
+    found = [f"{path.relative_to(root)}:{number}"
+             for folder in ("portal", "buyer", "supplier", "evaluation", "admin")
+             for path in sorted((root / folder).rglob("*.py"))
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+             if re.search(r"%-[a-zA-Z]", line)]
+    assert found == []

@@ -37,7 +37,7 @@ from portal.services.referrals.invitations import (
     _provider_link,
     _require_deadline,
 )
-from portal.timezone import local_datetime
+from portal.timezone import format_date, local_datetime
 from portal.workdays import add_working_days
 
 # Urgency: how long providers get by default.
@@ -114,7 +114,7 @@ def age_mismatch(referral: Referral, now: datetime) -> str | None:
     category = referral.lot.category_for(actual)
     goes_to = (f" (a child of {actual} is in ages {category.age_band})"
                if referral.lot.is_divided and category is not None else "")
-    return (f"The child's date of birth, {child.date_of_birth.strftime('%-d %B %Y')}, makes them {actual} today, "
+    return (f"The child's date of birth, {format_date(child.date_of_birth)}, makes them {actual} today, "
             f"but the referral gives the age as {referral.age_years}: change the age{goes_to}, or correct the date "
             "of birth")
 
