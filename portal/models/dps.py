@@ -204,6 +204,12 @@ class Lot(db.Model):
         """Whether the lot has more than one age category (else its one category spans its ages)."""
         return len(self.categories) > 1
 
+    def label_with(self, category_id: int | None) -> str:
+        """The lot and, on a lot divided into age categories, the category `category_id` ("Lot 1: Standard foster
+        care, ages 5 to 10"). Read from the lot's categories, so that a list loads them once for all its rows."""
+        category = next((c for c in self.categories if c.id == category_id), None)
+        return category.full_label if category is not None else self.label
+
     def category_for(self, age: int | None) -> "AgeCategory | None":
         """The category a child of this age falls in, or None."""
         if age is None:

@@ -100,10 +100,7 @@ class Placement(db.Model):
     def lot_label(self) -> str:
         """The lot and, on a lot divided into age categories, the category bid in ("Lot 1: Standard foster care,
         ages 11 to 17"); empty off the framework. Read from the lot's categories, so that a list loads them once."""
-        if self.lot is None:
-            return ""
-        category = next((c for c in self.lot.categories if c.id == self.category_id), None)
-        return category.full_label if category is not None else self.lot.label
+        return self.lot.label_with(self.category_id) if self.lot is not None else ""
 
     def status(self, today: date) -> str:
         """One of STATUSES on `today` (a UK date): ended from the end date, ending once notice is given or an end

@@ -181,8 +181,7 @@ class Referral(db.Model):
         """The lot and, once the referral is published on a lot divided into age categories, the category it went
         to ("Lot 1: Standard foster care, ages 5 to 10"). Read from the lot's categories, so that a list loads them
         once for all its referrals."""
-        category = next((c for c in self.lot.categories if c.id == self.category_id), None)
-        return category.full_label if category is not None else self.lot.label
+        return self.lot.label_with(self.category_id)
 
     # Place ------------------------------------------------------------------------------------
 

@@ -171,6 +171,9 @@ def test_a_referral_for_a_7_year_old_invites_only_the_5_to_10_categorys_tier_1(t
     invited = {invitation.provider.name: invitation.tier for invitation in referral.invitations}
     assert invited == {"Alpha Care": 1, "Beta Homes": 1}  # not Cedar House, tier 1 in the 11 to 17 category
     assert referrals.anonymised(referral).lot_label == f"{lot.label}, ages 5 to 10"  # what providers read
+    # The referral and any placement from it say the lot by one rule: the lot's, with the category bid in.
+    assert referral.lot_label == lot.label_with(middle.id) == f"{lot.label}, ages 5 to 10"
+    assert lot.label_with(None) == lot.label
     told = db.session.scalar(db.select(Notification).where(Notification.user_id == world.provider_a.id)
                              .order_by(Notification.id.desc()).limit(1))
     assert f"on {world.dps.name}, {lot.label}, ages 5 to 10: a child aged 7, placement needed" in told.body
