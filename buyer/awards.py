@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from buyer.award_forms import AssessForm, AwardForm, NegotiateForm
 from buyer.views import blueprint
+from portal import areas
 from portal.clock import now
 from portal.documents.placement_agreement import placement_agreement as agreement_pdf
 from portal.errors import DomainError, NotFound
@@ -72,10 +73,6 @@ def _cell(value) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _flag(value: bool | None) -> str:
-    return "To be confirmed" if value is None else ("Yes" if value else "No")
-
-
 def _csv_row(item: awards.RankedBid, quality_weight: int, cost_weight: int) -> list:
     bid = item.bid
     scores = awards.scores_of(bid.assessment)
@@ -87,7 +84,7 @@ def _csv_row(item: awards.RankedBid, quality_weight: int, cost_weight: int) -> l
             "None" if item.tier is None else item.tier, "Yes" if item.place_with_caution else "No",
             pounds(bid.core_weekly_fee), costs, pounds(bid.weekly_price), pounds(bid.negotiated_weekly_price),
             pounds(item.price), pounds(item.indicative_price), bid.proposed_start.isoformat(), bid.home_area_label,
-            _flag(item.in_preferred_location), _flag(item.in_home_area),
+            areas.flag_label(item.in_preferred_location), areas.flag_label(item.in_home_area),
             *(scores.get(criterion, "") for criterion in CRITERIA), quality, quality_weight,
             score(item.quality_component, 4), pounds(item.lowest_price), cost_weight, score(item.cost_component, 4),
             score(item.display_total, 4), "Yes" if item.assessed else "No"]
@@ -211,10 +208,8 @@ def _bid_label(item: awards.RankedBid) -> str:
 
 def _home_label(item: awards.RankedBid) -> str:
     """Where the home is, and whether that is in the preferred location."""
-    where = f"home in {item.bid.home_area_label}"
-    if item.in_preferred_location is None:
-        return where
-    return f"{where}, {'in' if item.in_preferred_location else 'not in'} the preferred location"
+    preferred = areas.flag_label(item.in_preferred_location)
+    return f"home in {item.bid.home_area_label}, in the preferred location: {preferred}"
 
 
 def _award_form(referral, ranked, formdata=None) -> AwardForm:

@@ -95,7 +95,7 @@ def placements_csv():
         writer.writerow([_cell(value) for value in (
             placement.agreement_reference, placement.referral.reference, placement.provider_name,
             _yes_no(placement.on_framework), pounds(placement.weekly_cost), placement.start_date.isoformat(),
-            placement.location_area_label, _yes_no(placement.in_home_area), _yes_no(placement.location_was_preferred),
+            placement.location_area_label, *map(areas.flag_label, placements.place_flags(placement)),
             *_cost_approver(placement),
             format_datetime(placement.qa_visit_due_at), format_datetime(placement.qa_visit_at),
             format_date(placement.created_at), STATUSES[placement.status(today)],
@@ -114,7 +114,7 @@ def _placement_page(placement, *, area_error: str | None = None, status: int = 2
                            moment=now(), today=today, status=placement.status(today), statuses=STATUSES,
                            history=placements.history(placement, today), cost=placements.cost_to_date(placement, today),
                            weekly_now=placements.weekly_price_on(placement, today), notice_by=NOTICE_BY,
-                           reasons=ENDING_REASONS, area_error=area_error,
+                           reasons=ENDING_REASONS, area_error=area_error, flags=placements.place_flags(placement),
                            area_choices=areas.lowest_tier_choices() if placement.location_area_code is None else []
                            ), status
 

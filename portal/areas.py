@@ -124,6 +124,25 @@ def within(area: str | Area | None, preferred: str | Area | None) -> bool:
     return area.code == preferred.code or (area.kind == DISTRICT and area.upper_tier_code == preferred.code)
 
 
+def stored_label(name: str, code: str | None) -> str:
+    """A stored area by its name; one typed before areas were data and matching none (no code) is to be confirmed:
+    "north of the county (area to be confirmed)"."""
+    if code is None:
+        return f"{name} (area to be confirmed)" if name else "To be confirmed"
+    return name
+
+
+FLAG_NOT_KNOWN = "Not known: an area is to be confirmed"
+
+
+def flag_label(value: bool | None) -> str:
+    """ "In the preferred location", "in the authority's own area" in words: Yes, No, or not known (None) while an
+    area the rule needs is to be confirmed."""
+    if value is None:
+        return FLAG_NOT_KNOWN
+    return "Yes" if value else "No"
+
+
 def within_any(area: str | Area | None, preferred: list[str] | tuple[str, ...]) -> bool:
     return any(within(area, code) for code in preferred)
 

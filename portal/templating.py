@@ -4,6 +4,7 @@ from flask import g, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
+from portal import areas
 from portal.clock import now
 from portal.formatting import money, plain, score
 from portal.models.user import (
@@ -145,6 +146,7 @@ def init_app(app) -> None:
     app.add_template_filter(plain, "plain")
     app.add_template_filter(approvals.answered_line, "approval_line")
     app.add_template_filter(govuk_tag, "tag")
+    app.add_template_filter(areas.flag_label, "place_flag")
     app.add_template_global(govuk_select, "govuk_select")
 
     @app.context_processor

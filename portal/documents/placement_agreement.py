@@ -21,10 +21,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
+from portal import areas
 from portal.documents import common
 from portal.documents.common import MARGIN, PORTAL_NAME
 from portal.formatting import money
 from portal.models import Placement
+from portal.services import placements
 from portal.services.approvals import answered_line
 from portal.timezone import format_date, format_datetime
 
@@ -167,8 +169,8 @@ def _agreement(placement: Placement, *, issued_at: datetime, version: VersionTer
         common.details([
             ("Start date", format_date(placement.start_date)),
             ("Where the child will live", placement.location_area),
-            ("In the authority's own area", _yes_no(placement.in_home_area)),
-            ("In the preferred location", _yes_no(placement.location_was_preferred)),
+            *zip(("In the authority's own area", "In the preferred location"),
+                 map(areas.flag_label, placements.place_flags(placement)), strict=True),
             ("Placed on the framework", _yes_no(placement.on_framework)),
             ("Quality-assurance visit due", format_datetime(placement.qa_visit_due_at) or "Not required"),
         ], width, styles),

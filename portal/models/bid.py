@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import areas
 from portal.errors import InvalidTransition
 from portal.extensions import db
 
@@ -88,9 +89,7 @@ class Bid(db.Model):
     @property
     def home_area_label(self) -> str:
         """The home's area by name; an area typed before areas were data and matching none is to be confirmed."""
-        if self.home_area_code is None:
-            return f"{self.home_area} (area to be confirmed)" if self.home_area else "To be confirmed"
-        return self.home_area
+        return areas.stored_label(self.home_area, self.home_area_code)
 
     @property
     def price_for_award(self) -> Decimal:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import Boolean, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import areas
 from portal.extensions import db
 
 STARTING, LIVE, ENDING, ENDED = "starting", "live", "ending", "ended"
@@ -147,9 +148,7 @@ class Placement(db.Model):
     def location_area_label(self) -> str:
         """Where the child lives by the area's name; an area typed before areas were data and matching none is
         to be confirmed."""
-        if self.location_area_code is None:
-            return f"{self.location_area} (area to be confirmed)" if self.location_area else "To be confirmed"
-        return self.location_area
+        return areas.stored_label(self.location_area, self.location_area_code)
 
     @property
     def framework_label(self) -> str:

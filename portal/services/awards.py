@@ -110,19 +110,13 @@ class RankedBid:
     def in_home_area(self) -> bool | None:
         """Whether the home lies within the referring authority's area (the rule of the placement it would make);
         None while the home's or the authority's area is to be confirmed."""
-        referral = self.bid.referral
-        if self.bid.home_area_code is None or referral.authority.area_code is None:
-            return None
-        return place_flags(self.bid.home_area_code, referral)[0]
+        return place_flags(self.bid.home_area_code, self.bid.referral)[0]
 
     @property
     def in_preferred_location(self) -> bool | None:
         """Whether the home is in a preferred area or lies within one; None while the home's area or the
         referral's preferred areas are to be confirmed."""
-        referral = self.bid.referral
-        if self.bid.home_area_code is None or not referral.preferred_area_codes:
-            return None
-        return place_flags(self.bid.home_area_code, referral)[1]
+        return place_flags(self.bid.home_area_code, self.bid.referral)[1]
 
 
 @dataclass(frozen=True)
@@ -525,11 +519,22 @@ def _require_cost_approval(referral: Referral, bid: Bid):
     return approval
 
 
-def place_flags(area_code: str | None, referral: Referral) -> tuple[bool, bool]:
+def place_flags(area_code: str | None, referral: Referral) -> tuple[bool | None, bool | None]:
     """Whether a home in this area is in the child's home authority's area, and in the preferred location: the
-    home's area is that area (or a preferred one), or lies inside it (a district inside a county)."""
-    return (areas.within(area_code, referral.authority.area_code),
-            areas.within_any(area_code, referral.preferred_area_codes))
+    home's area is that area (or a preferred one), or lies inside it (a district inside a county). Either is None
+    (not known) while an area it needs is to be confirmed: the home's, the authority's, or the preferred areas."""
+    if area_code is None:
+        return None, None
+    authority_area, preferred = referral.authority.area_code, referral.preferred_area_codes
+    return (areas.within(area_code, authority_area) if authority_area else None,
+            areas.within_any(area_code, preferred) if preferred else None)
+
+
+def recorded_flags(area_code: str | None, referral: Referral) -> tuple[bool, bool]:
+    """The flags a new placement records: a flag not known yet is recorded as No (and shown as not known while it
+    is, see placements.place_flags)."""
+    in_home_area, preferred = place_flags(area_code, referral)
+    return bool(in_home_area), bool(preferred)
 
 
 def qa_visit_due(referral: Referral, start_date: date, now: datetime, *,
@@ -611,7 +616,7 @@ def first_price(weekly_cost, start_date, approval, officer: User, now: datetime)
 
 def _make_placement(officer: User, referral: Referral, chosen: RankedBid, approval, now: datetime) -> Placement:
     bid = chosen.bid
-    in_home_area, location_was_preferred = place_flags(bid.home_area_code, referral)
+    in_home_area, location_was_preferred = recorded_flags(bid.home_area_code, referral)
     placement = Placement(
         agreement_reference=f"IPA-{referral.reference}", referral_id=referral.id, authority_id=referral.authority_id,
         on_framework=True, provider_id=bid.provider_id, off_framework_provider_id=None, bid_id=bid.id,

@@ -643,7 +643,7 @@ def place(officer: User, referral: Referral, provider: OffFrameworkProvider, *, 
         raise DomainError("Choose the area of the home from the list", field="location_area")
     if not area.is_lowest_tier:
         raise DomainError(areas.COUNTY_MESSAGE, field="location_area")
-    in_home_area, location_was_preferred = awards.place_flags(area.code, referral)
+    in_home_area, location_was_preferred = awards.recorded_flags(area.code, referral)
     weekly = sum((cost.weekly_amount for cost in costs), Decimal("0.00"))
     agreement, cost_approval = placement_approvals(referral, provider, weekly)
     if agreement is None:

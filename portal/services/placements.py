@@ -322,6 +322,14 @@ def referral_reference(placement: Placement) -> str:
     return db.session.scalar(db.select(Referral.reference).where(Referral.id == placement.referral_id))
 
 
+def place_flags(placement: Placement) -> tuple[bool | None, bool | None]:
+    """"In the authority's own area" and "in the preferred location" as an officer reads them: what was recorded,
+    or None (not known) while an area the rule needs is to be confirmed, as the bids side by side say."""
+    known = awards.place_flags(placement.location_area_code, placement.referral)
+    recorded = (placement.in_home_area, placement.location_was_preferred)
+    return tuple(None if flag is None else value for flag, value in zip(known, recorded, strict=True))
+
+
 # A placement's area to be confirmed -------------------------------------------------------------------------
 
 def confirm_area(officer: User, placement: Placement, *, area_code: str, now) -> Placement:
@@ -342,9 +350,9 @@ def confirm_area(officer: User, placement: Placement, *, area_code: str, now) ->
               "in_home_area": placement.in_home_area, "location_was_preferred": placement.location_was_preferred}
     in_home_area, preferred = awards.place_flags(area.code, placement.referral)
     placement.location_area, placement.location_area_code = area.name, area.code
-    if placement.authority.area_code is not None:
+    if in_home_area is not None:
         placement.in_home_area = in_home_area
-    if placement.referral.preferred_area_codes:
+    if preferred is not None:
         placement.location_was_preferred = preferred
     audit.record(at=now, actor=officer, action="placement.area_confirmed", entity=placement,
                  summary=f"{placement.agreement_reference}: the home's area confirmed as {area.name}", before=before,

@@ -105,6 +105,15 @@ def side_by_side_rows(page: str, heading: str) -> list[str]:
     return [cell.strip() for cell in re.findall(r'<td class="govuk-table__cell">(.*?)</td>', row, re.S)]
 
 
+def summary_value(page: str, key: str) -> str:
+    """The value of one row of a summary list, by its key."""
+    import re
+
+    found = re.search(rf'<dt class="govuk-summary-list__key">\s*{re.escape(key)}\s*</dt>\s*'
+                      r'<dd class="govuk-summary-list__value">\s*(.*?)\s*</dd>', page, re.S)
+    return found.group(1)
+
+
 def test_the_bids_side_by_side_say_which_homes_are_in_the_preferred_location_and_the_authoritys_area(
         world, clock, sign_in):
     # Preferred: Tameside, Stockport or Lancashire. A Chorley home lies in Lancashire; a Sefton home is in the
@@ -134,8 +143,8 @@ def test_the_bids_side_by_side_say_which_homes_are_in_the_preferred_location_and
     assess(world, referral, world.provider_a, SCORES_90, clock)
     assess(world, referral, world.provider_b, SCORES_90, clock)
     award_page = text_of(officer.get(f"/authority/referrals/{referral.id}/award"))
-    assert "a week; home in Chorley, in the preferred location" in award_page
-    assert "a week; home in Sefton, not in the preferred location" in award_page
+    assert "a week; home in Chorley, in the preferred location: Yes" in award_page
+    assert "a week; home in Sefton, in the preferred location: No" in award_page
     placement = award_approved(world, clock, referral, bid_of(referral, world.provider_a), **award_args(clock))
     assert (placement.location_was_preferred, placement.in_home_area) == (True, False)
 
@@ -153,6 +162,10 @@ def test_a_bid_whose_typed_area_matched_none_shows_it_to_be_confirmed(world, clo
     page = text_of(sign_in(world.member_officer).get(f"/authority/referrals/{referral.id}/bids"))
     assert side_by_side_rows(page, "Home area") == ["North of the county (area to be confirmed)"]
     assert side_by_side_rows(page, "In the preferred location") == ["Not known: an area is to be confirmed"]
+    spreadsheet = sign_in(world.member_officer).get(f"/authority/referrals/{referral.id}/bids.csv").get_data(
+        as_text=True).splitlines()
+    assert ("North of the county (area to be confirmed),Not known: an area is to be confirmed,Not known: an area is "
+            "to be confirmed") in spreadsheet[1]
 
 
 def typed_before_areas(world, clock, typed="North of the county"):
@@ -176,8 +189,14 @@ def test_the_officer_confirms_the_area_of_a_placement_typed_before_areas_were_da
     officer = sign_in(world.member_officer)
     page = text_of(officer.get(f"/authority/placements/{placement.id}"))
     assert "North of the county (area to be confirmed)" in page and "Confirm the area" in page
-    assert "North of the county (area to be confirmed)" in officer.get("/authority/placements.csv").get_data(
-        as_text=True)
+    assert "which matches no area on the list" in page
+    # Until the area is known, whether the home is in the authority's area or the preferred location is not known
+    # either: the page and the spreadsheet say so, as the bids side by side do, rather than the No recorded.
+    assert summary_value(page, "In the authority's own area") == "Not known: an area is to be confirmed"
+    assert summary_value(page, "In the preferred location") == "Not known: an area is to be confirmed"
+    spreadsheet = officer.get("/authority/placements.csv").get_data(as_text=True)
+    assert ("North of the county (area to be confirmed),Not known: an area is to be confirmed,Not known: an area is "
+            "to be confirmed") in spreadsheet
     response = officer.post(f"/authority/placements/{placement.id}/area", data={"area_code": STOCKPORT})
     assert response.status_code == 302
     db.session.expire_all()
@@ -185,6 +204,9 @@ def test_the_officer_confirms_the_area_of_a_placement_typed_before_areas_were_da
     assert (placement.location_was_preferred, placement.in_home_area) == (True, False)
     page = text_of(officer.get(response.headers["Location"]))
     assert "The home's area is confirmed as Stockport" in page and "Confirm the area" not in page
+    assert (summary_value(page, "In the authority's own area"), summary_value(page, "In the preferred location")) \
+        == ("No", "Yes")
+    assert "Stockport,No,Yes" in officer.get("/authority/placements.csv").get_data(as_text=True)
     from portal.models import AuditEvent
 
     event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "placement.area_confirmed")).one()
@@ -214,5 +236,8 @@ def test_a_placement_whose_area_is_known_is_not_changed_this_way(world, clock, s
                                                   data={"area_code": STOCKPORT})
     assert response.status_code == 400
     assert "already known: Sefton" in text_of(response)
+    # The error summary leads to the placement's details (there is no field to choose an area on the page).
+    html = response.get_data(as_text=True)
+    assert 'href="#details"' in html and 'id="details"' in html and 'id="area_code"' not in html
     db.session.expire_all()
     assert placement.location_area_code == SEFTON

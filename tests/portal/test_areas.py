@@ -164,3 +164,11 @@ def test_the_areas_a_home_can_be_in_are_the_lowest_tier_never_a_county():
 ])
 def test_a_council_is_first_named_for_its_area(code, council):
     assert areas.council_name(areas.get(code)) == council
+
+
+def test_a_stored_area_and_a_flag_are_said_in_one_way_wherever_they_are_shown():
+    assert areas.stored_label("Stockport", "E08000007") == "Stockport"
+    assert areas.stored_label("north of the county", None) == "north of the county (area to be confirmed)"
+    assert areas.stored_label("", None) == "To be confirmed"
+    assert [areas.flag_label(value) for value in (True, False, None)] == [
+        "Yes", "No", "Not known: an area is to be confirmed"]
