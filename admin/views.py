@@ -174,7 +174,8 @@ def add_member(dps_id):
     form = MemberForm()
     if form.validate_on_submit():
         try:
-            member = members.add(current_user, dps, area_code=form.area_code.data, now=now())
+            member = members.add(current_user, dps, area_code=form.area_code.data, now=now(),
+                                 council_name=form.council_name.data or "")
         except DomainError as error:
             db.session.rollback()
             add_domain_error(form, error)
