@@ -105,6 +105,10 @@ class MemberForm(FlaskForm):
                             description="The county, unitary, metropolitan or London borough council (Wales, "
                                         "Scotland and Northern Ireland are not member authorities)",
                             validators=[DataRequired("Choose the authority from the list")])
+    council_name = StringField("Council's name (optional)", widget=GovTextInput(), validators=[Optional()],
+                               description="Only for a council new to the portal. Leave blank for the usual name "
+                                           "(for example Kent County Council, Manchester City Council); type its "
+                                           "own name if it differs, as it cannot be changed here later")
     submit = SubmitField("Add member authority", widget=GovSubmitInput())
 
     def __init__(self, *args, **kwargs):

@@ -34,6 +34,7 @@ from portal.models import (
     Dps,
     DpsMember,
     EntryWindow,
+    Invitation,
     Lot,
     LotMembership,
     Organisation,
@@ -66,6 +67,7 @@ from portal.staff_forms import (
     role_choices,
     save_approval_limit,
     set_active_from_request,
+    withdraw_invitation_from_request,
 )
 from portal.timezone import format_date, local_datetime, to_local
 from portal.workdays import PAUSE_RULE
@@ -172,7 +174,8 @@ def add_member(dps_id):
     form = MemberForm()
     if form.validate_on_submit():
         try:
-            member = members.add(current_user, dps, area_code=form.area_code.data, now=now())
+            member = members.add(current_user, dps, area_code=form.area_code.data, now=now(),
+                                 council_name=form.council_name.data or "")
         except DomainError as error:
             db.session.rollback()
             add_domain_error(form, error)
@@ -558,6 +561,7 @@ def provider_detail(provider_id, ofsted_form=None, caution_form=None, invite_for
         .order_by(Application.submitted_at.desc())).all()
     linked = provider_register.is_linked(provider, current_user.organisation_id)
     page = request.args.get("page", 1, type=int)
+    pending = accounts.pending_invitations(provider, now())
     return render_template("admin/provider_detail.html", provider=provider, memberships=memberships,
                            submitted=submitted, ofsted_form=ofsted_form or OfstedForm(),
                            may_record_ofsted=linked,
@@ -566,7 +570,9 @@ def provider_detail(provider_id, ofsted_form=None, caution_form=None, invite_for
                            people=db.session.scalars(staff.staff_query(provider)).all(),
                            invite_form=invite_form or StaffInviteForm(formdata=None),
                            step_in_refused=staff.step_in_refusal(provider),
-                           pending=accounts.pending_invitations(provider, now()),
+                           pending=pending,
+                           withdrawable={invitation.id for invitation in pending
+                                         if accounts.may_withdraw(current_user, invitation)},
                            contracts=allocation.contracts_of_provider(current_user, provider),
                            ), 400 if ofsted_form or caution_form or invite_form else 200
 
@@ -675,7 +681,19 @@ def users():
         db.select(User).where(User.organisation_id.in_([org.id for org in authorities]))
         .options(selectinload(User.organisation)).order_by(User.name),
         page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
-    return render_template("admin/users.html", page=page, form=form), _status(form)
+    # Every invitation to the consortium's authorities is one its administrator may withdraw.
+    return render_template("admin/users.html", page=page, form=form,
+                           pending=accounts.pending_invitations_of(authorities, now())), _status(form)
+
+
+@blueprint.route("/invitations/<int:invitation_id>/withdraw", methods=["POST"])
+def invitation_withdraw(invitation_id):
+    """Withdraw an invitation sent to a consortium authority, or to a provider when stepping in."""
+    invitation = db.session.get(Invitation, invitation_id)
+    withdraw_invitation_from_request(invitation_id, now())
+    if invitation.organisation.is_provider:
+        return redirect(url_for("admin.provider_detail", provider_id=invitation.organisation_id))
+    return redirect(url_for("admin.users"))
 
 
 def _consortium_user(user_id: int) -> User:

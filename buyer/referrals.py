@@ -57,11 +57,15 @@ def referral_list():
     status = status if status in STATUS_LABELS else ""
     search = request.args.get("q", "")
     sorting = referrals.REFERRAL_SORTS.choose(request.args.get("sort"), request.args.get("order"))
-    page = referrals.for_authority(current_user, now=moment, status=status or None, search=search, sorting=sorting,
-                                   page=request.args.get("page", 1, type=int), per_page=PER_PAGE)
+    try:
+        page = referrals.for_authority(current_user, now=moment, status=status or None, search=search,
+                                       sorting=sorting, page=request.args.get("page", 1, type=int), per_page=PER_PAGE)
+    except NotFound:
+        abort(404)
     counts = referrals.received_counts([referral.id for referral in page.items])
     return render_template("buyer/referrals/list.html", page=page, counts=counts, status=status, moment=moment,
-                           statuses=STATUS_LABELS, search=search, sorting=sorting)
+                           statuses=STATUS_LABELS, search=search, sorting=sorting,
+                           may_create=referrals.may_create(current_user))
 
 
 # A new referral and its draft --------------------------------------------------------------------------------

@@ -90,13 +90,31 @@ def name_of(code: str | None) -> str:
     return area.name if area else ""
 
 
-# The councils whose names are not "<area> Council" (counties are "<county> County Council").
-_COUNCIL_NAMES = {"E09000001": "City of London Corporation", "E06000047": "Durham County Council",
-                  "E06000053": "Council of the Isles of Scilly"}
+# The councils whose names are not "<area> Council" (counties are "<county> County Council"): the City of London,
+# Durham and the Isles of Scilly, the city councils and the royal boroughs. A suggestion only: the administrator who
+# adds a member types the council's name when it differs (portal.services.members.add).
+_COUNCIL_NAMES = {
+    "E09000001": "City of London Corporation", "E06000047": "Durham County Council",
+    "E06000053": "Council of the Isles of Scilly",
+    "E08000025": "Birmingham City Council", "E08000032": "City of Bradford Metropolitan District Council",
+    "E08000026": "Coventry City Council", "E08000035": "Leeds City Council", "E08000012": "Liverpool City Council",
+    "E08000003": "Manchester City Council", "E08000021": "Newcastle City Council",
+    "E08000006": "Salford City Council", "E08000039": "Sheffield City Council",
+    "E08000024": "Sunderland City Council", "E08000031": "City of Wolverhampton Council",
+    "E06000043": "Brighton & Hove City Council", "E06000023": "Bristol City Council",
+    "E06000015": "Derby City Council", "E06000010": "Hull City Council", "E06000016": "Leicester City Council",
+    "E06000018": "Nottingham City Council", "E06000031": "Peterborough City Council",
+    "E06000026": "Plymouth City Council", "E06000044": "Portsmouth City Council",
+    "E06000045": "Southampton City Council", "E06000021": "Stoke-on-Trent City Council",
+    "E06000014": "City of York Council", "E09000033": "Westminster City Council",
+    "E09000011": "Royal Borough of Greenwich", "E09000020": "Royal Borough of Kensington and Chelsea",
+    "E09000021": "Royal Borough of Kingston upon Thames", "E06000040": "Royal Borough of Windsor and Maidenhead",
+}
 
 
 def council_name(area: Area) -> str:
-    """The name an upper-tier area's council is first given: "Kent County Council", "Sefton Council"."""
+    """The name suggested for an upper-tier area's council when it is first made: "Kent County Council", "Sefton
+    Council", "Manchester City Council"."""
     if area.code in _COUNCIL_NAMES:
         return _COUNCIL_NAMES[area.code]
     return f"{area.name} County Council" if area.kind == COUNTY else f"{area.name} Council"

@@ -25,6 +25,7 @@ from portal.services import (
     ladder,
     mail,
     off_framework,
+    referrals,
     reviews,
 )
 from portal.services.approvals import DECIDERS
@@ -91,7 +92,7 @@ def navigation() -> list[dict]:
                       ("Placements", url_for("buyer.placements")), ("Children", url_for("buyer.children")),
                       ("Off-framework providers", url_for("buyer.off_framework_providers")),
                       ("Vacancies", url_for("buyer.vacancy_board")), ("Analytics", url_for("buyer.analytics_page"))]
-        elif current_user.has_role(*DECIDERS):  # they read the authority's referrals
+        elif referrals.reads_referrals(current_user):  # those who decide its approvals read them too
             items.append(("Referrals", url_for("buyer.referral_list")))
         if current_user.has_role(CONTRACT_MANAGER):
             items.append(("Contracts", url_for("buyer.contracts_dashboard")))

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal import areas
 from portal.errors import DomainError, NotFound
@@ -461,13 +462,27 @@ def invitation_for_token(token: str, now: datetime, *, lock: bool = False) -> In
     return invitation
 
 
+def may_withdraw(admin: User, invitation: Invitation) -> bool:
+    """Whoever could send the invitation may withdraw it: the organisation's own user administrators, the consortium
+    administrator at the consortium's authorities (for the roles it may give there), and at a provider the
+    consortium administrator whose authority stepped in (its invitation of a user administrator)."""
+    organisation = invitation.organisation
+    if organisation.is_provider and admin.organisation_id != organisation.id:
+        return (is_consortium_administrator(admin) and invitation.invited_by.organisation_id == admin.organisation_id
+                and set(invitation.role_list) <= set(STEP_IN_ROLES))
+    permitted = allowed_roles(admin, organisation)
+    return bool(permitted) and set(invitation.role_list) <= set(permitted)
+
+
 def withdraw_invitation(admin: User, invitation_id: int, now: datetime) -> Invitation:
-    """A user administrator withdraws a waiting invitation of their own organisation (a wrong address, say): its
-    link stops working. Another organisation's invitation is NotFound."""
+    """A waiting invitation is withdrawn (a wrong address, say) by one who may (see may_withdraw): its link stops
+    working. An invitation they may not withdraw is NotFound, unless it is of their own organisation."""
     invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or invitation.organisation_id != admin.organisation_id:
+    if invitation is None:
         raise NotFound()
-    if not allowed_roles(admin, invitation.organisation):
+    if not may_withdraw(admin, invitation):
+        if invitation.organisation_id != admin.organisation_id:
+            raise NotFound()
         raise DomainError("You cannot withdraw this invitation")
     if invitation.accepted_at is not None or invitation.expires_at <= now or find_user(invitation.email):
         raise DomainError(f"The invitation to {invitation.email} is no longer waiting: nothing to withdraw")
@@ -573,9 +588,16 @@ def set_active(admin: User, user: User, active: bool, now: datetime) -> None:
 
 
 def pending_invitations(organisation: Organisation, now: datetime) -> list[Invitation]:
+    return pending_invitations_of([organisation], now)
+
+
+def pending_invitations_of(organisations: list[Organisation], now: datetime) -> list[Invitation]:
+    """The invitations of these organisations not yet accepted nor expired, latest first."""
     return db.session.scalars(
-        db.select(Invitation).where(Invitation.organisation_id == organisation.id, Invitation.accepted_at.is_(None),
+        db.select(Invitation).where(Invitation.organisation_id.in_([org.id for org in organisations]),
+                                    Invitation.accepted_at.is_(None),
                                     Invitation.expires_at > now,
                                     ~db.select(User.id).where(User.email == Invitation.email).exists())
+        .options(selectinload(Invitation.organisation), selectinload(Invitation.invited_by))
         .order_by(Invitation.created_at.desc(), Invitation.id.desc())
     ).all()

@@ -14,16 +14,17 @@ from portal.services import audit
 from portal.timezone import format_date, to_local
 
 MAX_REASON = 2000
+MAX_COUNCIL_NAME = 200
 
 
 def _today(now: datetime) -> date:
     return to_local(now).date()
 
 
-def authority_for_area(code: str, now: datetime, actor: User | None = None) -> Organisation:
+def authority_for_area(code: str, now: datetime, actor: User | None = None, name: str = "") -> Organisation:
     """The authority that is the area's council: found by its area; else an authority whose area is still to be
     confirmed and whose name means that area ("Oldham MBC" for Oldham), confirmed as its council now (so no second
-    council is made); else created for it."""
+    council is made); else created for it, named `name` if given, else as areas.council_name suggests."""
     area = areas.get(code)
     if area is None or not area.is_upper_tier:
         raise DomainError("Choose the authority from the list", field="area_code")
@@ -39,11 +40,28 @@ def authority_for_area(code: str, now: datetime, actor: User | None = None) -> O
                          before=before, after={"area_code": area.code, "local_authority_area": area.name})
             db.session.flush()
     if authority is None:
-        authority = Organisation(name=areas.council_name(area), kind=AUTHORITY, area_code=area.code,
+        authority = Organisation(name=_new_council_name(area, name), kind=AUTHORITY, area_code=area.code,
                                  local_authority_area=area.name, created_at=now)
         db.session.add(authority)
         db.session.flush()
     return authority
+
+
+def tidy_name(name: str) -> str:
+    return " ".join((name or "").split())
+
+
+def _new_council_name(area: areas.Area, name: str) -> str:
+    """The name a new council is given: the one typed, else the suggested one; never another authority's."""
+    name = tidy_name(name) or areas.council_name(area)
+    if len(name) > MAX_COUNCIL_NAME:
+        raise DomainError(f"The council's name must be {MAX_COUNCIL_NAME} characters or fewer", field="council_name")
+    taken = db.session.scalar(db.select(Organisation.name).where(
+        Organisation.kind == AUTHORITY, db.func.lower(Organisation.name) == name.lower()))
+    if taken:
+        raise DomainError(f"Another authority is already called {taken}: enter this council's own name",
+                          field="council_name")
+    return name
 
 
 def _unconfirmed_named_for(area: areas.Area) -> Organisation | None:
@@ -58,9 +76,15 @@ def _unconfirmed_named_for(area: areas.Area) -> Organisation | None:
     return None
 
 
-def add(admin: User, dps: Dps, *, area_code: str, now: datetime) -> DpsMember:
-    """Add the authority of an upper-tier area as a member; a former member that rejoins is a member again."""
-    authority = authority_for_area(area_code or "", now, admin)
+def add(admin: User, dps: Dps, *, area_code: str, now: datetime, council_name: str = "") -> DpsMember:
+    """Add the authority of an upper-tier area as a member; a former member that rejoins is a member again. A council
+    the portal does not know yet is made, named `council_name` if given (else as areas.council_name suggests); for
+    one it knows, a name typed must be the one it has (an authority is not renamed here)."""
+    authority = authority_for_area(area_code or "", now, admin, name=council_name)
+    typed = tidy_name(council_name)
+    if typed and typed != authority.name:
+        raise DomainError(f"The portal already knows this council as {authority.name}: leave the council's name "
+                          "blank to add it", field="council_name")
     if authority.id == dps.lead_authority_id:
         raise DomainError("The lead authority is already part of this DPS", field="area_code")
     member = next((member for member in dps.members if member.authority_id == authority.id), None)

@@ -42,6 +42,31 @@ def test_the_administrator_adds_a_member_from_the_list(world, admin):
         "Oldham Council"
 
 
+MANCHESTER, YORK = "E08000003", "E06000014"
+
+
+def test_a_new_city_council_gets_its_real_name_or_the_one_typed(world, admin):
+    """Manchester's council is Manchester City Council, not "Manchester Council"; the name typed corrects any
+    suggestion, and is refused (keeping what was typed) when empty of words or another authority's."""
+    assert "Council's name (optional)" in text_of(admin.get(page(world)))
+    response = admin.post(f"{page(world)}/members", data={"area_code": MANCHESTER, "council_name": " "})
+    assert "Manchester City Council added as a member authority" in text_of(admin.get(response.headers["Location"]))
+    taken = admin.post(f"{page(world)}/members", data={"area_code": YORK, "council_name": "manchester city council"})
+    assert taken.status_code == 400
+    text = text_of(taken)
+    assert "Another authority is already called Manchester City Council: enter this council's own name" in text
+    assert 'href="#council_name"' in text and 'value="manchester city council"' in text
+    assert db.session.scalar(db.select(Organisation).where(Organisation.area_code == YORK)) is None
+    response = admin.post(f"{page(world)}/members", data={"area_code": YORK, "council_name": " City of  York Council"})
+    assert response.status_code == 302
+    york = db.session.scalar(db.select(Organisation).where(Organisation.area_code == YORK))
+    assert york.name == "City of York Council" and york.local_authority_area == "York"
+    # A council the portal knows keeps its name: a different one typed is refused, not a rename.
+    other = admin.post(f"{page(world)}/members", data={"area_code": SEFTON, "council_name": "Sefton Council"})
+    assert other.status_code == 400
+    assert "The portal already knows this council as Member Council" in text_of(other)
+
+
 @pytest.mark.parametrize(("data", "message"), [
     ({"area_code": SEFTON}, "Member Council is already a member"),
     ({"area_code": ""}, "Choose the authority from the list"),

@@ -225,7 +225,6 @@ def test_before_exhaustion_the_page_gives_the_reason_and_no_form(world, clock, s
         approvals.latest(referral, "funding")]  # the funding approved before publishing, nothing more
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
 def test_search_then_placement_through_the_page(world, clock, sign_in, tmp_path):
     referral = exhausted_referral(world, clock)
     provider = provider_with_references(world.member_officer, clock)
@@ -276,10 +275,12 @@ def test_search_then_placement_through_the_page(world, clock, sign_in, tmp_path)
                  f"Approved by Bea Okonkwo-Lind (Budget holder), {answered}"):
         assert line in html.unescape(shown)
     pdf = client.get(f"/authority/placements/{placement.id}/agreement.pdf")
-    assert pdf.status_code == 200
-    ipa = " ".join(pdftotext(pdf.data, tmp_path).split())
-    assert f"Cost approved Approved by Bea Okonkwo-Lind (Budget holder), {answered}" in ipa
-    assert f"Off-framework placement agreed Approved by Hana Petrossian (Head of service), {answered}" in ipa
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    # Reading the agreement's words needs pdftotext (poppler-utils): without it only they go unchecked.
+    if shutil.which("pdftotext") is not None:
+        ipa = " ".join(pdftotext(pdf.data, tmp_path).split())
+        assert f"Cost approved Approved by Bea Okonkwo-Lind (Budget holder), {answered}" in ipa
+        assert f"Off-framework placement agreed Approved by Hana Petrossian (Head of service), {answered}" in ipa
     # A second submission (a double click, a colleague) makes nothing more.
     again = client.post(url, data=place_form(provider.id))
     assert again.status_code == 400 and "already been placed" in text_of(again)

@@ -14,8 +14,10 @@ from datetime import timedelta
 import pytest
 from flask import url_for
 
-from portal.services import approvals
-from tests.factories import admit, draft_referral, published_referral
+from portal.errors import NotFound
+from portal.models.user import BUDGET_HOLDER, CONTRACT_MANAGER, USER_ADMINISTRATOR
+from portal.services import approvals, referrals
+from tests.factories import admit, authority_user, draft_referral, published_referral
 from tests.portal.test_access_matrix import NOT_FOUND, OK, matrix_mismatches, matrix_users, row
 
 OFFICERS = row(officer=OK, outsider=OK)
@@ -122,3 +124,19 @@ def test_the_referrals_list_runs_a_fixed_number_of_queries(world, clock, sign_in
 
     assert_constant(sign_in(world.member_officer), "/authority/referrals", add,
                     shows=lambda index: f"T-DPS-R{index + 1:04d}")
+
+
+def test_the_list_of_referrals_is_refused_to_all_but_its_readers(world, records, clock):
+    """The service, not only the blueprint's gate, decides who reads the authority's referrals: a contract manager,
+    a user administrator or a provider is refused the list and its counts; a budget holder reads it, makes none."""
+    for number, role in enumerate((CONTRACT_MANAGER, USER_ADMINISTRATOR)):
+        user = authority_user(world.member, f"Not A Reader {number}", f"{role}@member.example.org", [role], clock)
+        with pytest.raises(NotFound):
+            referrals.for_authority(user, now=clock.now())
+        with pytest.raises(NotFound):
+            referrals.status_counts(user, clock.now())
+    with pytest.raises(NotFound):
+        referrals.for_authority(world.provider_a, now=clock.now())
+    holder = authority_user(world.member, "Reader Budget", "reader-budget@member.example.org", [BUDGET_HOLDER], clock)
+    assert referrals.for_authority(holder, now=clock.now()).total == 3
+    assert referrals.may_create(world.member_officer) and not referrals.may_create(holder)

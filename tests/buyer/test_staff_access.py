@@ -45,6 +45,8 @@ EXPECTED = {
     # Any consortium administrator may step in at a provider of the shared register.
     ("admin.provider_invite", "POST"): row(admin=OK, outsider=OK),
     ("admin.provider_user_administrator", "POST"): row(admin=OK, outsider=OK),
+    # An invitation to the member: its consortium's administrator only.
+    ("admin.invitation_withdraw", "POST"): row(admin=OK, outsider=NOT_FOUND),
 }
 
 # Nothing posted changes anything: the roles sent are those held, "yes" to a user already active, an empty invitation

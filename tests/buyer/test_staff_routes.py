@@ -195,6 +195,53 @@ def test_the_consortium_administrator_steps_in_at_a_provider(world, clock, sign_
     assert client.post(f"/admin/providers/{world.member.id}/users/{officer}/user-administrator").status_code == 404
 
 
+
+def test_the_consortium_administrator_withdraws_its_invitation_at_a_provider(app, world, sign_in):
+    """Stepping in at a provider with no user administrator, it mistypes the address: it withdraws the invitation,
+    whose link would have made anyone holding it that provider's user administrator."""
+    provider_id = world.provider_a.organisation_id
+    without_user_administrators(world.provider_a.organisation)
+    client = sign_in(world.admin)
+    client.post(f"/admin/providers/{provider_id}/users", data={"email": "boss@alpha.exmaple.org"})
+    link = invitation_link("boss@alpha.exmaple.org")
+    invitation = db.session.scalars(db.select(Invitation)).one()
+    url = f"/admin/invitations/{invitation.id}/withdraw"
+    page = text_of(client.get(f"/admin/providers/{provider_id}"))
+    assert f'action="{url}"' in page and "> the invitation to boss@alpha.exmaple.org</span>" in page
+    # Another consortium's administrator (who may also step in there) finds no such invitation; nothing changes.
+    assert f'action="{url}"' not in text_of(sign_in(world.outside_admin).get(f"/admin/providers/{provider_id}"))
+    assert sign_in(world.outside_admin).post(url).status_code == 404
+    assert app.test_client().get(link).status_code == 200
+    response = client.post(url, follow_redirects=True)
+    assert "The invitation to boss@alpha.exmaple.org is withdrawn: its link no longer works" in text_of(response)
+    assert "Invitations waiting" not in text_of(response)
+    stale = app.test_client().get(link)
+    assert stale.status_code == 400 and "This invitation has expired or was withdrawn" in text_of(stale)
+    event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "user.invitation_withdrawn")).one()
+    assert event.actor_id == world.admin.id
+    assert json.loads(event.before)["expires_at"] > json.loads(event.after)["expires_at"]
+
+
+def test_the_consortium_administrator_withdraws_an_invitation_to_a_member(app, world, clock, sign_in):
+    client = sign_in(world.admin)
+    client.post("/admin/users", data={"organisation_id": world.member.id, "email": "typo@member.exmaple.org",
+                                      "roles": [BUDGET_HOLDER]})
+    link = invitation_link("typo@member.exmaple.org")
+    invitation = db.session.scalars(db.select(Invitation)).one()
+    url = f"/admin/invitations/{invitation.id}/withdraw"
+    page = text_of(client.get("/admin/users"))
+    assert "typo@member.exmaple.org to Member Council, as Budget holder, sent" in page and f'action="{url}"' in page
+    outsider = sign_in(world.outside_admin)
+    assert "typo@member.exmaple.org" not in text_of(outsider.get("/admin/users"))
+    assert outsider.post(url).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).expires_at > clock.now()
+    response = client.post(url, follow_redirects=True)
+    assert "The invitation to typo@member.exmaple.org is withdrawn" in text_of(response)
+    assert app.test_client().get(link).status_code == 400
+    assert db.session.scalar(db.select(db.func.count(AuditEvent.id))
+                             .where(AuditEvent.action == "user.invitation_withdrawn")) == 1
+
 # A provider's team page --------------------------------------------------------------------------------------
 
 def test_a_providers_user_administrator_grants_the_signatory_role(world, clock, sign_in):

@@ -161,6 +161,11 @@ def test_the_areas_a_home_can_be_in_are_the_lowest_tier_never_a_county():
     ("E09000001", "City of London Corporation"),
     ("E06000047", "Durham County Council"),
     ("E06000053", "Council of the Isles of Scilly"),
+    ("E08000003", "Manchester City Council"),
+    ("E08000039", "Sheffield City Council"),
+    ("E06000014", "City of York Council"),
+    ("E09000033", "Westminster City Council"),
+    ("E09000020", "Royal Borough of Kensington and Chelsea"),
 ])
 def test_a_council_is_first_named_for_its_area(code, council):
     assert areas.council_name(areas.get(code)) == council

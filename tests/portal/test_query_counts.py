@@ -324,7 +324,7 @@ def test_admin_dps_detail_with_many_members(world, sign_in, clock):
             db.session.commit()
 
     assert_constant(sign_in(world.admin), f"/admin/dps/{world.dps.id}", add,
-                    shows=lambda i: f"{LONDON_BOROUGHS[i].name} Council")
+                    shows=lambda i: areas.council_name(LONDON_BOROUGHS[i]))
 
 
 @pytest.mark.parametrize("query", ["", "?q=notice&sort=subject-asc", "?sort=recipient-asc"])

@@ -25,6 +25,8 @@ The API, for the other modules (every `now` is naive UTC; every change commits, 
     invitation_for(user, referral_id) -> BidInvitation        # NotFound unless the user's provider was invited
     anonymised(referral) -> AnonymisedReferral                # all a provider may see
     for_authority(user, *, now, status=None, search="", sorting=None, page=1, per_page=25) -> Pagination of Referral
+                                                              # NotFound unless one of READERS (reads_referrals)
+    may_create(user) -> bool                                  # a commissioning officer: "New referral"
     REFERRAL_SORTS: the keys the list sorts by (REFERRAL_SORTS.choose(key, order) -> listing.Sorting)
     received_counts(referral_ids) -> dict[int, int]; status_counts(user, now) -> {"draft"|"open"|"closed": int}
     category_of(referral) -> AgeCategory | None      # the lot's age category of the child's age
@@ -64,6 +66,8 @@ from portal.services.referrals.access import (
     invitations_of,
     is_officer_of,
     lot_for,
+    may_create,
+    reads_referrals,
     received_counts,
     status_counts,
 )
@@ -126,6 +130,8 @@ __all__ = [
     "eligible_memberships",
     "FIELD_NAMES",
     "for_authority",
+    "may_create",
+    "reads_referrals",
     "REFERRAL_SORTS",
     "FREE_TEXT_FIELDS",
     "get_for_authority",

@@ -40,6 +40,16 @@ from portal.services import listing
 READERS = (COMMISSIONING_OFFICER, BUDGET_HOLDER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR)
 
 
+def reads_referrals(user: User) -> bool:
+    """Whether the user reads their authority's referrals: its officers and those who decide its approvals."""
+    return not user.organisation.is_provider and user.has_role(*READERS)
+
+
+def may_create(user: User) -> bool:
+    """Whether the user makes referrals for their authority: its commissioning officers."""
+    return not user.organisation.is_provider and user.has_role(COMMISSIONING_OFFICER)
+
+
 def is_officer_of(user: User, referral: Referral) -> bool:
     return user.has_role(COMMISSIONING_OFFICER) and user.organisation_id == referral.authority_id
 
@@ -137,7 +147,10 @@ def for_authority(user: User, *, now: datetime, status: str | None = None, searc
                   sorting: listing.Sorting | None = None, page: int = 1, per_page: int = 25):
     """The authority's referrals, newest first unless sorted otherwise (REFERRAL_SORTS), optionally of one status
     and searched by reference, lot, or the child's name or case number; a page whose total is counted no further
-    than COUNTED_AT_MOST rows past it (`more` when the list goes on beyond `total`)."""
+    than COUNTED_AT_MOST rows past it (`more` when the list goes on beyond `total`). NotFound for anyone but its
+    READERS."""
+    if not reads_referrals(user):
+        raise NotFound()
     sorting = sorting or REFERRAL_SORTS.choose(None, None)
     query = (db.select(Referral).where(Referral.authority_id == user.organisation_id)
              .join(Lot, Lot.id == Referral.lot_id).outerjoin(Child, Child.id == Referral.child_id)
@@ -156,6 +169,8 @@ def for_authority(user: User, *, now: datetime, status: str | None = None, searc
 
 def status_counts(user: User, now: datetime) -> dict[str, int]:
     """How many of the authority's referrals are drafts, open and closed awaiting a decision."""
+    if not reads_referrals(user):
+        raise NotFound()
     base = db.select(db.func.count(Referral.id)).where(Referral.authority_id == user.organisation_id)
     return {status: db.session.scalar(base.where(_status_clause(status, now))) for status in (DRAFT, OPEN, CLOSED)}
 
