@@ -80,7 +80,7 @@ def test_the_annual_review_from_questionnaire_to_action_plan(page: Page, live_po
     journey.sign_out()
 
     # 2. The contract manager sends the questionnaire from the contract page.
-    journey.sign_in(MANAGER, "Notifications")
+    journey.sign_in(MANAGER, "Your providers' contracts")
     page.goto(f"/authority/contracts/dps/{dps_id}/providers/{provider_id}")
     journey.check("contract page")
     page.get_by_role("link", name="Send this year's annual review").click()
@@ -114,7 +114,7 @@ def test_the_annual_review_from_questionnaire_to_action_plan(page: Page, live_po
     journey.sign_out()
 
     # 4. The contract manager asks for more evidence on question 2, from Tasks.
-    journey.sign_in(MANAGER, "Notifications")
+    journey.sign_in(MANAGER, "Your providers' contracts")
     journey.menu("Tasks (1)", "Tasks")
     page.get_by_role("link", name="Annual review: moderate the answers").click()
     journey.check("moderation")
@@ -138,7 +138,7 @@ def test_the_annual_review_from_questionnaire_to_action_plan(page: Page, live_po
     journey.sign_out()
 
     # 6. The contract manager accepts, records the meeting and the cost, and rates.
-    journey.sign_in(MANAGER, "Notifications")
+    journey.sign_in(MANAGER, "Your providers' contracts")
     journey.menu("Tasks (1)", "Tasks")
     page.get_by_role("link", name="Annual review: moderate the answers").click()
     journey.check("opened")
@@ -175,7 +175,7 @@ def test_the_annual_review_from_questionnaire_to_action_plan(page: Page, live_po
     journey.sign_out()
 
     # 8. The contract manager adds an action and issues the plan.
-    journey.sign_in(MANAGER, "Notifications")
+    journey.sign_in(MANAGER, "Your providers' contracts")
     page.goto("/authority/contracts/annual-reviews")
     journey.check("annual reviews list")
     page.get_by_role("link", name="Alpha Care").click()
@@ -210,7 +210,7 @@ def test_the_annual_review_from_questionnaire_to_action_plan(page: Page, live_po
     journey.sign_out()
 
     # 10. The contract page shows the rating.
-    journey.sign_in(MANAGER, "Notifications")
+    journey.sign_in(MANAGER, "Your providers' contracts")
     page.goto(f"/authority/contracts/dps/{dps_id}/providers/{provider_id}")
     expect(page.get_by_text("Requires improvement")).to_be_visible()
     journey.check("contract page with the rating")
