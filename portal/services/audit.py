@@ -116,6 +116,7 @@ ACTIONS = {
     "off_framework.placed": "Placed off framework",
     "placement.qa_visit_recorded": "QA visit recorded",
     "placement.area_confirmed": "Placement's area confirmed",
+    "placement.home_area_worked_out": "Placement's 'in the authority's area' worked out again",
     "returns.question_added": "Quarterly return question added",
     "returns.question_changed": "Quarterly return question changed",
     "returns.question_removed": "Quarterly return question removed",

@@ -4,11 +4,12 @@ leaving the DPS; an authority's area confirmed; and the extensions of the DPS's 
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 
 from portal import areas
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.models import Dps, DpsExtension, DpsMember, Organisation, User
+from portal.models import Dps, DpsExtension, DpsMember, Organisation, Placement, User
 from portal.models.organisation import AUTHORITY
 from portal.services import audit
 from portal.timezone import format_date, to_local
@@ -38,6 +39,7 @@ def authority_for_area(code: str, now: datetime, actor: User | None = None, name
             audit.record(at=now, actor=actor, action="organisation.area_confirmed", entity=authority,
                          summary=f"{authority.name} confirmed as the authority for {area.name} (its name matches)",
                          before=before, after={"area_code": area.code, "local_authority_area": area.name})
+            _home_area_flags_follow(authority, actor, now)
             db.session.flush()
     if authority is None:
         authority = Organisation(name=_new_council_name(area, name), kind=AUTHORITY, area_code=area.code,
@@ -45,6 +47,27 @@ def authority_for_area(code: str, now: datetime, actor: User | None = None, name
         db.session.add(authority)
         db.session.flush()
     return authority
+
+
+def _home_area_flags_follow(authority: Organisation, actor: User | None, now: datetime) -> None:
+    """With the authority's area now known, "in the authority's own area" is worked out again by the areas rule for
+    its placements whose home's area is known: those made while its area was to be confirmed had it recorded as
+    not. Each change is audited; the placements are read in one query and written in one batch."""
+    placements = db.session.scalars(
+        db.select(Placement).options(load_only(Placement.id, Placement.agreement_reference,
+                                               Placement.location_area_code, Placement.in_home_area))
+        .where(Placement.authority_id == authority.id, Placement.location_area_code.is_not(None))
+        .order_by(Placement.id)).all()
+    events = []
+    for placement in placements:
+        answer = areas.within(placement.location_area_code, authority.area_code)
+        if answer != placement.in_home_area:
+            events.append({"at": now, "actor": actor, "action": "placement.home_area_worked_out", "entity": placement,
+                           "summary": f"{placement.agreement_reference}: in {authority.name}'s own area worked out "
+                                      f"again now its area is known: {'yes' if answer else 'no'}",
+                           "before": {"in_home_area": placement.in_home_area}, "after": {"in_home_area": answer}})
+            placement.in_home_area = answer
+    audit.record_many(events)
 
 
 def tidy_name(name: str) -> str:
@@ -163,6 +186,7 @@ def confirm_area(admin: User, dps: Dps, authority_id: int, *, area_code: str, no
     audit.record(at=now, actor=admin, action="organisation.area_confirmed", entity=authority,
                  summary=f"{authority.name} confirmed as the authority for {area.name}", before=before,
                  after={"area_code": area.code, "local_authority_area": area.name})
+    _home_area_flags_follow(authority, admin, now)
     try:
         db.session.commit()
     except IntegrityError:  # another administrator confirmed the same area at the same moment

@@ -10,7 +10,7 @@ from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.models import AuditEvent, DpsExtension, DpsMember, Organisation, Referral
 from portal.models.organisation import AUTHORITY
-from portal.services import members, referrals, windows
+from portal.services import members, placements, referrals, windows
 from tests.factories import (
     CHORLEY,
     LANCASHIRE,
@@ -20,6 +20,7 @@ from tests.factories import (
     admit,
     approve_funding,
     draft_referral,
+    placed,
     published_referral,
     referral_fields,
 )
@@ -195,6 +196,26 @@ def test_an_area_another_authority_has_is_refused(world, clock):
         members.confirm_area(world.admin, world.dps, world.outsider.id, area_code=OLDHAM,
                              now=clock.now())
     assert authority.area_code is None
+
+
+def test_confirming_an_authoritys_area_works_out_again_whether_its_placements_are_in_its_own_area(world, clock):
+    """A placement made while its authority's area was to be confirmed recorded "not in the authority's own area";
+    once the area is confirmed, the areas rule answers it, audited, and "Not known" becomes Yes, never a wrong No."""
+    at_home = placed(world, clock, home_area=SEFTON)
+    elsewhere = placed(world, clock, home_area=OLDHAM, admitted=False)
+    world.member.area_code = None  # as an authority typed before areas were data, and not yet matched
+    at_home.in_home_area = False
+    db.session.commit()
+    assert placements.place_flags(at_home)[0] is None  # not known while the authority's area is to be confirmed
+
+    members.confirm_area(world.admin, world.dps, world.member.id, area_code=SEFTON, now=clock.now())
+    db.session.expire_all()
+    assert (at_home.in_home_area, elsewhere.in_home_area) == (True, False)
+    assert placements.place_flags(at_home)[0] is True
+    event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "placement.home_area_worked_out")
+                               .order_by(AuditEvent.id)).one()
+    assert (event.entity_type, event.entity_id, event.actor_id) == ("placement", at_home.id, world.admin.id)
+    assert at_home.agreement_reference in event.summary
 
 
 # Extensions of the term --------------------------------------------------------------------------------------
