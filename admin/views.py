@@ -681,9 +681,10 @@ def users():
         db.select(User).where(User.organisation_id.in_([org.id for org in authorities]))
         .options(selectinload(User.organisation)).order_by(User.name),
         page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
-    # Every invitation to the consortium's authorities is one its administrator may withdraw.
-    return render_template("admin/users.html", page=page, form=form,
-                           pending=accounts.pending_invitations_of(authorities, now())), _status(form)
+    pending = accounts.pending_invitations_of(authorities, now())
+    return render_template("admin/users.html", page=page, form=form, pending=pending,
+                           withdrawable={invitation.id for invitation in pending
+                                         if accounts.may_withdraw(current_user, invitation)}), _status(form)
 
 
 @blueprint.route("/invitations/<int:invitation_id>/withdraw", methods=["POST"])

@@ -65,8 +65,10 @@ def staff_list():
             return redirect(url_for("buyer.staff_list"))
     page = db.paginate(staff.staff_query(organisation), page=request.args.get("page", 1, type=int),
                        per_page=PER_PAGE, error_out=False)
-    return render_template("buyer/staff/list.html", page=page, form=form,
-                           pending=accounts.pending_invitations(organisation, now())), _status(form)
+    pending = accounts.pending_invitations(organisation, now())
+    return render_template("buyer/staff/list.html", page=page, form=form, pending=pending,
+                           withdrawable={invitation.id for invitation in pending
+                                         if accounts.may_withdraw(current_user, invitation)}), _status(form)
 
 
 @blueprint.route("/staff/<int:user_id>", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from portal.models.user import (
     BUDGET_HOLDER,
     COMMISSIONING_OFFICER,
     CONTRACT_MANAGER,
+    EVALUATOR,
     HEAD_OF_SERVICE,
     PROVIDER_USER,
     SIGNATORY,
@@ -241,6 +242,20 @@ def test_the_consortium_administrator_withdraws_an_invitation_to_a_member(app, w
     assert app.test_client().get(link).status_code == 400
     assert db.session.scalar(db.select(db.func.count(AuditEvent.id))
                              .where(AuditEvent.action == "user.invitation_withdrawn")) == 1
+
+def test_the_withdraw_button_shows_only_on_invitations_the_user_administrator_may_withdraw(world, clock, sign_in):
+    """The consortium administrator's invitation of an evaluator at the lead is one the lead's user administrator
+    could not send, so it shows without a Withdraw button (pressing it would be refused)."""
+    lead_admin = authority_user(world.lead, "Lou Lead", "ua@lead.example.org", [USER_ADMINISTRATOR], clock)
+    accounts.invite(world.admin, world.lead, "new.evaluator@lead.example.org", {EVALUATOR}, clock.now())
+    client = sign_in(lead_admin)
+    client.post("/authority/staff", data={"email": "new.holder@lead.example.org", "roles": [BUDGET_HOLDER]})
+    evaluator, holder = db.session.scalars(db.select(Invitation).order_by(Invitation.id)).all()
+    page = text_of(client.get("/authority/staff"))
+    assert "new.evaluator@lead.example.org, as Evaluator, sent" in page
+    assert f"/authority/staff/invitations/{holder.id}/withdraw" in page
+    assert f"/authority/staff/invitations/{evaluator.id}/withdraw" not in page
+
 
 # A provider's team page --------------------------------------------------------------------------------------
 
