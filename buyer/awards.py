@@ -208,8 +208,10 @@ def _bid_label(item: awards.RankedBid) -> str:
 
 def _home_label(item: awards.RankedBid) -> str:
     """Where the home is, and whether that is in the preferred location."""
-    preferred = areas.flag_label(item.in_preferred_location)
-    return f"home in {item.bid.home_area_label}, in the preferred location: {preferred}"
+    if item.in_preferred_location is None:
+        return f"home in {item.bid.home_area_label}, whether in the preferred location is not known yet"
+    return (f"home in {item.bid.home_area_label}, "
+            f"{'in' if item.in_preferred_location else 'not in'} the preferred location")
 
 
 def _award_form(referral, ranked, formdata=None) -> AwardForm:

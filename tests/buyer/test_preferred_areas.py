@@ -143,8 +143,8 @@ def test_the_bids_side_by_side_say_which_homes_are_in_the_preferred_location_and
     assess(world, referral, world.provider_a, SCORES_90, clock)
     assess(world, referral, world.provider_b, SCORES_90, clock)
     award_page = text_of(officer.get(f"/authority/referrals/{referral.id}/award"))
-    assert "a week; home in Chorley, in the preferred location: Yes" in award_page
-    assert "a week; home in Sefton, in the preferred location: No" in award_page
+    assert "a week; home in Chorley, in the preferred location" in award_page
+    assert "a week; home in Sefton, not in the preferred location" in award_page
     placement = award_approved(world, clock, referral, bid_of(referral, world.provider_a), **award_args(clock))
     assert (placement.location_was_preferred, placement.in_home_area) == (True, False)
 

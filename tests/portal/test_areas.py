@@ -166,6 +166,8 @@ def test_the_areas_a_home_can_be_in_are_the_lowest_tier_never_a_county():
     ("E06000014", "City of York Council"),
     ("E09000033", "Westminster City Council"),
     ("E09000020", "Royal Borough of Kensington and Chelsea"),
+    ("E08000017", "City of Doncaster Council"),
+    ("E06000057", "Northumberland County Council"),
 ])
 def test_a_council_is_first_named_for_its_area(code, council):
     assert areas.council_name(areas.get(code)) == council
