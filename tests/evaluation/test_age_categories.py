@@ -472,10 +472,10 @@ def test_the_providers_contract_page_shows_its_tier_now_in_each_category(tiered,
                     .split())
     assert "Your lots and tiers" in page
     assert (f'<td class="govuk-table__cell">{lot.label}</td> <td class="govuk-table__cell">Admitted</td> '
-            '<td class="govuk-table__cell">Ages 0 to 4: tier 2<br>Ages 5 to 10: tier 2<br>Ages 11 to 17: tier 1</td>'
+            '<td class="govuk-table__cell">Ages 0 to 4: tier 2; ages 5 to 10: tier 2; ages 11 to 17: tier 1</td>'
             ) in page
     dps_setup.update_lot(world.admin, lot, name=lot.name, description="",
                          categories=[(0, 4, 2), (5, 10, 1), (11, 17, 3)], now=clock.now())
     page = " ".join(sign_in(users["Cedar House"]).get(f"/provider/contracts/{world.dps.id}").get_data(as_text=True)
                     .split())
-    assert "Ages 0 to 4: tier 2<br>Ages 5 to 10: tier 1<br>Ages 11 to 17: tier 1" in page
+    assert "Ages 0 to 4: tier 2; ages 5 to 10: tier 1; ages 11 to 17: tier 1" in page
